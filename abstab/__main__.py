@@ -1,0 +1,3 @@
+from abstab.cli import main
+
+main()

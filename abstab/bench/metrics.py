@@ -1,0 +1,331 @@
+"""Answer-scoring metrics and bootstrap confidence intervals.
+
+Every metric is a function ``(prediction, gold, abstained) -> float`` in [0, 1]:
+
+- ``prediction``: the system's answer text;
+- ``gold``: the item's :class:`~abstab.records.Answer`;
+- ``abstained``: the system declined to answer (``Prediction.abstained``).
+
+They are registered lazily in :data:`abstab.registry.metrics` with their metadata
+(``higher_is_better``, ``aggregation``), so ``metrics.get("token_f1")`` imports this module only
+when scoring starts. Per-item values are averaged; :func:`bootstrap_ci` gives the interval.
+
+Unanswerable items (gold type ``"none"``) follow SQuAD 2.0: every metric scores them as
+:func:`abstention` does, 1.0 iff the system abstained. On answerable items an ``abstained=True``
+prediction scores 0.0 whatever its text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from abstab.bench.normalize import (
+    normalize_answer,
+    parse_number,
+    parse_number_detail,
+    scale_factor,
+    tokenize,
+)
+from abstab.records import Answer
+
+__all__ = [
+    "ABSTAIN_ANSWERS",
+    "F1_THRESHOLD",
+    "REL_TOL",
+    "Metric",
+    "abstention",
+    "bootstrap_ci",
+    "correct",
+    "exact_match",
+    "gold_numbers",
+    "gold_text",
+    "is_abstention",
+    "numeric_match",
+    "token_f1",
+]
+
+Metric = Callable[[str, Answer, bool], float]
+"""The signature every registered metric has."""
+
+REL_TOL = 1e-6
+"""Relative tolerance of :func:`numeric_match` (``math.isclose(pred, gold, rel_tol=REL_TOL)``)."""
+
+F1_THRESHOLD = 0.8
+"""Token F1 from which :func:`correct` counts a text answer as right."""
+
+ABSTAIN_ANSWERS: frozenset[str] = frozenset({
+    "", "unanswerable", "unknown", "not answerable", "cannot be determined",
+    "cannot be answered", "no answer", "not enough information",
+})
+"""Predictions that mean "I abstain", compared after :func:`normalize_answer`."""
+
+_YES = frozenset({"yes", "true", "是", "はい", "예"})
+_NO = frozenset({"no", "false", "否", "いいえ", "아니요"})
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def gold_text(gold: Answer) -> str:
+    """The text a prediction is compared with: ``gold.text``, else its value written out.
+
+    Args:
+        gold: the gold answer.
+
+    Returns:
+        ``gold.text`` when set; otherwise a list value joined by ", ", a bool as "yes"/"no",
+        a number without a trailing ".0", or ''.
+    """
+    if gold.text or gold.value is None:
+        return gold.text
+    if isinstance(gold.value, list):
+        return ", ".join(gold.value)
+    if isinstance(gold.value, bool):
+        return "yes" if gold.value else "no"
+    if isinstance(gold.value, float):
+        return f"{gold.value:.15g}"
+    return str(gold.value)
+
+
+def gold_numbers(gold: Answer) -> list[float]:
+    """The values a numeric prediction may equal, or [] when the gold is not numeric.
+
+    The gold is numeric when ``gold.value`` is a number, or when ``gold.type`` is "number" and
+    its value or text parses with :func:`~abstab.bench.normalize.parse_number`. Besides the value
+    ``g``, ``g * f`` and ``g / f`` are accepted for the factor ``f`` of ``gold.scale``
+    ("thousand", "million", "billion", "percent", ...; a gold text written with "%" counts as
+    scale "percent"), since a table "in millions" may be answered as 1.2 or 1,200,000.
+
+    Args:
+        gold: the gold answer.
+
+    Returns:
+        The accepted values, the gold value first.
+    """
+    if gold.type == "none":
+        return []
+    value: float | None = None
+    if isinstance(gold.value, (int, float)) and not isinstance(gold.value, bool):
+        value = float(gold.value)
+    elif gold.type == "number":
+        if isinstance(gold.value, str):
+            value = parse_number(gold.value)
+        if value is None:
+            value = parse_number(gold.text)
+    if value is None:
+        return []
+    factor = scale_factor(gold.scale)
+    if factor is None:
+        detail = parse_number_detail(gold.text)
+        factor = 100.0 if detail is not None and detail.percent else None
+    return [value, value * factor, value / factor] if factor else [value]
+
+
+def is_abstention(prediction: str, abstained: bool = False) -> bool:
+    """Whether a prediction declines to answer.
+
+    Args:
+        prediction: the answer text.
+        abstained: the system's own abstention flag.
+
+    Returns:
+        True when ``abstained`` is set or the prediction normalizes to one of
+        :data:`ABSTAIN_ANSWERS` ('', "unanswerable", "unknown", "not answerable",
+        "cannot be determined", ...).
+    """
+    return abstained or normalize_answer(prediction) in ABSTAIN_ANSWERS
+
+
+def _as_bool(text: str) -> bool | None:
+    norm = normalize_answer(text)
+    return True if norm in _YES else False if norm in _NO else None
+
+
+# ------------------------------------------------------------------------------ metrics
+
+
+def abstention(prediction: str, gold: Answer, abstained: bool) -> float:
+    """Abstention accuracy: abstain exactly on the unanswerable items.
+
+    Args:
+        prediction: the answer text.
+        gold: the gold answer; type "none" marks an unanswerable item.
+        abstained: the system's abstention flag.
+
+    Returns:
+        For an unanswerable gold, 1.0 iff :func:`is_abstention`; for an answerable one, 1.0 iff
+        not. A prediction such as "Unknown" that equals the gold answer after normalization is
+        an answer, not an abstention.
+    """
+    declined = is_abstention(prediction, abstained)
+    if gold.type == "none":
+        return float(declined)
+    if declined and not abstained:
+        declined = normalize_answer(prediction) != normalize_answer(gold_text(gold))
+    return float(not declined)
+
+
+def exact_match(prediction: str, gold: Answer, abstained: bool) -> float:
+    """Exact match after :func:`~abstab.bench.normalize.normalize_answer`.
+
+    Normalization is SQuAD/DROP-style and number-aware: lowercase, punctuation and articles
+    removed, whitespace collapsed, U+2212 minus unified, thousands separators removed and
+    trailing decimal zeros dropped ("12,450.0" == "12450").
+
+    Args:
+        prediction: the answer text.
+        gold: the gold answer, compared through :func:`gold_text`.
+        abstained: the system's abstention flag.
+
+    Returns:
+        1.0 or 0.0; an unanswerable gold scores :func:`abstention`.
+    """
+    if gold.type == "none":
+        return abstention(prediction, gold, abstained)
+    if abstained:
+        return 0.0
+    return float(normalize_answer(prediction) == normalize_answer(gold_text(gold)))
+
+
+def token_f1(prediction: str, gold: Answer, abstained: bool) -> float:
+    """Bag-of-tokens F1 after normalization, one token per CJK character.
+
+    Tokens come from :func:`~abstab.bench.normalize.tokenize`: whitespace-separated words of the
+    normalized text, with every Han, Hiragana, Katakana and Hangul character its own token, so
+    "東京都" against "東京" has precision 2/3, recall 1 and F1 0.8.
+
+    Args:
+        prediction: the answer text.
+        gold: the gold answer, compared through :func:`gold_text`.
+        abstained: the system's abstention flag.
+
+    Returns:
+        ``2 * common / (len(pred_tokens) + len(gold_tokens))``; 1.0 or 0.0 when either side has
+        no tokens (1.0 only if both have none); an unanswerable gold scores :func:`abstention`.
+    """
+    if gold.type == "none":
+        return abstention(prediction, gold, abstained)
+    if abstained:
+        return 0.0
+    pred, ref = tokenize(prediction), tokenize(gold_text(gold))
+    if not pred or not ref:
+        return float(pred == ref)
+    common = sum((Counter(pred) & Counter(ref)).values())
+    return 2 * common / (len(pred) + len(ref))
+
+
+def numeric_match(prediction: str, gold: Answer, abstained: bool, *,
+                  rel_tol: float = REL_TOL) -> float:
+    """Numeric equality within a relative tolerance, aware of the gold's scale.
+
+    The prediction must hold exactly one number
+    (:func:`~abstab.bench.normalize.parse_number_detail`: "12,450", "(3.2)", "−0.8", "45%",
+    "1.2 million", "3 bn", "EUR 12k", ...). It matches when it, or for a prediction written
+    with a percent sign also its value / 100, is within ``rel_tol`` of one of
+    :func:`gold_numbers` (the gold value, times or divided by the scale factor). Signs must
+    agree. A gold that is not numeric falls back to :func:`exact_match`.
+
+    Args:
+        prediction: the answer text.
+        gold: the gold answer.
+        abstained: the system's abstention flag.
+        rel_tol: relative tolerance, :data:`REL_TOL` by default.
+
+    Returns:
+        1.0 or 0.0; an unanswerable gold scores :func:`abstention`.
+    """
+    if gold.type == "none":
+        return abstention(prediction, gold, abstained)
+    targets = gold_numbers(gold)
+    if not targets:
+        return exact_match(prediction, gold, abstained)
+    if abstained:
+        return 0.0
+    parsed = parse_number_detail(prediction)
+    if parsed is None:
+        return 0.0
+    values = [parsed.value, parsed.value / 100] if parsed.percent else [parsed.value]
+    return float(any(math.isclose(v, t, rel_tol=rel_tol) for v in values for t in targets))
+
+
+def correct(prediction: str, gold: Answer, abstained: bool) -> float:
+    """The headline accuracy of leaderboards: is the answer right, 1.0 or 0.0.
+
+    The rule, by gold answer:
+
+    1. unanswerable (type "none"): :func:`abstention`, i.e. right iff the system abstained;
+    2. answerable and ``abstained``: wrong;
+    3. numeric (:func:`gold_numbers` not empty): :func:`numeric_match`;
+    4. bool, when gold and prediction both read as yes/no (yes/true, no/false, 是/否,
+       はい/いいえ, 예/아니요): the two agree;
+    5. anything else (text, date, list): :func:`exact_match` is 1, or :func:`token_f1` is at
+       least :data:`F1_THRESHOLD` (0.8), which forgives a word too many in a long answer or
+       the order of list items, but not "profit" for "net profit" (F1 0.67).
+
+    Args:
+        prediction: the answer text.
+        gold: the gold answer.
+        abstained: the system's abstention flag.
+
+    Returns:
+        1.0 if correct, else 0.0.
+    """
+    if gold.type == "none":
+        return abstention(prediction, gold, abstained)
+    if abstained:
+        return 0.0
+    if gold_numbers(gold):
+        return numeric_match(prediction, gold, abstained)
+    if gold.type == "bool":
+        want = gold.value if isinstance(gold.value, bool) else _as_bool(gold_text(gold))
+        got = _as_bool(prediction)
+        if want is not None and got is not None:
+            return float(want == got)
+    if exact_match(prediction, gold, abstained) == 1.0:
+        return 1.0
+    return float(token_f1(prediction, gold, abstained) >= F1_THRESHOLD)
+
+
+# ------------------------------------------------------------------------- aggregation
+
+
+def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0,
+                 alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of the mean of ``values``.
+
+    Draws ``n`` resamples with replacement (``numpy.random.default_rng(seed)``) and returns the
+    ``alpha / 2`` and ``1 - alpha / 2`` quantiles of their means. Same inputs, same interval.
+
+    Args:
+        values: per-item metric values.
+        n: number of resamples.
+        seed: random seed.
+        alpha: 1 - confidence level (0.05 gives a 95% interval).
+
+    Returns:
+        ``(low, high)``.
+
+    Raises:
+        ValueError: for no values, ``n < 1`` or ``alpha`` outside (0, 1).
+    """
+    import numpy as np  # here, so that listing metrics does not import numpy
+
+    if len(values) == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    if n < 1:
+        raise ValueError(f"bootstrap_ci: n must be at least 1, got {n}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"bootstrap_ci: alpha must be between 0 and 1, got {alpha}")
+    data = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = np.empty(n)
+    chunk = max(1, 1_000_000 // data.size)  # bound memory to ~8 MB of indices per draw
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        means[start:stop] = data[rng.integers(0, data.size, size=(stop - start, data.size))].mean(
+            axis=1
+        )
+    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)

@@ -1,0 +1,160 @@
+"""Systems under test: each decides what context a reader gets for an item.
+
+The reader (a backend's ``answer``) is the same for every system, so differences between
+systems are differences of context: the table alone, retrieved passages, the table with
+header meanings retrieved from the text, the gold meanings, or nothing.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from abstab.llm.tasks import Passage
+from abstab.records import Document, QAItem, Table
+from abstab.rules.headers import classify
+
+_TEXT_KINDS = {"paragraph", "caption", "footnote", "list", "heading"}
+
+
+def serialize_table(table: Table, with_notes: bool = True) -> str:
+    """Markdown, the way most RAG pipelines see a table."""
+    lines = [table.caption or ""] if table.caption else []
+    header = table.columns or (table.header_rows[-1] if table.header_rows else [])
+    if header:
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+    lines.extend("| " + " | ".join(row) + " |" for row in table.rows)
+    if with_notes:
+        lines.extend(n.text for n in table.notes)
+    return "\n".join(lines)
+
+
+def table_passage(table: Table, with_notes: bool = True) -> Passage:
+    t = table if with_notes else table.model_copy(update={"notes": []})
+    return Passage(id=table.table_id, kind="table", text=serialize_table(t, with_notes), table=t)
+
+
+class Corpus:
+    """Documents and tables of a workspace, with per-document BM25 indexes built lazily."""
+
+    def __init__(self, docs: dict[str, Document], tables: dict[str, Table]):
+        self.docs = docs
+        self.tables = tables
+        self._indexes: dict[tuple[str, str | None], Any] = {}
+
+    @cached_property
+    def tables_by_doc(self) -> dict[str, list[Table]]:
+        out: dict[str, list[Table]] = {}
+        for t in self.tables.values():
+            if t.derived_from is None:
+                out.setdefault(t.doc_id, []).append(t)
+        return out
+
+    def item_table(self, item: QAItem) -> Table | None:
+        return self.tables.get(item.table_id) if item.table_id else None
+
+    def doc_passages(self, doc_id: str, swap: Table | None) -> list[Passage]:
+        """Text blocks and tables of a document; ``swap`` replaces the table it derives from."""
+        doc = self.docs[doc_id]
+        out = [Passage(id=b.block_id, kind="text", text=b.text)
+               for b in doc.blocks if b.kind in _TEXT_KINDS]
+        for t in self.tables_by_doc.get(doc_id, []):
+            if swap is not None and swap.derived_from == t.table_id:
+                t = swap
+            out.append(table_passage(t))
+        return out
+
+    def search(self, doc_id: str, query: str, k: int, swap: Table | None = None,
+               kinds: tuple[str, ...] = ("text", "table")) -> list[Passage]:
+        """Top-k passages of one document by BM25 (bm25s)."""
+        import bm25s
+
+        key = (doc_id, swap.table_id if swap is not None and swap.derived_from else None)
+        if key not in self._indexes:
+            passages = self.doc_passages(doc_id, swap)
+            retriever = bm25s.BM25()
+            retriever.index(bm25s.tokenize([p.text for p in passages], stopwords="en",
+                                           show_progress=False), show_progress=False)
+            self._indexes[key] = (retriever, passages)
+        retriever, passages = self._indexes[key]
+        pool = [i for i, p in enumerate(passages) if p.kind in kinds]
+        if not pool:
+            return []
+        docs, scores = retriever.retrieve(
+            bm25s.tokenize([query], stopwords="en", show_progress=False),
+            k=len(passages), show_progress=False)
+        ranked = [(int(i), float(s)) for i, s in zip(docs[0], scores[0], strict=True)
+                  if int(i) in pool and s > 0]
+        return [passages[i].model_copy(update={"score": s}) for i, s in ranked[:k]]
+
+
+class System:
+    """Builds the context for one item."""
+
+    name: str = ""
+
+    def __init__(self, corpus: Corpus, k: int = 5):
+        self.corpus = corpus
+        self.k = k
+
+    def passages(self, item: QAItem) -> list[Passage]:
+        raise NotImplementedError
+
+
+class TableSystem(System):
+    def passages(self, item: QAItem) -> list[Passage]:
+        table = self.corpus.item_table(item)
+        tables = [table] if table else self.corpus.tables_by_doc.get(item.doc_id, [])
+        return [table_passage(t, with_notes=False) for t in tables]
+
+
+class RagSystem(System):
+    def passages(self, item: QAItem) -> list[Passage]:
+        return self.corpus.search(item.doc_id, item.question, self.k,
+                                  swap=self.corpus.item_table(item))
+
+
+class HybridSystem(System):
+    def passages(self, item: QAItem) -> list[Passage]:
+        table = self.corpus.item_table(item)
+        if table is None:
+            return RagSystem(self.corpus, self.k).passages(item)
+        out = [table_passage(table)]
+        seen_ids = {out[0].id}
+        keywords = {classify(c.text).keyword for c in table.cells
+                    if c.header and classify(c.text).style != "natural"}
+        for kw in sorted(keywords):
+            # The header itself may be one letter (dropped by the tokenizer): ask with the
+            # question too, so the sentence defining the question's term comes up.
+            for p in self.corpus.search(item.doc_id, f"{kw} {item.question}", 2, kinds=("text",)):
+                if p.id not in seen_ids:
+                    seen_ids.add(p.id)
+                    out.append(p)
+        return out
+
+
+class OracleSystem(System):
+    def passages(self, item: QAItem) -> list[Passage]:
+        from abstab.stages.abstract import relabel
+
+        table = self.corpus.item_table(item)
+        if table is None:
+            doc = self.corpus.docs[item.doc_id]
+            blocks = {b.block_id: b for b in doc.blocks}
+            return [Passage(id=b, kind="text", text=blocks[b].text)
+                    for b in item.evidence.blocks if b in blocks]
+        changes = {}
+        for link in item.keywords:
+            for cell in table.cells:
+                if cell.header and link.abstract in cell.text and (
+                        link.column is None or cell.col <= link.column < cell.col + cell.col_span):
+                    changes[(cell.row, cell.col)] = (link.abstract, link.detailed)
+        if changes:
+            table = relabel(table, changes, table.table_id, table.provenance)
+        return [table_passage(table, with_notes=False)]
+
+
+class ClosedBookSystem(System):
+    def passages(self, item: QAItem) -> list[Passage]:
+        return []

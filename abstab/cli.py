@@ -1,0 +1,271 @@
+"""The ``abstab`` command line. Commands are thin: flags → settings → library call.
+
+Exit codes: 0 done, 1 done with per-item errors (see each stage's errors.jsonl),
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from abstab import __version__
+from abstab.errors import AbstabError
+
+
+def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show AbstabError messages as usage errors (exit 2) instead of tracebacks."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AbstabError as exc:
+            if os.environ.get("ABSTAB_RAISE_ERRORS"):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def backend_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options choosing and configuring the backend (LLM settings also read the environment)."""
+    fn = click.option("--concurrency", type=click.IntRange(1), default=None,
+                      help="LLM calls in flight at once.")(fn)
+    fn = click.option("--api-key", default=None, help="API key (else OPENAI_API_KEY).")(fn)
+    fn = click.option("--base-url", default=None,
+                      help="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")(fn)
+    fn = click.option("-m", "--model", default=None,
+                      help="Model name, or a GGUF path for the local backend (else ABSTAB_MODEL).")(fn)
+    fn = click.option("-b", "--backend", default=None, envvar="ABSTAB_BACKEND",
+                      help="Backend: rules (default, offline), local, openai. "
+                           "See `abstab backends list`.")(fn)
+    return fn
+
+
+def _backend_settings(model: str | None, base_url: str | None, api_key: str | None,
+                      concurrency: int | None, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = dict(base or {})
+    for key, value in (("model", model), ("base_url", base_url), ("api_key", api_key),
+                       ("concurrency", concurrency)):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _report(reports: list[Any], work: Path) -> None:
+    failures = 0
+    for r in reports:
+        s = r.stats
+        dropped = sum(s.get("dropped", {}).values()) if s else 0
+        line = (f"{r.stage:<9} {r.status:<10} in {s.get('in', 0):>4}  kept {s.get('kept', 0):>4}  "
+                f"dropped {dropped:>3}")
+        if r.status == "ran":
+            line += f"  {r.seconds:6.1f}s"
+            if r.resumed_units:
+                line += f"  (resumed after {r.resumed_units} done units)"
+        click.echo(line)
+        for extra in r.lines:
+            click.echo(f"{'':<10}{extra}")
+        llm = (s or {}).get("llm")
+        if llm and llm.get("line"):
+            click.echo(f"{'':<10}{llm['line']}")
+        if r.failures:
+            click.echo(f"{'':<10}{r.failures} item(s) failed: see {work / r.stage / 'errors.jsonl'}")
+        failures += r.failures
+    if failures:
+        sys.exit(1)
+
+
+def _run_stages(work: Path, plan: list[tuple[str, Any]], backend_name: str,
+                backend_settings: dict[str, Any], force: bool) -> None:
+    from abstab.backends import build_backend
+    from abstab.registry import stages
+
+    from abstab.config import resolve_settings
+
+    needs_backend = {"judge", "resolve"}
+    # Validate every stage's settings before any stage runs.
+    plan = [(name, resolve_settings(stages.get(name).settings_cls, settings, f"stage {name}"))
+            for name, settings in plan]
+    backend = None
+    reports = []
+    try:
+        for name, settings in plan:
+            if name in needs_backend and backend is None:
+                backend = build_backend(backend_name, backend_settings)
+            stage = stages.get(name)(work, settings, backend if name in needs_backend else None)
+            reports.append(stage.run(force=force))
+    finally:
+        if backend is not None:
+            backend.close()
+    _report(reports, work)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="abstab")
+def cli() -> None:
+    """abstab: benchmarks of QA over report tables whose headers are codes, acronyms,
+    shortened names or symbols that only the document explains.
+
+    \b
+    Pipeline:  extract → judge → resolve → generate → assemble → bench
+    One go:    abstab synth -p pipelines/sample.yaml -o WORK
+    """
+
+
+work_arg = click.argument("work", type=click.Path(file_okay=False, path_type=Path))
+force_opt = click.option("--force", is_flag=True, help="Redo the stage even if it is done.")
+
+
+@cli.command()
+@click.argument("pdfs", nargs=-1, required=True)
+@click.option("-o", "--output", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace directory.")
+@click.option("--engine", default="pymupdf", show_default=True,
+              help="Extraction engine (see `abstab engines list`).")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
+              show_default=True, help="Seconds per PDF before its worker is stopped.")
+@force_opt
+@_handle_errors
+def extract(pdfs: tuple[str, ...], work: Path, engine: str, workers: int, timeout: float,
+            force: bool) -> None:
+    """Extract documents and tables from PDFS (files or folders) into WORK/extract."""
+    settings = {"inputs": list(pdfs), "engine": engine, "workers": workers, "timeout": timeout}
+    _run_stages(work, [("extract", settings)], "rules", {}, force)
+
+
+def _llm_stage(name: str, doc: str) -> None:
+    @cli.command(name=name, help=doc)
+    @work_arg
+    @backend_options
+    @force_opt
+    @_handle_errors
+    def command(work: Path, backend: str | None, model: str | None, base_url: str | None,
+                api_key: str | None, concurrency: int | None, force: bool) -> None:
+        settings = {"concurrency": concurrency} if concurrency else {}
+        _run_stages(work, [(name, settings)], backend or "rules",
+                    _backend_settings(model, base_url, api_key, concurrency), force)
+
+
+_llm_stage("judge", "Label each table clear, abstract or not a table; find its abstract headers.")
+_llm_stage("resolve", "Find what each abstract header means, with evidence from the document.")
+
+
+@cli.command()
+@work_arg
+@force_opt
+@_handle_errors
+def generate(work: Path, force: bool) -> None:
+    """Generate QA items (document tables and text, plus controlled abstraction)."""
+    _run_stages(work, [("generate", {})], "rules", {}, force)
+
+
+@cli.command()
+@work_arg
+@force_opt
+@_handle_errors
+def assemble(work: Path, force: bool) -> None:
+    """Validate, deduplicate and split the items by document into the dataset."""
+    _run_stages(work, [("assemble", {})], "rules", {}, force)
+
+
+@cli.command()
+@click.option("-p", "--pipeline", required=True,
+              help="Pipeline YAML file, or the name of a shipped pipeline.")
+@click.option("-o", "--output", "work", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("pdfs", nargs=-1)
+@backend_options
+@force_opt
+@_handle_errors
+def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None, model: str | None,
+          base_url: str | None, api_key: str | None, concurrency: int | None, force: bool) -> None:
+    """Run extract → judge → resolve → generate → assemble as a pipeline file says.
+
+    PDFS, when given, replace the pipeline's inputs.
+    """
+    from abstab.config import STAGE_ORDER, Pipeline
+
+    pipe = Pipeline.load(pipeline)
+    plan = []
+    for name in STAGE_ORDER:
+        settings = dict(pipe.stages.get(name, {}))
+        if name == "extract":
+            settings["inputs"] = list(pdfs) if pdfs else [str(p) for p in pipe.inputs]
+        if name in ("judge", "resolve") and concurrency:
+            settings["concurrency"] = concurrency
+        plan.append((name, settings))
+    _run_stages(work, plan, backend or pipe.backend,
+                _backend_settings(model, base_url, api_key, concurrency, pipe.backend_settings),
+                force)
+
+
+@cli.command()
+@work_arg
+@click.option("-s", "--system", "system_names", multiple=True,
+              default=("table", "rag", "hybrid", "oracle", "closed-book"), show_default=True,
+              help="System(s) to score; repeat or comma-separate (see `abstab systems list`).")
+@click.option("--split", default=None, help="Score one split only (train, validation, test).")
+@click.option("-k", "--top-k", "k", type=click.IntRange(1), default=5, show_default=True,
+              help="Passages retrieved per item.")
+@backend_options
+@force_opt
+@_handle_errors
+def bench(work: Path, system_names: tuple[str, ...], split: str | None, k: int,
+          backend: str | None, model: str | None, base_url: str | None, api_key: str | None,
+          concurrency: int | None, force: bool) -> None:
+    """Score systems on the assembled items of WORK and print the leaderboard."""
+    from abstab.backends import build_backend
+    from abstab.bench.run import BenchStage, leaderboard, write_results
+    from abstab.registry import systems
+
+    names = [systems.canonical(n) for s in system_names for n in s.split(",") if n]
+    be = build_backend(backend or "rules", _backend_settings(model, base_url, api_key, concurrency))
+    reports, runs = [], {}
+    try:
+        for name in names:
+            stage = BenchStage(work, {"system": name, "k": k, "split": split,
+                                      "concurrency": concurrency or 1}, be)
+            reports.append(stage.run(force=force))
+            runs[name] = stage.dir.path
+    finally:
+        be.close()
+    results = write_results(work, runs, be.name, split)
+    failures = sum(r.failures for r in reports)
+    click.echo(f"backend: {be.name}" + (f"   split: {split}" if split else "") + "   metric: correct")
+    click.echo(leaderboard(results))
+    click.echo(f"\npredictions and scores: {work / 'bench'}/<system>-{be.name}/   "
+               f"results: {work / 'bench' / 'results.json'}")
+    if failures:
+        click.echo(f"{failures} item(s) failed: see {work / 'bench'}/*/errors.jsonl")
+        sys.exit(1)
+
+
+def _list_command(group: click.Group, registry_name: str, what: str) -> None:
+    @group.command(name="list", help=f"List the registered {what}.")
+    def _list() -> None:
+        from abstab import registry
+
+        reg = getattr(registry, registry_name)
+        for name in reg:
+            click.echo(f"{name:<14} {reg.help(name)}")
+
+
+for _name, _what in (("systems", "systems"), ("backends", "backends"),
+                     ("engines", "extraction engines"), ("metrics", "metrics"),
+                     ("stages", "stages")):
+    _group = click.Group(name=_name, help=f"The registered {_what}.")
+    cli.add_command(_group)
+    _list_command(_group, _name, _what)
+
+
+def main() -> None:
+    cli()

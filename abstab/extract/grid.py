@@ -1,0 +1,511 @@
+"""From an engine's cell rectangles to a clean logical grid with the page's own text.
+
+Steps (all engine-neutral):
+
+1. the rectangles define a grid of x and y boundaries; a rectangle covering several slots is a
+   merged cell (row_span / col_span);
+2. every character of the page inside the table goes to the cell under its centre, and each
+   cell's text is rebuilt line by line (:mod:`abstab.extract.text`);
+3. a grid row holding several stacked table rows (a ruled band of five states, a group label
+   above its sub-labels) is split into one row per text line;
+4. a merged cell whose single line is spread over the columns below it with wide gaps
+   (``Permit  Handgun  Long Gun``: the rule between them was missing) is split into those columns;
+5. grid columns and rows that hold no text of their own (shading strips, padding) are dropped,
+   so the grid has one column per column of text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from abstab.extract.engines import RawTable, Rect
+from abstab.extract.text import Char, PageText, group_lines, join_lines, line_text
+
+_NUMERIC = re.compile(
+    r"^[(\[]?[-−–+]?\s?[$€£¥₹]?\s?(\d{1,3}([,\s]\d{3})+|\d+)([.,]\d+)?\s?%?[)\]]?"
+    r"[⁰¹²³⁴⁵⁶⁷⁸⁹*†‡]*$"
+)
+_PLACEHOLDER = re.compile(r"^([-–—‒−]+|\.{2,3}|…|n\.?a\.?|N/?A|n/a|x|X|\*|:|–|nil|NIL|none)$")
+
+
+_DATE = re.compile(
+    r"^(\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(:\d{2})?)$"
+)
+
+
+def is_number(text: str) -> bool:
+    return bool(_NUMERIC.match(text.strip()))
+
+
+def is_value(text: str) -> bool:
+    """A number, a date or time, or a placeholder for a missing value (``-``, ``n.a.``)."""
+    t = text.strip()
+    return bool(_NUMERIC.match(t) or _PLACEHOLDER.match(t) or _DATE.match(t))
+
+
+@dataclass
+class GCell:
+    """A cell of the logical grid."""
+
+    r: int
+    c: int
+    rs: int
+    cs: int
+    bbox: Rect
+    lines: list[list[Char]] = field(default_factory=list)
+    text: str = ""
+    bold: float = 0.0
+    size: float = 0.0
+
+    def finish(self) -> GCell:
+        texts = [line_text(chars)[0] for chars in self.lines]
+        self.text = join_lines(texts)
+        ink = [c for chars in self.lines for c in chars if not c.c.isspace()]
+        self.bold = sum(1 for c in ink if c.bold) / len(ink) if ink else 0.0
+        self.size = max((c.size for c in ink), default=0.0)
+        return self
+
+
+@dataclass
+class Grid:
+    nrows: int
+    ncols: int
+    cells: list[GCell]
+    col_x: list[float]  # ncols + 1 boundaries
+    row_y: list[float]  # nrows + 1 boundaries
+
+    def at(self) -> list[list[GCell | None]]:
+        """Slot → owning cell."""
+        slots: list[list[GCell | None]] = [[None] * self.ncols for _ in range(self.nrows)]
+        for cell in self.cells:
+            for r in range(cell.r, cell.r + cell.rs):
+                for c in range(cell.c, cell.c + cell.cs):
+                    slots[r][c] = cell
+        return slots
+
+
+def _cluster(values: Sequence[float], tol: float) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= tol:
+            continue
+        out.append(v)
+    return out
+
+
+def _index(bounds: list[float], v: float, tol: float) -> int:
+    i = bisect.bisect_left(bounds, v - tol)
+    return min(i, len(bounds) - 1)
+
+
+def _vr(chars: Sequence[Char]) -> tuple[float, float]:
+    size = max(c.size for c in chars)
+    base = max(c.oy for c in chars if c.size >= size * 0.85)
+    return base - 0.75 * size, base + 0.25 * size
+
+
+# ------------------------------------------------------------------------ construction
+
+
+def raw_grid(raw: RawTable, page: PageText) -> Grid | None:
+    """Steps 1-2: the engine's rectangles as a grid, with the page's characters in its cells."""
+    tol = 1.5
+    xs = _cluster([v for r in raw.cells for v in (r[0], r[2])], tol)
+    ys = _cluster([v for r in raw.cells for v in (r[1], r[3])], tol)
+    if len(xs) < 2 or len(ys) < 2:
+        return None
+    nrows, ncols = len(ys) - 1, len(xs) - 1
+    owner: list[list[GCell | None]] = [[None] * ncols for _ in range(nrows)]
+    cells: list[GCell] = []
+    # small rectangles first: a frame drawn around a whole table must not swallow its cells
+    for rect in sorted(raw.cells, key=lambda r: (r[2] - r[0]) * (r[3] - r[1])):
+        c0, c1 = _index(xs, rect[0], tol), _index(xs, rect[2], tol)
+        r0, r1 = _index(ys, rect[1], tol), _index(ys, rect[3], tol)
+        if c1 <= c0 or r1 <= r0:
+            continue
+        if any(owner[r][c] is not None for r in range(r0, r1) for c in range(c0, c1)):
+            continue  # overlapping rectangles: the smaller one wins
+        cell = GCell(r0, c0, r1 - r0, c1 - c0, (xs[c0], ys[r0], xs[c1], ys[r1]))
+        cells.append(cell)
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                owner[r][c] = cell
+    for r in range(nrows):
+        for c in range(ncols):
+            if owner[r][c] is None:
+                cell = GCell(r, c, 1, 1, (xs[c], ys[r], xs[c + 1], ys[r + 1]))
+                cells.append(cell)
+                owner[r][c] = cell
+    x0, y0, x1, y1 = xs[0], ys[0], xs[-1], ys[-1]
+    buckets: dict[int, list[Char]] = {}
+    for ch in page.chars:
+        cx, cy = ch.cx, ch.cy
+        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+            continue
+        c = min(max(bisect.bisect_right(xs, cx) - 1, 0), ncols - 1)
+        r = min(max(bisect.bisect_right(ys, cy) - 1, 0), nrows - 1)
+        cell = owner[r][c]
+        assert cell is not None
+        buckets.setdefault(id(cell), []).append(ch)
+    cells = _join_split_words(cells, buckets)
+    vertical = page.vertical
+    for cell in cells:
+        chars = buckets.get(id(cell))
+        if chars:
+            cell.lines = [ln for ln in group_lines(chars, vertical)
+                          if any(not c.c.isspace() for c in ln)]
+    return Grid(nrows, ncols, cells, xs, ys)
+
+
+def _join_split_words(cells: list[GCell], buckets: dict[int, list[Char]]) -> list[GCell]:
+    """Merge side-by-side cells that a word runs across (text spilling over a cell border:
+    ``Flight O|peration``), so the word is not cut in two."""
+    owner: dict[int, GCell] = {}
+    for cell in cells:
+        for ch in buckets.get(id(cell), ()):
+            owner[id(ch)] = cell
+    parent: dict[int, GCell] = {id(c): c for c in cells}
+
+    def find(c: GCell) -> GCell:
+        while parent[id(c)] is not c:
+            c = parent[id(c)]
+        return c
+
+    joined = False
+    by_frag: dict[int, list[Char]] = {}
+    for chars in buckets.values():
+        for ch in chars:
+            by_frag.setdefault(ch.frag, []).append(ch)
+    for chars in by_frag.values():
+        chars.sort(key=lambda ch: ch.x0)
+        for a, b in zip(chars, chars[1:]):
+            if a.c.isspace() or b.c.isspace() or b.x0 - a.x1 > 0.15 * a.size:
+                continue
+            ca, cb = find(owner[id(a)]), find(owner[id(b)])
+            if ca is cb or ca.r != cb.r or ca.rs != cb.rs or ca.c + ca.cs != cb.c:
+                continue
+            parent[id(cb)] = ca
+            ca.cs += cb.cs
+            ca.bbox = (ca.bbox[0], ca.bbox[1], cb.bbox[2], ca.bbox[3])
+            joined = True
+    if not joined:
+        return cells
+    out = []
+    for cell in cells:
+        root = find(cell)
+        if root is not cell:
+            buckets.setdefault(id(root), []).extend(buckets.pop(id(cell), []))
+        else:
+            out.append(cell)
+    return out
+
+
+# ---------------------------------------------------------------------- row splitting
+
+
+def _bands(lines: list[list[Char]]) -> list[tuple[float, float]]:
+    """Vertical bands of a set of lines: lines overlapping by half their height share one."""
+    ranges = sorted(_vr(ln) for ln in lines)
+    bands: list[list[float]] = []
+    for lo, hi in ranges:
+        if bands:
+            b = bands[-1]
+            if min(b[1], hi) - max(b[0], lo) >= 0.5 * min(b[1] - b[0], hi - lo):
+                b[1] = max(b[1], hi)
+                continue
+        bands.append([lo, hi])
+    return [(b[0], b[1]) for b in bands]
+
+
+def _band_of(line: list[Char], bands: list[tuple[float, float]]) -> int:
+    lo, hi = _vr(line)
+    mid = (lo + hi) / 2
+    best, dist = 0, float("inf")
+    for i, (blo, bhi) in enumerate(bands):
+        d = 0.0 if blo <= mid <= bhi else min(abs(mid - blo), abs(mid - bhi))
+        if d < dist:
+            best, dist = i, d
+    return best
+
+
+def _groups(line: list[Char]) -> list[list[Char]]:
+    """Split one line at gaps wider than 0.8 em (wider than any word space)."""
+    ink = [c for c in line if not c.c.isspace()]
+    out: list[list[Char]] = []
+    for c in ink:
+        if out and c.x0 - out[-1][-1].x1 > max(0.8 * c.size, 3.0):
+            out.append([c])
+        elif out:
+            out[-1].append(c)
+        else:
+            out.append([c])
+    return out
+
+
+def _distribution(cell: GCell, line: list[Char], xs: list[float]) -> dict[int, list[Char]] | None:
+    """Columns (grid indices) of the word groups of ``line`` if they fall in separate columns."""
+    if cell.cs < 2:
+        return None
+    groups = _groups(line)
+    if len(groups) < 2:
+        return None
+    placed: dict[int, list[Char]] = {}
+    for g in groups:
+        gx0, gx1 = g[0].x0, g[-1].x1
+        mid = (gx0 + gx1) / 2
+        col = min(max(bisect.bisect_right(xs, mid) - 1, cell.c), cell.c + cell.cs - 1)
+        if gx0 < xs[col] - 1.5 or gx1 > xs[col + 1] + 1.5:
+            return None  # a group crosses a column boundary: a real spanning label
+        placed.setdefault(col, []).extend(g)
+    return placed if len(placed) >= 2 else None
+
+
+def _numeric_line(line: list[Char]) -> bool:
+    return is_value(line_text(line)[0])
+
+
+def split_rows(grid: Grid) -> Grid:
+    """Step 3: split grid rows that stack several table rows (see module docstring)."""
+    new_ys = [grid.row_y[0]]
+    splits: dict[int, list[float]] = {}
+    mode: dict[int, str] = {}
+    by_row: dict[int, list[GCell]] = {}
+    for cell in grid.cells:
+        if cell.rs == 1:
+            by_row.setdefault(cell.r, []).append(cell)
+    for r in range(grid.nrows):
+        cells = [c for c in by_row.get(r, []) if c.lines]
+        cuts: list[float] = []
+        if cells:  # (cells spanning several rows stay whole and span the new rows)
+            cuts, mode[r] = _row_cuts(cells, grid.col_x)
+        splits[r] = cuts
+        new_ys.extend(cuts)
+        new_ys.append(grid.row_y[r + 1])
+    if not any(splits.values()):
+        return grid
+    # old row index → new row range
+    first: list[int] = []
+    k = 0
+    for r in range(grid.nrows):
+        first.append(k)
+        k += len(splits[r]) + 1
+    first.append(k)
+    cells: list[GCell] = []
+    for cell in grid.cells:
+        r0, r1 = first[cell.r], first[cell.r + cell.rs]
+        cuts = splits.get(cell.r, []) if cell.rs == 1 else []
+        if not cuts:
+            cell.r, cell.rs = r0, r1 - r0
+            cell.bbox = (cell.bbox[0], new_ys[r0], cell.bbox[2], new_ys[r1])
+            cells.append(cell)
+            continue
+        bounds = [new_ys[r0]] + cuts + [new_ys[r1]]
+        bands = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+        parts: list[list[list[Char]]] = [[] for _ in bands]
+        for ln in cell.lines:
+            parts[_band_of(ln, bands)].append(ln)
+        if mode[cell.r] == "header" and not _is_composite(cell, grid.col_x):
+            cell.r, cell.rs = r0, r1 - r0  # a label beside stacked labels spans them all
+            cell.bbox = (cell.bbox[0], new_ys[r0], cell.bbox[2], new_ys[r1])
+            cells.append(cell)
+            continue
+        for i, p in enumerate(parts):
+            cells.append(GCell(r0 + i, cell.c, 1, cell.cs,
+                               (cell.bbox[0], bounds[i], cell.bbox[2], bounds[i + 1]), p))
+    return Grid(len(new_ys) - 1, grid.ncols, cells, grid.col_x, new_ys)
+
+
+def _is_composite(cell: GCell, xs: list[float]) -> bool:
+    """A merged cell holding a group label over sub-labels spread across its columns."""
+    if cell.cs < 2 or len(cell.lines) < 2:
+        return False
+    spread = [_distribution(cell, ln, xs) is not None for ln in cell.lines]
+    return any(spread) and not all(spread)
+
+
+def _row_cuts(cells: list[GCell], xs: list[float]) -> tuple[list[float], str]:
+    """Where to cut one grid row into several rows, and why (``data`` / ``header``)."""
+    all_lines = [ln for c in cells for ln in c.lines]
+    bands = _bands(all_lines)
+    if len(bands) >= 2:
+        full = []
+        for c in cells:
+            used = {_band_of(ln, bands) for ln in c.lines}
+            if len(c.lines) == len(bands) and len(used) == len(bands):
+                full.append(c)
+        numeric_full = [c for c in full if all(_numeric_line(ln) for ln in c.lines)]
+        if (len(full) >= 2 and len(full) >= 0.6 * len(cells)
+                and len(numeric_full) >= max(1, 0.5 * len(full))):
+            return [(bands[i][1] + bands[i + 1][0]) / 2 for i in range(len(bands) - 1)], "data"
+    composite = [c for c in cells if _is_composite(c, xs)]
+    if composite:
+        bands = _bands([ln for c in composite for ln in c.lines])
+        if len(bands) >= 2:
+            return [(bands[i][1] + bands[i + 1][0]) / 2 for i in range(len(bands) - 1)], "header"
+    return [], ""
+
+
+# ------------------------------------------------------------------- column spreading
+
+
+def spread_columns(grid: Grid) -> Grid:
+    """Step 4: split merged single-line cells whose words sit in separate columns."""
+    cells: list[GCell] = []
+    for cell in grid.cells:
+        if cell.cs >= 2 and len(cell.lines) == 1:
+            placed = _distribution(cell, cell.lines[0], grid.col_x)
+            if placed:
+                for c in range(cell.c, cell.c + cell.cs):
+                    chars = placed.get(c, [])
+                    cells.append(GCell(cell.r, c, cell.rs, 1,
+                                       (grid.col_x[c], cell.bbox[1], grid.col_x[c + 1],
+                                        cell.bbox[3]),
+                                       [sorted(chars, key=lambda ch: ch.x0)] if chars else []))
+                continue
+        cells.append(cell)
+    grid.cells = cells
+    return grid
+
+
+# ------------------------------------------------------------------------- collapsing
+
+
+def _occupied(cells: list[GCell], n: int, axis: str) -> list[int]:
+    """Grid indices (columns or rows) that hold text of their own."""
+    start = (lambda c: c.c) if axis == "col" else (lambda c: c.r)
+    span = (lambda c: c.cs) if axis == "col" else (lambda c: c.rs)
+    occ = set()
+    for cell in cells:
+        if cell.lines and span(cell) == 1:
+            occ.add(start(cell))
+    return sorted(occ)
+
+
+def _center_index(cell: GCell, bounds: list[float], axis: str) -> int:
+    chars = [c for ln in cell.lines for c in ln if not c.c.isspace()]
+    if axis == "col":
+        v = (min(c.x0 for c in chars) + max(c.x1 for c in chars)) / 2
+        lo, n = cell.c, cell.cs
+    else:
+        v = (min(c.cy for c in chars) + max(c.cy for c in chars)) / 2
+        lo, n = cell.r, cell.rs
+    i = bisect.bisect_right(bounds, v) - 1
+    return min(max(i, lo), lo + n - 1)
+
+
+def collapse(grid: Grid) -> Grid | None:
+    """Step 5: keep only the grid columns and rows that hold text."""
+    cells = [c for c in grid.cells if c.lines]
+    if not cells:
+        return None
+    cols = set(_occupied(cells, grid.ncols, "col"))
+    for cell in cells:
+        if cell.cs > 1 and not any(cell.c <= c < cell.c + cell.cs for c in cols):
+            cols.add(_center_index(cell, grid.col_x, "col"))
+    rows = set(_occupied(cells, grid.nrows, "row"))
+    for cell in cells:
+        if cell.rs > 1 and not any(cell.r <= r < cell.r + cell.rs for r in rows):
+            rows.add(_center_index(cell, grid.row_y, "row"))
+    col_list, row_list = sorted(cols), sorted(rows)
+    cmap = {g: i for i, g in enumerate(col_list)}
+    rmap = {g: i for i, g in enumerate(row_list)}
+    out: list[GCell] = []
+    for cell in cells:
+        cs_in = [cmap[c] for c in range(cell.c, cell.c + cell.cs) if c in cmap]
+        rs_in = [rmap[r] for r in range(cell.r, cell.r + cell.rs) if r in rmap]
+        if not cs_in or not rs_in:
+            continue
+        cell.c, cell.cs = cs_in[0], cs_in[-1] - cs_in[0] + 1
+        cell.r, cell.rs = rs_in[0], rs_in[-1] - rs_in[0] + 1
+        out.append(cell)
+    # boundaries of the logical columns/rows: halfway between kept grid slots
+    col_x = _bounds(grid.col_x, col_list)
+    row_y = _bounds(grid.row_y, row_list)
+    ncols, nrows = len(col_list), len(row_list)
+    taken = [[False] * ncols for _ in range(nrows)]
+    for cell in out:
+        for r in range(cell.r, cell.r + cell.rs):
+            for c in range(cell.c, cell.c + cell.cs):
+                taken[r][c] = True
+    for r in range(nrows):
+        for c in range(ncols):
+            if not taken[r][c]:
+                out.append(GCell(r, c, 1, 1, (col_x[c], row_y[r], col_x[c + 1], row_y[r + 1])))
+    out.sort(key=lambda c: (c.r, c.c))
+    return Grid(nrows, ncols, out, col_x, row_y)
+
+
+def _bounds(edges: list[float], kept: list[int]) -> list[float]:
+    out = [edges[kept[0]]]
+    for a, b in zip(kept, kept[1:]):
+        out.append((edges[a + 1] + edges[b]) / 2)
+    out.append(edges[kept[-1] + 1])
+    return out
+
+
+def merge_wrapped_rows(grid: Grid) -> Grid:
+    """Step 6: join a row that only continues the row above (a label wrapped onto a second
+    grid row while the other cells of the row span both)."""
+    r = 0
+    slots = grid.at()
+    while r < grid.nrows - 1:
+        upper, lower = slots[r], slots[r + 1]
+        spanning = False
+        ok = True
+        pairs: list[tuple[GCell, GCell]] = []
+        for c in range(grid.ncols):
+            a, b = upper[c], lower[c]
+            assert a is not None and b is not None
+            if a is b:
+                spanning = spanning or a.rs >= 2
+                continue
+            if b.c != c:
+                continue  # the rest of a cell already paired
+            if (b.r != r + 1 or b.rs != 1 or a.c != b.c or a.cs != b.cs
+                    or a.r + a.rs != r + 1):
+                ok = False
+                break
+            if b.text and (is_value(b.text) or (a.text and is_value(a.text))):
+                ok = False
+                break
+            pairs.append((a, b))
+        if not (ok and spanning and any(b.text for _, b in pairs)):
+            r += 1
+            continue
+        drop = set()
+        for a, b in pairs:
+            if b.lines:
+                a.lines = a.lines + b.lines
+                a.text = join_lines([a.text, b.text])
+            a.bbox = (a.bbox[0], a.bbox[1], a.bbox[2], b.bbox[3])
+            drop.add(id(b))
+        cells = [c for c in grid.cells if id(c) not in drop]
+        for cell in cells:
+            if cell.r > r + 1:
+                cell.r -= 1
+            elif cell.r <= r and cell.r + cell.rs > r + 1:
+                cell.rs -= 1
+        row_y = grid.row_y[: r + 1] + grid.row_y[r + 2:]
+        grid = Grid(grid.nrows - 1, grid.ncols, cells, grid.col_x, row_y)
+        slots = grid.at()
+    return grid
+
+
+def build(raw: RawTable, page: PageText) -> Grid | None:
+    """All steps: the logical grid of one raw table, with each cell's text set."""
+    grid = raw_grid(raw, page)
+    if grid is None:
+        return None
+    grid = collapse(grid)  # first drop empty strips, so a text row is one grid row
+    if grid is None:
+        return None
+    grid = spread_columns(split_rows(grid))
+    collapsed = collapse(grid)
+    if collapsed is None:
+        return None
+    for cell in collapsed.cells:
+        cell.finish()
+    return merge_wrapped_rows(collapsed)

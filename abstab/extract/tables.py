@@ -1,0 +1,692 @@
+"""Engine-neutral table logic: header rows, titles, captions, notes, nearby text, continuation.
+
+Input: the clean logical grid of each table (:mod:`abstab.extract.grid`) and the document's
+blocks and lines (:mod:`abstab.extract.layout`). Output: :class:`abstab.records.Table` records.
+
+Header rows are the rows above the first row that looks like data (mostly numbers or
+missing-value placeholders outside the stub column). Rows of years (``2012 2013``) and rows
+that number the columns (``(1) (2) (3)``) are header rows too; the latter are left out of the
+flattened column names. Tables without numeric rows fall back on text style (bold rows, merged
+cells in the top rows) and the engine's own guess.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from abstab.extract.engines import RawTable, Rect
+from abstab.extract.grid import GCell, Grid, is_number, is_value
+from abstab.extract.layout import (
+    CAPTION_RE,
+    FIGURE_CAPTION_RE,
+    TABLE_CAPTION_RE,
+    BlockDraft,
+    Layout,
+)
+from abstab.extract.settings import ExtractSettings
+from abstab.extract.text import SUPERSCRIPTS, Line, join_lines, unsup
+from abstab.records import Cell, Note, Provenance, Table, TableQuality
+
+_YEAR = re.compile(r"^(FY\s?)?(19|20)\d\d([-–/](\d\d|(19|20)\d\d))?[*†¹²³]?$|^(Q[1-4]|H[12])"
+                   r"\s?(19|20)?\d\d$", re.I)
+_NUMBERING = re.compile(r"^\(?(\d{1,2})\)?(\s*=.*)?$")
+_NOTE_LABEL = re.compile(r"^(notes?|remarks?|footnotes?|legend|key|n\.?\s?b\.?)\s*[:.\-–]?\s*",
+                         re.I)
+_SOURCE = re.compile(r"^(sources?|data sources?|source of data)\s*[:.\-–]\s*", re.I)
+_MARKER = re.compile(
+    r"^(?P<m>\*{1,4}|[†‡§¶#]{1,3}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}|[ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ]|"
+    r"\((?:[a-z]|\d{1,2}|[ivx]{1,4})\)|[a-z](?=[.)]\s|\s+[A-Z(\"“'])|"
+    r"\d{1,2}(?=[.)]\s|\s+[A-Z(\"“']))[.)]?\s*(?P<t>\S.*)$"
+)
+_LEGEND = re.compile(
+    r"^(?P<key>[^\s=:]{1,14}(?:\s[^\s=:]{1,14}){0,2}?)\s*(?:=|:|\s[–—]\s|\s-\s)\s*(?P<val>\S.*)$"
+)
+_HEAD_MARK_LEAD = re.compile(r"^(\*{1,4}|[†‡§¶#]{1,3})(?=\S)")
+_HEAD_MARK_TAIL = re.compile(
+    r"(\*{1,4}|[†‡§¶#]{1,3}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}|[ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ]{1,2}|"
+    r"\s?\((?:[a-z]|\d{1,2})\))$"
+)
+
+
+@dataclass
+class NoteDraft:
+    kind: str
+    marker: str | None
+    text: str
+    block: BlockDraft | None = None
+    targets: list[list[int]] = field(default_factory=list)
+
+
+@dataclass
+class TableDraft:
+    """A table between its grid and its record."""
+
+    raw: RawTable
+    grid: Grid
+    pages: list[int]
+    bbox: Rect
+    n_header: int = 0
+    numbering: set[int] = field(default_factory=set)
+    title: str | None = None
+    caption: str | None = None
+    caption_blocks: list[BlockDraft] = field(default_factory=list)
+    caption_below: bool = False
+    notes: list[NoteDraft] = field(default_factory=list)
+    nearby: list[BlockDraft] = field(default_factory=list)
+    last_page: int = 0
+    last_bbox: Rect = (0.0, 0.0, 0.0, 0.0)
+    figure: bool = False  # boxes of a figure (its caption says Figure N), not a table
+
+    @property
+    def page(self) -> int:
+        return self.pages[0]
+
+
+# ------------------------------------------------------------------------------ shape
+
+
+def _drop_row(grid: Grid, r: int) -> Grid:
+    cells = []
+    for c in grid.cells:
+        if c.r == r and c.rs == 1:
+            continue
+        if c.r > r:
+            c.r -= 1
+        elif c.r <= r < c.r + c.rs:
+            c.rs -= 1
+        cells.append(c)
+    drop = 0 if r == 0 else r + 1  # the first row gives up its top edge, others their bottom
+    row_y = grid.row_y[:drop] + grid.row_y[drop + 1:]
+    return Grid(grid.nrows - 1, grid.ncols, cells, grid.col_x, row_y)
+
+
+def _row_cells(grid: Grid, r: int) -> list[GCell]:
+    return sorted((c for c in grid.cells if c.r == r), key=lambda c: c.c)
+
+
+def _single_wide(grid: Grid, r: int) -> GCell | None:
+    """The only non-empty cell of row r if it spans (almost) the whole table."""
+    texts = [c for c in _row_cells(grid, r) if c.text]
+    covering = [c for c in grid.cells if c.r < r < c.r + c.rs and c.text]
+    if len(texts) != 1 or covering:
+        return None
+    cell = texts[0]
+    if grid.ncols >= 3 and cell.cs >= max(2, math.ceil(0.8 * grid.ncols)):
+        return cell
+    return None
+
+
+def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | None:
+    """Title rows off the top, note rows off the bottom, header rows found; None if junk."""
+    draft = TableDraft(raw, grid, [raw.page], raw.bbox)
+    # a title row: one wide cell with a sentence-like text
+    while grid.nrows > 2:
+        cell = _single_wide(grid, 0)
+        if cell is None or is_value(cell.text) or not (
+                draft.title or len(cell.text.split()) >= 4 or CAPTION_RE.match(cell.text)):
+            break  # (a wide row right under a title row continues the title)
+        draft.title = join_lines([draft.title or "", cell.text]) if draft.title else cell.text
+        grid = _drop_row(grid, 0)
+    # trailing note rows: one wide cell starting with a marker, "Source:" or "Note:"
+    while grid.nrows > 2:
+        last = [c for c in _row_cells(grid, grid.nrows - 1) if c.text]
+        label = len(last) == 1 and re.fullmatch(r"(key|notes?|legend|sources?)\s*[:.]?",
+                                                last[0].text.strip(), re.I)
+        cell = _single_wide(grid, grid.nrows - 1)
+        if not label and (cell is None or not (_MARKER.match(cell.text) or _SOURCE.match(
+                cell.text) or _NOTE_LABEL.match(cell.text))):
+            break
+        grid = _drop_row(grid, grid.nrows - 1)
+    draft.grid = grid
+    # the table's box loses its title and note rows: their text becomes blocks, and notes
+    # are then read line by line like any note under a table
+    x0, y0, x1, y1 = draft.bbox
+    draft.bbox = (x0, max(y0, grid.row_y[0]), x1, min(y1, grid.row_y[-1]))
+    if grid.nrows < settings.min_rows or grid.ncols < settings.min_cols:
+        return None
+    if empty_ratio(grid) > settings.max_empty_ratio:
+        return None
+    filled = sum(1 for c in grid.cells if c.text)
+    if filled < 4:
+        return None
+    draft.n_header, draft.numbering = detect_header(grid, raw.header_guess,
+                                                    settings.max_header_rows)
+    draft.last_page, draft.last_bbox = raw.page, raw.bbox
+    return draft
+
+
+def empty_ratio(grid: Grid) -> float:
+    slots = grid.nrows * grid.ncols
+    empty = sum(c.rs * c.cs for c in grid.cells if not c.text)
+    return empty / slots if slots else 1.0
+
+
+# ----------------------------------------------------------------------------- header
+
+
+def _numbering_row(texts: list[str]) -> bool:
+    nums = []
+    for t in texts:
+        m = _NUMBERING.match(t.strip())
+        if m:
+            nums.append(int(m.group(1)))
+    if len(nums) < 3 or len(nums) < 0.7 * len(texts):
+        return False
+    steps = sum(1 for a, b in zip(nums, nums[1:]) if b == a + 1)
+    return nums[0] <= 2 and steps >= 0.7 * (len(nums) - 1)
+
+
+def _row_kind(grid: Grid, r: int) -> str:
+    """``data``, ``numbering``, ``years``, ``stub`` (text in the first column only),
+    ``empty`` or ``text``."""
+    cells = [c for c in _row_cells(grid, r) if c.text]
+    if not cells:
+        return "empty"
+    texts = [c.text for c in cells]
+    if _numbering_row(texts):
+        return "numbering"
+    vals = [c.text for c in cells if c.c > 0] if grid.ncols >= 2 else texts
+    if not vals:
+        return "stub"
+    values = [v for v in vals if is_value(v)]
+    numbers = [v for v in vals if is_number(v)]
+    if numbers and len(numbers) >= 2 and all(_YEAR.match(v.strip()) for v in numbers):
+        return "years"
+    if len(values) >= 0.5 * len(vals) and (numbers or len(values) >= 2):
+        return "data"
+    return "text"
+
+
+def detect_header(grid: Grid, hint: Callable[[], int | None] | None,
+                  max_rows: int) -> tuple[int, set[int]]:
+    """Number of header rows and which of them number the columns."""
+    kinds = [_row_kind(grid, r) for r in range(grid.nrows)]
+    numbering = {r for r, k in enumerate(kinds[: max_rows + 1]) if k == "numbering"}
+    limit = min(max_rows, grid.nrows - 1)
+    first_data = next((r for r, k in enumerate(kinds) if k == "data"), None)
+    if first_data is not None and first_data <= limit and any(k == "data" for k in kinds[1:]):
+        n = first_data
+        # a stub-only row just above the data is a section label of the body, not a header
+        while n > 1 and kinds[n - 1] == "stub":
+            n -= 1
+        if grid.ncols == 2 and n > 1:
+            # a key-value table: "Country | China" rows are body rows, not a deep header
+            full = next((r for r in range(n) if len([c for c in _row_cells(grid, r)
+                                                     if c.text]) == 2), n)
+            n = max(1, full)
+        return n, {r for r in numbering if r < n}
+    # text tables: bold top rows, merged cells at the top, the engine's guess
+    n_style = 0
+    body_bold = [_bold(grid, r) for r in range(grid.nrows)]
+    rest = sorted(body_bold[1:])
+    median_rest = rest[len(rest) // 2] if rest else 0.0
+    while n_style < limit and body_bold[n_style] >= 0.6 and median_rest < 0.3:
+        n_style += 1
+    n_span = 0
+    while n_span < limit and any(c.cs >= 2 and c.text for c in _row_cells(grid, n_span)) \
+            and _single_wide(grid, n_span) is None:
+        n_span += 1
+    n = max(n_style, n_span + 1 if n_span else 0)
+    if n == 0:
+        # the engine's guess can be slow (PyMuPDF re-reads the table): small tables only
+        guess = hint() if hint and grid.nrows <= 40 else None
+        n = guess if guess and 0 < guess <= limit else 1
+    n = min(n, limit)
+    return n, {r for r in numbering if r < n}
+
+
+def _bold(grid: Grid, r: int) -> float:
+    cells = [c for c in _row_cells(grid, r) if c.text]
+    if not cells:
+        return 0.0
+    return sum(c.bold for c in cells) / len(cells)
+
+
+# ------------------------------------------------------------------------ text views
+
+
+def header_rows(grid: Grid, n: int) -> list[list[str]]:
+    slots = grid.at()
+    return [[(slots[r][c].text if slots[r][c] else "") for c in range(grid.ncols)]
+            for r in range(n)]
+
+
+def columns(rows: list[list[str]], skip: set[int], ncols: int) -> list[str]:
+    out = []
+    for c in range(ncols):
+        parts: list[str] = []
+        for r, row in enumerate(rows):
+            t = row[c].strip()
+            if r in skip or not t or t in parts:
+                continue
+            parts.append(t)
+        out.append(" / ".join(parts))
+    return out
+
+
+def body_rows(grid: Grid, n: int) -> list[list[str]]:
+    """Body rows as text: a cell spanning rows repeats down, one spanning columns does not."""
+    slots = grid.at()
+    rows = []
+    for r in range(n, grid.nrows):
+        row = []
+        for c in range(grid.ncols):
+            cell = slots[r][c]
+            row.append(cell.text if cell is not None and cell.c == c else "")
+        rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------------------ notes
+
+
+def _note_marker(m: str) -> str:
+    return unsup(m.strip("()").strip())
+
+
+def parse_note_text(text: str, block: BlockDraft | None) -> list[NoteDraft]:
+    """One note line (or paragraph) as notes: source, footnote with marker, legend entries."""
+    text = text.strip()
+    if not text:
+        return []
+    label = _NOTE_LABEL.match(text)
+    if label and not _LEGEND.match(text[: label.end()].strip() + " x"):
+        rest = text[label.end():].strip()
+        if not rest:
+            return []
+        if _MARKER.match(rest) or _legend_parts(rest):
+            return parse_note_text(rest, block)
+        return [NoteDraft("note", None, rest, block)]
+    if _SOURCE.match(text):
+        return [NoteDraft("source", None, text, block)]
+    m = _MARKER.match(text)
+    if m:
+        body = re.sub(r"^[=:]\s*", "", m.group("t").strip())
+        return [NoteDraft("footnote", _note_marker(m.group("m")), body, block)]
+    parts = _legend_parts(text)
+    if parts:
+        return [NoteDraft("legend", key, part, block) for key, part in parts]
+    return [NoteDraft("note", None, text, block)]
+
+
+def _legend_parts(text: str) -> list[tuple[str, str]]:
+    """``A = x; B = y`` or ``A = x, B = y`` → [(A, 'A = x'), (B, 'B = y')]."""
+    for sep in (";", ","):
+        pieces = [p.strip() for p in text.split(sep) if p.strip()]
+        if len(pieces) >= 2 and all(re.match(r"^[^\s=]{1,14}(\s[^\s=]{1,14}){0,2}\s*=\s*\S",
+                                             p) for p in pieces):
+            return [(p.split("=", 1)[0].strip(), p.rstrip(".")) for p in pieces]
+    m = _LEGEND.match(text)
+    if m:
+        key = m.group("key").strip()
+        if _SOURCE.match(text) or len(key) > 20 or key.lower() in {"note", "notes"}:
+            return []
+        if not any(ch.isalpha() or not ch.isalnum() for ch in key):
+            return []
+        return [(key, text)]
+    return []
+
+
+def _strip_marks(text: str) -> str:
+    t = _HEAD_MARK_LEAD.sub("", text.strip())
+    t = _HEAD_MARK_TAIL.sub("", t).strip()
+    return t
+
+
+def _cell_markers(text: str) -> set[str]:
+    out = set()
+    t = text.strip()
+    m = _HEAD_MARK_LEAD.match(t)
+    if m:
+        out.add(m.group(1))
+    m = _HEAD_MARK_TAIL.search(t)
+    if m and len(t) > len(m.group(1).strip()):
+        out.add(_note_marker(m.group(1).strip()))
+    return out
+
+
+def set_targets(notes: list[NoteDraft], grid: Grid, n_header: int) -> None:
+    """Each note's targets: header cells carrying its marker or equal to its legend key."""
+    header = [c for c in grid.cells if c.r < n_header and c.text]
+    for note in notes:
+        targets: list[list[int]] = []
+        keys: list[str] = []
+        if note.kind == "footnote" and note.marker:
+            for c in header:
+                if note.marker in _cell_markers(c.text):
+                    targets.append([c.r, c.c])
+            lead = _LEGEND.match(note.text)
+            if lead:
+                keys.append(lead.group("key"))
+        elif note.kind == "legend" and note.marker:
+            keys.append(note.marker)
+        for key in keys:
+            k = _strip_marks(key)
+            for c in header:
+                h = _strip_marks(c.text)
+                first = re.split(r"[\s(（\[,]", h, maxsplit=1)[0]  # "RPK (000's)" → "RPK"
+                if (h == k or h.rstrip(".") == k.rstrip(".") or h.casefold() == k.casefold()
+                        or (first == k and len(k) >= 2)):
+                    if [c.r, c.c] not in targets:
+                        targets.append([c.r, c.c])
+        note.targets = targets
+
+
+# ------------------------------------------------------------------- context on page
+
+
+def _hoverlap(a: Rect, b: Rect) -> float:
+    return min(a[2], b[2]) - max(a[0], b[0])
+
+
+def attach_context(drafts: list[TableDraft], layout: Layout, settings: ExtractSettings) -> None:
+    """Captions, notes and nearby paragraphs of every table (notes mark blocks as footnotes)."""
+    by_page: dict[int, list[TableDraft]] = {}
+    for d in drafts:
+        by_page.setdefault(d.page, []).append(d)
+    used: set[int] = set()
+    for page, ds in by_page.items():
+        p = layout.pages.get(page)
+        if p is None:
+            continue
+        for d in ds:
+            _notes_under(d, p.lines, layout, [o.bbox for o in ds if o is not d])
+        for d in ds:
+            _caption_above(d, p.blocks, used, layout.body_size)
+        for d in ds:
+            if d.caption is None:
+                _caption_below(d, p.blocks, used)
+            if d.caption is None:
+                d.figure = _figure_next_to(d, p.blocks)
+    for d in drafts:
+        if d.caption is None and d.title:
+            d.caption = d.title
+        elif d.caption and d.title and d.title not in d.caption:
+            d.caption = f"{d.caption}\n{d.title}"
+
+
+def _caption_above(d: TableDraft, blocks: list[BlockDraft], used: set[int],
+                   body: float) -> None:
+    top = d.bbox[1]
+    above = sorted((b for b in blocks if b.running is None and b.bbox[3] <= top + 2
+                    and _hoverlap(b.bbox, d.bbox) > 0), key=lambda b: -b.bbox[3])
+    between: list[BlockDraft] = []
+    edge = top
+    for b in above[:4]:
+        gap = edge - b.bbox[3]
+        if gap > max(30.0, 2.5 * b.size) or id(b) in used:
+            return
+        if TABLE_CAPTION_RE.match(b.text):
+            used.add(id(b))
+            d.caption_blocks = [b] + list(reversed(between))
+            d.caption = join_lines([x.text for x in d.caption_blocks])
+            for x in d.caption_blocks:
+                x.kind = "caption"
+            return
+        headnote = b.text.startswith(("[", "(")) and b.words <= 120  # "[In thousands ...]"
+        if FIGURE_CAPTION_RE.match(b.text) or (b.words > 15 and not headnote) \
+                or b.size > body * 1.12:
+            return
+        between.append(b)
+        edge = b.bbox[1]
+
+
+def _caption_below(d: TableDraft, blocks: list[BlockDraft], used: set[int]) -> None:
+    bottom = d.bbox[3]
+    below = sorted((b for b in blocks if b.running is None and b.bbox[1] >= bottom - 2
+                    and _hoverlap(b.bbox, d.bbox) > 0 and b.kind != "footnote"),
+                   key=lambda b: b.bbox[1])
+    for b in below[:1]:
+        if b.bbox[1] - bottom <= 30 and TABLE_CAPTION_RE.match(b.text) and id(b) not in used:
+            used.add(id(b))
+            b.kind = "caption"
+            d.caption_blocks = [b]
+            d.caption = b.text
+            d.caption_below = True
+
+
+def _figure_next_to(d: TableDraft, blocks: list[BlockDraft]) -> bool:
+    """A figure caption right above or below the boxes, and no table caption."""
+    for b in blocks:
+        if b.running or not FIGURE_CAPTION_RE.match(b.text) or _hoverlap(b.bbox, d.bbox) <= 0:
+            continue
+        if 0 <= d.bbox[1] - b.bbox[3] <= 30 or 0 <= b.bbox[1] - d.bbox[3] <= 30:
+            return True
+    return False
+
+
+def _is_note_start(ln: Line) -> bool:
+    t = ln.text
+    return bool(ln.marker_sup or _MARKER.match(t) or _SOURCE.match(t) or _NOTE_LABEL.match(t)
+                or _legend_parts(t))
+
+
+def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,
+                 others: list[Rect]) -> None:
+    """Collect the note lines right under the table, up to the next paragraph or heading."""
+    x0, _, x1, bottom = d.bbox
+    body = layout.body_size
+    cands = sorted((ln for ln in lines if ln.y0 >= bottom - 2 and ln.x0 < x1 and ln.x1 > x0
+                    and layout.blocks[ln.block].running is None),
+                   key=lambda ln: (ln.y0, ln.x0))
+    groups: list[list[Line]] = []
+    edge = bottom
+    prev: Line | None = None
+    for ln in cands:
+        if any(o[1] - 2 <= ln.y0 <= o[3] and o[1] > bottom for o in others):
+            break  # the next table
+        gap = ln.y0 - edge
+        starts = _is_note_start(ln)
+        if prev is None:
+            limit = max(14.0, 1.8 * ln.size)
+        elif starts:
+            limit = max(8.0, 2.0 * ln.size)  # the next note may sit a little apart
+        elif ln.block == prev.block:
+            limit = max(4.0, 1.0 * ln.size)  # a wrapped note goes on in its block
+        else:
+            limit = 0.6 * ln.size
+        if gap > limit:
+            break
+        text = ln.text.strip()
+        if CAPTION_RE.match(text) or (ln.size > body * 1.1 and ln.bold >= 0.6):
+            break
+        if _NOTE_LABEL.fullmatch(text) or re.fullmatch(r"(notes?|sources?)\s*:?", text, re.I):
+            edge = max(edge, ln.y1) if prev is None else edge
+            continue  # a bare "NOTES:" label beside the notes
+        small = ln.size <= body * 0.95
+        if starts:
+            groups.append([ln])
+        elif prev is not None and groups and abs(ln.size - prev.size) < 0.6:
+            groups[-1].append(ln)  # continuation of the note above
+        elif prev is None and small:
+            groups.append([ln])  # an unmarked note in small print
+        else:
+            break
+        prev = ln
+        edge = max(edge, ln.y1)
+    for g in groups:
+        block = layout.blocks[g[0].block]
+        text = join_lines([_line_text_for_note(ln) for ln in g])
+        for note in parse_note_text(text, block):
+            d.notes.append(note)
+        for ln in g:
+            b = layout.blocks[ln.block]
+            if b.kind is None:
+                b.kind = "footnote"
+
+
+def _line_text_for_note(ln: Line) -> str:
+    return ln.text
+
+
+def attach_nearby(drafts: list[TableDraft], layout: Layout, words: int) -> None:
+    """Paragraphs just before and after each table on its page, within a word budget.
+
+    Before the table: back to the heading that opens its section; after it: up to the next
+    heading. Captions and the table's own notes are not nearby text.
+    """
+    for d in drafts:
+        page_blocks = layout.page_blocks(d.page)
+        before: list[BlockDraft] = []
+        after: list[BlockDraft] = []
+        for b in sorted(page_blocks, key=lambda b: -b.order):
+            if b.bbox[3] > d.bbox[1] + 2:
+                continue
+            if b.kind == "heading":
+                break
+            if b.kind in ("paragraph", "list") and b not in d.caption_blocks:
+                before.append(b)
+        last = d.last_page
+        for b in sorted(layout.page_blocks(last), key=lambda b: b.order):
+            if b.bbox[1] < d.last_bbox[3] - 2:
+                continue
+            if b.kind == "heading" or (b.kind == "caption" and b not in d.caption_blocks):
+                break
+            if b.kind in ("paragraph", "list") and b not in d.caption_blocks:
+                after.append(b)
+        picked: list[BlockDraft] = []
+        budget = words
+        for side, share in ((before, words // 2), (after, words)):
+            room = min(share, budget)
+            for b in side:
+                n = b.words
+                if n > room and (picked or room < words // 4):
+                    break
+                picked.append(b)
+                room -= n
+                budget -= n
+                if room <= 0:
+                    break
+        d.nearby = sorted(picked, key=lambda b: b.order)
+
+
+# -------------------------------------------------------------------------- continued
+
+
+def _norm_row(row: list[str]) -> list[str]:
+    return [re.sub(r"\s+", " ", t).strip().lower() for t in row]
+
+
+def merge_continued(drafts: list[TableDraft], layout: Layout) -> list[TableDraft]:
+    """Merge a table continued at the top of the next page into the table before it."""
+    out: list[TableDraft] = []
+    for d in sorted(drafts, key=lambda d: (d.page, d.bbox[1])):
+        prev = out[-1] if out else None
+        if prev is not None and _continues(prev, d, layout):
+            _append(prev, d)
+        else:
+            out.append(d)
+    return out
+
+
+def _continues(prev: TableDraft, d: TableDraft, layout: Layout) -> bool:
+    if d.page != prev.last_page + 1 or d.grid.ncols != prev.grid.ncols:
+        return False
+    if d.caption and not re.search(r"cont(inue)?d|\(cont", d.caption, re.I):
+        return False
+    if d.title and d.caption is None and prev.title and d.title != prev.title:
+        return False
+    # nothing but running text above the new piece, nothing but notes/footers below the old one
+    for b in layout.page_blocks(d.page):
+        if b.bbox[3] <= d.bbox[1] + 2 and b.kind not in (
+                "running_header", "running_footer", "page_number"):
+            if b in d.caption_blocks:
+                continue
+            return False
+    for b in layout.page_blocks(prev.last_page):
+        if b.bbox[1] >= prev.last_bbox[3] - 2 and b.kind not in (
+                "running_header", "running_footer", "page_number", "footnote"):
+            return False
+    return True
+
+
+def _append(prev: TableDraft, d: TableDraft) -> None:
+    head = header_rows(prev.grid, prev.n_header)
+    grid = d.grid
+    skip = 0
+    if prev.n_header and grid.nrows > prev.n_header:
+        mine = header_rows(grid, prev.n_header)
+        if [_norm_row(r) for r in mine] == [_norm_row(r) for r in head]:
+            skip = prev.n_header
+    if not skip and d.n_header:
+        mine = header_rows(grid, d.n_header)
+        if [_norm_row(r) for r in mine] == [_norm_row(r) for r in head[-d.n_header:]]:
+            skip = d.n_header
+    for _ in range(skip):
+        grid = _drop_row(grid, 0)
+    offset = prev.grid.nrows
+    for c in grid.cells:
+        c.r += offset
+    prev.grid = Grid(prev.grid.nrows + grid.nrows, prev.grid.ncols,
+                     prev.grid.cells + grid.cells, prev.grid.col_x,
+                     prev.grid.row_y + grid.row_y[1:])
+    prev.pages.append(d.page)
+    prev.notes.extend(d.notes)
+    prev.nearby.extend(b for b in d.nearby if b not in prev.nearby)
+    prev.last_page, prev.last_bbox = d.page, d.bbox
+
+
+# ---------------------------------------------------------------------------- records
+
+
+def _confidence(d: TableDraft, empty: float, numeric_header: float) -> float:
+    score = d.raw.score if d.raw.score is not None else 0.8
+    if empty > 0.4:
+        score -= (empty - 0.4)
+    if d.n_header == 0:
+        score -= 0.2
+    if d.grid.nrows - d.n_header < 2:
+        score -= 0.15
+    if numeric_header > 0.5:
+        score -= 0.15
+    if d.caption is None:
+        score -= 0.05
+    return round(min(1.0, max(0.0, score)), 3)
+
+
+def to_record(d: TableDraft, doc_id: str, n: int, provenance: Provenance,
+              engine: str) -> Table:
+    grid = d.grid
+    set_targets(d.notes, grid, d.n_header)
+    heads = header_rows(grid, d.n_header)
+    cols = columns(heads, d.numbering, grid.ncols)
+    cells = [
+        Cell(row=c.r, col=c.c, row_span=c.rs, col_span=c.cs, text=c.text,
+             bbox=[round(v, 2) for v in c.bbox], header=c.r < d.n_header)
+        for c in sorted(grid.cells, key=lambda c: (c.r, c.c))
+    ]
+    head_texts = {c.text for c in grid.cells if c.r < d.n_header and c.text
+                  and c.r not in d.numbering}
+    numeric_header = (sum(1 for t in head_texts if is_number(t)) / len(head_texts)
+                      if head_texts else 0.0)
+    empty = empty_ratio(grid)
+    nearby_text = "\n\n".join(b.text for b in d.nearby)
+    return Table(
+        provenance=provenance,
+        table_id=f"{doc_id}:t{n}",
+        doc_id=doc_id,
+        pages=d.pages,
+        bbox=[round(v, 2) for v in d.bbox],
+        engine=engine,
+        caption=d.caption,
+        cells=cells,
+        n_header_rows=d.n_header,
+        header_rows=heads,
+        columns=cols,
+        rows=body_rows(grid, d.n_header),
+        notes=[Note(kind=nd.kind, marker=nd.marker, text=nd.text,  # type: ignore[arg-type]
+                    block_id=nd.block.block_id if nd.block else None, targets=nd.targets)
+               for nd in d.notes],
+        nearby_block_ids=[b.block_id for b in d.nearby],
+        nearby_text=nearby_text,
+        quality=TableQuality(rows=grid.nrows, cols=grid.ncols, empty_ratio=round(empty, 4),
+                             numeric_header_ratio=round(numeric_header, 4),
+                             confidence=_confidence(d, empty, numeric_header)),
+    )
+
+
+__all__ = ["TableDraft", "shape", "attach_context", "attach_nearby", "merge_continued",
+           "to_record", "SUPERSCRIPTS"]

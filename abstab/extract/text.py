@@ -1,0 +1,327 @@
+"""Characters and visual lines of a page, read once from PyMuPDF's ``rawdict``.
+
+Every later step (table cells, blocks, notes) reads text from here, never from PyMuPDF's own
+table text: PyMuPDF 2.0 orders the characters of a cell by glyph height and garbles numbers
+(``4.5`` → ``'45\\n.'``). Here a line is rebuilt from its characters sorted left to right on a
+shared baseline, spaces are put back from the gaps, and raised small characters (footnote
+markers) are kept in the text as Unicode superscripts (``24.91²``, ``Rev.¹``), so that a marker
+never fuses with the number it annotates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SUPERSCRIPTS = str.maketrans(
+    "0123456789+-−=()abcdefghijklmnoprstuvwxyz",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ",
+)
+"""Plain → superscript form for the characters Unicode has one for."""
+
+_SUP_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"
+UNSUPERSCRIPT = str.maketrans(_SUP_CHARS, "0123456789+-=()abcdefghijklmnoprstuvwxyz")
+"""Superscript → plain form (for matching a note marker against a header)."""
+
+_ORDINAL = re.compile(r"^(st|nd|rd|th|er|e|ème|o|a)$")
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+
+
+class Char:
+    """One glyph: its box, text, size, style and baseline."""
+
+    __slots__ = ("x0", "y0", "x1", "y1", "c", "size", "bold", "ox", "oy", "frag")
+
+    def __init__(self, x0: float, y0: float, x1: float, y1: float, c: str, size: float,
+                 bold: bool, ox: float, oy: float, frag: int):
+        self.x0, self.y0, self.x1, self.y1 = x0, y0, x1, y1
+        self.c = c
+        self.size = size
+        self.bold = bold
+        self.ox, self.oy = ox, oy
+        self.frag = frag
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        """A point inside the glyph's body: a third of the size above the baseline."""
+        return self.oy - self.size * 0.3
+
+
+@dataclass
+class Fragment:
+    """One PyMuPDF ``rawdict`` line: characters on one baseline within one block."""
+
+    index: int
+    block: int
+    horizontal: bool
+    chars: list[Char]
+    bbox: tuple[float, float, float, float]
+
+
+@dataclass
+class Line:
+    """A visual line: fragments sharing a baseline, merged and ordered left to right."""
+
+    chars: list[Char]
+    text: str
+    bbox: tuple[float, float, float, float]
+    size: float
+    bold: float  # share of bold non-space characters
+    block: int = -1
+    fragments: list[int] = field(default_factory=list)
+    marker_sup: bool = False  # the line starts with a superscript run (a footnote marker)
+
+    @property
+    def x0(self) -> float:
+        return self.bbox[0]
+
+    @property
+    def y0(self) -> float:
+        return self.bbox[1]
+
+    @property
+    def x1(self) -> float:
+        return self.bbox[2]
+
+    @property
+    def y1(self) -> float:
+        return self.bbox[3]
+
+    @property
+    def height(self) -> float:
+        return self.bbox[3] - self.bbox[1]
+
+
+@dataclass
+class PageText:
+    """All text of one page: fragments (with their characters) and the page size."""
+
+    number: int  # 1-based
+    width: float
+    height: float
+    fragments: list[Fragment]
+    image_area: float = 0.0  # share of the page covered by images
+
+    @property
+    def chars(self) -> Iterable[Char]:
+        for f in self.fragments:
+            yield from f.chars
+
+    @property
+    def vertical(self) -> set[int]:
+        """Indices of the fragments whose text is not horizontal."""
+        return {f.index for f in self.fragments if not f.horizontal}
+
+    @property
+    def n_chars(self) -> int:
+        return sum(1 for f in self.fragments for c in f.chars if not c.c.isspace())
+
+
+def read_page(page: Any, number: int) -> PageText:
+    """Read a PyMuPDF page's characters (one ``rawdict`` call) and its image coverage."""
+    import pymupdf
+
+    flags = (pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_PRESERVE_LIGATURES
+             | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_IMAGES)
+    raw = page.get_text("rawdict", flags=flags)
+    rect = page.rect
+    # text comes in unrotated page space; tables and the reader use the page as displayed
+    rot = page.rotation_matrix if page.rotation else None
+    fragments: list[Fragment] = []
+    image_area = 0.0
+    page_area = max(rect.width * rect.height, 1.0)
+    for bno, block in enumerate(raw["blocks"]):
+        if block.get("type") == 1:
+            x0, y0, x1, y1 = block["bbox"]
+            image_area += max(0.0, x1 - x0) * max(0.0, y1 - y0) / page_area
+            continue
+        for line in block.get("lines", ()):
+            dx, dy = line["dir"]
+            lbox = tuple(line["bbox"])
+            if rot is not None:
+                dx, dy = rot.a * dx + rot.c * dy, rot.b * dx + rot.d * dy
+                lbox = _transform(lbox, rot)
+            horizontal = abs(dy) < 1e-3 and dx > 0
+            idx = len(fragments)
+            chars: list[Char] = []
+            for span in line["spans"]:
+                size = float(span["size"])
+                bold = bool(span["flags"] & 16) or bool(_BOLD_FONT.search(span["font"]))
+                for ch in span["chars"]:
+                    x0, y0, x1, y1 = ch["bbox"]
+                    ox, oy = ch["origin"]
+                    if rot is not None:
+                        x0, y0, x1, y1 = _transform((x0, y0, x1, y1), rot)
+                        ox, oy = rot.a * ox + rot.c * oy + rot.e, rot.b * ox + rot.d * oy + rot.f
+                    chars.append(Char(x0, y0, x1, y1, ch["c"], size, bold, ox, oy, idx))
+            if not chars:
+                continue
+            if horizontal:
+                chars.sort(key=lambda c: c.x0)
+            fragments.append(Fragment(idx, bno, horizontal, chars, lbox))
+    # fragment indices must match positions after skipping empty lines
+    for i, f in enumerate(fragments):
+        if f.index != i:
+            for c in f.chars:
+                c.frag = i
+            f.index = i
+    return PageText(number, rect.width, rect.height, fragments, min(image_area, 1.0))
+
+
+def _transform(box: Sequence[float], m: Any) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    xs = [m.a * x + m.c * y + m.e for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
+    ys = [m.b * x + m.d * y + m.f for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+# ----------------------------------------------------------------------------- lines
+
+
+def _vrange(chars: Sequence[Char]) -> tuple[float, float]:
+    size = max(c.size for c in chars)
+    base = max(c.oy for c in chars if c.size >= size * 0.85)
+    return base - 0.75 * size, base + 0.25 * size
+
+
+def group_lines(chars: Sequence[Char], vertical: Container[int] = ()) -> list[list[Char]]:
+    """Group characters into visual lines (top to bottom), each sorted left to right.
+
+    Characters are first grouped by their PyMuPDF line, then lines whose vertical extents
+    overlap by half the smaller one (a raised footnote marker, a split span) are merged.
+    Characters of the fragments in ``vertical`` (rotated text) keep one line per fragment.
+    """
+    if not chars:
+        return []
+    by_frag: dict[int, list[Char]] = {}
+    for c in chars:
+        by_frag.setdefault(c.frag, []).append(c)
+    groups = []
+    rotated = []
+    for k, v in by_frag.items():
+        if k in vertical:
+            rotated.append(v)
+            continue
+        lo, hi = _vrange(v)
+        groups.append([lo, hi, min(c.x0 for c in v), v])
+    groups.sort(key=lambda g: (g[0] + g[1]) / 2)
+    merged: list[list[Any]] = []
+    for g in groups:
+        for m in reversed(merged[-3:]):
+            overlap = min(m[1], g[1]) - max(m[0], g[0])
+            if overlap >= 0.5 * min(m[1] - m[0], g[1] - g[0]):
+                m[3] = m[3] + g[3]
+                m[0], m[1] = min(m[0], g[0]), max(m[1], g[1])
+                break
+        else:
+            merged.append(g)
+    out = []
+    for m in merged:
+        out.append(sorted(m[3], key=lambda c: c.x0))
+    out.sort(key=lambda cs: _vrange(cs)[0])
+    return out + rotated
+
+
+def _dominant(chars: Sequence[Char]) -> tuple[float, float]:
+    """Dominant font size and its baseline in a line."""
+    sizes = Counter(round(c.size, 1) for c in chars if not c.c.isspace())
+    if not sizes:
+        return chars[0].size, chars[0].oy
+    size = sizes.most_common(1)[0][0]
+    bases = sorted(c.oy for c in chars if abs(c.size - size) < 0.15 and not c.c.isspace())
+    return size, bases[len(bases) // 2]
+
+
+def line_text(chars: Sequence[Char]) -> tuple[str, bool]:
+    """The text of one visual line; also whether it starts with a superscript run.
+
+    Spaces come from space glyphs or from gaps wider than a quarter of the font size.
+    Raised small characters become Unicode superscripts; lowered ones (CO₂) stay plain.
+    """
+    size, base = _dominant(chars)
+    parts: list[str] = []
+    prev: Char | None = None
+    pending_space = False
+    sup_run: list[str] = []
+    starts_sup = False
+    first = True
+
+    def flush_sup() -> None:
+        nonlocal sup_run
+        if not sup_run:
+            return
+        run = "".join(sup_run)
+        last = parts[-1][-1:] if parts else ""
+        if last.isdigit() and _ORDINAL.match(run):
+            parts.append(run)  # 1st, 2nd: ordinal suffix, not a marker
+        elif len(run) <= 3 or all(ch in "*†‡§" for ch in run):
+            parts.append(run.translate(SUPERSCRIPTS))
+        else:
+            parts.append(run)
+        sup_run = []
+
+    for c in chars:
+        if c.c.isspace() or not c.c:
+            pending_space = True
+            continue
+        is_sup = c.size <= size * 0.85 and c.oy < base - 0.18 * size
+        gap = c.x0 - prev.x1 if prev is not None else 0.0
+        if prev is not None and (pending_space or gap > 0.25 * min(size, c.size) + 0.1):
+            flush_sup()
+            parts.append(" ")
+        if is_sup:
+            if first:
+                starts_sup = True
+            sup_run.append(c.c)
+        else:
+            flush_sup()
+            parts.append(c.c)
+        first = False
+        pending_space = False
+        prev = c
+    flush_sup()
+    text = "".join(parts)
+    return re.sub(r"\s+", " ", text).strip(), starts_sup
+
+
+def make_line(chars: Sequence[Char]) -> Line | None:
+    """A :class:`Line` from one visual line's characters (None if it is only whitespace)."""
+    ink = [c for c in chars if not c.c.isspace()]
+    if not ink:
+        return None
+    text, sup = line_text(chars)
+    if not text:
+        return None
+    size, _ = _dominant(chars)
+    bbox = (min(c.x0 for c in ink), min(c.y0 for c in ink),
+            max(c.x1 for c in ink), max(c.y1 for c in ink))
+    bold = sum(1 for c in ink if c.bold) / len(ink)
+    frags = sorted({c.frag for c in ink})
+    return Line(list(chars), text, bbox, size, bold, fragments=frags, marker_sup=sup)
+
+
+def join_lines(texts: Sequence[str]) -> str:
+    """Join wrapped lines into one string: a space between them, none after a hyphen."""
+    out = ""
+    for t in texts:
+        t = t.strip()
+        if not t:
+            continue
+        if not out:
+            out = t
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and t[:1].isalpha():
+            out += t
+        else:
+            out += " " + t
+    return out
+
+
+def unsup(text: str) -> str:
+    return text.translate(UNSUPERSCRIPT)

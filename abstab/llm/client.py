@@ -1,0 +1,486 @@
+"""One OpenAI-compatible chat client: cache, retries, bounded concurrency, structured output.
+
+:class:`ChatClient` sends chat-completion requests through the ``openai`` SDK (built in one
+method, :meth:`ChatClient.build_client`, with the SDK's own retries off) and
+
+* answers identical non-sampled requests from the :class:`~abstab.llm.cache.ResponseCache`;
+* retries transient errors (timeouts, connection errors, 408/409/429/5xx) with tenacity, with
+  jittered exponential backoff, honouring ``Retry-After`` on 429/503 and pausing every thread
+  while a rate limit lasts; 401/403/404 become a :class:`~abstab.errors.ConfigError` that names
+  the variable or flag to fix, other 4xx an :class:`~abstab.llm.errors.LLMRequestError`;
+* keeps at most ``concurrency`` requests in flight across all threads;
+* validates structured replies against a JSON Schema, sends one repair request with the
+  validation error, then raises :class:`~abstab.llm.errors.StructuredOutputError`;
+* logs raw requests and replies to stderr when ``ABSTAB_LLM_SHOW_RESPONSES=1``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import jsonschema
+from pydantic import ValidationError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from abstab.errors import ConfigError
+from abstab.llm.cache import ResponseCache, request_key
+from abstab.llm.errors import LLMRequestError, LLMUnavailableError, StructuredOutputError
+from abstab.llm.ledger import Ledger
+from abstab.llm.prompts import load_prompt
+from abstab.llm.settings import LLMSettings, ResponseFormat
+
+if TYPE_CHECKING:  # pragma: no cover
+    import openai
+
+T = TypeVar("T")
+
+SHOW_RESPONSES_ENV = "ABSTAB_LLM_SHOW_RESPONSES"
+_TRANSIENT_STATUS = {408, 409, 429}
+_FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+_LOG_LOCK = threading.Lock()
+
+
+@dataclass
+class ChatReply:
+    """One reply: its text, token usage, whether it came from the cache, and the latency."""
+
+    content: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    latency_s: float = 0.0
+    finish_reason: str | None = None
+
+
+@dataclass
+class StructuredReply:
+    """A validated structured reply and the usage of every request it took (repair included)."""
+
+    value: Any
+    raw: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 1
+    cached: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors worth retrying: timeouts, connection errors, 408/409/429 and 5xx."""
+    import openai
+
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
+        return True
+    status = _status(exc)
+    return status is not None and (status in _TRANSIENT_STATUS or status >= 500)
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The wait a 429/503 asks for (``retry-after-ms`` or ``Retry-After``: seconds or a date)."""
+    if _status(exc) not in (429, 503):
+        return None
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+
+def strip_fences(text: str) -> str:
+    """Remove a Markdown code fence around a JSON reply, which small models often add."""
+    m = _FENCE.match(text)
+    return m.group(1) if m else text
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"the reply is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    if isinstance(exc, jsonschema.ValidationError):
+        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
+        return f"at {where}: {exc.message}"
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = "/".join(str(p) for p in first["loc"]) or "the top level"
+        return f"at {where}: {first['msg']}"
+    return str(exc)
+
+
+class ChatClient:
+    """Chat completions against one OpenAI-compatible endpoint.
+
+    Args:
+        settings: sampling, timeout, concurrency and retry settings.
+        model: model name sent in each request.
+        base_url: the endpoint, or a callable giving it on first use (the local backend starts
+            its server only when a request misses the cache).
+        api_key: key sent as a bearer token.
+        identity: what identifies the endpoint in cache keys (defaults to ``base_url``; the
+            local backend uses the GGUF file, since its port changes every run).
+        response_format: how the schema is sent (``json_schema``, ``json_object``, ``none``).
+        ledger: where calls are counted.
+        cache: response cache, or ``None`` for no caching.
+        backend_name: for error messages.
+        endpoint_alive: for a managed endpoint, says whether its server process still runs;
+            a connection error to a dead server is not retried.
+    """
+
+    def __init__(self, settings: LLMSettings, *, model: str,
+                 base_url: str | Callable[[], str], api_key: str,
+                 identity: str | None = None, response_format: ResponseFormat = "json_schema",
+                 ledger: Ledger | None = None, cache: ResponseCache | None = None,
+                 backend_name: str = "openai", endpoint_alive: Callable[[], bool] | None = None):
+        if identity is None and not isinstance(base_url, str):
+            raise ValueError("identity is required when base_url is a callable")
+        self.settings = settings
+        self.model = model
+        self._base_url = base_url
+        self.api_key = api_key
+        self.identity = identity or str(base_url)
+        self.response_format = response_format
+        self.ledger = ledger or Ledger(backend_name, model, settings.prices)
+        self.cache = cache
+        self.backend_name = backend_name
+        self._endpoint_alive = endpoint_alive
+        self.show_responses = os.environ.get(SHOW_RESPONSES_ENV, "") not in ("", "0", "false")
+        self._client: openai.OpenAI | None = None
+        self._client_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._known_url = base_url if isinstance(base_url, str) else identity or ""
+        self._slots = threading.BoundedSemaphore(settings.concurrency)
+        self._pause_lock = threading.Lock()
+        self._pause_until = 0.0
+        self._validators: dict[str, jsonschema.protocols.Validator] = {}
+
+    # ------------------------------------------------------------------ the HTTP client
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint URL (resolving a lazy one starts the local server)."""
+        url = self._base_url if isinstance(self._base_url, str) else self._base_url()
+        self._known_url = url
+        return url
+
+    def build_client(self) -> openai.OpenAI:
+        """Build the ``openai`` client: base_url, key, timeout, no SDK-level retries.
+
+        Retries are tenacity's alone (``max_retries=0`` here), so they are counted and bounded
+        in one place.
+        """
+        import openai
+
+        return openai.OpenAI(
+            base_url=self.base_url,
+            api_key=self.api_key,
+            timeout=self.settings.timeout,
+            max_retries=0,
+            default_headers={"User-Agent": "abstab"},
+        )
+
+    def _openai(self) -> openai.OpenAI:
+        if self._closed.is_set():
+            raise LLMUnavailableError(f"the {self.backend_name} backend is closed", attempts=0)
+        with self._client_lock:
+            if self._client is None:
+                self._client = self.build_client()
+            return self._client
+
+    def close(self) -> None:
+        """Stop retrying, wake threads waiting to retry, close the HTTP connections.
+
+        The cache belongs to the backend and stays open.
+        """
+        self._closed.set()
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # -------------------------------------------------------------------- requests
+
+    def _response_format(self, schema: dict[str, Any] | None,
+                         name: str) -> dict[str, Any] | None:
+        if schema is None or self.response_format == "none":
+            return None
+        if self.response_format == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": False}}
+
+    def request_body(self, messages: list[dict[str, str]], *,
+                     schema: dict[str, Any] | None = None,
+                     schema_name: str = "output") -> dict[str, Any]:
+        """The chat-completion parameters sent for ``messages`` (without the model)."""
+        body: dict[str, Any] = {"messages": messages, "temperature": self.settings.temperature}
+        if self.settings.seed is not None:
+            body["seed"] = self.settings.seed
+        if self.settings.max_tokens is not None:
+            body["max_tokens"] = self.settings.max_tokens
+        rf = self._response_format(schema, schema_name)
+        if rf is not None:
+            body["response_format"] = rf
+        return body
+
+    def chat(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None,
+             schema_name: str = "output", prompt_hash: str = "") -> ChatReply:
+        """Send one chat request (or answer it from the cache).
+
+        Args:
+            messages: OpenAI-style messages.
+            schema: JSON Schema of the expected reply, sent per ``response_format``.
+            schema_name: name of the schema in a ``json_schema`` response format.
+            prompt_hash: hash of the prompt template, part of the cache key.
+
+        Returns:
+            The reply.
+
+        Raises:
+            ConfigError: 401/403/404: the key, model or endpoint is wrong; stops the run.
+            LLMUnavailableError: a transient error outlasted the retries.
+            LLMRequestError: the endpoint rejected this request (other 4xx).
+        """
+        body = self.request_body(messages, schema=schema, schema_name=schema_name)
+        key_request = {"endpoint": self.identity, "model": self.model, "prompt_hash": prompt_hash,
+                       **body}
+        use_cache = self.cache is not None and not self.settings.sampled
+        key = request_key(key_request) if use_cache else ""
+        if use_cache:
+            assert self.cache is not None
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.ledger.record_cache_hit()
+                return ChatReply(content=hit["content"], prompt_tokens=hit.get("prompt_tokens", 0),
+                                 completion_tokens=hit.get("completion_tokens", 0), cached=True,
+                                 finish_reason=hit.get("finish_reason"))
+        reply = self._send_with_retries(body)
+        if use_cache:
+            assert self.cache is not None
+            self.cache.put(key, key_request, {
+                "content": reply.content, "prompt_tokens": reply.prompt_tokens,
+                "completion_tokens": reply.completion_tokens,
+                "finish_reason": reply.finish_reason,
+            })
+        return reply
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        cap = self.settings.retry_max_wait
+        asked = retry_after_seconds(exc) if exc is not None else None
+        if asked is not None:
+            wait = min(asked, cap)
+            with self._pause_lock:  # a rate limit pauses every thread, not only this one
+                self._pause_until = max(self._pause_until, time.monotonic() + wait)
+            return wait
+        return float(wait_random_exponential(multiplier=0.5, max=cap)(state))
+
+    def _send_with_retries(self, body: dict[str, Any]) -> ChatReply:
+        retrying = Retrying(
+            sleep=self._closed.wait,  # close() cuts a backoff short
+            stop=stop_after_attempt(self.settings.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(self._should_retry),
+            before_sleep=lambda _state: self.ledger.record_retry(),
+            reraise=True,
+        )
+        try:
+            return retrying(self._send_once, body)
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def _endpoint_died(self) -> bool:
+        return self._endpoint_alive is not None and not self._endpoint_alive()
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        return is_transient(exc) and not self._closed.is_set() and not self._endpoint_died()
+
+    def _send_once(self, body: dict[str, Any]) -> ChatReply:
+        with self._pause_lock:
+            pause = self._pause_until - time.monotonic()
+        if pause > 0:
+            self._closed.wait(pause)
+        client = self._openai()
+        with self._slots:
+            if self.show_responses:
+                self._log(">>>", {"url": f"{self._known_url}/chat/completions",
+                                  "model": self.model, **body})
+            start = time.perf_counter()
+            try:
+                completion = client.chat.completions.create(model=self.model, **body)
+            except Exception as exc:
+                self.ledger.record_failed_attempt()
+                if self.show_responses:
+                    self._log("<<< error", {"type": type(exc).__name__, "status": _status(exc),
+                                            "message": str(exc)})
+                raise
+            latency = time.perf_counter() - start
+        if self.show_responses:
+            self._log("<<<", completion.model_dump(mode="json"))
+        usage = completion.usage
+        prompt_tokens = (usage.prompt_tokens or 0) if usage else 0
+        completion_tokens = (usage.completion_tokens or 0) if usage else 0
+        self.ledger.record_call(latency, prompt_tokens, completion_tokens)
+        choice = completion.choices[0] if completion.choices else None
+        content = (choice.message.content or "") if choice else ""
+        return ChatReply(content=content, prompt_tokens=prompt_tokens,
+                         completion_tokens=completion_tokens, latency_s=latency,
+                         finish_reason=choice.finish_reason if choice else None)
+
+    def _translate(self, exc: Exception) -> Exception:
+        """Turn an SDK error into the error abstab reports."""
+        import openai
+
+        if not isinstance(exc, openai.OpenAIError):
+            return exc
+        self.ledger.record_failure()
+        status = _status(exc)
+        url = self._known_url  # never self.base_url: that could restart a stopped server
+        if (isinstance(exc, openai.APIConnectionError) and not self._closed.is_set()
+                and self._endpoint_died() and not isinstance(self._base_url, str)):
+            self._base_url()  # a managed server that died raises LocalServerError here
+        if status == 401:
+            return ConfigError(
+                f"{url} rejected the API key (401 Unauthorized): "
+                "set OPENAI_API_KEY or pass --api-key"
+            )
+        if status == 403:
+            return ConfigError(
+                f"{url} refused access to model {self.model!r} (403 Forbidden): use a key with "
+                "access (OPENAI_API_KEY or --api-key) or another model (ABSTAB_MODEL or --model)"
+            )
+        if status == 404:
+            return ConfigError(
+                f"model {self.model!r} not found at {url} (404); set ABSTAB_MODEL or --model "
+                "(or, if the endpoint is wrong, OPENAI_BASE_URL or --base-url)"
+            )
+        if is_transient(exc):
+            attempts = self.settings.max_retries + 1
+            what = f"HTTP {status}" if status else type(exc).__name__
+            hint = " (raise --timeout)" if isinstance(exc, openai.APITimeoutError) else ""
+            return LLMUnavailableError(
+                f"{url}: {what} after {attempts} attempt(s){hint}: {_short(exc)}",
+                attempts=attempts,
+            )
+        hint = ""
+        if status == 400 and "response_format" in str(exc):
+            hint = (" (the endpoint may not support this structured-output style: try "
+                    "--response-format json_object or none)")
+        return LLMRequestError(f"{url} rejected the request (HTTP {status}): "
+                               f"{_short(exc)}{hint}", status=status)
+
+    def _log(self, tag: str, payload: dict[str, Any]) -> None:
+        with _LOG_LOCK:
+            print(f"[abstab llm] {tag} {json.dumps(payload, ensure_ascii=False)}",
+                  file=sys.stderr, flush=True)
+
+    # ------------------------------------------------------------ structured output
+
+    def _validator(self, schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+        key = json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            validator = cls(schema)
+            self._validators[key] = validator
+        return validator
+
+    def structured(self, messages: list[dict[str, str]], *, schema: dict[str, Any],
+                   parse: Callable[[dict[str, Any]], T], schema_name: str = "output",
+                   prompt_hash: str = "", task: str | None = None) -> StructuredReply:
+        """Ask for a JSON reply matching ``schema``; repair once; parse it.
+
+        Args:
+            messages: the rendered prompt.
+            schema: JSON Schema of the reply.
+            parse: turns the validated dict into the output object; a ``ValueError``
+                (pydantic's ``ValidationError`` included) counts as an invalid reply.
+            schema_name: name of the schema in the request.
+            prompt_hash: prompt template hash, part of the cache key.
+            task: task name, for the error.
+
+        Returns:
+            The parsed value with the usage of all requests it took.
+
+        Raises:
+            StructuredOutputError: the reply and the repaired reply are both invalid.
+            ConfigError, LLMUnavailableError, LLMRequestError: see :meth:`chat`.
+        """
+        validator = self._validator(schema)
+        reply = self.chat(messages, schema=schema, schema_name=schema_name,
+                          prompt_hash=prompt_hash)
+        replies = [reply]
+        errors: list[str] = []
+        while True:
+            try:
+                data = json.loads(strip_fences(reply.content))
+                error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+                if error is not None:
+                    raise error
+                value = parse(data)
+            except (ValueError, jsonschema.ValidationError) as exc:
+                errors.append(_describe(exc))
+                if reply.finish_reason == "length":
+                    errors[-1] += " (the reply was cut at max_tokens)"
+            else:
+                return StructuredReply(
+                    value=value, raw=reply.content,
+                    prompt_tokens=sum(r.prompt_tokens for r in replies),
+                    completion_tokens=sum(r.completion_tokens for r in replies),
+                    requests=len(replies), cached=all(r.cached for r in replies), errors=errors,
+                )
+            if len(replies) == 2:
+                self.ledger.record_invalid_output()
+                raise StructuredOutputError(
+                    f"{task or 'structured'} reply does not match its schema after one repair: "
+                    f"{errors[-1]}",
+                    raw=reply.content, errors=errors, task=task,
+                )
+            self.ledger.record_repair()
+            repair = load_prompt("repair")
+            messages = [
+                *messages,
+                {"role": "assistant", "content": reply.content},
+                {"role": "user", "content": repair.render_user(error=errors[-1])},
+            ]
+            reply = self.chat(messages, schema=schema, schema_name=schema_name,
+                              prompt_hash=prompt_hash)
+            replies.append(reply)
+
+
+def _short(exc: Exception, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

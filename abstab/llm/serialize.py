@@ -1,0 +1,192 @@
+"""Compact text views of records for prompts: tables as Markdown, document blocks, passages.
+
+Header cells carry their ``(row,col)`` position so that a model can point at a header cell the
+way :class:`~abstab.llm.tasks.KeywordOut` and :meth:`abstab.records.Judgment.check_against`
+expect.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from abstab.llm.tasks import Passage
+from abstab.records import Document, Table
+
+
+def _cell(text: str, limit: int) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def table_markdown(table: Table, *, max_rows: int = 30, max_cell: int = 60,
+                   max_nearby: int = 600) -> str:
+    """The table as compact Markdown: caption, header rows with (row,col) marks, body, notes.
+
+    Args:
+        table: the table.
+        max_rows: body rows shown; the rest are counted in a final line.
+        max_cell: characters per cell.
+        max_nearby: characters of the text near the table.
+
+    Returns:
+        Markdown text.
+    """
+    width = max([len(table.columns)] + [len(r) for r in table.header_rows]
+                + [len(r) for r in table.rows] + [0])
+    lines: list[str] = []
+    if table.caption:
+        lines.append(f"Caption: {_clip(table.caption, 300)}")
+    header_rows = table.header_rows
+    if header_rows:
+        for r, row in enumerate(header_rows):
+            cells = [f"({r},{c}) {_cell(row[c], max_cell)}" if c < len(row) else f"({r},{c})"
+                     for c in range(width)]
+            lines.append("| " + " | ".join(cells) + " |")
+            if r == 0:
+                lines.append("|" + "---|" * width)
+    else:
+        lines.append("| " + " | ".join(f"col {c}" for c in range(width)) + " |"
+                     + " (no header row)")
+        lines.append("|" + "---|" * width)
+    for row in table.rows[:max_rows]:
+        cells = [_cell(row[c], max_cell) if c < len(row) else "" for c in range(width)]
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(table.rows) > max_rows:
+        lines.append(f"({len(table.rows) - max_rows} more rows)")
+    if table.notes:
+        lines.append("Notes under the table:")
+        for note in table.notes:
+            marker = f"{note.marker} " if note.marker else ""
+            lines.append(f"- [{note.kind}] {marker}{_clip(note.text, 300)}")
+    if table.nearby_text.strip():
+        lines.append(f"Text near the table: {_clip(table.nearby_text, max_nearby)}")
+    return "\n".join(lines)
+
+
+def _mentions(keyword: str) -> re.Pattern[str]:
+    escaped = re.escape(keyword.strip())
+    if re.match(r"\w", keyword.strip()) and re.search(r"\w$", keyword.strip()):
+        return re.compile(rf"(?<!\w){escaped}(?!\w)")
+    return re.compile(escaped)
+
+
+def document_context(doc: Document | None, *, keyword: str | None = None,
+                     table: Table | None = None, max_chars: int = 2500,
+                     max_block: int = 400) -> str:
+    """Blocks of ``doc`` relevant to ``keyword``, each as ``[block_id, p.N] text``.
+
+    Blocks mentioning the keyword come first (those near the table before the others), then
+    the blocks near the table, until ``max_chars``.
+
+    Args:
+        doc: the document (``None`` gives a placeholder line).
+        keyword: the header text to look for.
+        table: its table, for the nearby blocks.
+        max_chars: total budget.
+        max_block: characters per block, centred on the first mention.
+
+    Returns:
+        One block per line.
+    """
+    if doc is None:
+        return "(no document text available)"
+    nearby = list(table.nearby_block_ids) if table is not None else []
+    rank = {bid: i for i, bid in enumerate(nearby)}
+    pattern = _mentions(keyword) if keyword and keyword.strip() else None
+    chosen: list[tuple[int, int, int, str]] = []
+    for b in doc.blocks:
+        if b.kind in ("running_header", "running_footer", "page_number"):
+            continue
+        m = pattern.search(b.text) if pattern else None
+        if m is None and b.block_id not in rank:
+            continue
+        text = " ".join(b.text.split())
+        if len(text) > max_block:
+            centre = m.start() if m else 0
+            start = max(0, min(centre - max_block // 3, len(text) - max_block))
+            text = ("…" if start else "") + text[start:start + max_block] + "…"
+        chosen.append((0 if m else 1, rank.get(b.block_id, len(rank)), b.order,
+                       f"[{b.block_id}, p.{b.page}] {text}"))
+    chosen.sort()
+    lines: list[str] = []
+    used = 0
+    for *_, line in chosen:
+        if used + len(line) > max_chars and lines:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines) if lines else "(no block of the document mentions it)"
+
+
+def passages_text(passages: list[Passage], *, max_chars: int = 6000) -> str:
+    """Passages as ``[id] (kind) text`` sections, tables rendered by :func:`table_markdown`."""
+    parts: list[str] = []
+    used = 0
+    for p in passages:
+        body = table_markdown(p.table) if p.kind == "table" and p.table is not None else p.text
+        part = f"[{p.id}] ({p.kind})\n{body.strip()}"
+        if used + len(part) > max_chars and parts:
+            parts.append(f"({len(passages) - len(parts)} more passages left out)")
+            break
+        parts.append(part)
+        used += len(part) + 2
+    return "\n\n".join(parts) if parts else "(no passages)"
+
+
+def _type_sketch(node: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "$ref" in node:
+        node = defs[node["$ref"].rsplit("/", 1)[-1]]
+    if "enum" in node:
+        return " | ".join(json.dumps(v, ensure_ascii=False) for v in node["enum"])
+    if "const" in node:
+        return json.dumps(node["const"], ensure_ascii=False)
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            return " | ".join(_type_sketch(n, defs) for n in node[key])
+    kind = node.get("type")
+    if kind == "object" and "properties" in node:
+        return "{" + ", ".join(_field_sketch(name, sub, name in node.get("required", []), defs)
+                               for name, sub in node["properties"].items()) + "}"
+    if kind == "array":
+        return f"list of {_type_sketch(node.get('items', {}), defs)}"
+    if kind in ("number", "integer"):
+        lo, hi = node.get("minimum"), node.get("maximum")
+        if lo is not None and hi is not None:
+            return f"{kind} {lo}..{hi}"
+        if lo is not None:
+            return f"{kind} >= {lo}"
+        return str(kind)
+    if kind == "null":
+        return "null"
+    return str(kind or "any")
+
+
+def _field_sketch(name: str, node: dict[str, Any], required: bool,
+                  defs: dict[str, Any]) -> str:
+    text = f'"{name}"{"" if required else " (optional)"}: {_type_sketch(node, defs)}'
+    if node.get("description"):
+        text += f" ({node['description']})"
+    return text
+
+
+def schema_sketch(schema: dict[str, Any]) -> str:
+    """A JSON Schema as a short human-readable sketch for the prompt text.
+
+    The full schema goes into the request's ``response_format``; the prompt only needs the
+    shape, which costs a small model a third of the tokens of the schema itself.
+
+    Example:
+        ``{"label": "clear" | "abstract", "score" (optional): number 0..1}`` becomes one line
+        per top-level field inside braces.
+    """
+    defs = schema.get("$defs", {})
+    lines = [_field_sketch(name, sub, name in schema.get("required", []), defs)
+             for name, sub in schema.get("properties", {}).items()]
+    return "{\n  " + ",\n  ".join(lines) + "\n}"

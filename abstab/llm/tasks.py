@@ -1,0 +1,84 @@
+"""The tasks every backend performs, with their typed outputs.
+
+A backend (rules, local, openai) implements :class:`Backend`. LLM backends ask for the output
+models' JSON Schemas as structured output; the rules backend builds the same models directly.
+Stages turn outputs into records, so the records never depend on which backend ran.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from abstab.records import AbstractionStyle, Document, ResolutionCategory, Table
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KeywordOut(_Out):
+    keyword: str = Field(description="the abstract header text, exactly as in the cell")
+    row: int = Field(ge=0, description="header row of the cell")
+    col: int = Field(ge=0, description="column of the cell")
+    style: AbstractionStyle
+    score: float = Field(ge=0, le=1)
+
+
+class JudgeOutput(_Out):
+    label: Literal["clear", "abstract", "not_table"]
+    keywords: list[KeywordOut] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    confidence: float = Field(ge=0, le=1)
+
+
+class EvidenceOut(_Out):
+    source: Literal["block", "note", "table"]
+    block_id: str | None = None
+    text: str
+    score: float = Field(ge=0, le=1)
+
+
+class ResolveOutput(_Out):
+    expansion: str | None = Field(description="what the header means, in words; null if unknown")
+    category: ResolutionCategory
+    evidence: list[EvidenceOut] = Field(default_factory=list)
+    confidence: float = Field(ge=0, le=1)
+    method: str
+
+
+class Passage(_Out):
+    """A piece of context given to a reader: a text block or a serialized table."""
+
+    id: str
+    kind: Literal["text", "table"]
+    text: str
+    table: Table | None = None
+    score: float = 0.0
+
+
+class AnswerOutput(_Out):
+    answer: str = Field(description="the answer, or '' when abstaining")
+    abstained: bool
+    evidence_ids: list[str] = Field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Backend(Protocol):
+    """What every backend provides. ``provenance()`` goes into each record it helps make."""
+
+    name: str
+
+    def provenance(self, task: str) -> dict[str, Any]:
+        """backend, model and prompt_hash for records made by ``task``."""
+        ...
+
+    def judge(self, table: Table, doc: Document | None) -> JudgeOutput: ...
+
+    def resolve(self, table: Table, doc: Document, keyword: KeywordOut) -> ResolveOutput: ...
+
+    def answer(self, question: str, passages: list[Passage]) -> AnswerOutput: ...
+
+    def close(self) -> None: ...

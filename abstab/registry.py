@@ -1,0 +1,154 @@
+"""One generic registry, instantiated for systems, backends, metrics and extraction engines.
+
+Entries are registered either as objects or as lazy ``"module:attr"`` strings so that listing
+them (and ``abstab --help``) never imports heavy libraries.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+from abstab.errors import UnknownNameError
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Entry:
+    target: Any  # the object, or a "module:attr" string until first use
+    help: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Registry(Generic[T]):
+    """Name → implementation, with aliases, lazy targets and a "did you mean" error.
+
+    Args:
+        kind: what is registered ("system", "backend", ...), used in messages.
+        entry_point_group: a Python entry-point group third-party packages register into.
+    """
+
+    def __init__(self, kind: str, entry_point_group: str | None = None):
+        self.kind = kind
+        self.entry_point_group = entry_point_group
+        self._entries: dict[str, _Entry] = {}
+        self._aliases: dict[str, str] = {}
+        self._plugins_loaded = False
+
+    def add(self, name: str, target: Any, help: str = "", aliases: tuple[str, ...] = (),
+            **meta: Any) -> None:
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._entries[name] = _Entry(target, help, meta)
+        for alias in aliases:
+            self._aliases[alias] = name
+
+    def register(self, name: str, help: str = "", aliases: tuple[str, ...] = (),
+                 **meta: Any) -> Callable[[T], T]:
+        """Decorator form of :meth:`add`."""
+
+        def deco(obj: T) -> T:
+            self.add(name, obj, help=help, aliases=aliases, **meta)
+            return obj
+
+        return deco
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded or not self.entry_point_group:
+            return
+        self._plugins_loaded = True
+        for ep in entry_points(group=self.entry_point_group):
+            if ep.name not in self._entries:
+                self._entries[ep.name] = _Entry(ep.value, f"plugin {ep.value}")
+
+    def canonical(self, name: str) -> str:
+        self._load_plugins()
+        name = self._aliases.get(name, name)
+        if name not in self._entries:
+            choices = sorted(self._entries) + sorted(self._aliases)
+            close = difflib.get_close_matches(name, choices, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(sorted(self._entries))}"
+            )
+        return name
+
+    def get(self, name: str) -> T:
+        entry = self._entries[self.canonical(name)]
+        if isinstance(entry.target, str):
+            module, _, attr = entry.target.partition(":")
+            entry.target = getattr(importlib.import_module(module), attr)
+        return entry.target  # type: ignore[no-any-return]
+
+    def meta(self, name: str) -> dict[str, Any]:
+        return self._entries[self.canonical(name)].meta
+
+    def help(self, name: str) -> str:
+        return self._entries[self.canonical(name)].help
+
+    def __contains__(self, name: str) -> bool:
+        self._load_plugins()
+        return self._aliases.get(name, name) in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        self._load_plugins()
+        return iter(sorted(self._entries))
+
+    def names(self) -> list[str]:
+        return list(self)
+
+
+# The catalog: every pluggable part of abstab, registered lazily by "module:attr".
+engines: Registry[Any] = Registry("extraction engine", "abstab.engines")
+engines.add("pymupdf", "abstab.extract.engines:PyMuPDFEngine",
+            help="PyMuPDF find_tables, cell text re-read from the page's words")
+
+backends: Registry[Any] = Registry("backend", "abstab.backends")
+backends.add("rules", "abstab.rules.backend:RulesBackend",
+             help="offline, deterministic: feature judge, definition mining, lookup reader")
+backends.add("openai", "abstab.llm.backend:OpenAIBackend",
+             help="any OpenAI-compatible endpoint (OPENAI_BASE_URL, OPENAI_API_KEY, ABSTAB_MODEL)")
+backends.add("local", "abstab.llm.backend:LocalBackend",
+             help="a GGUF model behind a llama.cpp server abstab starts on 127.0.0.1")
+
+systems: Registry[Any] = Registry("system", "abstab.systems")
+systems.add("table", "abstab.bench.systems:TableSystem",
+            help="the item's table only: grid and caption, no notes, no text")
+systems.add("rag", "abstab.bench.systems:RagSystem",
+            help="top-k BM25 passages of the document: text blocks and serialized tables")
+systems.add("hybrid", "abstab.bench.systems:HybridSystem",
+            help="the table with its notes, plus header definitions retrieved from the text")
+systems.add("oracle", "abstab.bench.systems:OracleSystem",
+            help="the table with the gold meanings written into its headers (upper bound)")
+systems.add("closed-book", "abstab.bench.systems:ClosedBookSystem", aliases=("closed_book",),
+            help="the question alone: what is answerable without the document")
+metrics: Registry[Any] = Registry("metric", "abstab.metrics")
+metrics.add("exact_match", "abstab.bench.metrics:exact_match", aliases=("exact-match",),
+            help="normalized string equality (SQuAD/DROP-style, number-aware)",
+            higher_is_better=True, aggregation="mean")
+metrics.add("token_f1", "abstab.bench.metrics:token_f1", aliases=("token-f1",),
+            help="bag-of-tokens F1 after normalization, one token per CJK character",
+            higher_is_better=True, aggregation="mean")
+metrics.add("numeric_match", "abstab.bench.metrics:numeric_match", aliases=("numeric-match",),
+            help="one number within relative tolerance 1e-6, scale-aware (thousand/million/%)",
+            higher_is_better=True, aggregation="mean")
+metrics.add("abstention", "abstab.bench.metrics:abstention",
+            help="abstains on unanswerable items and answers the others",
+            higher_is_better=True, aggregation="mean")
+metrics.add("correct", "abstab.bench.metrics:correct",
+            help="headline accuracy: abstention, numeric match, or exact match / token F1 >= 0.8",
+            higher_is_better=True, aggregation="mean")
+stages: Registry[Any] = Registry("stage")
+stages.add("extract", "abstab.stages.extract:ExtractStage", help="PDFs → documents and tables")
+stages.add("judge", "abstab.stages.judge:JudgeStage", help="which tables have abstract headers")
+stages.add("resolve", "abstab.stages.resolve:ResolveStage",
+           help="what each abstract header means, with evidence")
+stages.add("generate", "abstab.stages.generate:GenerateStage",
+           help="QA items from tables and text, plus controlled abstraction")
+stages.add("assemble", "abstab.stages.assemble:AssembleStage",
+           help="validate, deduplicate, split by document")

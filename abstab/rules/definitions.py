@@ -1,0 +1,233 @@
+"""Finding what an abstract header means in the document's own words.
+
+Explicit definitions: legend lines (``DO = dissolved oxygen``), footnotes tied to a marker,
+definition sentences (``where ΔT is …``, ``X denotes …``) and Schwartz–Hearst acronym pairs
+(``mean time between failures (MTBF)``). Implied meanings: a phrase elsewhere in the text that
+the header abbreviates (``Avg. disch.`` ↔ "average discharge", ``C3`` ↔ "third cohort",
+``ΔT`` ↔ "change in temperature") without any sentence saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_STOP = {"of", "and", "the", "in", "for", "between", "to", "on", "at", "by", "per", "a", "an", "or",
+         "with", "from"}
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+_VERBS = r"(?:is|are|denotes|denote|stands for|stand for|represents|represent|refers to|" \
+         r"is defined as|means|indicates|gives|shows)"
+_ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth", "eleventh", "twelfth"]
+SYMBOL_WORDS: dict[str, tuple[str, ...]] = {
+    "Δ": ("change in", "change of", "difference in", "increase in", "variation in"),
+    "∆": ("change in", "change of", "difference in", "increase in", "variation in"),
+    "δ": ("change in", "difference in", "deviation of"),
+    "σ": ("standard deviation of", "standard deviation"),
+    "μ": ("mean", "average"),
+    "Σ": ("sum of", "total"),
+    "%": ("percentage", "percent", "share of", "proportion of"),
+    "#": ("number of",),
+    "±": ("margin of error", "uncertainty"),
+    "ρ": ("density", "correlation"),
+    "λ": ("wavelength", "rate"),
+    "θ": ("angle",),
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    long: str
+    start: int  # offsets in the searched text
+    end: int
+    pattern: str
+
+
+def _clean_long(text: str) -> str:
+    text = " ".join(text.split()).strip(" .,;:=-–—")
+    text = _ARTICLE.sub("", text)
+    return text
+
+
+def _kw_pattern(keyword: str) -> str:
+    # Word-ish boundaries that also work for symbols and trailing dots.
+    return rf"(?<![\w]){re.escape(keyword)}(?![\w])"
+
+
+def schwartz_hearst(short: str, candidate: str) -> str | None:
+    """The long form inside ``candidate`` that ``short`` abbreviates (Schwartz & Hearst 2003)."""
+    s = [c.lower() for c in short if c.isalnum()]
+    lf = candidate
+    si, li = len(s) - 1, len(lf) - 1
+    if si < 0:
+        return None
+    while si >= 0:
+        c = s[si]
+        while li >= 0 and (lf[li].lower() != c or (si == 0 and li > 0 and lf[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return None
+        si -= 1
+        li -= 1
+    long = lf[li + 1:].strip()
+    if not long or len(long.split()) > min(len(s) + 5, 2 * len(s)) + 1:
+        return None
+    return long if len(long) > len(short) else None
+
+
+def explicit_matches(text: str, keyword: str) -> list[Match]:
+    """Definitions of ``keyword`` stated in ``text``, best first."""
+    kw = _kw_pattern(keyword)
+    found: list[Match] = []
+    # Legend: "K = long", "K: long" up to a separator or the next "X =".
+    legend = re.compile(
+        rf"{kw}\s*[*†‡¹²³]*\s*(?:=|:|–|—)\s*(?P<long>[^=\n;]+?)"
+        rf"(?=\s*(?:;|\n|,\s*\S{{1,6}}\s*=|\s+and\s+\S{{1,6}}\s*=|\.\s|\.$|$))"
+    )
+    for m in legend.finditer(text):
+        long = _clean_long(m.group("long"))
+        if long and long.lower() != keyword.lower():
+            found.append(Match(long, m.start(), m.end(), "legend"))
+    # "where K is the …", "K denotes …".
+    verb = re.compile(rf"{kw}\s+{_VERBS}\s+(?P<long>[^.;:,()]+)")
+    for m in verb.finditer(text):
+        long = _clean_long(m.group("long"))
+        if long and len(long.split()) <= 25:
+            found.append(Match(long, m.start(), m.end(), "definition_sentence"))
+    # "long form (K)" — Schwartz–Hearst.
+    paren = re.compile(rf"(?P<before>[^().;:]{{3,120}})\(\s*{kw}\s*\)")
+    for m in paren.finditer(text):
+        long = schwartz_hearst(keyword, m.group("before"))
+        if long:
+            found.append(Match(_clean_long(long), m.start("before") + m.group("before").find(long),
+                               m.end(), "acronym_pair"))
+    # "K (long form)".
+    after = re.compile(rf"{kw}\s*\((?P<long>[^()]{{3,80}})\)")
+    for m in after.finditer(text):
+        cand = m.group("long")
+        if schwartz_hearst(keyword, cand) == cand.strip():
+            found.append(Match(_clean_long(cand), m.start(), m.end(), "acronym_pair"))
+    return found
+
+
+def note_expansion(note_text: str, keyword: str, marker: str | None) -> str | None:
+    """The meaning a footnote or legend line gives, with its marker and key stripped."""
+    text = note_text.strip()
+    if marker and marker != keyword and text.startswith(marker):
+        text = text[len(marker):].strip()
+    m = explicit_matches(text, keyword)
+    if m:
+        return m[0].long
+    if marker:  # "* Mean time to repair, in hours": the note is the meaning itself.
+        first = re.split(r"[.;]\s|,\s(?:in|measured|expressed)\b", text)[0]
+        return _clean_long(first) or None
+    return None
+
+
+# ---------------------------------------------------------------------------- implied
+
+
+def _token_spans(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(), m.start(), m.end()) for m in re.finditer(r"[^\W_]+(?:[-'][^\W_]+)*", text)]
+
+
+def _abbreviates(part: str, word: str) -> bool:
+    """``part`` ("disch") is a clipped form of ``word`` ("discharge"): same first letter and
+    a subsequence of it, and shorter."""
+    p, w = part.lower(), word.lower()
+    if not p or len(p) >= len(w) or p[0] != w[0]:
+        return False
+    it = iter(w)
+    return all(ch in it for ch in p)
+
+
+def _prefix_share(part: str, word: str) -> float:
+    """How much of ``part`` is a plain prefix of ``word`` (1.0 for "fail"/"failure")."""
+    p, w = part.lower(), word.lower()
+    n = 0
+    while n < min(len(p), len(w)) and p[n] == w[n]:
+        n += 1
+    return n / len(p) if p else 0.0
+
+
+def _initials_phrases(text: str, letters: str) -> list[tuple[int, int]]:
+    """Spans of word sequences whose initials spell ``letters`` (stop words may sit between)."""
+    tokens = _token_spans(text)
+    n = len(letters)
+    out = []
+    for i in range(len(tokens)):
+        j, k = i, 0
+        while j < len(tokens) and k < n:
+            w = tokens[j][0]
+            if w[0].lower() == letters[k].lower():
+                k += 1
+                j += 1
+            elif w.lower() in _STOP and k > 0:
+                j += 1
+            else:
+                break
+        if k == n and j - i >= n and n >= 2:
+            out.append((tokens[i][1], tokens[j - 1][2]))
+    return out
+
+
+def implied_matches(text: str, keyword: str) -> list[Match]:
+    """Phrases in ``text`` that ``keyword`` plausibly abbreviates, most frequent first."""
+    spans: list[tuple[int, int, str] | tuple[int, int, str, float]] = []
+    kw = keyword.strip()
+    letters_only = re.sub(r"[^A-Za-z]", "", kw)
+    code = re.fullmatch(r"([A-Za-z]{1,2})\s*(\d{1,2})", kw)
+    if code:  # C3 → "third cohort" / "cohort 3"
+        letter, num = code.group(1)[0], int(code.group(2))
+        ordinal = _ORDINALS[num] if num < len(_ORDINALS) else f"{num}th"
+        for m in re.finditer(rf"\b(?:{ordinal}|{num}(?:st|nd|rd|th))\s+({letter}\w+)", text, re.I):
+            spans.append((m.start(), m.end(), "ordinal_phrase"))
+        for m in re.finditer(rf"\b({letter}\w+)\s+{num}\b", text, re.I):
+            spans.append((m.start(), m.end(), "numbered_phrase"))
+    elif any(ch in SYMBOL_WORDS for ch in kw):
+        parts = []
+        for ch in kw:
+            if ch in SYMBOL_WORDS:
+                parts.append("(?:" + "|".join(re.escape(w) for w in SYMBOL_WORDS[ch]) + ")")
+            elif ch.isalpha():
+                parts.append(rf"(?:\w+\s+){{0,2}}?{ch}\w+")
+        if parts:
+            for m in re.finditer(r"\b" + r"\s+".join(parts) + r"\b", text, re.I):
+                spans.append((m.start(), m.end(), "symbol_phrase"))
+    elif kw.isupper() and 2 <= len(letters_only) <= 6 and letters_only == kw.replace("&", ""):
+        for s, e in _initials_phrases(text, letters_only):
+            if text[s:e].lower() != kw.lower():
+                spans.append((s, e, "initials_phrase"))
+    else:  # shortened words: every clipped part abbreviates consecutive words
+        parts = [p.strip(".") for p in re.split(r"[\s/]+", kw) if p.strip(".")]
+        if parts and any(p.lower() not in _STOP for p in parts):
+            tokens = _token_spans(text)
+            for i in range(len(tokens) - len(parts) + 1):
+                window = tokens[i:i + len(parts)]
+                if all(_abbreviates(p, w[0]) or p.lower() == w[0].lower()
+                       for p, w in zip(parts, window, strict=True)) and any(
+                        _abbreviates(p, w[0]) for p, w in zip(parts, window, strict=True)):
+                    quality = sum(_prefix_share(p, w[0]) for p, w in zip(parts, window,
+                                                                         strict=True))
+                    spans.append((window[0][1], window[-1][2], "clipped_phrase", quality))
+    counts: dict[str, int] = {}
+    quality: dict[str, float] = {}
+    first: dict[str, tuple[int, int, str]] = {}
+    for s, e, how, *q in spans:
+        phrase = _clean_long(text[s:e]).lower()
+        if phrase and phrase != kw.lower():
+            counts[phrase] = counts.get(phrase, 0) + 1
+            quality[phrase] = max(quality.get(phrase, 0.0), q[0] if q else 0.0)
+            first.setdefault(phrase, (s, e, how))
+    # Closer clippings first ("Fail." is "failure" before "financial"), then frequency.
+    ranked = sorted(counts, key=lambda p: (-round(quality[p], 3), -counts[p], first[p][0]))
+    return [Match(p, first[p][0], first[p][1], first[p][2]) for p in ranked]
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or line) containing text[start:end]."""
+    s = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
+    s = 0 if s < 0 else s + (2 if text[s] == "." else 1)
+    e_candidates = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
+    e = min(e_candidates) + 1 if e_candidates else len(text)
+    return s, e

@@ -1,0 +1,101 @@
+"""Controlled abstraction: turn a clear header into a code, acronym, clipped name or symbol.
+
+Gold by construction: the original header is the meaning. Deterministic (no randomness: the
+choice depends only on the header text and a seed string).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from abstab.records import Note, Table
+from abstab.rules.headers import core_text
+
+_STOP = {"of", "and", "the", "in", "for", "per", "to", "on", "at", "by", "a", "an"}
+_SYMBOLS = ("λ", "κ", "θ", "Σ", "Ω", "φ", "ψ", "ξ")
+
+
+def _pick(seq: tuple[str, ...] | list[str], key: str) -> str:
+    return seq[int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(seq)]
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[^\W\d_]+", text) if w.lower() not in _STOP]
+
+
+def letter_code(header: str, col: int) -> str:
+    return chr(ord("A") + (col - 1) % 26) + (str((col - 1) // 26 + 1) if col > 26 else "")
+
+
+def acronym(header: str, col: int) -> str:
+    words = _words(header)
+    if len(words) >= 2:
+        return "".join(w[0] for w in words).upper()
+    word = words[0] if words else f"C{col}"
+    consonants = [c for c in word[1:] if c.lower() not in "aeiou"]
+    return (word[0] + "".join(consonants[:2])).upper()
+
+
+def shortened(header: str, col: int) -> str:
+    words = _words(header) or [header]
+    return " ".join(w if len(w) <= 4 else w[:4].rstrip("aeiou") + "." for w in words)
+
+
+def symbol(header: str, col: int) -> str:
+    return _pick(_SYMBOLS, header)
+
+
+ABSTRACTORS = {
+    "letter_codes": letter_code,
+    "acronym": acronym,
+    "shortened": shortened,
+    "symbol": symbol,
+}
+
+
+def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_id: str,
+            provenance: object, extra_notes: list[Note] | None = None,
+            keep_notes: bool = True) -> Table:
+    """A copy of ``table`` with header text replaced: ``changes[(row, col)] = (old, new)``."""
+    cells = []
+    header_rows = [list(r) for r in table.header_rows]
+    columns = list(table.columns)
+    for c in table.cells:
+        change = changes.get((c.row, c.col)) if c.header else None
+        if change is None:
+            cells.append(c)
+            continue
+        old, new = change
+        text = c.text.replace(old, new, 1)
+        cells.append(c.model_copy(update={"text": text}))
+        for col in range(c.col, c.col + c.col_span):
+            if c.row < len(header_rows) and col < len(header_rows[c.row]):
+                header_rows[c.row][col] = header_rows[c.row][col].replace(old, new, 1)
+            if col < len(columns):
+                columns[col] = columns[col].replace(old, new, 1)
+    notes = (list(table.notes) if keep_notes else []) + list(extra_notes or [])
+    new_table = table.model_copy(update={
+        "table_id": new_id, "cells": cells, "header_rows": header_rows, "columns": columns,
+        "notes": notes, "derived_from": table.table_id, "provenance": provenance,
+    })
+    return Table.model_validate(new_table.model_dump())
+
+
+def abstract_column(table: Table, col: int, style: str, legend: str, new_id: str,
+                    provenance: object) -> tuple[Table, str, str]:
+    """A copy of ``table`` whose lowest header cell at column ``col`` is abstracted in ``style``.
+
+    Returns the new table, the code shown, and the original meaning. With ``legend ==
+    "explicit"`` a legend note ``CODE = meaning`` is added under the table.
+    """
+    row = table.n_header_rows - 1
+    cell = table.header_cell(row, col)
+    if cell is None:
+        raise ValueError(f"{table.table_id}: no header cell at ({row}, {col})")
+    meaning = core_text(cell.text)
+    code = ABSTRACTORS[style](meaning, col)
+    notes = [Note(kind="legend", text=f"{code} = {meaning}", targets=[[cell.row, cell.col]])
+             ] if legend == "explicit" else []
+    new = relabel(table, {(cell.row, cell.col): (meaning, code)}, new_id, provenance, notes)
+    return new, code, meaning

@@ -1,0 +1,167 @@
+"""The stage protocol and the runner every stage goes through.
+
+A stage reads validated records from the stages before it, splits its work into units
+(a PDF, a table, a document), processes each unit into a :class:`~abstab.store.UnitResult`,
+and the runner commits units one by one so that an interrupted run resumes exactly.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tqdm import tqdm
+
+from abstab import __version__
+from abstab.config import config_hash, settings_dict
+from abstab.errors import ConfigError
+from abstab.records import Provenance
+from abstab.store import StageDir, UnitResult
+
+
+@dataclass
+class Unit:
+    id: str
+    payload: Any = None
+
+
+@dataclass
+class StageReport:
+    stage: str
+    status: str  # "ran" | "up-to-date"
+    stats: dict[str, Any]
+    failures: int
+    seconds: float = 0.0
+    resumed_units: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+class Stage:
+    """Base class of every stage. Subclasses set the class attributes and implement
+    :meth:`units` and :meth:`process`."""
+
+    name: ClassVar[str]
+    upstream: ClassVar[tuple[str, ...]] = ()
+    outputs: ClassVar[tuple[str, ...]]
+    settings_cls: ClassVar[type]
+    # Settings that decide how fast a stage runs, not what it writes: kept out of the hash.
+    speed_settings: ClassVar[tuple[str, ...]] = ("concurrency", "workers", "timeout")
+
+    def __init__(self, work: Path, settings: Any = None, backend: Any = None):
+        from abstab.config import resolve_settings
+
+        self.work = Path(work)
+        self.settings = resolve_settings(self.settings_cls, settings, f"stage {self.name}")
+        self.backend = backend
+        self.dir = StageDir(self.work, self.name, self.outputs)
+        self.concurrency: int = getattr(self.settings, "concurrency", 1)
+
+    # -- identity ----------------------------------------------------------------------
+
+    def hash_inputs(self) -> dict[str, Any]:
+        """What, besides the settings, decides this stage's output (e.g. the backend)."""
+        out = {k: v for k, v in settings_dict(self.settings).items()
+               if k not in self.speed_settings}
+        if self.backend is not None:
+            out["backend"] = self.backend.provenance(self.name)
+        return out
+
+    def upstream_hashes(self) -> list[str]:
+        hashes = []
+        for name in self.upstream:
+            marker = StageDir(self.work, name, ()).marker()
+            if marker is None:
+                raise ConfigError(
+                    f"stage {self.name} needs the {name} stage's output in {self.work}; "
+                    f"run `abstab {name} {self.work}` (or `abstab synth`) first"
+                )
+            hashes.append(marker["config_hash"])
+        return hashes
+
+    def config_hash(self) -> str:
+        return config_hash(self.name, self.hash_inputs(), self.upstream_hashes())
+
+    def provenance(self, **extra: Any) -> Provenance:
+        return Provenance(stage=self.name, abstab_version=__version__,
+                          config_hash=self._hash, **extra)
+
+    # -- work ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read (and validate) the upstream records this stage needs."""
+
+    def units(self) -> Iterable[Unit]:
+        raise NotImplementedError
+
+    def process(self, unit: Unit) -> UnitResult:
+        raise NotImplementedError
+
+    def map(self, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
+        """Process units, at most ``concurrency`` at once, yielding each as it finishes."""
+        if self.concurrency <= 1:
+            for u in units:
+                yield u, self.process(u)
+            return
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            pending: dict[Future[UnitResult], Unit] = {}
+            queue = iter(units)
+            for u in queue:
+                pending[pool.submit(self.process, u)] = u
+                if len(pending) >= self.concurrency:
+                    break
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    u = pending.pop(fut)
+                    yield u, fut.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending[pool.submit(self.process, nxt)] = nxt
+
+    def extra_stats(self) -> dict[str, Any]:
+        """Stage-level figures added to stats.json (e.g. the LLM ledger)."""
+        if self.backend is not None and hasattr(self.backend, "ledger_summary"):
+            summary = self.backend.ledger_summary()
+            if summary:
+                return {"llm": summary}
+        return {}
+
+    def summary_lines(self, stats: dict[str, Any]) -> list[str]:
+        return []
+
+    # -- the runner -----------------------------------------------------------------------
+
+    def run(self, force: bool = False) -> StageReport:
+        start = time.perf_counter()
+        self._hash = self.config_hash()
+        writer = self.dir.open(self._hash, force=force)
+        if writer is None:
+            stats = self.dir.stats()
+            return StageReport(self.name, "up-to-date", stats, count_failures(self.dir.path))
+        self.load()
+        todo = [u for u in self.units() if u.id not in writer.done_units]
+        with tqdm(total=len(todo) + writer.resumed, initial=writer.resumed, desc=self.name,
+                  unit="item", disable=None, file=sys.stderr, leave=False) as bar:
+            for unit, result in self.map(todo):
+                writer.commit(unit.id, result)
+                bar.update(1)
+        stats = writer.finish(self.extra_stats())
+        return StageReport(self.name, "ran", stats, count_failures(self.dir.path),
+                           time.perf_counter() - start, writer.resumed,
+                           self.summary_lines(stats))
+
+
+def count_failures(stage_path: Path) -> int:
+    """Items that failed (as opposed to items filtered out on purpose)."""
+    import json
+
+    path = stage_path / "errors.jsonl"
+    if not path.exists():
+        return 0
+    with path.open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip() and json.loads(line).get("failure", True))

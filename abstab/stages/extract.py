@@ -1,0 +1,182 @@
+"""extract: PDFs → Document and Table records, one isolated worker process per file at a time.
+
+A crash or hang of the PDF library on one file costs only that file: each file runs in a
+pebble worker with a timeout, and a dead worker is replaced.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from abstab.errors import ConfigError, InputError
+from abstab.records import Document, Provenance, Table
+from abstab.stages.base import Stage, Unit
+from abstab.store import UnitResult
+
+
+@dataclass
+class ExtractStageSettings:
+    """Settings of the extract stage.
+
+    Args:
+        inputs: PDF files or directories (searched recursively for *.pdf).
+        engine: extraction engine name (``abstab engines list``).
+        timeout: seconds one PDF may take before its worker is killed.
+        workers: worker processes.
+        engine_settings: passed to the engine's settings.
+    """
+
+    inputs: list[str] = field(default_factory=list)
+    engine: str = "pymupdf"
+    timeout: float = 120.0
+    workers: int = 1
+    engine_settings: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        self.inputs = [str(p) for p in self.inputs]
+
+
+def discover(inputs: Iterable[str]) -> list[Unit]:
+    """One unit per PDF; a missing path or a directory without PDFs is a unit that fails."""
+    units: list[Unit] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            pdfs = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+            if not pdfs:
+                units.append(Unit(f"missing:{raw}", InputError(
+                    f"{raw}: directory contains no .pdf files; point to a folder of PDFs",
+                    reason="no_pdfs", path=raw)))
+            units.extend(Unit(str(p.resolve()), p) for p in pdfs)
+        elif path.exists():
+            units.append(Unit(str(path.resolve()), path))
+        else:
+            units.append(Unit(f"missing:{raw}", InputError(
+                f"{raw}: no such file or directory; check the path", reason="not_found",
+                path=raw)))
+    seen: set[str] = set()
+    return [u for u in units if not (u.id in seen or seen.add(u.id))]  # type: ignore[func-returns-value]
+
+
+def _extract_in_worker(path: str, engine: str, engine_settings: dict[str, Any],
+                       provenance: dict[str, Any]) -> tuple[str, Any]:
+    """Runs in the worker process; returns plain JSON-able data."""
+    from abstab.extract import extract_pdf
+    from abstab.extract.settings import ExtractSettings
+
+    try:
+        settings = ExtractSettings.resolve({"engine": engine, **engine_settings})
+        doc, tables = extract_pdf(Path(path), settings, Provenance(**provenance))
+    except InputError as exc:
+        return "input_error", {"reason": exc.reason, "message": str(exc)}
+    return "ok", (doc.model_dump_json(), [t.model_dump_json() for t in tables])
+
+
+class ExtractStage(Stage):
+    name = "extract"
+    outputs = ("documents", "tables")
+    settings_cls = ExtractStageSettings
+
+    def hash_inputs(self) -> dict[str, Any]:
+        # Which files, and their sizes/mtimes, decide the output; not where the work dir is.
+        out = super().hash_inputs()
+        out["files"] = sorted(
+            (u.id, *(_stat(u.payload) if isinstance(u.payload, Path) else ()))
+            for u in discover(self.settings.inputs)
+        )
+        return out
+
+    def load(self) -> None:
+        if not self.settings.inputs:
+            raise ConfigError("extract needs input PDFs: abstab extract PDFS... -o WORK")
+        from abstab.registry import engines
+
+        engines.canonical(self.settings.engine)  # fail early with "did you mean"
+        self.seen_docs = {d.doc_id for d in self.dir.read("documents", Document)}
+
+    def units(self) -> list[Unit]:
+        return discover(self.settings.inputs)
+
+    def map(self, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        from pebble import ProcessExpired, ProcessPool
+
+        prov = self.provenance(engine=self.settings.engine).model_dump()
+        todo = [u for u in units if isinstance(u.payload, Path)]
+        for u in units:
+            if isinstance(u.payload, InputError):
+                yield u, self._failed(u, u.payload.reason, str(u.payload))
+        if not todo:
+            return
+        workers = min(self.settings.workers, len(todo))
+        with ProcessPool(max_workers=workers) as pool:
+            futures = [
+                (u, pool.schedule(_extract_in_worker,
+                                  args=(str(u.payload), self.settings.engine,
+                                        self.settings.engine_settings, prov),
+                                  timeout=self.settings.timeout))
+                for u in todo
+            ]
+            for u, fut in futures:
+                try:
+                    status, payload = fut.result()
+                except FutureTimeout:
+                    yield u, self._failed(u, "timeout", f"{u.id}: extraction took longer than "
+                                          f"{self.settings.timeout:g}s and was stopped; raise "
+                                          f"--timeout or check the file")
+                    continue
+                except ProcessExpired as exc:
+                    yield u, self._failed(u, "crash", f"{u.id}: the PDF library crashed on this "
+                                          f"file (exit code {exc.exitcode}); the file is skipped")
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
+                    yield u, self._failed(u, "extract_error", f"{u.id}: {type(exc).__name__}: {exc}")
+                    continue
+                if status == "input_error":
+                    yield u, self._failed(u, payload["reason"], payload["message"])
+                    continue
+                yield u, self._accepted(u, *payload)
+
+    def _failed(self, unit: Unit, reason: str, message: str) -> UnitResult:
+        result = UnitResult()
+        result.stats["in"] += 1
+        result.drop(unit.id.removeprefix("missing:"), reason, message)
+        return result
+
+    def _accepted(self, unit: Unit, doc_json: str, table_jsons: list[str]) -> UnitResult:
+        result = UnitResult()
+        result.stats["in"] += 1
+        doc = Document.model_validate_json(doc_json)
+        if doc.doc_id in self.seen_docs:
+            result.drop(unit.id, "duplicate", f"{unit.id}: same content as a PDF already "
+                        f"extracted (doc_id {doc.doc_id})", failure=False)
+            return result
+        self.seen_docs.add(doc.doc_id)
+        result.add("documents", doc)
+        for tj in table_jsons:
+            result.add("tables", Table.model_validate_json(tj))
+        result.stats["kept"] += 1
+        result.stats["tables"] += len(table_jsons)
+        result.stats["pages"] += doc.pages
+        if doc.scanned_pages:
+            result.stats["scanned_pages"] += len(doc.scanned_pages)
+        return result
+
+    def summary_lines(self, stats: dict[str, Any]) -> list[str]:
+        c = stats.get("counts", {})
+        return [f"{stats['kept']} documents, {c.get('pages', 0)} pages, "
+                f"{c.get('tables', 0)} tables"]
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, int(st.st_mtime)

@@ -1,0 +1,73 @@
+"""judge: which tables have abstract headers, and which header cells are they?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from abstab.records import Document, Judgment, Table
+from abstab.stages.base import Stage, Unit
+from abstab.store import StageDir, UnitResult
+
+
+@dataclass
+class JudgeSettings:
+    """Settings of the judge stage.
+
+    Args:
+        concurrency: tables judged at once (useful with LLM backends).
+    """
+
+    concurrency: int = 1
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+
+
+class JudgeStage(Stage):
+    name = "judge"
+    upstream = ("extract",)
+    outputs = ("judgments",)
+    settings_cls = JudgeSettings
+
+    def load(self) -> None:
+        d = StageDir(self.work, "extract", ())
+        self.docs = {doc.doc_id: doc for doc in d.read("documents", Document)}
+        self.tables = list(d.read("tables", Table))
+
+    def units(self) -> list[Unit]:
+        return [Unit(t.table_id, t) for t in self.tables]
+
+    def process(self, unit: Unit) -> UnitResult:
+        table: Table = unit.payload
+        result = UnitResult()
+        result.stats["in"] += 1
+        try:
+            out = self.backend.judge(table, self.docs.get(table.doc_id))
+        except Exception as exc:  # noqa: BLE001 - one bad reply never stops the run
+            result.drop(table.table_id, "backend_error", f"{type(exc).__name__}: {exc}")
+            return result
+        judgment = Judgment(
+            table_id=table.table_id, doc_id=table.doc_id, label=out.label,
+            keywords=[k.model_dump() for k in out.keywords], reasons=out.reasons,
+            confidence=out.confidence, provenance=self.provenance(**self.backend.provenance("judge")),
+        )
+        problems = judgment.check_against(table)
+        if problems:  # a keyword that is not a header is rejected, the rest is kept
+            for _, why in problems:
+                result.drop(table.table_id, "keyword_not_header", why, failure=False)
+            bad = [id(k) for k, _ in problems]
+            judgment.keywords = [k for k in judgment.keywords if id(k) not in bad]
+            if judgment.label == "abstract" and not judgment.keywords:
+                judgment.label = "clear"
+        result.add("judgments", judgment)
+        result.stats["kept"] += 1
+        result.stats[f"label.{judgment.label}"] += 1
+        result.stats["keywords"] += len(judgment.keywords)
+        return result
+
+    def summary_lines(self, stats: dict[str, Any]) -> list[str]:
+        c = stats.get("counts", {})
+        return [f"{c.get('label.abstract', 0)} abstract, {c.get('label.clear', 0)} clear, "
+                f"{c.get('label.not_table', 0)} not tables; {c.get('keywords', 0)} abstract headers"]

@@ -1,0 +1,101 @@
+"""resolve: what each abstract header means, with evidence from the document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from abstab.llm.tasks import EvidenceOut, KeywordOut
+from abstab.records import Document, Evidence, Judgment, Resolution, Table
+from abstab.stages.base import Stage, Unit
+from abstab.store import StageDir, UnitResult
+
+
+@dataclass
+class ResolveSettings:
+    """Settings of the resolve stage.
+
+    Args:
+        concurrency: tables resolved at once (useful with LLM backends).
+        min_confidence: resolutions below this are kept but labelled unresolvable.
+    """
+
+    concurrency: int = 1
+    min_confidence: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+        if not 0 <= self.min_confidence <= 1:
+            raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+
+
+def locate(ev: EvidenceOut, doc: Document) -> Evidence:
+    """Pin an evidence text to its block, page and char span in Document.text when found."""
+    block = next((b for b in doc.blocks if b.block_id == ev.block_id), None)
+    start = -1
+    if block is not None:
+        start = block.text.find(ev.text)
+        if start >= 0:
+            start += block.char_start
+    if start < 0:
+        start = doc.text.find(ev.text) if ev.text else -1
+        if start >= 0 and block is None:
+            block = next((b for b in doc.blocks if b.char_start <= start < b.char_end), None)
+    return Evidence(
+        source=ev.source, block_id=block.block_id if block else ev.block_id,
+        page=block.page if block else None,
+        char_start=start if start >= 0 else None,
+        char_end=start + len(ev.text) if start >= 0 else None,
+        text=ev.text, score=ev.score,
+    )
+
+
+class ResolveStage(Stage):
+    name = "resolve"
+    upstream = ("extract", "judge")
+    outputs = ("resolutions",)
+    settings_cls = ResolveSettings
+
+    def load(self) -> None:
+        ex = StageDir(self.work, "extract", ())
+        self.docs = {d.doc_id: d for d in ex.read("documents", Document)}
+        self.tables = {t.table_id: t for t in ex.read("tables", Table)}
+        self.judgments = [j for j in StageDir(self.work, "judge", ()).read("judgments", Judgment)
+                          if j.label == "abstract"]
+
+    def units(self) -> list[Unit]:
+        return [Unit(j.table_id, j) for j in self.judgments]
+
+    def process(self, unit: Unit) -> UnitResult:
+        judgment: Judgment = unit.payload
+        table = self.tables[judgment.table_id]
+        doc = self.docs[judgment.doc_id]
+        result = UnitResult()
+        for kw in judgment.keywords:
+            result.stats["in"] += 1
+            item = f"{table.table_id}|{kw.keyword}"
+            try:
+                out = self.backend.resolve(table, doc, KeywordOut(**kw.model_dump()))
+            except Exception as exc:  # noqa: BLE001 - one bad reply never stops the run
+                result.drop(item, "backend_error", f"{type(exc).__name__}: {exc}")
+                continue
+            category = out.category
+            if out.confidence < self.settings.min_confidence or not out.expansion:
+                category = "unresolvable"
+            res = Resolution(
+                table_id=table.table_id, doc_id=doc.doc_id, keyword=kw.keyword, row=kw.row,
+                column=kw.col, expansion=out.expansion if category != "unresolvable" else None,
+                category=category, evidence=[locate(e, doc) for e in out.evidence],
+                confidence=out.confidence, method=out.method,
+                provenance=self.provenance(**self.backend.provenance("resolve")),
+            )
+            result.add("resolutions", res)
+            result.stats["kept"] += 1
+            result.stats[f"category.{category}"] += 1
+        return result
+
+    def summary_lines(self, stats: dict[str, Any]) -> list[str]:
+        c = stats.get("counts", {})
+        cats = ("explicit", "inferable_document", "inferable_table", "unresolvable")
+        return [", ".join(f"{c.get('category.' + k, 0)} {k}" for k in cats)]

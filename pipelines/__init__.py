@@ -1,0 +1,1 @@
+"""Pipeline definitions shipped with abstab (importable so that pip installs carry them)."""

@@ -1,0 +1,34 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_PDFS = REPO / "datasets" / "sample" / "pdfs"
+SAMPLE_PIPELINE = REPO / "pipelines" / "sample.yaml"
+CORPORA = REPO.parent / "shared" / "corpora"
+
+os.environ.setdefault("ABSTAB_RAISE_ERRORS", "")
+
+
+def corpus(*parts: str) -> Path:
+    """A file of the shared corpora, or skip when this checkout has none beside it."""
+    path = CORPORA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared corpora not found at {CORPORA} (expected beside the repository)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_work(tmp_path_factory):
+    """The bundled sample pipeline run once through synth and bench, shared by tests."""
+    from click.testing import CliRunner
+
+    from abstab.cli import cli
+
+    work = tmp_path_factory.mktemp("sample") / "work"
+    runner = CliRunner()
+    synth = runner.invoke(cli, ["synth", "-p", str(SAMPLE_PIPELINE), "-o", str(work)],
+                          catch_exceptions=False)
+    bench = runner.invoke(cli, ["bench", str(work)], catch_exceptions=False)
+    return work, synth, bench

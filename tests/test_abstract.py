@@ -1,0 +1,46 @@
+"""Controlled abstraction: deterministic codes in each style, legend kept or removed."""
+
+from abstab.records import Cell, Provenance, Table, TableQuality
+from abstab.stages.abstract import ABSTRACTORS, abstract_column
+from abstab.stages.generate import answer_of, natural_term
+
+PROV = Provenance(stage="t", abstab_version="0", config_hash="h")
+
+
+def _table() -> Table:
+    header = ["Department", "Number of staff", "Budget (EUR thousand)"]
+    rows = [["Parks", "41", "1,250.5"], ["Libraries", "18", "640.0"]]
+    cells = [Cell(row=0, col=c, text=h, header=True) for c, h in enumerate(header)]
+    cells += [Cell(row=r + 1, col=c, text=v) for r, row in enumerate(rows) for c, v in enumerate(row)]
+    return Table(table_id="d:t1", doc_id="d", pages=[1], bbox=[0, 0, 1, 1], engine="x", cells=cells,
+                 n_header_rows=1, header_rows=[header], columns=header, rows=rows, provenance=PROV,
+                 quality=TableQuality(rows=3, cols=3, empty_ratio=0, numeric_header_ratio=0,
+                                      confidence=1))
+
+
+def test_styles_are_deterministic():
+    got = {style: fn("Number of staff", 1) for style, fn in ABSTRACTORS.items()}
+    assert got == {"letter_codes": "A", "acronym": "NS", "shortened": "Numb. staf.", "symbol": "ξ"}
+    assert ABSTRACTORS["acronym"]("Budget", 2) == "BDG"
+    assert ABSTRACTORS["letter_codes"]("x", 28) == "B2"
+
+
+def test_abstract_column_with_and_without_legend():
+    t = _table()
+    new, code, meaning = abstract_column(t, 2, "acronym", "explicit", "d:t1:acronym", PROV)
+    assert (code, meaning) == ("BDG", "Budget")
+    assert new.columns == ["Department", "Number of staff", "BDG (EUR thousand)"]
+    assert new.header_cell(0, 2).text == "BDG (EUR thousand)"
+    assert [(n.kind, n.text, n.targets) for n in new.notes] == [("legend", "BDG = Budget", [[0, 2]])]
+    assert new.derived_from == "d:t1" and new.rows == t.rows
+    bare, _, _ = abstract_column(t, 1, "letter_codes", "removed", "d:t1:lc", PROV)
+    assert bare.columns[1] == "A" and bare.notes == []
+    assert t.columns[2] == "Budget (EUR thousand)"  # the source table is untouched
+
+
+def test_answer_and_term_helpers():
+    a = answer_of("1,250.5")
+    assert (a.type, a.value, a.text) == ("number", 1250.5, "1,250.5")
+    assert answer_of("Northfield").type == "text"
+    assert natural_term("2022 / Plan") == "2022 Plan"
+    assert natural_term("MTTR* (h)") == "MTTR"
