@@ -249,6 +249,27 @@ def bench(work: Path, system_names: tuple[str, ...], split: str | None, k: int,
         sys.exit(1)
 
 
+@cli.group()
+def export() -> None:
+    """Write workspace records in other tools' formats."""
+
+
+@export.command(name="icdar")
+@work_arg
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON file to write.")
+@_handle_errors
+def export_icdar(work: Path, output: Path) -> None:
+    """Extracted tables in the ICDAR-2013 evaluation format (bbox in PyMuPDF coordinates)."""
+    import json
+
+    from abstab.export import icdar_predictions
+
+    preds = icdar_predictions(work)
+    output.write_text(json.dumps(preds, ensure_ascii=False) + "\n", encoding="utf-8")
+    click.echo(f"{len(preds)} table regions written to {output}")
+
+
 def _list_command(group: click.Group, registry_name: str, what: str) -> None:
     @group.command(name="list", help=f"List the registered {what}.")
     def _list() -> None:

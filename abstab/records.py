@@ -105,6 +105,7 @@ class Cell(_Strict):
     col_span: int = Field(1, ge=1)
     text: str
     bbox: BBox | None = None
+    page: int | None = Field(None, ge=1, description="page of the cell, for tables over pages")
     header: bool = False
 
 

@@ -40,13 +40,15 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
+from collections import deque
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import icdar  # noqa: E402
+import icdar
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINES = ("abstab", "pymupdf", "pymupdf-nolayout", "camelot-lattice", "camelot-stream",
@@ -143,7 +145,7 @@ class PdfplumberRunner(Runner):
                         boxes, texts = _boxes_and_texts(table.rows, table.extract())
                         out.append(_table_record(doc, pno + 1, table.bbox,
                                                  icdar.cells_from_boxes(boxes, texts)))
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 - one page must not stop the run
                     self.errors.append(f"{doc} p{pno + 1}: {exc!r}")
                 finally:
                     page.close()
@@ -184,7 +186,7 @@ class CamelotRunner(Runner):
                               "text": str(df.iat[i, j])}
                              for i in range(df.shape[0]) for j in range(df.shape[1])]
                     out.append(_table_record(doc, pno, bbox, cells))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - one page must not stop the run
                 self.errors.append(f"{doc} p{pno}: {exc!r}")
         return out
 
@@ -276,34 +278,48 @@ def abstab_available() -> tuple[bool, str]:
     return True, ""
 
 
-def run_engine(engine: str, job_path: Path, tmp: Path, timeout: float) -> dict:
-    """Run one engine in a child process; a crash or timeout becomes ``status: failed``."""
+def run_engine(engine: str, job_path: Path, tmp: Path, timeout: float,
+               quiet: bool = False) -> dict:
+    """Run one engine in a child process, forwarding its progress lines to stderr; a crash or
+    timeout becomes ``status: failed`` with the tail of the child's stderr."""
     out = tmp / f"{engine}.out.json"
-    log = tmp / f"{engine}.stderr.txt"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_worker", engine,
            "--_job", str(job_path), "--_out", str(out)]
+    tail: deque[str] = deque(maxlen=40)
+
+    def pump(stream) -> None:
+        for line in stream:
+            tail.append(line)
+            if not quiet:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
     start = time.perf_counter()
-    with log.open("w") as err:
-        try:
-            res = subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err,
-                                 timeout=timeout, check=False)
-            code = res.returncode
-        except subprocess.TimeoutExpired:
-            code = "timeout"
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, errors="replace")
+    reader = threading.Thread(target=pump, args=(proc.stderr,), daemon=True)
+    reader.start()
+    try:
+        code: int | str = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        code = f"timeout after {timeout:g}s"
+    reader.join(timeout=5)
     wall = time.perf_counter() - start
     if code != 0 or not out.exists():
-        tail = log.read_text(errors="replace")[-3000:]
-        return {"status": "failed", "reason": f"child exit {code}", "stderr_tail": tail,
-                "wall_s": wall}
+        return {"status": "failed", "reason": f"child exit {code}",
+                "stderr_tail": "".join(tail)[-3000:], "wall_s": wall}
     result = json.loads(out.read_text())
     result["status"] = "ok"
     result["wall_s"] = wall
     return result
 
 
-def engine_metrics(docs: list[icdar.GTDocument], result: dict) -> dict:
+def engine_metrics(docs: list[icdar.GTDocument], result: dict,
+                   adj_threshold: float = icdar.ADJ_IOU_THRESHOLD) -> dict:
     """Scores plus speed per subset for one engine's result."""
-    scores = icdar.score(docs, result["predictions"])
+    scores = icdar.score(docs, result["predictions"], adj_threshold=adj_threshold)
     subset_of = {d.doc: d.subset for d in docs}
     pages_of = {d.doc: d.n_pages for d in docs}
     speed: dict[str, list[float]] = {}  # subset -> [pages, seconds]; groups lie in one subset
@@ -343,13 +359,14 @@ def print_report(report: dict, file=sys.stderr) -> None:
             f"{'pages/s':>8} {'RSS MB':>7}")
     print(head, file=file)
     print("-" * len(head), file=file)
+    # GT = ground-truth regions (the detection targets); adj F1 = normalised, strict = strict
     for name, eng in report["engines"].items():
         if eng["status"] != "ok":
             print(f"{name:<18} {eng['status']}: {eng.get('reason', '')}", file=file)
             continue
         for subset, s in eng["subsets"].items():
             print(f"{name:<18} {subset:<6} {s['n_docs']:>4} {s['n_pages']:>5} "
-                  f"{s['n_gt_tables']:>4} {s['n_pred_tables']:>5} "
+                  f"{s['n_gt_regions']:>4} {s['n_pred_tables']:>5} "
                   f"{_fmt(s['det']['precision']):>6} {_fmt(s['det']['recall']):>6} "
                   f"{_fmt(s['det']['f1']):>6} {_fmt(s['adj']['normalised']['f1']):>7} "
                   f"{_fmt(s['adj']['strict']['f1']):>7} {_fmt(s.get('pages_per_s'), '.2f'):>8} "
@@ -367,12 +384,17 @@ def main(argv: list[str] | None = None) -> int:
                     "(default: all, or none with --predictions)")
     ap.add_argument("--subsets", help="comma-separated subset names (default: all), e.g. eu,us")
     ap.add_argument("--limit", type=int, help="only the first N documents of each subset")
-    ap.add_argument("--variant", choices=("a", "b"), default="a",
-                    help="ground truth of documents that have two: a (primary, default) or b")
+    ap.add_argument("--variant", choices=icdar.VARIANTS, default="best",
+                    help="documents with alternative ground truths: scored against the best "
+                    "one (default), the primary a, or b")
     ap.add_argument("--predictions", type=Path, help="score this predictions file too")
     ap.add_argument("--name", help="name of the --predictions entry (default: the file stem)")
     ap.add_argument("--save-predictions", type=Path, metavar="DIR",
                     help="write each engine's predictions to DIR/<engine>.json")
+    ap.add_argument("--adj-iou", type=float, default=icdar.ADJ_IOU_THRESHOLD,
+                    help="IoU from which a prediction is paired with a GT table for the "
+                    "adjacency metric (default 0: any overlap; 0.5 = the detection matching)")
+    ap.add_argument("--quiet", action="store_true", help="no per-document progress lines")
     ap.add_argument("--timeout", type=float, default=3600.0,
                     help="seconds per engine before its child is stopped (default 3600)")
     ap.add_argument("--_worker", help=argparse.SUPPRESS)
@@ -409,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         for s, v in subset_info.items()), file=sys.stderr)
 
     report: dict = {"data": str(args.data), "variant": args.variant,
-                    "iou_threshold": icdar.IOU_THRESHOLD, "subsets": subset_info, "engines": {}}
+                    "iou_threshold": icdar.IOU_THRESHOLD, "adj_iou_threshold": args.adj_iou,
+                    "subsets": subset_info, "engines": {}}
     job = {"docs": [{"doc": d.doc, "subset": d.subset, "pdf": str(d.pdf.resolve()),
                      "n_pages": d.n_pages} for d in docs]}
     with tempfile.TemporaryDirectory(prefix="bench_icdar_") as tmp_name:
@@ -425,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
             print(f"running {engine} ...", file=sys.stderr, flush=True)
             try:
-                result = run_engine(engine, job_path, tmp, args.timeout)
+                result = run_engine(engine, job_path, tmp, args.timeout, args.quiet)
             except Exception:  # noqa: BLE001 - report, go on with the next engine
                 result = {"status": "failed", "reason": traceback.format_exc(limit=3)}
             if result["status"] != "ok":
@@ -437,11 +460,12 @@ def main(argv: list[str] | None = None) -> int:
                 args.save_predictions.mkdir(parents=True, exist_ok=True)
                 (args.save_predictions / f"{engine}.json").write_text(
                     json.dumps(result["predictions"]))
-            report["engines"][engine] = engine_metrics(docs, result)
+            report["engines"][engine] = engine_metrics(docs, result, args.adj_iou)
     if args.predictions:
         name = args.name or args.predictions.stem
         predictions = json.loads(args.predictions.read_text())
-        report["engines"][name] = engine_metrics(docs, {"predictions": predictions})
+        report["engines"][name] = engine_metrics(docs, {"predictions": predictions},
+                                                 args.adj_iou)
         report["engines"][name]["predictions_file"] = str(args.predictions)
 
     print_report(report)

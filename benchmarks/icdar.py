@@ -9,9 +9,12 @@ A document ``X`` has ``X.pdf``, ``X-reg.xml`` (table regions, competition track 
 (cell structure, track B). A data folder either holds ``competition-dataset-<subset>/`` folders
 (subsets ``eu`` and ``us`` for the official data) or is itself one folder of such files; then
 the subset of a document is the part of its name before the first ``-`` (``eu-001`` → ``eu``).
-Four documents come with two alternative ground truths, ``Xa-*.xml`` and ``Xb-*.xml``, that both
-describe ``Xa.pdf``; the primary ground truth (the one named like the PDF, as in the official
-counts of 112 tables) is used unless ``variant="b"`` is asked for.
+Some documents come with two alternative ground truths, ``Xa-*.xml`` and ``Xb-*.xml``, that both
+describe ``Xa.pdf`` (us-011, us-031, us-035 here: ambiguous tables, e.g. one table or three
+side by side). By default (``variant="best"``) a document is scored against the alternative it
+scores best on (the point of giving alternatives; it reproduces the reference numbers of
+pdfplumber on us-035); the primary one (named like the PDF) gives the official counts
+(112 tables) and breaks ties. ``variant="a"``/``"b"`` use one of them only.
 
 Coordinates
 -----------
@@ -40,14 +43,16 @@ Metrics
 -------
 - **Detection** (:func:`match_tables`, :func:`score`): predicted tables are matched one-to-one
   to ground-truth regions of the same document and page, greedily by decreasing IoU, if
-  IoU >= 0.5. Precision, recall and F1 over tables.
+  IoU >= 0.5. Precision, recall and F1 over tables (regions).
 - **Cell adjacency relations** (Göbel, Hassan, Oro, Orsi, "ICDAR 2013 Table Competition",
   ICDAR 2013; :func:`adjacency_relations`): per table, every non-empty cell is related to its
   nearest non-empty neighbour to the right (in each row it spans) and below (in each column it
-  spans); a relation is ``(text_a, text_b, direction)``. Predicted relations of a matched table
-  are compared with the ground truth's as multisets; the relations of unmatched ground-truth
-  tables are all misses and those of unmatched predictions all false positives. Precision,
-  recall and F1 are micro-averaged over all relations of a subset, with two text comparisons
+  spans); a relation is ``(text_a, text_b, direction)``. Predicted tables are paired one-to-one
+  with ground-truth tables of the same page that they overlap (greedily by IoU, any IoU > 0:
+  :data:`ADJ_IOU_THRESHOLD`), and a pair's relations are compared as multisets; the relations of
+  unpaired ground-truth tables are all misses and those of unpaired predictions all false
+  positives. Precision, recall and F1 are micro-averaged over all relations of a subset, with
+  two text comparisons
   (:func:`normalise_text`): ``normalised`` (lowercase, no whitespace, no punctuation or
   symbols: the competition's lenient comparison) and ``strict`` (lowercase, whitespace removed,
   punctuation kept).
@@ -64,14 +69,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "ADJ_IOU_THRESHOLD",
     "IOU_THRESHOLD",
     "MODES",
+    "VARIANTS",
     "Cell",
     "GTDocument",
     "GTTable",
     "PageGeometry",
     "adjacency_relations",
     "cells_from_boxes",
+    "document_counts",
     "document_pages",
     "find_documents",
     "flip_height",
@@ -89,7 +97,13 @@ __all__ = [
 ]
 
 IOU_THRESHOLD = 0.5
-"""Minimum IoU for a predicted table to match a ground-truth region."""
+"""Detection: minimum IoU for a predicted table to match a ground-truth region."""
+
+ADJ_IOU_THRESHOLD = 0.0
+"""Adjacency relations: minimum IoU to pair a predicted with a ground-truth table; 0.0 means any
+overlap (IoU > 0), so a table found with loose borders or merged with a neighbour still has its
+relations compared (the structure track of the competition scored structure on its own, apart
+from detection)."""
 
 MODES = ("normalised", "strict")
 """The two text comparisons of the adjacency-relation metric."""
@@ -133,13 +147,16 @@ class GTTable:
 
 @dataclass
 class GTDocument:
-    """A document of the benchmark: its PDF, subset, page count and ground-truth tables."""
+    """A document of the benchmark: its PDF, subset, page count and ground-truth tables (the
+    primary ground truth, plus any alternative ones)."""
 
     doc: str
     subset: str
     pdf: Path
     n_pages: int
     tables: list[GTTable]
+    alternatives: list[list[GTTable]] = field(default_factory=list)
+    """Tables of alternative ground truths of the same PDF (scored best-of with ``tables``)."""
 
     @property
     def regions(self) -> list[tuple[int, Box]]:
@@ -275,7 +292,7 @@ def parse_structure_xml(path: Path | str, geometry: Mapping[int, PageGeometry]
 
 def document_pages(pdf: Path | str) -> dict[int, PageGeometry]:
     """The geometry of every page of a PDF (1-based), read with PyMuPDF."""
-    import pymupdf  # noqa: PLC0415 - only ground-truth loading needs it
+    import pymupdf  # only ground-truth loading needs it
 
     out = {}
     with pymupdf.open(pdf) as doc:
@@ -319,11 +336,32 @@ def load_document(pdf: Path | str, reg: Path | str, strc: Path | str, doc: str |
                       tables=tables)
 
 
-def find_documents(data: Path | str, subsets: Iterable[str] | None = None, variant: str = "a"
-                   ) -> list[tuple[str, Path, Path, Path]]:
-    """``(subset, pdf, reg_xml, str_xml)`` for every document under ``data`` (see the module
-    docstring for the layouts), sorted by subset then name. ``variant="b"`` takes the
-    alternative ground truth ``Xb-*.xml`` of a PDF ``Xa.pdf`` where there is one."""
+VARIANTS = ("best", "a", "b")
+"""How documents with alternative ground truths are scored (see :func:`find_documents`)."""
+
+
+def _alternative_stems(pdf: Path) -> list[str]:
+    """Stems of the alternative ground truths of ``Xa.pdf``: ``Xb``, ``Xc``, ... that have a
+    region file next to it."""
+    stem = pdf.stem
+    if not stem.endswith("a"):
+        return []
+    return [stem[:-1] + ch for ch in "bcdefghijklmnopqrstuvwxyz"
+            if (pdf.parent / f"{stem[:-1]}{ch}-reg.xml").exists()]
+
+
+def find_documents(data: Path | str, subsets: Iterable[str] | None = None,
+                   variant: str = "best") -> list[tuple[str, Path, list[tuple[Path, Path]]]]:
+    """``(subset, pdf, [(reg_xml, str_xml), ...])`` for every document under ``data`` that has
+    a region file (see the module docstring for the layouts), sorted by subset then name.
+
+    The list holds the ground truths to score the PDF against. ``Xa.pdf`` may have alternative
+    ground truths ``Xb-*.xml`` (the ambiguous tables of the competition). ``variant="best"``
+    lists the primary ``Xa`` first and then the alternatives (:func:`score` keeps, per document,
+    the one the prediction scores best against, as the competition did); ``"a"`` lists only the
+    primary and ``"b"`` only the ``b`` alternative where there is one."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r} (expected one of {VARIANTS})")
     data = Path(data)
     folders = sorted(p for p in data.glob("competition-dataset-*") if p.is_dir())
     found = []
@@ -340,29 +378,37 @@ def find_documents(data: Path | str, subsets: Iterable[str] | None = None, varia
     for subset, pdf in found:
         if wanted is not None and subset not in wanted:
             continue
-        stem = pdf.stem
-        if variant == "b" and stem.endswith("a"):
-            alt = stem[:-1] + "b"
-            if (pdf.parent / f"{alt}-reg.xml").exists():
-                stem = alt
-        reg = pdf.parent / f"{stem}-reg.xml"
-        if not reg.exists():
-            continue
-        out.append((subset, pdf, reg, pdf.parent / f"{stem}-str.xml"))
+        alternatives = _alternative_stems(pdf)
+        if variant == "a":
+            stems = [pdf.stem]
+        elif variant == "b":
+            stems = [pdf.stem[:-1] + "b"] if pdf.stem[:-1] + "b" in alternatives else [pdf.stem]
+        else:
+            stems = [pdf.stem, *alternatives]
+        gts = [(pdf.parent / f"{st}-reg.xml", pdf.parent / f"{st}-str.xml") for st in stems
+               if (pdf.parent / f"{st}-reg.xml").exists()]
+        if gts:
+            out.append((subset, pdf, gts))
     return sorted(out, key=lambda t: (t[0], t[1].stem))
 
 
 def load_dataset(data: Path | str, subsets: Iterable[str] | None = None,
-                 limit: int | None = None, variant: str = "a") -> list[GTDocument]:
+                 limit: int | None = None, variant: str = "best") -> list[GTDocument]:
     """Ground truth of the documents under ``data``; ``limit`` keeps the first N of each
-    subset."""
+    subset. With ``variant="best"`` alternative ground truths go to
+    :attr:`GTDocument.alternatives`."""
     per_subset: Counter[str] = Counter()
     docs = []
-    for subset, pdf, reg, strc in find_documents(data, subsets, variant):
+    for subset, pdf, gts in find_documents(data, subsets, variant):
         if limit is not None and per_subset[subset] >= limit:
             continue
         per_subset[subset] += 1
-        docs.append(load_document(pdf, reg, strc, doc=pdf.stem, subset=subset))
+        geometry = document_pages(pdf)
+        (reg, strc), *others = gts
+        doc = load_document(pdf, reg, strc, doc=pdf.stem, subset=subset, geometry=geometry)
+        doc.alternatives = [load_document(pdf, r, st, doc=pdf.stem, subset=subset,
+                                          geometry=geometry).tables for r, st in others]
+        docs.append(doc)
     return docs
 
 
@@ -500,13 +546,14 @@ def adjacency_relations(cells: Iterable[Cell | Mapping], mode: str = "normalised
 
 def match_tables(gt_boxes: Sequence[Sequence[float]], pred_boxes: Sequence[Sequence[float]],
                  threshold: float = IOU_THRESHOLD) -> list[tuple[int, int, float]]:
-    """One-to-one matching ``[(gt index, pred index, IoU)]``: all pairs with IoU >= threshold,
-    taken greedily by decreasing IoU (ties by index) while both sides are free."""
+    """One-to-one matching ``[(gt index, pred index, IoU)]``, sorted by gt index: all pairs that
+    overlap (IoU > 0) with IoU >= threshold, taken greedily by decreasing IoU (ties by lower
+    index) while both sides are still free."""
     pairs = []
     for gi, g in enumerate(gt_boxes):
         for pi, p in enumerate(pred_boxes):
             v = iou(g, p)
-            if v >= threshold:
+            if v > 0 and v >= threshold:
                 pairs.append((-v, gi, pi))
     pairs.sort()
     used_g: set[int] = set()
@@ -534,80 +581,108 @@ def prf(tp: int, fp: int, fn: int) -> dict:
 
 def _empty_counts() -> dict:
     return {"det": [0, 0, 0], "adj": {m: [0, 0, 0] for m in MODES}, "n_pred": 0, "n_gt": 0,
-            "n_gt_regions": 0, "n_docs": 0, "n_pages": 0}
+            "n_gt_regions": 0, "n_docs": 0, "n_pages": 0, "n_alt": 0}
+
+
+def _add(total: dict, c: dict) -> None:
+    for key in ("n_pred", "n_gt", "n_gt_regions", "n_docs", "n_pages", "n_alt"):
+        total[key] += c[key]
+    total["det"] = [a + b for a, b in zip(total["det"], c["det"], strict=True)]
+    for mode in MODES:
+        total["adj"][mode] = [a + b for a, b in zip(total["adj"][mode], c["adj"][mode],
+                                                    strict=True)]
+
+
+def _f1(counts: Sequence[int]) -> float:
+    return prf(*counts)["f1"]
+
+
+def document_counts(tables: Sequence[GTTable], preds_by_page: Mapping[int, Sequence[Mapping]],
+                    threshold: float = IOU_THRESHOLD,
+                    adj_threshold: float = ADJ_IOU_THRESHOLD) -> dict:
+    """Raw counts of one document against one ground truth: ``det`` and ``adj[mode]`` as
+    ``[tp, fp, fn]`` plus table counts (see :func:`score` for the matching rules)."""
+    c = _empty_counts()
+    for page in sorted({t.page for t in tables} | set(preds_by_page)):
+        page_preds = list(preds_by_page.get(page, []))
+        page_tables = [t for t in tables if t.page == page]
+        regions = [r for t in page_tables for r in t.regions]
+        pboxes = [p["bbox"] for p in page_preds]
+        c["n_pred"] += len(page_preds)
+        c["n_gt"] += len(page_tables)
+        c["n_gt_regions"] += len(regions)
+        det = match_tables(regions, pboxes, threshold)
+        c["det"][0] += len(det)
+        c["det"][1] += len(pboxes) - len(det)
+        c["det"][2] += len(regions) - len(det)
+        struct = match_tables([t.bbox for t in page_tables], pboxes, adj_threshold)
+        paired = {gi: pi for gi, pi, _ in struct}
+        paired_preds = set(paired.values())
+        for mode in MODES:
+            acc = c["adj"][mode]
+            for gi, t in enumerate(page_tables):
+                g_rel = adjacency_relations(t.cells, mode)
+                if gi in paired:
+                    p_rel = adjacency_relations(page_preds[paired[gi]].get("cells", []), mode)
+                    tp = sum((g_rel & p_rel).values())
+                    acc[0] += tp
+                    acc[1] += sum(p_rel.values()) - tp
+                    acc[2] += sum(g_rel.values()) - tp
+                else:
+                    acc[2] += sum(g_rel.values())
+            for pi, p in enumerate(page_preds):
+                if pi not in paired_preds:
+                    acc[1] += sum(adjacency_relations(p.get("cells", []), mode).values())
+    return c
 
 
 def score(docs: Sequence[GTDocument], predictions: Iterable[Mapping],
-          threshold: float = IOU_THRESHOLD) -> dict:
+          threshold: float = IOU_THRESHOLD, adj_threshold: float = ADJ_IOU_THRESHOLD) -> dict:
     """Detection and adjacency-relation scores per subset of ``docs`` and over all of them.
 
     Predictions of documents not in ``docs`` are ignored. Returns
     ``{subset: {"n_docs", "n_pages", "n_gt_tables", "n_gt_regions", "n_pred_tables",
-    "det": prf, "adj": {"normalised": prf, "strict": prf}}}`` with an ``"all"`` entry; prf is
-    :func:`prf`'s dict.
+    "n_alternative_gt_used", "det": prf, "adj": {"normalised": prf, "strict": prf}}}`` with an
+    ``"all"`` entry; prf is :func:`prf`'s dict (micro-averaged counts).
 
-    Detection matches predictions to ground-truth *regions* per (doc, page). The adjacency
-    metric matches predictions to ground-truth *tables* per (doc, page) the same way (a table's
-    box is the union of its regions on the page, which is its only region except in some
-    alternative ground truths); matched pairs compare relation multisets, unmatched ground-truth
-    tables count all their relations as misses and unmatched predictions all theirs as false
-    positives.
+    Detection matches predictions one-to-one to ground-truth *regions* per (doc, page) at
+    IoU >= ``threshold``. The adjacency metric pairs predictions one-to-one with ground-truth
+    *tables* per (doc, page), greedily by IoU, at IoU >= ``adj_threshold`` (default: any
+    overlap; a table's box is the union of its regions on the page, i.e. its region except in
+    some alternative ground truths). Paired tables compare relation multisets; unpaired
+    ground-truth tables count all their relations as misses and unpaired predictions all theirs
+    as false positives. ``adj_threshold=0.5`` makes the pairing the detection matching.
+
+    A document with alternative ground truths (:attr:`GTDocument.alternatives`) is counted
+    against the one it scores best on: highest detection F1, then adjacency F1 normalised, then
+    strict; the primary ground truth on ties.
     """
     by_doc = {d.doc: d for d in docs}
-    preds: dict[tuple[str, int], list[Mapping]] = defaultdict(list)
+    preds: dict[str, dict[int, list[Mapping]]] = defaultdict(lambda: defaultdict(list))
     for p in predictions:
         if p.get("doc") in by_doc:
-            preds[(p["doc"], int(p["page"]))].append(p)
+            preds[p["doc"]][int(p["page"])].append(p)
     counts: dict[str, dict] = defaultdict(_empty_counts)
     for d in docs:
-        c = counts[d.subset]
-        c["n_docs"] += 1
-        c["n_pages"] += d.n_pages
-        gt_pages = {t.page for t in d.tables}
-        pred_pages = {pg for (doc, pg) in preds if doc == d.doc}
-        for page in sorted(gt_pages | pred_pages):
-            page_preds = preds.get((d.doc, page), [])
-            page_tables = [t for t in d.tables if t.page == page]
-            regions = [r for t in page_tables for r in t.regions]
-            pboxes = [p["bbox"] for p in page_preds]
-            c["n_pred"] += len(page_preds)
-            c["n_gt"] += len(page_tables)
-            c["n_gt_regions"] += len(regions)
-            det = match_tables(regions, pboxes, threshold)
-            c["det"][0] += len(det)
-            c["det"][1] += len(pboxes) - len(det)
-            c["det"][2] += len(regions) - len(det)
-            struct = match_tables([t.bbox for t in page_tables], pboxes, threshold)
-            matched_g = {gi: pi for gi, pi, _ in struct}
-            matched_p = set(matched_g.values())
-            for mode in MODES:
-                acc = c["adj"][mode]
-                for gi, t in enumerate(page_tables):
-                    g_rel = adjacency_relations(t.cells, mode)
-                    if gi in matched_g:
-                        p_rel = adjacency_relations(page_preds[matched_g[gi]].get("cells", []),
-                                                    mode)
-                        tp = sum((g_rel & p_rel).values())
-                        acc[0] += tp
-                        acc[1] += sum(p_rel.values()) - tp
-                        acc[2] += sum(g_rel.values()) - tp
-                    else:
-                        acc[2] += sum(g_rel.values())
-                for pi, p in enumerate(page_preds):
-                    if pi not in matched_p:
-                        acc[1] += sum(adjacency_relations(p.get("cells", []), mode).values())
+        doc_preds = preds.get(d.doc, {})
+        best, best_key = None, None
+        for i, tables in enumerate([d.tables, *d.alternatives]):
+            c = document_counts(tables, doc_preds, threshold, adj_threshold)
+            key = (_f1(c["det"]), _f1(c["adj"]["normalised"]), _f1(c["adj"]["strict"]))
+            if best is None or key > best_key:
+                best, best_key = c, key
+                best["n_alt"] = int(i > 0)
+        best["n_docs"] = 1
+        best["n_pages"] = d.n_pages
+        _add(counts[d.subset], best)
     total = _empty_counts()
     for c in counts.values():
-        for key in ("n_pred", "n_gt", "n_gt_regions", "n_docs", "n_pages"):
-            total[key] += c[key]
-        total["det"] = [a + b for a, b in zip(total["det"], c["det"], strict=True)]
-        for mode in MODES:
-            total["adj"][mode] = [a + b for a, b in
-                                  zip(total["adj"][mode], c["adj"][mode], strict=True)]
+        _add(total, c)
 
     def finish(c: dict) -> dict:
         return {"n_docs": c["n_docs"], "n_pages": c["n_pages"], "n_gt_tables": c["n_gt"],
                 "n_gt_regions": c["n_gt_regions"], "n_pred_tables": c["n_pred"],
+                "n_alternative_gt_used": c["n_alt"],
                 "det": prf(*c["det"]), "adj": {m: prf(*c["adj"][m]) for m in MODES}}
 
     out = {s: finish(counts[s]) for s in sorted(counts)}

@@ -44,3 +44,14 @@ def test_answer_and_term_helpers():
     assert answer_of("Northfield").type == "text"
     assert natural_term("2022 / Plan") == "2022 Plan"
     assert natural_term("MTTR* (h)") == "MTTR"
+
+
+def test_splits_by_document_fill_every_split():
+    from abstab.stages.assemble import assign_splits
+
+    fractions = {"train": 0.5, "validation": 0.25, "test": 0.25}
+    out = assign_splits(["d1", "d2", "d3", "d4"], fractions, "0")
+    assert sorted(out.values()) == ["test", "train", "train", "validation"]
+    assert assign_splits(["d4", "d3", "d2", "d1", "d1"], fractions, "0") == out
+    ten = assign_splits([f"d{i}" for i in range(10)], {"train": 0.8, "test": 0.2}, "0")
+    assert sorted(ten.values()).count("train") == 8

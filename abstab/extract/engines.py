@@ -9,10 +9,10 @@ coordinates); reading cell text, headers, notes and captions is shared engine-ne
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abstab.extract.text import PageText
@@ -245,15 +245,15 @@ class PyMuPDFEngine(TableEngine):
         paths = page.get_drawings()
         if any(item[0] in ("l", "re", "qu") for p in paths for item in p.get("items", ())):
             with _light_chars():
-                finder = page.find_tables(use_layout=False, paths=paths)
+                finder = _find_tables(page, use_layout=False, paths=paths)
             found = self._convert(ctx, finder, "lines")
-        if mode == "auto" and self._layout_available():
-            if tabular_rows(ctx.text, [t.bbox for t in found]) >= self.min_tabular_rows:
-                extra = self._convert(ctx, page.find_tables(), "layout")
-                for t in extra:
-                    if all(_overlap(t.bbox, f.bbox) < 0.3 for f in found):
-                        found.append(t)
-                found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
+        if (mode == "auto" and self._layout_available()
+                and tabular_rows(ctx.text, [t.bbox for t in found]) >= self.min_tabular_rows):
+            extra = self._convert(ctx, page.find_tables(), "layout")
+            for t in extra:
+                if all(_overlap(t.bbox, f.bbox) < 0.3 for f in found):
+                    found.append(t)
+            found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
         return drop_frames(found)
 
     @staticmethod
@@ -272,6 +272,15 @@ class PyMuPDFEngine(TableEngine):
             out.append(RawTable(ctx.number, tuple(t.bbox), cells, _header_guess(t), method,
                                 0.9 if method == "lines" else 0.7))
         return out
+
+
+def _find_tables(page: Any, **kwargs: Any) -> Any:
+    """``page.find_tables`` without the layout model; PyMuPDF < 2.0 has no ``use_layout``."""
+    try:
+        return page.find_tables(**kwargs)
+    except TypeError:
+        kwargs.pop("use_layout", None)
+        return page.find_tables(**kwargs)
 
 
 def _header_guess(table: Any) -> Callable[[], int | None]:

@@ -8,8 +8,10 @@ Steps (all engine-neutral):
    cell's text is rebuilt line by line (:mod:`abstab.extract.text`);
 3. a grid row holding several stacked table rows (a ruled band of five states, a group label
    above its sub-labels) is split into one row per text line;
-4. a merged cell whose single line is spread over the columns below it with wide gaps
-   (``Permit  Handgun  Long Gun``: the rule between them was missing) is split into those columns;
+4. a ruled column holding several unruled columns (``138  6.9  6.9``) is split at the gutters
+   its words leave free; a merged cell whose single line is spread over the columns below it
+   with wide gaps (``Permit  Handgun  Long Gun``: the rule between them was missing) is split
+   into those columns;
 5. grid columns and rows that hold no text of their own (shading strips, padding) are dropped,
    so the grid has one column per column of text.
 """
@@ -20,15 +22,19 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from abstab.extract.engines import RawTable, Rect
 from abstab.extract.text import Char, PageText, group_lines, join_lines, line_text
 
 _NUMERIC = re.compile(
-    r"^[(\[]?[-−–+]?\s?[$€£¥₹]?\s?(\d{1,3}([,\s]\d{3})+|\d+)([.,]\d+)?\s?%?[)\]]?"
-    r"[⁰¹²³⁴⁵⁶⁷⁸⁹*†‡]*$"
+    r"^[*†‡]*[(\[]?[-−–+]?\s?[$€£¥₹]?\s?(\d{1,3}([,\s]\d{3})+|\d+|(?=[.,]\d))([.,]\d+)?"
+    r"\s?%?[)\]]?[⁰¹²³⁴⁵⁶⁷⁸⁹*†‡]*$"
 )
-_PLACEHOLDER = re.compile(r"^([-–—‒−]+|\.{2,3}|…|n\.?a\.?|N/?A|n/a|x|X|\*|:|–|nil|NIL|none)$")
+_PLACEHOLDER = re.compile(
+    r"^([-–—‒−]+|\.{2,3}|…|n\.?a\.?|N/?A|n/a|x|X|\*|:|–|nil|NIL|none|"
+    r"\((X|Z|D|S|B|NA|N|NR|\*)\))$"
+)
 
 
 _DATE = re.compile(
@@ -59,6 +65,7 @@ class GCell:
     text: str = ""
     bold: float = 0.0
     size: float = 0.0
+    page: int = 0  # 1-based page of the cell (tables continued over pages have several)
 
     def finish(self) -> GCell:
         texts = [line_text(chars)[0] for chars in self.lines]
@@ -147,9 +154,9 @@ def raw_grid(raw: RawTable, page: PageText) -> Grid | None:
             continue
         c = min(max(bisect.bisect_right(xs, cx) - 1, 0), ncols - 1)
         r = min(max(bisect.bisect_right(ys, cy) - 1, 0), nrows - 1)
-        cell = owner[r][c]
-        assert cell is not None
-        buckets.setdefault(id(cell), []).append(ch)
+        slot = owner[r][c]
+        assert slot is not None
+        buckets.setdefault(id(slot), []).append(ch)
     cells = _join_split_words(cells, buckets)
     vertical = page.vertical
     for cell in cells:
@@ -181,7 +188,7 @@ def _join_split_words(cells: list[GCell], buckets: dict[int, list[Char]]) -> lis
             by_frag.setdefault(ch.frag, []).append(ch)
     for chars in by_frag.values():
         chars.sort(key=lambda ch: ch.x0)
-        for a, b in zip(chars, chars[1:]):
+        for a, b in pairwise(chars):
             if a.c.isspace() or b.c.isspace() or b.x0 - a.x1 > 0.15 * a.size:
                 continue
             ca, cb = find(owner[id(a)]), find(owner[id(b)])
@@ -232,17 +239,27 @@ def _band_of(line: list[Char], bands: list[tuple[float, float]]) -> int:
 
 
 def _groups(line: list[Char]) -> list[list[Char]]:
-    """Split one line at gaps wider than 0.8 em (wider than any word space)."""
-    ink = [c for c in line if not c.c.isspace()]
+    """Split one line at gaps wider than 0.8 em (wider than any word space); space glyphs
+    stay with the group they follow (they are needed to rebuild the text)."""
     out: list[list[Char]] = []
-    for c in ink:
-        if out and c.x0 - out[-1][-1].x1 > max(0.8 * c.size, 3.0):
+    last: Char | None = None
+    for c in line:
+        if c.c.isspace():
+            if out:
+                out[-1].append(c)
+            continue
+        if last is None or c.x0 - last.x1 > max(0.8 * c.size, 3.0):
             out.append([c])
-        elif out:
-            out[-1].append(c)
         else:
-            out.append([c])
-    return out
+            out[-1].append(c)
+        last = c
+    return [_strip_spaces(g) for g in out]
+
+
+def _strip_spaces(chars: list[Char]) -> list[Char]:
+    while chars and chars[-1].c.isspace():
+        chars = chars[:-1]
+    return chars
 
 
 def _distribution(cell: GCell, line: list[Char], xs: list[float]) -> dict[int, list[Char]] | None:
@@ -254,7 +271,8 @@ def _distribution(cell: GCell, line: list[Char], xs: list[float]) -> dict[int, l
         return None
     placed: dict[int, list[Char]] = {}
     for g in groups:
-        gx0, gx1 = g[0].x0, g[-1].x1
+        ink = [c for c in g if not c.c.isspace()]
+        gx0, gx1 = ink[0].x0, ink[-1].x1
         mid = (gx0 + gx1) / 2
         col = min(max(bisect.bisect_right(xs, mid) - 1, cell.c), cell.c + cell.cs - 1)
         if gx0 < xs[col] - 1.5 or gx1 > xs[col + 1] + 1.5:
@@ -277,10 +295,10 @@ def split_rows(grid: Grid) -> Grid:
         if cell.rs == 1:
             by_row.setdefault(cell.r, []).append(cell)
     for r in range(grid.nrows):
-        cells = [c for c in by_row.get(r, []) if c.lines]
+        texty = [c for c in by_row.get(r, []) if c.lines]
         cuts: list[float] = []
-        if cells:  # (cells spanning several rows stay whole and span the new rows)
-            cuts, mode[r] = _row_cuts(cells, grid.col_x)
+        if texty:  # (cells spanning several rows stay whole and span the new rows)
+            cuts, mode[r] = _row_cuts(texty, grid.col_x)
         splits[r] = cuts
         new_ys.extend(cuts)
         new_ys.append(grid.row_y[r + 1])
@@ -331,14 +349,15 @@ def _row_cuts(cells: list[GCell], xs: list[float]) -> tuple[list[float], str]:
     all_lines = [ln for c in cells for ln in c.lines]
     bands = _bands(all_lines)
     if len(bands) >= 2:
-        full = []
+        # "dense" cells: one line in (nearly) every band, never two lines in one band
+        dense = []
         for c in cells:
             used = {_band_of(ln, bands) for ln in c.lines}
-            if len(c.lines) == len(bands) and len(used) == len(bands):
-                full.append(c)
-        numeric_full = [c for c in full if all(_numeric_line(ln) for ln in c.lines)]
-        if (len(full) >= 2 and len(full) >= 0.6 * len(cells)
-                and len(numeric_full) >= max(1, 0.5 * len(full))):
+            if len(used) == len(c.lines) and len(used) >= max(2, 0.8 * len(bands)):
+                dense.append(c)
+        numeric = [c for c in dense if all(_numeric_line(ln) for ln in c.lines)]
+        if (len(dense) >= 2 and len(dense) >= 0.6 * len(cells)
+                and len(numeric) >= max(1, 0.5 * len(dense))):
             return [(bands[i][1] + bands[i + 1][0]) / 2 for i in range(len(bands) - 1)], "data"
     composite = [c for c in cells if _is_composite(c, xs)]
     if composite:
@@ -368,6 +387,129 @@ def spread_columns(grid: Grid) -> Grid:
         cells.append(cell)
     grid.cells = cells
     return grid
+
+
+# -------------------------------------------------------------------- column gutters
+
+
+def _words(line: list[Char]) -> list[list[Char]]:
+    """Words of a line (split at spaces and at gaps); a word keeps the spaces after it."""
+    out: list[list[Char]] = []
+    prev: Char | None = None
+    for c in line:
+        if c.c.isspace():
+            if out:
+                out[-1].append(c)
+            prev = None
+            continue
+        if prev is None or c.x0 - prev.x1 > 0.3 * c.size:
+            out.append([c])
+        else:
+            out[-1].append(c)
+        prev = c
+    return out
+
+
+def _extent(word: list[Char]) -> tuple[float, float]:
+    ink = [c for c in word if not c.c.isspace()]
+    return ink[0].x0, ink[-1].x1
+
+
+_BULLETS = set("•●▪■◦○-–—*·")
+
+
+def _gutters(lines: list[list[Char]], lo: float, hi: float) -> list[float]:
+    """x positions inside [lo, hi] that (almost) no word of ``lines`` crosses and that have
+    words on both sides in at least two lines: unruled column boundaries."""
+    step = 0.5
+    n = int((hi - lo) / step) + 1
+    if n < 4:
+        return []
+    cover = [0] * n
+    spans: list[list[tuple[float, float]]] = []
+    for ln in lines:
+        # bullets are not a column of their own
+        ws = [_extent(w) for w in _words(ln)
+              if not all(c.c in _BULLETS or c.c.isspace() for c in w)]
+        spans.append(ws)
+        for a, b in ws:
+            for i in range(max(0, int((a - lo) / step)), min(n, int((b - lo) / step) + 1)):
+                cover[i] += 1
+    allowed = len(lines) // 10  # a few lines (group labels) may cross a gutter
+    sizes = sorted(c.size for ln in lines for c in ln)
+    min_gap = max(4.0, 0.6 * sizes[len(sizes) // 2])
+    out = []
+    i = 0
+    first = next((k for k, v in enumerate(cover) if v > allowed), n)
+    last = max((k for k, v in enumerate(cover) if v > allowed), default=-1)
+    i = first
+    while i < last:
+        if cover[i] <= allowed:
+            j = i
+            while j < last and cover[j] <= allowed:
+                j += 1
+            if (j - i) * step >= min_gap:
+                x = lo + (i + j) / 2 * step
+                left = sum(1 for ws in spans if any(b <= x for _, b in ws))
+                right = sum(1 for ws in spans if any(a >= x for a, _ in ws))
+                if left >= 2 and right >= 2:
+                    out.append(x)
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def split_columns(grid: Grid) -> Grid:
+    """Split a ruled column that holds several unruled columns (``138  6.9  6.9``) at the
+    gutters its words leave free, and spread its cells' words over the new columns."""
+    new_bounds: dict[int, list[float]] = {}
+    for j in range(grid.ncols):
+        lines = [ln for c in grid.cells if c.c == j and c.cs == 1 for ln in c.lines]
+        if len(lines) >= 3:
+            cuts = _gutters(lines, grid.col_x[j], grid.col_x[j + 1])
+            if cuts:
+                new_bounds[j] = cuts
+    if not new_bounds:
+        return grid
+    col_x = [grid.col_x[0]]
+    first = []
+    for j in range(grid.ncols):
+        first.append(len(col_x) - 1)
+        col_x.extend(new_bounds.get(j, []))
+        col_x.append(grid.col_x[j + 1])
+    first.append(len(col_x) - 1)
+    cells: list[GCell] = []
+    for cell in grid.cells:
+        c0, c1 = first[cell.c], first[cell.c + cell.cs]
+        split = cell.cs == 1 and cell.c in new_bounds and cell.lines
+        parts = _spread_words(cell, col_x, c0, c1) if split else None
+        if parts is None:
+            cell.c, cell.cs = c0, c1 - c0
+            cells.append(cell)
+            continue
+        for k in range(c0, c1):
+            cells.append(GCell(cell.r, k, cell.rs, 1,
+                               (col_x[k], cell.bbox[1], col_x[k + 1], cell.bbox[3]),
+                               parts.get(k, [])))
+    return Grid(grid.nrows, len(col_x) - 1, cells, col_x, grid.row_y)
+
+
+def _spread_words(cell: GCell, xs: list[float], c0: int, c1: int
+                  ) -> dict[int, list[list[Char]]] | None:
+    """Lines of ``cell`` cut into the columns c0..c1-1, or None if a word crosses a border."""
+    parts: dict[int, list[list[Char]]] = {}
+    for ln in cell.lines:
+        per: dict[int, list[Char]] = {}
+        for w in _words(ln):
+            a, b = _extent(w)
+            k = min(max(bisect.bisect_right(xs, (a + b) / 2) - 1, c0), c1 - 1)
+            if a < xs[k] - 1.0 or b > xs[k + 1] + 1.0:
+                return None
+            per.setdefault(k, []).extend(w)
+        for k, chars in per.items():
+            parts.setdefault(k, []).append(chars)
+    return parts
 
 
 # ------------------------------------------------------------------------- collapsing
@@ -440,7 +582,7 @@ def collapse(grid: Grid) -> Grid | None:
 
 def _bounds(edges: list[float], kept: list[int]) -> list[float]:
     out = [edges[kept[0]]]
-    for a, b in zip(kept, kept[1:]):
+    for a, b in pairwise(kept):
         out.append((edges[a + 1] + edges[b]) / 2)
     out.append(edges[kept[-1] + 1])
     return out
@@ -502,10 +644,11 @@ def build(raw: RawTable, page: PageText) -> Grid | None:
     grid = collapse(grid)  # first drop empty strips, so a text row is one grid row
     if grid is None:
         return None
-    grid = spread_columns(split_rows(grid))
+    grid = spread_columns(split_rows(split_columns(grid)))
     collapsed = collapse(grid)
     if collapsed is None:
         return None
     for cell in collapsed.cells:
         cell.finish()
+        cell.page = raw.page
     return merge_wrapped_rows(collapsed)

@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from abstab.extract.engines import Rect
 from abstab.extract.text import Line, PageText, group_lines, join_lines, make_line
@@ -30,15 +31,15 @@ from abstab.extract.text import Line, PageText, group_lines, join_lines, make_li
 CAPTION_RE = re.compile(
     r"^(table|tab\.|figure|fig\.|exhibit|chart|graph|map|plate|box)\s*"
     r"([A-Z]?[\dIVXLC]+(?:[.\-–]\d+)*[a-z]?)(?=\s*$|\s*[.:\-–—|]|\s+(?-i:[^a-z\s]))",
-    re.I,
+    re.IGNORECASE,
 )
 """``Table 3: …``, ``FIGURE 2. …``, ``Table A1 Results``, not ``Table 1 compares …``."""
 TABLE_CAPTION_RE = re.compile(
     r"^(table|tab\.)\s*[A-Z]?[\dIVXLC]+(?:[.\-–]\d+)*[a-z]?(?=\s*$|\s*[.:\-–—|]|\s+(?-i:[^a-z\s]))",
-    re.I)
+    re.IGNORECASE)
 FIGURE_CAPTION_RE = re.compile(
     r"^(figure|fig\.|chart|graph|map|plate)\s*[A-Z]?[\dIVXLC]+(?:[.\-–]\d+)*[a-z]?"
-    r"(?=\s*$|\s*[.:\-–—|]|\s+(?-i:[^a-z\s]))", re.I)
+    r"(?=\s*$|\s*[.:\-–—|]|\s+(?-i:[^a-z\s]))", re.IGNORECASE)
 BULLET_RE = re.compile(
     r"^([•●○◦▪▫■□‣⁃∙·➢➤►✓✔❖◆◇]\s*|[-–—]\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+|"
     r"\([ivx]{1,4}\)\s+|[ivx]{1,4}[.)]\s+)"
@@ -46,7 +47,7 @@ BULLET_RE = re.compile(
 PAGE_NUMBER_RE = re.compile(
     r"^(page|p\.|pg\.?|seite|pagina)?\s*[-–(\[]?\s*(\d{1,4}|[ivxlcdm]{1,7})\s*[-–)\]]?"
     r"\s*((of|/|de|von)\s*\d{1,4})?$",
-    re.I,
+    re.IGNORECASE,
 )
 MARKER_START_RE = re.compile(r"^(\*{1,4}|[†‡§¶]{1,3}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}|[ᵃ-ᶻ])\s*\S")
 
@@ -77,7 +78,7 @@ class BlockDraft:
 
     @property
     def size(self) -> float:
-        sizes = Counter()
+        sizes: Counter[float] = Counter()
         for ln in self.lines:
             sizes[round(ln.size, 1)] += len(ln.text)
         return sizes.most_common(1)[0][0]
@@ -261,7 +262,7 @@ def _reading_order(blocks: list[BlockDraft]) -> list[BlockDraft]:
         else:
             merged.append([a, z])
     gutters = []
-    for left, right in zip(merged, merged[1:]):
+    for left, right in pairwise(merged):
         g = (left[1] + right[0]) / 2
         left_side = [b for b in narrow if b.bbox[2] <= g]
         right_side = [b for b in narrow if b.bbox[0] >= g]
@@ -406,7 +407,7 @@ def title(layout: Layout, metadata_title: str | None) -> str | None:
         best = max(first, key=lambda b: (b.size, -b.order))
         return best.text
     t = (metadata_title or "").strip()
-    if t and not re.match(r"^(microsoft (word|powerpoint|excel)|untitled|document\d*)", t, re.I) \
+    if t and not re.match(r"^(microsoft (word|powerpoint|excel)|untitled|document\d*)", t, re.IGNORECASE) \
             and not t.lower().endswith((".pdf", ".doc", ".docx")):
         return t
     return None

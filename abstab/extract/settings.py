@@ -52,11 +52,12 @@ class ExtractSettings:
                 f"extract setting layout={self.layout!r} is not valid; use one of "
                 f"{', '.join(LAYOUT_MODES)}"
             )
-        for name, lo in (("min_rows", 1), ("min_cols", 1), ("max_header_rows", 1),
-                         ("nearby_words", 0)):
+        for name, least in (("min_rows", 1), ("min_cols", 1), ("max_header_rows", 1),
+                            ("nearby_words", 0)):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < lo:
-                raise ConfigError(f"extract setting {name}={value!r} must be an integer >= {lo}")
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ConfigError(
+                    f"extract setting {name}={value!r} must be an integer >= {least}")
         for name, lo, hi in (("max_empty_ratio", 0.0, 1.0), ("margin", 0.0, 0.5),
                              ("running_share", 0.0, 1.0)):
             value = getattr(self, name)

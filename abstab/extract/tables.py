@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from abstab.extract.engines import RawTable, Rect
 from abstab.extract.grid import GCell, Grid, is_number, is_value
@@ -31,11 +32,11 @@ from abstab.extract.text import SUPERSCRIPTS, Line, join_lines, unsup
 from abstab.records import Cell, Note, Provenance, Table, TableQuality
 
 _YEAR = re.compile(r"^(FY\s?)?(19|20)\d\d([-–/](\d\d|(19|20)\d\d))?[*†¹²³]?$|^(Q[1-4]|H[12])"
-                   r"\s?(19|20)?\d\d$", re.I)
+                   r"\s?(19|20)?\d\d$", re.IGNORECASE)
 _NUMBERING = re.compile(r"^\(?(\d{1,2})\)?(\s*=.*)?$")
 _NOTE_LABEL = re.compile(r"^(notes?|remarks?|footnotes?|legend|key|n\.?\s?b\.?)\s*[:.\-–]?\s*",
-                         re.I)
-_SOURCE = re.compile(r"^(sources?|data sources?|source of data)\s*[:.\-–]\s*", re.I)
+                         re.IGNORECASE)
+_SOURCE = re.compile(r"^(sources?|data sources?|source of data)\s*[:.\-–]\s*", re.IGNORECASE)
 _MARKER = re.compile(
     r"^(?P<m>\*{1,4}|[†‡§¶#]{1,3}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}|[ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ]|"
     r"\((?:[a-z]|\d{1,2}|[ivx]{1,4})\)|[a-z](?=[.)]\s|\s+[A-Z(\"“'])|"
@@ -134,7 +135,7 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
     while grid.nrows > 2:
         last = [c for c in _row_cells(grid, grid.nrows - 1) if c.text]
         label = len(last) == 1 and re.fullmatch(r"(key|notes?|legend|sources?)\s*[:.]?",
-                                                last[0].text.strip(), re.I)
+                                                last[0].text.strip(), re.IGNORECASE)
         cell = _single_wide(grid, grid.nrows - 1)
         if not label and (cell is None or not (_MARKER.match(cell.text) or _SOURCE.match(
                 cell.text) or _NOTE_LABEL.match(cell.text))):
@@ -154,6 +155,8 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
         return None
     draft.n_header, draft.numbering = detect_header(grid, raw.header_guess,
                                                     settings.max_header_rows)
+    if draft.n_header >= 2:
+        draft.grid = grid = infer_header_spans(grid, draft.n_header)
     draft.last_page, draft.last_bbox = raw.page, raw.bbox
     return draft
 
@@ -175,7 +178,7 @@ def _numbering_row(texts: list[str]) -> bool:
             nums.append(int(m.group(1)))
     if len(nums) < 3 or len(nums) < 0.7 * len(texts):
         return False
-    steps = sum(1 for a, b in zip(nums, nums[1:]) if b == a + 1)
+    steps = sum(1 for a, b in pairwise(nums) if b == a + 1)
     return nums[0] <= 2 and steps >= 0.7 * (len(nums) - 1)
 
 
@@ -245,13 +248,74 @@ def _bold(grid: Grid, r: int) -> float:
     return sum(c.bold for c in cells) / len(cells)
 
 
+def infer_header_spans(grid: Grid, n_header: int) -> Grid:
+    """Widen a group label over the empty header cells it is centred above.
+
+    Without ruling lines an engine leaves ``Total`` (centred over ``PK–12 PK–8 9–12``) in one
+    column and its neighbours empty; the label then spans the columns it is centred on.
+    """
+    alive = {id(c) for c in grid.cells}
+    for r in range(n_header - 1):
+        row = {c.c: c for c in _row_cells(grid, r)}
+        for cell in sorted(row.values(), key=lambda c: c.c):
+            if not cell.text or cell.rs != 1 or id(cell) not in alive:
+                continue
+            ink = [ch for ln in cell.lines for ch in ln if not ch.c.isspace()]
+            if not ink:
+                continue
+            mid = (min(ch.x0 for ch in ink) + max(ch.x1 for ch in ink)) / 2
+
+            def free(col: int, row: dict[int, GCell] = row, alive: set[int] = alive) -> bool:
+                other = row.get(col)
+                return other is not None and not other.text and other.rs == 1 \
+                    and other.cs == 1 and id(other) in alive
+
+            below = {c.c: c for c in _row_cells(grid, r + 1)}
+            covered = {col for c in grid.cells if c.r <= r + 1 < c.r + c.rs and c.text
+                       for col in range(c.c, c.c + c.cs)} | {c.c for c in below.values() if c.text}
+            a = 0
+            while free(cell.c - a - 1):
+                a += 1
+            b = 0
+            while free(cell.c + cell.cs + b):
+                b += 1
+            best = (0, 0.0, 0, 0)  # (span, -offset, left, right)
+            for left in range(a + 1):
+                for right in range(b + 1):
+                    if left + right == 0:
+                        continue
+                    lo_c, hi_c = cell.c - left, cell.c + cell.cs + right
+                    lo, hi = grid.col_x[lo_c], grid.col_x[hi_c]
+                    off = abs(mid - (lo + hi) / 2)
+                    if off > 0.12 * (hi - lo) or not all(c in covered
+                                                         for c in range(lo_c, hi_c)):
+                        continue
+                    cand = (hi_c - lo_c, -off, left, right)
+                    best = max(best, cand)
+            _, _, left, right = best
+            if left or right:
+                gone = {id(row[c]) for c in range(cell.c - left, cell.c)} | \
+                       {id(row[c]) for c in range(cell.c + cell.cs, cell.c + cell.cs + right)}
+                grid.cells = [c for c in grid.cells if id(c) not in gone]
+                alive -= gone
+                cell.c -= left
+                cell.cs += left + right
+                cell.bbox = (grid.col_x[cell.c], cell.bbox[1], grid.col_x[cell.c + cell.cs],
+                             cell.bbox[3])
+    return grid
+
+
 # ------------------------------------------------------------------------ text views
 
 
 def header_rows(grid: Grid, n: int) -> list[list[str]]:
+    """Header rows as text, a merged cell repeated in every slot it covers."""
     slots = grid.at()
-    return [[(slots[r][c].text if slots[r][c] else "") for c in range(grid.ncols)]
-            for r in range(n)]
+    return [[_text(slots[r][c]) for c in range(grid.ncols)] for r in range(n)]
+
+
+def _text(cell: GCell | None) -> str:
+    return cell.text if cell is not None else ""
 
 
 def columns(rows: list[list[str]], skip: set[int], ncols: int) -> list[str]:
@@ -320,7 +384,7 @@ def _legend_parts(text: str) -> list[tuple[str, str]]:
                                              p) for p in pieces):
             return [(p.split("=", 1)[0].strip(), p.rstrip(".")) for p in pieces]
     m = _LEGEND.match(text)
-    if m:
+    if m and not re.match(r"^\W*(https?|ftp|www\.)", text, re.IGNORECASE):
         key = m.group("key").strip()
         if _SOURCE.match(text) or len(key) > 20 or key.lower() in {"note", "notes"}:
             return []
@@ -368,10 +432,10 @@ def set_targets(notes: list[NoteDraft], grid: Grid, n_header: int) -> None:
             for c in header:
                 h = _strip_marks(c.text)
                 first = re.split(r"[\s(（\[,]", h, maxsplit=1)[0]  # "RPK (000's)" → "RPK"
-                if (h == k or h.rstrip(".") == k.rstrip(".") or h.casefold() == k.casefold()
-                        or (first == k and len(k) >= 2)):
-                    if [c.r, c.c] not in targets:
-                        targets.append([c.r, c.c])
+                same = (h == k or h.rstrip(".") == k.rstrip(".")
+                        or h.casefold() == k.casefold() or (first == k and len(k) >= 2))
+                if same and [c.r, c.c] not in targets:
+                    targets.append([c.r, c.c])
         note.targets = targets
 
 
@@ -493,7 +557,7 @@ def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,
         text = ln.text.strip()
         if CAPTION_RE.match(text) or (ln.size > body * 1.1 and ln.bold >= 0.6):
             break
-        if _NOTE_LABEL.fullmatch(text) or re.fullmatch(r"(notes?|sources?)\s*:?", text, re.I):
+        if _NOTE_LABEL.fullmatch(text) or re.fullmatch(r"(notes?|sources?)\s*:?", text, re.IGNORECASE):
             edge = max(edge, ln.y1) if prev is None else edge
             continue  # a bare "NOTES:" label beside the notes
         small = ln.size <= body * 0.95
@@ -585,7 +649,7 @@ def merge_continued(drafts: list[TableDraft], layout: Layout) -> list[TableDraft
 def _continues(prev: TableDraft, d: TableDraft, layout: Layout) -> bool:
     if d.page != prev.last_page + 1 or d.grid.ncols != prev.grid.ncols:
         return False
-    if d.caption and not re.search(r"cont(inue)?d|\(cont", d.caption, re.I):
+    if d.caption and not re.search(r"cont(inue)?d|\(cont", d.caption, re.IGNORECASE):
         return False
     if d.title and d.caption is None and prev.title and d.title != prev.title:
         return False
@@ -655,7 +719,8 @@ def to_record(d: TableDraft, doc_id: str, n: int, provenance: Provenance,
     cols = columns(heads, d.numbering, grid.ncols)
     cells = [
         Cell(row=c.r, col=c.c, row_span=c.rs, col_span=c.cs, text=c.text,
-             bbox=[round(v, 2) for v in c.bbox], header=c.r < d.n_header)
+             bbox=[round(v, 2) for v in c.bbox], page=c.page or None,
+             header=c.r < d.n_header)
         for c in sorted(grid.cells, key=lambda c: (c.r, c.c))
     ]
     head_texts = {c.text for c in grid.cells if c.r < d.n_header and c.text
@@ -685,8 +750,16 @@ def to_record(d: TableDraft, doc_id: str, n: int, provenance: Provenance,
         quality=TableQuality(rows=grid.nrows, cols=grid.ncols, empty_ratio=round(empty, 4),
                              numeric_header_ratio=round(numeric_header, 4),
                              confidence=_confidence(d, empty, numeric_header)),
+        derived_from=None,
     )
 
 
-__all__ = ["TableDraft", "shape", "attach_context", "attach_nearby", "merge_continued",
-           "to_record", "SUPERSCRIPTS"]
+__all__ = [
+    "SUPERSCRIPTS",
+    "TableDraft",
+    "attach_context",
+    "attach_nearby",
+    "merge_continued",
+    "shape",
+    "to_record",
+]

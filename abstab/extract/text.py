@@ -27,13 +27,13 @@ UNSUPERSCRIPT = str.maketrans(_SUP_CHARS, "0123456789+-=()abcdefghijklmnoprstuvw
 """Superscript → plain form (for matching a note marker against a header)."""
 
 _ORDINAL = re.compile(r"^(st|nd|rd|th|er|e|ème|o|a)$")
-_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 
 
 class Char:
     """One glyph: its box, text, size, style and baseline."""
 
-    __slots__ = ("x0", "y0", "x1", "y1", "c", "size", "bold", "ox", "oy", "frag")
+    __slots__ = ("bold", "c", "frag", "ox", "oy", "size", "x0", "x1", "y0", "y1")
 
     def __init__(self, x0: float, y0: float, x1: float, y1: float, c: str, size: float,
                  bold: bool, ox: float, oy: float, frag: int):
@@ -203,8 +203,8 @@ def group_lines(chars: Sequence[Char], vertical: Container[int] = ()) -> list[li
     by_frag: dict[int, list[Char]] = {}
     for c in chars:
         by_frag.setdefault(c.frag, []).append(c)
-    groups = []
-    rotated = []
+    groups: list[list[Any]] = []
+    rotated: list[list[Char]] = []
     for k, v in by_frag.items():
         if k in vertical:
             rotated.append(v)

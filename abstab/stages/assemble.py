@@ -1,7 +1,7 @@
 """assemble: validate, deduplicate and split the generated items into the dataset.
 
-Splits are by document (every item of a document lands in the same split), decided by a hash
-of the doc_id so that adding documents never moves the existing ones.
+Splits are by document (every item of a document lands in the same split): documents are
+ordered by a salted hash of their doc_id and cut by the split fractions.
 """
 
 from __future__ import annotations
@@ -39,14 +39,21 @@ class AssembleSettings:
             raise ValueError(f"split fractions must be >= 0 and sum to 1, got {self.splits}")
 
 
-def split_of(doc_id: str, fractions: dict[str, float], seed: str) -> str:
-    x = int(stable_hash([seed, doc_id]), 16) / 16**16
-    acc = 0.0
-    for name in SPLITS:
-        acc += fractions.get(name, 0.0)
-        if x < acc:
-            return name
-    return [s for s in SPLITS if fractions.get(s)][-1]
+def assign_splits(doc_ids: list[str], fractions: dict[str, float], seed: str) -> dict[str, str]:
+    """Documents → split. Documents are ordered by a salted hash and cut by the fractions
+    (largest remainder), so every split with a share gets a document when there are enough."""
+    docs = sorted(set(doc_ids), key=lambda d: stable_hash([seed, d]))
+    names = [s for s in SPLITS if fractions.get(s, 0) > 0]
+    quotas = {s: fractions[s] * len(docs) for s in names}
+    counts = {s: int(q) for s, q in quotas.items()}
+    for s in sorted(names, key=lambda s: -(quotas[s] - counts[s]))[:len(docs) - sum(counts.values())]:
+        counts[s] += 1
+    out, i = {}, 0
+    for s in names:
+        for d in docs[i:i + counts[s]]:
+            out[d] = s
+        i += counts[s]
+    return out
 
 
 def _norm(text: str) -> str:
@@ -113,9 +120,11 @@ class AssembleStage(Stage):
             seen_questions[key] = item.item_id
             kept[item.item_id] = item
         used_tables: set[str] = set()
+        splits = assign_splits([i.doc_id for i in kept.values()], self.settings.splits,
+                               self.settings.seed)
         for item in kept.values():
-            split = split_of(item.doc_id, self.settings.splits, self.settings.seed)
-            out = item.model_copy(update={"split": split, "provenance": self.provenance()})
+            split = splits[item.doc_id]
+            out = item.model_copy(update={"split": split})  # provenance stays the generator's
             result.add("items", QAItem.model_validate(out.model_dump()))
             result.stats["kept"] += 1
             result.stats[f"split.{split}"] += 1
