@@ -471,6 +471,18 @@ def test_column_span_headers_and_title_row():
     assert t.rows[-1] == ["47.", "2013", "12288", "400517", "32.6", "134799", "11.0", "1.0"]
 
 
+def test_unruled_columns_inside_a_ruled_frame_are_split():
+    # eu-026: one ruled cell holds "344  75.2  12196  17.4%" for three stacked answers
+    _, tables = extract(corpus("icdar2013", "competition-dataset-eu", "eu-026.pdf"))
+    t0, t1, _ = tables
+    assert t0.header_rows == [["", "Freq.", "Percent", "Mean Loss", "Fraction of Wealth Lost"]]
+    assert t0.rows[:3] == [["I/we kept the assets", "344", "75.2", "12196", "17.4%"],
+                           ["I/we sold some of the assets", "53", "11.6", "23518", "22.5%"],
+                           ["I/we sold all of them", "61", "13.2", "9187", "22.5%"]]
+    assert t1.columns == ["no. of correct answers", "Freq.", "Percent", "Cum."]
+    assert t1.rows[0] == ["0", "138", "6.9", "6.9"]
+
+
 def test_light_chars_leave_find_tables_unchanged():
     from abstab.extract.engines import _light_chars
 

@@ -420,7 +420,7 @@ _BULLETS = set("•●▪■◦○-–—*·")
 
 def _gutters(lines: list[list[Char]], lo: float, hi: float) -> list[float]:
     """x positions inside [lo, hi] that (almost) no word of ``lines`` crosses and that have
-    words on both sides in at least two lines: unruled column boundaries."""
+    words on both sides in many of the same lines: unruled column boundaries."""
     step = 0.5
     n = int((hi - lo) / step) + 1
     if n < 4:
@@ -450,9 +450,11 @@ def _gutters(lines: list[list[Char]], lo: float, hi: float) -> list[float]:
                 j += 1
             if (j - i) * step >= min_gap:
                 x = lo + (i + j) / 2 * step
-                left = sum(1 for ws in spans if any(b <= x for _, b in ws))
-                right = sum(1 for ws in spans if any(a >= x for a, _ in ws))
-                if left >= 2 and right >= 2:
+                # values side by side on one line, in several lines: not a header line
+                # over a value line, nor a label left of a value in one cell
+                both = sum(1 for ws in spans
+                           if any(b <= x for _, b in ws) and any(a >= x for a, _ in ws))
+                if both >= max(2, 0.3 * len(spans)):
                     out.append(x)
             i = j
         else:

@@ -143,6 +143,7 @@ def page_lines(text: PageText, tables: Sequence[Rect]) -> list[Line]:
 
 def _norm(text: str) -> str | None:
     t = re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.strip().lower()))
+    t = re.sub(r"^(page )?#\s*[|·•\-–]?\s*|\s*[|·•\-–]?\s*#$", "", t)  # page numbers move
     # numbers vary from page to page, so the words must carry the repetition
     return t if sum(ch.isalpha() for ch in t) >= 4 else None
 
