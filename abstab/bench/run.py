@@ -85,11 +85,9 @@ class BenchStage(Stage):
         result = UnitResult()
         result.stats["in"] += 1
         start = time.perf_counter()
-        try:
-            passages = self.system.passages(item)
-            out = self.backend.answer(item.question, passages)
-        except Exception as exc:  # noqa: BLE001 - one bad reply never stops the run
-            result.drop(item.item_id, "backend_error", f"{type(exc).__name__}: {exc}")
+        passages = self.system.passages(item)
+        out = self.call_backend(result, item.item_id, self.backend.answer, item.question, passages)
+        if out is None:
             return result
         latency = (time.perf_counter() - start) * 1000
         prov = self.provenance(**self.backend.provenance("answer"))

@@ -98,10 +98,10 @@ class LLMBackend:
         if self.settings.backend != self.name:
             self.settings = self.settings.model_copy(update={"backend": self.name})
         self.model = self._model_name()
+        base_url, identity, api_key = self._endpoint()  # may raise ConfigError: nothing open yet
         path = self.settings.resolved_cache_path()
         self.cache = ResponseCache(path) if path is not None else None
         self.ledger = Ledger(self.name, self.model, self.settings.prices)
-        base_url, identity, api_key = self._endpoint()
         self.client = ChatClient(
             self.settings, model=self.model, base_url=base_url, api_key=api_key,
             identity=identity,

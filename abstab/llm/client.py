@@ -310,7 +310,7 @@ class ChatClient:
 
     def _send_with_retries(self, body: dict[str, Any]) -> ChatReply:
         retrying = Retrying(
-            sleep=self._closed.wait,  # close() cuts a backoff short
+            sleep=self._sleep,
             stop=stop_after_attempt(self.settings.max_retries + 1),
             wait=self._wait,
             retry=retry_if_exception(self._should_retry),
@@ -321,6 +321,10 @@ class ChatClient:
             return retrying(self._send_once, body)
         except Exception as exc:
             raise self._translate(exc) from exc
+
+    def _sleep(self, seconds: float) -> None:
+        """Back off; :meth:`close` cuts it short."""
+        self._closed.wait(seconds)
 
     def _endpoint_died(self) -> bool:
         return self._endpoint_alive is not None and not self._endpoint_alive()

@@ -108,7 +108,8 @@ class LlamaServer:
         model_path: the GGUF file.
         alias: model name the server answers to (``model`` in requests).
         n_ctx: context size.
-        n_threads: threads (``None``: llama.cpp's default).
+        n_threads: threads for generation and prompt processing (``None``: llama-cpp-python's
+            defaults, half the CPUs for generation and all of them for prompts).
         host: interface to bind; only loopback is sensible.
         start_timeout: seconds to wait for health.
         python: interpreter that runs ``llama_cpp.server`` (this one by default).
@@ -153,7 +154,7 @@ class LlamaServer:
                "--model_alias", self.alias, "--host", self.host, "--port", str(port),
                "--n_ctx", str(self.n_ctx)]
         if self.n_threads is not None:
-            cmd += ["--n_threads", str(self.n_threads)]
+            cmd += ["--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads)]
         return cmd
 
     def ensure_started(self) -> str:

@@ -83,8 +83,5 @@ class RulesBackend:
     def answer(self, question: str, passages: list[Passage]) -> AnswerOutput:
         return reader.read(question, passages)
 
-    def ledger_summary(self) -> dict[str, Any]:
-        return {}
-
     def close(self) -> None:
         pass

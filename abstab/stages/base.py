@@ -59,7 +59,9 @@ class Stage:
         self.settings = resolve_settings(self.settings_cls, settings, f"stage {self.name}")
         self.backend = backend
         self.dir = StageDir(self.work, self.name, self.outputs)
-        self.concurrency: int = getattr(self.settings, "concurrency", 1)
+        # LLM backends bring their own concurrency (--concurrency sets both).
+        self.concurrency: int = max(getattr(self.settings, "concurrency", 1),
+                                    getattr(getattr(backend, "settings", None), "concurrency", 1))
 
     # -- identity ----------------------------------------------------------------------
 
@@ -123,12 +125,28 @@ class Stage:
                     if nxt is not None:
                         pending[pool.submit(self.process, nxt)] = nxt
 
+    def call_backend(self, result: UnitResult, item: str, fn: Any, *args: Any) -> Any:
+        """Call the backend for one item; a failure of that item is recorded, not raised.
+
+        Errors that no other item can escape (a bad key, an unknown model) stop the run.
+        """
+        from abstab.errors import ConfigError
+
+        try:
+            return fn(*args)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad reply never stops the run
+            reason = getattr(exc, "reason", None) or "backend_error"
+            extra = {"raw": exc.raw} if getattr(exc, "raw", None) else {}
+            result.drop(item, reason, f"{type(exc).__name__}: {exc}", **extra)
+            return None
+
     def extra_stats(self) -> dict[str, Any]:
         """Stage-level figures added to stats.json (e.g. the LLM ledger)."""
-        if self.backend is not None and hasattr(self.backend, "ledger_summary"):
-            summary = self.backend.ledger_summary()
-            if summary:
-                return {"llm": summary}
+        ledger = getattr(self.backend, "ledger", None)
+        if ledger is not None:
+            return {"llm": {**ledger.summary(), "line": ledger.format()}}
         return {}
 
     def summary_lines(self, stats: dict[str, Any]) -> list[str]:

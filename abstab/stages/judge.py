@@ -43,10 +43,9 @@ class JudgeStage(Stage):
         table: Table = unit.payload
         result = UnitResult()
         result.stats["in"] += 1
-        try:
-            out = self.backend.judge(table, self.docs.get(table.doc_id))
-        except Exception as exc:  # noqa: BLE001 - one bad reply never stops the run
-            result.drop(table.table_id, "backend_error", f"{type(exc).__name__}: {exc}")
+        out = self.call_backend(result, table.table_id, self.backend.judge, table,
+                                self.docs.get(table.doc_id))
+        if out is None:
             return result
         judgment = Judgment(
             table_id=table.table_id, doc_id=table.doc_id, label=out.label,

