@@ -106,9 +106,8 @@ def _report(reports: list[Any], work: Path) -> None:
 def _run_stages(work: Path, plan: list[tuple[str, Any]], backend_name: str,
                 backend_settings: dict[str, Any], force: bool) -> None:
     from abstab.backends import build_backend
-    from abstab.registry import stages
-
     from abstab.config import resolve_settings
+    from abstab.registry import stages
 
     needs_backend = {"judge", "resolve"}
     # Validate every stage's settings before any stage runs.

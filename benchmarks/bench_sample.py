@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from abstab.bench.metrics import token_f1
-from abstab.records import Answer, Judgment, Resolution, Table
+from abstab.records import Answer, Document, Judgment, Resolution, Table
 from abstab.rules.headers import core_text
 from abstab.rules.reader import content_words
 from abstab.store import StageDir
@@ -70,8 +70,7 @@ def match_tables(gold_doc: dict, tables: list[Table]) -> dict[int, Table]:
 
 def score_workspace(work: Path, gold: dict, data: Path) -> dict:
     ex = StageDir(work, "extract", ())
-    docs = {Path(d.source).resolve(): d.doc_id for d in ex.read("documents", __import__(
-        "abstab.records", fromlist=["Document"]).Document)}
+    docs = {Path(d.source).resolve(): d.doc_id for d in ex.read("documents", Document)}
     tables_by_doc = defaultdict(list)
     for t in ex.read("tables", Table):
         tables_by_doc[t.doc_id].append(t)

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-
-from abstab.cli import cli
 from conftest import SAMPLE_PDFS
 from llm_server import FakeLLMServer, error, ok
+
+from abstab.cli import cli
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_judge_with_openai_backend_records_bad_replies_and_keeps_the_rest(extrac
     shutil.copytree(extracted, work)
     tables = _tables(work)
     assert len(tables) == 2
-    first, second = tables
+    first, _second = tables
     mtbf_col = first["columns"].index("MTBF")
 
     def respond(request):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pymupdf as fitz
 from click.testing import CliRunner
+from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE
 
 from abstab.cli import cli
 from abstab.records import ANSWER_LOCATIONS, QAItem
 from abstab.store import StageDir
-from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE
 
 STAGES = ("extract", "judge", "resolve", "generate", "assemble")
 
@@ -35,7 +35,7 @@ def _status(output: str) -> dict[str, str]:
 
 
 def test_sample_run_covers_every_location_and_style(sample_work):
-    work, synth, bench = sample_work
+    work, synth, _bench = sample_work
     assert synth.exit_code == 0, synth.output
     assert _status(synth.output) == dict.fromkeys(STAGES, "ran")
     items = _items(work)
@@ -133,7 +133,7 @@ def test_sigkill_mid_stage_then_resume_equals_uninterrupted_run(tmp_path):
 
 
 def _bad_inputs(d: Path) -> dict[str, Path]:
-    good = sorted(SAMPLE_PDFS.glob("*.pdf"))[0]
+    good = min(SAMPLE_PDFS.glob("*.pdf"))
     files = {"good": d / "good.pdf", "not_pdf": d / "notes.pdf", "empty": d / "empty.pdf",
              "truncated": d / "truncated.pdf", "encrypted": d / "locked.pdf",
              "scanned": d / "scanned.pdf"}

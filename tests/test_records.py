@@ -7,7 +7,15 @@ import pytest
 from pydantic import ValidationError
 
 from abstab.records import (
-    RECORD_TYPES, SCHEMA_DIR, Block, Cell, Document, Judgment, Provenance, Table, TableQuality,
+    RECORD_TYPES,
+    SCHEMA_DIR,
+    Block,
+    Cell,
+    Document,
+    Judgment,
+    Provenance,
+    Table,
+    TableQuality,
     json_schema,
 )
 

@@ -5,7 +5,10 @@ import pytest
 from abstab.llm.tasks import Passage
 from abstab.records import Cell, Note, Provenance, Table, TableQuality
 from abstab.rules.definitions import (
-    explicit_matches, implied_matches, note_expansion, schwartz_hearst,
+    explicit_matches,
+    implied_matches,
+    note_expansion,
+    schwartz_hearst,
 )
 from abstab.rules.headers import classify, core_text
 from abstab.rules.reader import read

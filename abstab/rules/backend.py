@@ -6,10 +6,22 @@ import bisect
 from typing import Any
 
 from abstab import __version__
-from abstab.llm.tasks import AnswerOutput, EvidenceOut, JudgeOutput, KeywordOut, Passage, ResolveOutput
+from abstab.llm.tasks import (
+    AnswerOutput,
+    EvidenceOut,
+    JudgeOutput,
+    KeywordOut,
+    Passage,
+    ResolveOutput,
+)
 from abstab.records import Block, Document, Table
 from abstab.rules import reader
-from abstab.rules.definitions import explicit_matches, implied_matches, note_expansion, sentence_around
+from abstab.rules.definitions import (
+    explicit_matches,
+    implied_matches,
+    note_expansion,
+    sentence_around,
+)
 from abstab.rules.judge import judge_table
 
 # Blocks that can hold a definition; running headers, footers and page numbers cannot.

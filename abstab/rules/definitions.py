@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 _STOP = {"of", "and", "the", "in", "for", "between", "to", "on", "at", "by", "per", "a", "an", "or",
          "with", "from"}
-_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _VERBS = r"(?:is|are|denotes|denote|stands for|stand for|represents|represent|refers to|" \
          r"is defined as|means|indicates|gives|shows)"
 _ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
@@ -166,7 +166,7 @@ def _initials_phrases(text: str, letters: str) -> list[tuple[int, int]]:
                 j += 1
             else:
                 break
-        if k == n and j - i >= n and n >= 2:
+        if k == n and j - i >= n >= 2:
             out.append((tokens[i][1], tokens[j - 1][2]))
     return out
 
@@ -180,9 +180,9 @@ def implied_matches(text: str, keyword: str) -> list[Match]:
     if code:  # C3 → "third cohort" / "cohort 3"
         letter, num = code.group(1)[0], int(code.group(2))
         ordinal = _ORDINALS[num] if num < len(_ORDINALS) else f"{num}th"
-        for m in re.finditer(rf"\b(?:{ordinal}|{num}(?:st|nd|rd|th))\s+({letter}\w+)", text, re.I):
+        for m in re.finditer(rf"\b(?:{ordinal}|{num}(?:st|nd|rd|th))\s+({letter}\w+)", text, re.IGNORECASE):
             spans.append((m.start(), m.end(), "ordinal_phrase"))
-        for m in re.finditer(rf"\b({letter}\w+)\s+{num}\b", text, re.I):
+        for m in re.finditer(rf"\b({letter}\w+)\s+{num}\b", text, re.IGNORECASE):
             spans.append((m.start(), m.end(), "numbered_phrase"))
     elif any(ch in SYMBOL_WORDS for ch in kw):
         parts = []
@@ -192,7 +192,7 @@ def implied_matches(text: str, keyword: str) -> list[Match]:
             elif ch.isalpha():
                 parts.append(rf"(?:\w+\s+){{0,2}}?{ch}\w+")
         if parts:
-            for m in re.finditer(r"\b" + r"\s+".join(parts) + r"\b", text, re.I):
+            for m in re.finditer(r"\b" + r"\s+".join(parts) + r"\b", text, re.IGNORECASE):
                 spans.append((m.start(), m.end(), "symbol_phrase"))
     elif kw.isupper() and 2 <= len(letters_only) <= 6 and letters_only == kw.replace("&", ""):
         for s, e in _initials_phrases(text, letters_only):

@@ -77,7 +77,7 @@ def _row_key_match(question: str, key: str) -> bool:
     key = " ".join(key.split())
     if len(key) < 2:
         return False
-    return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", question, re.I) is not None
+    return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", question, re.IGNORECASE) is not None
 
 
 def lookup_table(question: str, table: Table, meanings: dict[int, list[str]]) -> _Hit | None:

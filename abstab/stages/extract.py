@@ -62,8 +62,7 @@ def discover(inputs: Iterable[str]) -> list[Unit]:
             units.append(Unit(f"missing:{raw}", InputError(
                 f"{raw}: no such file or directory; check the path", reason="not_found",
                 path=raw)))
-    seen: set[str] = set()
-    return [u for u in units if not (u.id in seen or seen.add(u.id))]  # type: ignore[func-returns-value]
+    return list({u.id: u for u in units}.values())  # a file named twice is one unit
 
 
 def _extract_in_worker(path: str, engine: str, engine_settings: dict[str, Any],
@@ -173,8 +172,8 @@ class ExtractStage(Stage):
 
     def summary_lines(self, stats: dict[str, Any]) -> list[str]:
         c = stats.get("counts", {})
-        return [f"{stats['kept']} documents, {c.get('pages', 0)} pages, "
-                f"{c.get('tables', 0)} tables"]
+        return [(f"{stats['kept']} documents, {c.get('pages', 0)} pages, "
+                f"{c.get('tables', 0)} tables")]
 
 
 def _stat(path: Path) -> tuple[int, int]:

@@ -16,8 +16,16 @@ from typing import Any
 
 from abstab.config import stable_hash
 from abstab.records import (
-    ABSTRACT_STYLES, Abstraction, Answer, Document, ItemEvidence, Judgment, KeywordLink, QAItem,
-    Resolution, Table,
+    ABSTRACT_STYLES,
+    Abstraction,
+    Answer,
+    Document,
+    ItemEvidence,
+    Judgment,
+    KeywordLink,
+    QAItem,
+    Resolution,
+    Table,
 )
 from abstab.rules.headers import core_text
 from abstab.rules.reader import BLANK, content_words

@@ -68,5 +68,5 @@ class JudgeStage(Stage):
 
     def summary_lines(self, stats: dict[str, Any]) -> list[str]:
         c = stats.get("counts", {})
-        return [f"{c.get('label.abstract', 0)} abstract, {c.get('label.clear', 0)} clear, "
-                f"{c.get('label.not_table', 0)} not tables; {c.get('keywords', 0)} abstract headers"]
+        return [(f"{c.get('label.abstract', 0)} abstract, {c.get('label.clear', 0)} clear, "
+                f"{c.get('label.not_table', 0)} not tables; {c.get('keywords', 0)} abstract headers")]
