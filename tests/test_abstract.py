@@ -55,3 +55,12 @@ def test_splits_by_document_fill_every_split():
     assert assign_splits(["d4", "d3", "d2", "d1", "d1"], fractions, "0") == out
     ten = assign_splits([f"d{i}" for i in range(10)], {"train": 0.8, "test": 0.2}, "0")
     assert sorted(ten.values()).count("train") == 8
+
+
+def test_question_wording():
+    from abstab.stages.generate import question_for
+
+    assert question_for("Change in score", "Ashgrove") == "What is the change in score for Ashgrove?"
+    assert question_for("Northfield", "Cavitation") == "What is the Northfield for Cavitation?"
+    assert question_for("MTBF", "Vantor V3") == "What is the MTBF for Vantor V3?"
+    assert ABSTRACTORS["shortened"]("Plan", 1) == "Pl."

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 _STOP = {"of", "and", "the", "in", "for", "between", "to", "on", "at", "by", "per", "a", "an", "or",
          "with", "from"}
+# ", in hours", ", including …": qualifiers after the meaning proper.
+_UNIT_CLAUSE = re.compile(r",\s+(?:in|including|excluding|measured|expressed|per|as)\b")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _VERBS = r"(?:is|are|denotes|denote|stands for|stand for|represents|represent|refers to|" \
          r"is defined as|means|indicates|gives|shows)"
@@ -117,10 +119,10 @@ def note_expansion(note_text: str, keyword: str, marker: str | None) -> str | No
         text = text[len(marker):].strip()
     m = explicit_matches(text, keyword)
     if m:
-        return m[0].long
+        return _UNIT_CLAUSE.split(m[0].long)[0].strip() or None
     if marker:  # "* Mean time to repair, in hours": the note is the meaning itself.
-        first = re.split(r"[.;]\s|,\s(?:in|measured|expressed)\b", text)[0]
-        return _clean_long(first) or None
+        first = re.split(r"[.;]\s", text)[0]
+        return _clean_long(_UNIT_CLAUSE.split(first)[0]) or None
     return None
 
 

@@ -39,7 +39,11 @@ def acronym(header: str, col: int) -> str:
 
 def shortened(header: str, col: int) -> str:
     words = _words(header) or [header]
-    return " ".join(w if len(w) <= 4 else w[:4].rstrip("aeiou") + "." for w in words)
+    out = [w if len(w) <= 4 else w[:4].rstrip("aeiou") + "." for w in words]
+    if out == words:  # only short words: clip the longest one harder ("Plan" → "Pl.")
+        i = max(range(len(words)), key=lambda j: len(words[j]))
+        out[i] = words[i][:max(1, min(2, len(words[i]) - 1))] + "."
+    return " ".join(out)
 
 
 def symbol(header: str, col: int) -> str:
@@ -95,6 +99,8 @@ def abstract_column(table: Table, col: int, style: str, legend: str, new_id: str
         raise ValueError(f"{table.table_id}: no header cell at ({row}, {col})")
     meaning = core_text(cell.text)
     code = ABSTRACTORS[style](meaning, col)
+    if code.lower() == meaning.lower():
+        raise ValueError(f"{table.table_id}: {style} leaves {meaning!r} unchanged")
     notes = [Note(kind="legend", text=f"{code} = {meaning}", targets=[[cell.row, cell.col]])
              ] if legend == "explicit" else []
     new = relabel(table, {(cell.row, cell.col): (meaning, code)}, new_id, provenance, notes)

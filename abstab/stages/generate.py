@@ -27,7 +27,7 @@ from abstab.records import (
     Resolution,
     Table,
 )
-from abstab.rules.headers import core_text
+from abstab.rules.headers import COMMON_WORD_ZIPF, core_text, zipf
 from abstab.rules.reader import BLANK, content_words
 from abstab.stages.abstract import abstract_column, relabel
 from abstab.stages.base import Stage, Unit
@@ -83,6 +83,10 @@ def answer_of(text: str) -> Answer:
 
 
 def question_for(term: str, row_key: str) -> str:
+    # "Change in …" reads "the change in …"; acronyms and names keep their capitals.
+    first = term.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:].islower() and zipf(first) >= COMMON_WORD_ZIPF:
+        term = term[0].lower() + term[1:]
     return f"What is the {term} for {row_key}?"
 
 
