@@ -31,6 +31,10 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Finished items are kept; run the same command again to "
+                       "resume.", err=True)
+            sys.exit(130)
 
     return wrapper
 
@@ -297,5 +301,12 @@ for _name, _what in (("systems", "systems"), ("backends", "backends"),
     _list_command(_group, _name, _what)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds, so worker pools and local servers are stopped
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     cli()

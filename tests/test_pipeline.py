@@ -188,3 +188,35 @@ def test_usage_errors_exit_2(tmp_path):
     bad.write_text("inputs: [x]\nstages:\n  generate: {rows_per_colum: 2}\n")
     r = runner.invoke(cli, ["synth", "-p", str(bad), "-o", str(tmp_path / "w")])
     assert r.exit_code == 2 and "unknown setting(s) rows_per_colum" in r.output
+
+
+def _alive(marker: str) -> list[str]:
+    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
+    return out.split()
+
+
+def test_ctrl_c_or_sigterm_stops_workers_and_the_run_resumes(tmp_path):
+    pdfs = sorted(SAMPLE_PDFS.glob("*.pdf"))
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        work = tmp_path / f"w{int(sig)}"
+        env = {**os.environ, "ABSTAB_DEBUG_COMMIT_DELAY": "1.0"}
+        proc = subprocess.Popen([sys.executable, "-m", "abstab", "extract", *map(str, pdfs),
+                                 "-o", str(work), "--workers", "2"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        journal = work / "extract" / ".journal"
+        deadline = time.time() + 60
+        while time.time() < deadline and not (
+                journal.exists() and len(journal.read_text().splitlines()) >= 2):
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == code
+        if sig == signal.SIGINT:
+            assert b"run the same command again to resume" in err
+        time.sleep(0.5)
+        assert _alive(str(work)) == []  # no worker process left behind
+        resumed = _run_extract(work, pdfs, None)
+        resumed.communicate(timeout=120)
+        assert resumed.returncode == 0
+        docs = (work / "extract" / "documents.jsonl").read_text().splitlines()
+        assert len(docs) == len(pdfs)

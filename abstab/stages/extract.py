@@ -117,7 +117,8 @@ class ExtractStage(Stage):
         if not todo:
             return
         workers = min(self.settings.workers, len(todo))
-        with ProcessPool(max_workers=workers) as pool:
+        pool = ProcessPool(max_workers=workers)
+        try:
             futures = [
                 (u, pool.schedule(_extract_in_worker,
                                   args=(str(u.payload), self.settings.engine,
@@ -144,6 +145,14 @@ class ExtractStage(Stage):
                     yield u, self._failed(u, payload["reason"], payload["message"])
                     continue
                 yield u, self._accepted(u, *payload)
+        except BaseException:
+            # Ctrl-C, a kill of the generator, an error: stop the workers now instead of
+            # waiting for the queued files (closing a pool waits for them all).
+            pool.stop()
+            raise
+        finally:
+            pool.close()
+            pool.join()
 
     def _failed(self, unit: Unit, reason: str, message: str) -> UnitResult:
         result = UnitResult()
