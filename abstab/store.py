@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from abstab.errors import RecordError
+from abstab.errors import ConfigError, RecordError
 from abstab.records import Record
 
 R = TypeVar("R", bound=Record)
@@ -124,14 +124,38 @@ class StageDir:
     # -- writing ------------------------------------------------------------------------
 
     def open(self, config_hash: str, force: bool = False) -> StageWriter | None:
-        """Open for writing; None when the stage is already done with this config."""
+        """Open for writing; None when the stage is already done with this config.
+
+        The writer holds an OS file lock on the stage directory until :meth:`StageWriter.close`
+        (or the process ends, however it ends), so two runs never write one stage at once.
+        """
         if not force and self.is_done(config_hash):
+            return None
+        from filelock import FileLock, Timeout
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.path.parent / f".{self.stage.replace('/', '_')}.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise ConfigError(
+                f"another abstab process is writing {self.path}; wait for it to finish or stop "
+                f"it, then run again") from None
+        try:
+            return self._open_locked(config_hash, force, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    def _open_locked(self, config_hash: str, force: bool, lock: Any) -> StageWriter | None:
+        if not force and self.is_done(config_hash):  # finished while we waited for the lock
+            lock.release()
             return None
         journal = self._read_journal()
         if force or self.marker() is not None or (journal and journal[0] != config_hash):
             self.clear()
             journal = []
-        return StageWriter(self, config_hash, journal)
+        return StageWriter(self, config_hash, journal, lock)
 
     def clear(self) -> None:
         if self.path.exists():
@@ -155,9 +179,11 @@ class StageDir:
 class StageWriter:
     """Appends units atomically (see the module docstring) and writes the marker at the end."""
 
-    def __init__(self, stage_dir: StageDir, config_hash: str, journal: list[Any]):
+    def __init__(self, stage_dir: StageDir, config_hash: str, journal: list[Any],
+                 lock: Any = None):
         self.dir = stage_dir
         self.config_hash = config_hash
+        self._lock = lock
         self.dir.path.mkdir(parents=True, exist_ok=True)
         self.files = [*stage_dir.outputs, ERRORS]
         self.done_units: set[str] = set()
@@ -214,7 +240,14 @@ class StageWriter:
         (self.dir.path / STATS).write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
         marker = {"config_hash": self.config_hash, "finished": time.time(), "units": len(self.done_units)}
         (self.dir.path / DONE).write_text(json.dumps(marker) + "\n")
+        self.close()
         return stats
+
+    def close(self) -> None:
+        """Release the stage's lock (finished or not)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def funnel(counts: Counter[str]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def test_torn_unit_is_cut_back_on_resume(tmp_path):
         fh.write('{"half": ')
     with (sd.path / ".journal").open("a") as fh:
         fh.write('{"unit": "u2", "si')
+    w.close()  # the crashed process's lock dies with it
     w2 = sd.open("h1")
     assert w2.done_units == {"u0", "u1"}
     assert w2.stats == Counter({"in": 2, "kept": 2})
@@ -77,7 +78,9 @@ def test_changed_config_or_force_starts_over(tmp_path):
 
 def test_partial_run_with_other_config_is_discarded(tmp_path):
     sd = StageDir(tmp_path, "judge", ["judgments"])
-    sd.open("h1").commit("u0", _unit(0))
+    w1 = sd.open("h1")
+    w1.commit("u0", _unit(0))
+    w1.close()
     w = sd.open("h2")
     assert w.done_units == set()
 
@@ -113,3 +116,17 @@ def test_mutated_record_is_not_written(tmp_path):
 def test_funnel_shape():
     c = Counter({"in": 5, "kept": 3, "dropped.a": 1, "dropped.b": 1, "tables": 7})
     assert funnel(c) == {"in": 5, "kept": 3, "dropped": {"a": 1, "b": 1}, "counts": {"tables": 7}}
+
+
+def test_a_stage_has_one_writer_at_a_time(tmp_path):
+    from abstab.errors import ConfigError
+
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    w = sd.open("h1")
+    with pytest.raises(ConfigError, match="another abstab process is writing"):
+        StageDir(tmp_path, "judge", ["judgments"]).open("h1")
+    w.commit("u0", _unit(0))
+    w.finish()  # releases the lock
+    w2 = StageDir(tmp_path, "judge", ["judgments"]).open("h2")
+    assert w2 is not None
+    w2.close()

@@ -161,14 +161,17 @@ class Stage:
         if writer is None:
             stats = self.dir.stats()
             return StageReport(self.name, "up-to-date", stats, count_failures(self.dir.path))
-        self.load()
-        todo = [u for u in self.units() if u.id not in writer.done_units]
-        with tqdm(total=len(todo) + writer.resumed, initial=writer.resumed, desc=self.name,
-                  unit="item", disable=None, file=sys.stderr, leave=False) as bar:
-            for unit, result in self.map(todo):
-                writer.commit(unit.id, result)
-                bar.update(1)
-        stats = writer.finish(self.extra_stats())
+        try:
+            self.load()
+            todo = list({u.id: u for u in self.units() if u.id not in writer.done_units}.values())
+            with tqdm(total=len(todo) + writer.resumed, initial=writer.resumed, desc=self.name,
+                      unit="item", disable=None, file=sys.stderr, leave=False) as bar:
+                for unit, result in self.map(todo):
+                    writer.commit(unit.id, result)
+                    bar.update(1)
+            stats = writer.finish(self.extra_stats())
+        finally:
+            writer.close()
         return StageReport(self.name, "ran", stats, count_failures(self.dir.path),
                            time.perf_counter() - start, writer.resumed,
                            self.summary_lines(stats))
