@@ -151,8 +151,8 @@ force_opt = click.option("--force", is_flag=True, help="Redo the stage even if i
 @click.argument("pdfs", nargs=-1, required=True)
 @click.option("-o", "--output", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Workspace directory.")
-@click.option("--engine", default="pymupdf", show_default=True,
-              help="Extraction engine (see `abstab engines list`).")
+@click.option("--engine", default=None,
+              help="Extraction engine (see `abstab engines list`; default: the stage's).")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
               show_default=True, help="Seconds per PDF before its worker is stopped.")
@@ -161,40 +161,34 @@ force_opt = click.option("--force", is_flag=True, help="Redo the stage even if i
 def extract(pdfs: tuple[str, ...], work: Path, engine: str, workers: int, timeout: float,
             force: bool) -> None:
     """Extract documents and tables from PDFS (files or folders) into WORK/extract."""
-    settings = {"inputs": list(pdfs), "engine": engine, "workers": workers, "timeout": timeout}
+    settings = {"inputs": list(pdfs), "workers": workers, "timeout": timeout}
+    if engine:
+        settings["engine"] = engine
     _run_stages(work, [("extract", settings)], "rules", {}, force)
 
 
-def _llm_stage(name: str, doc: str) -> None:
-    @cli.command(name=name, help=doc)
-    @work_arg
-    @backend_options
-    @force_opt
-    @_handle_errors
-    def command(work: Path, backend: str | None, llm: dict[str, Any], force: bool) -> None:
-        _run_stages(work, [(name, {})], backend or "rules", llm, force)
+def _stage_command(name: str, doc: str, with_backend: bool) -> None:
+    """Add ``abstab NAME WORK`` running one stage (with backend flags when it calls one)."""
+
+    def command(work: Path, force: bool, backend: str | None = None,
+                llm: dict[str, Any] | None = None) -> None:
+        _run_stages(work, [(name, {})], backend or "rules", llm or {}, force)
+
+    command = _handle_errors(command)
+    command = force_opt(command)
+    if with_backend:
+        command = backend_options(command)
+    cli.command(name=name, help=doc)(work_arg(command))
 
 
-_llm_stage("judge", "Label each table clear, abstract or not a table; find its abstract headers.")
-_llm_stage("resolve", "Find what each abstract header means, with evidence from the document.")
-
-
-@cli.command()
-@work_arg
-@force_opt
-@_handle_errors
-def generate(work: Path, force: bool) -> None:
-    """Generate QA items (document tables and text, plus controlled abstraction)."""
-    _run_stages(work, [("generate", {})], "rules", {}, force)
-
-
-@cli.command()
-@work_arg
-@force_opt
-@_handle_errors
-def assemble(work: Path, force: bool) -> None:
-    """Validate, deduplicate and split the items by document into the dataset."""
-    _run_stages(work, [("assemble", {})], "rules", {}, force)
+_stage_command("judge", "Label each table clear, abstract or not a table; find its abstract "
+               "headers.", with_backend=True)
+_stage_command("resolve", "Find what each abstract header means, with evidence from the "
+               "document.", with_backend=True)
+_stage_command("generate", "Generate QA items (document tables and text, plus controlled "
+               "abstraction).", with_backend=False)
+_stage_command("assemble", "Validate, deduplicate and split the items by document into the "
+               "dataset.", with_backend=False)
 
 
 @cli.command()
