@@ -64,6 +64,8 @@ def test_bench_oracle_beats_table_on_defined_headers(sample_work):
     assert cb["unanswerable"]["correct"] == 1.0
     assert all(cb[loc]["correct"] == 0.0 for loc in cb if loc != "unanswerable")
     assert "| table_defined |" in bench.output and "| overall |" in bench.output
+    assert set(systems["oracle"]["origin"]) == {"document", "controlled"}
+    assert systems["oracle"]["abstraction_gap"]["gap"] == 0.0
     for name in systems:
         assert (work / "bench" / f"{name}-rules" / "predictions.jsonl").exists()
 

@@ -9,6 +9,7 @@ results.json keys:
   ``systems.<name>.answer_location``   per location {"n", "correct", "ci"}
   ``systems.<name>.style``             per abstraction style, same shape
   ``systems.<name>.category``          per resolution category of the keywords, same shape
+  ``systems.<name>.origin``            per origin (document, controlled), same shape
   ``systems.<name>.abstraction_gap``   {"pairs", "clear", "abstract", "gap"} on paired items
   ``backend``, ``split``, ``created``  run facts
 """
@@ -152,6 +153,7 @@ def aggregate(scores: list[Score], items: dict[str, QAItem]) -> dict[str, Any]:
         "answer_location": _group(scores, lambda s: s.answer_location),
         "style": _group(scores, lambda s: s.style),
         "category": _group(scores, lambda s: s.category),
+        "origin": _group(scores, lambda s: items[s.item_id].origin if s.item_id in items else None),
         "abstraction_gap": gap,
     }
 
