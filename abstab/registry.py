@@ -105,8 +105,14 @@ class Registry(Generic[T]):
 
 # The catalog: every pluggable part of abstab, registered lazily by "module:attr".
 engines: Registry[Any] = Registry("extraction engine", "abstab.engines")
+engines.add("auto", "abstab.extract.engines:AutoEngine",
+            help="default: ruled tables from vector lines, unruled ones from text alignment")
 engines.add("pymupdf", "abstab.extract.engines:PyMuPDFEngine",
             help="PyMuPDF find_tables, cell text re-read from the page's words")
+engines.add("camelot-lattice", "abstab.extract.camelot_engine:CamelotLatticeEngine",
+            help="camelot lattice (ruled tables; needs camelot-py and opencv)")
+engines.add("camelot-stream", "abstab.extract.camelot_engine:CamelotStreamEngine",
+            help="camelot stream (tables from text alignment; needs camelot-py)")
 
 backends: Registry[Any] = Registry("backend", "abstab.backends")
 backends.add("rules", "abstab.rules.backend:RulesBackend",

@@ -217,7 +217,8 @@ def run_abstab(job: dict) -> dict:
             work = Path(tmp) / subset
             preds = Path(tmp) / f"{subset}.json"
             cmd = [sys.executable, "-m", "abstab", "extract", *[d["pdf"] for d in docs],
-                   "-o", str(work)]
+                   "-o", str(work), "--engine", job.get("abstab_engine", "auto"),
+                   "--workers", str(job.get("workers", 1))]
             start = time.perf_counter()
             res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
             seconds = time.perf_counter() - start
@@ -225,6 +226,11 @@ def run_abstab(job: dict) -> dict:
                 errors.append(f"extract {subset}: exit {res.returncode}: {res.stderr[-2000:]}")
                 continue
             groups.append({"docs": [d["doc"] for d in docs], "seconds": seconds})
+            failed = work / "extract" / "errors.jsonl"  # files the stage dropped (crash, ...)
+            if failed.exists():
+                errors.extend(f"extract {subset}: {e.get('item')}: {e.get('reason')}: "
+                              f"{e.get('message', '')[:300]}"
+                              for e in map(json.loads, failed.read_text().splitlines()))
             res = subprocess.run([sys.executable, "-m", "abstab", "export", "icdar", str(work),
                                   "-o", str(preds)], cwd=REPO, capture_output=True, text=True,
                                  check=False)
@@ -394,6 +400,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--adj-iou", type=float, default=icdar.ADJ_IOU_THRESHOLD,
                     help="IoU from which a prediction is paired with a GT table for the "
                     "adjacency metric (default 0: any overlap; 0.5 = the detection matching)")
+    ap.add_argument("--abstab-engine", default="auto",
+                    help="engine `abstab extract --engine` uses (default: auto, abstab's default)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="`abstab extract --workers N` (default 1: one process)")
     ap.add_argument("--quiet", action="store_true", help="no per-document progress lines")
     ap.add_argument("--timeout", type=float, default=3600.0,
                     help="seconds per engine before its child is stopped (default 3600)")
@@ -434,7 +444,9 @@ def main(argv: list[str] | None = None) -> int:
                     "iou_threshold": icdar.IOU_THRESHOLD, "adj_iou_threshold": args.adj_iou,
                     "subsets": subset_info, "engines": {}}
     job = {"docs": [{"doc": d.doc, "subset": d.subset, "pdf": str(d.pdf.resolve()),
-                     "n_pages": d.n_pages} for d in docs]}
+                     "n_pages": d.n_pages} for d in docs],
+           "abstab_engine": args.abstab_engine, "workers": args.workers}
+    report["abstab"] = {"engine": args.abstab_engine, "workers": args.workers}
     with tempfile.TemporaryDirectory(prefix="bench_icdar_") as tmp_name:
         tmp = Path(tmp_name)
         job_path = tmp / "job.json"

@@ -148,7 +148,7 @@ def test_partly_scanned_pdf_lists_scanned_pages(tmp_path):
 
 def test_settings_validate_and_resolve():
     s = ExtractSettings.resolve({"layout": "never", "nearby_words": 50})
-    assert (s.engine, s.layout, s.nearby_words) == ("pymupdf", "never", 50)
+    assert (s.engine, s.layout, s.nearby_words) == ("auto", "never", 50)
     assert ExtractSettings.resolve(s) is s
     with pytest.raises(ConfigError, match="layout='sometimes' is not valid; use one of never"):
         ExtractSettings(layout="sometimes")
@@ -180,7 +180,7 @@ def test_pump_reliability_cells_header_and_footnote():
     assert doc.doc_id == doc.sha256[:16] and len(doc.sha256) == 64
     assert doc.title == "Booster Pump Fleet Reliability Review, Financial Year 2023"
     t1, t2 = tables
-    assert t1.table_id == f"{doc.doc_id}:t0" and t1.pages == [1] and t1.engine == "pymupdf"
+    assert t1.table_id == f"{doc.doc_id}:t0" and t1.pages == [1] and t1.engine == "auto"
     assert t1.caption == "Table 1: Failure statistics by pump model, FY2023"
     assert t1.n_header_rows == 1
     assert t1.header_rows == [["Pump model", "Units", "MTBF", "MTTR*", "Fail.", "Avail."]]

@@ -10,6 +10,7 @@ their text), :mod:`.tables` (headers, notes, captions, records), :mod:`.layout` 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from abstab.records import Document, Provenance, Table
 
 __all__ = ["ExtractSettings", "extract_pdf"]
+
+log = logging.getLogger("abstab.extract")
 
 
 def extract_pdf(path: Path, settings: ExtractSettings | None,
@@ -61,6 +64,7 @@ def extract_pdf(path: Path, settings: ExtractSettings | None,
             n_pages = min(n_pages, settings.max_pages)
         texts = []
         scanned: list[int] = []
+        capped: list[int] = []  # pages whose drawings were capped (charts, maps)
         drafts: list[tables_mod.TableDraft] = []
         for i in range(n_pages):
             try:
@@ -74,7 +78,12 @@ def extract_pdf(path: Path, settings: ExtractSettings | None,
                 texts.append(text)
                 continue
             texts.append(text)
-            for raw in engine.find(PageContext(path, i + 1, page, text)):
+            ctx = PageContext(path, i + 1, page, text, max_drawings=settings.max_drawings)
+            found = engine.find(ctx)
+            if ctx.capped:
+                capped.append(i + 1)
+                log.warning("%s page %d: %s", path, i + 1, ctx.capped)
+            for raw in found:
                 grid = grid_mod.build(raw, text)
                 if grid is None:
                     continue

@@ -148,9 +148,10 @@ def raw_grid(raw: RawTable, page: PageText) -> Grid | None:
                 owner[r][c] = cell
     x0, y0, x1, y1 = xs[0], ys[0], xs[-1], ys[-1]
     buckets: dict[int, list[Char]] = {}
+    decoration = page.decoration
     for ch in page.chars:
         cx, cy = ch.cx, ch.cy
-        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+        if not (x0 <= cx <= x1 and y0 <= cy <= y1) or id(ch) in decoration:
             continue
         c = min(max(bisect.bisect_right(xs, cx) - 1, 0), ncols - 1)
         r = min(max(bisect.bisect_right(ys, cy) - 1, 0), nrows - 1)
@@ -285,8 +286,80 @@ def _numeric_line(line: list[Char]) -> bool:
     return is_value(line_text(line)[0])
 
 
+def merge_stacked_rows(grid: Grid) -> Grid:
+    """Join grid rows that cells spanning them fill with stacked table rows.
+
+    A ruled block of 40 ages beside a block whose 34 ages end with a ruled ``Total`` row: the
+    tall cells span both grid rows. When every such spanning cell holds one table row per text
+    band, the grid rows become one (cells of a column merged), which :func:`split_rows` then
+    cuts into one row per band. A label spanning rows of its own (one line beside three ruled
+    rows) is left alone.
+    """
+    parent = list(range(grid.nrows))
+
+    def root(r: int) -> int:
+        while parent[r] != r:
+            r = parent[r]
+        return r
+
+    for cell in grid.cells:
+        if cell.rs > 1 and cell.lines:
+            for r in range(cell.r + 1, cell.r + cell.rs):
+                parent[root(r)] = root(cell.r)
+    groups: dict[int, list[int]] = {}
+    for r in range(grid.nrows):
+        groups.setdefault(root(r), []).append(r)
+    merge = []
+    for rows in groups.values():
+        if len(rows) < 2:
+            continue
+        lo, hi = rows[0], rows[-1]
+        inside = [c for c in grid.cells if lo <= c.r and c.r + c.rs - 1 <= hi]
+        by_col: dict[tuple[int, int], list[GCell]] = {}
+        for c in inside:
+            by_col.setdefault((c.c, c.cs), []).append(c)
+        spans = sorted(by_col)
+        if any(a[0] + a[1] > b[0] for a, b in pairwise(spans)):
+            continue  # columns merged differently from row to row
+        lines = [ln for c in inside for ln in c.lines]
+        bands = _bands(lines)
+        if len(bands) < 3:
+            continue
+        tall = [c for c in inside if c.rs > 1 and c.lines]
+        if not all(len(c.lines) >= 2 and len({_band_of(ln, bands) for ln in c.lines})
+                   == len(c.lines) for c in tall):
+            continue
+        merge.append((lo, hi, by_col))
+    if not merge:
+        return grid
+    cells = [c for c in grid.cells
+             if not any(lo <= c.r and c.r + c.rs - 1 <= hi for lo, hi, _ in merge)]
+    drop: set[int] = set()
+    for lo, hi, by_col in merge:
+        for (c0, cs), parts in by_col.items():
+            parts.sort(key=lambda c: c.r)
+            x0 = min(p.bbox[0] for p in parts)
+            x1 = max(p.bbox[2] for p in parts)
+            cells.append(GCell(lo, c0, hi - lo + 1, cs,
+                               (x0, grid.row_y[lo], x1, grid.row_y[hi + 1]),
+                               [ln for p in parts for ln in p.lines]))
+        drop.update(range(lo + 1, hi + 1))
+    keep = [r for r in range(grid.nrows) if r not in drop]
+    index = {r: i for i, r in enumerate(keep)}
+    row_y = [grid.row_y[r] for r in keep] + [grid.row_y[-1]]
+    out = []
+    for c in cells:
+        last = c.r + c.rs - 1
+        while last not in index:
+            last -= 1
+        c.r, c.rs = index[c.r], index[last] - index[c.r] + 1
+        out.append(c)
+    return Grid(len(keep), grid.ncols, out, grid.col_x, row_y)
+
+
 def split_rows(grid: Grid) -> Grid:
     """Step 3: split grid rows that stack several table rows (see module docstring)."""
+    grid = merge_stacked_rows(grid)
     new_ys = [grid.row_y[0]]
     splits: dict[int, list[float]] = {}
     mode: dict[int, str] = {}
@@ -364,6 +437,15 @@ def _row_cuts(cells: list[GCell], xs: list[float]) -> tuple[list[float], str]:
         bands = _bands([ln for c in composite for ln in c.lines])
         if len(bands) >= 2:
             return [(bands[i][1] + bands[i + 1][0]) / 2 for i in range(len(bands) - 1)], "header"
+    # a merged cell over the columns holding several rows whose words each line spreads over
+    # the columns (the ruling between those rows and columns is missing): one row per line
+    stacked = [c for c in cells if c.cs >= 2 and len(c.lines) >= 2
+               and sum(1 for ln in c.lines if _distribution(c, ln, xs) is not None)
+               >= max(2, 0.67 * len(c.lines))]
+    if stacked:
+        bands = _bands([ln for c in stacked for ln in c.lines])
+        if len(bands) >= 2:
+            return [(bands[i][1] + bands[i + 1][0]) / 2 for i in range(len(bands) - 1)], "data"
     return [], ""
 
 

@@ -7,6 +7,7 @@ Reasons: ``not_found``, ``empty_file``, ``not_pdf``, ``damaged``, ``encrypted``,
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,47 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _quiet_mupdf() -> None:
+_OPTIONAL = ("pymupdf.layout", "pymupdf4llm")
+"""Packages ``import pymupdf`` imports if it can, which extraction does not need up front."""
+
+
+def import_pymupdf() -> Any:
+    """PyMuPDF, imported without loading its layout model.
+
+    With the pymupdf-layout package installed, ``import pymupdf`` also imports
+    ``pymupdf.layout``, which loads an ONNX model: half a second and some 50 MB per process
+    that only the layout fallback needs (and ``pymupdf4llm``, which abstab does not use). The
+    first import here keeps them out; :func:`layout_model` loads the model when a page first
+    needs it.
+    """
+    if "pymupdf" not in sys.modules:
+        blocked = [m for m in _OPTIONAL if m not in sys.modules]
+        for m in blocked:
+            sys.modules[m] = None  # type: ignore[assignment]  # import blocked
+        try:
+            import pymupdf
+        finally:
+            for m in blocked:
+                if sys.modules.get(m, 0) is None:
+                    del sys.modules[m]
     import pymupdf
+
+    return pymupdf
+
+
+def layout_model() -> bool:
+    """Whether PyMuPDF's layout model is usable (loading it on first use)."""
+    pymupdf = import_pymupdf()
+    if getattr(pymupdf, "_get_layout", None) is None:
+        try:
+            import pymupdf.layout
+        except Exception:  # noqa: BLE001 - not installed, or it fails to load: no model
+            return False
+    return getattr(pymupdf, "_get_layout", None) is not None
+
+
+def _quiet_mupdf() -> None:
+    pymupdf = import_pymupdf()
 
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -86,8 +126,7 @@ def open_pdf(path: Path) -> Any:
         InputError: reasons not_found, empty_file, not_pdf, damaged, encrypted.
     """
     check_file(path)
-    import pymupdf
-
+    pymupdf = import_pymupdf()
     _quiet_mupdf()
     fix_damaged = (f"{path}: the PDF is damaged ({{why}}); re-download it or repair it "
                    f"(e.g. `qpdf {path.name} fixed.pdf` or `mutool clean`) and rerun")

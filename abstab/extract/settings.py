@@ -15,11 +15,13 @@ class ExtractSettings:
     """How PDFs are turned into Document and Table records.
 
     Args:
-        engine: table engine, a name in ``abstab.registry.engines`` (``pymupdf``).
-        layout: when the pymupdf engine runs PyMuPDF's layout model (it finds tables without
-            ruling lines but costs 1-3 s a page): ``never``; ``auto`` (default: only on pages
-            whose text is laid out in aligned numeric columns that no ruled table covers);
-            ``always``.
+        engine: table engine, a name in ``abstab.registry.engines``: ``auto`` (default: ruled
+            tables from vector lines, the others from text alignment), ``pymupdf``,
+            ``camelot-lattice``, ``camelot-stream``.
+        layout: when the ``auto`` and ``pymupdf`` engines run PyMuPDF's layout model (it finds
+            tables without ruling lines but costs 1-3 s a page): ``never``; ``auto`` (default:
+            only on pages whose text is laid out in aligned numeric columns that no table
+            found so far covers); ``always``.
         min_rows: tables with fewer rows (header included) are dropped.
         min_cols: tables with fewer columns are dropped.
         max_empty_ratio: tables with a larger share of empty cells are dropped (charts, frames).
@@ -29,9 +31,12 @@ class ExtractSettings:
         margin: top/bottom share of the page searched for running headers, footers, page numbers.
         running_share: a margin line repeated on at least this share of pages is running text.
         max_pages: read only the first N pages (None: all).
+        max_drawings: vector paths a page may have before only rule-like ones are kept (and,
+            if those are still more, its drawings are ignored); bounds time and memory on
+            pages of charts and maps.
     """
 
-    engine: str = "pymupdf"
+    engine: str = "auto"
     layout: str = "auto"
     min_rows: int = 2
     min_cols: int = 2
@@ -42,6 +47,7 @@ class ExtractSettings:
     margin: float = 0.1
     running_share: float = 0.5
     max_pages: int | None = None
+    max_drawings: int = 5000
 
     def __post_init__(self) -> None:
         from abstab.registry import engines
@@ -53,7 +59,7 @@ class ExtractSettings:
                 f"{', '.join(LAYOUT_MODES)}"
             )
         for name, least in (("min_rows", 1), ("min_cols", 1), ("max_header_rows", 1),
-                            ("nearby_words", 0)):
+                            ("nearby_words", 0), ("max_drawings", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigError(

@@ -42,6 +42,16 @@ _MARKER = re.compile(
     r"\((?:[a-z]|\d{1,2}|[ivx]{1,4})\)|[a-z](?=[.)]\s|\s+[A-Z(\"“'])|"
     r"\d{1,2}(?=[.)]\s|\s+[A-Z(\"“']))[.)]?\s*(?P<t>\S.*)$"
 )
+_SYMBOL_LEGEND = re.compile(
+    r"^(?P<m>[–—-]|[B-HJ-Z]|\([A-Z]{1,3}\)|\.\.\.|…)\s+(?P<t>[A-Z][^.]{2,60}\.)\s*$")
+"""A statistical agency's symbol key: ``– Represents zero.``, ``X Not applicable.``,
+``(NA) Not available.``, ``Z Less than 500.`` (not ``A``/``I``: words, not symbols)."""
+_NOTE_BREAK = re.compile(
+    r"(?<=[.;])\s+(?=(?:[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}|\*{1,4}|[†‡§¶])\s*[A-Za-z(]"
+    r"|(?i:sources?|notes?)\s*:"
+    r"|(?:[–—]|[B-HJ-Z]|\([A-Z]{1,3}\))\s+[A-Z][^.]{2,60}\.(?:\s|$))"
+)
+"""Where a note starts inside a paragraph of notes (after the end of the previous one)."""
 _LEGEND = re.compile(
     r"^(?P<key>[^\s=:]{1,14}(?:\s[^\s=:]{1,14}){0,2}?)\s*(?:=|:|\s[–—]\s|\s-\s)\s*(?P<val>\S.*)$"
 )
@@ -131,14 +141,17 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
             break  # (a wide row right under a title row continues the title)
         draft.title = join_lines([draft.title or "", cell.text]) if draft.title else cell.text
         grid = _drop_row(grid, 0)
-    # trailing note rows: one wide cell starting with a marker, "Source:" or "Note:"
+    # trailing note rows: one wide cell starting with a marker, "Source:", "Note:" or a
+    # legend entry ("Chronic illness: any person with ...")
     while grid.nrows > 2:
         last = [c for c in _row_cells(grid, grid.nrows - 1) if c.text]
         label = len(last) == 1 and re.fullmatch(r"(key|notes?|legend|sources?)\s*[:.]?",
                                                 last[0].text.strip(), re.IGNORECASE)
         cell = _single_wide(grid, grid.nrows - 1)
-        if not label and (cell is None or not (_MARKER.match(cell.text) or _SOURCE.match(
-                cell.text) or _NOTE_LABEL.match(cell.text))):
+        if not label and (cell is None or not (
+                _MARKER.match(cell.text) or _SOURCE.match(cell.text)
+                or _NOTE_LABEL.match(cell.text) or _SYMBOL_LEGEND.match(cell.text)
+                or _legend_parts(cell.text))):
             break
         grid = _drop_row(grid, grid.nrows - 1)
     draft.grid = grid
@@ -220,6 +233,11 @@ def detect_header(grid: Grid, hint: Callable[[], int | None] | None,
             full = next((r for r in range(n) if len([c for c in _row_cells(grid, r)
                                                      if c.text]) == 2), n)
             n = max(1, full)
+        # the stub's label spanning the top rows: they are all header rows ("Proportion"
+        # beside "Design effect" over a row of design-effect values)
+        corner = next((c for c in grid.cells if c.r == 0 and c.c == 0), None)
+        if corner is not None and corner.text and 1 < corner.rs <= limit and grid.ncols > 2:
+            n = max(n, corner.rs)
         return n, {r for r in numbering if r < n}
     # text tables: bold top rows, merged cells at the top, the engine's guess
     n_style = 0
@@ -352,10 +370,19 @@ def _note_marker(m: str) -> str:
 
 
 def parse_note_text(text: str, block: BlockDraft | None) -> list[NoteDraft]:
-    """One note line (or paragraph) as notes: source, footnote with marker, legend entries."""
+    """One note line (or paragraph) as notes: source, footnote with marker, legend entries.
+
+    A paragraph holding several notes (``– Represents zero. X Not applicable. ¹ Buying,
+    receiving… Source: …``) is cut where each starts."""
     text = text.strip()
     if not text:
         return []
+    pieces = [p for p in _NOTE_BREAK.split(text) if p and p.strip()]
+    if len(pieces) > 1:
+        return [n for piece in pieces for n in parse_note_text(piece, block)]
+    symbol = _SYMBOL_LEGEND.match(text)
+    if symbol:
+        return [NoteDraft("legend", symbol.group("m"), text, block)]
     label = _NOTE_LABEL.match(text)
     if label and not _LEGEND.match(text[: label.end()].strip() + " x"):
         rest = text[label.end():].strip()
@@ -525,7 +552,7 @@ def _figure_next_to(d: TableDraft, blocks: list[BlockDraft]) -> bool:
 def _is_note_start(ln: Line) -> bool:
     t = ln.text
     return bool(ln.marker_sup or _MARKER.match(t) or _SOURCE.match(t) or _NOTE_LABEL.match(t)
-                or _legend_parts(t))
+                or _legend_parts(t) or _SYMBOL_LEGEND.match(t.split(". ")[0] + "."))
 
 
 def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,

@@ -26,23 +26,27 @@ _SUP_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰ�
 UNSUPERSCRIPT = str.maketrans(_SUP_CHARS, "0123456789+-=()abcdefghijklmnoprstuvwxyz")
 """Superscript → plain form (for matching a note marker against a header)."""
 
+_RULE_CHARS = set("-_=─━‒–—")
+_LEADER_CHARS = set(".·…")
+_SPLIT_DECIMAL = re.compile(r"^[-−–(]?[\d,]*\d\. \d+\)?%?$")
 _ORDINAL = re.compile(r"^(st|nd|rd|th|er|e|ème|o|a)$")
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 
 
 class Char:
-    """One glyph: its box, text, size, style and baseline."""
+    """One glyph: its box, text, size, style (bold, monospaced) and baseline."""
 
-    __slots__ = ("bold", "c", "frag", "ox", "oy", "size", "x0", "x1", "y0", "y1")
+    __slots__ = ("bold", "c", "frag", "mono", "ox", "oy", "size", "x0", "x1", "y0", "y1")
 
     def __init__(self, x0: float, y0: float, x1: float, y1: float, c: str, size: float,
-                 bold: bool, ox: float, oy: float, frag: int):
+                 bold: bool, ox: float, oy: float, frag: int, mono: bool = False):
         self.x0, self.y0, self.x1, self.y1 = x0, y0, x1, y1
         self.c = c
         self.size = size
         self.bold = bold
         self.ox, self.oy = ox, oy
         self.frag = frag
+        self.mono = mono
 
     @property
     def cx(self) -> float:
@@ -123,6 +127,31 @@ class PageText:
     def n_chars(self) -> int:
         return sum(1 for f in self.fragments for c in f.chars if not c.c.isspace())
 
+    @property
+    def decoration(self) -> set[int]:
+        """ids of the characters that only draw: rules typed as text (``-------``) and leader
+        dots (``Total .......... 12``). They are not the text of any cell."""
+        cached = self.__dict__.get("_decoration")
+        if cached is None:
+            cached = set()
+            for f in self.fragments:
+                ink = [c for c in f.chars if not c.c.isspace()]
+                if len(ink) >= 4 and all(c.c in _RULE_CHARS for c in ink):
+                    cached.update(id(c) for c in ink)
+                    continue
+                run: list[Char] = []
+                for c in f.chars:
+                    if c.c in _LEADER_CHARS:
+                        run.append(c)
+                    elif not c.c.isspace():
+                        if len(run) >= 4:
+                            cached.update(id(x) for x in run)
+                        run = []
+                if len(run) >= 4:
+                    cached.update(id(x) for x in run)
+            self.__dict__["_decoration"] = cached
+        return cached
+
 
 def read_page(page: Any, number: int) -> PageText:
     """Read a PyMuPDF page's characters (one ``rawdict`` call) and its image coverage."""
@@ -154,13 +183,14 @@ def read_page(page: Any, number: int) -> PageText:
             for span in line["spans"]:
                 size = float(span["size"])
                 bold = bool(span["flags"] & 16) or bool(_BOLD_FONT.search(span["font"]))
+                mono = bool(span["flags"] & 8)
                 for ch in span["chars"]:
                     x0, y0, x1, y1 = ch["bbox"]
                     ox, oy = ch["origin"]
                     if rot is not None:
                         x0, y0, x1, y1 = _transform((x0, y0, x1, y1), rot)
                         ox, oy = rot.a * ox + rot.c * oy + rot.e, rot.b * ox + rot.d * oy + rot.f
-                    chars.append(Char(x0, y0, x1, y1, ch["c"], size, bold, ox, oy, idx))
+                    chars.append(Char(x0, y0, x1, y1, ch["c"], size, bold, ox, oy, idx, mono))
             if not chars:
                 continue
             if horizontal:
@@ -287,8 +317,10 @@ def line_text(chars: Sequence[Char]) -> tuple[str, bool]:
         pending_space = False
         prev = c
     flush_sup()
-    text = "".join(parts)
-    return re.sub(r"\s+", " ", text).strip(), starts_sup
+    text = re.sub(r"\s+", " ", "".join(parts)).strip()
+    if _SPLIT_DECIMAL.match(text):
+        text = text.replace(". ", ".")  # "11,062. 6": a space set before the decimals
+    return text, starts_sup
 
 
 def make_line(chars: Sequence[Char]) -> Line | None:

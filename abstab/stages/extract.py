@@ -31,7 +31,7 @@ class ExtractStageSettings:
     """
 
     inputs: list[str] = field(default_factory=list)
-    engine: str = "pymupdf"
+    engine: str = "auto"
     timeout: float = 120.0
     workers: int = 1
     engine_settings: dict[str, Any] = field(default_factory=dict)
@@ -119,13 +119,17 @@ class ExtractStage(Stage):
         workers = min(self.settings.workers, len(todo))
         pool = ProcessPool(max_workers=workers)
         try:
-            futures = [
-                (u, pool.schedule(_extract_in_worker,
-                                  args=(str(u.payload), self.settings.engine,
-                                        self.settings.engine_settings, prov),
-                                  timeout=self.settings.timeout))
-                for u in todo
-            ]
+            # the largest files first, so that no worker is left alone with a long one at the
+            # end; results are still taken (and written) in input order
+            order = sorted(todo, key=lambda u: -_size(u.payload)) if workers > 1 else todo
+            scheduled = {
+                id(u): pool.schedule(_extract_in_worker,
+                                     args=(str(u.payload), self.settings.engine,
+                                           self.settings.engine_settings, prov),
+                                     timeout=self.settings.timeout)
+                for u in order
+            }
+            futures = [(u, scheduled[id(u)]) for u in todo]
             for u, fut in futures:
                 try:
                     status, payload = fut.result()
@@ -188,3 +192,10 @@ class ExtractStage(Stage):
 def _stat(path: Path) -> tuple[int, int]:
     st = os.stat(path)
     return st.st_size, int(st.st_mtime)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

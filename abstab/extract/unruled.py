@@ -1,0 +1,905 @@
+"""Tables without vertical ruling, found from how the page's text is aligned.
+
+Ruled tables come from the page's vector lines (:class:`abstab.extract.engines.PyMuPDFEngine`);
+most statistical tables have no vertical rules at all (at most a rule above the header, one
+under it and one at the bottom). This finder works on the characters already read for the page
+(:mod:`abstab.extract.text`), with no model, in a few milliseconds a page:
+
+1. **rows**: the page's visual lines are cut into words (leader dots dropped) and *segments*
+   (words closer than ~1 em). A line is *row-like* when it has two or more segments and one of
+   them is a value (a number, a placeholder such as ``—``, a date), or three or more segments,
+   and none of its segments reads like prose.
+2. **bodies**: consecutive row-like lines, allowing short stub-only labels between them
+   (``Male``, ``Projected``) and blank space of about two lines, form a candidate body;
+3. **columns**: x positions that no word of the body crosses but that have words on both sides
+   in many lines are the column gutters; a body needs at least one gutter that most of its rows
+   use;
+4. **header**: lines right above the body whose words stay inside its width and do not read
+   like prose or a caption join it as header lines; a line with a group label centred over
+   several columns starts a new header row;
+5. **cells**: one row per body line (a wrapped stub label joins the row it continues), one cell
+   per column; header labels span the columns they cover and reach up to the group label above
+   them. Text rules (``-----``) are not text; horizontal vector rules that frame a run of
+   aligned text without numbers still make it a table (two-column text tables).
+
+The result is a :class:`RawTable` with ``method="text"`` that the shared grid cleanup
+(:mod:`abstab.extract.grid`) reads like any other engine's.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from abstab.extract.engines import PageContext, RawTable, Rect, chart_like
+from abstab.extract.text import Char, PageText, group_lines
+
+_VALUE = re.compile(
+    r"^[(\[]?[-−–+±]?[$€£¥₹]?\s?(\d{1,3}([,\s]\d{3})+|\d+|(?=[.,]\d))([.,]\d+)?%?[)\]]?"
+    r"(\s?[-–—]\s?[$€£¥₹]?\d[\d,]*([.,]\d+)?%?[)\]]?)?[*†‡§⁰¹²³⁴⁵⁶⁷⁸⁹a-z]{0,2}$"
+    r"|^([-–—‒−]{1,3}|\.{2,3}|…|n\.?a\.?|N/?A|n/a|NA|x|X|\*|†|‡|#|§|nil|none|Ref\.?|"
+    r"\((X|Z|D|S|B|NA|N|NR|\*)\)|\(?[<>≤≥]\s?\d+([.,]\d+)?\)?)$",
+    re.IGNORECASE,
+)
+_RULE_CHARS = set("-_=─━‒–—")
+_CAPTION = re.compile(
+    r"^(table|tab\.|figure|fig\.|exhibit|chart|graph|map|box|source|sources|note|notes)\b",
+    re.IGNORECASE)
+_HEADNOTE = re.compile(r"^[\[(][^\])]*[A-Za-z]{2}[^\])]*[\])]$")
+"""A units note over a table: ``[In thousands]``, ``(` Billion)``, ``(In percent)``."""
+_SENTENCE_END = re.compile(r"[a-z]{2,}[.;:]$")
+
+
+def is_value_text(text: str) -> bool:
+    return bool(_VALUE.match(text.strip()))
+
+
+@dataclass
+class Word:
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    text: str
+    size: float
+    chars: list[Char]
+
+
+@dataclass
+class TLine:
+    """A visual line: its words, segments (word groups separated by wide gaps) and kind."""
+
+    words: list[Word]
+    segs: list[list[Word]]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    kind: str = ""  # "row", "label", "text", "rule"
+    values: int = 0  # segments that are values
+    leaders: bool = False  # leader dots were dropped from it (a table of contents line)
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    def seg_text(self, seg: list[Word]) -> str:
+        return " ".join(w.text for w in seg)
+
+
+@dataclass
+class Body:
+    lines: list[TLine] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[TLine]:
+        return [ln for ln in self.lines if ln.kind == "row"]
+
+    @property
+    def x0(self) -> float:
+        return min(ln.x0 for ln in self.lines)
+
+    @property
+    def x1(self) -> float:
+        return max(ln.x1 for ln in self.lines)
+
+    @property
+    def y0(self) -> float:
+        return min(ln.y0 for ln in self.lines)
+
+    @property
+    def y1(self) -> float:
+        return max(ln.y1 for ln in self.lines)
+
+
+# ----------------------------------------------------------------------------- lines
+
+
+def _words(chars: Sequence[Char]) -> list[Word]:
+    """Words of a line: characters split at spaces and at gaps wider than a quarter em."""
+    out: list[list[Char]] = []
+    prev: Char | None = None
+    for c in chars:
+        if c.c.isspace() or not c.c:
+            prev = None
+            continue
+        if prev is None or c.x0 - prev.x1 > 0.25 * max(c.size, 1.0):
+            out.append([c])
+        else:
+            out[-1].append(c)
+        prev = c
+    return [Word(cs[0].x0, cs[-1].x1, min(c.y0 for c in cs), max(c.y1 for c in cs),
+                 "".join(c.c for c in cs), max(c.size for c in cs), cs) for cs in out]
+
+
+def _segments(words: list[Word], size: float) -> list[list[Word]]:
+    segs: list[list[Word]] = []
+    for w in words:
+        if segs:
+            last = segs[-1][-1]
+            gap = w.x0 - last.x1
+            split = gap > 0.9 * size or (
+                gap > 0.45 * size and is_value_text(last.text) and is_value_text(w.text))
+            if not split:
+                segs[-1].append(w)
+                continue
+        segs.append([w])
+    return segs
+
+
+def page_lines(page: PageText, exclude: Sequence[Rect]) -> list[TLine]:
+    """Horizontal visual lines of the page outside ``exclude``, top to bottom."""
+    vertical = page.vertical
+    chars = []
+    for f in page.fragments:
+        if f.index in vertical or not f.horizontal:
+            continue
+        if exclude:
+            fx0, fy0, fx1, fy1 = f.bbox
+            near = [b for b in exclude if fx0 <= b[2] and fx1 >= b[0] and fy0 <= b[3]
+                    and fy1 >= b[1]]
+            if near:
+                chars.extend(c for c in f.chars if not any(
+                    b[0] - 1 <= c.cx <= b[2] + 1 and b[1] - 1 <= c.cy <= b[3] + 1 for b in near))
+                continue
+        chars.extend(f.chars)
+    decoration = page.decoration
+    lines = []
+    for group in group_lines(chars):
+        ink = [c for c in group if not c.c.isspace()]
+        if not ink:
+            continue
+        sizes = sorted(c.size for c in ink)
+        size = sizes[len(sizes) // 2]
+        deco = [c for c in ink if id(c) in decoration]
+        if len(deco) == len(ink):
+            if all(c.c in _RULE_CHARS for c in ink):  # "--------": a rule typed as text
+                y = (min(c.y0 for c in ink) + max(c.y1 for c in ink)) / 2
+                lines.append(TLine([], [], ink[0].x0, y, ink[-1].x1, y, size, kind="rule"))
+            continue
+        words = _words([c for c in group if id(c) not in decoration])
+        if not words:
+            continue
+        y0 = min(w.y0 for w in words)
+        y1 = max(w.y1 for w in words)
+        line = TLine(words, _segments(words, size), words[0].x0, y0, words[-1].x1, y1, size)
+        line.leaders = any(c.c not in _RULE_CHARS for c in deco)
+        lines.append(line)
+    lines.sort(key=lambda ln: (ln.y0, ln.x0))
+    return lines
+
+
+def _prose(seg_texts: list[str]) -> bool:
+    """A segment that reads like running text: many words, or a sentence."""
+    for t in seg_texts:
+        n = len(t.split())
+        if n >= 13 or (n >= 7 and _SENTENCE_END.search(t)):
+            return True
+    return False
+
+
+def classify(lines: list[TLine]) -> None:
+    for ln in lines:
+        if ln.kind == "rule":
+            continue
+        texts = [ln.seg_text(s) for s in ln.segs]
+        ln.values = sum(1 for t in texts if is_value_text(t))
+        n = len(ln.segs)
+        if _prose(texts):
+            ln.kind = "text"
+        elif n >= 2 and (ln.values >= 1 or n >= 3):
+            ln.kind = "row"
+        elif n == 1 and len(texts[0].split()) >= 2 and all(
+                is_value_text(w.text) for w in ln.words):
+            ln.kind = "row"  # "960 1,040 1,120": monospaced columns one space apart
+        elif n <= 2 and sum(len(t.split()) for t in texts) <= 8 \
+                and not _CAPTION.match(texts[0]):
+            ln.kind = "label"
+        else:
+            ln.kind = "text"
+
+
+# ---------------------------------------------------------------------------- bodies
+
+
+def _bodies(lines: list[TLine]) -> list[Body]:
+    """Runs of row-like lines (with labels between them)."""
+    bodies: list[Body] = []
+    cur: Body | None = None
+    pending: list[TLine] = []  # labels waiting for a row below them
+    for ln in lines:
+        if ln.kind == "rule":
+            continue
+        if cur is not None:
+            last = (pending or cur.lines)[-1]
+            gap = ln.y0 - last.y1
+            over = min(ln.x1, cur.x1) - max(ln.x0, cur.x0)
+            near = gap <= 2.2 * max(ln.size, last.size) and over > 0
+            if near and ln.kind == "row":
+                cur.lines.extend(pending)
+                pending = []
+                cur.lines.append(ln)
+                continue
+            if near and ln.kind == "label" and len(pending) < 3 \
+                    and ln.x0 >= cur.x0 - 2 * ln.size and ln.x1 <= cur.x1 + 2 * ln.size:
+                pending.append(ln)
+                continue
+            bodies.append(cur)
+            cur = None
+            pending = []
+        if ln.kind == "row":
+            cur = Body([ln])
+    if cur is not None:
+        bodies.append(cur)
+    return bodies
+
+
+def gutters(lines: list[TLine], lo: float, hi: float) -> list[float]:
+    """x positions in [lo, hi] that no word of ``lines`` crosses (a few may) and that have
+    words on both sides in many lines: column boundaries, left to right."""
+    step = 0.5
+    n = int((hi - lo) / step) + 2
+    if n < 4:
+        return []
+    cover = [0] * n
+    spans = []
+    for ln in lines:
+        ws = [(w.x0, w.x1) for w in ln.words]
+        spans.append(ws)
+        for a, b in ws:
+            for i in range(max(0, int((a - lo) / step)), min(n, int((b - lo) / step) + 1)):
+                cover[i] += 1
+    allowed = len(lines) // 12
+    sizes = sorted(ln.size for ln in lines)
+    min_gap = max(3.0, 0.5 * sizes[len(sizes) // 2])
+    out = []
+    first = next((k for k, v in enumerate(cover) if v > allowed), n)
+    last = max((k for k, v in enumerate(cover) if v > allowed), default=-1)
+    i = first
+    while i < last:
+        if cover[i] <= allowed:
+            j = i
+            while j < last and cover[j] <= allowed:
+                j += 1
+            if (j - i) * step >= min_gap:
+                x = lo + (i + j) / 2 * step
+                both = sum(1 for ws in spans
+                           if any(b <= x for _, b in ws) and any(a >= x for a, _ in ws))
+                if both >= max(2, 0.3 * len(spans)):
+                    out.append(x)
+            i = j
+        else:
+            i += 1
+    return out
+
+
+@dataclass
+class Candidate:
+    body: Body
+    header: list[TLine]
+    cols: list[float]  # column boundaries, len = ncols + 1
+    bbox: Rect
+    score: float  # share of the body's cells that hold values
+    rules: list[Rect] = field(default_factory=list)  # horizontal rules over the table
+    labels_only: bool = False  # no values at all: column labels at most (see find)
+
+
+def _line_cols(ln: TLine, xs: list[float]) -> set[int]:
+    out = set()
+    for w in ln.words:
+        c = bisect.bisect_right(xs, (w.x0 + w.x1) / 2) - 1
+        out.add(min(max(c, 0), len(xs) - 2))
+    return out
+
+
+_YEARISH = re.compile(r"^(FY\s?)?(19|20)\d\d([-–/](\d\d|(19|20)\d\d))?[*†¹²³]?$")
+
+
+def _headerish(ln: TLine) -> bool:
+    """A line that may head a table: no values, or only years (``2007  2008``)."""
+    if ln.values == 0:
+        return True
+    texts = [ln.seg_text(s) for s in ln.segs]
+    vals = [t for t in texts if is_value_text(t)]
+    return all(_YEARISH.match(t) for t in vals)
+
+
+def _split_head(body: Body) -> tuple[list[TLine], Body]:
+    """Leading body lines without values (column labels classified as a row) are header
+    lines when value rows follow; a section label of the stub right above the first value
+    row (``Sex``) stays in the body."""
+    k = 0
+    while k < len(body.lines) and _headerish(body.lines[k]):
+        k += 1
+    if k == 0 or sum(1 for ln in body.lines[k:] if ln.kind == "row") < 2:
+        return [], body
+    values = [ln for ln in body.lines[k:] if ln.values and len(ln.segs) >= 2]
+    if values:
+        left = min(ln.x0 for ln in values)
+        seconds = sorted(ln.segs[1][0].x0 for ln in values)
+        stub_right = seconds[len(seconds) // 2]
+        while k > 0:
+            ln = body.lines[k - 1]
+            if len(ln.segs) == 1 and ln.x1 < stub_right and ln.x0 <= left + 2 * ln.size:
+                k -= 1
+            else:
+                break
+    if k == 0:
+        return [], body
+    return body.lines[:k], Body(body.lines[k:])
+
+
+def _header_lines(top: TLine, lead: list[TLine], x0: float, x1: float, lines: list[TLine],
+                  used: set[int], rules: Sequence[Rect]) -> list[TLine]:
+    """The header lines of a table whose body starts at ``top``: of the lines without values
+    right above it (``lead``), then of the lines above those, the ones that stay inside the
+    table's width and read neither like prose nor like a caption or a units note."""
+    first = lead[0] if lead else top
+    above = list(reversed(lead)) + list(reversed(lines[:lines.index(first)]))
+    width = x1 - x0
+    out: list[TLine] = []
+    edge = top.y0
+    stop: TLine | None = None
+    for ln in above:
+        if ln.kind == "rule":
+            continue
+        gap = edge - ln.y1
+        limit = 2.0 * ln.size + (2.0 if out else 4.0)
+        if gap > limit and any(ln.y1 <= r[1] <= edge and r[2] - r[0] >= 0.8 * width
+                               for r in rules):
+            limit = 3.5 * ln.size  # white space under a rule that closes the header
+        if gap > limit:
+            break
+        texts = [ln.seg_text(s) for s in ln.segs]
+        if ln.kind == "text" or _CAPTION.match(texts[0]) or _HEADNOTE.match(" ".join(texts)) \
+                or id(ln) in used or len(out) >= 8 or ln.x0 < x0 - 0.1 * width - ln.size \
+                or ln.x1 > x1 + 0.1 * width + ln.size:
+            stop = ln
+            break
+        out.insert(0, ln)
+        edge = ln.y0
+    # the last lines of a caption paragraph: tight under it, same size, inside its width
+    while out and stop is not None and stop.kind in ("text", "label"):
+        first = out[0]
+        if (first.y0 - stop.y1 <= 0.45 * first.size and abs(first.size - stop.size) < 0.3
+                and len(first.segs) == 1 and first.x0 >= stop.x0 - 2):
+            stop = out.pop(0)
+        else:
+            break
+    return out
+
+
+def _prose_columns(rows: list[TLine], xs: list[float]) -> tuple[int, float]:
+    """How many columns hold running text (many words, few values), and the body's share of
+    value cells."""
+    words: dict[int, list[int]] = {}
+    vals: dict[int, int] = {}
+    total = values = 0
+    for ln in rows:
+        per: dict[int, list[str]] = {}
+        for w in ln.words:
+            c = min(max(bisect.bisect_right(xs, (w.x0 + w.x1) / 2) - 1, 0), len(xs) - 2)
+            per.setdefault(c, []).append(w.text)
+        for c, ws in per.items():
+            words.setdefault(c, []).append(len(ws))
+            v = is_value_text(" ".join(ws)) or all(is_value_text(t) for t in ws)
+            vals[c] = vals.get(c, 0) + int(v)
+            total += 1
+            values += int(v)
+    prose = sum(1 for c, ns in words.items()
+                if sum(ns) / len(ns) >= 3.5 and vals.get(c, 0) < 0.25 * len(ns))
+    return prose, values / max(total, 1)
+
+
+def _split_by_frames(body: Body, frames: Sequence[Rect]) -> list[Body]:
+    """A body whose lines sit in different framed boxes is several tables."""
+    def inside(ln: TLine, f: Rect) -> bool:
+        return f[0] - 1 <= ln.x0 and ln.x1 <= f[2] + 1 and f[1] - 1 <= ln.y0 and ln.y1 <= f[3] + 1
+
+    used = [f for f in frames if sum(1 for ln in body.lines if inside(ln, f)) >= 3]
+    if not used:
+        return [body]
+
+    def frame_of(ln: TLine) -> int:
+        inner = [i for i, f in enumerate(used) if inside(ln, f)]
+        if not inner:
+            return -1
+        return min(inner, key=lambda i: (used[i][2] - used[i][0]) * (used[i][3] - used[i][1]))
+
+    out: list[Body] = []
+    last = None
+    for ln in body.lines:
+        k = frame_of(ln)
+        if out and k == last:
+            out[-1].lines.append(ln)
+        else:
+            out.append(Body([ln]))
+        last = k
+    return out
+
+
+def find_candidates(page: PageText, exclude: Sequence[Rect] = (),
+                    rules: Sequence[Rect] = (), frames: Sequence[Rect] = ()) -> list[Candidate]:
+    """Tables of the page found from its text (see the module docstring), best first."""
+    lines = page_lines(page, exclude)
+    classify(lines)
+    text_rules = [(ln.x0, (ln.y0 + ln.y1) / 2, ln.x1, (ln.y0 + ln.y1) / 2)
+                  for ln in lines if ln.kind == "rule"]
+    out = []
+    used: set[int] = set()  # lines of tables already found
+    queue = [b for whole in _bodies(lines) for b in _split_by_frames(whole, frames)]
+    while queue:
+        found = queue.pop(0)
+        if not any(ln.values for ln in found.lines):
+            # no values at all: not a table on its own (a list, a form), but maybe the
+            # column labels of a ruled table drawn under it (see attach_labels)
+            if any(len(ln.segs) >= 3 for ln in found.lines):
+                box = (found.x0, found.y0, found.x1, found.y1)
+                out.append(Candidate(found, [], [found.x0, found.x1], box, 0.0,
+                                     labels_only=True))
+            continue
+        lead, body = _split_head(found)
+        rows = body.rows
+        if len(rows) < 3:
+            continue
+        header = _header_lines(body.lines[0], lead, body.x0, body.x1, lines, used,
+                               list(rules) + text_rules)
+        # the same header again further down: a second table under the first
+        heads = {_norm(ln) for ln in header if any(ch.isalpha() for ch in _norm(ln))}
+        again = next((j for j, ln in enumerate(body.lines) if j >= 3 and _norm(ln) in heads), None)
+        if again is not None:
+            queue.insert(0, Body(body.lines[again:]))
+            body = Body(body.lines[:again])
+            rows = body.rows
+            if len(rows) < 3:
+                continue
+        xs_in = gutters(rows, body.x0, body.x1)
+        if not xs_in:
+            continue
+        xs = [body.x0 - 0.5] + xs_in + [body.x1 + 0.5]
+        multi = sum(1 for ln in rows if len(_line_cols(ln, xs)) >= 2)
+        if multi < max(3, 0.6 * len(rows)):
+            continue
+        prose, share = _prose_columns(rows, xs)
+        if prose >= 2 or (prose == 1 and share < 0.3):
+            continue  # columns of running text side by side
+        all_lines = header + body.lines
+        x0 = min(ln.x0 for ln in all_lines)
+        x1 = max(ln.x1 for ln in all_lines)
+        y0 = min(ln.y0 for ln in all_lines)
+        y1 = max(ln.y1 for ln in all_lines)
+        over = [r for r in list(rules) + text_rules
+                if r[0] < x1 and r[2] > x0 and y0 - 6 <= r[1] <= y1 + 6]
+        header, body = _separate(header, body, over, x1 - x0)
+        if len(body.rows) < 5 and not header:
+            continue  # a few aligned lines without column labels: a calculation, a list
+        if _contents(body.rows, xs) or sum(1 for ln in body.rows if ln.values) < 2:
+            continue
+        used.update(id(ln) for ln in all_lines)
+        out.append(Candidate(body, header, xs, (x0, y0, x1, y1), share, over))
+    return out
+
+
+_ROMAN = re.compile(r"^[ivxlc]+$", re.IGNORECASE)
+_PAGE_REF = re.compile(r"^(?:[A-Z]-?)?(\d{1,4})(?:[-–.](\d{1,3}))?$")
+
+
+def _contents(rows: list[TLine], xs: list[float]) -> bool:
+    """A table of contents: leader dots in most lines and page numbers in the last column
+    (``12``, ``2-15``, ``A-3``, ``iv``), mostly in order."""
+    if sum(1 for ln in rows if ln.leaders) < 0.5 * len(rows):
+        return False
+    pages: list[tuple[int, int]] = []
+    for ln in rows:
+        last = ln.words[-1].text
+        if _ROMAN.match(last):
+            continue
+        m = _PAGE_REF.match(last)
+        if not m:
+            return False
+        pages.append((int(m.group(1)), int(m.group(2) or 0)))
+    ordered = sum(1 for a, b in pairwise(pages) if a <= b)
+    return ordered >= 0.8 * (len(pages) - 1)  # (appendices and the index start again)
+
+
+def _norm(ln: TLine) -> str:
+    return " ".join(w.text for w in ln.words).casefold()
+
+
+def _separate(header: list[TLine], body: Body, rules: list[Rect],
+              width: float) -> tuple[list[TLine], Body]:
+    """A rule across the table under the first body lines separates the header from the
+    body: the lines above it are header lines (``$10,000  14,999`` under ``Less than``)."""
+    lines = body.lines
+    for i in range(min(4, len(lines) - 3)):
+        a, b = lines[i], lines[i + 1]
+        if any(a.y1 - 1 <= r[1] <= b.y0 + 1 and r[2] - r[0] >= 0.8 * width for r in rules):
+            rest = Body(lines[i + 1:])
+            if len(rest.rows) >= 2:
+                return header + lines[: i + 1], rest
+            break
+    return header, body
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+@dataclass
+class Piece:
+    """A run of words of one line in one column, or spanning several (a group label)."""
+
+    line: TLine
+    words: list[Word]
+    c0: int
+    c1: int  # inclusive
+    ruled: bool = False  # its span comes from a spanner rule under it
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+
+def _extents(rows: list[TLine], xs: list[float]) -> list[tuple[float, float] | None]:
+    """The x extent of the body's words in each column."""
+    ext: list[list[float] | None] = [None] * (len(xs) - 1)
+    for ln in rows:
+        for w in ln.words:
+            c = min(max(bisect.bisect_right(xs, (w.x0 + w.x1) / 2) - 1, 0), len(xs) - 2)
+            e = ext[c]
+            if e is None:
+                ext[c] = [w.x0, w.x1]
+            else:
+                e[0], e[1] = min(e[0], w.x0), max(e[1], w.x1)
+    return [(e[0], e[1]) if e else None for e in ext]
+
+
+def _space(ln: TLine) -> float:
+    """The width of an ordinary word space in the line: a quarter em, or one character of a
+    monospaced font."""
+    chars = [c for w in ln.words for c in w.chars]
+    if chars and sum(1 for c in chars if c.mono) > 0.5 * len(chars):
+        widths = sorted(c.x1 - c.x0 for c in chars)
+        return widths[len(widths) // 2]
+    return 0.28 * ln.size
+
+
+def _pieces(ln: TLine, xs: list[float], ext: list[tuple[float, float] | None],
+            rules: Sequence[Rect] = ()) -> list[Piece]:
+    """The line cut into pieces: at wide gaps, and at gaps wider than two spaces over a column
+    gutter. A piece over two or more columns' text (or over a rule that spans them) is a
+    group label."""
+    split_gap = max(0.45 * ln.size, 1.6 * _space(ln))
+    merged: list[list[Word]] = []
+    for w in ln.words:
+        if merged:
+            last = merged[-1][-1]
+            gap = w.x0 - last.x1
+            if gap <= 0.9 * ln.size and not (
+                    gap > split_gap and is_value_text(last.text) and is_value_text(w.text)):
+                merged[-1].append(w)
+                continue
+        merged.append([w])
+    groups: list[list[Word]] = []
+    for g in merged:
+        groups.extend(_split_aligned(g, xs, ext, ln.size))
+    out = []
+    for g in groups:
+        x0, x1 = g[0].x0, g[-1].x1
+        covered = _covered(x0, x1, ext)
+        ruled = False
+        if rules:
+            # a spanner rule right under the label: it spans the columns the rule covers
+            cx = (x0 + x1) / 2
+            for r in rules:
+                if r[0] <= cx <= r[2] and ln.y1 - 1 <= r[1] <= ln.y1 + 1.2 * ln.size:
+                    under = _covered(r[0], r[2], ext)
+                    if 2 <= len(under) < len(ext) - 1 and set(covered) <= set(under):
+                        covered, ruled = under, True
+                        break
+        mid = (x0 + x1) / 2
+        home = min(max(bisect.bisect_right(xs, mid) - 1, 0), len(xs) - 2)
+        if len(covered) >= 2:
+            out.append(Piece(ln, g, covered[0], covered[-1], ruled))
+        else:
+            c = covered[0] if covered else home
+            out.append(Piece(ln, g, c, c))
+    return out
+
+
+def _split_aligned(words: list[Word], xs: list[float], ext: list[tuple[float, float] | None],
+                   size: float) -> list[list[Word]]:
+    """Labels of neighbouring columns set one ordinary space apart (``Less than $10,000–
+    $15,000–``): split the words by column when every part lines up with its column's text
+    (left, right or centre), which a group label centred over several columns does not."""
+    if len(words) < 2:
+        return [words]
+    runs: list[list[Word]] = []
+    last_col = -1
+    for w in words:
+        c = min(max(bisect.bisect_right(xs, (w.x0 + w.x1) / 2) - 1, 0), len(xs) - 2)
+        if runs and c == last_col:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+        last_col = c
+    if len(runs) < 2:
+        return [words]
+    tol = max(1.5, 0.25 * size)
+    aligned = 0
+    for run in runs:
+        c = min(max(bisect.bisect_right(xs, (run[0].x0 + run[-1].x1) / 2) - 1, 0), len(xs) - 2)
+        e = ext[c]
+        a, b = run[0].x0, run[-1].x1
+        if e is not None and (abs(a - e[0]) <= tol or abs(b - e[1]) <= tol
+                              or abs((a + b) / 2 - (e[0] + e[1]) / 2) <= tol):
+            aligned += 1
+    if aligned < 2 or aligned < 2 / 3 * len(runs):
+        return [words]
+    return runs
+
+
+def _covered(x0: float, x1: float, ext: list[tuple[float, float] | None]) -> list[int]:
+    """Columns whose text extent [x0, x1] covers at least half of (or half of it)."""
+    out = []
+    for c, e in enumerate(ext):
+        if e is None:
+            continue
+        ov = min(x1, e[1]) - max(x0, e[0])
+        if ov > 0 and ov >= 0.5 * min(e[1] - e[0], x1 - x0):
+            out.append(c)
+    return out
+
+
+def _continues(first: TLine, prev: TLine, ln: TLine, nxt: TLine | None, pieces: list[Piece],
+               prev_pieces: list[Piece], pitch: float) -> bool:
+    """Whether body line ``ln`` only continues the row above (a wrapped label; ``first`` is
+    that row's first line): no values, in columns the row above uses, not left of where the
+    row starts, and starting in lower case, set tighter than the rows are, or with a hanging
+    indent."""
+    gap = ln.y0 - prev.y1
+    if not pieces or ln.values or gap > 0.6 * ln.size or ln.x0 < first.x0 - 1:
+        return False
+    cols = {p.c0 for p in pieces}
+    prev_cols = {p.c0 for p in prev_pieces}
+    if any(p.c0 != p.c1 for p in pieces) or not cols <= prev_cols:
+        return False
+    if pieces[0].words[0].text[:1].islower():
+        return True
+    if ln.y0 - prev.y0 < pitch - 0.2 * ln.size:
+        return True  # set tighter than the rows: second lines of the same cells
+    if cols == {0} and prev.values:
+        indent = ln.x0 - prev.x0
+        return indent > 0.5 * ln.size and nxt is not None and nxt.x0 < ln.x0 - 0.5 * ln.size
+    return False
+
+
+def _levels(header: list[TLine], pieces: list[list[Piece]]) -> list[int]:
+    """Indices of the header lines that start a header row of their own: lines with a group
+    label, and lines above one with a label over the columns it groups."""
+    levels: list[int] = []
+    below: set[int] = set()
+    for i in range(len(header) - 1, -1, -1):
+        ps = pieces[i]
+        groups = [p for p in ps if p.c1 > p.c0]
+        if groups or any(p.c0 in below for p in ps):
+            levels.insert(0, i)
+        for p in groups:
+            below.update(range(p.c0, p.c1 + 1))
+    return levels
+
+
+def _widen(p: Piece, line: list[Piece], xs: list[float]) -> None:
+    """Widen a header label to the widest run of columns it is centred over that no other
+    label of its line reaches into (``Design effect`` over all seven value columns); the stub
+    column is never added."""
+    if p.ruled:
+        return  # the rule under it says how far it reaches
+    cx = (p.x0 + p.x1) / 2
+    others = [q for q in line if q is not p]
+    best = (p.c1 - p.c0, 0.0, p.c0, p.c1)
+    lo = 1 if p.c0 >= 1 else 0
+    for a in range(lo, p.c0 + 1):
+        for b in range(p.c1, len(xs) - 1):
+            if any(q.c1 >= a and q.c0 <= b for q in others):
+                continue
+            width = xs[b + 1] - xs[a]
+            off = abs(cx - (xs[a] + xs[b + 1]) / 2)
+            if off <= 0.1 * width and (b - a, -off) > best[:2]:
+                best = (b - a, -off, a, b)
+    p.c0, p.c1 = best[2], best[3]
+
+
+def _fit_bounds(xs: list[float], ext: list[tuple[float, float] | None],
+                pieces: list[Piece]) -> list[float]:
+    """Column boundaries moved, within the white space between the columns' body text, off the
+    header labels (a right-aligned ``Samples`` reaches left beyond its numbers): a boundary
+    through a label would cut it in two."""
+    out = list(xs)
+    for j in range(1, len(xs) - 1):
+        left, right = ext[j - 1], ext[j]
+        lo = left[1] if left else xs[j] - 2
+        hi = right[0] if right else xs[j] + 2
+        if hi <= lo:
+            continue
+        blocked = sorted((max(p.x0, lo), min(p.x1, hi)) for p in pieces
+                         if p.c0 == p.c1 and p.c0 in (j - 1, j) and p.x1 > lo and p.x0 < hi)
+        if not blocked or not any(a <= xs[j] <= b for a, b in blocked):
+            continue
+        free: list[tuple[float, float]] = []
+        edge = lo
+        for a, b in blocked:
+            if a > edge:
+                free.append((edge, a))
+            edge = max(edge, b)
+        if edge < hi:
+            free.append((edge, hi))
+        if free:
+            a, b = max(free, key=lambda f: f[1] - f[0])
+            out[j] = (a + b) / 2
+    return out
+
+
+def _leaf_cuts(leaf: list[TLine], rules: Sequence[Rect], width: float) -> list[float]:
+    """Where the column-label lines split into separate header rows: at a rule across half the
+    table or a gap clearly wider than the labels' own line spacing."""
+    if len(leaf) < 2:
+        return []
+    gaps = sorted(b.y0 - a.y1 for a, b in pairwise(leaf))
+    usual = gaps[len(gaps) // 2] if len(gaps) >= 3 else min(gaps)
+    cuts = []
+    for a, b in pairwise(leaf):
+        gap = b.y0 - a.y1
+        ruled = any(a.y1 - 1 <= r[1] <= b.y0 + 1 and r[2] - r[0] >= 0.5 * width for r in rules)
+        if ruled or gap > max(0.6 * a.size, usual + 0.5 * a.size):
+            cuts.append((a.y1 + b.y0) / 2)
+    return cuts
+
+
+def to_cells(cand: Candidate) -> list[Rect]:
+    """Cell rectangles of a candidate (see the module docstring, step 5)."""
+    xs = cand.cols
+    rows = cand.body.rows
+    ext = _extents(rows, xs)
+    ncols = len(xs) - 1
+    cells: list[Rect] = []
+    body = cand.body.lines
+    body_top = body[0].y0
+    start = body_top - 1.0
+    if cand.header:
+        header = cand.header
+        pieces = [_pieces(ln, xs, ext, cand.rules) for ln in header]
+        xs = _fit_bounds(xs, ext, [p for ps in pieces for p in ps])
+        levels = _levels(header, pieces)
+        top = header[0].y0 - 1.0
+        bottom = (header[-1].y1 + body_top) / 2
+        bounds = [top] + [header[i].y0 - 0.5 for i in levels[1:]]
+        leaf_top = header[levels[-1]].y1 + 0.5 if levels else top
+        bounds.append(leaf_top)
+        if levels and levels[0] > 0:
+            bounds[0] = top  # lines above the first level line join its row
+        label_at: dict[int, int] = {}  # column → lowest header row with a label over it
+        below: set[int] = set()
+        for k in range(len(levels) - 1, -1, -1):
+            ps = pieces[levels[k]]
+            for p in ps:
+                if p.c1 > p.c0 or p.c0 in below:
+                    _widen(p, ps, xs)
+                    cells.append((xs[p.c0], bounds[k], xs[p.c1 + 1], bounds[k + 1]))
+                    for c in range(p.c0, p.c1 + 1):
+                        label_at.setdefault(c, k)
+            for p in ps:
+                if p.c1 > p.c0:
+                    below.update(range(p.c0, p.c1 + 1))
+        # the column labels under the group labels; a gap or a rule starts another row of
+        # them (a row numbering the columns under the labels)
+        leaf = header[levels[-1] + 1:] if levels else header
+        cuts = _leaf_cuts(leaf, cand.rules, xs[-1] - xs[0])
+        edges = [None] + cuts + [bottom]
+        for c in range(ncols):
+            k = label_at.get(c)
+            first = bounds[k + 1] if k is not None else top
+            for i in range(len(edges) - 1):
+                cells.append((xs[c], first if i == 0 else edges[i], xs[c + 1], edges[i + 1]))
+        start = bottom
+    # --- body: one row per line, wrapped labels joined to the row they continue
+    pieces = [_pieces(ln, xs, ext) for ln in body]
+    steps = sorted(b.y0 - a.y0 for a, b in pairwise(rows))
+    pitch = steps[len(steps) // 2] if steps else 0.0
+    bands: list[list[int]] = []
+    for i, ln in enumerate(body):
+        nxt = body[i + 1] if i + 1 < len(body) else None
+        if bands and _continues(body[bands[-1][0]], body[i - 1], ln, nxt, pieces[i],
+                                pieces[i - 1], pitch):
+            bands[-1].append(i)
+        else:
+            bands.append([i])
+    ys = [start]
+    for a, b in pairwise(bands):
+        ys.append((body[a[-1]].y1 + body[b[0]].y0) / 2)
+    ys.append(body[-1].y1 + 1.0)
+    for r, band in enumerate(bands):
+        y0, y1 = ys[r], ys[r + 1]
+        taken: set[int] = set()
+        for p in (p for i in band for p in pieces[i] if p.c1 > p.c0):
+            if any(c in taken for c in range(p.c0, p.c1 + 1)):
+                continue
+            cells.append((xs[p.c0], y0, xs[p.c1 + 1], y1))
+            taken.update(range(p.c0, p.c1 + 1))
+        for c in range(ncols):
+            if c not in taken:
+                cells.append((xs[c], y0, xs[c + 1], y1))
+    return cells
+
+
+def find(ctx: PageContext, exclude: Sequence[Rect] = ()) -> list[RawTable]:
+    """The tables of one page that the text alignment shows, outside ``exclude``.
+
+    Aligned text without values in its rows comes back with ``method="labels"``: on its own
+    it is not taken for a table (it may be a list or a form), but it can be the column labels
+    of a ruled table drawn under it (:func:`attach_labels`)."""
+    frames = [b for kind, b, _ in ctx.shapes()
+              if kind == "rect" and b[2] - b[0] >= 50 and b[3] - b[1] >= 20]
+    out = []
+    for cand in find_candidates(ctx.text, exclude, ctx.rules(), frames):
+        if chart_like(ctx, cand.bbox):
+            continue
+        if cand.labels_only:
+            out.append(RawTable(ctx.number, cand.bbox, [cand.bbox], None, "labels", 0.0))
+            continue
+        cells = to_cells(cand)
+        if cells:
+            out.append(RawTable(ctx.number, cand.bbox, cells, None, "text",
+                                round(min(0.85, 0.6 + 0.3 * min(cand.score, 1.0)), 3)))
+    return out
+
+
+def attach_labels(labels: RawTable, tables: list[RawTable]
+                  ) -> tuple[RawTable, RawTable] | None:
+    """The ruled table right under a block of column labels, and that table with the labels
+    as its first row (split at the ruled table's columns); None if there is no such table."""
+    x0, _, x1, y1 = labels.bbox
+    best = None
+    for t in tables:
+        if t.method != "lines":
+            continue
+        gap = t.bbox[1] - y1
+        overlap = min(x1, t.bbox[2]) - max(x0, t.bbox[0])
+        if -2 <= gap <= 30 and overlap >= 0.8 * min(x1 - x0, t.bbox[2] - t.bbox[0]) \
+                and (best is None or gap < best[0]):
+            best = (gap, t)
+    if best is None:
+        return None
+    t = best[1]
+    top = min(c[1] for c in t.cells)
+    edges = sorted({round(v, 1) for c in t.cells if abs(c[1] - top) < 1.0 for v in (c[0], c[2])})
+    head = [(a, labels.bbox[1] - 1.0, b, top) for a, b in pairwise(edges) if b - a > 1]
+    bbox = (min(t.bbox[0], x0), labels.bbox[1] - 1.0, max(t.bbox[2], x1), t.bbox[3])
+    return t, RawTable(t.page, bbox, head + list(t.cells), t.header_guess, t.method, t.score)
