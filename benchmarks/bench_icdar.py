@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/bench_icdar.py --data DIR [--engines a,b,...] [--subsets eu,us] [--limit N]
+        [--abstab-engine auto] [--workers N]
     python benchmarks/bench_icdar.py --data DIR --predictions preds.json --name NAME
 
 DIR holds ``competition-dataset-<subset>/`` folders (the official data: ``eu`` and ``us``) or is
@@ -18,9 +19,11 @@ RSS is its own; every page of every document is processed):
 - ``camelot-lattice``, ``camelot-stream``: ``camelot.read_pdf(pdf, pages=N, flavor=...)`` page by
   page; the bottom-left ``table._bbox`` is flipped with the page height, one cell per grid slot.
 - ``pdfplumber``: ``page.find_tables()`` with default settings; cells from ``table.rows``.
-- ``abstab``: ``python -m abstab extract PDFS -o WORK`` then ``python -m abstab export icdar WORK
-  -o preds.json`` per subset, when ``abstab export icdar`` exists; otherwise reported as not
-  available.
+- ``abstab``: ``python -m abstab extract PDFS -o WORK --engine E --workers N`` then
+  ``python -m abstab export icdar WORK -o preds.json`` per subset (``--abstab-engine``, default
+  ``auto``, abstab's default engine; ``--workers``, default 1), when ``abstab export icdar``
+  exists; otherwise reported as not available. Files the stage drops (timeout, crash) are
+  reported as errors.
 
 Merged cells of PyMuPDF and pdfplumber are recovered from the cell boxes
 (:func:`icdar.cells_from_boxes`). Speed is pages per second of the extraction loop (imports and

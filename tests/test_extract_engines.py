@@ -230,6 +230,7 @@ def test_a_page_of_20000_drawings_is_capped(scatter_pdf, caplog):
     with caplog.at_level(logging.WARNING, logger="abstab.extract"):
         _, (t,) = extract_pdf(path, ExtractSettings(), PROV)
     assert t.rows == [["North", "12.5"], ["South", "7.25"]]
+    assert t.quality.confidence <= 0.5  # found with capped drawings: trusted less
     (record,) = [r for r in caplog.records if "max_drawings=5000" in r.getMessage()]
     assert "20008 drawings: only the 8 rule-like ones kept" in record.getMessage()
     # a lower cap: the page's content alone is too long to read its drawings at all

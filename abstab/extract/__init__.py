@@ -64,7 +64,6 @@ def extract_pdf(path: Path, settings: ExtractSettings | None,
             n_pages = min(n_pages, settings.max_pages)
         texts = []
         scanned: list[int] = []
-        capped: list[int] = []  # pages whose drawings were capped (charts, maps)
         drafts: list[tables_mod.TableDraft] = []
         for i in range(n_pages):
             try:
@@ -81,8 +80,10 @@ def extract_pdf(path: Path, settings: ExtractSettings | None,
             ctx = PageContext(path, i + 1, page, text, max_drawings=settings.max_drawings)
             found = engine.find(ctx)
             if ctx.capped:
-                capped.append(i + 1)
+                # the ruling may be incomplete: say so, and trust these tables less
                 log.warning("%s page %d: %s", path, i + 1, ctx.capped)
+                for raw in found:
+                    raw.score = min(raw.score if raw.score is not None else 0.8, 0.5)
             for raw in found:
                 grid = grid_mod.build(raw, text)
                 if grid is None:

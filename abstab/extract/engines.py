@@ -184,8 +184,9 @@ def _bar_groups(bars: list[Rect]) -> list[list[Rect]]:
 
 
 def _marks(ctx: PageContext, bbox: Rect | None = None) -> tuple[list[Rect], list[Rect]]:
-    """Slanted segments and curves, and coloured boxes at least 3 pt thick (possible bars;
-    thinner ones are rules), inside ``bbox``."""
+    """Slanted segments and large curves (pie wedges, not the rounded corners of a frame),
+    and coloured boxes at least 3 pt thick (possible bars; thinner ones are rules), inside
+    ``bbox``."""
     slanted: list[Rect] = []
     bars: list[Rect] = []
     if bbox is not None:
@@ -194,8 +195,9 @@ def _marks(ctx: PageContext, bbox: Rect | None = None) -> tuple[list[Rect], list
     for name, (a, b, c, d), coloured in ctx.shapes():
         if bbox is not None and (a < x0 - 2 or c > x1 + 2 or b < y0 - 2 or d > y1 + 2):
             continue
-        if name == "curve" or (name == "line" and c - a > 1 and d - b > 1):
-            slanted.append((a, b, c, d))
+        if (name == "line" and c - a > 1 and d - b > 1) or (
+                name == "curve" and c - a >= 20 and d - b >= 20):
+            slanted.append((a, b, c, d))  # (small curves: rounded corners, dots, circles)
         elif name == "rect" and coloured and c - a >= 3 and d - b >= 3 and (
                 bbox is None or (c - a < 0.5 * width and d - b < 0.9 * height)):
             bars.append((a, b, c, d))
@@ -288,8 +290,11 @@ def _visible(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
     drop = set()
     for i in white:
         a = box(paths[i])
-        if not any(a[0] < c[2] and c[0] < a[2] and a[1] < c[3] and c[1] < a[3]
-                   for c in coloured):
+        cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+        area = (a[2] - a[0]) * (a[3] - a[1])
+        # white on a coloured shape larger than itself shows its edges; white on white does not
+        if not any(c[0] <= cx <= c[2] and c[1] <= cy <= c[3]
+                   and (c[2] - c[0]) * (c[3] - c[1]) >= area for c in coloured):
             drop.add(i)
     return [p for i, p in enumerate(paths) if i not in drop]
 
@@ -621,15 +626,20 @@ class AutoEngine(TableEngine):
     - tables without vertical rules (most statistical tables: at most a rule above, under the
       header and at the bottom) come from the alignment of the page's text outside those
       (:mod:`abstab.extract.unruled`), again in milliseconds and without a model;
-    - PyMuPDF's layout model (1-3 s a page) runs only as a fallback (``layout="auto"``): on a
-      page where rows of aligned numbers remain outside every table found. ``layout="never"``
-      turns it off, ``"always"`` runs it on every page and adds what it finds elsewhere.
+    - PyMuPDF's layout model (1-3 s a page, and some 200 MB once loaded) runs only as a
+      fallback (``layout="auto"``): on a page where rows of aligned numbers remain outside
+      every table and chart found, unless the page is a drawing (``max_fallback_drawings``).
+      ``layout="never"`` turns it off, ``"always"`` runs it on every page and adds what it
+      finds elsewhere. On ICDAR 2013 and govreports it adds no table the rest misses.
 
     Every region is then read into a grid by the same engine-neutral cleanup.
     """
 
     name = "auto"
     min_tabular_rows = 4
+    max_fallback_drawings = 300
+    """A page with more vector paths is a drawing (a schematic, a map) whose scattered labels
+    look like rows of numbers; the layout model is not run there."""
 
     def find(self, ctx: PageContext) -> list[RawTable]:
         from abstab.extract import unruled
@@ -646,7 +656,8 @@ class AutoEngine(TableEngine):
         if mode == "never":
             return found
         covered = [t.bbox for t in found] + chart_regions(ctx)
-        if (mode == "always" or tabular_rows(ctx.text, covered) >= self.min_tabular_rows) \
+        if (mode == "always" or (len(ctx.drawings()) < self.max_fallback_drawings
+                                 and tabular_rows(ctx.text, covered) >= self.min_tabular_rows)) \
                 and PyMuPDFEngine._layout_available():
             found = [t for t in add_layout_tables(ctx, found)
                      if t.method != "layout" or not chart_like(ctx, t.bbox)]

@@ -1,26 +1,34 @@
 """Tables without vertical ruling, found from how the page's text is aligned.
 
-Ruled tables come from the page's vector lines (:class:`abstab.extract.engines.PyMuPDFEngine`);
+Ruled tables come from the page's vector lines (:func:`abstab.extract.engines.ruled_tables`);
 most statistical tables have no vertical rules at all (at most a rule above the header, one
 under it and one at the bottom). This finder works on the characters already read for the page
 (:mod:`abstab.extract.text`), with no model, in a few milliseconds a page:
 
-1. **rows**: the page's visual lines are cut into words (leader dots dropped) and *segments*
-   (words closer than ~1 em). A line is *row-like* when it has two or more segments and one of
-   them is a value (a number, a placeholder such as ``—``, a date), or three or more segments,
-   and none of its segments reads like prose.
-2. **bodies**: consecutive row-like lines, allowing short stub-only labels between them
-   (``Male``, ``Projected``) and blank space of about two lines, form a candidate body;
+1. **rows**: the page's visual lines (outside ruled tables and charts) are cut into words
+   (leader dots and rules typed as text dropped) and *segments* (words closer than ~1 em). A
+   line is *row-like* when it has two or more segments and one of them is a value (a number, a
+   range, a placeholder such as ``—``, a date), or three or more segments, and none of its
+   segments reads like prose;
+2. **bodies**: consecutive row-like lines, allowing short labels between them (``Male``,
+   ``Projected``) and blank space of about two lines, form a candidate body; a body is cut
+   where its lines move to another framed box and where the table's header comes again;
 3. **columns**: x positions that no word of the body crosses but that have words on both sides
-   in many lines are the column gutters; a body needs at least one gutter that most of its rows
-   use;
-4. **header**: lines right above the body whose words stay inside its width and do not read
-   like prose or a caption join it as header lines; a line with a group label centred over
-   several columns starts a new header row;
-5. **cells**: one row per body line (a wrapped stub label joins the row it continues), one cell
-   per column; header labels span the columns they cover and reach up to the group label above
-   them. Text rules (``-----``) are not text; horizontal vector rules that frame a run of
-   aligned text without numbers still make it a table (two-column text tables).
+   in many lines are the column gutters; a body needs a gutter most of its rows use, at least
+   two rows with values, and no two columns of running text (a page set in columns);
+4. **header**: lines right above the body whose words stay inside its width and that read
+   neither like prose, a caption or a units note (``[In thousands]``) are header lines, as are
+   the body's leading lines without values (column labels) and those above a rule across the
+   table; the last lines of a caption paragraph are given back to the caption;
+5. **cells**: one row per body line (a wrapped label joins the row it continues), one cell per
+   column. In the header, a label over two or more columns' text, or over a spanner rule, is a
+   group label with a row of its own, centred labels widen to the columns they are centred
+   on, and the column labels under them span up to the group label over their column.
+
+Rejected: tables of contents (leader dots and page numbers in order), a few aligned lines
+without column labels, aligned text without any value. The last, if it sits right above a
+ruled table, is that table's column labels drawn in a box of their own
+(:func:`attach_labels`).
 
 The result is a :class:`RawTable` with ``method="text"`` that the shared grid cleanup
 (:mod:`abstab.extract.grid`) reads like any other engine's.
@@ -82,10 +90,6 @@ class TLine:
     kind: str = ""  # "row", "label", "text", "rule"
     values: int = 0  # segments that are values
     leaders: bool = False  # leader dots were dropped from it (a table of contents line)
-
-    @property
-    def height(self) -> float:
-        return self.y1 - self.y0
 
     def seg_text(self, seg: list[Word]) -> str:
         return " ".join(w.text for w in seg)
@@ -394,9 +398,10 @@ def _header_lines(top: TLine, lead: list[TLine], x0: float, x1: float, lines: li
 
 
 def _prose_columns(rows: list[TLine], xs: list[float]) -> tuple[int, float]:
-    """How many columns hold running text (many words, few values), and the body's share of
-    value cells."""
+    """How many columns hold running text (many words, few values, and many of them in lower
+    case: a list of names in capitals is not prose), and the body's share of value cells."""
     words: dict[int, list[int]] = {}
+    lower: dict[int, int] = {}
     vals: dict[int, int] = {}
     total = values = 0
     for ln in rows:
@@ -406,12 +411,14 @@ def _prose_columns(rows: list[TLine], xs: list[float]) -> tuple[int, float]:
             per.setdefault(c, []).append(w.text)
         for c, ws in per.items():
             words.setdefault(c, []).append(len(ws))
+            lower[c] = lower.get(c, 0) + sum(1 for t in ws if t[:1].islower())
             v = is_value_text(" ".join(ws)) or all(is_value_text(t) for t in ws)
             vals[c] = vals.get(c, 0) + int(v)
             total += 1
             values += int(v)
     prose = sum(1 for c, ns in words.items()
-                if sum(ns) / len(ns) >= 3.5 and vals.get(c, 0) < 0.25 * len(ns))
+                if sum(ns) / len(ns) >= 3.5 and vals.get(c, 0) < 0.25 * len(ns)
+                and lower.get(c, 0) >= 0.4 * sum(ns))
     return prose, values / max(total, 1)
 
 
