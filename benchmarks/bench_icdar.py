@@ -203,6 +203,29 @@ RUNNERS = {
 }
 
 
+def _burn(n: int) -> int:
+    x = 0
+    for i in range(n):
+        x += i * i
+    return x
+
+
+def cpu_parallelism(n: int = 4_000_000) -> dict:
+    """How much of a second core this run gets: the speedup of two busy loops in two
+    processes over one (2.0 on an idle dual-core machine; near 1.0 when another job holds the
+    other core). Worker speedups measured in the same run are bounded by it."""
+    import multiprocessing as mp
+
+    start = time.perf_counter()
+    _burn(n)
+    one = time.perf_counter() - start
+    with mp.get_context("fork").Pool(2) as pool:
+        start = time.perf_counter()
+        pool.map(_burn, [n, n])
+        two = time.perf_counter() - start
+    return {"cpus": os.cpu_count(), "two_process_speedup": round(2 * one / two, 2)}
+
+
 def _peak_rss_mb() -> float:
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -443,7 +466,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{s} {v['docs']} docs / {v['pages']} pages / {v['gt_tables']} tables"
         for s, v in subset_info.items()), file=sys.stderr)
 
-    report: dict = {"data": str(args.data), "variant": args.variant,
+    machine = cpu_parallelism()
+    print(f"machine: {machine['cpus']} CPUs, two busy processes run "
+          f"{machine['two_process_speedup']:.2f}x as fast as one", file=sys.stderr)
+    report: dict = {"data": str(args.data), "variant": args.variant, "machine": machine,
                     "iou_threshold": icdar.IOU_THRESHOLD, "adj_iou_threshold": args.adj_iou,
                     "subsets": subset_info, "engines": {}}
     job = {"docs": [{"doc": d.doc, "subset": d.subset, "pdf": str(d.pdf.resolve()),
