@@ -103,8 +103,11 @@ def test_local_server_stops_on_ctrl_c_and_on_parent_death(tmp_path: Path) -> Non
         time.sleep(600)
     """)
     for sig in (signal.SIGINT, signal.SIGKILL):
+        # A suite started in the background ignores SIGINT, and children inherit that:
+        # give the child the default disposition, as a terminal would.
         child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True)
+                                 stderr=subprocess.DEVNULL, text=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
             assert child.stdout is not None
             line = child.stdout.readline()

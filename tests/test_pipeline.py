@@ -202,9 +202,12 @@ def test_ctrl_c_or_sigterm_stops_workers_and_the_run_resumes(tmp_path):
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         work = tmp_path / f"w{int(sig)}"
         env = {**os.environ, "ABSTAB_DEBUG_COMMIT_DELAY": "1.0"}
+        # A suite started in the background ignores SIGINT, and children inherit that:
+        # give the child the default disposition, as a terminal would.
         proc = subprocess.Popen([sys.executable, "-m", "abstab", "extract", *map(str, pdfs),
                                  "-o", str(work), "--workers", "2"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         journal = work / "extract" / ".journal"
         deadline = time.time() + 60
         while time.time() < deadline and not (
