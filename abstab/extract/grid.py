@@ -520,28 +520,7 @@ def _gutters(lines: list[list[Char]], lo: float, hi: float) -> list[float]:
     allowed = len(lines) // 10  # a few lines (group labels) may cross a gutter
     sizes = sorted(c.size for ln in lines for c in ln)
     min_gap = max(4.0, 0.6 * sizes[len(sizes) // 2])
-    out = []
-    i = 0
-    first = next((k for k, v in enumerate(cover) if v > allowed), n)
-    last = max((k for k, v in enumerate(cover) if v > allowed), default=-1)
-    i = first
-    while i < last:
-        if cover[i] <= allowed:
-            j = i
-            while j < last and cover[j] <= allowed:
-                j += 1
-            if (j - i) * step >= min_gap:
-                x = lo + (i + j) / 2 * step
-                # values side by side on one line, in several lines: not a header line
-                # over a value line, nor a label left of a value in one cell
-                both = sum(1 for ws in spans
-                           if any(b <= x for _, b in ws) and any(a >= x for a, _ in ws))
-                if both >= max(2, 0.3 * len(spans)):
-                    out.append(x)
-            i = j
-        else:
-            i += 1
-    return out
+    return gutter_positions(cover, spans, lo, step, allowed, min_gap)
 
 
 def split_columns(grid: Grid) -> Grid:
@@ -736,3 +715,37 @@ def build(raw: RawTable, page: PageText) -> Grid | None:
         cell.finish()
         cell.page = raw.page
     return merge_wrapped_rows(collapsed)
+
+
+def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], lo: float,
+                     step: float, allowed: int, min_gap: float) -> list[float]:
+    """Centres of the column gutters in a coverage histogram.
+
+    A gutter is a run of bins that at most ``allowed`` lines cover, at least ``min_gap`` wide,
+    with words on both sides of it in several lines (values side by side on one line, not a
+    header line over a value line, nor a label left of a value in one cell).
+
+    Args:
+        cover: how many lines cover each bin of width ``step`` starting at ``lo``.
+        spans: each line's word spans (x0, x1).
+    """
+    n = len(cover)
+    out = []
+    first = next((k for k, v in enumerate(cover) if v > allowed), n)
+    last = max((k for k, v in enumerate(cover) if v > allowed), default=-1)
+    i = first
+    while i < last:
+        if cover[i] <= allowed:
+            j = i
+            while j < last and cover[j] <= allowed:
+                j += 1
+            if (j - i) * step >= min_gap:
+                x = lo + (i + j) / 2 * step
+                both = sum(1 for ws in spans
+                           if any(b <= x for _, b in ws) and any(a >= x for a, _ in ws))
+                if both >= max(2, 0.3 * len(spans)):
+                    out.append(x)
+            i = j
+        else:
+            i += 1
+    return out

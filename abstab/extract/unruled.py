@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from abstab.extract.engines import PageContext, RawTable, Rect, chart_like
+from abstab.extract.grid import gutter_positions
 from abstab.extract.text import Char, PageText, group_lines
 
 _VALUE = re.compile(
@@ -280,25 +281,7 @@ def gutters(lines: list[TLine], lo: float, hi: float) -> list[float]:
     allowed = len(lines) // 12
     sizes = sorted(ln.size for ln in lines)
     min_gap = max(3.0, 0.5 * sizes[len(sizes) // 2])
-    out = []
-    first = next((k for k, v in enumerate(cover) if v > allowed), n)
-    last = max((k for k, v in enumerate(cover) if v > allowed), default=-1)
-    i = first
-    while i < last:
-        if cover[i] <= allowed:
-            j = i
-            while j < last and cover[j] <= allowed:
-                j += 1
-            if (j - i) * step >= min_gap:
-                x = lo + (i + j) / 2 * step
-                both = sum(1 for ws in spans
-                           if any(b <= x for _, b in ws) and any(a >= x for a, _ in ws))
-                if both >= max(2, 0.3 * len(spans)):
-                    out.append(x)
-            i = j
-        else:
-            i += 1
-    return out
+    return gutter_positions(cover, spans, lo, step, allowed, min_gap)
 
 
 @dataclass
