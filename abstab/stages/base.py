@@ -7,6 +7,7 @@ and the runner commits units one by one so that an interrupted run resumes exact
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -179,8 +180,6 @@ class Stage:
 
 def count_failures(stage_path: Path) -> int:
     """Items that failed (as opposed to items filtered out on purpose)."""
-    import json
-
     path = stage_path / "errors.jsonl"
     if not path.exists():
         return 0
