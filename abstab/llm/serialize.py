@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from abstab.llm.tasks import Passage
@@ -79,11 +80,12 @@ def _mentions(keyword: str) -> re.Pattern[str]:
 
 def document_context(doc: Document | None, *, keyword: str | None = None,
                      table: Table | None = None, max_chars: int = 2500,
-                     max_block: int = 400) -> str:
+                     max_block: int = 400, retrieved: Sequence[str] = ()) -> str:
     """Blocks of ``doc`` relevant to ``keyword``, each as ``[block_id, p.N] text``.
 
     Blocks mentioning the keyword come first (those near the table before the others), then
-    the blocks near the table, until ``max_chars``.
+    the blocks retrieval found (in its order), then the blocks near the table, until
+    ``max_chars``.
 
     Args:
         doc: the document (``None`` gives a placeholder line).
@@ -98,7 +100,8 @@ def document_context(doc: Document | None, *, keyword: str | None = None,
     if doc is None:
         return "(no document text available)"
     nearby = list(table.nearby_block_ids) if table is not None else []
-    rank = {bid: i for i, bid in enumerate(nearby)}
+    ordered = [*retrieved, *(b for b in nearby if b not in set(retrieved))]
+    rank = {bid: i for i, bid in enumerate(ordered)}
     pattern = _mentions(keyword) if keyword and keyword.strip() else None
     chosen: list[tuple[int, int, int, str]] = []
     for b in doc.blocks:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
-from abstab.llm.tasks import EvidenceOut, KeywordOut
-from abstab.records import Document, Evidence, Judgment, Resolution, Table
+from abstab.llm.tasks import EvidenceOut, KeywordOut, Passage
+from abstab.records import TEXT_KINDS, Document, Evidence, Judgment, Resolution, Table
+from abstab.retrieval import PassageIndex
+from abstab.rules.expand import expand_header
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult
 
@@ -18,12 +21,22 @@ class ResolveSettings:
     Args:
         concurrency: tables resolved at once (useful with LLM backends).
         min_confidence: resolutions below this are kept but labelled unresolvable.
+        retriever: how passages about a header are found in its document: ``bm25``,
+            ``dense`` or ``hybrid`` (default: hybrid with the embed extra, else bm25).
+        k: passages retrieved per abstract header and handed to the backend.
     """
 
     concurrency: int = 1
     min_confidence: float = 0.0
+    retriever: str | None = None
+    k: int = 5
 
     def __post_init__(self) -> None:
+        from abstab.retrieval import default_retriever, rankers
+
+        self.retriever = rankers.canonical(self.retriever or default_retriever())
+        if self.k < 1:
+            raise ValueError(f"k must be >= 1, got {self.k}")
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
         if not 0 <= self.min_confidence <= 1:
@@ -64,8 +77,31 @@ class ResolveStage(Stage):
         self.judgments = [j for j in StageDir(self.work, "judge", ()).read("judgments", Judgment)
                           if j.label == "abstract"]
 
+        self._indexes: dict[str, PassageIndex] = {}
+        self._index_lock = threading.Lock()
+
     def units(self) -> list[Unit]:
         return [Unit(j.table_id, j) for j in self.judgments]
+
+    def index(self, doc: Document) -> PassageIndex:
+        """The document's retrieval index over its text blocks, built once per run; its dense
+        vectors are kept in ``WORK/index/`` so a rerun does not embed the document again."""
+        with self._index_lock:
+            if doc.doc_id not in self._indexes:
+                blocks = [(b.block_id, b.text) for b in doc.blocks if b.kind in TEXT_KINDS]
+                self._indexes[doc.doc_id] = PassageIndex(blocks, self.settings.retriever,
+                                                         cache=self.work / "index")
+            return self._indexes[doc.doc_id]
+
+    def context(self, table: Table, doc: Document, keyword: str) -> list[Passage]:
+        """Passages of the document most about ``keyword``, asked with its table's caption and
+        the header's guessed expansions (a shortened header rarely matches the words itself)."""
+        siblings = [c.text for c in table.cells if c.header]
+        guesses = expand_header(keyword, siblings, k=2)
+        query = " ".join([keyword, *guesses, table.caption or ""])
+        blocks = {b.block_id: b for b in doc.blocks}
+        return [Passage(id=bid, kind="text", text=blocks[bid].text, score=score)
+                for bid, score in self.index(doc).search(query, self.settings.k)]
 
     def process(self, unit: Unit) -> UnitResult:
         judgment: Judgment = unit.payload
@@ -75,8 +111,9 @@ class ResolveStage(Stage):
         for kw in judgment.keywords:
             result.stats["in"] += 1
             item = f"{table.table_id}|{kw.keyword}"
+            context = self.context(table, doc, kw.keyword)
             out = self.call_backend(result, item, self.backend.resolve, table, doc,
-                                    KeywordOut(**kw.model_dump()))
+                                    KeywordOut(**kw.model_dump()), context)
             if out is None:
                 continue
             evidence = [locate(e, doc) for e in out.evidence]
