@@ -19,6 +19,9 @@ from abstab.errors import ConfigError
 from abstab.records import SCHEMA_VERSION
 
 STAGE_ORDER = ("extract", "judge", "resolve", "generate", "assemble")
+# A pipeline with a ``source`` dataset (WTQ, TAT-QA) instead of PDFs: ingest stands in for
+# extract (synthetic documents), controlled for generate (items re-checked), then assemble.
+DATASET_STAGE_ORDER = ("ingest", "controlled", "assemble")
 
 
 def stable_hash(obj: Any, length: int = 16) -> str:
@@ -75,6 +78,11 @@ class Pipeline:
     backend_settings: dict[str, Any] = field(default_factory=dict)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: Path | None = None
+    dataset: str | None = None  # a registered source dataset: inputs are its files, not PDFs
+
+    @property
+    def stage_order(self) -> tuple[str, ...]:
+        return DATASET_STAGE_ORDER if self.dataset else STAGE_ORDER
 
     @classmethod
     def load(cls, ref: str | Path) -> Pipeline:
@@ -96,16 +104,24 @@ class Pipeline:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a pipeline file is a mapping (name, inputs, stages)")
-        allowed = {"name", "inputs", "backend", "backend_settings", "stages", "description"}
+        allowed = {"name", "inputs", "backend", "backend_settings", "stages", "description",
+                   "dataset"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: "
                               f"{', '.join(sorted(allowed))}")
         stages = data.get("stages") or {}
-        bad = sorted(set(stages) - set(STAGE_ORDER))
+        dataset = data.get("dataset")
+        if dataset is not None:
+            from abstab.sources import sources
+
+            dataset = sources.canonical(str(dataset))
+        order = DATASET_STAGE_ORDER if dataset else STAGE_ORDER
+        bad = sorted(set(stages) - set(order))
         if bad:
             raise ConfigError(f"{path}: unknown stage(s) {', '.join(bad)}; stages are "
-                              f"{', '.join(STAGE_ORDER)}")
+                              f"{', '.join(order)}"
+                              + ("" if dataset else " (ingest and controlled need `dataset:`)"))
         inputs = data.get("inputs") or []
         if isinstance(inputs, str):
             inputs = [inputs]
@@ -118,6 +134,7 @@ class Pipeline:
             backend_settings=dict(data.get("backend_settings") or {}),
             stages={k: dict(v or {}) for k, v in stages.items()},
             source=path,
+            dataset=dataset,
         )
 
 

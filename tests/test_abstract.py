@@ -20,7 +20,9 @@ def _table() -> Table:
 
 def test_styles_are_deterministic():
     got = {style: fn("Number of staff", 1) for style, fn in ABSTRACTORS.items()}
-    assert got == {"letter_codes": "A", "acronym": "NS", "shortened": "Numb. staf.", "symbol": "ξ"}
+    assert got == {"letter_codes": "A", "acronym": "NS", "shortened": "No. staff",
+                   "symbol": "χns"}
+    assert ABSTRACTORS["shortened"]("Average discharge", 1) == "Avg. disch."
     assert ABSTRACTORS["acronym"]("Budget", 2) == "BDG"
     assert ABSTRACTORS["letter_codes"]("x", 28) == "B2"
 

@@ -13,7 +13,9 @@ from abstab.records import Note, Table
 from abstab.rules.headers import core_text
 
 _STOP = {"of", "and", "the", "in", "for", "per", "to", "on", "at", "by", "a", "an"}
-_SYMBOLS = ("λ", "κ", "θ", "Σ", "Ω", "φ", "ψ", "ξ")
+# Greek letters with no conventional meaning in reports (not Δ, Σ, μ, σ: those say "change",
+# "total", "mean"), so a symbol code never hints at a meaning it does not have.
+_SYMBOLS = ("κ", "ξ", "ψ", "Ω", "φ", "η", "ζ", "χ")
 
 
 def _pick(seq: tuple[str, ...] | list[str], key: str) -> str:
@@ -37,9 +39,41 @@ def acronym(header: str, col: int) -> str:
     return (word[0] + "".join(consonants[:2])).upper()
 
 
+# Abbreviations report writers use for common words (standard English forms, e.g. style
+# guides' lists); other words are clipped after their first syllable ("discharge" → "disch.").
+_STANDARD_ABBREVIATIONS = {
+    "average": "Avg.", "number": "No.", "percent": "Pct.", "percentage": "Pct.",
+    "maximum": "Max.", "minimum": "Min.", "temperature": "Temp.", "approximately": "Approx.",
+    "government": "Govt.", "department": "Dept.", "quantity": "Qty.", "amount": "Amt.",
+    "year": "Yr.", "estimated": "Est.", "standard": "Std.", "population": "Pop.",
+    "international": "Intl.", "national": "Natl.", "total": "Tot.", "reference": "Ref.",
+}
+_VOWELS = set("aeiouyAEIOUY")
+
+
+def _clip(word: str) -> str:
+    """A word clipped after its first syllable and the consonants that follow it."""
+    known = _STANDARD_ABBREVIATIONS.get(word.lower())
+    if known:
+        return known if word[:1].isupper() else known.lower()
+    if len(word) <= 4:
+        return word
+    i = 1
+    while i < len(word) and word[i] not in _VOWELS:  # onset
+        i += 1
+    while i < len(word) and word[i] in _VOWELS:  # first vowel(s)
+        i += 1
+    while i < len(word) and word[i] not in _VOWELS:  # the consonants after it
+        i += 1
+    cut = word[:i]
+    if len(cut) >= len(word) - 1:  # nothing worth clipping ("staff")
+        return word
+    return cut + "."
+
+
 def shortened(header: str, col: int) -> str:
     words = _words(header) or [header]
-    out = [w if len(w) <= 4 else w[:4].rstrip("aeiou") + "." for w in words]
+    out = [_clip(w) for w in words]
     if out == words:  # only short words: clip the longest one harder ("Plan" → "Pl.")
         i = max(range(len(words)), key=lambda j: len(words[j]))
         out[i] = words[i][:max(1, min(2, len(words[i]) - 1))] + "."
@@ -47,7 +81,14 @@ def shortened(header: str, col: int) -> str:
 
 
 def symbol(header: str, col: int) -> str:
-    return _pick(_SYMBOLS, header)
+    """A Greek letter with the header words' initials as its subscript (``ξns``; renderers
+    that can show subscripts draw the initials lowered)."""
+    initials = "".join(w[0] for w in _words(header)).lower()[:3]
+    return _pick(_SYMBOLS, header) + initials
+
+
+SYMBOL_SUBSCRIPT = re.compile(r"^(?P<base>[^\W\d_a-zA-Z])(?P<sub>[a-z0-9]{1,3})$")
+"""Splits a :func:`symbol` code into its Greek base and its subscript."""
 
 
 ABSTRACTORS = {
@@ -61,10 +102,14 @@ ABSTRACTORS = {
 def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_id: str,
             provenance: object, extra_notes: list[Note] | None = None,
             keep_notes: bool = True) -> Table:
-    """A copy of ``table`` with header text replaced: ``changes[(row, col)] = (old, new)``."""
+    """A copy of ``table`` with header text replaced: ``changes[(row, col)] = (old, new)``.
+
+    Header cells in body rows (row headers of the stub column) change their row's label too.
+    """
     cells = []
     header_rows = [list(r) for r in table.header_rows]
     columns = list(table.columns)
+    rows = [list(r) for r in table.rows]
     for c in table.cells:
         change = changes.get((c.row, c.col)) if c.header else None
         if change is None:
@@ -73,6 +118,11 @@ def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_i
         old, new = change
         text = c.text.replace(old, new, 1)
         cells.append(c.model_copy(update={"text": text}))
+        body = c.row - table.n_header_rows
+        if body >= 0:  # a row header (stub cell) in the body: its row label changes
+            if body < len(rows) and c.col < len(rows[body]):
+                rows[body][c.col] = rows[body][c.col].replace(old, new, 1)
+            continue
         for col in range(c.col, c.col + c.col_span):
             if c.row < len(header_rows) and col < len(header_rows[c.row]):
                 header_rows[c.row][col] = header_rows[c.row][col].replace(old, new, 1)
@@ -81,6 +131,7 @@ def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_i
     notes = (list(table.notes) if keep_notes else []) + list(extra_notes or [])
     new_table = table.model_copy(update={
         "table_id": new_id, "cells": cells, "header_rows": header_rows, "columns": columns,
+        "rows": rows,
         "notes": notes, "derived_from": table.table_id, "provenance": provenance,
     })
     return Table.model_validate(new_table.model_dump())

@@ -1,0 +1,89 @@
+"""WikiTableQuestions: ``questions.tsv`` (id, utterance, context, targetValue) and ``csv/``.
+
+Tables are read from the normalised ``.tsv`` beside each ``.csv`` (the file WTQ's own evaluator
+reads; fields escaped as ``\\n``, ``\\p`` for ``|``, ``\\\\``), falling back to the ``.csv``
+(quotes escaped with a backslash).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from abstab.sources import ErrorHook, SourceError, SourceExample, find_files, source_license
+
+_COLUMNS = ("id", "utterance", "context", "targetValue")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def unescape(field: str) -> str:
+    r"""WTQ's field escaping: ``\n`` newline, ``\p`` pipe, ``\\`` backslash."""
+    return _ESCAPE.sub(lambda m: {"n": "\n", "p": "|", "\\": "\\"}.get(m.group(1), m.group(0)),
+                       field)
+
+
+def split_targets(value: str) -> list[str]:
+    """``targetValue`` holds several answers separated by unescaped ``|``."""
+    return [unescape(v) for v in re.split(r"(?<!\\)\|", value)] if value else []
+
+
+def read_table(path: Path) -> list[list[str]]:
+    """One WTQ table, header row first, every row padded to the widest row."""
+    tsv = path.with_suffix(".tsv")
+    if tsv.is_file():
+        lines = tsv.read_text(encoding="utf-8").splitlines()
+        rows = [[unescape(c) for c in line.split("\t")] for line in lines if line]
+    elif path.is_file():
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = [list(r) for r in csv.reader(fh, escapechar="\\", doublequote=False) if r]
+    else:
+        raise FileNotFoundError(f"table file {path} (nor {tsv.name}) not found")
+    if not rows:
+        raise ValueError(f"table file {path} is empty")
+    width = max(len(r) for r in rows)
+    return [list(r) + [""] * (width - len(r)) for r in rows]
+
+
+def load_wtq(path: Path, on_error: ErrorHook) -> Iterator[SourceExample]:
+    files = find_files(path, ("questions.tsv", "questions*.tsv", "*.tsv"), "WTQ questions TSV")
+    license_ = source_license("wtq")
+    tables: dict[Path, list[list[str]] | str] = {}
+    for qfile in files:
+        root = qfile.parent
+        with qfile.open(encoding="utf-8") as fh:
+            header = fh.readline().rstrip("\n").split("\t")
+            if tuple(header[:4]) != _COLUMNS:
+                raise SourceError(f"{qfile}: not a WTQ questions file: the first line must be "
+                                  f"the columns {' '.join(_COLUMNS)}, got {header[:4]}")
+            for lineno, line in enumerate(fh, 2):
+                line = line.rstrip("\n")
+                if not line.strip():
+                    continue
+                fields = line.split("\t")
+                where = f"{qfile}:{lineno}"
+                if len(fields) != 4:
+                    on_error(where, f"expected 4 tab-separated fields, got {len(fields)}")
+                    continue
+                ex_id, utterance, context, target = fields
+                table_path = root / context
+                if table_path not in tables:
+                    try:
+                        tables[table_path] = read_table(table_path)
+                    except (OSError, ValueError, csv.Error) as exc:
+                        tables[table_path] = str(exc)
+                table = tables[table_path]
+                if isinstance(table, str):
+                    on_error(f"{ex_id} ({where})", table)
+                    continue
+                answers = split_targets(target)
+                if not utterance.strip() or not answers:
+                    on_error(f"{ex_id} ({where})", "empty question or answer")
+                    continue
+                yield SourceExample(
+                    source="wtq", example_id=ex_id, doc_id=context,
+                    question=unescape(utterance).strip(), answers=answers,
+                    table=[list(r) for r in table], paragraphs=[],
+                    meta={"context": context}, license=license_,
+                )

@@ -1,0 +1,295 @@
+"""ingest + controlled: external table-QA datasets (WTQ, TAT-QA) as synthetic documents.
+
+``ingest`` is the extract step of a dataset pipeline: it reads a dataset through
+:mod:`abstab.sources`, plans for every source table a clear document and its abstract variants
+(:mod:`abstab.synth.build`), renders each one to a PDF (``WORK/extract/pdfs/<doc_id>.pdf``),
+and writes their Document and Table records — to ``WORK/extract``, where every later stage and
+``abstab bench`` look for documents and tables — together with the QA items, gold by
+construction. ``controlled`` is the generate step of such a pipeline: it re-checks every
+item's evidence against the records (:func:`abstab.synth.validate.evidence_problem`) and passes
+the items that hold to ``assemble``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from abstab.config import stable_hash
+from abstab.records import (
+    ABSTRACT_STYLES,
+    Abstraction,
+    Answer,
+    Document,
+    ItemEvidence,
+    KeywordLink,
+    QAItem,
+    SourceRef,
+    Table,
+    TextSpan,
+)
+from abstab.sources import SourceExample, find_files, load, sources
+from abstab.stages.base import Stage, Unit
+from abstab.store import StageDir, UnitResult
+from abstab.synth.build import (
+    CATEGORY_OF,
+    EXPLANATIONS,
+    LOCATION_OF,
+    DocPlan,
+    ItemPlan,
+    Settings,
+    SourceTable,
+    plan_table,
+)
+from abstab.synth.render import Rendered, render
+from abstab.synth.validate import evidence_problem
+
+_DIFFICULTY = {"text": "easy", "table_clear": "easy", "table_defined": "medium",
+               "table_implicit": "hard", "unanswerable": "hard"}
+
+
+@dataclass
+class IngestSettings:
+    """Settings of the ingest stage.
+
+    Args:
+        source: the dataset (``wtq``, ``tatqa``; see :data:`abstab.sources.sources`).
+        inputs: the dataset folder(s) or file(s).
+        limit: number of source tables used (None: all), picked by a seeded hash of their id.
+        styles: abstraction styles, one abstract document per style × explanation.
+        explanations: ``explicit`` (definition sentence or legend), ``implicit`` (a value named
+            with the natural term), ``removed`` (no clue: the item is unanswerable).
+        max_targets_per_table: headers abstracted per table (those most questions name).
+        lookup_questions: template lookup questions per abstracted header.
+        row_headers: the first column holds row headers (TAT-QA line items), which may be
+            abstracted like column headers.
+        render_pdf: write each document as a PDF (off: records only, for speed).
+        seed: changes which tables, rows and explanation forms are picked.
+    """
+
+    source: str = "wtq"
+    inputs: list[str] = field(default_factory=list)
+    limit: int | None = None
+    styles: list[str] = field(default_factory=lambda: list(ABSTRACT_STYLES))
+    explanations: list[str] = field(default_factory=lambda: list(EXPLANATIONS))
+    max_targets_per_table: int = 2
+    lookup_questions: int = 2
+    row_headers: bool = False
+    render_pdf: bool = True
+    seed: str = "0"
+
+    def __post_init__(self) -> None:
+        self.source = sources.canonical(self.source)
+        if isinstance(self.inputs, str):
+            self.inputs = [self.inputs]
+        for name, allowed in (("styles", ABSTRACT_STYLES), ("explanations", EXPLANATIONS)):
+            bad = sorted(set(getattr(self, name)) - set(allowed))
+            if bad:
+                raise ValueError(f"unknown {name} {bad}; allowed: {list(allowed)}")
+        for name in ("max_targets_per_table", "lookup_questions"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be >= 1 (or null for every table), got {self.limit}")
+
+
+class IngestStage(Stage):
+    """A dataset's tables as clear and abstracted synthetic documents (PDF + records + items)."""
+
+    name = "extract"  # it stands in for extract: later stages read documents and tables here
+    outputs = ("documents", "tables", "items")
+    settings_cls = IngestSettings
+
+    def hash_inputs(self) -> dict[str, Any]:
+        out = super().hash_inputs()
+        out["kind"] = "ingest"
+        # The dataset's content, so an edited file redoes the stage.
+        digests = []
+        for p in self.settings.inputs:
+            path = Path(p)
+            if path.exists():
+                patterns = ("questions*.tsv", "*.json") if path.is_dir() else ("*",)
+                for f in find_files(path, patterns, f"{self.settings.source} data"):
+                    digests.append(hashlib.sha256(f.read_bytes()).hexdigest()[:16])
+        out["data"] = digests
+        return out
+
+    def load(self) -> None:
+        if not self.settings.inputs:
+            from abstab.errors import ConfigError
+
+            raise ConfigError(f"stage ingest: no inputs; give the {self.settings.source} dataset "
+                              f"folder in the pipeline's inputs or on the command line")
+        self.load_errors: list[tuple[str, str]] = []
+        groups: dict[str, list[SourceExample]] = defaultdict(list)
+        for p in self.settings.inputs:
+            for ex in load(self.settings.source, p,
+                           on_error=lambda w, r: self.load_errors.append((w, r))):
+                groups[ex.doc_id].append(ex)
+        ids = sorted(groups, key=lambda d: stable_hash([self.settings.seed, d]))
+        if self.settings.limit is not None:
+            ids = ids[:self.settings.limit]
+        self.groups = {d: groups[d] for d in ids}
+        self.pdf_dir = self.dir.path / "pdfs"
+        self.build = Settings(list(self.settings.styles), list(self.settings.explanations),
+                              self.settings.max_targets_per_table, self.settings.lookup_questions,
+                              self.settings.seed)
+
+    def units(self) -> list[Unit]:
+        units = [Unit(f"table:{d}", d) for d in self.groups]
+        if self.load_errors:
+            units.insert(0, Unit("load-errors", list(self.load_errors)))
+        return units
+
+    def process(self, unit: Unit) -> UnitResult:
+        result = UnitResult()
+        if unit.id == "load-errors":
+            for where, reason in unit.payload:
+                result.stats["in"] += 1
+                result.drop(where, "bad_source_example", reason)
+            return result
+        examples = self.groups[unit.payload]
+        table = SourceTable.from_examples(examples, self.settings.row_headers)
+        result.stats["in"] += len(examples)
+        plan = plan_table(table, self.build)
+        for item, reason, message in plan.drops:
+            result.drop(item, reason, message, failure=False)
+        used: set[str | None] = set()
+        for doc in plan.docs:
+            if not doc.items:
+                continue
+            try:
+                rendered = self._render(doc)
+            except Exception as exc:  # noqa: BLE001 - one bad layout never stops the run
+                result.drop(doc.key, "render_failed", f"{type(exc).__name__}: {exc}")
+                continue
+            result.add("documents", rendered.document)
+            result.add("tables", rendered.table)
+            result.stats["documents"] += 1
+            for plan_item in doc.items:
+                item = self._item(doc, rendered, plan_item)
+                result.add("items", item)
+                used.add(plan_item.example_id)
+                result.stats[f"location.{item.answer_location}"] += 1
+                result.stats[f"cell.{item.abstraction.style}.{item.abstraction.legend}"] += 1
+                result.stats["items"] += 1
+        result.stats["kept"] += len({e.example_id for e in examples} & used)
+        return result
+
+    def _render(self, doc: DocPlan) -> Rendered:
+        path = self.pdf_dir / f"{doc.doc_id}.pdf"
+        rendered = render(doc, self.provenance(engine="synthetic"), str(path),
+                          with_pdf=self.settings.render_pdf)
+        if rendered.pdf is not None:
+            self.pdf_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(rendered.pdf)
+            tmp.replace(path)
+        return rendered
+
+    def _item(self, doc: DocPlan, rendered: Rendered, p: ItemPlan) -> QAItem:
+        document, table = rendered.document, rendered.table
+        spans: list[TextSpan] = []
+        cells: list[list[int]] = []
+        blocks: list[str] = []
+        if p.location == "text" and p.paragraph is not None and p.char_start is not None:
+            b = document.blocks[p.paragraph]
+            start = b.char_start + p.char_start
+            gold = p.gold[0]
+            spans.append(TextSpan(block_id=b.block_id, char_start=start,
+                                  char_end=start + len(gold), text=gold, role="answer"))
+            blocks.append(b.block_id)
+            location = "text"
+        elif p.cell is not None:
+            cells.append(list(p.cell))
+            location = "table_clear"
+        keywords: list[KeywordLink] = []
+        answer = p.answer
+        style, legend = "natural", "none"
+        if doc.target is not None and doc.code is not None:
+            style, legend = doc.style, doc.explanation
+            location = LOCATION_OF[legend]
+            keywords.append(KeywordLink(abstract=doc.code, detailed=doc.target.meaning,
+                                        column=doc.target.col, category=CATEGORY_OF[legend]))
+            for i, b in enumerate(doc.before + doc.after):
+                if b.role in ("definition", "legend", "clue"):
+                    blk = document.blocks[i]
+                    spans.append(TextSpan(block_id=blk.block_id, char_start=blk.char_start,
+                                          char_end=blk.char_end, text=blk.text,
+                                          role="clue" if b.role == "clue" else "definition"))
+                    blocks.append(blk.block_id)
+            if location == "unanswerable":
+                answer, cells = Answer(text="", type="none"), []
+        src = doc.table
+        source = SourceRef(dataset=src.source, example_id=p.example_id, doc_id=src.doc_id,
+                           license=src.license, answers=list(p.gold),
+                           meta={k: v for k, v in p.meta.items() if k != "paragraph_uids"}
+                           | ({"answer_cell": list(p.cell)} if p.cell else {}))
+        return QAItem(
+            item_id=stable_hash([document.doc_id, table.table_id, p.question, location, style]),
+            # A text-located item names no table (as the generate stage's text items do).
+            doc_id=document.doc_id, table_id=None if location == "text" else table.table_id,
+            question=p.question, answer=answer,
+            answer_location=location, keywords=keywords,
+            evidence=ItemEvidence(cells=cells, blocks=blocks, spans=spans),
+            abstraction=Abstraction(style=style, legend=legend, explained_by=doc.explained_by),
+            origin="controlled", pair_id=p.pair_id, template=p.template,
+            difficulty=_DIFFICULTY[location], source=source,
+            provenance=self.provenance(backend="rules", model="templates"),
+        )
+
+    def summary_lines(self, stats: dict[str, Any]) -> list[str]:
+        c = stats.get("counts", {})
+        locs = ("text", "table_clear", "table_defined", "table_implicit", "unanswerable")
+        return [f"{c.get('documents', 0)} synthetic documents ({self.settings.source}), "
+                f"{c.get('items', 0)} items: "
+                + ", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs)]
+
+
+@dataclass
+class ControlledSettings:
+    """Settings of the controlled stage (none yet: it re-checks what ingest made)."""
+
+
+class ControlledStage(Stage):
+    """Re-check every ingested item's evidence; pass the items that hold to assemble."""
+
+    name = "generate"  # it stands in for generate: assemble reads the items here
+    upstream = ("extract",)
+    outputs = ("items", "tables")
+    settings_cls = ControlledSettings
+
+    def hash_inputs(self) -> dict[str, Any]:
+        return {**super().hash_inputs(), "kind": "controlled"}
+
+    def load(self) -> None:
+        ex = StageDir(self.work, "extract", ())
+        self.docs = {d.doc_id: d for d in ex.read("documents", Document)}
+        self.tables = {t.table_id: t for t in ex.read("tables", Table)}
+        self.by_doc: dict[str, list[QAItem]] = defaultdict(list)
+        for item in ex.read("items", QAItem):
+            self.by_doc[item.doc_id].append(item)
+
+    def units(self) -> list[Unit]:
+        return [Unit(d, d) for d in sorted(self.by_doc)]
+
+    def process(self, unit: Unit) -> UnitResult:
+        result = UnitResult()
+        doc = self.docs.get(unit.payload)
+        for item in self.by_doc[unit.payload]:
+            result.stats["in"] += 1
+            problem = (f"unknown document {item.doc_id}" if doc is None else
+                       evidence_problem(item, doc, self.tables.get(item.table_id or "")))
+            if problem:
+                result.drop(item.item_id, "evidence_mismatch", problem)
+                continue
+            result.add("items", item)
+            result.stats["kept"] += 1
+            result.stats[f"location.{item.answer_location}"] += 1
+        return result
+
+    def summary_lines(self, stats: dict[str, Any]) -> list[str]:
+        return [f"{stats.get('kept', 0)} of {stats.get('in', 0)} items re-validate"]

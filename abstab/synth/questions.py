@@ -1,0 +1,547 @@
+"""Question types over a table, whose answers code computes from the table and re-checks.
+
+A question is an :class:`~abstab.records.Operation` (which column, which rows, which
+comparison) plus its wording. :func:`execute` computes the answer and the evidence cells from
+the table; the generator uses it to make (rules) or verify (LLM) each question, and the
+assembler's validator runs it again on the stored item. Questions are simple on purpose: the
+difficulty of the benchmark is linking an abstract header to the document, not arithmetic.
+
+Types: ``lookup`` (one cell), ``comparison`` (which of two rows is higher/lower),
+``extremum`` (the row with the highest/lowest value), ``count`` (how many rows are above or
+below a threshold), ``sum`` and ``difference`` (of two rows' values), ``filter`` (which rows
+are above or below a threshold).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from abstab.config import stable_hash
+from abstab.records import QUESTION_TYPES, Answer, Operation, Table
+from abstab.rules.headers import COMMON_WORD_ZIPF, core_text, zipf
+
+# Row labels of aggregate rows: they are not rows like the others (a "Total" row always has
+# the highest value), so ranking, counting and filtering leave them out.
+_AGGREGATE_WORDS = {"total", "totals", "subtotal", "sum", "all", "overall", "average", "mean",
+                    "grand", "median"}
+_NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
+_DECIMALS = re.compile(r"\d\.(\d+)")
+MAX_FILTER_ANSWERS = 4
+"""A filter question lists at most this many rows (longer lists are poor questions)."""
+MIN_RANKED_ROWS = 3
+"""Ranking, counting and filtering need at least this many numeric rows."""
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked of (or answered from) the table."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def number(text: str) -> float | None:
+    from abstab.bench.normalize import parse_number
+
+    return parse_number(" ".join(text.split()))
+
+
+def answer_of(text: str) -> Answer:
+    """The answer a cell gives: a number when it reads as one, else its text."""
+    from abstab.bench.normalize import parse_number
+
+    text = " ".join(text.split())
+    value = parse_number(text)
+    if value is not None:
+        return Answer(text=text, value=value, type="number",
+                      unit="%" if text.endswith("%") else None)
+    return Answer(text=text, value=text, type="text")
+
+
+def natural_term(column: str) -> str:
+    """A flattened column name as words: markers and units dropped, levels joined."""
+    parts = [core_text(p) for p in column.split(" / ")]
+    return " ".join(p for p in parts if p)
+
+
+def phrase(term: str) -> str:
+    """``term`` as it reads inside a sentence: "Change in score" → "change in score";
+    acronyms, names and Title Case Names keep their capitals."""
+    words = term.split(" ")
+    first = words[0]
+    title_case = any(w[:1].isupper() for w in words[1:] if len(w) > 3)
+    if first[:1].isupper() and first[1:].islower() and zipf(first) >= COMMON_WORD_ZIPF \
+            and not title_case:
+        return term[0].lower() + term[1:]
+    return term
+
+
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+
+def term_problem(term: str, max_words: int) -> str | None:
+    """Why ``term`` cannot name a column in a question (None if it can): a header meaning is
+    a short noun phrase, not a sentence or a fragment cut out of one."""
+    words = term.split()
+    if not words:
+        return "empty"
+    if len(words) > max_words:
+        return f"{len(words)} words (more than {max_words})"
+    stack = []
+    for ch in term:
+        if ch in _BRACKETS:
+            stack.append(_BRACKETS[ch])
+        elif ch in _BRACKETS.values() and (not stack or stack.pop() != ch):
+            return "unbalanced brackets"
+    if stack:
+        return "unbalanced brackets"
+    if re.search(r"[=;:?!]", term):
+        return "sentence punctuation"
+    return None
+
+
+def informative(text: str) -> bool:
+    """A cell worth asking for: it holds a letter or digit ("-", "—", ".." mean nothing)."""
+    return any(ch.isalnum() for ch in text)
+
+
+def is_aggregate(key: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", key.lower())
+    return bool(words) and words[0] in _AGGREGATE_WORDS
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass
+class TableView:
+    """What question making needs to know about a table: its row labels and numbers.
+
+    Args:
+        table: the table.
+        key_column: the column of row labels (see :func:`key_column`).
+    """
+
+    table: Table
+    key_column: int
+
+    @cached_property
+    def keys(self) -> dict[int, str]:
+        """Body row → its label, for rows whose label is non-numeric and unique."""
+        raw = [(r, _clean(row[self.key_column])) for r, row in enumerate(self.table.rows)
+               if self.key_column < len(row)]
+        raw = [(r, k) for r, k in raw if k and not _NUM_TOKEN.fullmatch(k)]
+        counts: dict[str, int] = {}
+        for _, k in raw:
+            counts[k.lower()] = counts.get(k.lower(), 0) + 1
+        return {r: k for r, k in raw if counts[k.lower()] == 1}
+
+    def cell(self, row: int, col: int) -> str:
+        body = self.table.rows[row] if 0 <= row < len(self.table.rows) else []
+        return _clean(body[col]) if col < len(body) else ""
+
+    def coord(self, row: int, col: int) -> list[int]:
+        return [self.table.n_header_rows + row, col]
+
+    def values(self, col: int) -> dict[int, float]:
+        """Labelled, non-aggregate rows → their number in ``col``, when the column is
+        numeric (at least 80 % of its non-empty labelled cells read as numbers)."""
+        out: dict[int, float] = {}
+        filled = 0
+        for r, key in self.keys.items():
+            text = self.cell(r, col)
+            if not text or is_aggregate(key):
+                continue
+            filled += 1
+            value = number(text)
+            if value is not None:
+                out[r] = value
+        return out if out and len(out) >= 0.8 * filled else {}
+
+    def numeric(self, col: int) -> bool:
+        return len(self.values(col)) >= 2
+
+
+def key_column(table: Table, max_col: int = 3) -> int | None:
+    """The first of the leftmost columns whose labels name most body rows uniquely."""
+    n_cols = max((len(r) for r in table.rows), default=0)
+    for c in range(min(max_col, n_cols)):
+        keys = TableView(table, c).keys
+        if len(keys) >= 2 and len(keys) * 2 >= len(table.rows):
+            return c
+    return None
+
+
+# --------------------------------------------------------------------------- execution
+
+
+@dataclass
+class Computed:
+    answer: Answer
+    cells: list[list[int]]
+
+
+def _decimals(text: str) -> int:
+    m = _DECIMALS.search(text)
+    return len(m.group(1)) if m else 0
+
+
+def format_number(value: float, like: list[str]) -> str:
+    """``value`` written the way the operand cells ``like`` write numbers (decimals, commas,
+    a trailing %)."""
+    decimals = max((_decimals(t) for t in like), default=0)
+    comma = any(re.search(r"\d,\d{3}", t) for t in like)
+    text = f"{value:,.{decimals}f}" if comma else f"{value:.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    if like and all(t.endswith("%") for t in like):
+        text += "%"
+    return text
+
+
+def _number_answer(value: float, like: list[str]) -> Answer:
+    text = format_number(value, like)
+    return Answer(text=text, value=number(text), type="number",
+                  unit="%" if text.endswith("%") else None)
+
+
+def _operands(view: TableView, op: Operation, n: int) -> list[tuple[int, float]]:
+    if len(op.rows) != n or len(set(op.rows)) != n:
+        raise QuestionError("bad_rows", f"{op.type} needs {n} different rows, got {op.rows}")
+    values = view.values(op.column)
+    out = []
+    for r in op.rows:
+        if r not in view.keys:
+            raise QuestionError("bad_rows", f"row {r} has no unique label")
+        if r not in values:
+            raise QuestionError("not_numeric", f"row {r}, column {op.column}: "
+                                f"{view.cell(r, op.column)!r} is not a number of a numeric column")
+        out.append((r, values[r]))
+    return out
+
+
+def _ranked(view: TableView, op: Operation) -> dict[int, float]:
+    values = view.values(op.column)
+    if len(values) < MIN_RANKED_ROWS:
+        raise QuestionError("not_numeric", f"column {op.column} has fewer than "
+                            f"{MIN_RANKED_ROWS} numeric rows")
+    return values
+
+
+def _selected(view: TableView, op: Operation) -> list[int]:
+    if op.op not in ("gt", "lt") or op.threshold is None:
+        raise QuestionError("bad_operation", f"{op.type} needs op gt/lt and a threshold")
+    values = _ranked(view, op)
+    t = op.threshold
+    return [r for r, v in sorted(values.items()) if (v > t if op.op == "gt" else v < t)]
+
+
+def execute(op: Operation, table: Table) -> Computed:
+    """The answer to ``op`` on ``table`` and the cells it comes from.
+
+    Raises:
+        QuestionError: the operation does not fit the table (reason says why).
+    """
+    if op.column >= max((len(r) for r in table.rows), default=0) or op.column == op.key_column:
+        raise QuestionError("bad_column", f"column {op.column} is not a value column")
+    view = TableView(table, op.key_column)
+    if op.type == "lookup":
+        if len(op.rows) != 1 or op.rows[0] not in view.keys:
+            raise QuestionError("bad_rows", f"lookup needs one labelled row, got {op.rows}")
+        text = view.cell(op.rows[0], op.column)
+        if not informative(text):
+            raise QuestionError("empty_cell", f"cell ({op.rows[0]}, {op.column}) is empty "
+                                f"({text!r})")
+        return Computed(answer_of(text), [view.coord(op.rows[0], op.column)])
+    if op.type in ("comparison", "sum", "difference"):
+        (ra, a), (rb, b) = _operands(view, op, 2)
+        cells = [view.coord(ra, op.column), view.coord(rb, op.column)]
+        if op.type == "comparison":
+            if op.op not in ("max", "min"):
+                raise QuestionError("bad_operation", "comparison needs op max or min")
+            if a == b:
+                raise QuestionError("tie", f"rows {ra} and {rb} have the same value")
+            win = ra if (a > b) == (op.op == "max") else rb
+            return Computed(Answer(text=view.keys[win], value=view.keys[win], type="text"), cells)
+        texts = [view.cell(ra, op.column), view.cell(rb, op.column)]
+        value = a + b if op.type == "sum" else a - b
+        return Computed(_number_answer(value, texts), cells)
+    if op.type == "extremum":
+        if op.op not in ("max", "min"):
+            raise QuestionError("bad_operation", "extremum needs op max or min")
+        values = _ranked(view, op)
+        best = (max if op.op == "max" else min)(values.values())
+        winners = [r for r, v in values.items() if v == best]
+        if len(winners) > 1:
+            raise QuestionError("tie", f"{len(winners)} rows share the {op.op} value")
+        r = winners[0]
+        return Computed(Answer(text=view.keys[r], value=view.keys[r], type="text"),
+                        [view.coord(r, op.column)])
+    if op.type in ("count", "filter"):
+        rows = _selected(view, op)
+        ranked = len(_ranked(view, op))
+        cells = [view.coord(r, op.column) for r in rows]
+        if op.type == "count":
+            return Computed(Answer(text=str(len(rows)), value=float(len(rows)), type="number"),
+                            cells)
+        if not 1 <= len(rows) <= min(MAX_FILTER_ANSWERS, ranked - 1):
+            raise QuestionError("bad_filter", f"filter selects {len(rows)} of {ranked} rows; "
+                                f"1 to {MAX_FILTER_ANSWERS} (and not all) make a question")
+        keys = [view.keys[r] for r in rows]
+        return Computed(Answer(text="; ".join(keys), value=keys, type="list"), cells)
+    raise QuestionError("bad_operation", f"unknown question type {op.type!r}")
+
+
+def answers_match(proposed: str, answer: Answer) -> bool:
+    """Whether a proposed answer (an LLM's) says what the computed ``answer`` says."""
+    from abstab.bench.normalize import normalize_answer
+
+    if answer.type == "number":
+        value = number(proposed)
+        target = answer.value if isinstance(answer.value, float) else number(answer.text)
+        if value is None or target is None:
+            return False
+        tolerance = 0.5 * 10 ** -_decimals(answer.text) + 1e-9 * abs(target)
+        return abs(value - target) <= tolerance
+    if answer.type == "list":
+        # Every listed row, and nothing else but separators ("and"): labels may hold commas.
+        rest = f" {normalize_answer(proposed)} "
+        for key in answer.value or []:  # type: ignore[union-attr]
+            norm = f" {normalize_answer(key)} "
+            if norm not in rest:
+                return False
+            rest = rest.replace(norm, " ", 1)
+        return not [w for w in rest.split() if w != "and"]
+    return normalize_answer(proposed) == normalize_answer(answer.text)
+
+
+def _mentions(text: str, phrase_: str, case: bool = False) -> bool:
+    flags = 0 if case else re.IGNORECASE
+    return re.search(rf"(?<!\w){re.escape(phrase_)}(?!\w)", text, flags) is not None
+
+
+def wording_problem(question: str, op: Operation, view: TableView,
+                    codes: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """Why ``question`` does not ask what ``op`` computes, as (reason, message); None if it
+    does. It must name the rows it is about and state its threshold, and must not use an
+    abstract header's code (``codes``: (code, meaning) pairs) instead of the meaning."""
+    if op.type in ("lookup", "comparison", "sum", "difference"):
+        for r in op.rows:
+            if not _mentions(question, view.keys[r]):
+                return "question_mismatch", f"the question does not name row {view.keys[r]!r}"
+    if op.type in ("count", "filter") and op.threshold is not None:
+        t = op.threshold
+        stated = [number(m.group()) for m in _NUM_TOKEN.finditer(question)]
+        if not any(v is not None and abs(v - t) <= 1e-9 * max(1.0, abs(t)) for v in stated):
+            return "question_mismatch", f"the question does not state the threshold {t:g}"
+    rest = question
+    for words in [m for _, m in codes] + [view.keys[r] for r in op.rows if r in view.keys]:
+        rest = re.sub(re.escape(words), " ", rest, flags=re.IGNORECASE)
+    for code, meaning in codes:
+        # Case-sensitive: the code "A" is not the article "a".
+        if code.lower() != meaning.lower() and _mentions(rest, code, case=True):
+            return "question_uses_code", f"the question uses the code {code!r}, not its meaning"
+    return None
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _round_between(lo: float, hi: float) -> float:
+    """The roundest number t with lo < t < hi (fewest significant digits)."""
+    span = max(abs(lo), abs(hi), hi - lo)
+    step = 10.0 ** math.floor(math.log10(span)) if span > 0 else 1.0
+    for _ in range(12):
+        t = math.floor(lo / step + 1) * step
+        if lo < t < hi:
+            return round(t, 10)
+        step /= 10
+    return (lo + hi) / 2
+
+
+def threshold_text(value: float) -> str:
+    return f"{value:,.10f}".rstrip("0").rstrip(".") if abs(value) >= 10000 else \
+        f"{value:.10f}".rstrip("0").rstrip(".")
+
+
+def wording(op: Operation, view: TableView, term: str, entity: str) -> str:
+    """The template question for ``op``: ``term`` names the column, ``entity`` the rows."""
+    t, k = phrase(term), view.keys
+    if op.type == "lookup":
+        return f"What is the {t} for {k[op.rows[0]]}?"
+    if op.type == "comparison":
+        more = "higher" if op.op == "max" else "lower"
+        return f"Which has the {more} {t}: {k[op.rows[0]]} or {k[op.rows[1]]}?"
+    if op.type == "extremum":
+        most = "highest" if op.op == "max" else "lowest"
+        return f"Which {entity} has the {most} {t}?"
+    if op.type == "sum":
+        return f"What is the sum of the {t} for {k[op.rows[0]]} and {k[op.rows[1]]}?"
+    if op.type == "difference":
+        return f"How much higher is the {t} for {k[op.rows[0]]} than for {k[op.rows[1]]}?"
+    assert op.threshold is not None
+    than = f"{'greater' if op.op == 'gt' else 'less'} than {threshold_text(op.threshold)}"
+    if op.type == "count":
+        return f"For how many {entity} entries is the {t} {than}?"
+    return f"For which {entity} entries is the {t} {than}?"
+
+
+def entity_name(table: Table, key_col: int, term: str | None = None) -> str:
+    """What the rows are, for "Which <entity> has …": the key column's header, else "row"."""
+    name = term if term is not None else (
+        natural_term(table.columns[key_col]) if key_col < len(table.columns) else "")
+    if not name or _NUM_TOKEN.fullmatch(name) or len(name.split()) > 4:
+        return "row"
+    return phrase(name)
+
+
+class _Picker:
+    def __init__(self, seed: str, key: str):
+        self.seed, self.key = seed, key
+
+    def order(self, items: list, salt: str) -> list:  # type: ignore[type-arg]
+        return sorted(items, key=lambda x: stable_hash([self.seed, self.key, salt, repr(x)]))
+
+
+def template_operations(view: TableView, columns: list[int], types: list[str],
+                        lookups_per_column: int, per_type: int, seed: str) -> list[Operation]:
+    """Deterministic operations of each type over ``columns`` (in priority order)."""
+    pick = _Picker(seed, view.table.table_id)
+    kc = view.key_column
+    ops: list[Operation] = []
+    for c in columns:
+        if "lookup" not in types:
+            break
+        rows = [r for r in view.keys if informative(view.cell(r, c))]
+        for r in sorted(pick.order(rows, f"lookup|{c}")[:lookups_per_column]):
+            ops.append(Operation(type="lookup", column=c, key_column=kc, rows=[r]))
+    numeric = [c for c in columns if len(view.values(c)) >= MIN_RANKED_ROWS]
+    for qtype in types:
+        if qtype == "lookup":
+            continue
+        made = 0
+        for c in pick.order(numeric, qtype)[:len(numeric)]:
+            if made >= per_type:
+                break
+            op = _template_op(qtype, view, c, pick)
+            if op is not None:
+                ops.append(op)
+                made += 1
+    return ops
+
+
+def _template_op(qtype: str, view: TableView, c: int, pick: _Picker) -> Operation | None:
+    values = view.values(c)
+    kc = view.key_column
+    rows = pick.order(sorted(values), f"{qtype}|{c}")
+    if qtype in ("comparison", "sum", "difference"):
+        for i in range(0, len(rows) - 1, 2):
+            a, b = rows[i], rows[i + 1]
+            if values[a] == values[b]:
+                continue
+            if qtype == "difference" and values[a] < values[b]:
+                a, b = b, a  # "how much higher is a than b" with a the higher
+            op_name = ("max", "min")[int(stable_hash([pick.seed, a, b])[0], 16) % 2] \
+                if qtype == "comparison" else None
+            return Operation(type=qtype, column=c, key_column=kc, rows=[a, b], op=op_name)  # type: ignore[arg-type]
+        return None
+    if qtype == "extremum":
+        for op_name in pick.order(["max", "min"], f"ext|{c}"):
+            best = (max if op_name == "max" else min)(values.values())
+            if sum(v == best for v in values.values()) == 1:
+                return Operation(type="extremum", column=c, key_column=kc, op=op_name)
+        return None
+    # count / filter: a round threshold between two neighbouring distinct values.
+    distinct = sorted(set(values.values()))
+    n = len(values)
+    cuts = []
+    for i in range(len(distinct) - 1):
+        above = sum(v > distinct[i] for v in values.values())
+        below = n - above
+        limit = MAX_FILTER_ANSWERS if qtype == "filter" else n - 1
+        if 1 <= above <= limit:
+            cuts.append(("gt", i))
+        if 1 <= below <= limit:
+            cuts.append(("lt", i))
+    for op_name, i in pick.order(cuts, f"{qtype}|cut|{c}")[:1]:
+        t = _round_between(distinct[i], distinct[i + 1])
+        return Operation(type=qtype, column=c, key_column=kc, op=op_name, threshold=t)  # type: ignore[arg-type]
+    return None
+
+
+# --------------------------------------------------------------------------- prompting
+
+
+def table_for_prompt(table: Table, key_col: int, columns: list[int], max_rows: int = 40,
+                     max_cell: int = 60) -> str:
+    """The table as Markdown with row ids (r0, r1, …) and column ids (c0, c1, …), the ids an
+    LLM uses to point at the cells its question is about."""
+    def cell(text: str) -> str:
+        text = _clean(text).replace("|", "\\|")
+        return text if len(text) <= max_cell else text[:max_cell - 1] + "…"
+
+    width = max([len(table.columns)] + [len(r) for r in table.rows] + [0])
+    names = [table.columns[c] if c < len(table.columns) else "" for c in range(width)]
+    lines = []
+    if table.caption:
+        lines.append(f"Caption: {cell(table.caption)}")
+    lines.append("| row | " + " | ".join(f"c{c}: {cell(n)}" for c, n in enumerate(names)) + " |")
+    lines.append("|---|" + "---|" * width)
+    for r, row in enumerate(table.rows[:max_rows]):
+        lines.append(f"| r{r} | " + " | ".join(cell(row[c]) if c < len(row) else ""
+                                             for c in range(width)) + " |")
+    if len(table.rows) > max_rows:
+        lines.append(f"({len(table.rows) - max_rows} more rows not shown)")
+    lines.append(f"Row labels are in column c{key_col}. Ask about columns: "
+                 + ", ".join(f"c{c}" for c in columns) + ".")
+    return "\n".join(lines)
+
+
+
+
+# --------------------------------------------------------------------------- difficulty
+
+LINK_POINTS = {"text": 0, "table_clear": 0, "table_defined": 1, "table_implicit": 2,
+               "unanswerable": 2}
+"""How far the answer is from the question's words: 0 when the question's term is in the
+table or text as written; 1 when the table shows a code the document defines; 2 when the
+meaning is only implied, or the document does not say (the system must abstain)."""
+REASONING_POINTS = {"lookup": 0, "comparison": 1, "extremum": 1, "count": 1, "sum": 1,
+                    "difference": 1, "filter": 1}
+"""0 for reading one cell (or one sentence), 1 for combining several cells."""
+
+
+def difficulty(location: str, qtype: str | None) -> str:
+    """The difficulty label: ``easy`` (0 points), ``medium`` (1), ``hard`` (2 or more),
+    summing :data:`LINK_POINTS` of the answer location and :data:`REASONING_POINTS` of the
+    question type (no type, e.g. a fill-in-the-blank sentence, counts as a lookup)."""
+    points = LINK_POINTS[location] + REASONING_POINTS.get(qtype or "lookup", 0)
+    return "easy" if points == 0 else "medium" if points == 1 else "hard"
+
+
+__all__ = [
+    "QUESTION_TYPES",
+    "Computed",
+    "QuestionError",
+    "TableView",
+    "answer_of",
+    "answers_match",
+    "difficulty",
+    "entity_name",
+    "execute",
+    "format_number",
+    "informative",
+    "key_column",
+    "natural_term",
+    "phrase",
+    "table_for_prompt",
+    "template_operations",
+    "term_problem",
+    "threshold_text",
+    "wording",
+    "wording_problem",
+]

@@ -1,0 +1,108 @@
+"""Re-check a QA item's evidence against its document and table: the answer is where the item
+says it is, and the header's explanation is what the item's abstraction says it is.
+
+Used by the controlled stage on every item made from an external dataset, and usable on any
+item that carries text spans.
+"""
+
+from __future__ import annotations
+
+import re
+
+from abstab.records import Document, QAItem, Table
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _code_cell(table: Table, code: str, column: int | None) -> tuple[int, int] | None:
+    for c in table.cells:
+        if c.header and code in c.text and (column is None or c.col == column):
+            return c.row, c.col
+    return None
+
+
+def _line_values(table: Table, cell: tuple[int, int]) -> list[tuple[tuple[int, int], str]]:
+    """Body values under a column header, or beside a row header."""
+    r, c = cell
+    if r < table.n_header_rows:
+        return [((table.n_header_rows + i, c), row[c]) for i, row in enumerate(table.rows)
+                if c < len(row)]
+    body = table.rows[r - table.n_header_rows]
+    return [((r, j), v) for j, v in enumerate(body) if j != c]
+
+
+def _same_sentence(text: str, code: str, meaning: str) -> bool:
+    """Does one sentence (or line) name the code (as a whole word) and its meaning?"""
+    word = re.compile(rf"(?<!\w){re.escape(code)}(?!\w)")
+    return any(word.search(s) and meaning.lower() in s.lower()
+               for s in re.split(r"(?<=[.!?])\s+|\n+", text))
+
+
+def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | None:
+    """Why the item's evidence does not hold (None when it does)."""
+    text = doc.text
+    blocks = {b.block_id: b for b in doc.blocks}
+    for sp in item.evidence.spans:
+        if text[sp.char_start:sp.char_end] != sp.text:
+            return f"{sp.role} span [{sp.char_start}:{sp.char_end}] is not {sp.text!r} in the text"
+        b = blocks.get(sp.block_id or "")
+        if sp.block_id and (b is None or not b.char_start <= sp.char_start <= sp.char_end
+                            <= b.char_end):
+            return f"{sp.role} span lies outside its block {sp.block_id}"
+    loc = item.answer_location
+    if loc == "text":
+        if not any(sp.role == "answer" and item.answer.text and item.answer.text in _norm(sp.text)
+                   for sp in item.evidence.spans):
+            return "no answer span holds the answer"
+        return None
+    if loc == "unanswerable":
+        if item.answer.type != "none" or item.answer.text:
+            return "an unanswerable item has an answer"
+        for link in item.keywords:
+            if _same_sentence(text, link.abstract, link.detailed) or any(
+                    link.detailed in n.text for n in (table.notes if table else [])):
+                return f"the document defines {link.abstract!r} although the item says it does not"
+        return None
+    if table is None:
+        return f"unknown table {item.table_id}"
+    hit = False
+    for r, c in item.evidence.cells:
+        body = r - table.n_header_rows
+        if 0 <= body < len(table.rows) and c < len(table.rows[body]) and \
+                _norm(table.rows[body][c]) == item.answer.text:
+            hit = True
+    if not hit:
+        return "answer not in its evidence cell"
+    for link in item.keywords:
+        cell = _code_cell(table, link.abstract, link.column)
+        if cell is None:
+            return f"code {link.abstract!r} is not a header of column {link.column}"
+        code_text = next(c.text for c in table.cells if (c.row, c.col) == cell)
+        if link.detailed in code_text:
+            return f"the header {code_text!r} still shows the meaning {link.detailed!r}"
+        if loc == "table_defined":
+            spans = [sp.text for sp in item.evidence.spans if sp.role == "definition"]
+            if not any(link.abstract in s and link.detailed.lower() in s.lower() for s in spans):
+                return f"no definition span states {link.abstract!r} = {link.detailed!r}"
+        elif loc == "table_implicit":
+            clues = [sp.text for sp in item.evidence.spans if sp.role == "clue"]
+            values = _line_values(table, cell)
+            counts: dict[str, int] = {}
+            for row in table.rows:
+                for v in row:
+                    counts[_squash(v)] = counts.get(_squash(v), 0) + 1
+            code_word = re.compile(rf"(?<!\w){re.escape(link.abstract)}(?!\w)")
+            ok = any(not code_word.search(s) and link.detailed.lower() in s.lower() and any(
+                v and counts.get(_squash(v)) == 1 and v in s for _, v in values) for s in clues)
+            if not ok:
+                return (f"no clue span names {link.detailed!r} with a value found only under "
+                        f"{link.abstract!r}")
+            if _same_sentence(text, link.abstract, link.detailed):
+                return f"the text states {link.abstract!r} next to {link.detailed!r}: explicit"
+    return None

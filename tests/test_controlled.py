@@ -1,0 +1,192 @@
+"""Controlled abstraction of dataset tables: plans, PDFs, evidence re-checks, round trip, CLI."""
+
+import json
+from collections import Counter
+
+import pytest
+from click.testing import CliRunner
+from conftest import corpus
+
+from abstab.cli import cli
+from abstab.config import Pipeline
+from abstab.errors import ConfigError
+from abstab.records import Document, QAItem, Table
+from abstab.sources import load
+from abstab.stages.ingest import ControlledStage, IngestStage
+from abstab.store import StageDir
+from abstab.synth.build import Settings, SourceTable, count_header_rows, plan_table
+from abstab.synth.validate import evidence_problem
+
+TABLE = ("Country\tPopulation\tArea (km2)\tCapital\n"
+         "Belize\t383,071\t22,966\tBelmopan\n"
+         "Costa Rica\t4,999,441\t51,100\tSan José\n"
+         "El Salvador\t6,420,746\t21,041\tSan Salvador\n"
+         "Guatemala\t16,858,333\t108,889\tGuatemala City\n"
+         "Honduras\t9,112,867\t112,492\tTegucigalpa\n")
+QUESTIONS = ("id\tutterance\tcontext\ttargetValue\n"
+             "nt-1\twhat is the population of Belize?\tcsv/200-csv/1.csv\t383,071\n"
+             "nt-2\twhich country has the largest area?\tcsv/200-csv/1.csv\tHonduras\n"
+             "nt-3\thow many countries are listed?\tcsv/200-csv/1.csv\t5\n")
+STYLES = ["letter_codes", "acronym", "shortened", "symbol"]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("wtq")
+    (root / "csv" / "200-csv").mkdir(parents=True)
+    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
+    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def work(dataset, tmp_path_factory):
+    work = tmp_path_factory.mktemp("controlled") / "work"
+    ingest = IngestStage(work, {"source": "wtq", "inputs": [str(dataset)],
+                                "lookup_questions": 1}).run()
+    controlled = ControlledStage(work, {}).run()
+    return work, ingest, controlled
+
+
+def _table(dataset) -> SourceTable:
+    return SourceTable.from_examples(list(load("wtq", dataset)), row_headers=False)
+
+
+def test_plan_abstracts_the_headers_the_questions_name(dataset):
+    plan = plan_table(_table(dataset), Settings(STYLES, ["explicit", "implicit", "removed"],
+                                                2, 1, "0"))
+    assert plan.drops == [("nt-3", "answer_not_in_document",
+                           "the gold answer is computed (no table cell or paragraph holds it)")]
+    clear, *variants = plan.docs
+    # The template lookup avoids the cell a dataset question already asks about.
+    assert [(i.question, i.answer.text, i.cell) for i in clear.items] == [
+        ("what is the population of Belize?", "383,071", (1, 1)),
+        ("which country has the largest area?", "Honduras", (5, 0)),
+        ("What is the population for Costa Rica?", "4,999,441", (2, 1))]
+    # Two headers (the one on each answer's path) × 4 styles × 3 explanations.
+    assert len(variants) == 24
+    codes = {(d.target.meaning, d.style): d.code for d in variants}
+    assert codes == {("Population", "letter_codes"): "B", ("Population", "acronym"): "PPL",
+                     ("Population", "shortened"): "Pop.", ("Population", "symbol"): "ξp",
+                     ("Country", "letter_codes"): "A", ("Country", "acronym"): "CNT",
+                     ("Country", "shortened"): "Co.", ("Country", "symbol"): "ηc"}
+    pop = {d.explanation: d for d in variants
+           if d.target.meaning == "Population" and d.style == "shortened"}
+    assert pop["explicit"].grid[0] == ["Country", "Pop.", "Area (km2)", "Capital"]
+    assert [(b.role, b.text) for b in pop["explicit"].before + pop["explicit"].after
+            if b.role in ("definition", "legend")] == [("legend", "Pop. = Population")]
+    # The clue names a value no item asks about, which occurs once in the table.
+    assert [b.text for b in pop["implicit"].before if b.role == "clue"] == [
+        "For Honduras, the population was 9,112,867."]
+    assert not [b for b in pop["removed"].before + pop["removed"].after
+                if b.role in ("definition", "legend", "clue")]
+    # The clear item and its abstract versions share one pair id.
+    q1 = [i for d in plan.docs for i in d.items if i.example_id == "nt-1"]
+    assert len(q1) == 13 and len({i.pair_id for i in q1}) == 1
+    country = next(d for d in variants if d.target.meaning == "Country"
+                   and d.style == "acronym" and d.explanation == "implicit")
+    assert [b.text for b in country.before if b.role == "clue"] == [
+        "One country listed in Table 1 is Guatemala."]
+
+
+def test_header_rows_of_tatqa_style_tables():
+    grid = [["", "Years Ended September 30,", ""], ["", "2019", "2018"],
+            ["Fixed Price", "$ 1,452.4", "$ 1,146.2"], ["Other", "44.1", "56.7"]]
+    assert count_header_rows(grid) == 2
+    assert count_header_rows([["Country", "Birds"], ["Belize", "544"]]) == 1
+
+
+def test_ingest_writes_pdfs_records_and_items_that_revalidate(work):
+    work, ingest, controlled = work
+    ex = StageDir(work, "extract", ())
+    docs = {d.doc_id: d for d in ex.read("documents", Document)}
+    tables = {t.table_id: t for t in ex.read("tables", Table)}
+    items = list(ex.read("items", QAItem))
+    assert ingest.stats["in"] == 3 and ingest.stats["kept"] == 2
+    assert ingest.stats["dropped"] == {"answer_not_in_document": 1}
+    assert len(docs) == 25 and len(list((work / "extract" / "pdfs").glob("*.pdf"))) == 25
+    cells = Counter((i.abstraction.style, i.abstraction.legend) for i in items)
+    assert cells[("natural", "none")] == 3
+    assert all(cells[(s, e)] == 3 for s in STYLES for e in ("explicit", "implicit", "removed"))
+    assert Counter(i.answer_location for i in items) == {
+        "table_clear": 3, "table_defined": 12, "table_implicit": 12, "unanswerable": 12}
+    assert controlled.stats["in"] == controlled.stats["kept"] == 39
+    item = next(i for i in items if i.source.example_id == "nt-1"
+                and i.abstraction.legend == "implicit" and i.abstraction.style == "acronym")
+    assert (item.question, item.answer.text, item.evidence.cells) == (
+        "what is the population of Belize?", "383,071", [[1, 1]])
+    assert item.source.license == "CC BY-SA 4.0" and item.source.answers == ["383,071"]
+    assert [(k.abstract, k.detailed, k.category) for k in item.keywords] == [
+        ("PPL", "Population", "inferable_document")]
+    span = item.evidence.spans[0]
+    assert docs[item.doc_id].text[span.char_start:span.char_end] == span.text
+    assert tables[item.table_id].columns == ["Country", "PPL", "Area (km2)", "Capital"]
+    # A tampered item fails the re-check, naming why.
+    bad = item.model_copy(update={"evidence": item.evidence.model_copy(
+        update={"cells": [[2, 1]]})})
+    assert evidence_problem(bad, docs[item.doc_id], tables[item.table_id]) == \
+        "answer not in its evidence cell"
+    defined = next(i for i in items if i.pair_id == item.pair_id
+                   and i.answer_location == "table_defined" and i.abstraction.style == "acronym")
+    wrong = defined.model_copy(update={"keywords": [defined.keywords[0].model_copy(
+        update={"detailed": "Capital"})]})
+    assert evidence_problem(wrong, docs[defined.doc_id], tables[defined.table_id]).startswith(
+        "no definition span states 'PPL' = 'Capital'")
+
+
+def test_extract_reads_the_rendered_table_back(work, tmp_path):
+    from abstab.stages.extract import ExtractStage
+
+    work, _, _ = work
+    ex = StageDir(work, "extract", ())
+    table = next(t for t in ex.read("tables", Table) if t.columns[1] == "ξp")
+    doc = next(d for d in ex.read("documents", Document) if d.doc_id == table.doc_id)
+    ExtractStage(tmp_path / "rt", {"inputs": [doc.source]}).run()
+    got = list(StageDir(tmp_path / "rt", "extract", ()).read("tables", Table))
+    assert len(got) == 1
+    assert [got[0].header_rows[-1], *got[0].rows] == [table.header_rows[-1], *table.rows]
+
+
+def test_synth_cli_runs_a_dataset_pipeline(dataset, tmp_path):
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text("name: t\ndataset: wtq\ninputs: [nowhere]\nstages:\n"
+                    "  ingest: {styles: [acronym], explanations: [explicit, removed],"
+                    " lookup_questions: 0}\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(tmp_path / "w"),
+                                   str(dataset)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[1].strip() == ("5 synthetic documents (wtq), 6 items: 0 text, 2 table_clear, "
+                                "2 table_defined, 0 table_implicit, 2 unanswerable")
+    assert lines[3].strip() == "6 of 6 items re-validate"
+    items = [json.loads(x) for x in (tmp_path / "w" / "assemble" / "items.jsonl").open()]
+    assert len(items) == 6 and all(i["split"] for i in items)
+
+
+def test_pipeline_files(tmp_path):
+    wtq = Pipeline.load("pipelines/wtq.yaml")
+    assert (wtq.dataset, wtq.stage_order) == ("wtq", ("ingest", "controlled", "assemble"))
+    assert wtq.inputs[0].name == "wikitablequestions"
+    assert Pipeline.load("pipelines/tatqa.yaml").stages["ingest"]["row_headers"] is True
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: b\nstages:\n  ingest: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="ingest and controlled need `dataset:`"):
+        Pipeline.load(bad)
+
+
+def test_shared_tatqa_table_with_text_and_row_header_items(tmp_path):
+    path = corpus("tatqa")
+    examples = [e for e in load("tatqa", path)
+                if e.doc_id == "3ffd9053-a45d-491c-957a-1b2fa0af0570"]
+    table = SourceTable.from_examples(examples, row_headers=True)
+    assert table.n_header == 2
+    plan = plan_table(table, Settings(["acronym"], ["explicit"], 2, 0, "0"))
+    clear = plan.docs[0]
+    assert [(i.location, i.answer.text) for i in clear.items] == [
+        ("text", ("our allowable incurred costs plus a profit which can be fixed or variable "
+                 "depending on the contract’s fee arrangement up to predetermined funding "
+                 "levels determined by the customer")),
+        ("table", "$1,496.5")]
+    variant = plan.docs[1]
+    assert (variant.target.meaning, variant.code, variant.grid[4][0]) == (
+        "Total sales", "TS", "TS")
