@@ -21,6 +21,8 @@ BlockKind = Literal[
     "heading", "paragraph", "caption", "footnote", "list", "running_header", "running_footer",
     "page_number",
 ]
+# Blocks that carry the document's prose; running headers, footers and page numbers do not.
+TEXT_KINDS: frozenset[str] = frozenset({"heading", "paragraph", "caption", "footnote", "list"})
 AbstractionStyle = Literal["natural", "letter_codes", "acronym", "shortened", "symbol"]
 AnswerLocation = Literal["text", "table_clear", "table_defined", "table_implicit", "unanswerable"]
 ResolutionCategory = Literal["explicit", "inferable_table", "inferable_document", "unresolvable"]
@@ -243,14 +245,60 @@ class KeywordLink(_Strict):
     category: ResolutionCategory | None = None
 
 
+class TextSpan(_Strict):
+    """A span of Document.text: ``Document.text[char_start:char_end] == text``."""
+
+    block_id: str | None = None
+    char_start: int = Field(ge=0, description="offset in Document.text")
+    char_end: int = Field(ge=0)
+    text: str
+    role: Literal["answer", "definition", "clue"] = Field(
+        description="answer: the answer itself; definition: where the document explains a header; "
+                    "clue: where the document only lets a header's meaning be inferred")
+
+
 class ItemEvidence(_Strict):
     cells: list[list[int]] = Field(default_factory=list, description="[row, col] in the table")
     blocks: list[str] = Field(default_factory=list)
+    spans: list[TextSpan] = Field(default_factory=list, description="text spans, re-checkable")
+
+
+QuestionType = Literal["lookup", "comparison", "extremum", "count", "sum", "difference", "filter"]
+QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
+
+
+class Operation(_Strict):
+    """How a table item's answer is computed from the table, so a validator can redo it.
+
+    Rows are body-row indices (``Table.rows``); evidence cells are table coordinates
+    (header rows included).
+    """
+
+    type: QuestionType
+    column: int = Field(ge=0, description="the column whose values the question is about")
+    key_column: int = Field(0, ge=0, description="the column of row labels")
+    rows: list[int] = Field(default_factory=list, description="body rows the question names")
+    op: Literal["max", "min", "gt", "lt"] | None = None
+    threshold: float | None = None
 
 
 class Abstraction(_Strict):
     style: AbstractionStyle
     legend: Literal["explicit", "implicit", "removed", "none"]
+    explained_by: Literal["definition_sentence", "legend", "value_mention"] | None = Field(
+        None, description="how the document explains the code (controlled abstraction)")
+
+
+class SourceRef(_Strict):
+    """The external dataset item a controlled item comes from, and under which license."""
+
+    dataset: str = Field(description="registry name of the dataset (wtq, tatqa)")
+    example_id: str | None = Field(
+        None, description="the dataset's question id; None for questions abstab wrote")
+    doc_id: str = Field(description="the dataset's table / context id")
+    license: str
+    answers: list[str] = Field(default_factory=list, description="the dataset's gold answers")
+    meta: dict[str, Any] = Field(default_factory=dict, description="e.g. TAT-QA scale, derivation")
 
 
 class QAItem(Record):
@@ -266,8 +314,11 @@ class QAItem(Record):
     origin: Literal["document", "controlled"]
     pair_id: str | None = Field(None, description="links the clear and abstract versions")
     template: str
+    operation: Operation | None = Field(
+        None, description="for table items: how the answer follows from the table")
     difficulty: Literal["easy", "medium", "hard"]
     split: Literal["train", "validation", "test"] | None = None
+    source: SourceRef | None = Field(None, description="the external dataset item it comes from")
 
     @property
     def key(self) -> str:

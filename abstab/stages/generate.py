@@ -3,40 +3,61 @@
 Table questions are written on the de-abstracted table (every abstract header replaced by
 its resolved meaning) and then asked of the original table, so the question uses the natural
 term while the table shows the code. Each such question also yields its clear twin (on the
-de-abstracted table) with the same ``pair_id``. Clear tables are abstracted on purpose in every
-style, with the legend kept or removed: gold by construction.
+de-abstracted table) with the same ``pair_id``. The backend proposes the questions (rules:
+templates; LLM backends: a prompt) as operations over the table's cells; the answer is always
+computed from the table by :func:`abstab.synth.questions.execute`, and a proposal whose answer
+or wording disagrees with the operation is rejected (``errors.jsonl``). Clear tables are
+abstracted on purpose in every style, with the legend kept or removed: gold by construction.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from abstab.config import stable_hash
+from abstab.llm.tasks import GenerateRequest, QuestionOut
 from abstab.records import (
     ABSTRACT_STYLES,
+    QUESTION_TYPES,
     Abstraction,
     Answer,
     Document,
     ItemEvidence,
     Judgment,
     KeywordLink,
+    Operation,
     QAItem,
     Resolution,
     Table,
+    TextSpan,
 )
-from abstab.rules.headers import COMMON_WORD_ZIPF, core_text, zipf
+from abstab.rules.headers import core_text
 from abstab.rules.reader import BLANK, content_words
 from abstab.stages.abstract import abstract_column, relabel
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult
+from abstab.synth.questions import (
+    QuestionError,
+    TableView,
+    answer_of,
+    answers_match,
+    difficulty,
+    execute,
+    key_column,
+    natural_term,
+    phrase,
+    term_problem,
+    wording_problem,
+)
+
+__all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "question_for"]
 
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
-_LOCATION_DIFFICULTY = {"text": "easy", "table_clear": "easy", "table_defined": "medium",
-                        "table_implicit": "hard", "unanswerable": "hard"}
+_ROW_TYPES = ("lookup", "comparison", "sum", "difference")  # questions that name their rows
 
 
 @dataclass
@@ -44,55 +65,63 @@ class GenerateSettings:
     """Settings of the generate stage.
 
     Args:
-        rows_per_column: questions per table column (rows picked deterministically).
-        max_columns: value columns used per table.
+        rows_per_column: lookup questions per table column (rows picked deterministically).
+        max_columns: value columns used per table (abstract columns first).
+        question_types: question types asked of document tables (see
+            :mod:`abstab.synth.questions`); controlled items are lookups.
+        questions_per_type: questions of each non-lookup type per table.
         text_questions_per_document: fill-in-the-blank questions from body sentences.
         unanswerable_per_table: questions naming a quantity the document does not report.
         controlled: abstract clear tables on purpose.
         styles: abstraction styles used for controlled abstraction.
         seed: changes which rows/columns are picked.
+        max_term_words: a header meaning longer than this is not a usable column name (a
+            resolver may return a sentence); the de-abstracted column name may have twice as
+            many words (it joins the levels of a multi-row header).
+        concurrency: tables sent to the backend at once (useful with LLM backends).
     """
 
     rows_per_column: int = 2
     max_columns: int = 4
+    question_types: list[str] = field(default_factory=lambda: list(QUESTION_TYPES))
+    questions_per_type: int = 1
     text_questions_per_document: int = 3
     unanswerable_per_table: int = 1
     controlled: bool = True
     styles: list[str] = field(default_factory=lambda: list(ABSTRACT_STYLES))
     seed: str = "0"
+    max_term_words: int = 6
+    concurrency: int = 1
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.styles) - set(ABSTRACT_STYLES))
         if bad:
             raise ValueError(f"unknown style(s) {bad}; allowed: {list(ABSTRACT_STYLES)}")
-        for name in ("rows_per_column", "max_columns", "text_questions_per_document",
-                     "unanswerable_per_table"):
+        bad = sorted(set(self.question_types) - set(QUESTION_TYPES))
+        if bad:
+            raise ValueError(f"unknown question type(s) {bad}; allowed: {list(QUESTION_TYPES)}")
+        for name in ("rows_per_column", "max_columns", "questions_per_type",
+                     "text_questions_per_document", "unanswerable_per_table", "max_term_words"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
-
-
-def answer_of(text: str) -> Answer:
-    from abstab.bench.normalize import parse_number
-
-    text = " ".join(text.split())
-    value = parse_number(text)
-    if value is not None:
-        return Answer(text=text, value=value, type="number",
-                      unit="%" if text.endswith("%") else None)
-    return Answer(text=text, value=text, type="text")
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
 
 
 def question_for(term: str, row_key: str) -> str:
-    # "Change in …" reads "the change in …"; acronyms and names keep their capitals.
-    first = term.split(" ", 1)[0]
-    if first[:1].isupper() and first[1:].islower() and zipf(first) >= COMMON_WORD_ZIPF:
-        term = term[0].lower() + term[1:]
-    return f"What is the {term} for {row_key}?"
+    """The lookup question: "What is the <term> for <row>?"."""
+    return f"What is the {phrase(term)} for {row_key}?"
 
 
-def natural_term(column: str) -> str:
-    parts = [core_text(p) for p in column.split(" / ")]
-    return " ".join(p for p in parts if p)
+@dataclass
+class _TablePlan:
+    """One document table made ready for questions."""
+
+    table: Table  # as in the document (codes)
+    source: Table  # de-abstracted (meanings), or ``table`` when nothing was abstract
+    view: TableView
+    links: dict[int, list[KeywordLink]]  # column → its abstract headers' meanings
+    spans: dict[int, list[TextSpan]]  # column → where the document defines them
 
 
 class GenerateStage(Stage):
@@ -100,6 +129,13 @@ class GenerateStage(Stage):
     upstream = ("extract", "judge", "resolve")
     outputs = ("items", "tables")
     settings_cls = GenerateSettings
+
+    def __init__(self, work: Any, settings: Any = None, backend: Any = None):
+        if backend is None:  # templates are the default question writer
+            from abstab.rules.backend import RulesBackend
+
+            backend = RulesBackend()
+        super().__init__(work, settings, backend)
 
     def load(self) -> None:
         ex = StageDir(self.work, "extract", ())
@@ -138,28 +174,29 @@ class GenerateStage(Stage):
     def _item(self, result: UnitResult, *, doc_id: str, table_id: str | None, question: str,
               answer: Answer, location: str, style: str, legend: str, origin: str,
               template: str, pair_id: str | None = None, keywords: list[KeywordLink] | None = None,
-              cells: list[list[int]] | None = None, blocks: list[str] | None = None) -> None:
+              cells: list[list[int]] | None = None, blocks: list[str] | None = None,
+              spans: list[TextSpan] | None = None, operation: Operation | None = None,
+              provenance: dict[str, Any] | None = None) -> None:
         item = QAItem(
             item_id=stable_hash([doc_id, table_id, question, location, style]),
             doc_id=doc_id, table_id=table_id, question=question, answer=answer,
             answer_location=location, keywords=keywords or [],
-            evidence=ItemEvidence(cells=cells or [], blocks=blocks or []),
+            evidence=ItemEvidence(cells=cells or [], blocks=blocks or [], spans=spans or []),
             abstraction=Abstraction(style=style, legend=legend), origin=origin,
-            pair_id=pair_id, template=template, difficulty=_LOCATION_DIFFICULTY[location],
-            provenance=self.provenance(backend="rules", model="templates"),
+            pair_id=pair_id, template=template, operation=operation,
+            difficulty=difficulty(location, operation.type if operation else None),
+            provenance=self.provenance(**(provenance or {"backend": "rules",
+                                                         "model": "templates"})),
         )
         result.add("items", item)
         result.stats["kept"] += 1
         result.stats[f"location.{location}"] += 1
         result.stats[f"style.{style}"] += 1
+        if operation is not None:
+            result.stats[f"type.{operation.type}"] += 1
 
     def _row_keys(self, table: Table) -> list[tuple[int, str]]:
-        keys = [(r, " ".join(row[0].split())) for r, row in enumerate(table.rows) if row]
-        keys = [(r, k) for r, k in keys if k and not _NUM_TOKEN.fullmatch(k)]
-        counts = defaultdict(int)
-        for _, k in keys:
-            counts[k.lower()] += 1
-        return [(r, k) for r, k in keys if counts[k.lower()] == 1]
+        return sorted(TableView(table, 0).keys.items())
 
     def _term_pool(self) -> list[tuple[str, str]]:
         """(doc_id, natural column name) for every clear column in the corpus."""
@@ -177,78 +214,174 @@ class GenerateStage(Stage):
 
     # -- table questions from the document ------------------------------------------------
 
-    def _table_items(self, table_id: str, result: UnitResult) -> None:
+    def _plan(self, table_id: str, result: UnitResult) -> _TablePlan | None:
+        """Resolve the table's abstract headers into a de-abstracted copy; None if the table
+        has no column of row labels to ask about."""
         table = self.tables[table_id]
         judgment = self.judgments[table_id]
-        res = {(r.row, r.column, r.keyword): r for r in self.resolutions.get(table_id, [])}
-        row_keys = self._row_keys(table)
-        if not row_keys:
-            result.stats["in"] += 1
+        kc = key_column(table)
+        result.stats["tables.in"] += 1
+        if kc is None:
             result.drop(table_id, "no_row_keys", "no column of distinct row labels to ask about",
                         failure=False)
-            return
-        # Which keywords sit over which column.
+            return None
+        res = {(r.row, r.column, r.keyword): r for r in self.resolutions.get(table_id, [])}
         col_keywords: dict[int, list[tuple[Any, Resolution | None]]] = defaultdict(list)
         for kw in judgment.keywords:
             cell = table.header_cell(kw.row, kw.col)
             span = range(cell.col, cell.col + cell.col_span) if cell else [kw.col]
             for c in span:
                 col_keywords[c].append((kw, res.get((kw.row, kw.col, kw.keyword))))
-        clear_changes: dict[tuple[int, int], tuple[str, str]] = {}
-        plans = []
-        for c in range(1, len(table.columns)):
+        changes: dict[tuple[int, int], tuple[str, str]] = {}
+        links: dict[int, list[KeywordLink]] = {}
+        spans: dict[int, list[TextSpan]] = {}
+        width = max((len(r) for r in table.rows), default=0)
+        for c in range(width):
             kws = col_keywords.get(c, [])
-            if any(r is None or r.category == "unresolvable" for _, r in kws):
-                result.stats["in"] += 1
-                result.drop(f"{table_id}|col{c}", "unresolved_header",
-                            f"column {table.columns[c]!r} has a header with no known meaning",
-                            failure=False)
-                continue
-            plans.append((c, kws))
-            for kw, r in kws:
-                clear_changes[(kw.row, kw.col)] = (kw.keyword, r.expansion)  # type: ignore[union-attr]
-        clear_table = None
-        if clear_changes:
-            clear_table = relabel(table, clear_changes, f"{table_id}:clear",
-                                  self.provenance(), keep_notes=False)
-            result.add("tables", clear_table)
-        for c, kws in self._pick(plans, self.settings.max_columns, table_id):
-            term = natural_term(table.columns[c])
-            for kw, r in kws:
-                term = term.replace(kw.keyword, r.expansion)  # type: ignore[union-attr]
-            if not kws:
-                location, style = "table_clear", "natural"
-            elif all(r.category == "explicit" for _, r in kws):  # type: ignore[union-attr]
-                location, style = "table_defined", kws[0][0].style
-            else:
-                location, style = "table_implicit", kws[0][0].style
-            legend = "none" if not kws else (
-                "explicit" if location == "table_defined" else "implicit")
-            links = [KeywordLink(abstract=kw.keyword, detailed=r.expansion, column=c,  # type: ignore[union-attr]
-                                 category=r.category) for kw, r in kws]  # type: ignore[union-attr]
-            usable = [(r, k) for r, k in row_keys if c < len(table.rows[r]) and table.rows[r][c].strip()]
-            for r, key in self._pick(usable, self.settings.rows_per_column, f"{table_id}|{c}"):
-                result.stats["in"] += 1
-                question = question_for(term, key)
-                answer = answer_of(table.rows[r][c])
-                cell = [[table.n_header_rows + r, c]]
-                pair = stable_hash([table_id, r, c]) if kws else None
-                self._item(result, doc_id=table.doc_id, table_id=table_id, question=question,
-                           answer=answer, location=location, style=style, legend=legend,
-                           origin="document", template="column_row_lookup", pair_id=pair,
-                           keywords=links, cells=cell)
-                if kws and clear_table is not None:
+            name = table.columns[c] if c < len(table.columns) else str(c)
+            if any(r is None or r.category == "unresolvable" or not r.expansion for _, r in kws):
+                if c != kc:
                     result.stats["in"] += 1
-                    self._item(result, doc_id=table.doc_id, table_id=clear_table.table_id,
-                               question=question, answer=answer, location="table_clear",
-                               style="natural", legend="none", origin="document",
-                               template="column_row_lookup", pair_id=pair, cells=cell)
-        self._unanswerable(table, row_keys, result)
+                    result.drop(f"{table_id}|col{c}", "unresolved_header",
+                                f"column {name!r} has a header with no known meaning",
+                                failure=False)
+                continue
+            bad = [(kw.keyword, r.expansion, why) for kw, r in kws if r and r.expansion and (
+                why := ("it is the code itself" if r.expansion.strip().lower() == kw.keyword.lower()
+                        else term_problem(r.expansion, self.settings.max_term_words)))]
+            if bad:
+                if c != kc:
+                    result.stats["in"] += 1
+                    result.drop(f"{table_id}|col{c}", "unusable_meaning",
+                                f"column {name!r}: the meaning of {bad[0][0]!r} is not a column "
+                                f"name ({bad[0][2]}): {bad[0][1][:80]!r}", failure=False)
+                continue
+            links[c] = []
+            spans[c] = []
+            for kw, r in kws:
+                assert r is not None and r.expansion is not None
+                changes[(kw.row, kw.col)] = (kw.keyword, r.expansion)
+                links[c].append(KeywordLink(abstract=kw.keyword, detailed=r.expansion, column=c,
+                                            category=r.category))
+                spans[c].extend(TextSpan(block_id=e.block_id, char_start=e.char_start,
+                                         char_end=e.char_end, text=e.text, role="definition")
+                                for e in r.evidence
+                                if e.char_start is not None and e.char_end is not None)
+        source = table
+        if changes:
+            source = relabel(table, changes, f"{table_id}:clear", self.provenance(),
+                             keep_notes=False)
+            result.add("tables", source)
+        if any(links.get(c) for c in links):
+            result.stats["tables.abstract_resolved"] += 1
+        return _TablePlan(table, source, TableView(source, kc), links, spans)
+
+    def _table_items(self, table_id: str, result: UnitResult) -> None:
+        plan = self._plan(table_id, result)
+        if plan is None:
+            return
+        table, kc = plan.table, plan.view.key_column
+        terms = {c: natural_term(plan.source.columns[c]) for c in plan.links
+                 if c != kc and c < len(plan.source.columns)}
+        counts = Counter(t.lower() for t in terms.values())
+        usable = []
+        for c, term in sorted(terms.items()):
+            why = term_problem(term, 2 * self.settings.max_term_words) if term else "no header"
+            if why is None and counts[term.lower()] > 1:
+                why = f"{counts[term.lower()]} columns are called {term!r}"
+            if why is not None:
+                result.stats["in"] += 1
+                result.drop(f"{table_id}|col{c}", "unusable_term",
+                            f"column {c} cannot be named in a question: {why}", failure=False)
+                continue
+            usable.append(c)
+        abstract = [c for c in usable if plan.links[c]]
+        clear = [c for c in usable if not plan.links[c]]
+        # Columns with abstract headers first: they make the benchmark.
+        ordered = (self._pick(abstract, len(abstract), table_id + "|abs")
+                   + self._pick(clear, len(clear), table_id))
+        columns = ordered[:self.settings.max_columns]
+        if columns:
+            request = GenerateRequest(
+                key_column=kc, columns=columns, types=self.settings.question_types,
+                lookups_per_column=self.settings.rows_per_column,
+                per_type=self.settings.questions_per_type, seed=self.settings.seed)
+            out = self.call_backend(result, table_id, self.backend.generate, plan.source,
+                                    self.docs.get(table.doc_id), request)
+            seen: set[str] = set()
+            for q in out.questions if out is not None else []:
+                self._accept(q, plan, columns, seen, result)
+        self._unanswerable(table, sorted(plan.view.keys.items()), result)
+
+    def _accept(self, q: QuestionOut, plan: _TablePlan, columns: list[int], seen: set[str],
+                result: UnitResult) -> None:
+        """Check one proposed question against the table; emit it (and its clear twin)."""
+        table, view, kc = plan.table, plan.view, plan.view.key_column
+        result.stats["in"] += 1
+        item = f"{table.table_id}|{q.type}|{q.question}"
+        if q.column not in columns:
+            result.drop(item, "bad_column", f"column {q.column} was not asked about "
+                        f"(asked: {columns})", raw=q.model_dump())
+            return
+        op = Operation(type=q.type, column=q.column, key_column=kc,
+                       rows=q.rows if q.type in _ROW_TYPES else [],
+                       op=q.op if q.type not in ("lookup", "sum", "difference") else None,
+                       threshold=q.threshold if q.type in ("count", "filter") else None)
+        try:
+            computed = execute(op, plan.source)
+        except QuestionError as exc:
+            result.drop(item, exc.reason, str(exc), raw=q.model_dump())
+            return
+        if not answers_match(q.answer, computed.answer):
+            result.drop(item, "answer_mismatch", f"proposed answer {q.answer!r}, the table gives "
+                        f"{computed.answer.text!r}", raw=q.model_dump())
+            return
+        links = list(plan.links[op.column])
+        if op.type in ("extremum", "count", "filter"):
+            links += plan.links.get(kc, [])  # the rows are named by the key column's header
+        problem = wording_problem(q.question, op, view, [(k.abstract, k.detailed) for k in links])
+        if problem:
+            result.drop(item, problem[0], problem[1], raw=q.model_dump())
+            return
+        norm = " ".join(q.question.lower().split())
+        if norm in seen:
+            result.drop(item, "duplicate", "the same question twice on one table", failure=False)
+            return
+        seen.add(norm)
+        question = " ".join(q.question.split())
+        prov = self.backend.provenance("generate")
+        common: dict[str, Any] = {
+            "doc_id": table.doc_id, "question": question, "answer": computed.answer,
+            "origin": "document", "template": op.type, "cells": computed.cells, "operation": op,
+            "provenance": prov}
+        if not links:
+            self._item(result, table_id=table.table_id, location="table_clear", style="natural",
+                       legend="none", **common)  # type: ignore[arg-type]
+            return
+        cats = {k.category for k in links}
+        location = "table_defined" if cats == {"explicit"} else "table_implicit"
+        legend = "explicit" if location == "table_defined" else "implicit"
+        style = self._style(table, links)
+        spans = [s for c in sorted({op.column, kc}) for s in plan.spans.get(c, [])
+                 if any(k.column == c for k in links)]
+        pair = stable_hash([table.table_id, op.model_dump()])
+        self._item(result, table_id=table.table_id, location=location, style=style,
+                   legend=legend, pair_id=pair, keywords=links, spans=spans,
+                   blocks=sorted({s.block_id for s in spans if s.block_id}),
+                   **common)  # type: ignore[arg-type]
+        result.stats["in"] += 1
+        self._item(result, table_id=plan.source.table_id, location="table_clear",
+                   style="natural", legend="none", pair_id=pair, **common)  # type: ignore[arg-type]
+
+    def _style(self, table: Table, links: list[KeywordLink]) -> str:
+        judgment = self.judgments[table.table_id]
+        by_keyword = {k.keyword: k.style for k in judgment.keywords}
+        return by_keyword.get(links[0].abstract, "acronym")
 
     def _unanswerable(self, table: Table, row_keys: list[tuple[int, str]],
                       result: UnitResult) -> None:
         """Ask for a quantity other documents report but this one does not mention."""
-        if not self.settings.unanswerable_per_table:
+        if not self.settings.unanswerable_per_table or not row_keys:
             return
         doc = self.docs[table.doc_id]
         doc_words = content_words(doc.text) | {w for t in self.tables.values()
@@ -299,14 +432,15 @@ class GenerateStage(Stage):
                 link = KeywordLink(abstract=code, detailed=meaning, column=c,
                                    category="explicit" if legend == "explicit" else "unresolvable")
                 result.stats["in"] += 2
+                op = Operation(type="lookup", column=c, key_column=0, rows=[r])
                 self._item(result, doc_id=table.doc_id, table_id=new_id, question=question,
                            answer=answer, location=location, style=style, legend=legend,
                            origin="controlled", template="column_row_lookup", pair_id=pair,
-                           keywords=[link], cells=cell)
+                           keywords=[link], cells=cell, operation=op)
                 self._item(result, doc_id=table.doc_id, table_id=table_id, question=question,
                            answer=answer, location="table_clear", style="natural", legend="none",
                            origin="controlled", template="column_row_lookup", pair_id=pair,
-                           cells=cell)
+                           cells=cell, operation=op)
 
     # -- text questions ------------------------------------------------------------------
 
@@ -328,13 +462,43 @@ class GenerateStage(Stage):
                 result.drop(f"{doc_id}|{sentence[:40]}", "ambiguous_blank",
                             "the number occurs twice in the sentence", failure=False)
                 continue
+            span = _answer_span(doc, b.block_id, sentence, num)
+            if span is None:
+                result.drop(f"{doc_id}|{sentence[:40]}", "span_not_found",
+                            "the sentence was not found in its block's text")
+                continue
             self._item(result, doc_id=doc_id, table_id=None,
                        question=f'Fill in the blank from the document: "{cloze}"',
                        answer=answer_of(num.group()), location="text", style="natural",
                        legend="none", origin="document", template="sentence_cloze",
-                       blocks=[b.block_id])
+                       blocks=[b.block_id], spans=[span])
 
     def summary_lines(self, stats: dict[str, Any]) -> list[str]:
         c = stats.get("counts", {})
         locs = ("text", "table_clear", "table_defined", "table_implicit", "unanswerable")
-        return [", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs)]
+        lines = [", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs)]
+        types = [f"{c[f'type.{t}']} {t}" for t in QUESTION_TYPES if c.get(f"type.{t}")]
+        if types:
+            lines.append("table questions: " + ", ".join(types))
+        return lines
+
+
+def _answer_span(doc: Document, block_id: str, sentence: str, num: re.Match[str]) -> TextSpan | None:
+    """The answer number's span in Document.text (``sentence`` is whitespace-normalised)."""
+    block = next((b for b in doc.blocks if b.block_id == block_id), None)
+    if block is None:
+        return None
+    before = sentence[:num.start()].split()
+    pattern = r"\s+".join(re.escape(w) for w in sentence.split())
+    m = re.search(pattern, block.text)
+    if m is None:
+        return None
+    # Skip the words before the number, then the whitespace, inside the raw sentence.
+    head = re.match(r"\s*".join(re.escape(w) for w in before) + r"\s*" if before else "",
+                    block.text[m.start():])
+    start = block.char_start + m.start() + (head.end() if head else 0)
+    text = num.group()
+    if doc.text[start:start + len(text)] != text:
+        return None
+    return TextSpan(block_id=block_id, char_start=start, char_end=start + len(text), text=text,
+                    role="answer")
