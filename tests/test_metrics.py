@@ -11,10 +11,14 @@ from abstab.bench.metrics import (
     abstention,
     bootstrap_ci,
     correct,
+    denotation,
     exact_match,
     gold_numbers,
     is_abstention,
     numeric_match,
+    paired_bootstrap_ci,
+    tatqa_em,
+    tatqa_f1,
     token_f1,
 )
 from abstab.bench.normalize import (
@@ -285,6 +289,14 @@ def test_numeric_match_scale(prediction: str, gold: Answer, expected: float) -> 
     assert numeric_match(prediction, gold, False) == expected
 
 
+def test_numeric_match_forgives_a_scale_word_when_the_gold_has_no_scale() -> None:
+    assert numeric_match("12,450 thousand", num("12,450"), False) == 1.0
+    assert numeric_match("12,450 thousand", num("12,450,000"), False) == 1.0
+    assert numeric_match("12,450 thousand", num("12,451"), False) == 0.0
+    # With a gold scale the scale word counts: 12,450 thousand is not 12,450 million.
+    assert numeric_match("12,450 thousand", num("12,450", scale="million"), False) == 0.0
+
+
 def test_numeric_match_tolerance_is_a_setting() -> None:
     assert numeric_match("4.5", num("4.52"), False) == 0.0
     assert numeric_match("4.5", num("4.52"), False, rel_tol=0.01) == 1.0
@@ -409,8 +421,10 @@ def test_metrics_stay_in_unit_interval() -> None:
 
 
 def test_metrics_are_registered_with_metadata() -> None:
-    assert metrics.names() == ["abstention", "correct", "exact_match", "numeric_match",
-                               "token_f1"]
+    assert metrics.names() == ["abstention", "correct", "denotation", "exact_match",
+                               "numeric_match", "tatqa_em", "tatqa_f1", "token_f1"]
+    assert metrics.get("tatqa-em") is tatqa_em
+    assert metrics.get("denotation_accuracy") is denotation
     assert metrics.get("exact_match") is exact_match
     assert metrics.get("token-f1") is token_f1
     assert metrics.get("numeric_match") is numeric_match
@@ -472,3 +486,37 @@ def test_bootstrap_ci_is_reproducible_when_resampling_in_chunks() -> None:
 def test_bootstrap_ci_rejects_bad_arguments(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         bootstrap_ci(**kwargs)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------- dataset metrics and paired bootstrap
+
+
+def test_dataset_metrics_score_unanswerable_and_abstained_like_the_others() -> None:
+    for metric in (tatqa_em, tatqa_f1, denotation):
+        assert metric("unanswerable", NONE, False) == 1.0
+        assert metric("12", NONE, False) == 0.0
+        assert metric("12,450", num("12450", value=12450.0), True) == 0.0
+
+
+def test_dataset_metrics_on_abstab_answers() -> None:
+    # A numeric value is scored like a TAT-QA arithmetic answer: "12,450" -> 12450.0000.
+    assert tatqa_em("12,450", num("12450", value=12450.0), False) == 1.0
+    # A text gold is one span: {net, profit, margin} vs {net, profit}: F1 0.8, EM 0.
+    assert (tatqa_em("net profit margin", txt("Net profit"), False),
+            tatqa_f1("net profit margin", txt("Net profit"), False)) == (0.0, 0.8)
+    # Denotation: a list value is the set of targets; the prediction's items are split on "|".
+    wheat = Answer(text="rice | wheat", value=["Rice", "Wheat"], type="list")
+    assert denotation("wheat | rice", wheat, False) == 1.0
+    assert denotation("wheat", wheat, False) == 0.0
+    assert denotation("12450", num("12,450"), False) == 0.0  # "12,450" is a string to WTQ
+
+
+def test_paired_bootstrap_ci_is_the_bootstrap_of_differences() -> None:
+    clear = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    abstract = [0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+    lo, hi = paired_bootstrap_ci(clear, abstract, seed=3)
+    assert (lo, hi) == bootstrap_ci([c - a for c, a in zip(clear, abstract)], seed=3)
+    assert lo <= 3 / 8 <= hi and lo >= 0.0  # every difference is >= 0
+    assert paired_bootstrap_ci([1.0] * 5, [1.0] * 5) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="3 values against 2"):
+        paired_bootstrap_ci([1.0, 0.0, 1.0], [1.0, 0.0])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from abstab.bench.normalize import (
     normalize_answer,
@@ -28,6 +29,7 @@ from abstab.bench.normalize import (
     scale_factor,
     tokenize,
 )
+from abstab.bench.official import check_denotation, split_items, tatqa_em_f1, wtq_to_values
 from abstab.records import Answer
 
 __all__ = [
@@ -38,11 +40,15 @@ __all__ = [
     "abstention",
     "bootstrap_ci",
     "correct",
+    "denotation",
     "exact_match",
     "gold_numbers",
     "gold_text",
     "is_abstention",
     "numeric_match",
+    "paired_bootstrap_ci",
+    "tatqa_em",
+    "tatqa_f1",
     "token_f1",
 ]
 
@@ -224,8 +230,10 @@ def numeric_match(prediction: str, gold: Answer, abstained: bool, *,
     (:func:`~abstab.bench.normalize.parse_number_detail`: "12,450", "(3.2)", "−0.8", "45%",
     "1.2 million", "3 bn", "EUR 12k", ...). It matches when it, or for a prediction written
     with a percent sign also its value / 100, is within ``rel_tol`` of one of
-    :func:`gold_numbers` (the gold value, times or divided by the scale factor). Signs must
-    agree. A gold that is not numeric falls back to :func:`exact_match`.
+    :func:`gold_numbers` (the gold value, times or divided by the scale factor). When the gold
+    has no scale, a prediction written with a scale word may also match by its number alone
+    ("12,450 thousand" for the cell "12,450" of a table "in thousands"). Signs must agree. A
+    gold that is not numeric falls back to :func:`exact_match`.
 
     Args:
         prediction: the answer text.
@@ -247,6 +255,10 @@ def numeric_match(prediction: str, gold: Answer, abstained: bool, *,
     if parsed is None:
         return 0.0
     values = [parsed.value, parsed.value / 100] if parsed.percent else [parsed.value]
+    if parsed.multiplier != 1.0 and scale_factor(gold.scale) is None:
+        # "12,450 thousand" read from a table "in thousands" whose gold is the cell "12,450":
+        # without a gold scale the prediction's own scale word is not held against it.
+        values.append(parsed.value / parsed.multiplier)
     return float(any(math.isclose(v, t, rel_tol=rel_tol) for v in values for t in targets))
 
 
@@ -286,6 +298,92 @@ def correct(prediction: str, gold: Answer, abstained: bool) -> float:
     if exact_match(prediction, gold, abstained) == 1.0:
         return 1.0
     return float(token_f1(prediction, gold, abstained) >= F1_THRESHOLD)
+
+
+def _tatqa_args(prediction: str, gold: Answer) -> tuple[str | list[str], Any, str, str]:
+    """(prediction, gold answer, answer type, gold scale) for the official TAT-QA rules."""
+    items = split_items(prediction)
+    pred: str | list[str] = items if len(items) > 1 else prediction
+    scale = gold.scale or ""
+    if isinstance(gold.value, list):
+        return pred, list(gold.value), "multi-span" if len(gold.value) > 1 else "span", scale
+    if isinstance(gold.value, (int, float)) and not isinstance(gold.value, bool):
+        # A computed number: scored like TAT-QA's arithmetic and count answers (F1 = EM).
+        return pred, gold.value, "arithmetic", scale
+    return pred, [gold_text(gold)], "span", scale
+
+
+def tatqa_em(prediction: str, gold: Answer, abstained: bool) -> float:
+    """Exact match by the rules of TAT-QA's official ``tatqa_eval.py``.
+
+    Numbers are compared after scaling: a gold 1,234 under scale thousand equals the
+    prediction "1234 thousand" or "1,234,000" (TAT-QA reads the first number of an item and one
+    scale word after it); words after TAT-QA's normalisation; see :mod:`abstab.bench.official`. The gold's answer type comes
+    from the record: a list value is a span (one item) or multi-span answer, a numeric value an
+    arithmetic one. A prediction listing several items joins them with "|".
+
+    Args:
+        prediction: the answer text; a scale may be written in it ("12.5 million", "23%").
+        gold: the gold answer; ``gold.scale`` is TAT-QA's scale ('', thousand, million,
+            billion, percent).
+        abstained: the system's abstention flag.
+
+    Returns:
+        1.0 or 0.0; an unanswerable gold scores :func:`abstention`.
+    """
+    if gold.type == "none":
+        return abstention(prediction, gold, abstained)
+    if abstained:
+        return 0.0
+    return _tatqa(prediction, gold)[0]
+
+
+def tatqa_f1(prediction: str, gold: Answer, abstained: bool) -> float:
+    """F1 by the rules of TAT-QA's official ``tatqa_eval.py``: F1 of the normalised token
+    sets, rounded to 2 places, equal to :func:`tatqa_em` for numeric (arithmetic) golds.
+
+    Args:
+        prediction: the answer text.
+        gold: the gold answer (see :func:`tatqa_em`).
+        abstained: the system's abstention flag.
+
+    Returns:
+        A value in [0, 1]; an unanswerable gold scores :func:`abstention`.
+    """
+    if gold.type == "none":
+        return abstention(prediction, gold, abstained)
+    if abstained:
+        return 0.0
+    return _tatqa(prediction, gold)[1]
+
+
+def _tatqa(prediction: str, gold: Answer) -> tuple[float, float]:
+    pred, answer, answer_type, scale = _tatqa_args(prediction, gold)
+    return tatqa_em_f1(pred, "", answer, answer_type, scale)
+
+
+def denotation(prediction: str, gold: Answer, abstained: bool) -> float:
+    """WikiTableQuestions' denotation accuracy, by the rules of its official ``evaluator.py``.
+
+    The gold items (a list value, else the gold text) and the predicted items (the prediction
+    split on "|") become sets of numbers, dates and normalised strings; the prediction is
+    right iff both sets have the same size and every gold item matches a predicted one
+    (see :mod:`abstab.bench.official`).
+
+    Args:
+        prediction: the answer text, list items joined by "|".
+        gold: the gold answer.
+        abstained: the system's abstention flag.
+
+    Returns:
+        1.0 or 0.0; an unanswerable gold scores :func:`abstention`.
+    """
+    if gold.type == "none":
+        return abstention(prediction, gold, abstained)
+    if abstained:
+        return 0.0
+    targets = [str(v) for v in gold.value] if isinstance(gold.value, list) else [gold_text(gold)]
+    return float(check_denotation(wtq_to_values(targets), wtq_to_values(split_items(prediction))))
 
 
 # ------------------------------------------------------------------------- aggregation
@@ -329,3 +427,30 @@ def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0,
         )
     low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
+
+
+def paired_bootstrap_ci(first: Sequence[float], second: Sequence[float], n: int = 1000,
+                        seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+    """Paired bootstrap interval of ``mean(first) - mean(second)`` over the same items.
+
+    Pairs are resampled together (item i of both lists is one draw), so the interval reflects
+    the per-item differences, not two independent samples: it is :func:`bootstrap_ci` of
+    ``first[i] - second[i]``.
+
+    Args:
+        first: per-item values of one condition (e.g. the clear version of each question).
+        second: the values of the other condition on the same items, in the same order.
+        n: number of resamples.
+        seed: random seed.
+        alpha: 1 - confidence level.
+
+    Returns:
+        ``(low, high)`` of the mean difference.
+
+    Raises:
+        ValueError: when the lists differ in length or are empty.
+    """
+    if len(first) != len(second):
+        raise ValueError(f"paired_bootstrap_ci: {len(first)} values against {len(second)}")
+    return bootstrap_ci([a - b for a, b in zip(first, second, strict=True)], n=n, seed=seed,
+                        alpha=alpha)

@@ -1,34 +1,33 @@
-"""Scoring systems on an assembled dataset: predictions, per-item scores, results, leaderboard.
+"""Scoring systems on a dataset: predictions, per-item scores, results, leaderboard, plots.
 
-Each (system, backend) pair is a resumable stage under ``WORK/bench/<system>-<backend>/``;
-the aggregate goes to ``WORK/bench/results.json`` and ``WORK/bench/leaderboard.md``.
-
-results.json keys:
-  ``systems.<name>.n``                 items scored
-  ``systems.<name>.overall``           {"correct": mean, "ci": [lo, hi], <metric>: mean}
-  ``systems.<name>.answer_location``   per location {"n", "correct", "ci"}
-  ``systems.<name>.style``             per abstraction style, same shape
-  ``systems.<name>.category``          per resolution category of the keywords, same shape
-  ``systems.<name>.origin``            per origin (document, controlled), same shape
-  ``systems.<name>.abstraction_gap``   {"pairs", "clear", "abstract", "gap"} on paired items
-  ``backend``, ``split``, ``created``  run facts
+The dataset is a :class:`~abstab.bench.data.BenchData`: a workspace, a release folder or an
+external dataset (TAT-QA, WikiTableQuestions). Each (system, backend) pair is a resumable stage
+under ``OUT/<system>-<backend>/`` (``predictions.jsonl``, ``scores.jsonl``, ``errors.jsonl``,
+``stats.json``): an interrupted bench continues where it stopped, and a changed dataset or
+setting redoes the pair. For a workspace ``OUT`` is ``WORK/bench``. The aggregate goes to
+``OUT/results.json`` (keys documented in :mod:`abstab.bench.report`), ``OUT/leaderboard.md``
+and ``OUT/accuracy_by_location.png``.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from abstab.records import ANSWER_LOCATIONS, Document, Prediction, QAItem, Score, Table
+from abstab.bench.data import BenchData
+from abstab.records import Prediction, QAItem, Score
 from abstab.registry import metrics, systems
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult
 
-METRICS = ("correct", "exact_match", "token_f1", "numeric_match", "abstention")
+__all__ = ["METRICS", "BenchSettings", "BenchStage", "leaderboard", "write_results"]
+
+METRICS = ("correct", "exact_match", "token_f1", "numeric_match", "abstention", "tatqa_em",
+           "tatqa_f1", "denotation")
+"""Every metric scored on every item (``abstab metrics list``)."""
 
 
 @dataclass
@@ -40,41 +39,63 @@ class BenchSettings:
         k: passages retrieved per item by retrieval systems.
         split: score only this split (None: all items).
         concurrency: items answered at once (useful with LLM backends).
+        retriever: ``bm25``, ``dense`` or ``hybrid`` for rag and hybrid; default ``hybrid``
+            when the embed extra is installed, else ``bm25``.
     """
 
     system: str = "table"
     k: int = 5
     split: str | None = None
     concurrency: int = 1
+    retriever: str | None = None
 
     def __post_init__(self) -> None:
-        systems.canonical(self.system)
+        from abstab.retrieval import default_retriever, rankers
+
+        name = systems.canonical(self.system)
+        # Systems registered with retrieval=False never search: no retriever to choose (and no
+        # reason to import the embedding stack). Plugins say nothing, so they get one.
+        if self.retriever is not None or systems.meta(name).get("retrieval") is not False:
+            self.retriever = rankers.canonical(self.retriever or default_retriever())
         if self.k < 1:
             raise ValueError(f"k must be >= 1, got {self.k}")
 
 
 class BenchStage(Stage):
-    upstream = ("extract", "assemble")
+    """One system with one backend over one dataset, item by item, resumable.
+
+    Args:
+        out: the bench folder (``WORK/bench`` for a workspace).
+        data: the dataset.
+        settings: :class:`BenchSettings` or a dict of them.
+        backend: the reader's backend.
+        index_dir: where dense vectors are cached between runs (default ``OUT/index``).
+    """
+
+    upstream = ()
     outputs = ("predictions", "scores")
     settings_cls = BenchSettings
 
-    def __init__(self, work: Path, settings: Any = None, backend: Any = None):
+    def __init__(self, out: Path, data: BenchData, settings: Any = None, backend: Any = None,
+                 index_dir: Path | None = None):
         from abstab.config import resolve_settings
 
         s = resolve_settings(BenchSettings, settings, "bench")
-        self.name = f"bench/{systems.canonical(s.system)}-{backend.name}"
-        super().__init__(work, s, backend)
+        self.name = f"{systems.canonical(s.system)}-{backend.name}"
+        self.data = data
+        self.index_dir = index_dir or Path(out) / "index"
+        super().__init__(out, s, backend)
+
+    def upstream_hashes(self) -> list[str]:
+        return [self.data.fingerprint]
 
     def load(self) -> None:
-        ex = StageDir(self.work, "extract", ())
-        asm = StageDir(self.work, "assemble", ())
-        docs = {d.doc_id: d for d in ex.read("documents", Document)}
-        tables = {t.table_id: t for t in ex.read("tables", Table)}
-        tables.update({t.table_id: t for t in asm.read("tables", Table)})
         from abstab.bench.systems import Corpus
 
-        self.system = systems.get(self.settings.system)(Corpus(docs, tables), k=self.settings.k)
-        self.items = [i for i in asm.read("items", QAItem)
+        corpus = Corpus(self.data.docs, self.data.tables,
+                        retriever=self.settings.retriever or "bm25", cache=self.index_dir)
+        self.system = systems.get(self.settings.system)(corpus, k=self.settings.k)
+        self.items = [i for i in self.data.items
                       if self.settings.split is None or i.split == self.settings.split]
         self.metric_fns = {m: metrics.get(m) for m in METRICS}
 
@@ -86,7 +107,11 @@ class BenchStage(Stage):
         result = UnitResult()
         result.stats["in"] += 1
         start = time.perf_counter()
-        passages = self.system.passages(item)
+        try:
+            passages = self.system.passages(item)
+        except Exception as exc:  # noqa: BLE001 - a system failing on one item skips it only
+            result.drop(item.item_id, "system_error", f"{type(exc).__name__}: {exc}")
+            return result
         out = self.call_backend(result, item.item_id, self.backend.answer, item.question, passages)
         if out is None:
             return result
@@ -109,89 +134,55 @@ class BenchStage(Stage):
         return result
 
 
-def _group(scores: list[Score], key: Any) -> dict[str, dict[str, Any]]:
-    from abstab.bench.metrics import bootstrap_ci
+def write_results(out: Path, data: BenchData, runs: dict[str, Path], backend: str,
+                  split: str | None, k: int | None = None, plots: bool = True
+                  ) -> dict[str, Any]:
+    """Aggregate every system's scores into results.json, leaderboard.md, official-format
+    prediction files and plots.
 
-    groups: dict[str, list[float]] = defaultdict(list)
-    for s in scores:
-        k = key(s)
-        if k is not None:
-            groups[k].append(s.metrics["correct"])
-    out = {}
-    for k, vals in sorted(groups.items()):
-        lo, hi = bootstrap_ci(vals)
-        out[k] = {"n": len(vals), "correct": round(sum(vals) / len(vals), 4),
-                  "ci": [round(lo, 4), round(hi, 4)]}
-    return out
+    Args:
+        out: the bench folder.
+        data: the dataset scored.
+        runs: system name -> its stage folder.
+        backend: the backend name.
+        split: the split scored, or None.
+        k: the retrieval depth (reported for retrieval systems).
+        plots: write PNG plots when matplotlib is installed.
 
+    Returns:
+        The results dict (keys in :mod:`abstab.bench.report`).
+    """
+    from abstab.bench.report import RESULTS_SCHEMA, export_official, summarize
 
-def aggregate(scores: list[Score], items: dict[str, QAItem]) -> dict[str, Any]:
-    """The results of one system: overall, per location, style, category, abstraction gap."""
-    from abstab.bench.metrics import bootstrap_ci
-
-    if not scores:
-        return {"n": 0}
-    overall: dict[str, Any] = {m: round(sum(s.metrics[m] for s in scores) / len(scores), 4)
-                               for m in METRICS}
-    overall["ci"] = [round(x, 4) for x in bootstrap_ci([s.metrics["correct"] for s in scores])]
-    by_pair: dict[str, dict[str, float]] = defaultdict(dict)
-    for s in scores:
-        item = items.get(s.item_id)
-        if item is not None and item.pair_id:
-            side = "clear" if item.abstraction.style == "natural" else "abstract"
-            by_pair[item.pair_id][side] = s.metrics["correct"]
-    pairs = [p for p in by_pair.values() if len(p) == 2]
-    gap: dict[str, Any] = {"pairs": len(pairs)}
-    if pairs:
-        clear = sum(p["clear"] for p in pairs) / len(pairs)
-        abstract = sum(p["abstract"] for p in pairs) / len(pairs)
-        gap.update(clear=round(clear, 4), abstract=round(abstract, 4),
-                   gap=round(clear - abstract, 4))
-    return {
-        "n": len(scores),
-        "overall": overall,
-        "answer_location": _group(scores, lambda s: s.answer_location),
-        "style": _group(scores, lambda s: s.style),
-        "category": _group(scores, lambda s: s.category),
-        "origin": _group(scores, lambda s: items[s.item_id].origin if s.item_id in items else None),
-        "abstraction_gap": gap,
+    items = {i.item_id: i for i in data.items}
+    results: dict[str, Any] = {
+        "schema": RESULTS_SCHEMA,
+        "dataset": {"kind": data.kind, "path": str(data.path), "fingerprint": data.fingerprint,
+                    "items": len(data.items), "skipped": len(data.skipped)},
+        "backend": backend, "split": split, "created": time.time(), "metrics": list(METRICS),
+        "systems": {},
     }
-
-
-def write_results(work: Path, runs: dict[str, Path], backend: str,
-                  split: str | None) -> dict[str, Any]:
-    """Aggregate every system's scores into results.json and leaderboard.md."""
-    items = {i.item_id: i for i in StageDir(work, "assemble", ()).read("items", QAItem)}
-    results: dict[str, Any] = {"backend": backend, "split": split, "created": time.time(),
-                               "systems": {}}
     for system, path in runs.items():
-        scores = list(StageDir(path.parent, path.name, ()).read("scores", Score))
-        results["systems"][system] = aggregate(scores, items)
-    bench = Path(work) / "bench"
-    bench.mkdir(parents=True, exist_ok=True)
-    (bench / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (bench / "leaderboard.md").write_text(leaderboard(results) + "\n")
+        stage = StageDir(path.parent, path.name, ())
+        scores = list(stage.read("scores", Score))
+        preds = list(stage.read("predictions", Prediction))
+        retrieves = bool(systems.meta(system).get("retrieval"))
+        results["systems"][system] = summarize(scores, items, preds, METRICS,
+                                               retrieval_k=k if retrieves else None)
+        export_official(data.kind, preds, path)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if plots:
+        from abstab.bench.plots import write_plots
+
+        results["plots"] = [p.name for p in write_plots(results, out)]
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "leaderboard.md").write_text(leaderboard(results) + "\n")
     return results
 
 
 def leaderboard(results: dict[str, Any]) -> str:
-    """A markdown table: accuracy per answer location (rows) and system (columns)."""
-    names = list(results["systems"])
-    lines = ["| answer location | n | " + " | ".join(names) + " |",
-             "|---|---:|" + "---:|" * len(names)]
-    rows = [*ANSWER_LOCATIONS, "overall"]
-    for loc in rows:
-        cells, n = [], 0
-        for name in names:
-            res = results["systems"][name]
-            entry = res.get("overall", {}) if loc == "overall" else res.get(
-                "answer_location", {}).get(loc)
-            n = res.get("n", 0) if loc == "overall" else (entry or {}).get("n", n)
-            cells.append(f"{entry['correct']:.2f}" if entry else "–")
-        lines.append(f"| {loc} | {n} | " + " | ".join(cells) + " |")
-    gaps = [results["systems"][n].get("abstraction_gap", {}) for n in names]
-    if any(g.get("pairs") for g in gaps):
-        lines.append("| abstraction gap (paired) | " + str(max(g.get("pairs", 0) for g in gaps))
-                     + " | " + " | ".join(f"{g['gap']:+.2f}" if "gap" in g else "–" for g in gaps)
-                     + " |")
-    return "\n".join(lines)
+    """The markdown leaderboard (:func:`abstab.bench.report.leaderboard`)."""
+    from abstab.bench.report import leaderboard as _leaderboard
+
+    return _leaderboard(results)

@@ -8,13 +8,12 @@ header meanings retrieved from the text, the gold meanings, or nothing.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from pathlib import Path
 
 from abstab.llm.tasks import Passage
-from abstab.records import Document, QAItem, Table
+from abstab.records import TEXT_KINDS, Document, QAItem, Table
+from abstab.retrieval import PassageIndex
 from abstab.rules.headers import classify
-
-_TEXT_KINDS = {"paragraph", "caption", "footnote", "list", "heading"}
 
 
 def serialize_table(table: Table, with_notes: bool = True) -> str:
@@ -36,12 +35,20 @@ def table_passage(table: Table, with_notes: bool = True) -> Passage:
 
 
 class Corpus:
-    """Documents and tables of a workspace, with per-document BM25 indexes built lazily."""
+    """Documents and tables of a workspace, with per-document retrieval indexes built lazily.
 
-    def __init__(self, docs: dict[str, Document], tables: dict[str, Table]):
+    Args:
+        retriever: ``bm25``, ``dense`` or ``hybrid`` (:data:`abstab.retrieval.rankers`).
+        cache: where dense vectors are kept between runs (the workspace's ``index/``).
+    """
+
+    def __init__(self, docs: dict[str, Document], tables: dict[str, Table],
+                 retriever: str = "bm25", cache: Path | None = None):
         self.docs = docs
         self.tables = tables
-        self._indexes: dict[tuple[str, str | None], Any] = {}
+        self.retriever = retriever
+        self.cache = cache
+        self._indexes: dict[tuple[str, str | None], tuple[PassageIndex, dict[str, Passage]]] = {}
 
     @cached_property
     def tables_by_doc(self) -> dict[str, list[Table]]:
@@ -58,7 +65,7 @@ class Corpus:
         """Text blocks and tables of a document; ``swap`` replaces the table it derives from."""
         doc = self.docs[doc_id]
         out = [Passage(id=b.block_id, kind="text", text=b.text)
-               for b in doc.blocks if b.kind in _TEXT_KINDS]
+               for b in doc.blocks if b.kind in TEXT_KINDS]
         for t in self.tables_by_doc.get(doc_id, []):
             if swap is not None and swap.derived_from == t.table_id:
                 t = swap
@@ -67,26 +74,16 @@ class Corpus:
 
     def search(self, doc_id: str, query: str, k: int, swap: Table | None = None,
                kinds: tuple[str, ...] = ("text", "table")) -> list[Passage]:
-        """Top-k passages of one document by BM25 (bm25s)."""
-        import bm25s
-
+        """Top-k passages of one document, best first, each with its retrieval score."""
         key = (doc_id, swap.table_id if swap is not None and swap.derived_from else None)
         if key not in self._indexes:
             passages = self.doc_passages(doc_id, swap)
-            retriever = bm25s.BM25()
-            retriever.index(bm25s.tokenize([p.text for p in passages], stopwords="en",
-                                           show_progress=False), show_progress=False)
-            self._indexes[key] = (retriever, passages)
-        retriever, passages = self._indexes[key]
-        pool = [i for i, p in enumerate(passages) if p.kind in kinds]
-        if not pool:
-            return []
-        docs, scores = retriever.retrieve(
-            bm25s.tokenize([query], stopwords="en", show_progress=False),
-            k=len(passages), show_progress=False)
-        ranked = [(int(i), float(s)) for i, s in zip(docs[0], scores[0], strict=True)
-                  if int(i) in pool and s > 0]
-        return [passages[i].model_copy(update={"score": s}) for i, s in ranked[:k]]
+            index = PassageIndex([(p.id, p.text) for p in passages], self.retriever, self.cache)
+            self._indexes[key] = (index, {p.id: p for p in passages})
+        index, by_id = self._indexes[key]
+        allowed = {pid for pid, p in by_id.items() if p.kind in kinds}
+        return [by_id[pid].model_copy(update={"score": score})
+                for pid, score in index.search(query, k, allowed)]
 
 
 class System:

@@ -1,0 +1,371 @@
+"""What ``abstab bench`` scores: a workspace, a release folder, or an external dataset.
+
+Every kind of dataset becomes one :class:`BenchData`: documents, tables and QA items as abstab
+records, so the same systems (table, rag, hybrid, oracle, closed-book) and metrics run on all
+of them. Kinds are found through :data:`dataset_kinds` (a registry, tried in order by
+:func:`detect_kind`):
+
+- ``workspace``: a folder with ``assemble/done.json`` (``abstab synth`` output);
+- ``release``: a folder with ``items``/``tables``/``documents`` parquet files per split
+  (``abstab release`` output);
+- ``tatqa`` / ``wtq``: the external datasets, read by :func:`abstab.sources.load` and turned
+  into records here: each TAT-QA context is one document (its paragraphs are blocks
+  ``<uid>#p<order>``) with one table; each WTQ table file is one document with no text.
+
+External items keep the dataset's own facts in ``QAItem.source`` (TAT-QA ``answer_type``,
+``answer_from``, ``scale``, ``rel_paragraphs``), which the report groups by and the official
+scorers read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from abstab import __version__
+from abstab.errors import ConfigError
+from abstab.records import (
+    Abstraction,
+    Answer,
+    Block,
+    Cell,
+    Document,
+    ItemEvidence,
+    Provenance,
+    QAItem,
+    SourceRef,
+    Table,
+    TableQuality,
+)
+from abstab.registry import Registry
+
+__all__ = ["BenchData", "dataset_kinds", "detect_kind", "header_row_count", "load_data",
+           "source_to_records"]
+
+
+@dataclass
+class BenchData:
+    """Documents, tables and items to score, with a fingerprint that changes with the data.
+
+    Attributes:
+        kind: the dataset kind (``workspace``, ``release``, ``tatqa``, ``wtq``).
+        path: where it was read from.
+        docs: documents by doc_id.
+        tables: tables by table_id (abstracted copies included).
+        items: the QA items, in dataset order.
+        fingerprint: a hash of the inputs; a bench run resumes only on the same fingerprint.
+        skipped: (example, reason) of every example the loader could not use.
+    """
+
+    kind: str
+    path: Path
+    docs: dict[str, Document]
+    tables: dict[str, Table]
+    items: list[QAItem]
+    fingerprint: str
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+Detector = Callable[[Path], bool]
+LoaderFn = Callable[[Path], BenchData]
+
+
+@dataclass(frozen=True)
+class DatasetKind:
+    """How to recognise a dataset kind and how to read it."""
+
+    detect: Detector
+    load: LoaderFn
+
+
+dataset_kinds: Registry[DatasetKind] = Registry("dataset kind")
+
+
+def detect_kind(path: Path) -> str:
+    """The kind of the dataset at ``path``: the first registered kind whose detector accepts it.
+
+    Raises:
+        ConfigError: nothing recognises the path.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file or folder; give a workspace, a release folder, "
+                          f"or a TAT-QA / WikiTableQuestions dataset")
+    for name in dataset_kinds:
+        if dataset_kinds.get(name).detect(path):
+            return name
+    raise ConfigError(
+        f"{path}: not a dataset abstab knows: no assemble/done.json (workspace), no "
+        f"items*.parquet (release), no tatqa_dataset_*.json / *.shared.json (TAT-QA), no "
+        f"questions*.tsv with csv/ (WTQ). Name the format with --format "
+        f"({', '.join(dataset_kinds.names())})"
+    )
+
+
+def load_data(path: Path, kind: str | None = None, split: str | None = None) -> BenchData:
+    """Read the dataset at ``path`` as ``kind`` (detected when None), optionally one split."""
+    path = Path(path)
+    name = dataset_kinds.canonical(kind) if kind else detect_kind(path)
+    data = dataset_kinds.get(name).load(path)
+    if split is not None:
+        data.items = [i for i in data.items if i.split == split]
+    return data
+
+
+def _files_hash(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        st = p.stat()
+        h.update(f"{p.name}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------- workspace
+
+
+def _is_workspace(path: Path) -> bool:
+    return (path / "assemble" / "done.json").is_file()
+
+
+def _load_workspace(path: Path) -> BenchData:
+    from abstab.store import StageDir
+
+    ex = StageDir(path, "extract", ())
+    asm = StageDir(path, "assemble", ())
+    docs = {d.doc_id: d for d in ex.read("documents", Document)}
+    tables = {t.table_id: t for t in ex.read("tables", Table)}
+    tables.update({t.table_id: t for t in asm.read("tables", Table)})
+    items = list(asm.read("items", QAItem))
+    marks = [StageDir(path, s, ()).marker() or {} for s in ("extract", "assemble")]
+    fingerprint = hashlib.sha256(
+        json.dumps([m.get("config_hash") for m in marks]).encode()).hexdigest()[:16]
+    return BenchData("workspace", path, docs, tables, items, fingerprint)
+
+
+# ------------------------------------------------------------------------------ release
+
+
+def _release_files(path: Path, name: str) -> list[Path]:
+    return sorted(p for p in (path / name).glob("*.parquet") if p.is_file())
+
+
+def _is_release(path: Path) -> bool:
+    return path.is_dir() and bool(_release_files(path, "items"))
+
+
+def _records_from_parquet(path: Path, config_name: str, kind: type[Any]) -> list[Any]:
+    """The records of one release config (``RELEASE/<config>/<split>-*.parquet``), decoded
+    with the release's own column schema (abstab.release.layout)."""
+    try:
+        import pyarrow.parquet as pq
+
+        from abstab.release.arrow import decode_row
+        from abstab.release.layout import CONFIGS
+    except ImportError as exc:
+        raise ConfigError("reading a release needs the release extra: "
+                          "pip install 'abstab[release]'") from exc
+    cfg = CONFIGS[config_name]
+    schema, fields = cfg.arrow_schema, cfg.record_fields
+    out = []
+    for f in _release_files(path, config_name):
+        for n, row in enumerate(pq.read_table(f).to_pylist()):
+            try:
+                out.append(kind.model_validate(decode_row(row, schema, fields)))
+            except Exception as exc:
+                raise ConfigError(f"{f}: row {n} is not a valid {kind.__name__} record ({exc}); "
+                                  f"check it with `abstab validate {path}`") from exc
+    return out
+
+
+def _load_release(path: Path) -> BenchData:
+    docs = {d.doc_id: d for d in _records_from_parquet(path, "documents", Document)}
+    tables = {t.table_id: t for t in _records_from_parquet(path, "tables", Table)}
+    items = _records_from_parquet(path, "items", QAItem)
+    files = [p for n in ("items", "tables", "documents") for p in _release_files(path, n)]
+    return BenchData("release", path, docs, tables, items, _files_hash(files))
+
+
+# ----------------------------------------------------------------- external datasets
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _is_amount(cell: str) -> bool:
+    from abstab.bench.normalize import parse_number
+
+    text = cell.strip()
+    return (parse_number(text) is not None and not re.fullmatch(r"(?:FY\s*)?(?:19|20)\d\d", text)
+            and not re.search(r"[A-Za-z]", text))
+
+
+def header_row_count(grid: list[list[str]]) -> int:
+    """Header rows of a dataset table given "header first": the first row, then each following
+    row that holds no amounts and either has an empty first cell (TAT-QA puts "Years Ended
+    September 30," over "2019 | 2018" above an empty row-label column) or only years beside its
+    first cell ("($ in millions) | 2019 | 2018")."""
+    count = 1
+    for row in grid[1:]:
+        cells = [c.strip() for c in row[1:] if c.strip()]
+        if not row or not cells or any(_is_amount(c) for c in cells):
+            break
+        if row[0].strip() and not all(_YEAR.search(c) for c in cells):
+            break
+        count += 1
+    return min(count, max(len(grid) - 1, 1))
+
+
+def _table_record(table_id: str, doc_id: str, grid: list[list[str]], engine: str,
+                  prov: Provenance) -> Table:
+    from abstab.bench.normalize import parse_number
+
+    n_head = header_row_count(grid) if len(grid) > 1 else len(grid)
+    width = max((len(r) for r in grid), default=0)
+    grid = [list(r) + [""] * (width - len(r)) for r in grid]
+    header_rows, rows = grid[:n_head], grid[n_head:]
+    columns = []
+    for c in range(width):
+        parts: list[str] = []
+        for hr in header_rows:
+            text = " ".join(hr[c].split())
+            if text and text not in parts:
+                parts.append(text)
+        columns.append(" / ".join(parts))
+    cells = [Cell(row=r, col=c, text=text, header=r < n_head)
+             for r, row in enumerate(grid) for c, text in enumerate(row)]
+    n_cells = max(len(cells), 1)
+    header_cells = [c for c in cells if c.header and c.text.strip()]
+    quality = TableQuality(
+        rows=len(grid), cols=width,
+        empty_ratio=round(sum(1 for c in cells if not c.text.strip()) / n_cells, 4),
+        numeric_header_ratio=round(sum(1 for c in header_cells if parse_number(c.text) is not None)
+                                   / max(len(header_cells), 1), 4),
+        confidence=1.0)
+    return Table(table_id=table_id, doc_id=doc_id, pages=[1], bbox=[0.0, 0.0, 0.0, 0.0],
+                 engine=engine, cells=cells, n_header_rows=n_head, header_rows=header_rows,
+                 columns=columns, rows=rows, quality=quality, provenance=prov)
+
+
+def _document_record(doc_id: str, source: str, paragraphs: list[str], grid: list[list[str]],
+                     prov: Provenance) -> Document:
+    blocks, pos, parts = [], 0, []
+    for order, text in enumerate(paragraphs, 1):
+        blocks.append(Block(block_id=f"{doc_id}#p{order}", page=1, bbox=[0.0, 0.0, 0.0, 0.0],
+                            kind="paragraph", text=text, order=order - 1, char_start=pos,
+                            char_end=pos + len(text)))
+        parts.append(text)
+        pos += len(text) + 2
+    text = "\n\n".join(parts)
+    sha = hashlib.sha256(json.dumps([paragraphs, grid], ensure_ascii=False).encode()).hexdigest()
+    return Document(doc_id=doc_id, source=source, sha256=sha, pages=1, text=text, blocks=blocks,
+                    provenance=prov)
+
+
+def _gold_answer(ex: Any) -> Answer:
+    """The gold of an external example (see the module docstring of abstab.bench.metrics)."""
+    from abstab.bench.normalize import parse_number
+
+    meta = ex.meta or {}
+    scale = meta.get("scale") or None
+    answer_type = meta.get("answer_type")
+    if answer_type in ("arithmetic", "count"):
+        try:
+            return Answer(text=ex.answers[0], value=float(meta.get("answer", ex.answers[0])),
+                          type="number", scale=scale)
+        except (TypeError, ValueError):
+            pass  # a count given as words: scored as a span
+    items = [str(a) for a in ex.answers]
+    if len(items) > 1:
+        kind = "list"
+    else:
+        kind = "number" if parse_number(items[0]) is not None else "text"
+    return Answer(text=" | ".join(items), value=items, type=kind, scale=scale)
+
+
+# TAT-QA's answer_from, as abstab's answer_location: the text, else the table (a table-text
+# answer is a table value whose meaning, e.g. its scale, the text gives).
+_LOCATION = {"text": "text", "table": "table_clear", "table-text": "table_clear"}
+
+
+def source_to_records(examples: list[Any], prov: Provenance
+                      ) -> tuple[dict[str, Document], dict[str, Table], list[QAItem]]:
+    """Documents, tables and items of a list of :class:`abstab.sources.SourceExample`."""
+    docs: dict[str, Document] = {}
+    tables: dict[str, Table] = {}
+    items: list[QAItem] = []
+    seen: set[str] = set()
+    for ex in examples:
+        table_id = f"{ex.doc_id}#table"
+        if ex.doc_id not in docs:
+            docs[ex.doc_id] = _document_record(ex.doc_id, f"{ex.source}:{ex.doc_id}",
+                                               list(ex.paragraphs), ex.table, prov)
+            tables[table_id] = _table_record(table_id, ex.doc_id, ex.table, f"source:{ex.source}",
+                                             prov)
+        meta = dict(ex.meta or {})
+        blocks = [f"{ex.doc_id}#p{int(p)}" for p in meta.get("rel_paragraphs", [])
+                  if str(p).isdigit()]
+        item_id = ex.example_id if ex.example_id not in seen else f"{ex.example_id}#{len(items)}"
+        seen.add(item_id)
+        items.append(QAItem(
+            item_id=item_id, doc_id=ex.doc_id, table_id=table_id, question=ex.question,
+            answer=_gold_answer(ex),
+            answer_location=_LOCATION.get(str(meta.get("answer_from")), "table_clear"),  # type: ignore[arg-type]
+            evidence=ItemEvidence(blocks=blocks),
+            abstraction=Abstraction(style="natural", legend="none"),
+            origin="document", template=ex.source,
+            difficulty="medium",  # external datasets grade no difficulty; one value for all
+            source=SourceRef(dataset=ex.source, example_id=ex.example_id, doc_id=ex.doc_id,
+                             license=ex.license, answers=list(ex.answers), meta=meta),
+            provenance=prov,
+        ))
+    return docs, tables, items
+
+
+def _source_kind(source: str) -> DatasetKind:
+    def detect(path: Path) -> bool:
+        from abstab.sources import SourceError, find_files
+
+        patterns = {"tatqa": ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json"),
+                    "wtq": ("questions*.tsv",)}[source]
+        try:
+            files = find_files(path, patterns, source)
+        except SourceError:
+            return False
+        if source == "wtq":
+            return any(f.suffix == ".tsv" and (f.parent / "csv").is_dir() for f in files)
+        return any(f.suffix == ".json" for f in files)
+
+    def load(path: Path) -> BenchData:
+        from abstab.config import stable_hash
+        from abstab.sources import load as load_source
+
+        skipped: list[tuple[str, str]] = []
+        examples = list(load_source(source, path, lambda where, why: skipped.append((where, why))))
+        if not examples:
+            raise ConfigError(f"{path}: no {source} examples could be read "
+                              f"({len(skipped)} skipped; first: {skipped[:1]})")
+        patterns = ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json", "*.json",
+                    "questions*.tsv", "*.tsv")
+        files = [f for p in patterns for f in ([path] if path.is_file() else path.glob(p))]
+        fingerprint = stable_hash([source, _files_hash(sorted(set(files))) if files else "",
+                                   len(examples), __version__])
+        prov = Provenance(stage=f"bench-load/{source}", abstab_version=__version__,
+                          config_hash=fingerprint)
+        docs, tables, items = source_to_records(examples, prov)
+        return BenchData(source, path, docs, tables, items, fingerprint, skipped)
+
+    return DatasetKind(detect, load)
+
+
+dataset_kinds.add("workspace", DatasetKind(_is_workspace, _load_workspace),
+                  help="an abstab workspace (assemble/done.json)")
+dataset_kinds.add("release", DatasetKind(_is_release, _load_release),
+                  help="an abstab release folder (items/tables/documents parquet per split)")
+dataset_kinds.add("tatqa", _source_kind("tatqa"), aliases=("tat-qa",),
+                  help="TAT-QA json (tatqa_dataset_*.json, *.shared.json, *.holdout.json)")
+dataset_kinds.add("wtq", _source_kind("wtq"), aliases=("wikitablequestions",),
+                  help="WikiTableQuestions: questions*.tsv beside csv/")
