@@ -8,10 +8,11 @@ header, and counts requests in flight server-side.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,6 +50,61 @@ def error(status: int, message: str = "error", *, headers: dict[str, str] | None
     """An OpenAI-style error body with ``status``."""
     return Reply(status, body={"error": {"message": message, "type": "error", "code": code,
                                          "param": None}}, headers=headers or {})
+
+
+class Faults:
+    """A responder that fails a fixed fraction of requests with 429, 500 or a timeout.
+
+    Which attempts fail is decided by a hash of (seed, the request's messages, how many times
+    those messages were sent before), not by the order threads arrive in: a run is
+    reproducible, and a test can tell from :attr:`log` which items saw only failures.
+
+    Args:
+        responder: the reply for requests that do not fail.
+        rate: fraction of requests that fail.
+        timeout_delay: seconds a "timeout" reply sleeps (longer than the client's timeout).
+        seed: changes which attempts fail.
+
+    Attributes:
+        log: per messages key, the outcome of each attempt in order (``ok``, ``429``, ``500``,
+            ``timeout``).
+    """
+
+    KINDS = ("429", "500", "timeout")
+
+    def __init__(self, responder: Callable[[dict[str, Any]], Reply], rate: float = 0.3,
+                 timeout_delay: float = 1.0, seed: str = "0"):
+        self.responder = responder
+        self.rate = rate
+        self.timeout_delay = timeout_delay
+        self.seed = seed
+        self.log: dict[str, list[str]] = {}
+        self._attempts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(request: dict[str, Any]) -> str:
+        return json.dumps(request.get("messages"), sort_keys=True, ensure_ascii=False)
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
+        key = self.key(request)
+        with self._lock:
+            attempt = self._attempts[key]
+            self._attempts[key] += 1
+        digest = hashlib.sha256(f"{self.seed}|{attempt}|{key}".encode()).digest()
+        fails = int.from_bytes(digest[:8], "big") / 2**64 < self.rate
+        kind = self.KINDS[digest[8] % len(self.KINDS)] if fails else "ok"
+        with self._lock:
+            self.log.setdefault(key, []).append(kind)
+        if kind == "429":
+            return error(429, "Rate limit reached", code="rate_limit_exceeded")
+        if kind == "500":
+            return error(500, "The server had an error while processing your request")
+        reply = self.responder(request)
+        if kind == "timeout":
+            return Reply(reply.status, content=reply.content, body=reply.body,
+                         delay=self.timeout_delay)
+        return reply
 
 
 class _Server(ThreadingHTTPServer):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +29,28 @@ from abstab.store import StageDir, UnitResult
 class Unit:
     id: str
     payload: Any = None
+
+
+_RLOCK = type(threading.RLock())
+_LOCK_TYPES = (type(threading.Lock()), _RLOCK)
+
+
+@dataclass(frozen=True)
+class _NewLock:
+    """A lock attribute in a pickled stage: the other process makes its own."""
+
+    reentrant: bool
+
+
+@dataclass(frozen=True)
+class _BackendSpec:
+    """How to rebuild a backend in another process: its class and settings."""
+
+    cls: type
+    settings: Any
+
+    def build(self) -> Any:
+        return self.cls(self.settings)
 
 
 @dataclass
@@ -105,26 +127,47 @@ class Stage:
         raise NotImplementedError
 
     def map(self, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
-        """Process units, at most ``concurrency`` at once, yielding each as it finishes."""
-        if self.concurrency <= 1:
-            for u in units:
-                yield u, self.process(u)
-            return
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            pending: dict[Future[UnitResult], Unit] = {}
-            queue = iter(units)
-            for u in queue:
-                pending[pool.submit(self.process, u)] = u
-                if len(pending) >= self.concurrency:
-                    break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    u = pending.pop(fut)
-                    yield u, fut.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending[pool.submit(self.process, nxt)] = nxt
+        """Process units through the run's executor, yielding each as it finishes.
+
+        The local executor runs at most ``concurrency`` at once in threads; ``ray`` ships the
+        stage to its workers (see :meth:`__getstate__`). Either way the driver commits.
+        """
+        return self.executor.map_calls(self, units)
+
+    @property
+    def executor(self) -> Any:
+        """The executor of the current run (:data:`abstab.registry.executors`); local by default."""
+        ex = self.__dict__.get("_executor")
+        if ex is None:
+            from abstab.executors import LocalExecutor
+
+            ex = self.__dict__["_executor"] = LocalExecutor()
+        return ex
+
+    @executor.setter
+    def executor(self, value: Any) -> None:
+        self.__dict__["_executor"] = value
+
+    # A stage travels to executor workers (Ray) by pickle. Its backend travels as its class and
+    # settings and is rebuilt there: live clients, locks, caches and servers do not pickle.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_executor", None)
+        for k, v in state.items():  # locks guarding per-process caches: a fresh one there
+            if isinstance(v, _LOCK_TYPES):
+                state[k] = _NewLock(type(v) is _RLOCK)
+        if state.get("backend") is not None:
+            state["backend"] = _BackendSpec(type(state["backend"]),
+                                            getattr(state["backend"], "settings", None))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("backend"), _BackendSpec):
+            state["backend"] = state["backend"].build()
+        for k, v in state.items():
+            if isinstance(v, _NewLock):
+                state[k] = threading.RLock() if v.reentrant else threading.Lock()
+        self.__dict__.update(state)
 
     def call_backend(self, result: UnitResult, item: str, fn: Any, *args: Any) -> Any:
         """Call the backend for one item; a failure of that item is recorded, not raised.
@@ -155,8 +198,11 @@ class Stage:
 
     # -- the runner -----------------------------------------------------------------------
 
-    def run(self, force: bool = False) -> StageReport:
+    def run(self, force: bool = False, executor: Any = None) -> StageReport:
+        """Run (or resume) the stage; ``executor`` decides where units run (default local)."""
         start = time.perf_counter()
+        if executor is not None:
+            self.executor = executor
         self._hash = self.config_hash()
         writer = self.dir.open(self._hash, force=force)
         if writer is None:

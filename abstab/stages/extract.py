@@ -1,7 +1,8 @@
 """extract: PDFs → Document and Table records, one isolated worker process per file at a time.
 
 A crash or hang of the PDF library on one file costs only that file: each file runs in a
-pebble worker with a timeout, and a dead worker is replaced.
+worker of the run's executor (a pebble process, or a Ray task) with a timeout, and a dead
+worker is replaced.
 """
 
 from __future__ import annotations
@@ -105,10 +106,12 @@ class ExtractStage(Stage):
         return discover(self.settings.inputs)
 
     def map(self, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
-        from concurrent.futures import TimeoutError as FutureTimeout
+        """Extract each PDF in an isolated worker (the executor's), committing as they finish.
 
-        from pebble import ProcessExpired, ProcessPool
-
+        Files stream through the executor: at most a few are in flight, so memory does not grow
+        with the corpus. With more than one worker the largest files go first, so that no worker
+        is left alone with a long one at the end.
+        """
         prov = self.provenance(engine=self.settings.engine).model_dump()
         todo = [u for u in units if isinstance(u.payload, Path)]
         for u in units:
@@ -117,46 +120,26 @@ class ExtractStage(Stage):
         if not todo:
             return
         workers = min(self.settings.workers, len(todo))
-        pool = ProcessPool(max_workers=workers)
-        try:
-            # the largest files first, so that no worker is left alone with a long one at the
-            # end; results are still taken (and written) in input order
-            order = sorted(todo, key=lambda u: -_size(u.payload)) if workers > 1 else todo
-            scheduled = {
-                id(u): pool.schedule(_extract_in_worker,
-                                     args=(str(u.payload), self.settings.engine,
-                                           self.settings.engine_settings, prov),
-                                     timeout=self.settings.timeout)
-                for u in order
-            }
-            futures = [(u, scheduled[id(u)]) for u in todo]
-            for u, fut in futures:
-                try:
-                    status, payload = fut.result()
-                except FutureTimeout:
-                    yield u, self._failed(u, "timeout", f"{u.id}: extraction took longer than "
-                                          f"{self.settings.timeout:g}s and was stopped; raise "
-                                          f"--timeout or check the file")
-                    continue
-                except ProcessExpired as exc:
-                    yield u, self._failed(u, "crash", f"{u.id}: the PDF library crashed on this "
-                                          f"file (exit code {exc.exitcode}); the file is skipped")
-                    continue
-                except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
-                    yield u, self._failed(u, "extract_error", f"{u.id}: {type(exc).__name__}: {exc}")
-                    continue
-                if status == "input_error":
-                    yield u, self._failed(u, payload["reason"], payload["message"])
-                    continue
-                yield u, self._accepted(u, *payload)
-        except BaseException:
-            # Ctrl-C, a kill of the generator, an error: stop the workers now instead of
-            # waiting for the queued files (closing a pool waits for them all).
-            pool.stop()
-            raise
-        finally:
-            pool.close()
-            pool.join()
+        if workers > 1:
+            todo.sort(key=lambda u: -_size(u.payload))
+        jobs = ((u, (str(u.payload), self.settings.engine, self.settings.engine_settings, prov))
+                for u in todo)
+        timeout = self.settings.timeout
+        for u, out in self.executor.map_files(_extract_in_worker, jobs, workers=workers,
+                                              timeout=timeout):
+            if out.status == "timeout":
+                yield u, self._failed(u, "timeout", f"{u.id}: extraction took longer than "
+                                      f"{timeout:g}s and was stopped; raise --timeout or check "
+                                      f"the file")
+            elif out.status == "crash":
+                yield u, self._failed(u, "crash", f"{u.id}: the PDF library crashed on this "
+                                      f"file ({out.message}); the file is skipped")
+            elif out.status == "error":
+                yield u, self._failed(u, "extract_error", f"{u.id}: {out.message}")
+            elif out.value[0] == "input_error":
+                yield u, self._failed(u, out.value[1]["reason"], out.value[1]["message"])
+            else:
+                yield u, self._accepted(u, *out.value[1])
 
     def _failed(self, unit: Unit, reason: str, message: str) -> UnitResult:
         result = UnitResult()

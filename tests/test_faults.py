@@ -1,0 +1,405 @@
+"""Fault tests: SIGKILL at random points of every stage then resume; fifty malformed PDFs
+beside good ones; an endpoint failing 30% of calls with 429, 500 and timeouts."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymupdf
+import pytest
+from click.testing import CliRunner
+from conftest import REPO, SAMPLE_PDFS
+from llm_server import FakeLLMServer, Faults, ok
+
+from abstab.cli import cli
+from abstab.records import Document, Table
+from abstab.store import StageDir, UnitResult
+
+# -- fifty malformed PDFs, generated at test time (PyMuPDF or raw bytes) ----------------------
+
+
+def raw_pdf(objects: list[bytes], root: int = 1, *, xref: bool = True) -> bytes:
+    """A PDF from object bodies (object i+1 is objects[i]), with a correct xref table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    start = len(out)
+    if xref:
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+        out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, root, start)
+    return bytes(out)
+
+
+def _page_objects(content: bytes) -> list[bytes]:
+    return [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>"),
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+
+
+def _text_page(text: str) -> bytes:
+    return raw_pdf(_page_objects(b"BT /F1 12 Tf 72 700 Td (" + text.encode() + b") Tj ET"))
+
+
+def _save(doc: pymupdf.Document, path: Path, **kwargs: object) -> None:
+    doc.save(path, **kwargs)
+    doc.close()
+
+
+def _report_page(page: pymupdf.Page, title: str) -> None:
+    page.insert_text((72, 72), title, fontsize=14)
+    page.insert_text((72, 100), "This page belongs to a report used to test bad inputs.")
+
+
+def make_malformed(folder: Path, good: list[Path]) -> dict[str, str]:
+    """Write 50 malformed PDFs into ``folder``; return ``{name: kind}``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(20261123)
+    kinds: dict[str, str] = {}
+
+    def put(name: str, kind: str, data: bytes | None = None) -> Path:
+        path = folder / name
+        if data is not None:
+            path.write_bytes(data)
+        kinds[name] = kind
+        return path
+
+    sources = [p.read_bytes() for p in good]
+    # 12 truncated at different points of real reports
+    for i, frac in enumerate((0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)):
+        data = sources[i % len(sources)]
+        put(f"truncated_{i:02d}.pdf", "truncated", data[: int(len(data) * frac)])
+    # 8 random bytes, half behind a PDF header
+    for i in range(8):
+        body = rng.randbytes(rng.choice((200, 5_000, 60_000)))
+        put(f"random_{i}.pdf", "random", (b"%PDF-1.4\n" + body) if i % 2 else body)
+    put("empty.pdf", "empty", b"")
+    put("text.pdf", "not_pdf", b"Quarterly report\nThis is plain text named .pdf\n" * 20)
+    put("page.pdf", "not_pdf", b"<!DOCTYPE html><html><body><table><tr><td>1</td></tr>"
+        b"</table></body></html>")
+    # 3 without pages
+    put("zero_pages_kids.pdf", "zero_pages", raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]))
+    put("zero_pages_no_tree.pdf", "zero_pages", raw_pdf([b"<< /Type /Catalog >>"]))
+    put("zero_pages_lying_count.pdf", "zero_pages", raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 40 >>"]))
+    # 3 with passwords: two need one to open, one only restricts printing
+    for name, method, user in (("password_aes.pdf", pymupdf.PDF_ENCRYPT_AES_256, "secret"),
+                               ("password_rc4.pdf", pymupdf.PDF_ENCRYPT_RC4_128, "secret"),
+                               ("owner_password_only.pdf", pymupdf.PDF_ENCRYPT_AES_128, "")):
+        doc = pymupdf.open()
+        _report_page(doc.new_page(), "Encrypted report")
+        _save(doc, put(name, "password" if user else "owner_password"), encryption=method,
+              owner_pw="owner", user_pw=user, permissions=0)
+    # a 2,000-page report
+    doc = pymupdf.open()
+    for i in range(2000):
+        _report_page(doc.new_page(width=300, height=200), f"Section {i + 1}")
+    _save(doc, put("pages_2000.pdf", "many_pages"), garbage=1)
+    # 4 deeply nested objects
+    depth = 20_000
+    put("nested_array.pdf", "nested", raw_pdf([
+        *_page_objects(b"BT /F1 12 Tf 72 700 Td (nested) Tj ET")[:2],
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Junk "
+        + b"[" * depth + b"]" * depth + b" >>"]))
+    put("nested_dict.pdf", "nested", raw_pdf([
+        *_page_objects(b"")[:2],
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Junk "
+        + b"<< /A " * depth + b"1" + b" >>" * depth + b" >>"]))
+    levels = 3_000  # a page tree 3,000 levels deep: Pages -> Pages -> ... -> Page
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    for i in range(levels):
+        objs.append(b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % (i + 3))
+    objs.append(b"<< /Type /Page /MediaBox [0 0 612 792] >>")
+    put("nested_page_tree.pdf", "nested", raw_pdf(objs))
+    put("page_tree_cycle.pdf", "nested", raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 2 >>",
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 1 /Parent 2 0 R >>"]))
+    # 2 that make a table finder work hard: dense ruled grids full of text
+    for n in (120, 200):
+        step = 1900 / n
+        ops = [b"0.3 w"]
+        for k in range(n + 1):
+            y = 50 + k * step
+            ops.append(b"50 %.2f m 1950 %.2f l S 50 %.2f m 50 %.2f l S"
+                       % (y, y, 1900 - y + 100, 1900 - y + 100))
+            ops.append(b"%.2f 50 m %.2f 1950 l S" % (y, y))
+        for r in range(n):
+            for c in range(0, n, 2):
+                ops.append(b"BT /F1 %.1f Tf %.2f %.2f Td (%d) Tj ET"
+                           % (step * 0.5, 52 + c * step, 52 + r * step, r * c % 97))
+        objs = _page_objects(b"\n".join(ops))
+        objs[2] = objs[2].replace(b"612 792", b"2000 2000")
+        put(f"dense_grid_{n}.pdf", "table_finder", raw_pdf(objs))
+    # 3 with broken content streams
+    put("content_garbage.pdf", "bad_content", raw_pdf(_page_objects(rng.randbytes(4000))))
+    put("content_unclosed.pdf", "bad_content", raw_pdf(_page_objects(
+        b"BT /F1 12 Tf 72 700 Td (never closed " + b"q " * 5000)))
+    put("content_wrong_length.pdf", "bad_content", raw_pdf([
+        *_page_objects(b"")[:3],
+        b"<< /Length 99999 >>\nstream\nBT /F1 12 Tf 72 700 Td (short) Tj ET\nendstream",
+        _page_objects(b"")[4]]))
+    # 3 with a broken cross-reference table
+    put("no_xref.pdf", "bad_xref", raw_pdf(_page_objects(
+        b"BT /F1 12 Tf 72 700 Td (no xref table) Tj ET"), xref=False))
+    data = bytearray(_text_page("shifted offsets"))
+    data[data.index(b"xref"):] = data[data.index(b"xref"):].replace(b"0000000", b"0000099")
+    put("xref_offsets_wrong.pdf", "bad_xref", bytes(data))
+    data = bytearray(_text_page("bad startxref"))
+    data[data.rindex(b"startxref"):] = b"startxref\n999999999\n%%EOF\n"
+    put("startxref_wrong.pdf", "bad_xref", bytes(data))
+    # 2 image-only (scanned) pages
+    for i in range(2):
+        doc = pymupdf.open()
+        page = doc.new_page()
+        pix = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 200, 100), False)
+        pix.set_rect(pix.irect, (200 + 20 * i,))
+        page.insert_image(pymupdf.Rect(72, 72, 472, 272), pixmap=pix)
+        _save(doc, put(f"scanned_{i}.pdf", "image_only"))
+    # 2 with absurd page boxes
+    put("mediabox_zero.pdf", "bad_page", raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 0 0] >>"]))
+    put("mediabox_huge.pdf", "bad_page", raw_pdf([
+        *_page_objects(b"BT /F1 12 Tf 72 700 Td (huge) Tj ET")[:2],
+        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400000 14400000] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>"),
+        *_page_objects(b"BT /F1 12 Tf 72 700 Td (huge) Tj ET")[3:]]))
+    # 2 with damaged structure around a good report
+    data = sources[0]
+    put("garbage_appended.pdf", "bad_tail", data + rng.randbytes(3000))
+    mid = len(data) // 2
+    put("garbage_in_middle.pdf", "bad_body", data[:mid] + rng.randbytes(2000) + data[mid + 2000:])
+    # 2 with a bad header
+    put("header_future_version.pdf", "bad_header", data.replace(b"%PDF-1.", b"%PDF-9.", 1))
+    put("junk_before_header.pdf", "bad_header", rng.randbytes(2000) + data)
+    assert len(kinds) == 50, len(kinds)
+    return kinds
+
+
+def _run(args, ok_codes=(0,)):
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code in ok_codes, r.output
+    return r.output
+
+
+def sorted_outputs(stage_dir):
+    """Every record file's lines, sorted, and the marker's hash and unit count."""
+    out = {p.name: sorted(p.read_text(encoding="utf-8").splitlines())
+           for p in sorted(stage_dir.glob("*.jsonl"))}
+    marker = json.loads((stage_dir / "done.json").read_text())
+    out["done.json"] = [marker["config_hash"], marker["units"]]
+    return out
+
+
+# -- 1. SIGKILL at random points of every stage, then resume ----------------------------------
+
+STAGE_ARGS = {
+    "extract": lambda w: ["extract", str(SAMPLE_PDFS), "-o", str(w)],
+    "judge": lambda w: ["judge", str(w)],
+    "resolve": lambda w: ["resolve", str(w)],
+    "generate": lambda w: ["generate", str(w)],
+    "assemble": lambda w: ["assemble", str(w)],
+}
+ORDER = list(STAGE_ARGS)
+# seconds each commit waits between a unit's records and its journal line
+# (ABSTAB_DEBUG_COMMIT_DELAY), so that a kill lands inside the stage's work
+DELAY = {"extract": 0.3, "judge": 0.15, "resolve": 0.2, "generate": 0.1, "assemble": 0.8}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted run of every stage on the sample."""
+    work = tmp_path_factory.mktemp("reference") / "work"
+    for stage in ORDER:
+        _run(STAGE_ARGS[stage](work))
+    return work
+
+
+def _kill_during(stage, work, rng, torn, units):
+    """Start ``abstab STAGE`` in a child, SIGKILL it at a random point of the stage.
+
+    ``torn``: kill right after a unit's records reached disk and before its commit line (the
+    worst instant), else at a random time after the stage opened its journal.
+    """
+    env = {**os.environ, "ABSTAB_DEBUG_COMMIT_DELAY": str(DELAY[stage])}
+    proc = subprocess.Popen([sys.executable, "-m", "abstab", *STAGE_ARGS[stage](work)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    sdir = work / stage
+    journal = sdir / ".journal"
+    try:
+        deadline = time.monotonic() + 120
+        while not journal.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert journal.exists(), f"{stage} never started"
+        if torn:
+            target = rng.randint(1, units)  # after target - 1 commits (line 1 is the hash)
+            outs = [p for p in sdir.glob("*.jsonl")]
+            committed = {p: p.stat().st_size for p in outs}
+            while time.monotonic() < deadline:  # records of a new unit on disk, not committed
+                lines = len(journal.read_bytes().splitlines())
+                grown = any(p.stat().st_size > committed[p] for p in outs)
+                if grown and lines >= target:
+                    break
+                committed = {p: p.stat().st_size for p in outs} if not grown else committed
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, DELAY[stage] * 0.5))
+        else:
+            time.sleep(rng.uniform(0, DELAY[stage] * 1.5))
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the child and its pool workers: a hard stop
+        proc.wait()
+    return not (sdir / "done.json").exists()
+
+
+# 20 trials over the five stages; half kill between a unit's records and its commit.
+TRIALS = [(stage, i) for stage in ORDER for i in range(4)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage,trial", TRIALS)
+def test_sigkill_then_resume_gives_the_uninterrupted_records(reference, tmp_path, stage, trial):
+    rng = random.Random(f"{stage}-{trial}")
+    work = tmp_path / "work"
+    for upstream in ORDER[:ORDER.index(stage)]:
+        shutil.copytree(reference / upstream, work / upstream)
+    units = len((reference / stage / ".journal").read_bytes().splitlines()) - 1
+    interrupted = _kill_during(stage, work, rng, torn=trial % 2 == 1, units=units)
+    assert interrupted, f"{stage} finished before the kill; the trial tested nothing"
+    out = _run(STAGE_ARGS[stage](work))
+    assert "ran" in out
+    assert sorted_outputs(work / stage) == sorted_outputs(reference / stage)
+    # and nothing is left half-written: every line of every record file is whole JSON
+    for f in (work / stage).glob("*.jsonl"):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            json.loads(line)
+
+
+# -- 2. fifty malformed PDFs beside good ones ---------------------------------------------------
+
+# What each kind may end as: a document, or an error with one of these reasons. Timeouts are
+# allowed only where a file is built to be slow.
+ALLOWED = {
+    "truncated": {"damaged"}, "random": {"damaged", "not_pdf"}, "empty": {"empty_file"},
+    "not_pdf": {"not_pdf"}, "zero_pages": {"damaged", "extract_error"},
+    "password": {"encrypted"}, "owner_password": {"ok"}, "many_pages": {"ok", "timeout"},
+    "nested": {"ok", "damaged", "no_text_layer", "crash", "extract_error"},
+    "table_finder": {"ok", "timeout"}, "bad_content": {"ok", "no_text_layer", "damaged"},
+    "bad_xref": {"ok", "damaged"}, "image_only": {"no_text_layer"},
+    "bad_page": {"ok", "no_text_layer", "damaged"}, "bad_tail": {"ok", "damaged"},
+    "bad_body": {"ok", "damaged"}, "bad_header": {"ok", "not_pdf", "damaged"},
+}
+
+
+@pytest.mark.slow
+def test_fifty_malformed_pdfs_each_end_as_an_error_or_a_result(tmp_path):
+    folder = tmp_path / "pdfs"
+    good = sorted(SAMPLE_PDFS.glob("*.pdf"))
+    kinds = make_malformed(folder, good)
+    for p in good:
+        shutil.copy(p, folder / p.name)
+    work = tmp_path / "work"
+    timeout = 15
+    out = _run(["extract", str(folder), "-o", str(work), "--workers", "2", "--timeout",
+                str(timeout)], ok_codes=(1,))
+    assert "in   54" in out
+    outcome: dict[str, list[str]] = {}
+    for line in (work / "extract" / "documents.jsonl").read_text().splitlines():
+        outcome.setdefault(Path(json.loads(line)["source"]).name, []).append("ok")
+    for line in (work / "extract" / "errors.jsonl").read_text().splitlines():
+        e = json.loads(line)
+        outcome.setdefault(Path(e["item"]).name, []).append(e["reason"])
+    assert sorted(outcome) == sorted([*kinds, *(p.name for p in good)])
+    assert all(len(v) == 1 for v in outcome.values()), outcome  # none twice
+    for p in good:
+        assert outcome[p.name] == ["ok"]
+    wrong = {n: (k, outcome[n][0]) for n, k in kinds.items() if outcome[n][0] not in ALLOWED[k]}
+    assert wrong == {}
+    # the dense grids really are the slow ones: they hit the timeout, nothing else did
+    timed_out = sorted(n for n, v in outcome.items() if v == ["timeout"])
+    assert set(timed_out) <= {n for n, k in kinds.items() if k in ("table_finder", "many_pages")}
+    assert "dense_grid_200.pdf" in timed_out
+
+
+# -- 3. an endpoint failing 30% of calls --------------------------------------------------------
+
+N_TABLES = 40
+
+
+@pytest.fixture(scope="module")
+def many_tables(tmp_path_factory):
+    """An extract stage of 40 distinct tables (the sample's, each caption marked ``#i``),
+    written through the store's own commit protocol."""
+    sample = tmp_path_factory.mktemp("sample") / "work"
+    _run(STAGE_ARGS["extract"](sample))
+    work = tmp_path_factory.mktemp("faulty") / "work"
+    ref = StageDir(sample, "extract", ())
+    docs = list(ref.read("documents", Document))
+    tables = list(ref.read("tables", Table))
+    writer = StageDir(work, "extract", ("documents", "tables")).open("fixture-hash")
+    result = UnitResult()
+    for d in docs:
+        result.add("documents", d)
+    for i in range(N_TABLES):
+        t = tables[i % len(tables)]
+        result.add("tables", t.model_copy(update={
+            "table_id": f"{t.table_id}-{i}", "caption": f"{t.caption or 'Table'} #{i}#"}))
+    writer.commit("all", result)
+    writer.finish()
+    return work
+
+
+@pytest.mark.slow
+def test_an_endpoint_failing_30_percent_ends_every_item_done_or_in_errors(many_tables,
+                                                                         tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    work = tmp_path / "work"
+    shutil.copytree(many_tables, work)
+    reply = {"label": "clear", "confidence": 0.8, "reasons": ["plain words"], "keywords": []}
+    faults = Faults(lambda req: ok(reply), rate=0.3, timeout_delay=1.5)
+    with FakeLLMServer(faults) as server:
+        _run(["judge", str(work), "--backend", "openai", "--model", "m", "--base-url",
+              server.url, "--api-key", "k", "--concurrency", "4", "--no-cache",
+              "--request-timeout", "0.5", "--max-retries", "1"], ok_codes=(0, 1))
+        sent = len(server.requests)
+    marker = re.compile(r"#(\d+)#")
+    outcomes = {int(marker.search(k).group(1)): v for k, v in faults.log.items()}
+    assert len(outcomes) == N_TABLES
+    failed_requests = sum(v.count("429") + v.count("500") + v.count("timeout")
+                          for v in outcomes.values())
+    assert sent == sum(len(v) for v in outcomes.values())
+    assert 0.15 < failed_requests / sent < 0.45  # the endpoint did fail about 30% of calls
+    # an item fails exactly when both of its attempts (1 retry) failed
+    expected_failed = {i for i, v in outcomes.items() if "ok" not in v}
+    assert all(len(v) == (2 if v[0] != "ok" else 1) for v in outcomes.values())
+    judged = [json.loads(x)["table_id"] for x in
+              (work / "judge" / "judgments.jsonl").read_text().splitlines()]
+    errors = [json.loads(x) for x in (work / "judge" / "errors.jsonl").read_text().splitlines()]
+    errored = [e["item"] for e in errors]
+    assert len(judged) == len(set(judged)) and len(errored) == len(set(errored))  # none twice
+    assert not set(judged) & set(errored)
+    index = {tid: int(tid.rsplit("-", 1)[1]) for tid in [*judged, *errored]}
+    assert len(index) == N_TABLES  # every item is done or in errors.jsonl
+    assert {index[t] for t in errored} == expected_failed
+    assert {e["reason"] for e in errors} <= {"llm_unavailable", "backend_error"}
+    stats = json.loads((work / "judge" / "stats.json").read_text())
+    assert stats["in"] == N_TABLES and stats["kept"] == N_TABLES - len(expected_failed)
