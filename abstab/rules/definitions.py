@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from abstab.rules.acronyms import align_long_form, find_acronyms
+
 _STOP = {"of", "and", "the", "in", "for", "between", "to", "on", "at", "by", "per", "a", "an", "or",
          "with", "from"}
 # ", in hours", ", including …": qualifiers after the meaning proper.
@@ -57,24 +59,31 @@ def _kw_pattern(keyword: str) -> str:
 
 
 def schwartz_hearst(short: str, candidate: str) -> str | None:
-    """The long form inside ``candidate`` that ``short`` abbreviates (Schwartz & Hearst 2003)."""
-    s = [c.lower() for c in short if c.isalnum()]
-    lf = candidate
-    si, li = len(s) - 1, len(lf) - 1
-    if si < 0:
+    """The long form at the end of ``candidate`` that ``short`` abbreviates (Schwartz & Hearst
+    2003, with the letter alignment of :func:`abstab.rules.acronyms.align_long_form`)."""
+    words = [(m.group(), m.start()) for m in re.finditer(r"[^\W_]+", candidate)]
+    n = len([c for c in short if c.isalnum()])
+    if not words or not n:
         return None
-    while si >= 0:
-        c = s[si]
-        while li >= 0 and (lf[li].lower() != c or (si == 0 and li > 0 and lf[li - 1].isalnum())):
-            li -= 1
-        if li < 0:
-            return None
-        si -= 1
-        li -= 1
-    long = lf[li + 1:].strip()
-    if not long or len(long.split()) > min(len(s) + 5, 2 * len(s)) + 1:
+    words = words[-min(n + 5, 2 * n):]  # Schwartz–Hearst's window
+    got = align_long_form(short, [w for w, _ in words])
+    if got is None:
         return None
+    long = candidate[words[got[0]][1]:].strip()
     return long if len(long) > len(short) else None
+
+
+def _acronym_pairs(text: str, keyword: str) -> list[Match]:
+    """``long form (K)`` and ``K (long form)`` pairs of the shared acronym finder."""
+    out = []
+    for p in find_acronyms(text):
+        if p.long is None or p.pattern not in ("long_short", "short_long"):
+            continue
+        if p.short == keyword or (p.short.endswith("s") and p.short[:-1] == keyword):
+            assert p.long_start is not None and p.long_end is not None
+            out.append(Match(_clean_long(p.long), min(p.start, p.long_start),
+                             max(p.end, p.long_end), "acronym_pair"))
+    return out
 
 
 def explicit_matches(text: str, keyword: str) -> list[Match]:
@@ -96,7 +105,11 @@ def explicit_matches(text: str, keyword: str) -> list[Match]:
         long = _clean_long(m.group("long"))
         if long and len(long.split()) <= 25:
             found.append(Match(long, m.start(), m.end(), "definition_sentence"))
-    # "long form (K)" — Schwartz–Hearst.
+    # "long form (K)" and "K (long form)": the shared acronym finder for acronym-like
+    # keywords; the regular expressions below for the rest ("Avg. disch.").
+    pairs = _acronym_pairs(text, keyword)
+    if pairs:
+        return found + pairs
     paren = re.compile(rf"(?P<before>[^().;:]{{3,120}})\(\s*{kw}\s*\)")
     for m in paren.finditer(text):
         long = schwartz_hearst(keyword, m.group("before"))
@@ -233,3 +246,25 @@ def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     e_candidates = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
     e = min(e_candidates) + 1 if e_candidates else len(text)
     return s, e
+
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _lemma(word: str) -> str:
+    import simplemma
+
+    return str(simplemma.lemmatize(word.lower(), lang="en"))
+
+
+def phrase_span(text: str, phrase: str) -> tuple[int, int] | None:
+    """Where the words of ``phrase`` occur in order in ``text``, lemma by lemma and adjacent
+    ("failures" matches "failure"); the char span of the first such run, or None."""
+    want = [_lemma(w) for w in _WORD.findall(phrase)]
+    if not want:
+        return None
+    words = [(m.start(), m.end(), _lemma(m.group())) for m in _WORD.finditer(text)]
+    for i in range(len(words) - len(want) + 1):
+        if all(words[i + j][2] == w for j, w in enumerate(want)):
+            return words[i][0], words[i + len(want) - 1][1]
+    return None
