@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from typing import Any
 
 from abstab import __version__
 from abstab.llm.tasks import (
     AnswerOutput,
     EvidenceOut,
+    GenerateOutput,
+    GenerateRequest,
     JudgeOutput,
     KeywordOut,
     Passage,
+    QuestionOut,
     ResolveOutput,
 )
-from abstab.records import Block, Document, Table
+from abstab.records import TEXT_KINDS, Block, Document, Table
 from abstab.rules import reader
 from abstab.rules.definitions import (
     explicit_matches,
     implied_matches,
     note_expansion,
+    phrase_span,
     sentence_around,
 )
+from abstab.rules.expand import expand_header
 from abstab.rules.judge import judge_table
 
-# Blocks that can hold a definition; running headers, footers and page numbers cannot.
-_TEXT_KINDS = {"paragraph", "caption", "footnote", "list", "heading"}
 _PATTERN_RANK = {"legend": 0, "definition_sentence": 1, "acronym_pair": 2}
 
 
@@ -53,7 +57,8 @@ class RulesBackend:
     def judge(self, table: Table, doc: Document | None) -> JudgeOutput:
         return judge_table(table)
 
-    def resolve(self, table: Table, doc: Document, keyword: KeywordOut) -> ResolveOutput:
+    def resolve(self, table: Table, doc: Document, keyword: KeywordOut,
+                context: Sequence[Passage] = ()) -> ResolveOutput:
         kw = keyword.keyword
         # 1. A note under the table tied to this header (marker or legend key).
         for note in table.notes:
@@ -64,7 +69,7 @@ class RulesBackend:
                         expansion=exp, category="explicit", confidence=0.9, method=f"note:{note.kind}",
                         evidence=[EvidenceOut(source="note", block_id=note.block_id, text=note.text,
                                               score=0.9)])
-        blocks = [b for b in doc.blocks if b.kind in _TEXT_KINDS]
+        blocks = [b for b in doc.blocks if b.kind in TEXT_KINDS]
         # 2. A definition stated in the text; prefer legends, then the table's own pages.
         candidates = []
         for b in blocks:
@@ -89,11 +94,47 @@ class RulesBackend:
                 expansion=m.long, category="inferable_document", confidence=0.5, method=m.pattern,
                 evidence=[EvidenceOut(source="block", block_id=b.block_id, text=b.text[s:e].strip(),
                                       score=0.5)])
+        # 4. The retrieved passages name a word-for-word reading of the header ("Fail." →
+        # "failure"): implied by the text, with less confidence than an initials match.
+        siblings = [c.text for c in table.cells if c.header]
+        for guess in expand_header(kw, siblings, k=3):
+            for p in context:
+                span = phrase_span(p.text, guess)
+                if span is not None:
+                    s, e = sentence_around(p.text, *span)
+                    return ResolveOutput(
+                        expansion=guess, category="inferable_document", confidence=0.4,
+                        method="retrieval+expand",
+                        evidence=[EvidenceOut(source="block", block_id=p.id,
+                                              text=p.text[s:e].strip(), score=0.4)])
         return ResolveOutput(expansion=None, category="unresolvable", confidence=0.5,
                              method="no_evidence")
 
     def answer(self, question: str, passages: list[Passage]) -> AnswerOutput:
         return reader.read(question, passages)
+
+    def generate(self, table: Table, doc: Document | None,
+                 request: GenerateRequest) -> GenerateOutput:
+        """Template questions of each requested type; answers computed from the table."""
+        from abstab.synth import questions as q
+
+        view = q.TableView(table, request.key_column)
+        entity = q.entity_name(table, request.key_column)
+        out = []
+        for op in q.template_operations(view, request.columns, list(request.types),
+                                        request.lookups_per_column, request.per_type,
+                                        request.seed):
+            term = q.natural_term(table.columns[op.column]) if op.column < len(table.columns) else ""
+            if not term:
+                continue
+            try:
+                computed = q.execute(op, table)
+            except q.QuestionError:
+                continue
+            out.append(QuestionOut(type=op.type, question=q.wording(op, view, term, entity),
+                                   column=op.column, rows=op.rows, op=op.op,
+                                   threshold=op.threshold, answer=computed.answer.text))
+        return GenerateOutput(questions=out)
 
     def close(self) -> None:
         pass
