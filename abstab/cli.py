@@ -113,7 +113,7 @@ def _run_stages(work: Path, plan: list[tuple[str, Any]], backend_name: str,
     from abstab.config import resolve_settings
     from abstab.registry import stages
 
-    needs_backend = {"judge", "resolve"}
+    needs_backend = {"judge", "resolve", "generate"}
     # Validate every stage's settings before any stage runs.
     plan = [(name, resolve_settings(stages.get(name).settings_cls, settings, f"stage {name}"))
             for name, settings in plan]
@@ -124,7 +124,7 @@ def _run_stages(work: Path, plan: list[tuple[str, Any]], backend_name: str,
             if name in needs_backend and backend is None:
                 backend = build_backend(backend_name, backend_settings, work)
             stage = stages.get(name)(work, settings, backend if name in needs_backend else None)
-            reports.append(stage.run(force=force))
+            reports.append(stage.run(force=force, executor=_executor()))
     finally:
         if backend is not None:
             backend.close()
@@ -147,6 +147,38 @@ work_arg = click.argument("work", type=click.Path(file_okay=False, path_type=Pat
 force_opt = click.option("--force", is_flag=True, help="Redo the stage even if it is done.")
 
 
+def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--executor`` and ``--ray-address``; the choice is kept in the click context."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, executor: str, ray_address: str | None, **kwargs: Any) -> Any:
+        click.get_current_context().meta["abstab.executor"] = (executor, ray_address)
+        return fn(*args, **kwargs)
+
+    wrapper = click.option("--ray-address", envvar="RAY_ADDRESS", default=None,
+                           help="Ray cluster for --executor ray (else RAY_ADDRESS; without "
+                                "either, Ray runs on this machine).")(wrapper)
+    return click.option("--executor", default="local", envvar="ABSTAB_EXECUTOR",
+                        show_default=True,
+                        help="Where units run: local or ray (see `abstab executors list`)."
+                        )(wrapper)
+
+
+def _executor() -> Any:
+    """This command's executor, built once from --executor and closed with the command."""
+    from abstab.registry import executors
+
+    ctx = click.get_current_context(silent=True)
+    meta: dict[str, Any] = ctx.meta if ctx is not None else {}
+    ex = meta.get("abstab.executor.instance")
+    if ex is None:
+        name, address = meta.get("abstab.executor", ("local", None))
+        ex = meta["abstab.executor.instance"] = executors.get(name)(address=address)
+        if ctx is not None:
+            ctx.call_on_close(ex.close)
+    return ex
+
+
 @cli.command()
 @click.argument("pdfs", nargs=-1, required=True)
 @click.option("-o", "--output", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -157,6 +189,7 @@ force_opt = click.option("--force", is_flag=True, help="Redo the stage even if i
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
               show_default=True, help="Seconds per PDF before its worker is stopped.")
 @force_opt
+@executor_options
 @_handle_errors
 def extract(pdfs: tuple[str, ...], work: Path, engine: str, workers: int, timeout: float,
             force: bool) -> None:
@@ -175,6 +208,7 @@ def _stage_command(name: str, doc: str, with_backend: bool) -> None:
         _run_stages(work, [(name, {})], backend or "rules", llm or {}, force)
 
     command = _handle_errors(command)
+    command = executor_options(command)
     command = force_opt(command)
     if with_backend:
         command = backend_options(command)
@@ -186,7 +220,7 @@ _stage_command("judge", "Label each table clear, abstract or not a table; find i
 _stage_command("resolve", "Find what each abstract header means, with evidence from the "
                "document.", with_backend=True)
 _stage_command("generate", "Generate QA items (document tables and text, plus controlled "
-               "abstraction).", with_backend=False)
+               "abstraction).", with_backend=True)
 _stage_command("assemble", "Validate, deduplicate and split the items by document into the "
                "dataset.", with_backend=False)
 
@@ -198,61 +232,155 @@ _stage_command("assemble", "Validate, deduplicate and split the items by documen
 @click.argument("pdfs", nargs=-1)
 @backend_options
 @force_opt
+@executor_options
 @_handle_errors
 def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
           llm: dict[str, Any], force: bool) -> None:
     """Run extract → judge → resolve → generate → assemble as a pipeline file says.
 
-    PDFS, when given, replace the pipeline's inputs.
+    PDFS, when given, replace the pipeline's inputs (for a dataset pipeline such as
+    pipelines/wtq.yaml: the dataset's folder or file).
     """
-    from abstab.config import STAGE_ORDER, Pipeline
+    from abstab.config import Pipeline
 
     pipe = Pipeline.load(pipeline)
     plan = []
-    for name in STAGE_ORDER:
+    for name in pipe.stage_order:
         settings = dict(pipe.stages.get(name, {}))
-        if name == "extract":
+        if name in ("extract", "ingest"):
             settings["inputs"] = list(pdfs) if pdfs else [str(p) for p in pipe.inputs]
+        if name == "ingest":
+            settings["source"] = pipe.dataset
         plan.append((name, settings))
     _run_stages(work, plan, backend or pipe.backend, {**pipe.backend_settings, **llm}, force)
 
 
 @cli.command()
-@work_arg
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
 @click.option("-s", "--system", "system_names", multiple=True,
               default=("table", "rag", "hybrid", "oracle", "closed-book"), show_default=True,
               help="System(s) to score; repeat or comma-separate (see `abstab systems list`).")
+@click.option("-f", "--format", "kind", default=None,
+              help="Dataset kind: workspace, release, tatqa, wtq (default: detected).")
+@click.option("-o", "--output", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Bench folder (default: WORK/bench for a workspace, else ./bench-<name>).")
 @click.option("--split", default=None, help="Score one split only (train, validation, test).")
+@click.option("--limit", type=click.IntRange(1), default=None,
+              help="Score only the first N items (a quick look).")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1), default=5, show_default=True,
               help="Passages retrieved per item.")
+@click.option("--retriever", default=None,
+              help="bm25, dense or hybrid (default: hybrid with the embed extra, else bm25).")
+@click.option("--plots/--no-plots", default=True, show_default=True,
+              help="Write PNG plots (needs the plot extra).")
 @backend_options
 @force_opt
+@executor_options
 @_handle_errors
-def bench(work: Path, system_names: tuple[str, ...], split: str | None, k: int,
-          backend: str | None, llm: dict[str, Any], force: bool) -> None:
-    """Score systems on the assembled items of WORK and print the leaderboard."""
+def bench(dataset: Path, system_names: tuple[str, ...], kind: str | None, out: Path | None,
+          split: str | None, limit: int | None, k: int, retriever: str | None,
+          plots: bool, backend: str | None, llm: dict[str, Any], force: bool) -> None:
+    """Score systems on DATASET and print the leaderboard.
+
+    DATASET is an abstab workspace, a release folder, or an external dataset: TAT-QA
+    (tatqa_dataset_*.json, *.shared.json) or WikiTableQuestions (questions*.tsv beside csv/).
+    An interrupted run continues where it stopped.
+    """
     from abstab.backends import build_backend
+    from abstab.bench.data import load_data
     from abstab.bench.run import BenchStage, leaderboard, write_results
     from abstab.registry import systems
 
     names = [systems.canonical(n) for s in system_names for n in s.split(",") if n]
-    be = build_backend(backend or "rules", llm, work)
+    data = load_data(dataset, kind, split)
+    if limit is not None:
+        data.items = data.items[:limit]
+        data.fingerprint = f"{data.fingerprint}-first{limit}"
+    workspace = data.kind == "workspace"
+    out = out or (dataset / "bench" if workspace else Path(f"bench-{dataset.resolve().name}"))
+    be = build_backend(backend or "rules", llm, dataset if workspace else out)
     reports, runs = [], {}
     try:
         for name in names:
-            stage = BenchStage(work, {"system": name, "k": k, "split": split}, be)
-            reports.append(stage.run(force=force))
+            stage = BenchStage(out, data, {"system": name, "k": k, "split": split,
+                                           "retriever": retriever}, be,
+                               index_dir=dataset / "index" if workspace else None)
+            reports.append(stage.run(force=force, executor=_executor()))
             runs[name] = stage.dir.path
     finally:
         be.close()
-    results = write_results(work, runs, be.name, split)
+    results = write_results(out, data, runs, be.name, split, k=k, plots=plots)
     failures = sum(r.failures for r in reports)
-    click.echo(f"backend: {be.name}" + (f"   split: {split}" if split else "") + "   metric: correct")
+    click.echo(f"dataset: {data.kind} ({len(data.items)} items)   backend: {be.name}"
+               + (f"   split: {split}" if split else "") + "   metric: correct")
+    if data.skipped:
+        click.echo(f"{len(data.skipped)} example(s) of the dataset could not be read; "
+                   f"first: {data.skipped[0][0]}: {data.skipped[0][1]}")
     click.echo(leaderboard(results))
-    click.echo(f"\npredictions and scores: {work / 'bench'}/<system>-{be.name}/   "
-               f"results: {work / 'bench' / 'results.json'}")
+    click.echo(f"\npredictions and scores: {out}/<system>-{be.name}/   "
+               f"results: {out / 'results.json'}")
+    if plots and not results.get("plots"):
+        from abstab.bench.plots import PLOT_HINT
+
+        click.echo(PLOT_HINT)
     if failures:
-        click.echo(f"{failures} item(s) failed: see {work / 'bench'}/*/errors.jsonl")
+        click.echo(f"{failures} item(s) failed: see {out}/*/errors.jsonl")
+        sys.exit(1)
+
+@cli.command()
+@work_arg
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Release folder to write.")
+@click.option("--name", default=None, help="Dataset name on the card (default: WORK's name).")
+@click.option("--license", "licenses", multiple=True, metavar="GLOB=SPDX",
+              help="License of the documents whose source path matches GLOB, e.g. "
+                   "'*/govreports/*=CC-BY-4.0'; repeatable.")
+@click.option("--pdfs/--no-pdfs", default=True, show_default=True,
+              help="Copy the PDFs whose license allows it.")
+@click.option("--figures/--no-figures", default=True, show_default=True,
+              help="Draw PNG figures (needs matplotlib).")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@_handle_errors
+def release(work: Path, output: Path, name: str | None, licenses: tuple[str, ...], pdfs: bool,
+            figures: bool, force: bool) -> None:
+    """Package the assembled items of WORK as a dataset release (Hugging Face datasets
+    layout, card, schemas, Croissant, checksums, figures, browse.html), then validate it."""
+    from abstab.release.build import ReleaseSettings, build_release
+    from abstab.release.validate import validate_release
+
+    settings = ReleaseSettings(name=name, licenses=list(licenses), pdfs=pdfs, figures=figures)
+    rep = build_release(work, output, settings, force=force)
+    for m in rep.messages:
+        click.echo(m)
+    rows = ", ".join(f"{sum(v.values())} {k}" for k, v in rep.counts.items())
+    click.echo(f"released {rows} to {rep.path} ({rep.bytes / 1e6:.2f} MB, {rep.seconds:.1f}s)")
+    check = validate_release(rep.path)
+    for p in check.problems:
+        click.echo(str(p))
+    click.echo("validate: ok" if check.ok else f"validate: {len(check.problems)} problem(s)")
+    if rep.failures or not check.ok:
+        sys.exit(1)
+
+
+@cli.command(name="validate")
+@click.argument("release_dir", metavar="RELEASE",
+                type=click.Path(file_okay=False, path_type=Path))
+@_handle_errors
+def validate_cmd(release_dir: Path) -> None:
+    """Check a release: schema, checksums, splits by document, ids, answer grounding and
+    card/data agreement. Exit 1 when anything is wrong."""
+    from abstab.release.validate import validate_release
+
+    rep = validate_release(release_dir)
+    for p in rep.problems:
+        click.echo(str(p))
+    for n in rep.notes:
+        click.echo(f"note: {n}")
+    rows = ", ".join(f"{v} {k}" for k, v in rep.rows.items())
+    if rep.ok:
+        click.echo(f"{release_dir}: ok ({rows})")
+    else:
+        click.echo(f"{release_dir}: {len(rep.problems)} problem(s) ({rows})")
         sys.exit(1)
 
 
@@ -289,7 +417,7 @@ def _list_command(group: click.Group, registry_name: str, what: str) -> None:
 
 for _name, _what in (("systems", "systems"), ("backends", "backends"),
                      ("engines", "extraction engines"), ("metrics", "metrics"),
-                     ("stages", "stages")):
+                     ("stages", "stages"), ("executors", "executors")):
     _group = click.Group(name=_name, help=f"The registered {_what}.")
     cli.add_command(_group)
     _list_command(_group, _name, _what)

@@ -124,15 +124,20 @@ backends.add("local", "abstab.llm.backend:LocalBackend",
 
 systems: Registry[Any] = Registry("system", "abstab.systems")
 systems.add("table", "abstab.bench.systems:TableSystem",
-            help="the item's table only: grid and caption, no notes, no text")
+            help="the item's table only: grid and caption, no notes, no text",
+            retrieval=False)
 systems.add("rag", "abstab.bench.systems:RagSystem",
-            help="top-k BM25 passages of the document: text blocks and serialized tables")
+            help="top-k BM25 passages of the document: text blocks and serialized tables",
+            retrieval=True)
 systems.add("hybrid", "abstab.bench.systems:HybridSystem",
-            help="the table with its notes, plus header definitions retrieved from the text")
+            help="the table with its notes, plus header definitions retrieved from the text",
+            retrieval=True)
 systems.add("oracle", "abstab.bench.systems:OracleSystem",
-            help="the table with the gold meanings written into its headers (upper bound)")
+            help="the table with the gold meanings written into its headers (upper bound)",
+            retrieval=False)
 systems.add("closed-book", "abstab.bench.systems:ClosedBookSystem", aliases=("closed_book",),
-            help="the question alone: what is answerable without the document")
+            help="the question alone: what is answerable without the document",
+            retrieval=False)
 metrics: Registry[Any] = Registry("metric", "abstab.metrics")
 metrics.add("exact_match", "abstab.bench.metrics:exact_match", aliases=("exact-match",),
             help="normalized string equality (SQuAD/DROP-style, number-aware)",
@@ -149,6 +154,15 @@ metrics.add("abstention", "abstab.bench.metrics:abstention",
 metrics.add("correct", "abstab.bench.metrics:correct",
             help="headline accuracy: abstention, numeric match, or exact match / token F1 >= 0.8",
             higher_is_better=True, aggregation="mean")
+metrics.add("tatqa_em", "abstab.bench.metrics:tatqa_em", aliases=("tatqa-em",),
+            help="exact match by the official TAT-QA rules (scale-aware numbers)",
+            higher_is_better=True, aggregation="mean")
+metrics.add("tatqa_f1", "abstab.bench.metrics:tatqa_f1", aliases=("tatqa-f1",),
+            help="F1 by the official TAT-QA rules (token sets, 2 places; = EM for numbers)",
+            higher_is_better=True, aggregation="mean")
+metrics.add("denotation", "abstab.bench.metrics:denotation", aliases=("denotation_accuracy",),
+            help="WikiTableQuestions denotation accuracy (official evaluator's rules)",
+            higher_is_better=True, aggregation="mean")
 stages: Registry[Any] = Registry("stage")
 stages.add("extract", "abstab.stages.extract:ExtractStage", help="PDFs → documents and tables")
 stages.add("judge", "abstab.stages.judge:JudgeStage", help="which tables have abstract headers")
@@ -158,3 +172,12 @@ stages.add("generate", "abstab.stages.generate:GenerateStage",
            help="QA items from tables and text, plus controlled abstraction")
 stages.add("assemble", "abstab.stages.assemble:AssembleStage",
            help="validate, deduplicate, split by document")
+stages.add("ingest", "abstab.stages.ingest:IngestStage",
+           help="a dataset (WTQ, TAT-QA) → synthetic documents as PDFs, tables, items (extract)")
+stages.add("controlled", "abstab.stages.ingest:ControlledStage",
+           help="re-check the evidence of ingested items (generate, for dataset pipelines)")
+executors: Registry[Any] = Registry("executor", "abstab.executors")
+executors.add("local", "abstab.executors:LocalExecutor",
+              help="default: threads for LLM calls, a process pool for PDFs (--workers)")
+executors.add("ray", "abstab.executors:RayExecutor",
+              help="Ray tasks on --ray-address / RAY_ADDRESS, else a local Ray (extra: ray)")
