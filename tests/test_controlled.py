@@ -161,6 +161,13 @@ def test_synth_cli_runs_a_dataset_pipeline(dataset, tmp_path):
     assert lines[3].strip() == "6 of 6 items re-validate"
     items = [json.loads(x) for x in (tmp_path / "w" / "assemble" / "items.jsonl").open()]
     assert len(items) == 6 and all(i["split"] for i in items)
+    # Every synthetic document of one source table lands in the same split: no leakage of a
+    # table's clear twin into the split where its abstract version is tested.
+    by_source: dict[str, set[str]] = {}
+    for i in items:
+        by_source.setdefault(i["source"]["doc_id"], set()).add(i["split"])
+    assert len({i["doc_id"] for i in items}) > len(by_source)
+    assert all(len(splits) == 1 for splits in by_source.values())
 
 
 def test_pipeline_files(tmp_path):

@@ -112,6 +112,12 @@ def assign_splits(doc_ids: list[str], fractions: dict[str, float], seed: str) ->
     return out
 
 
+def split_unit(item: QAItem) -> str:
+    """What must not straddle two splits: the document, or for controlled items made from an
+    external dataset, the source table all their synthetic documents were made from."""
+    return f"{item.source.dataset}:{item.source.doc_id}" if item.source else item.doc_id
+
+
 def _norm(text: str) -> str:
     return " ".join(text.split())
 
@@ -333,10 +339,11 @@ class AssembleStage(Stage):
         near, method = self._near_duplicates(list(kept.values()), result)
         items = [i for i in kept.values() if i.item_id not in near]
         items = self._balance(items, result)
-        splits = assign_splits([i.doc_id for i in items], self.settings.splits, self.settings.seed)
+        splits = assign_splits([split_unit(i) for i in items], self.settings.splits,
+                               self.settings.seed)
         used_tables: set[str] = set()
         for item in items:
-            split = splits[item.doc_id]
+            split = splits[split_unit(item)]
             label = difficulty(item.answer_location, item.operation.type if item.operation else None)
             out = item.model_copy(update={"split": split, "difficulty": label})
             result.add("items", QAItem.model_validate(out.model_dump()))
