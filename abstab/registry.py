@@ -127,7 +127,7 @@ systems.add("table", "abstab.bench.systems:TableSystem",
             help="the item's table only: grid and caption, no notes, no text",
             retrieval=False)
 systems.add("rag", "abstab.bench.systems:RagSystem",
-            help="top-k BM25 passages of the document: text blocks and serialized tables",
+            help="top-k retrieved passages of the document: text blocks and serialized tables",
             retrieval=True)
 systems.add("hybrid", "abstab.bench.systems:HybridSystem",
             help="the table with its notes, plus header definitions retrieved from the text",
