@@ -172,8 +172,8 @@ def test_provenance_has_prompt_file_hash(server: FakeLLMServer, tmp_path: Path) 
             digest = hashlib.sha256((PROMPTS / f"{task}.md").read_bytes()).hexdigest()[:12]
             assert b.provenance(task) == {"backend": "openai", "model": "fake-model",
                                           "prompt_hash": digest}
-        with pytest.raises(ConfigError, match="unknown LLM task 'generate'"):
-            b.provenance("generate")
+        with pytest.raises(ConfigError, match="unknown LLM task 'summarize'"):
+            b.provenance("summarize")
     assert server.requests == []
 
 

@@ -21,7 +21,8 @@ def test_lazy_target_and_did_you_mean():
 def test_catalog_names():
     assert systems.names() == ["closed-book", "hybrid", "oracle", "rag", "table"]
     assert backends.names() == ["local", "openai", "rules"]
-    assert stages.names() == ["assemble", "extract", "generate", "judge", "resolve"]
+    assert stages.names() == ["assemble", "controlled", "extract", "generate", "ingest", "judge",
+                              "resolve"]
     assert "pymupdf" in engines
     assert metrics.meta("correct") == {"higher_is_better": True, "aggregation": "mean"}
     with pytest.raises(UnknownNameError, match="Did you mean 'hybrid'"):

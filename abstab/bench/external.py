@@ -135,6 +135,9 @@ def index_cost(data: BenchData, retriever: str) -> IndexCost:
         model_seconds = time.perf_counter() - t0
     corpus = Corpus(data.docs, data.tables, retriever=retriever)
     doc_passages = [corpus.doc_passages(doc_id, None) for doc_id in data.docs]
+    from abstab import retrieval
+
+    retrieval._MEMO.clear()  # vectors embedded by an earlier run would make this look free
     gc.collect()
     before = rss_bytes()
     t0 = time.perf_counter()
