@@ -172,6 +172,20 @@ def test_engine_is_registered_and_import_is_cheap():
     assert out.stdout.strip() == "[]"
 
 
+def test_tables_do_not_depend_on_what_the_process_read_before():
+    """PyMuPDF's layout model leaves a process-wide text setting changed (quad corrections);
+    a worker that ran it on an earlier file must still read the next file the same way."""
+    path = sample("river_quality.pdf")
+    clean = extract_pdf(path, ExtractSettings.resolve({}), PROV)[1]
+    pymupdf.TOOLS.unset_quad_corrections(True)  # the state the layout model leaves behind
+    try:
+        after = extract_pdf(path, ExtractSettings.resolve({}), PROV)[1]
+    finally:
+        pymupdf.TOOLS.unset_quad_corrections(False)
+    assert [t.model_dump() for t in after] == [t.model_dump() for t in clean]
+    assert clean[1].bbox == [74.3, 205.2, 282.6, 319.3]
+
+
 # ------------------------------------------------------------------ the sample corpus
 
 

@@ -66,6 +66,7 @@ def extract_pdf(path: Path, settings: ExtractSettings | None,
         scanned: list[int] = []
         drafts: list[tables_mod.TableDraft] = []
         for i in range(n_pages):
+            pdf_mod.pin_text_geometry()  # the layout model may have changed it on the last page
             try:
                 page = doc[i]
                 text = read_page(page, i + 1)

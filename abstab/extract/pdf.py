@@ -66,6 +66,16 @@ def layout_model() -> bool:
     return getattr(pymupdf, "_get_layout", None) is not None
 
 
+def pin_text_geometry() -> None:
+    """Put MuPDF's process-wide text settings back to their defaults.
+
+    Character boxes depend on ``TOOLS.unset_quad_corrections``, a global that importing or
+    running PyMuPDF's layout model turns on and leaves on. Without this pin a file's tables
+    would depend on which files the same worker process read before it.
+    """
+    import_pymupdf().TOOLS.unset_quad_corrections(False)
+
+
 def _quiet_mupdf() -> None:
     pymupdf = import_pymupdf()
 
