@@ -188,13 +188,16 @@ def _executor() -> Any:
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
               show_default=True, help="Seconds per PDF before its worker is stopped.")
+@click.option("--files-per-worker", type=click.IntRange(0), default=10, show_default=True,
+              help="PDFs a worker process reads before a fresh one replaces it (0: never).")
 @force_opt
 @executor_options
 @_handle_errors
 def extract(pdfs: tuple[str, ...], work: Path, engine: str, workers: int, timeout: float,
-            force: bool) -> None:
+            files_per_worker: int, force: bool) -> None:
     """Extract documents and tables from PDFS (files or folders) into WORK/extract."""
-    settings = {"inputs": list(pdfs), "workers": workers, "timeout": timeout}
+    settings = {"inputs": list(pdfs), "workers": workers, "timeout": timeout,
+                "files_per_worker": files_per_worker}
     if engine:
         settings["engine"] = engine
     _run_stages(work, [("extract", settings)], "rules", {}, force)

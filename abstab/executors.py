@@ -101,18 +101,21 @@ class LocalExecutor:
                     fut.cancel()
 
     def map_files(self, fn: Callable[..., Any], jobs: Iterable[tuple[Unit, tuple[Any, ...]]],
-                  *, workers: int, timeout: float) -> Iterator[tuple[Unit, FileOutcome]]:
-        """Run ``fn(*args)`` for each ``(unit, args)`` in a worker process of its own.
+                  *, workers: int, timeout: float,
+                  files_per_worker: int = 0) -> Iterator[tuple[Unit, FileOutcome]]:
+        """Run ``fn(*args)`` for each ``(unit, args)`` in a worker process, isolated.
 
         At most ``2 * workers`` files are queued at once (results stream; nothing accumulates),
-        and with one worker they finish in input order.
+        and with one worker they finish in input order. A worker process is replaced after
+        ``files_per_worker`` files (0: never), so what a PDF library keeps after a large file
+        does not pile up over a long run.
         """
         from concurrent.futures import TimeoutError as FutureTimeout
 
         from pebble import ProcessExpired, ProcessPool
 
         queue = iter(jobs)
-        pool = ProcessPool(max_workers=workers)
+        pool = ProcessPool(max_workers=workers, max_tasks=files_per_worker)
         pending: dict[Future[Any], Unit] = {}
 
         def fill() -> None:
@@ -251,9 +254,11 @@ class RayExecutor:
                 ray.cancel(ref)
 
     def map_files(self, fn: Callable[..., Any], jobs: Iterable[tuple[Unit, tuple[Any, ...]]],
-                  *, workers: int, timeout: float) -> Iterator[tuple[Unit, FileOutcome]]:
+                  *, workers: int, timeout: float,
+                  files_per_worker: int = 0) -> Iterator[tuple[Unit, FileOutcome]]:
         """Like :meth:`LocalExecutor.map_files`; the timeout counts from the task's dispatch
-        (at most ``workers`` are dispatched, so a dispatched task has a CPU)."""
+        (at most ``workers`` are dispatched, so a dispatched task has a CPU). Ray's
+        ``max_calls`` replaces a worker process after ``files_per_worker`` files."""
         ray = self._ray()
         from ray.exceptions import (
             GetTimeoutError,
@@ -263,7 +268,7 @@ class RayExecutor:
             WorkerCrashedError,
         )
 
-        task = ray.remote(max_retries=0, num_cpus=1)(fn)
+        task = ray.remote(max_retries=0, num_cpus=1, max_calls=files_per_worker)(fn)
         queue = iter(jobs)
         pending: dict[Any, tuple[Unit, float]] = {}
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,16 +54,96 @@ def read_records(path: Path, kind: type[R]) -> Iterator[R]:
     """Yield validated records from a JSONL file; a bad line is a RecordError naming it."""
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                yield kind.model_validate_json(line)
-            except ValidationError as exc:
-                raise RecordError(
-                    f"{path}:{lineno}: not a valid {kind.__name__} record "
-                    f"({exc.error_count()} errors, first: {exc.errors()[0]['loc']} "
-                    f"{exc.errors()[0]['msg']}). Rerun the stage that wrote it with --force."
-                ) from exc
+            if line.strip():
+                yield _parse(path, lineno, line, kind)
+
+
+def _parse(path: Path, lineno: int, line: str | bytes, kind: type[R]) -> R:
+    try:
+        return kind.model_validate_json(line)
+    except ValidationError as exc:
+        raise RecordError(
+            f"{path}:{lineno}: not a valid {kind.__name__} record "
+            f"({exc.error_count()} errors, first: {exc.errors()[0]['loc']} "
+            f"{exc.errors()[0]['msg']}). Rerun the stage that wrote it with --force."
+        ) from exc
+
+
+class RecordIndex(Mapping[str, Any]):
+    """A record file looked up by key without holding its records in memory.
+
+    One pass validates every line (so a bad record stops the stage before any unit runs, as
+    with :func:`read_records`) and keeps each record's byte offset under its ``key`` field;
+    a lookup reads and parses that one line again, and the last ``cache`` records looked up
+    stay parsed. Memory is a few dozen bytes per record, whatever the records hold. With
+    ``group=True`` a key maps to the list of its records (e.g. resolutions by table), and
+    ``keep`` filters records at the scan; ``by`` lists the keys per value of another field
+    (:attr:`keys_by`, e.g. tables by document). Pickles as path and offsets, so a Ray worker that
+    sees the same workspace path reads the records itself.
+    """
+
+    def __init__(self, path: Path, kind: type[R], key: str, *, group: bool = False,
+                 keep: Callable[[Any], bool] | None = None, by: str | None = None,
+                 cache: int = 64):
+        self.path, self.kind, self.group, self.cache_size = Path(path), kind, group, cache
+        self._offsets: dict[str, Any] = {}
+        self.keys_by: dict[Any, list[str]] = {}
+        self._lru: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        if not self.path.exists():
+            return
+        offset = 0
+        with self.path.open("rb") as fh:
+            for lineno, line in enumerate(fh, 1):
+                start, offset = offset, offset + len(line)
+                if not line.strip():
+                    continue
+                record = _parse(self.path, lineno, line, kind)
+                if keep is not None and not keep(record):
+                    continue
+                k = getattr(record, key)
+                if by is not None and k not in self._offsets:
+                    self.keys_by.setdefault(getattr(record, by), []).append(k)
+                if group:
+                    self._offsets.setdefault(k, []).append((start, lineno))
+                else:
+                    self._offsets[k] = (start, lineno)
+
+    def _read(self, start: int, lineno: int) -> Any:
+        with self.path.open("rb") as fh:
+            fh.seek(start)
+            return _parse(self.path, lineno, fh.readline(), self.kind)
+
+    def __getitem__(self, k: str) -> Any:
+        with self._lock:
+            if k in self._lru:
+                self._lru.move_to_end(k)
+                return self._lru[k]
+        where = self._offsets[k]
+        value = [self._read(*w) for w in where] if self.group else self._read(*where)
+        with self._lock:
+            self._lru[k] = value
+            if len(self._lru) > self.cache_size:
+                self._lru.popitem(last=False)
+        return value
+
+    def __contains__(self, k: object) -> bool:
+        return k in self._offsets
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_lru"], state["_lock"] = OrderedDict(), None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
 
 def dump_record(record: Record) -> str:
@@ -116,6 +197,10 @@ class StageDir:
         path = self.path / f"{output}.jsonl"
         if path.exists():
             yield from read_records(path, kind)
+
+    def index(self, output: str, kind: type[R], key: str, **kwargs: Any) -> RecordIndex:
+        """``output``'s records by ``key``, read on demand (see :class:`RecordIndex`)."""
+        return RecordIndex(self.path / f"{output}.jsonl", kind, key, **kwargs)
 
     def stats(self) -> dict[str, Any]:
         p = self.path / STATS

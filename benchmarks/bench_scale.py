@@ -6,8 +6,10 @@ peak memory at 50 and 200 PDFs.
 Reads every PDF of DATA/govreports and DATA/icdar2013 (recursively). Each run is a fresh
 ``abstab extract`` in a child process, so its peak RSS is its own: the driver's (ru_maxrss of
 the child) and the largest worker's (ru_maxrss of the child's children). The memory runs use
-N copies of the corpus PDFs (cycled, each copy's bytes made distinct with a trailing PDF
-comment so that deduplication does not skip it) in a temp dir.
+N copies of the corpus PDFs in a temp dir: cycled largest file first, so that the 50-PDF set
+already holds the corpus's heaviest files and the 50/200 ratio shows what grows with the number
+of files, not which files happen to be in the smaller set; each copy's bytes are made distinct
+with a trailing PDF comment so that deduplication does not skip it.
 
 Prints one JSON object on its last line.
 """
@@ -29,11 +31,12 @@ _CHILD = r"""
 import json, resource, sys, time
 from abstab.stages.extract import ExtractStage
 from abstab.registry import executors
-inputs, work, workers, executor, timeout = json.loads(sys.argv[1])
+inputs, work, workers, executor, timeout, per_worker = json.loads(sys.argv[1])
 ex = executors.get(executor)()
 start = time.perf_counter()
 try:
     report = ExtractStage(work, {"inputs": inputs, "workers": workers, "timeout": timeout,
+                                 "files_per_worker": per_worker,
                                  "engine": "auto"}).run(executor=ex)
     seconds = time.perf_counter() - start
 finally:
@@ -46,9 +49,11 @@ print(json.dumps({"seconds": seconds, "pages": c.get("pages", 0), "kept": report
 """
 
 
-def run_extract(inputs: list[str], workers: int, executor: str, timeout: float) -> dict:
+def run_extract(inputs: list[str], workers: int, executor: str, timeout: float,
+                per_worker: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        arg = json.dumps([inputs, str(Path(tmp) / "work"), workers, executor, timeout])
+        arg = json.dumps([inputs, str(Path(tmp) / "work"), workers, executor, timeout,
+                          per_worker])
         t0 = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", _CHILD, arg], capture_output=True,
                              text=True, check=False)
@@ -73,9 +78,11 @@ def corpus_pdfs(data: Path) -> list[Path]:
 
 
 def copies(pdfs: list[Path], n: int, folder: Path) -> list[str]:
-    """``n`` distinct files cycling over ``pdfs`` (a trailing comment makes each unique)."""
+    """``n`` distinct files cycling over ``pdfs``, largest first (a trailing comment makes
+    each unique)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for i, src in zip(range(n), itertools.cycle(pdfs), strict=False):
+    by_size = sorted(pdfs, key=lambda p: (-p.stat().st_size, p.name))
+    for i, src in zip(range(n), itertools.cycle(by_size), strict=False):
         (folder / f"{i:04d}_{src.name}").write_bytes(src.read_bytes() + f"\n%copy {i}\n".encode())
     return [str(folder)]
 
@@ -87,14 +94,17 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--memory-sizes", default="50,200")
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--files-per-worker", type=int, default=10,
+                    help="extract's files_per_worker (0: a worker is never replaced)")
     args = ap.parse_args()
     pdfs = corpus_pdfs(args.data)
     inputs = [str(p) for p in pdfs]
-    result: dict = {"pdfs": len(pdfs), "cpus": os.cpu_count(), "speed": {}, "memory": {}}
-    for executor in args.executors.split(","):
+    result: dict = {"pdfs": len(pdfs), "cpus": os.cpu_count(),
+                    "files_per_worker": args.files_per_worker, "speed": {}, "memory": {}}
+    for executor in filter(None, args.executors.split(",")):
         runs = {}
         for w in (int(x) for x in args.workers.split(",")):
-            r = run_extract(inputs, w, executor, args.timeout)
+            r = run_extract(inputs, w, executor, args.timeout, args.files_per_worker)
             runs[w] = r
             print(f"{executor:5} workers={w}: {r['pages']} pages in {r['seconds']:.1f}s "
                   f"= {r['pages_per_s']} pages/s ({r['kept']}/{r['in']} PDFs kept)",
@@ -109,7 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.memory_sizes.split(",")):
             folder = copies(pdfs, n, Path(tmp) / f"c{n}")
-            r = run_extract(folder, 1, "local", args.timeout)
+            r = run_extract(folder, 1, "local", args.timeout, args.files_per_worker)
             result["memory"][str(n)] = {"driver_peak_rss_mb": round(r["driver_rss_mb"], 1),
                                         "worker_peak_rss_mb": round(r["worker_rss_mb"], 1),
                                         "pages": r["pages"], "seconds": round(r["seconds"], 1)}

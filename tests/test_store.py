@@ -130,3 +130,36 @@ def test_a_stage_has_one_writer_at_a_time(tmp_path):
     w2 = StageDir(tmp_path, "judge", ["judgments"]).open("h2")
     assert w2 is not None
     w2.close()
+
+
+def test_record_index_reads_records_by_key_on_demand(tmp_path):
+    import pickle
+
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    sd.path.mkdir(parents=True)
+    lines = [_judgment(i).model_copy(update={"doc_id": f"d{i % 2}"}).model_dump_json()
+             for i in range(5)]
+    (sd.path / "judgments.jsonl").write_text("\n".join(lines) + "\n\n")
+    index = sd.index("judgments", Judgment, "table_id", by="doc_id", cache=2)
+    assert list(index) == ["t0", "t1", "t2", "t3", "t4"] and len(index) == 5
+    assert index.keys_by == {"d0": ["t0", "t2", "t4"], "d1": ["t1", "t3"]}
+    assert index["t3"].model_dump_json() == lines[3] and "t9" not in index
+    assert index.get("t9") is None
+    for k in index:  # streaming over every record keeps at most `cache` of them parsed
+        assert index[k].table_id == k
+    assert list(index._lru) == ["t3", "t4"]
+    grouped = sd.index("judgments", Judgment, "doc_id", group=True,
+                       keep=lambda j: j.table_id != "t2")
+    assert [j.table_id for j in grouped["d0"]] == ["t0", "t4"]
+    remote = pickle.loads(pickle.dumps(index))  # what a Ray worker gets: offsets, no records
+    assert remote._lru == {} and remote["t1"].table_id == "t1"
+    assert len(sd.index("missing", Judgment, "table_id")) == 0
+
+
+def test_record_index_refuses_a_bad_line_before_any_unit_runs(tmp_path):
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    sd.path.mkdir(parents=True)
+    good = _judgment(0).model_dump_json()
+    (sd.path / "judgments.jsonl").write_text(good + "\n" + good.replace('"clear"', '"murky"') + "\n")
+    with pytest.raises(RecordError, match=r"judgments.jsonl:2: not a valid Judgment"):
+        sd.index("judgments", Judgment, "table_id")

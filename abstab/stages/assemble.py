@@ -26,7 +26,7 @@ the end of ``abstab synth``.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import ChainMap, Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -194,10 +194,11 @@ class AssembleStage(Stage):
     def load(self) -> None:
         ex = StageDir(self.work, "extract", ())
         gen = StageDir(self.work, "generate", ())
-        self.docs = {d.doc_id: d for d in ex.read("documents", Document)}
-        self.tables = {t.table_id: t for t in ex.read("tables", Table)}
-        self._extracted = set(self.tables)
-        self.tables.update({t.table_id: t for t in gen.read("tables", Table)})
+        # Documents and tables are read on demand; assemble holds only the items (it compares
+        # every item with every other one for duplicates and balance).
+        self.docs = ex.index("documents", Document, "doc_id")
+        self._extracted = ex.index("tables", Table, "table_id")
+        self.tables = ChainMap(gen.index("tables", Table, "table_id"), self._extracted)
         self.item_lines = []
         path = gen.path / "items.jsonl"
         if path.exists():
@@ -368,15 +369,16 @@ class AssembleStage(Stage):
         from abstab.synth.questions import key_column
 
         ex = StageDir(self.work, "extract", ()).stats()
-        judgments = {j.table_id: j for j in StageDir(self.work, "judge", ()).read(
-            "judgments", Judgment)}
+        judgments = StageDir(self.work, "judge", ()).index("judgments", Judgment, "table_id")
         resolved: set[str] = {r.table_id for r in StageDir(self.work, "resolve", ()).read(
             "resolutions", Resolution) if r.category != "unresolvable" and r.expansion}
-        doc_tables = [t for t in self.tables.values()
-                      if t.derived_from is None and t.table_id in self._extracted]
+        n_tables = n_clean = n_abstract = 0
         clean_drops: Counter[str] = Counter()
-        clean = []
-        for t in doc_tables:
+        abstract_drops: Counter[str] = Counter()
+        for t in self._extracted.values():  # streamed: one table at a time
+            if t.derived_from is not None:
+                continue
+            n_tables += 1
             j = judgments.get(t.table_id)
             if j is None:
                 clean_drops["not_judged"] += 1
@@ -385,21 +387,18 @@ class AssembleStage(Stage):
             elif key_column(t) is None:
                 clean_drops["no_row_labels"] += 1
             else:
-                clean.append((t, j))
-        abstract_drops: Counter[str] = Counter()
-        n_abstract = 0
-        for t, j in clean:
-            if j.label != "abstract":
-                abstract_drops["clear_headers"] += 1
-            elif t.table_id not in resolved:
-                abstract_drops["unresolved_headers"] += 1
-            else:
-                n_abstract += 1
+                n_clean += 1
+                if j.label != "abstract":
+                    abstract_drops["clear_headers"] += 1
+                elif t.table_id not in resolved:
+                    abstract_drops["unresolved_headers"] += 1
+                else:
+                    n_abstract += 1
         steps = [
             {"step": "PDFs", "n": ex.get("in", 0), "dropped": {}},
             {"step": "documents", "n": ex.get("kept", 0), "dropped": ex.get("dropped", {})},
-            {"step": "tables", "n": len(doc_tables), "dropped": {}},
-            {"step": "clean tables", "n": len(clean), "dropped": dict(sorted(clean_drops.items()))},
+            {"step": "tables", "n": n_tables, "dropped": {}},
+            {"step": "clean tables", "n": n_clean, "dropped": dict(sorted(clean_drops.items()))},
             {"step": "abstract tables", "n": n_abstract,
              "dropped": dict(sorted(abstract_drops.items()))},
             {"step": "items", "n": items_kept, "generated": items_in,

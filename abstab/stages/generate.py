@@ -138,14 +138,14 @@ class GenerateStage(Stage):
         super().__init__(work, settings, backend)
 
     def load(self) -> None:
+        # Indexes, not dicts of records: records are read when their unit runs, so memory
+        # holds offsets and the small summaries below, not the corpus.
         ex = StageDir(self.work, "extract", ())
-        self.docs = {d.doc_id: d for d in ex.read("documents", Document)}
-        self.tables = {t.table_id: t for t in ex.read("tables", Table)}
-        self.judgments = {j.table_id: j for j in StageDir(self.work, "judge", ()).read(
-            "judgments", Judgment)}
-        self.resolutions: dict[str, list[Resolution]] = defaultdict(list)
-        for r in StageDir(self.work, "resolve", ()).read("resolutions", Resolution):
-            self.resolutions[r.table_id].append(r)
+        self.docs = ex.index("documents", Document, "doc_id")
+        self.tables = ex.index("tables", Table, "table_id", by="doc_id")
+        self.judgments = StageDir(self.work, "judge", ()).index("judgments", Judgment, "table_id")
+        self.resolutions = StageDir(self.work, "resolve", ()).index(
+            "resolutions", Resolution, "table_id", group=True)
         self.term_pool = self._term_pool()
 
     def units(self) -> list[Unit]:
@@ -384,9 +384,9 @@ class GenerateStage(Stage):
         if not self.settings.unanswerable_per_table or not row_keys:
             return
         doc = self.docs[table.doc_id]
-        doc_words = content_words(doc.text) | {w for t in self.tables.values()
-                                               if t.doc_id == doc.doc_id
-                                               for name in t.columns for w in content_words(name)}
+        doc_words = content_words(doc.text) | {w for tid in self.tables.keys_by.get(doc.doc_id, [])
+                                               for name in self.tables[tid].columns
+                                               for w in content_words(name)}
         terms = [term for d, term in self.term_pool
                  if d != doc.doc_id and not (content_words(term) & doc_words)]
         for term in self._pick(terms, self.settings.unanswerable_per_table, table.table_id):

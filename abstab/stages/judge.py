@@ -32,15 +32,16 @@ class JudgeStage(Stage):
     settings_cls = JudgeSettings
 
     def load(self) -> None:
+        # Indexes, not lists: a table and its document are read when their unit runs.
         d = StageDir(self.work, "extract", ())
-        self.docs = {doc.doc_id: doc for doc in d.read("documents", Document)}
-        self.tables = list(d.read("tables", Table))
+        self.docs = d.index("documents", Document, "doc_id")
+        self.tables = d.index("tables", Table, "table_id")
 
     def units(self) -> list[Unit]:
-        return [Unit(t.table_id, t) for t in self.tables]
+        return [Unit(tid, tid) for tid in self.tables]
 
     def process(self, unit: Unit) -> UnitResult:
-        table: Table = unit.payload
+        table: Table = self.tables[unit.payload]
         result = UnitResult()
         result.stats["in"] += 1
         out = self.call_backend(result, table.table_id, self.backend.judge, table,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,9 @@ from abstab.retrieval import PassageIndex
 from abstab.rules.expand import expand_header
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult
+
+_KEPT_INDEXES = 8
+"""Documents whose retrieval index stays built (units of one document run together)."""
 
 
 @dataclass
@@ -71,26 +75,31 @@ class ResolveStage(Stage):
     settings_cls = ResolveSettings
 
     def load(self) -> None:
+        # Indexes, not lists: records are read when their unit runs (memory stays flat).
         ex = StageDir(self.work, "extract", ())
-        self.docs = {d.doc_id: d for d in ex.read("documents", Document)}
-        self.tables = {t.table_id: t for t in ex.read("tables", Table)}
-        self.judgments = [j for j in StageDir(self.work, "judge", ()).read("judgments", Judgment)
-                          if j.label == "abstract"]
+        self.docs = ex.index("documents", Document, "doc_id")
+        self.tables = ex.index("tables", Table, "table_id")
+        self.judgments = StageDir(self.work, "judge", ()).index(
+            "judgments", Judgment, "table_id", keep=lambda j: j.label == "abstract")
 
-        self._indexes: dict[str, PassageIndex] = {}
+        self._indexes: OrderedDict[str, PassageIndex] = OrderedDict()
         self._index_lock = threading.Lock()
 
     def units(self) -> list[Unit]:
-        return [Unit(j.table_id, j) for j in self.judgments]
+        return [Unit(tid, tid) for tid in self.judgments]
 
     def index(self, doc: Document) -> PassageIndex:
-        """The document's retrieval index over its text blocks, built once per run; its dense
-        vectors are kept in ``WORK/index/`` so a rerun does not embed the document again."""
+        """The document's retrieval index over its text blocks, built once per run (a table's
+        units come together, so the last few documents' indexes are kept); its dense vectors
+        are kept in ``WORK/index/`` so a rerun does not embed the document again."""
         with self._index_lock:
             if doc.doc_id not in self._indexes:
                 blocks = [(b.block_id, b.text) for b in doc.blocks if b.kind in TEXT_KINDS]
                 self._indexes[doc.doc_id] = PassageIndex(blocks, self.settings.retriever,
                                                          cache=self.work / "index")
+                while len(self._indexes) > _KEPT_INDEXES:
+                    self._indexes.popitem(last=False)
+            self._indexes.move_to_end(doc.doc_id)
             return self._indexes[doc.doc_id]
 
     def context(self, table: Table, doc: Document, keyword: str) -> list[Passage]:
@@ -104,7 +113,7 @@ class ResolveStage(Stage):
                 for bid, score in self.index(doc).search(query, self.settings.k)]
 
     def process(self, unit: Unit) -> UnitResult:
-        judgment: Judgment = unit.payload
+        judgment: Judgment = self.judgments[unit.payload]
         table = self.tables[judgment.table_id]
         doc = self.docs[judgment.doc_id]
         result = UnitResult()
