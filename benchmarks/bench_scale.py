@@ -1,5 +1,6 @@
 """Extraction at scale: pages/s with 1 and 2 workers on the local and the Ray executor, and
-peak memory at 50 and 200 PDFs.
+peak memory at 50 and 200 PDFs, of extraction and of the later stages (judge, resolve,
+generate with the rules backend) on the workspaces those runs wrote.
 
     python benchmarks/bench_scale.py --data ../shared/corpora
 
@@ -49,11 +50,36 @@ print(json.dumps({"seconds": seconds, "pages": c.get("pages", 0), "kept": report
 """
 
 
+_STAGE_CHILD = r"""
+import json, resource, sys, time
+from abstab.backends import build_backend
+from abstab.registry import stages
+work, name = sys.argv[1], sys.argv[2]
+backend = build_backend("rules", {}, work)
+settings = {"retriever": "bm25"} if name == "resolve" else {}
+start = time.perf_counter()
+report = stages.get(name)(work, settings, backend).run()
+print(json.dumps({"seconds": time.perf_counter() - start, "kept": report.stats.get("kept", 0),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+LATER_STAGES = ("judge", "resolve", "generate")
+
+
+def run_stage(work: Path, name: str) -> dict:
+    """One later stage (rules backend) in a child process of its own: its peak RSS."""
+    out = subprocess.run([sys.executable, "-c", _STAGE_CHILD, str(work), name],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run_extract(inputs: list[str], workers: int, executor: str, timeout: float,
-                per_worker: int) -> dict:
+                per_worker: int, keep: Path | None = None) -> dict:
+    """A fresh extract in a child process; ``keep``: the workspace to leave behind."""
     with tempfile.TemporaryDirectory() as tmp:
-        arg = json.dumps([inputs, str(Path(tmp) / "work"), workers, executor, timeout,
-                          per_worker])
+        work = keep or Path(tmp) / "work"
+        arg = json.dumps([inputs, str(work), workers, executor, timeout, per_worker])
         t0 = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", _CHILD, arg], capture_output=True,
                              text=True, check=False)
@@ -94,6 +120,8 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--memory-sizes", default="50,200")
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--stages", default=",".join(LATER_STAGES),
+                    help="later stages whose peak RSS is measured on each memory workspace")
     ap.add_argument("--files-per-worker", type=int, default=10,
                     help="extract's files_per_worker (0: a worker is never replaced)")
     args = ap.parse_args()
@@ -119,19 +147,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.memory_sizes.split(",")):
             folder = copies(pdfs, n, Path(tmp) / f"c{n}")
-            r = run_extract(folder, 1, "local", args.timeout, args.files_per_worker)
-            result["memory"][str(n)] = {"driver_peak_rss_mb": round(r["driver_rss_mb"], 1),
-                                        "worker_peak_rss_mb": round(r["worker_rss_mb"], 1),
-                                        "pages": r["pages"], "seconds": round(r["seconds"], 1)}
+            work = Path(tmp) / f"w{n}"
+            r = run_extract(folder, 1, "local", args.timeout, args.files_per_worker, keep=work)
+            mem = result["memory"][str(n)] = {
+                "driver_peak_rss_mb": round(r["driver_rss_mb"], 1),
+                "worker_peak_rss_mb": round(r["worker_rss_mb"], 1),
+                "pages": r["pages"], "tables": r["tables"], "seconds": round(r["seconds"], 1)}
             print(f"memory {n} PDFs: driver {r['driver_rss_mb']:.0f} MB, worker "
                   f"{r['worker_rss_mb']:.0f} MB", file=sys.stderr)
+            for name in filter(None, args.stages.split(",")):
+                st = run_stage(work, name)
+                mem[f"{name}_peak_rss_mb"] = round(st["rss_mb"], 1)
+                mem[f"{name}_seconds"] = round(st["seconds"], 1)
+                print(f"  {name}: {st['rss_mb']:.0f} MB, {st['seconds']:.1f}s", file=sys.stderr)
     sizes = sorted(result["memory"], key=int)
     if len(sizes) >= 2:
         lo, hi = result["memory"][sizes[0]], result["memory"][sizes[-1]]
-        result["memory"]["driver_ratio"] = round(hi["driver_peak_rss_mb"]
-                                                 / lo["driver_peak_rss_mb"], 3)
-        result["memory"]["worker_ratio"] = round(hi["worker_peak_rss_mb"]
-                                                 / lo["worker_peak_rss_mb"], 3)
+        for key in [k for k in lo if k.endswith("_peak_rss_mb")]:
+            result["memory"][key.replace("_peak_rss_mb", "_ratio")] = round(hi[key] / lo[key], 3)
     result["peak_rss_self_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result))
 

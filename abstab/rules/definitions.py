@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from abstab.rules.acronyms import align_long_form, find_acronyms
 
@@ -73,12 +74,18 @@ def schwartz_hearst(short: str, candidate: str) -> str | None:
     return long if len(long) > len(short) else None
 
 
+@lru_cache(maxsize=4096)
+def _pairs_in(text: str) -> tuple:
+    """Every acronym pair of ``text``, found once: resolve asks about each block for every
+    header of every table of the document."""
+    return tuple(p for p in find_acronyms(text)
+                 if p.long is not None and p.pattern in ("long_short", "short_long"))
+
+
 def _acronym_pairs(text: str, keyword: str) -> list[Match]:
     """``long form (K)`` and ``K (long form)`` pairs of the shared acronym finder."""
     out = []
-    for p in find_acronyms(text):
-        if p.long is None or p.pattern not in ("long_short", "short_long"):
-            continue
+    for p in _pairs_in(text):
         if p.short == keyword or (p.short.endswith("s") and p.short[:-1] == keyword):
             assert p.long_start is not None and p.long_end is not None
             out.append(Match(_clean_long(p.long), min(p.start, p.long_start),
@@ -88,6 +95,8 @@ def _acronym_pairs(text: str, keyword: str) -> list[Match]:
 
 def explicit_matches(text: str, keyword: str) -> list[Match]:
     """Definitions of ``keyword`` stated in ``text``, best first."""
+    if keyword not in text:  # every pattern below contains the keyword verbatim
+        return []
     kw = _kw_pattern(keyword)
     found: list[Match] = []
     # Legend: "K = long", "K: long" up to a separator or the next "X =".
@@ -142,8 +151,12 @@ def note_expansion(note_text: str, keyword: str, marker: str | None) -> str | No
 # ---------------------------------------------------------------------------- implied
 
 
-def _token_spans(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group(), m.start(), m.end()) for m in re.finditer(r"[^\W_]+(?:[-'][^\W_]+)*", text)]
+@lru_cache(maxsize=16)
+def _token_spans(text: str) -> tuple[tuple[str, int, int], ...]:
+    """Word tokens with their offsets; kept for the last few texts, since resolve asks about
+    one document's text for each of its headers."""
+    return tuple((m.group(), m.start(), m.end())
+                 for m in re.finditer(r"[^\W_]+(?:[-'][^\W_]+)*", text))
 
 
 def _abbreviates(part: str, word: str) -> bool:
@@ -217,7 +230,10 @@ def implied_matches(text: str, keyword: str) -> list[Match]:
         parts = [p.strip(".") for p in re.split(r"[\s/]+", kw) if p.strip(".")]
         if parts and any(p.lower() not in _STOP for p in parts):
             tokens = _token_spans(text)
+            first_letter = parts[0][0].lower()
             for i in range(len(tokens) - len(parts) + 1):
+                if tokens[i][0][0].lower() != first_letter:  # both tests below need it
+                    continue
                 window = tokens[i:i + len(parts)]
                 if all(_abbreviates(p, w[0]) or p.lower() == w[0].lower()
                        for p, w in zip(parts, window, strict=True)) and any(
