@@ -7,10 +7,12 @@ generate with the rules backend) on the workspaces those runs wrote.
 Reads every PDF of DATA/govreports and DATA/icdar2013 (recursively). Each run is a fresh
 ``abstab extract`` in a child process, so its peak RSS is its own: the driver's (ru_maxrss of
 the child) and the largest worker's (ru_maxrss of the child's children). The memory runs use
-N copies of the corpus PDFs in a temp dir: cycled largest file first, so that the 50-PDF set
-already holds the corpus's heaviest files and the 50/200 ratio shows what grows with the number
-of files, not which files happen to be in the smaller set; each copy's bytes are made distinct
-with a trailing PDF comment so that deduplication does not skip it.
+N copies of the corpus's ``--base`` largest PDFs (25 by default) in a temp dir, cycled: 50
+and 200 are both whole multiples of 25, so both sets hold the same distinct files in the same
+proportions (and a worker replaced every 10 files meets the same groups of files), and the
+50/200 ratio shows what grows with the number of files, not which files happen to be in the
+smaller set. Each copy's bytes are made distinct with a trailing PDF comment so that
+deduplication does not skip it.
 
 Prints one JSON object on its last line.
 """
@@ -103,11 +105,11 @@ def corpus_pdfs(data: Path) -> list[Path]:
     return pdfs
 
 
-def copies(pdfs: list[Path], n: int, folder: Path) -> list[str]:
-    """``n`` distinct files cycling over ``pdfs``, largest first (a trailing comment makes
-    each unique)."""
+def copies(pdfs: list[Path], n: int, folder: Path, base: int) -> list[str]:
+    """``n`` distinct files cycling over the ``base`` largest of ``pdfs`` (a trailing comment
+    makes each unique)."""
     folder.mkdir(parents=True, exist_ok=True)
-    by_size = sorted(pdfs, key=lambda p: (-p.stat().st_size, p.name))
+    by_size = sorted(pdfs, key=lambda p: (-p.stat().st_size, p.name))[:base]
     for i, src in zip(range(n), itertools.cycle(by_size), strict=False):
         (folder / f"{i:04d}_{src.name}").write_bytes(src.read_bytes() + f"\n%copy {i}\n".encode())
     return [str(folder)]
@@ -120,6 +122,8 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--memory-sizes", default="50,200")
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--base", type=int, default=25,
+                    help="the memory runs cycle over this many of the largest corpus PDFs")
     ap.add_argument("--stages", default=",".join(LATER_STAGES),
                     help="later stages whose peak RSS is measured on each memory workspace")
     ap.add_argument("--files-per-worker", type=int, default=10,
@@ -127,7 +131,7 @@ def main() -> None:
     args = ap.parse_args()
     pdfs = corpus_pdfs(args.data)
     inputs = [str(p) for p in pdfs]
-    result: dict = {"pdfs": len(pdfs), "cpus": os.cpu_count(),
+    result: dict = {"pdfs": len(pdfs), "cpus": os.cpu_count(), "memory_base": args.base,
                     "files_per_worker": args.files_per_worker, "speed": {}, "memory": {}}
     for executor in filter(None, args.executors.split(",")):
         runs = {}
@@ -146,7 +150,7 @@ def main() -> None:
             for w, r in runs.items()}
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.memory_sizes.split(",")):
-            folder = copies(pdfs, n, Path(tmp) / f"c{n}")
+            folder = copies(pdfs, n, Path(tmp) / f"c{n}", args.base)
             work = Path(tmp) / f"w{n}"
             r = run_extract(folder, 1, "local", args.timeout, args.files_per_worker, keep=work)
             mem = result["memory"][str(n)] = {

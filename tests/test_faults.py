@@ -403,3 +403,23 @@ def test_an_endpoint_failing_30_percent_ends_every_item_done_or_in_errors(many_t
     assert {e["reason"] for e in errors} <= {"llm_unavailable", "backend_error"}
     stats = json.loads((work / "judge" / "stats.json").read_text())
     assert stats["in"] == N_TABLES and stats["kept"] == N_TABLES - len(expected_failed)
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+@pytest.mark.parametrize("per_worker,distinct", [(2, 3), (0, 1)])
+def test_a_worker_process_is_replaced_after_files_per_worker_files(per_worker, distinct):
+    """What a PDF library keeps after a file goes away with its process every N files."""
+    from abstab.executors import LocalExecutor
+    from abstab.stages.base import Unit
+
+    jobs = [(Unit(f"f{i}"), (i,)) for i in range(5)]
+    out = list(LocalExecutor().map_files(_pid, jobs, workers=1, timeout=60,
+                                         files_per_worker=per_worker))
+    assert [u.id for u, _ in out] == ["f0", "f1", "f2", "f3", "f4"]
+    pids = [o.value for _, o in out]
+    assert len(set(pids)) == distinct and os.getpid() not in pids
+    if per_worker:
+        assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
