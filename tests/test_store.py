@@ -96,13 +96,18 @@ def test_double_commit_and_unknown_output_are_refused(tmp_path):
         w.commit("u1", r)
 
 
-def test_invalid_record_line_names_file_and_line(tmp_path):
+@pytest.mark.parametrize("read", [
+    lambda sd: list(sd.read("judgments", Judgment)),
+    # an index validates every line up front: a bad record stops the stage before any unit
+    lambda sd: sd.index("judgments", Judgment, "table_id"),
+], ids=["read", "index"])
+def test_invalid_record_line_names_file_and_line(tmp_path, read):
     sd = StageDir(tmp_path, "judge", ["judgments"])
     sd.path.mkdir(parents=True)
     good = _judgment(0).model_dump_json()
     (sd.path / "judgments.jsonl").write_text(good + "\n" + good.replace('"clear"', '"murky"') + "\n")
     with pytest.raises(RecordError, match=r"judgments.jsonl:2: not a valid Judgment"):
-        list(sd.read("judgments", Judgment))
+        read(sd)
 
 
 def test_mutated_record_is_not_written(tmp_path):
@@ -155,11 +160,3 @@ def test_record_index_reads_records_by_key_on_demand(tmp_path):
     assert remote._lru == {} and remote["t1"].table_id == "t1"
     assert len(sd.index("missing", Judgment, "table_id")) == 0
 
-
-def test_record_index_refuses_a_bad_line_before_any_unit_runs(tmp_path):
-    sd = StageDir(tmp_path, "judge", ["judgments"])
-    sd.path.mkdir(parents=True)
-    good = _judgment(0).model_dump_json()
-    (sd.path / "judgments.jsonl").write_text(good + "\n" + good.replace('"clear"', '"murky"') + "\n")
-    with pytest.raises(RecordError, match=r"judgments.jsonl:2: not a valid Judgment"):
-        sd.index("judgments", Judgment, "table_id")

@@ -151,10 +151,10 @@ def note_expansion(note_text: str, keyword: str, marker: str | None) -> str | No
 # ---------------------------------------------------------------------------- implied
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=2)
 def _token_spans(text: str) -> tuple[tuple[str, int, int], ...]:
-    """Word tokens with their offsets; kept for the last few texts, since resolve asks about
-    one document's text for each of its headers."""
+    """Word tokens with their offsets, kept for the last two texts: resolve asks about one
+    document's text for each of its headers in turn (a long report's tokens take megabytes)."""
     return tuple((m.group(), m.start(), m.end())
                  for m in re.finditer(r"[^\W_]+(?:[-'][^\W_]+)*", text))
 
