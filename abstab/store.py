@@ -127,6 +127,23 @@ class RecordIndex(Mapping[str, Any]):
                 self._lru.popitem(last=False)
         return value
 
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        """Every (key, record) in file order, through one open file and past the cache (a
+        full pass would only evict what units are using)."""
+        if not self._offsets:
+            return
+        with self.path.open("rb") as fh:
+            for k, where in self._offsets.items():
+                spots = where if self.group else [where]
+                records = []
+                for start, lineno in spots:
+                    fh.seek(start)
+                    records.append(_parse(self.path, lineno, fh.readline(), self.kind))
+                yield k, records if self.group else records[0]
+
+    def values(self) -> Iterator[Any]:  # type: ignore[override]
+        return (v for _, v in self.items())
+
     def __contains__(self, k: object) -> bool:
         return k in self._offsets
 

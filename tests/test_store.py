@@ -153,6 +153,8 @@ def test_record_index_reads_records_by_key_on_demand(tmp_path):
     for k in index:  # streaming over every record keeps at most `cache` of them parsed
         assert index[k].table_id == k
     assert list(index._lru) == ["t3", "t4"]
+    assert [j.model_dump_json() for j in index.values()] == lines  # one pass, cache untouched
+    assert list(index._lru) == ["t3", "t4"]
     grouped = sd.index("judgments", Judgment, "doc_id", group=True,
                        keep=lambda j: j.table_id != "t2")
     assert [j.table_id for j in grouped["d0"]] == ["t0", "t4"]

@@ -38,10 +38,10 @@ class JudgeStage(Stage):
         self.tables = d.index("tables", Table, "table_id")
 
     def units(self) -> list[Unit]:
-        return [Unit(tid, tid) for tid in self.tables]
+        return [Unit(tid) for tid in self.tables]
 
     def process(self, unit: Unit) -> UnitResult:
-        table: Table = self.tables[unit.payload]
+        table: Table = self.tables[unit.id]
         result = UnitResult()
         result.stats["in"] += 1
         out = self.call_backend(result, table.table_id, self.backend.judge, table,

@@ -86,7 +86,7 @@ class ResolveStage(Stage):
         self._index_lock = threading.Lock()
 
     def units(self) -> list[Unit]:
-        return [Unit(tid, tid) for tid in self.judgments]
+        return [Unit(tid) for tid in self.judgments]
 
     def index(self, doc: Document) -> PassageIndex:
         """The document's retrieval index over its text blocks, built once per run (a table's
@@ -113,7 +113,7 @@ class ResolveStage(Stage):
                 for bid, score in self.index(doc).search(query, self.settings.k)]
 
     def process(self, unit: Unit) -> UnitResult:
-        judgment: Judgment = self.judgments[unit.payload]
+        judgment: Judgment = self.judgments[unit.id]
         table = self.tables[judgment.table_id]
         doc = self.docs[judgment.doc_id]
         result = UnitResult()
