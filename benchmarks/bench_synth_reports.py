@@ -80,12 +80,20 @@ def stage_seconds(output: str, stage: str) -> float | None:
 
 def _pick_review(items: list[QAItem], n: int) -> list[QAItem]:
     """Up to ``n`` real-PDF items on tables that show an abstract header, round-robin over
-    question types so every type is seen, in a fixed (hashed) order."""
+    question types so every type is seen, and within a type over documents, in a fixed
+    (hashed) order."""
     pool = [i for i in items if i.origin == "document"
             and i.answer_location in ("table_defined", "table_implicit")]
     by_type: dict[str, list[QAItem]] = {}
     for i in sorted(pool, key=lambda i: stable_hash(["review", i.item_id])):
         by_type.setdefault(i.operation.type if i.operation else i.template, []).append(i)
+    for t, group in by_type.items():
+        seen: Counter[str] = Counter()
+        turn = {}
+        for i in group:  # the k-th item of its document goes in round k
+            turn[i.item_id] = seen[i.doc_id]
+            seen[i.doc_id] += 1
+        by_type[t] = sorted(group, key=lambda i: turn[i.item_id])  # stable: hashed order within
     out: list[QAItem] = []
     while len(out) < n and any(by_type.values()):
         for t in sorted(by_type):

@@ -157,3 +157,28 @@ def test_splits_difficulty_and_funnel(synthed):
     assert stats["funnel"][5]["generated"] == stats["in"]
     assert "cleaning funnel:" in synth.output
     assert "  abstract tables      6   dropped 2 (clear_headers 2)" in synth.output
+
+
+def test_a_question_with_two_answers_in_one_document_is_dropped(work):
+    items = _generated(work)
+    by_doc: dict = {}
+    for i in items:
+        if i.operation and i.operation.type == "lookup" and i.table_id and i.pair_id is None:
+            by_doc.setdefault(i.doc_id, {}).setdefault(i.table_id, i)
+    doc, tables = next((d, t) for d, t in sorted(by_doc.items()) if len(t) >= 2)
+    first, second = list(tables.values())[:2]
+    assert first.answer.text != second.answer.text
+    # The second table's lookup asked in the first one's words: grounded on its own table,
+    # but a reader of the whole document cannot tell which table is meant.
+    path = work / "generate" / "items.jsonl"
+    path.write_text("".join(
+        (i.model_copy(update={"question": first.question}) if i.item_id == second.item_id
+         else i).model_dump_json() + "\n" for i in items), encoding="utf-8")
+    report, kept, errors = _assemble(work)
+    dropped = {e["item"] for e in errors if e["reason"] == "ambiguous_in_document"}
+    # Every item asking it goes: the two tables' lookups and the controlled abstraction of
+    # the first table, which asks the same question of the coded copy.
+    same = {i.item_id for i in items if i.doc_id == doc and i.question == first.question}
+    assert dropped == same | {second.item_id} and len(dropped) == 3
+    assert report.stats["dropped"]["ambiguous_in_document"] == 3
+    assert dropped.isdisjoint(i.item_id for i in kept)

@@ -403,3 +403,18 @@ def test_operation_words_inside_a_column_name_ask_for_no_operation() -> None:
                     ["Fenwick", "1.3"]])
     ps = [Passage(id="t", kind="table", text="", table=table)]
     assert read("What is the change in mean score since 2023 for Elmhurst?", ps).answer == "-4.2"
+
+
+def test_reader_takes_a_column_named_by_its_whole_label() -> None:
+    from abstab.bench.systems import table_passage
+
+    # The label's years and "Change" belong to the column: no year columns, no subtraction.
+    table = _table([["", "2019", "2018", "% Change 2018 to 2019", "2017/2018"],
+                    ["Services", "57,000", "61,931", "(8)%", "40"],
+                    ["Income taxes", "1,206", "1,150", "5%", "−216"]])
+    ps = [table_passage(table)]
+    assert read("What is the % Change 2018 to 2019 for Services?", ps).answer == "(8)%"
+    assert read("What is the income taxes in 2017/2018?", ps).answer == "−216"
+    # Years alone still pick the year columns.
+    assert read("What is the income taxes in 2019?", ps).answer == "1,206"
+    assert read("What is the change in services from 2018 to 2019?", ps).answer == "-4,931"

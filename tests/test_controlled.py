@@ -197,3 +197,37 @@ def test_shared_tatqa_table_with_text_and_row_header_items(tmp_path):
     variant = plan.docs[1]
     assert (variant.target.meaning, variant.code, variant.grid[4][0]) == (
         "Total sales", "TS", "TS")
+
+
+def test_lookups_skip_dash_cells_and_unit_only_column_labels():
+    from abstab.synth.build import Target, lookups
+
+    grid = [["", "", "December 31,", "", "Change"],
+            ["", "2019", "2018", "$", "%"],
+            ["Net sales", "$ 93,662", "$ 103,350", "$ (9,688)", "(9.4%)"],
+            ["Cost of goods sold", "10", "12", "–", "–"],
+            ["Other", "–", "5", "5", "-"]]
+    table = SourceTable("tatqa", "d", "CC-BY-4.0", grid, 2, [], [])
+    assert table.n_header == 2
+    # "$" and "%" alone name no column: only the year columns are asked about.
+    row = lookups(table, Target(2, 0, "Net sales"), 5, "0")
+    assert [(p.question, p.cell, p.answer.text) for p in row] == [
+        ("What is the net sales in 2019?", (2, 1), "$ 93,662"),
+        ("What is the net sales in 2018?", (2, 2), "$ 103,350")]
+    # A "–" is no value to look up.
+    column = lookups(table, Target(1, 1, "Fiscal 2019"), 5, "0")
+    assert [(p.question, p.cell) for p in column] == [
+        ("What is the fiscal 2019 for Net sales?", (2, 1)),
+        ("What is the fiscal 2019 for Cost of goods sold?", (3, 1))]
+
+
+def test_no_lookup_whose_term_also_names_another_row():
+    from abstab.synth.build import Target, lookups
+
+    grid = [["", "2019", "2018"], ["Preferred stock (as-converted basis)", "2.1", "4.9"],
+            ["Common stock", "94.3 %", "89.3 %"], ["Preferred stock", "4.4 %", "9.9 %"]]
+    table = SourceTable("tatqa", "d", "CC-BY-4.0", grid, 1, [], [])
+    # "the preferred stock in 2019" would name both rows: no question.
+    assert lookups(table, Target(1, 0, "Preferred stock"), 5, "0") == []
+    assert [p.question for p in lookups(table, Target(2, 0, "Common stock"), 5, "0")] == [
+        "What is the common stock in 2019?", "What is the common stock in 2018?"]

@@ -300,3 +300,16 @@ def test_llm_generation_is_checked_by_code_and_cached(resolved, tmp_path, monkey
         server.stop()
     assert forced.exit_code == 1
     assert sorted(i.item_id for i in _generated(work)) == sorted(i.item_id for i in items)
+
+
+def test_abstract_columns_get_their_own_lookup_count():
+    from abstab.llm.tasks import GenerateRequest
+
+    request = GenerateRequest(key_column=1, columns=[2, 3], types=["lookup"], lookups_per_column=1,
+                              per_type=0, abstract_columns=[2], lookups_per_abstract_column=3)
+    assert [request.lookups_for(c) for c in (2, 3)] == [3, 1] and request.wanted == 4
+    ops = template_operations(TableView(_table(), 1), [2, 3], ["lookup"], request.lookups_for, 0,
+                              "0")
+    assert Counter(o.column for o in ops) == {2: 3, 3: 1}
+    assert GenerateRequest(key_column=1, columns=[2, 3], types=["lookup"], lookups_per_column=2,
+                           per_type=0, abstract_columns=[2]).wanted == 4

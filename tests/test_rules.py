@@ -5,6 +5,7 @@ import pytest
 from abstab.llm.tasks import Passage
 from abstab.records import Cell, Note, Provenance, Table, TableQuality
 from abstab.rules.definitions import (
+    expansion_problem,
     explicit_matches,
     implied_matches,
     note_expansion,
@@ -67,6 +68,8 @@ def test_note_expansion():
     assert note_expansion("* MTTR: mean time to repair; hours", "MTTR", "*") == "mean time to repair"
     assert note_expansion("* Mean time to repair, in hours", "MTTR", "*") == "Mean time to repair"
     assert note_expansion("Source: national survey", "MTTR", None) is None
+    # a legend line that repeats its key and adds a formula (JAL traffic report)
+    assert note_expansion("L/F = load factor = RPK÷ASK", "L/F", "L/F") == "load factor"
 
 
 def test_implied_meanings():
@@ -111,3 +114,28 @@ def test_reader_fills_a_blank_from_text():
     out = read('Fill in the blank from the document: "The 2023 campaign sampled ___ stations over '
                '11 months."', ps)
     assert out.answer == "14"
+
+
+@pytest.mark.parametrize("keyword,expansion,implied,problem", [
+    # what resolve found in the shared govreports PDFs before these checks
+    ("N", "144) positive for Campylobacter", False, "starts inside a number or with a separator"),
+    ("D", "\\Setup.exe in the Open field", False, "starts inside a number or with a separator"),
+    ("B", "SCHEMATIC............E INDEX", False, "a dot-leader line (table of contents)"),
+    ("LITE", "lite", True, "the header itself, re-spelled"),
+    ("Treaty reform / IGC", "treaty reform igc", True, "the header itself, re-spelled"),
+    ("F", "for", True, "only function words"),
+    ("AA", "and august", True, "starts with a function word"),
+    ("N", "note", True, "one letter implies no word"),
+    ("RR", "roundupp readyy", True, "not ordinary words: ['roundupp', 'readyy']"),
+    ("U11", "u22 11", True, "not ordinary words: ['u22']"),
+    # meanings that stay
+    ("ISCED 0-2", "pre-primary, primary and lower secondary", False, None),
+    ("Avg. disch.", "average discharge", True, None),
+    ("Q95", "95th percentile flow", True, None),
+    ("C3", "third cohort", True, None),
+    ("F1", "frequency 1", True, None),
+    # an explicit definition may use words no frequency list knows
+    ("GLWQI", "Great Lakes water quality index", False, None),
+])
+def test_expansion_problem(keyword, expansion, implied, problem):
+    assert expansion_problem(keyword, expansion, implied) == problem

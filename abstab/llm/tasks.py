@@ -74,12 +74,21 @@ class GenerateRequest(_Out):
     columns: list[int] = Field(description="value columns to ask about, most wanted first")
     types: list[QuestionType]
     lookups_per_column: int = Field(ge=0)
+    abstract_columns: list[int] = Field(
+        default_factory=list, description="columns whose printed header is abstract")
+    lookups_per_abstract_column: int | None = Field(
+        default=None, ge=0, description="lookups for those columns (None: lookups_per_column)")
     per_type: int = Field(ge=0, description="questions of each non-lookup type per table")
     seed: str = "0"
 
+    def lookups_for(self, column: int) -> int:
+        if column in self.abstract_columns and self.lookups_per_abstract_column is not None:
+            return self.lookups_per_abstract_column
+        return self.lookups_per_column
+
     @property
     def wanted(self) -> int:
-        lookups = self.lookups_per_column * len(self.columns) if "lookup" in self.types else 0
+        lookups = sum(map(self.lookups_for, self.columns)) if "lookup" in self.types else 0
         return lookups + self.per_type * len([t for t in self.types if t != "lookup"])
 
 

@@ -21,6 +21,7 @@ from abstab.llm.tasks import (
 from abstab.records import TEXT_KINDS, Block, Document, Table
 from abstab.rules import reader
 from abstab.rules.definitions import (
+    expansion_problem,
     explicit_matches,
     implied_matches,
     note_expansion,
@@ -64,7 +65,7 @@ class RulesBackend:
         for note in table.notes:
             if [keyword.row, keyword.col] in note.targets or kw in note.text:
                 exp = note_expansion(note.text, kw, note.marker)
-                if exp:
+                if exp and expansion_problem(kw, exp) is None:
                     return ResolveOutput(
                         expansion=exp, category="explicit", confidence=0.9, method=f"note:{note.kind}",
                         evidence=[EvidenceOut(source="note", block_id=note.block_id, text=note.text,
@@ -74,6 +75,8 @@ class RulesBackend:
         candidates = []
         for b in blocks:
             for m in explicit_matches(b.text, kw):
+                if expansion_problem(kw, m.long) is not None:
+                    continue
                 near = 0 if b.page in table.pages else 1
                 candidates.append((_PATTERN_RANK[m.pattern], near, b.order, m, b))
         if candidates:
@@ -87,6 +90,8 @@ class RulesBackend:
         # the whole text at once, so frequency and closeness count across blocks.
         text, starts = _joined(blocks)
         for m in implied_matches(text, kw):
+            if expansion_problem(kw, m.long, implied=True) is not None:
+                continue
             b = blocks[bisect.bisect_right(starts, m.start) - 1]
             offset = starts[blocks.index(b)]
             s, e = sentence_around(b.text, m.start - offset, m.end - offset)
@@ -98,6 +103,8 @@ class RulesBackend:
         # "failure"): implied by the text, with less confidence than an initials match.
         siblings = [c.text for c in table.cells if c.header]
         for guess in expand_header(kw, siblings, k=3):
+            if expansion_problem(kw, guess, implied=True) is not None:
+                continue
             for p in context:
                 span = phrase_span(p.text, guess)
                 if span is not None:
@@ -122,7 +129,7 @@ class RulesBackend:
         entity = q.entity_name(table, request.key_column)
         out = []
         for op in q.template_operations(view, request.columns, list(request.types),
-                                        request.lookups_per_column, request.per_type,
+                                        request.lookups_for, request.per_type,
                                         request.seed):
             term = q.natural_term(table.columns[op.column]) if op.column < len(table.columns) else ""
             if not term:

@@ -144,6 +144,8 @@ def note_expansion(note_text: str, keyword: str, marker: str | None) -> str | No
         return _UNIT_CLAUSE.split(m[0].long)[0].strip() or None
     if marker:  # "* Mean time to repair, in hours": the note is the meaning itself.
         first = re.split(r"[.;]\s", text)[0]
+        # "L/F = load factor = RPK÷ASK": the key and the formula after the meaning go.
+        first = re.sub(rf"^{re.escape(keyword)}\s*[=:]\s*", "", first).split(" = ")[0]
         return _clean_long(_UNIT_CLAUSE.split(first)[0]) or None
     return None
 
@@ -253,6 +255,56 @@ def implied_matches(text: str, keyword: str) -> list[Match]:
     # Closer clippings first ("Fail." is "failure" before "financial"), then frequency.
     ranked = sorted(counts, key=lambda p: (-round(quality[p], 3), -counts[p], first[p][0]))
     return [Match(p, first[p][0], first[p][1], first[p][2]) for p in ranked]
+
+
+# What no meaning starts with: the rest of a number ("144) positive …", "12, PK–8 …"), a
+# closing bracket or separator, a path ("\\Setup.exe").
+_BAD_START = re.compile(r"^(?:\d[\d.,]*\s*[,;)\]]|[)\]}\\,;:.=/])")
+_ORDINAL_NUMBER = re.compile(r"\d+(?:st|nd|rd|th)")
+_DOT_LEADER = re.compile(r"\.{4,}|…{2,}")  # a table of contents line, not a definition
+IMPLIED_WORD_ZIPF = 1.0
+"""A word of an implied meaning must be at least this frequent (wordfreq): the header's letters
+matched against part numbers or garbled text ("cy7c1019v33", "roundupp") are no meaning."""
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def expansion_problem(keyword: str, expansion: str, implied: bool = False) -> str | None:
+    """Why ``expansion`` cannot be what ``keyword`` means, or None.
+
+    Every source: no letters, a fragment (starts inside a number or with a separator), a
+    dot-leader line, the header itself re-spelled ("LITE" → "lite", "Treaty reform / IGC" →
+    "treaty reform igc"), or only function words ("F" → "for"). Implied meanings (no sentence
+    states them) must also start with a content word and use ordinary words only (no "u22", "agnd").
+    """
+    exp = " ".join(expansion.split())
+    if not any(ch.isalpha() for ch in exp):
+        return "no letters"
+    if _BAD_START.match(exp):
+        return "starts inside a number or with a separator"
+    if _DOT_LEADER.search(exp):
+        return "a dot-leader line (table of contents)"
+    if _letters(exp) == _letters(keyword):
+        return "the header itself, re-spelled"
+    words = re.findall(r"[^\W\d_]+", exp.lower())
+    if all(w in _STOP for w in words):
+        return "only function words"
+    if implied:
+        from abstab.rules.headers import zipf
+
+        if sum(ch.isalpha() for ch in keyword) < 2 and not any(ch.isdigit() for ch in keyword):
+            return "one letter implies no word"  # "N" → "note", "F" → "figure"
+        if words[0] in _STOP:
+            return "starts with a function word"
+        rare = [w for w in re.findall(r"[^\s/-]+", exp.lower())
+                if w not in _STOP and not w.isdigit()
+                and not _ORDINAL_NUMBER.fullmatch(w)
+                and (any(ch.isdigit() for ch in w) or zipf(w) < IMPLIED_WORD_ZIPF)]
+        if rare:
+            return f"not ordinary words: {rare}"
+    return None
 
 
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:

@@ -54,6 +54,12 @@ _FUNCTION_WORDS = frozenset([
     "an", "a", "is"
 ])
 
+MAX_NAME_WORDS = 20
+"""A header of more words than this, or of more than 8 holding a sentence break, is prose or
+a mis-read block, not a name ("Prevention of VTE in adult patients who have undergone elective hip or knee
+replacement surgery" is a long name that still hides a code)."""
+_SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z][a-z]")
+
 COMMON_WORD_ZIPF = 3.0
 """A token at or above this Zipf frequency is an ordinary word (wordfreq scale)."""
 
@@ -197,6 +203,11 @@ def classify(header: str) -> HeaderFeatures:
     body = _UNIT_TOKENS.sub(" ", _POSSESSIVE.sub("", body)).strip()
     if not body or _NUMERIC_RE.match(body):
         return HeaderFeatures(kw, "natural", 0.0, ("empty or numeric",))
+    n_words = len(body.split())
+    if n_words > MAX_NAME_WORDS or (n_words > 8 and _SENTENCE_BREAK.search(body)):
+        # A paragraph or several cells read as one: whatever codes it holds, it is no header
+        # name a reader must decode.
+        return HeaderFeatures(kw, "natural", 0.0, ("prose, not a name",))
     if any(_is_symbolic(ch) for ch in body) and len(body) <= 12:
         return HeaderFeatures(kw, "symbol", 0.9, ("contains a symbol or Greek letter",))
     if _LETTER_CODE_RE.match(body):

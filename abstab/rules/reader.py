@@ -253,6 +253,7 @@ class _Ref:
     score: float
     position: int  # where in the question it is named (for "from A to B" order)
     by_year: bool = False  # a column named by its year
+    whole: bool = False  # a column named by its whole label ("% Change 2018 to 2019")
 
 
 def _mentions(question: str, phrase: str) -> int:
@@ -274,12 +275,23 @@ def _column_refs(question: str, table: Table, meanings: dict[int, list[str]],
             continue
         year_bonus, best, pos = 0.0, 0.0, -1
         year = _year(table, c)
+        # A label of several words or with digits ("2017/2018", "% Change 2018 to 2019") said
+        # whole names its column outright, as a row label does; its years and trigger words
+        # then belong to it.
+        label = " ".join(_column_label(table, c).split())
+        whole_at = (_mentions(question, label)
+                    if (len(label.split()) >= 2 or any(ch.isdigit() for ch in label))
+                    and year is None else -1)
+        if whole_at >= 0:
+            refs.append(_Ref(c, 2.0 + 0.01 * len(label), whole_at, whole=True))
+            continue
         if year is not None:
             # A year column ("2019", "FY 2019", "April 27, 2019") is named by the year itself;
             # its other words ("2022 / Plan") still decide between columns of one year.
             at = _mentions(question, str(year))
             if at >= 0:
-                year_bonus, pos = 1.5, at
+                # Of two columns of one year ("2019" and "2019 / %"), the plainer name wins.
+                year_bonus, pos = 1.5 - 0.001 * len(name), at
         for n in [name, *meanings.get(c, [])]:
             words = {w for w in content_words(n) if not _YEAR_TOKEN.match(w)}
             # Words like "total" or "change" name a column only when it has no other words.
@@ -578,7 +590,7 @@ def _op_lookup(p: _Parsed) -> _Hit | None:
         year = _year(p.table, ref.index)
         if ref.by_year and year is not None and year not in per_year:
             per_year[year] = ref
-    if len(per_year) >= 2:
+    if len(per_year) >= 2 and not p.cols[0].whole:
         cols = sorted(per_year.values(), key=lambda ref: ref.position)
     else:
         cols = [p.cols[0]]
@@ -612,10 +624,19 @@ def answer_table(question: str, table: Table, meanings: dict[int, list[str]],
                  scale: str | None) -> _Hit | None:
     """Answer from one table: parse rows, columns and the operation, then compute."""
     rows = _row_refs(question, table)
+    # Words of a named row do not name a column: a row named by its whole label is blanked out
+    # of the question (so "the total for Total obligations" still names the column "Total"),
+    # the words of a row named in part are set aside.
     row_words: set[str] = set()
+    col_question = question
     for ref in rows[:2]:
-        row_words |= content_words(table.rows[ref.index][0])
-    cols = _column_refs(question, table, meanings, row_words)
+        label = " ".join(table.rows[ref.index][0].split()).rstrip(":")
+        end = ref.position + len(label)
+        if ref.score >= 2.0 and col_question[ref.position:end].lower() == label.lower():
+            col_question = col_question[:ref.position] + " " * len(label) + col_question[end:]
+        else:
+            row_words |= content_words(table.rows[ref.index][0])
+    cols = _column_refs(col_question, table, meanings, row_words)
     names = [table.rows[r.index][0] for r in rows[:1]]
     if cols:
         names += [table.columns[cols[0].index], *meanings.get(cols[0].index, [])]

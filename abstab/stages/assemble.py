@@ -10,6 +10,9 @@ In order, every generated item is
    the same evidence cells by the same question type, whose questions' embeddings
    (``abstab.embed``) have cosine similarity at or above ``near_duplicate_threshold``; without
    the embed extra only the first two checks run, and ``stats.json`` and the summary say so;
+   a question asked in the same words of several tables of one document with different
+   answers is dropped everywhere (``ambiguous_in_document``): a reader of the whole document
+   cannot tell which table is meant (drawing title blocks repeat on every page);
 4. labelled with a difficulty (:func:`abstab.synth.questions.difficulty`: easy / medium /
    hard from how far the header's meaning is and whether several cells are combined);
 5. balanced: ``max_per_location`` / ``max_per_style`` cap the items per answer location /
@@ -306,6 +309,26 @@ class AssembleStage(Stage):
             keep.update(i.item_id for i in group)
         return [i for i in items if i.item_id in keep]
 
+    @staticmethod
+    def _unambiguous(items: list[QAItem], result: UnitResult) -> list[QAItem]:
+        """Items whose question has one answer in its document (an item and its clear twin
+        share question and answer, so pairs stay together)."""
+        def key(i: QAItem) -> tuple[str, str]:
+            return i.doc_id, _norm(i.question).lower()
+
+        answers: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for i in items:
+            answers[key(i)].add(_norm(i.answer.text).lower())
+        out = []
+        for i in items:
+            if len(answers[key(i)]) > 1:
+                result.drop(i.item_id, "ambiguous_in_document",
+                            f"the document's tables give {len(answers[key(i)])} different answers "
+                            "to this question", failure=False)
+                continue
+            out.append(i)
+        return out
+
     def process(self, unit: Unit) -> UnitResult:
         from abstab.synth.questions import difficulty
 
@@ -339,6 +362,7 @@ class AssembleStage(Stage):
             kept[item.item_id] = item
         near, method = self._near_duplicates(list(kept.values()), result)
         items = [i for i in kept.values() if i.item_id not in near]
+        items = self._unambiguous(items, result)
         items = self._balance(items, result)
         splits = assign_splits([split_unit(i) for i in items], self.settings.splits,
                                self.settings.seed)

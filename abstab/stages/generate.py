@@ -66,6 +66,8 @@ class GenerateSettings:
 
     Args:
         rows_per_column: lookup questions per table column (rows picked deterministically).
+        rows_per_abstract_column: lookup questions per column whose printed header is abstract
+            (None: ``rows_per_column``); the benchmark's point is those columns.
         max_columns: value columns used per table (abstract columns first).
         question_types: question types asked of document tables (see
             :mod:`abstab.synth.questions`); controlled items are lookups.
@@ -82,6 +84,7 @@ class GenerateSettings:
     """
 
     rows_per_column: int = 2
+    rows_per_abstract_column: int | None = None
     max_columns: int = 4
     question_types: list[str] = field(default_factory=lambda: list(QUESTION_TYPES))
     questions_per_type: int = 1
@@ -104,6 +107,8 @@ class GenerateSettings:
                      "text_questions_per_document", "unanswerable_per_table", "max_term_words"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.rows_per_abstract_column is not None and self.rows_per_abstract_column < 0:
+            raise ValueError("rows_per_abstract_column must be >= 0 (or null)")
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
 
@@ -305,6 +310,8 @@ class GenerateStage(Stage):
             request = GenerateRequest(
                 key_column=kc, columns=columns, types=self.settings.question_types,
                 lookups_per_column=self.settings.rows_per_column,
+                abstract_columns=[c for c in columns if plan.links[c]],
+                lookups_per_abstract_column=self.settings.rows_per_abstract_column,
                 per_type=self.settings.questions_per_type, seed=self.settings.seed)
             out = self.call_backend(result, table_id, self.backend.generate, plan.source,
                                     self.docs.get(table.doc_id), request)

@@ -59,6 +59,11 @@ def _is_value(text: str) -> bool:
     return bool(t) and bool(_NUMBERISH.match(t)) and not _YEAR.match(t)
 
 
+def _answerable_cell(text: str) -> bool:
+    """A cell a lookup can ask for: it holds a letter or digit ("–" or "*" is no value)."""
+    return any(ch.isalnum() for ch in text)
+
+
 def count_header_rows(grid: list[list[str]], minimum: int = 1) -> int:
     """Leading rows holding no data value (years allowed: "2019 | 2018" is a header row)."""
     n = 0
@@ -266,6 +271,18 @@ def choose_target(item: ItemPlan, targets: list[Target], table: SourceTable) -> 
     return best
 
 
+def _names_another(table: SourceTable, target: Target, term: str) -> bool:
+    """The term also names another row (or column): "preferred stock" for the row
+    "Preferred stock (as-converted basis)" when a row "Preferred stock" exists."""
+    if target.kind(table.n_header) == "column":
+        last = table.grid[table.n_header - 1]
+        others = [last[c] for c in range(len(last)) if c != target.col]
+    else:
+        others = [table.grid[r][0] for r in range(table.n_header, len(table.grid))
+                  if r != target.row and table.grid[r]]
+    return any(core_text(o).lower() == term.lower() for o in others if o)
+
+
 def lookups(table: SourceTable, target: Target, n: int, seed: str,
             asked: set[tuple[int, int]] = frozenset()) -> list[ItemPlan]:  # type: ignore[assignment]
     """Template lookup questions naming the target's natural term, answers read from cells
@@ -274,13 +291,16 @@ def lookups(table: SourceTable, target: Target, n: int, seed: str,
         return []
     term = term_of(target.meaning)
     options: list[tuple[str, tuple[int, int]]] = []
+    if _names_another(table, target, term):
+        return []
     if target.kind(table.n_header) == "column":
         if target.col == 0:
             return []
         keys = [table.grid[r][0] for r in range(table.n_header, len(table.grid))]
         for r in range(table.n_header, len(table.grid)):
             key, value = table.grid[r][0], table.grid[r][target.col]
-            if key and value and keys.count(key) == 1 and not _is_value(key):
+            if (_answerable_cell(key) and _answerable_cell(value) and keys.count(key) == 1
+                    and not _is_value(key)):
                 options.append((f"What is the {term} for {key}?", (r, target.col)))
     else:
         # Only columns named in the lowest header row: a label from a row above may span
@@ -289,7 +309,9 @@ def lookups(table: SourceTable, target: Target, n: int, seed: str,
         labels = [last[c] if c < len(last) else "" for c in range(table.width)]
         for c in range(1, table.width):
             value = table.grid[target.row][c] if c < len(table.grid[target.row]) else ""
-            if value and labels[c] and labels.count(labels[c]) == 1:
+            # A unit alone ("$", "%") names no column.
+            if (_answerable_cell(value) and _answerable_cell(labels[c])
+                    and labels.count(labels[c]) == 1):
                 options.append((f"What is the {term} in {labels[c]}?", (target.row, c)))
     options = [o for o in options if o[1] not in asked]
     ranked = sorted(options, key=lambda o: stable_hash([seed, table.doc_id, o[0]]))[:n]

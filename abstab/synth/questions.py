@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -408,8 +409,10 @@ class _Picker:
 
 
 def template_operations(view: TableView, columns: list[int], types: list[str],
-                        lookups_per_column: int, per_type: int, seed: str) -> list[Operation]:
-    """Deterministic operations of each type over ``columns`` (in priority order)."""
+                        lookups_per_column: int | Callable[[int], int], per_type: int,
+                        seed: str) -> list[Operation]:
+    """Deterministic operations of each type over ``columns`` (in priority order);
+    ``lookups_per_column`` is a count, or a function giving the count for a column."""
     pick = _Picker(seed, view.table.table_id)
     kc = view.key_column
     ops: list[Operation] = []
@@ -417,7 +420,8 @@ def template_operations(view: TableView, columns: list[int], types: list[str],
         if "lookup" not in types:
             break
         rows = [r for r in view.keys if informative(view.cell(r, c))]
-        for r in sorted(pick.order(rows, f"lookup|{c}")[:lookups_per_column]):
+        n = lookups_per_column(c) if callable(lookups_per_column) else lookups_per_column
+        for r in sorted(pick.order(rows, f"lookup|{c}")[:n]):
             ops.append(Operation(type="lookup", column=c, key_column=kc, rows=[r]))
     numeric = [c for c in columns if len(view.values(c)) >= MIN_RANKED_ROWS]
     for qtype in types:
