@@ -56,6 +56,9 @@ def test_explicit_definitions():
     assert explicit_matches(TEXT, "ΔT")[0].long == "change in water temperature between inlet and outlet"
     assert explicit_matches("DO = dissolved oxygen (mg/L)", "DO")[0].long == "dissolved oxygen (mg/L)"
     assert explicit_matches(TEXT, "MTTR") == []
+    # a heading numbers a part of the report; it defines no code
+    assert explicit_matches("APPENDIX B: SCHEMATIC\nB = bypass flow", "B")[0].long == "bypass flow"
+    assert explicit_matches("see Table 3: Results by plant", "3") == []
 
 
 def test_schwartz_hearst():

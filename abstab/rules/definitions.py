@@ -93,6 +93,11 @@ def _acronym_pairs(text: str, keyword: str) -> list[Match]:
     return out
 
 
+_NUMBERED_PART = re.compile(
+    r"\b(?:appendix|annex|table|figure|fig\.|chapter|section|part|exhibit|schedule|box)\s*$",
+    re.IGNORECASE)
+
+
 def explicit_matches(text: str, keyword: str) -> list[Match]:
     """Definitions of ``keyword`` stated in ``text``, best first."""
     if keyword not in text:  # every pattern below contains the keyword verbatim
@@ -105,6 +110,8 @@ def explicit_matches(text: str, keyword: str) -> list[Match]:
         rf"(?=\s*(?:;|\n|,\s*\S{{1,6}}\s*=|\s+and\s+\S{{1,6}}\s*=|\.\s|\.$|$))"
     )
     for m in legend.finditer(text):
+        if _NUMBERED_PART.search(text, max(0, m.start() - 12), m.start()):
+            continue  # "Appendix B: Schematic", "Table 3: Results" title a part, not a code
         long = _clean_long(m.group("long"))
         if long and long.lower() != keyword.lower():
             found.append(Match(long, m.start(), m.end(), "legend"))
