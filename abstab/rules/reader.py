@@ -290,8 +290,7 @@ def _column_refs(question: str, table: Table, meanings: dict[int, list[str]],
             # its other words ("2022 / Plan") still decide between columns of one year.
             at = _mentions(question, str(year))
             if at >= 0:
-                # Of two columns of one year ("2019" and "2019 / %"), the plainer name wins.
-                year_bonus, pos = 1.5 - 0.001 * len(name), at
+                year_bonus, pos = 1.5, at
         for n in [name, *meanings.get(c, [])]:
             words = {w for w in content_words(n) if not _YEAR_TOKEN.match(w)}
             # Words like "total" or "change" name a column only when it has no other words.
