@@ -231,3 +231,14 @@ def test_no_lookup_whose_term_also_names_another_row():
     assert lookups(table, Target(1, 0, "Preferred stock"), 5, "0") == []
     assert [p.question for p in lookups(table, Target(2, 0, "Common stock"), 5, "0")] == [
         "What is the common stock in 2019?", "What is the common stock in 2018?"]
+
+
+def test_no_lookup_whose_column_term_is_inside_the_row_label():
+    from abstab.synth.build import Target, lookups
+
+    grid = [["", "2020", "Total"], ["Purchase obligations", "1,200", "3,400"],
+            ["Total contractual obligations (2)", "19,902", "40,100"]]
+    table = SourceTable("tatqa", "d", "CC-BY-4.0", grid, 1, [], [])
+    # "What is the total for Total contractual obligations (2)?" does not name the column.
+    assert [p.question for p in lookups(table, Target(0, 2, "Total"), 5, "0")] == [
+        "What is the total for Purchase obligations?"]

@@ -270,6 +270,9 @@ def _column_refs(question: str, table: Table, meanings: dict[int, list[str]],
     """Columns the question names, best first."""
     q_words = content_words(question) - exclude
     refs = []
+    # A label that is also a body cell ("Dallas Cowboys" under a mis-split header) more
+    # likely names a row: it does not name its column outright.
+    body = {" ".join(cell.split()).lower() for row in table.rows for cell in row}
     for c, name in enumerate(table.columns):
         if c == 0:
             continue
@@ -281,7 +284,7 @@ def _column_refs(question: str, table: Table, meanings: dict[int, list[str]],
         label = " ".join(_column_label(table, c).split())
         whole_at = (_mentions(question, label)
                     if (len(label.split()) >= 2 or any(ch.isdigit() for ch in label))
-                    and year is None else -1)
+                    and year is None and label.lower() not in body else -1)
         if whole_at >= 0:
             refs.append(_Ref(c, 2.0 + 0.01 * len(label), whole_at, whole=True))
             continue
@@ -623,19 +626,10 @@ def answer_table(question: str, table: Table, meanings: dict[int, list[str]],
                  scale: str | None) -> _Hit | None:
     """Answer from one table: parse rows, columns and the operation, then compute."""
     rows = _row_refs(question, table)
-    # Words of a named row do not name a column: a row named by its whole label is blanked out
-    # of the question (so "the total for Total obligations" still names the column "Total"),
-    # the words of a row named in part are set aside.
     row_words: set[str] = set()
-    col_question = question
     for ref in rows[:2]:
-        label = " ".join(table.rows[ref.index][0].split()).rstrip(":")
-        end = ref.position + len(label)
-        if ref.score >= 2.0 and col_question[ref.position:end].lower() == label.lower():
-            col_question = col_question[:ref.position] + " " * len(label) + col_question[end:]
-        else:
-            row_words |= content_words(table.rows[ref.index][0])
-    cols = _column_refs(col_question, table, meanings, row_words)
+        row_words |= content_words(table.rows[ref.index][0])
+    cols = _column_refs(question, table, meanings, row_words)
     names = [table.rows[r.index][0] for r in rows[:1]]
     if cols:
         names += [table.columns[cols[0].index], *meanings.get(cols[0].index, [])]

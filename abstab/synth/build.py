@@ -86,6 +86,12 @@ def _words_of(text: str) -> set[str]:
     return {w for w in content_words(text) if not w.isdigit()}
 
 
+def _words_within(term: str, key: str) -> bool:
+    """Every word of the term is in the key: the question would not tell them apart."""
+    words = _words_of(term)
+    return bool(words) and words <= _words_of(key)
+
+
 def mentions(question: str, meaning: str) -> float:
     """Share of the header's content words the question uses (0 when it has none)."""
     words = _words_of(meaning)
@@ -299,8 +305,9 @@ def lookups(table: SourceTable, target: Target, n: int, seed: str,
         keys = [table.grid[r][0] for r in range(table.n_header, len(table.grid))]
         for r in range(table.n_header, len(table.grid)):
             key, value = table.grid[r][0], table.grid[r][target.col]
+            # "What is the total for Total obligations?": the term must add words to the key.
             if (_answerable_cell(key) and _answerable_cell(value) and keys.count(key) == 1
-                    and not _is_value(key)):
+                    and not _is_value(key) and not _words_within(term, key)):
                 options.append((f"What is the {term} for {key}?", (r, target.col)))
     else:
         # Only columns named in the lowest header row: a label from a row above may span
