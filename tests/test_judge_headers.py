@@ -36,10 +36,10 @@ FIXTURE = REPO / "tests" / "data" / "govreports_headers.json"
     ("Admin", "shortened"),  # a standard abbreviation
     ("*Other", "shortened"), ("Product/Brand†", "natural"),
     # prose read as a header cell hides no name to decode; a long name with a code still does
-    ("training. The FAA will post the draft The agency estimates the following Boeing 737 Flight"
-     " Standardization costs to comply with this proposed AD: ESTIMATED COSTS", "natural"),
-    ("Prevention of VTE in adult patients who have undergone elective hip or knee replacement "
-     "surgery (VTEp)", "acronym"),
+    (("training. The FAA will post the draft The agency estimates the following Boeing 737"
+      " Flight Standardization costs to comply with this proposed AD: ESTIMATED COSTS"), "natural"),
+    (("Prevention of VTE in adult patients who have undergone elective hip or knee replacement "
+      "surgery (VTEp)"), "acronym"),
 ])
 def test_classify(header, style):
     assert classify(header).style == style

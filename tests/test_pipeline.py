@@ -197,7 +197,8 @@ def test_usage_errors_exit_2(tmp_path):
 
 
 def _alive(marker: str) -> list[str]:
-    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
+    out = subprocess.run(["pgrep", "-f", marker], check=False, capture_output=True,
+                         text=True).stdout
     return out.split()
 
 

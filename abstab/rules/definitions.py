@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from abstab.rules.acronyms import align_long_form, find_acronyms
+from abstab.rules.headers import zipf
 
 _STOP = {"of", "and", "the", "in", "for", "between", "to", "on", "at", "by", "per", "a", "an", "or",
          "with", "from"}
@@ -299,8 +300,6 @@ def expansion_problem(keyword: str, expansion: str, implied: bool = False) -> st
     if all(w in _STOP for w in words):
         return "only function words"
     if implied:
-        from abstab.rules.headers import zipf
-
         if sum(ch.isalpha() for ch in keyword) < 2 and not any(ch.isdigit() for ch in keyword):
             return "one letter implies no word"  # "N" → "note", "F" → "figure"
         if words[0] in _STOP:

@@ -56,8 +56,8 @@ _FUNCTION_WORDS = frozenset([
 
 MAX_NAME_WORDS = 20
 """A header of more words than this, or of more than 8 holding a sentence break, is prose or
-a mis-read block, not a name ("Prevention of VTE in adult patients who have undergone elective hip or knee
-replacement surgery" is a long name that still hides a code)."""
+a mis-read block, not a name ("Prevention of VTE in adult patients who have undergone elective
+hip or knee replacement surgery" is a long name that still hides a code)."""
 _SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z][a-z]")
 
 COMMON_WORD_ZIPF = 3.0

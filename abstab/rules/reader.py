@@ -270,9 +270,7 @@ def _column_refs(question: str, table: Table, meanings: dict[int, list[str]],
     """Columns the question names, best first."""
     q_words = content_words(question) - exclude
     refs = []
-    # A label that is also a body cell ("Dallas Cowboys" under a mis-split header) more
-    # likely names a row: it does not name its column outright.
-    body = {" ".join(cell.split()).lower() for row in table.rows for cell in row}
+    body: set[str] | None = None  # the body's cells, built only when a label is said whole
     for c, name in enumerate(table.columns):
         if c == 0:
             continue
@@ -284,8 +282,12 @@ def _column_refs(question: str, table: Table, meanings: dict[int, list[str]],
         label = " ".join(_column_label(table, c).split())
         whole_at = (_mentions(question, label)
                     if (len(label.split()) >= 2 or any(ch.isdigit() for ch in label))
-                    and year is None and label.lower() not in body else -1)
-        if whole_at >= 0:
+                    and year is None else -1)
+        if whole_at >= 0 and body is None:
+            body = {" ".join(cell.split()).lower() for row in table.rows for cell in row}
+        # A label that is also a body cell ("Dallas Cowboys" under a mis-split header) more
+        # likely names a row: it does not name its column outright.
+        if whole_at >= 0 and body is not None and label.lower() not in body:
             refs.append(_Ref(c, 2.0 + 0.01 * len(label), whole_at, whole=True))
             continue
         if year is not None:
