@@ -31,6 +31,7 @@ from abstab.rules.headers import COMMON_WORD_ZIPF, core_text, zipf
 from abstab.rules.reader import content_words
 from abstab.sources import SourceExample
 from abstab.stages.abstract import ABSTRACTORS
+from abstab.synth.questions import informative
 
 EXPLANATIONS: tuple[str, ...] = ("explicit", "implicit", "removed")
 LOCATION_OF = {"explicit": "table_defined", "implicit": "table_implicit",
@@ -57,11 +58,6 @@ def norm(text: str) -> str:
 def _is_value(text: str) -> bool:
     t = text.strip()
     return bool(t) and bool(_NUMBERISH.match(t)) and not _YEAR.match(t)
-
-
-def _answerable_cell(text: str) -> bool:
-    """A cell a lookup can ask for: it holds a letter or digit ("–" or "*" is no value)."""
-    return any(ch.isalnum() for ch in text)
 
 
 def count_header_rows(grid: list[list[str]], minimum: int = 1) -> int:
@@ -306,7 +302,7 @@ def lookups(table: SourceTable, target: Target, n: int, seed: str,
         for r in range(table.n_header, len(table.grid)):
             key, value = table.grid[r][0], table.grid[r][target.col]
             # "What is the total for Total obligations?": the term must add words to the key.
-            if (_answerable_cell(key) and _answerable_cell(value) and keys.count(key) == 1
+            if (informative(key) and informative(value) and keys.count(key) == 1
                     and not _is_value(key) and not _words_within(term, key)):
                 options.append((f"What is the {term} for {key}?", (r, target.col)))
     else:
@@ -317,7 +313,7 @@ def lookups(table: SourceTable, target: Target, n: int, seed: str,
         for c in range(1, table.width):
             value = table.grid[target.row][c] if c < len(table.grid[target.row]) else ""
             # A unit alone ("$", "%") names no column.
-            if (_answerable_cell(value) and _answerable_cell(labels[c])
+            if (informative(value) and informative(labels[c])
                     and labels.count(labels[c]) == 1):
                 options.append((f"What is the {term} in {labels[c]}?", (target.row, c)))
     options = [o for o in options if o[1] not in asked]
