@@ -150,17 +150,34 @@ def _load_workspace(path: Path) -> BenchData:
 # ------------------------------------------------------------------------------ release
 
 
-def _release_files(path: Path, name: str) -> list[Path]:
-    return sorted(p for p in (path / name).glob("*.parquet") if p.is_file())
+def _release_files(path: Path, name: str,
+                   refused: list[tuple[str, str]] | None = None) -> list[Path]:
+    """The parquet files of one release config; a file (or folder) that is a symlink out of
+    the release is not read, and is added to ``refused`` with why."""
+    from abstab.sources import OutsideDatasetError, inside
+
+    root, out = path.resolve(), []
+    for p in sorted((path / name).glob("*.parquet")):
+        try:
+            inside(root, f"{name}/{p.name}")
+        except OutsideDatasetError as exc:
+            if refused is not None:
+                refused.append((str(p), f"{exc}; not read"))
+            continue
+        if p.is_file():
+            out.append(p)
+    return out
 
 
 def _is_release(path: Path) -> bool:
     return path.is_dir() and bool(_release_files(path, "items"))
 
 
-def _records_from_parquet(path: Path, config_name: str, kind: type[Any]) -> list[Any]:
+def _records_from_parquet(path: Path, config_name: str, kind: type[Any],
+                          refused: list[tuple[str, str]]) -> list[Any]:
     """The records of one release config (``RELEASE/<config>/<split>-*.parquet``), decoded
-    with the release's own column schema (abstab.release.layout)."""
+    with the release's own column schema (abstab.release.layout); files out of the release
+    go to ``refused``."""
     try:
         import pyarrow.parquet as pq
 
@@ -172,7 +189,7 @@ def _records_from_parquet(path: Path, config_name: str, kind: type[Any]) -> list
     cfg = CONFIGS[config_name]
     schema, fields = cfg.arrow_schema, cfg.record_fields
     out = []
-    for f in _release_files(path, config_name):
+    for f in _release_files(path, config_name, refused):
         for n, row in enumerate(pq.read_table(f).to_pylist()):
             try:
                 out.append(kind.model_validate(decode_row(row, schema, fields)))
@@ -183,11 +200,12 @@ def _records_from_parquet(path: Path, config_name: str, kind: type[Any]) -> list
 
 
 def _load_release(path: Path) -> BenchData:
-    docs = {d.doc_id: d for d in _records_from_parquet(path, "documents", Document)}
-    tables = {t.table_id: t for t in _records_from_parquet(path, "tables", Table)}
-    items = _records_from_parquet(path, "items", QAItem)
+    refused: list[tuple[str, str]] = []
+    docs = {d.doc_id: d for d in _records_from_parquet(path, "documents", Document, refused)}
+    tables = {t.table_id: t for t in _records_from_parquet(path, "tables", Table, refused)}
+    items = _records_from_parquet(path, "items", QAItem, refused)
     files = [p for n in ("items", "tables", "documents") for p in _release_files(path, n)]
-    return BenchData("release", path, docs, tables, items, _files_hash(files))
+    return BenchData("release", path, docs, tables, items, _files_hash(files), refused)
 
 
 # ----------------------------------------------------------------- external datasets
@@ -325,6 +343,16 @@ def source_to_records(examples: list[Any], prov: Provenance
     return docs, tables, items
 
 
+def _is_inside(root: Path, name: str) -> bool:
+    from abstab.sources import OutsideDatasetError, inside
+
+    try:
+        inside(root, name)
+    except OutsideDatasetError:
+        return False
+    return True
+
+
 def _source_kind(source: str) -> DatasetKind:
     def detect(path: Path) -> bool:
         from abstab.sources import SourceError, find_files
@@ -332,7 +360,7 @@ def _source_kind(source: str) -> DatasetKind:
         patterns = {"tatqa": ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json"),
                     "wtq": ("questions*.tsv",)}[source]
         try:
-            files = find_files(path, patterns, source)
+            files = find_files(path, patterns, source, on_error=lambda _where, _why: None)
         except SourceError:
             return False
         if source == "wtq":
@@ -341,6 +369,7 @@ def _source_kind(source: str) -> DatasetKind:
 
     def load(path: Path) -> BenchData:
         from abstab.config import stable_hash
+        from abstab.sources import dataset_root
         from abstab.sources import load as load_source
 
         skipped: list[tuple[str, str]] = []
@@ -350,7 +379,9 @@ def _source_kind(source: str) -> DatasetKind:
                               f"({len(skipped)} skipped; first: {skipped[:1]})")
         patterns = ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json", "*.json",
                     "questions*.tsv", "*.tsv")
-        files = [f for p in patterns for f in ([path] if path.is_file() else path.glob(p))]
+        root = dataset_root(path)
+        files = [path] if path.is_file() else [
+            f for p in patterns for f in path.glob(p) if _is_inside(root, f.name)]
         fingerprint = stable_hash([source, _files_hash(sorted(set(files))) if files else "",
                                    len(examples), __version__])
         prov = Provenance(stage=f"bench-load/{source}", abstab_version=__version__,

@@ -8,6 +8,11 @@ them through :func:`load`.
 A file that cannot be read at all (missing, not JSON/TSV, wrong layout) raises
 :class:`SourceError` naming the file and the fix; one bad example (a missing table file, a
 record without a question) is reported to ``on_error`` and skipped, so it never stops a run.
+
+Dataset files are hostile: a loader reads only inside the folder the user named (or the folder
+of the file named). A path a dataset file gives (WTQ's ``context``) that is absolute, holds
+``..`` or is a symlink out of that folder is a skipped example naming the file, line and path;
+a dataset file of the folder that is itself such a symlink is skipped the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from abstab.errors import AbstabError
@@ -103,13 +108,62 @@ def source_license(source: str) -> str:
     return str(sources.meta(source).get("license", ""))
 
 
-def find_files(path: Path, patterns: tuple[str, ...], what: str) -> list[Path]:
+class OutsideDatasetError(ValueError):
+    """A path named by a dataset file that leaves the dataset folder (not read)."""
+
+
+def dataset_root(path: Path) -> Path:
+    """The folder a dataset's files may name: ``path`` itself, or the folder of a named file."""
+    return (path if path.is_dir() else path.parent).resolve()
+
+
+def inside(root: Path, name: str) -> Path:
+    """``root / name`` resolved, if it stays inside ``root``: dataset files are hostile, and a
+    path they name must never make abstab read a file of the host.
+
+    Args:
+        root: the dataset folder (resolved, see :func:`dataset_root`).
+        name: a relative path as the dataset file gives it.
+
+    Raises:
+        OutsideDatasetError: ``name`` is empty or absolute, holds ``..``, or resolves (through
+            a symlink) outside ``root``.
+    """
+    rel = PurePosixPath(name.replace("\\", "/"))
+    if not name.strip() or rel.is_absolute() or PureWindowsPath(name).drive:
+        raise OutsideDatasetError(f"path {name!r} is not relative to the dataset folder {root}")
+    if ".." in rel.parts:
+        raise OutsideDatasetError(f"path {name!r} leaves the dataset folder {root} through '..'")
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root):
+        raise OutsideDatasetError(f"path {name!r} is a symlink out of the dataset folder {root}")
+    return target
+
+
+def find_files(path: Path, patterns: tuple[str, ...], what: str,
+               on_error: ErrorHook | None = None) -> list[Path]:
     """``path`` itself if it is a file, else the files in it matching the first pattern that
-    matches anything (so ``x.shared.json`` and ``x.holdout.json`` are both found)."""
+    matches anything (so ``x.shared.json`` and ``x.holdout.json`` are both found).
+
+    A file of the folder that is a symlink out of it is left out (and told to ``on_error``):
+    abstab reads only inside the folder the user named.
+    """
     if path.is_file():
         return [path]
+    root = dataset_root(path)
+    refused: set[Path] = set()
     for pattern in patterns:
-        found = sorted(p for p in path.glob(pattern) if p.is_file())
+        found = []
+        for p in sorted(path.glob(pattern)):
+            if not p.is_file() or p in refused:
+                continue
+            try:
+                inside(root, p.name)
+            except OutsideDatasetError as exc:
+                (on_error or _log_error)(str(p), f"{exc}; not read")
+                refused.add(p)
+                continue
+            found.append(p)
         if found:
             return found
     raise SourceError(f"{path}: no {what} here (looked for {', '.join(patterns)}); give the file "

@@ -64,7 +64,7 @@ def _context_examples(ctx: dict[str, Any], where: str, license_: str,
 
 def load_tatqa(path: Path, on_error: ErrorHook) -> Iterator[SourceExample]:
     license_ = source_license("tatqa")
-    for file in find_files(path, _PATTERNS, "TAT-QA dataset JSON"):
+    for file in find_files(path, _PATTERNS, "TAT-QA dataset JSON", on_error):
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -10,9 +10,17 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from abstab.sources import ErrorHook, SourceError, SourceExample, find_files, source_license
+from abstab.sources import (
+    ErrorHook,
+    SourceError,
+    SourceExample,
+    dataset_root,
+    find_files,
+    inside,
+    source_license,
+)
 
 _COLUMNS = ("id", "utterance", "context", "targetValue")
 _ESCAPE = re.compile(r"\\(.)")
@@ -29,9 +37,19 @@ def split_targets(value: str) -> list[str]:
     return [unescape(v) for v in re.split(r"(?<!\\)\|", value)] if value else []
 
 
-def read_table(path: Path) -> list[list[str]]:
-    """One WTQ table, header row first, every row padded to the widest row."""
-    tsv = path.with_suffix(".tsv")
+def read_table(root: Path, context: str) -> list[list[str]]:
+    """One WTQ table, header row first, every row padded to the widest row.
+
+    Args:
+        root: the dataset folder (resolved); nothing outside it is read.
+        context: the table's path as ``questions.tsv`` gives it (``csv/200-csv/1.csv``).
+
+    Raises:
+        OutsideDatasetError: ``context`` (or the ``.tsv`` beside it) leaves ``root``.
+        OSError, ValueError, csv.Error: the table is missing, empty or unreadable.
+    """
+    path = inside(root, context)
+    tsv = inside(root, str(PurePosixPath(context.replace("\\", "/")).with_suffix(".tsv")))
     if tsv.is_file():
         lines = tsv.read_text(encoding="utf-8").splitlines()
         rows = [[unescape(c) for c in line.split("\t")] for line in lines if line]
@@ -47,11 +65,12 @@ def read_table(path: Path) -> list[list[str]]:
 
 
 def load_wtq(path: Path, on_error: ErrorHook) -> Iterator[SourceExample]:
-    files = find_files(path, ("questions.tsv", "questions*.tsv", "*.tsv"), "WTQ questions TSV")
+    files = find_files(path, ("questions.tsv", "questions*.tsv", "*.tsv"), "WTQ questions TSV",
+                       on_error)
     license_ = source_license("wtq")
-    tables: dict[Path, list[list[str]] | str] = {}
+    tables: dict[str, list[list[str]] | str] = {}
+    root = dataset_root(path)
     for qfile in files:
-        root = qfile.parent
         with qfile.open(encoding="utf-8") as fh:
             header = fh.readline().rstrip("\n").split("\t")
             if tuple(header[:4]) != _COLUMNS:
@@ -67,13 +86,12 @@ def load_wtq(path: Path, on_error: ErrorHook) -> Iterator[SourceExample]:
                     on_error(where, f"expected 4 tab-separated fields, got {len(fields)}")
                     continue
                 ex_id, utterance, context, target = fields
-                table_path = root / context
-                if table_path not in tables:
+                if context not in tables:
                     try:
-                        tables[table_path] = read_table(table_path)
+                        tables[context] = read_table(root, context)
                     except (OSError, ValueError, csv.Error) as exc:
-                        tables[table_path] = str(exc)
-                table = tables[table_path]
+                        tables[context] = str(exc)
+                table = tables[context]
                 if isinstance(table, str):
                     on_error(f"{ex_id} ({where})", table)
                     continue

@@ -112,7 +112,9 @@ class IngestStage(Stage):
             path = Path(p)
             if path.exists():
                 patterns = ("questions*.tsv", "*.json") if path.is_dir() else ("*",)
-                for f in find_files(path, patterns, f"{self.settings.source} data"):
+                # Files out of the folder are left out here; load() reports them.
+                for f in find_files(path, patterns, f"{self.settings.source} data",
+                                    on_error=lambda _where, _why: None):
                     digests.append(hashlib.sha256(f.read_bytes()).hexdigest()[:16])
         out["data"] = digests
         return out

@@ -1,0 +1,148 @@
+"""Ingest and bench read only inside the dataset folder the user named (issue 15, point 2)."""
+
+import json
+import os
+from pathlib import Path
+
+import pymupdf
+import pytest
+from click.testing import CliRunner
+
+from abstab.cli import cli
+
+SECRET = "HOSTSECRET7731"
+TABLE = ("Country\tPopulation\tArea (km2)\tCapital\n"
+         "Belize\t383,071\t22,966\tBelmopan\n"
+         "Costa Rica\t4,999,441\t51,100\tSan José\n"
+         "El Salvador\t6,420,746\t21,041\tSan Salvador\n")
+PIPELINE = ("name: t\ndataset: wtq\ninputs: [nowhere]\nstages:\n"
+            "  ingest: {styles: [acronym], explanations: [explicit], lookup_questions: 1}\n")
+
+
+def _everything_under(folder: Path) -> str:
+    """Every file's bytes under ``folder`` as text, with each PDF's text (its streams are
+    compressed, so the bytes alone would hide a leaked cell)."""
+    parts = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            parts.append(p.read_bytes().decode("utf-8", "replace"))
+            if p.suffix == ".pdf":
+                with pymupdf.open(p) as doc:
+                    parts.extend(page.get_text() for page in doc)
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def hostile_wtq(tmp_path: Path) -> Path:
+    """A WTQ folder whose questions name a host file four ways: through ``..``, by absolute
+    path, through a symlinked .csv, and through a symlinked .tsv beside a real .csv."""
+    (tmp_path / "secret.csv").write_text(f"Name,Code\nalpha,{SECRET}\n", encoding="utf-8")
+    (tmp_path / "secret.tsv").write_text(f"Name\tCode\nalpha\t{SECRET}\n", encoding="utf-8")
+    data = tmp_path / "data"
+    tables = data / "csv" / "200-csv"
+    tables.mkdir(parents=True)
+    (tables / "1.tsv").write_text(TABLE, encoding="utf-8")
+    os.symlink(tmp_path / "secret.csv", tables / "2.csv")
+    (tables / "3.csv").write_text("Name,Code\nalpha,harmless\n", encoding="utf-8")
+    os.symlink(tmp_path / "secret.tsv", tables / "3.tsv")
+    (data / "questions.tsv").write_text(
+        "id\tutterance\tcontext\ttargetValue\n"
+        "nt-1\twhat is the population of Belize?\tcsv/200-csv/1.csv\t383,071\n"
+        "nt-2\twhat is the code of alpha?\t../secret.csv\talpha\n"
+        f"nt-3\twhat is the code of alpha?\t{tmp_path / 'secret.csv'}\talpha\n"
+        "nt-4\twhat is the code of alpha?\tcsv/200-csv/2.csv\talpha\n"
+        "nt-5\twhat is the code of alpha?\tcsv/200-csv/3.csv\talpha\n", encoding="utf-8")
+    return data
+
+
+def _refusals(data: Path) -> list[tuple[str, str]]:
+    q = data / "questions.tsv"
+    symlink = "is a symlink out of the dataset folder"
+    return [
+        (f"nt-2 ({q}:3)", f"path '../secret.csv' leaves the dataset folder {data} through '..'"),
+        (f"nt-3 ({q}:4)",
+         f"path '{data.parent / 'secret.csv'}' is not relative to the dataset folder {data}"),
+        (f"nt-4 ({q}:5)", f"path 'csv/200-csv/2.csv' {symlink} {data}"),
+        (f"nt-5 ({q}:6)", f"path 'csv/200-csv/3.tsv' {symlink} {data}"),
+    ]
+
+
+def test_synth_on_wtq_reads_nothing_outside_the_dataset_folder(hostile_wtq: Path,
+                                                              tmp_path: Path) -> None:
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text(PIPELINE, encoding="utf-8")
+    work = tmp_path / "work"
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(work), str(hostile_wtq)],
+                             catch_exceptions=False)
+    # The bad rows are per-item errors (exit 1); the good table still makes its documents.
+    assert res.exit_code == 1, res.output
+    errors = [json.loads(line) for line in (work / "extract" / "errors.jsonl").open()]
+    assert [(e["item"], e["reason"], e["message"]) for e in errors] == [
+        (item, "bad_source_example", message) for item, message in _refusals(hostile_wtq)]
+    assert {i["source"]["doc_id"] for i in map(json.loads, (work / "assemble" / "items.jsonl")
+                                               .open())} == {"csv/200-csv/1.csv"}
+    assert any((work / "extract" / "pdfs").glob("*.pdf"))
+    assert SECRET not in _everything_under(work)
+
+
+def test_bench_on_wtq_reads_nothing_outside_the_dataset_folder(hostile_wtq: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    res = CliRunner().invoke(cli, ["bench", str(hostile_wtq), "-s", "table", "-o", str(out),
+                                   "--no-plots"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    first_item, first_why = _refusals(hostile_wtq)[0]
+    assert (f"4 example(s) of the dataset could not be read; first: {first_item}: {first_why}"
+            in res.output.splitlines())
+    assert json.loads((out / "results.json").read_text())["dataset"]["items"] == 1
+    assert SECRET not in _everything_under(out) + res.output
+
+
+def test_bench_on_tatqa_skips_a_dataset_file_linked_from_outside(tmp_path: Path) -> None:
+    def context(uid: str, question: str) -> list[dict]:
+        return [{"table": {"uid": uid, "table": [["", "2019"], ["Revenue", "10"]]},
+                 "paragraphs": [], "questions": [
+                     {"uid": f"{uid}-q", "order": 1, "question": question, "answer": ["10"],
+                      "answer_type": "span", "answer_from": "table", "scale": ""}]}]
+
+    (tmp_path / "host.json").write_text(json.dumps(context("H", f"{SECRET}?")), encoding="utf-8")
+    data = tmp_path / "tatqa"
+    data.mkdir()
+    (data / "tatqa_dataset_dev.json").write_text(
+        json.dumps(context("T", "What was revenue in 2019?")), encoding="utf-8")
+    os.symlink(tmp_path / "host.json", data / "tatqa_dataset_test.json")
+    out = tmp_path / "bench"
+    res = CliRunner().invoke(cli, ["bench", str(data), "-s", "table", "-o", str(out),
+                                   "--no-plots"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert (f"1 example(s) of the dataset could not be read; first: "
+            f"{data / 'tatqa_dataset_test.json'}: path 'tatqa_dataset_test.json' is a symlink "
+            f"out of the dataset folder {data}; not read") in res.output.splitlines()
+    assert json.loads((out / "results.json").read_text())["dataset"]["items"] == 1
+    assert SECRET not in _everything_under(out) + res.output
+
+
+def test_bench_on_a_release_skips_parquet_linked_from_outside(hostile_wtq: Path,
+                                                             tmp_path: Path) -> None:
+    from abstab.release.build import ReleaseSettings, build_release
+
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text(PIPELINE, encoding="utf-8")
+    work = tmp_path / "work"
+    CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(work), str(hostile_wtq)],
+                       catch_exceptions=False)
+    settings = ReleaseSettings(name="t", pdfs=False, figures=False)
+    rel, other = build_release(work, tmp_path / "rel", settings), build_release(
+        work, tmp_path / "other", settings)
+    n_items = sum(rel.counts["items"].values())
+    host = next((other.path / "items").glob("*.parquet"))
+    os.symlink(host, rel.path / "items" / "zz-00000-of-00001.parquet")
+    out = tmp_path / "bench"
+    res = CliRunner().invoke(cli, ["bench", str(rel.path), "-s", "table", "-o", str(out),
+                                   "--no-plots"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert (f"1 example(s) of the dataset could not be read; first: "
+            f"{rel.path / 'items' / 'zz-00000-of-00001.parquet'}: path "
+            f"'items/zz-00000-of-00001.parquet' is a symlink out of the dataset folder "
+            f"{rel.path}; not read") in res.output.splitlines()
+    assert json.loads((out / "results.json").read_text())["dataset"]["items"] == n_items
