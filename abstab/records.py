@@ -6,16 +6,50 @@ Every stage reads and writes these and nothing else. Their JSON Schemas are gene
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = "1.0"
 
 BBox = Annotated[list[float], Field(min_length=4, max_length=4)]
 """x0, y0, x1, y1 in PyMuPDF page coordinates (points, top-left origin)."""
+
+MAX_ID_LENGTH = 200
+# Ids are joined into paths (``pdfs/<doc_id>.pdf``): no separator, no control character, no
+# ``..``, not only dots. Written without lookarounds so every JSON Schema engine can run it.
+SAFE_ID_PATTERN = r"^\.?[^./\\\x00-\x1f\x7f]+(?:\.[^./\\\x00-\x1f\x7f]+)*\.?$"
+_SAFE_ID = re.compile(SAFE_ID_PATTERN)
+
+
+def _check_id(value: str) -> str:
+    if not _SAFE_ID.fullmatch(value):
+        raise ValueError(f"{value!r} is not a safe id: an id may hold no '/', '\\', '..' or "
+                         f"control character, and is not empty or only dots (it names files)")
+    return value
+
+
+def safe_id(text: str, max_length: int = MAX_ID_LENGTH) -> str:
+    """``text`` itself if it is a safe id of at most ``max_length`` characters, else a safe id
+    made from it (separators and control characters become ``:``, ``..`` runs one ``.``;
+    a hash stands in for what is still too long or empty), for ids taken from datasets."""
+    if len(text) <= max_length and _SAFE_ID.fullmatch(text):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[/\\\x00-\x1f\x7f]", ":", text))
+    if len(cleaned) > max_length:
+        cleaned = f"{cleaned[:max_length - 17]}~{digest}"
+    return cleaned if _SAFE_ID.fullmatch(cleaned) else f"id-{digest}"
+
+
+SafeId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH,
+                              json_schema_extra={"pattern": SAFE_ID_PATTERN}),
+                   AfterValidator(_check_id)]
+"""A record id that can be joined into a path and stay in its folder."""
 
 BlockKind = Literal[
     "heading", "paragraph", "caption", "footnote", "list", "running_header", "running_footer",
@@ -62,7 +96,7 @@ class Record(_Strict):
 
 
 class Block(_Strict):
-    block_id: str
+    block_id: SafeId
     page: int = Field(ge=1, description="1-based page number")
     bbox: BBox
     kind: BlockKind
@@ -74,7 +108,7 @@ class Block(_Strict):
 
 
 class Document(Record):
-    doc_id: str = Field(description="content hash of the PDF (sha256 prefix)")
+    doc_id: SafeId = Field(description="content hash of the PDF (sha256 prefix)")
     source: str = Field(description="path of the PDF as given")
     sha256: str
     pages: int = Field(ge=0)
@@ -132,8 +166,8 @@ class TableQuality(_Strict):
 
 
 class Table(Record):
-    table_id: str
-    doc_id: str
+    table_id: SafeId
+    doc_id: SafeId
     pages: list[int]
     bbox: BBox
     engine: str
@@ -147,7 +181,7 @@ class Table(Record):
     nearby_block_ids: list[str] = Field(default_factory=list)
     nearby_text: str = ""
     quality: TableQuality
-    derived_from: str | None = Field(
+    derived_from: SafeId | None = Field(
         None, description="for tables made by controlled abstraction: the source table_id"
     )
 
@@ -174,8 +208,8 @@ class HeaderKeyword(_Strict):
 
 
 class Judgment(Record):
-    table_id: str
-    doc_id: str
+    table_id: SafeId
+    doc_id: SafeId
     label: Literal["clear", "abstract", "not_table"]
     keywords: list[HeaderKeyword] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
@@ -211,8 +245,8 @@ class Evidence(_Strict):
 
 
 class Resolution(Record):
-    table_id: str
-    doc_id: str
+    table_id: SafeId
+    doc_id: SafeId
     keyword: str
     row: int
     column: int
@@ -302,9 +336,9 @@ class SourceRef(_Strict):
 
 
 class QAItem(Record):
-    item_id: str
-    doc_id: str
-    table_id: str | None
+    item_id: SafeId
+    doc_id: SafeId
+    table_id: SafeId | None
     question: str
     answer: Answer
     answer_location: AnswerLocation
@@ -312,7 +346,7 @@ class QAItem(Record):
     evidence: ItemEvidence = Field(default_factory=ItemEvidence)
     abstraction: Abstraction
     origin: Literal["document", "controlled"]
-    pair_id: str | None = Field(None, description="links the clear and abstract versions")
+    pair_id: SafeId | None = Field(None, description="links the clear and abstract versions")
     template: str
     operation: Operation | None = Field(
         None, description="for table items: how the answer follows from the table")
@@ -329,7 +363,7 @@ class QAItem(Record):
 
 
 class Prediction(Record):
-    item_id: str
+    item_id: SafeId
     system: str
     answer: str
     abstained: bool
@@ -344,7 +378,7 @@ class Prediction(Record):
 
 
 class Score(Record):
-    item_id: str
+    item_id: SafeId
     system: str
     answer_location: AnswerLocation
     style: AbstractionStyle

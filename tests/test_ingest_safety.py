@@ -1,5 +1,6 @@
 """Ingest and bench read only inside the dataset folder the user named (issue 15, point 2)."""
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -146,3 +147,76 @@ def test_bench_on_a_release_skips_parquet_linked_from_outside(hostile_wtq: Path,
             f"'items/zz-00000-of-00001.parquet' is a symlink out of the dataset folder "
             f"{rel.path}; not read") in res.output.splitlines()
     assert json.loads((out / "results.json").read_text())["dataset"]["items"] == n_items
+
+
+# ------------------------------------------------------------- ids name no path (point 4)
+
+
+def test_a_workspace_id_naming_a_path_is_a_validation_error(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "csv" / "200-csv").mkdir(parents=True)
+    (data / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
+    (data / "questions.tsv").write_text(
+        "id\tutterance\tcontext\ttargetValue\n"
+        "nt-1\twhat is the population of Belize?\tcsv/200-csv/1.csv\t383,071\n",
+        encoding="utf-8")
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text(PIPELINE, encoding="utf-8")
+    work = tmp_path / "deep" / "work"
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(work), str(data)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    # Rename one document to a path everywhere the workspace names it, as a hostile or
+    # hand-edited workspace would: the release would write its PDF to tmp_path/escape.pdf.
+    docs = work / "extract" / "documents.jsonl"
+    doc_id = json.loads(docs.open().readline())["doc_id"]
+    for f in work.rglob("*.jsonl"):
+        f.write_text(f.read_text(encoding="utf-8").replace(doc_id, "../../../escape"),
+                     encoding="utf-8")
+    res = CliRunner().invoke(cli, ["release", str(work), "-o", str(tmp_path / "deep" / "rel")],
+                             catch_exceptions=False)
+    assert res.exit_code == 2, res.output
+    assert res.output == (
+        f"Error: {docs}:1: not a valid Document record (3 errors, "
+        f"first: ('doc_id',) Value error, '../../../escape' is not a safe id: an id may hold "
+        f"no '/', '\\', '..' or control character, and is not empty or only dots (it names "
+        f"files)). Rerun the stage that wrote it with --force.\n")
+    assert not list(tmp_path.glob("escape*"))
+    res = CliRunner().invoke(cli, ["bench", str(work), "-s", "table", "--no-plots"],
+                             catch_exceptions=False)
+    assert (res.exit_code, res.output.splitlines()[0][:len(f"Error: {docs}:1:")]) == (
+        2, f"Error: {docs}:1:")
+
+
+@pytest.mark.parametrize("value", ["../x", "a/b", "a\\b", "..", ".", "", "a\nb", "a\x00b",
+                                   "x" * 201])
+def test_record_ids_refuse_paths(value: str) -> None:
+    from pydantic import ValidationError
+
+    from abstab.records import Prediction, Provenance
+
+    prov = Provenance(stage="t", abstab_version="0", config_hash="h")
+    with pytest.raises(ValidationError, match="item_id"):
+        Prediction(item_id=value, system="s", answer="", abstained=True, latency_ms=0,
+                   provenance=prov)
+
+
+@pytest.mark.parametrize("value", ["a13050e5a9ae2d92", "a13050e5a9ae2d92:t2:letter_codes:explicit",
+                                   "syn-0f3a", "nt-0", "csv:200-csv:0.csv#table", "T1#p2",
+                                   "4960801d-277d-4f79-8eca-c4d0200fa9d6", ".hidden", "x" * 200])
+def test_record_ids_of_today_still_validate(value: str) -> None:
+    from abstab.records import Prediction, Provenance, safe_id
+
+    prov = Provenance(stage="t", abstab_version="0", config_hash="h")
+    assert Prediction(item_id=value, system="s", answer="", abstained=True, latency_ms=0,
+                      provenance=prov).item_id == value == safe_id(value)
+
+
+def test_dataset_ids_become_safe_record_ids() -> None:
+    from abstab.records import safe_id
+
+    assert [safe_id(v) for v in ("csv/200-csv/0.csv", "../x", "a\tb", "/abs/x")] == [
+        "csv:200-csv:0.csv", ".:x", "a:b", ":abs:x"]
+    assert safe_id("..") == "id-" + hashlib.sha256(b"..").hexdigest()[:16]
+    long = safe_id("y" * 300, 50)
+    assert (len(long), long[:33], long[33]) == (50, "y" * 33, "~")

@@ -30,6 +30,7 @@ from typing import Any
 from abstab import __version__
 from abstab.errors import ConfigError
 from abstab.records import (
+    MAX_ID_LENGTH,
     Abstraction,
     Answer,
     Block,
@@ -41,6 +42,7 @@ from abstab.records import (
     SourceRef,
     Table,
     TableQuality,
+    safe_id,
 )
 from abstab.registry import Registry
 
@@ -307,6 +309,7 @@ def _gold_answer(ex: Any) -> Answer:
 # TAT-QA's answer_from, as abstab's answer_location: the text, else the table (a table-text
 # answer is a table value whose meaning, e.g. its scale, the text gives).
 _LOCATION = {"text": "text", "table": "table_clear", "table-text": "table_clear"}
+_DATASET_ID_LENGTH = MAX_ID_LENGTH - 24
 
 
 def source_to_records(examples: list[Any], prov: Provenance
@@ -316,20 +319,28 @@ def source_to_records(examples: list[Any], prov: Provenance
     tables: dict[str, Table] = {}
     items: list[QAItem] = []
     seen: set[str] = set()
+    # Dataset ids become record ids that name no path (WTQ's are paths: csv/200-csv/0.csv →
+    # csv:200-csv:0.csv); room is left for the "#table", "#p<n>" and "#<n>" suffixes.
+    doc_ids: dict[str, str] = {}
     for ex in examples:
-        table_id = f"{ex.doc_id}#table"
-        if ex.doc_id not in docs:
-            docs[ex.doc_id] = _document_record(ex.doc_id, f"{ex.source}:{ex.doc_id}",
-                                               list(ex.paragraphs), ex.table, prov)
-            tables[table_id] = _table_record(table_id, ex.doc_id, ex.table, f"source:{ex.source}",
-                                             prov)
+        if ex.doc_id not in doc_ids:
+            doc_id = safe_id(ex.doc_id, _DATASET_ID_LENGTH)
+            if doc_id in docs:  # two dataset ids made the same record id
+                doc_id = f"{doc_id}#{len(docs)}"
+            doc_ids[ex.doc_id] = doc_id
+            docs[doc_id] = _document_record(doc_id, f"{ex.source}:{ex.doc_id}",
+                                            list(ex.paragraphs), ex.table, prov)
+            tables[f"{doc_id}#table"] = _table_record(f"{doc_id}#table", doc_id, ex.table,
+                                                      f"source:{ex.source}", prov)
+        doc_id = doc_ids[ex.doc_id]
         meta = dict(ex.meta or {})
-        blocks = [f"{ex.doc_id}#p{int(p)}" for p in meta.get("rel_paragraphs", [])
+        blocks = [f"{doc_id}#p{int(p)}" for p in meta.get("rel_paragraphs", [])
                   if str(p).isdigit()]
-        item_id = ex.example_id if ex.example_id not in seen else f"{ex.example_id}#{len(items)}"
+        item_id = safe_id(str(ex.example_id), _DATASET_ID_LENGTH)
+        item_id = item_id if item_id not in seen else f"{item_id}#{len(items)}"
         seen.add(item_id)
         items.append(QAItem(
-            item_id=item_id, doc_id=ex.doc_id, table_id=table_id, question=ex.question,
+            item_id=item_id, doc_id=doc_id, table_id=f"{doc_id}#table", question=ex.question,
             answer=_gold_answer(ex),
             answer_location=_LOCATION.get(str(meta.get("answer_from")), "table_clear"),  # type: ignore[arg-type]
             evidence=ItemEvidence(blocks=blocks),
