@@ -220,3 +220,50 @@ def test_dataset_ids_become_safe_record_ids() -> None:
     assert safe_id("..") == "id-" + hashlib.sha256(b"..").hexdigest()[:16]
     long = safe_id("y" * 300, 50)
     assert (len(long), long[:33], long[33]) == (50, "y" * 33, "~")
+
+
+# ------------------------------------------------- pipeline YAML types (point 9, YAML types)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("stages: {extract: {workers: two}}",
+     "stage extract: workers must be an integer, got a string 'two'"),
+    ("stages: {extract: {timeout: true}}",
+     "stage extract: timeout must be a number, got a boolean True"),
+    ("inputs: 3", "inputs must be a string or a list of strings, got an integer 3"),
+    ("stages: [a]", "stages must be a mapping of strings to values, got a list ['a']"),
+    ("backend_settings: 5",
+     "backend_settings must be a mapping of strings to values, got an integer 5"),
+    ('stages: {generate: {controlled: "no"}}',
+     "stage generate: controlled must be true or false, got a string 'no'"),
+    ("stages: {generate: {styles: acronym}}",
+     "stage generate: styles must be a list of strings, got a string 'acronym'"),
+    ("stages: {assemble: {splits: {train: most}}}",
+     ("stage assemble: splits must be a mapping of strings to numbers, got a mapping "
+      "{'train': 'most'}")),
+    ("dataset: wtq\nstages: {ingest: {limit: '5'}}",
+     "stage ingest: limit must be an integer or null, got a string '5'"),
+    ("stages: {judge: 4}", "stage judge: expected a mapping of settings, got an integer"),
+])
+def test_pipeline_yaml_with_wrong_types_is_a_clear_error(body: str, message: str,
+                                                         tmp_path: Path) -> None:
+    pipe = tmp_path / "bad.yaml"
+    pipe.write_text(f"name: t\n{body}\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(tmp_path / "w")],
+                             catch_exceptions=False)
+    assert (res.exit_code, res.output) == (2, f"Error: {pipe}: {message}\n")
+    assert not (tmp_path / "w").exists()
+
+
+def test_pipeline_yaml_types_that_fit_still_load(tmp_path: Path) -> None:
+    from abstab.config import Pipeline
+
+    pipe = tmp_path / "ok.yaml"
+    pipe.write_text("name: t\ninputs: pdfs\nbackend_settings: {temperature: 0}\nstages:\n"
+                    "  extract: {timeout: 5, workers: 2}\n  resolve: {retriever: null}\n"
+                    "  generate: {controlled: false, styles: [acronym]}\n"
+                    "  assemble: {splits: {train: 1, validation: 0, test: 0}}\n",
+                    encoding="utf-8")
+    loaded = Pipeline.load(pipe)
+    assert (loaded.inputs, loaded.stages["extract"], loaded.stages["generate"]["controlled"]) == (
+        [tmp_path / "pdfs"], {"timeout": 5, "workers": 2}, False)
