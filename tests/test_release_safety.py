@@ -213,3 +213,123 @@ def test_staging_left_by_a_killed_release_is_removed_by_the_next_one(work, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == [".rel.mine", ".rel.x.abstab-tmp",
                                                           "rel", "w"]
     assert (tmp_path / ".rel.x.abstab-tmp" / "data.txt").read_text() == "keep"
+
+
+# -- 4. no record id or release file names a path outside ---------------------------------
+
+
+def test_a_doc_id_naming_a_path_is_refused(work, tmp_path):
+    doc = json.loads((work / "extract" / "documents.jsonl").read_text().splitlines()[0])
+    hostile = "../../escaped"
+    for path in work.rglob("*.jsonl"):
+        path.write_text(path.read_text().replace(f'"doc_id": "{doc["doc_id"]}"',
+                                                 f'"doc_id": "{hostile}"'))
+    out = tmp_path / "out" / "rel"
+    result = _release(work, out)
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: {work}: document record '../../escaped': field doc_id is not a plain file name "
+        "(letters, digits, '.', '_', '-'; at most 200), so it could name a path outside the "
+        "release; fix or remove the records with this doc_id, or rerun the workspace's stages "
+        "with --force\n")
+    assert list(tmp_path.rglob("escaped*")) == []
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
+
+
+def _validate(path: Path) -> list[str]:
+    result = _run("validate", str(path))
+    assert result.exit_code == 1, result.output
+    return result.output.splitlines()
+
+
+def test_validate_never_follows_a_path_out_of_the_release(release_dir, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from abstab.release.paths import sha256_file
+
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"%PDF-1.4 host file")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "key.txt").write_text("host")
+    rel = tmp_path / "rel"
+    shutil.copytree(release_dir, rel)
+    digest = sha256_file(secret)
+    with (rel / "SHA256SUMS").open("a") as fh:
+        fh.write(f"{digest}  ../secret.pdf\n{digest}  {secret}\n")
+    (rel / "pdfs" / "linked.pdf").symlink_to(secret)
+    (rel / "extra").symlink_to(tmp_path / "secrets", target_is_directory=True)
+    croissant = json.loads((rel / "croissant.json").read_text())
+    first = next(d for d in croissant["distribution"] if d["@type"] == "cr:FileObject")
+    first.update(contentUrl=str(secret), sha256=digest)
+    (rel / "croissant.json").write_text(json.dumps(croissant))
+    docs = min((rel / "documents").glob("*.parquet"))
+    rows = pq.read_table(docs).to_pylist()
+    rows[0]["pdf"] = "../secret.pdf"
+    pq.write_table(pa.Table.from_pylist(rows, schema=pq.read_schema(docs)), docs)
+    problems = _validate(rel)
+    fix = "rebuild the release with `abstab release WORK -o RELEASE --force`"
+    doc_file = docs.relative_to(rel).as_posix()
+    expected = [
+        ("extra: a symbolic link: a release holds files only, and validate does not follow "
+         f"links. Fix: replace the link by the file itself; or {fix}"),
+        ("pdfs/linked.pdf: a symbolic link: a release holds files only, and validate does not "
+         f"follow links. Fix: replace the link by the file itself; or {fix}"),
+        (f"SHA256SUMS: line {_sums_lines(rel) - 1}: '../secret.pdf' is not a relative path "
+         f"inside the release, so it was not followed. Fix: {fix}"),
+        (f"SHA256SUMS: line {_sums_lines(rel)}: '{secret}' is not a relative path inside the "
+         f"release, so it was not followed. Fix: {fix}"),
+        (f"{doc_file}: doc_id {rows[0]['doc_id']}: its pdf '../secret.pdf' is not a relative "
+         f"path inside the release, so it was not followed. Fix: {fix}"),
+        (f"croissant.json: {first['@id']}: contentUrl '{secret}' is not a relative path inside "
+         f"the release, so it was not followed. Fix: {fix}"),
+    ]
+    for line in expected:
+        assert line in problems
+    assert not any("secret" in p and p not in expected for p in problems)
+
+
+def _sums_lines(rel: Path) -> int:
+    return len((rel / "SHA256SUMS").read_text().splitlines())
+
+
+def test_validate_hashes_in_chunks(release_dir, monkeypatch):
+    """No file is read whole into memory: a 2 GB PDF must not take 2 GB."""
+    def whole(self):
+        raise AssertionError(f"{self} read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    result = _run("validate", str(release_dir))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith(f"{release_dir}: ok (")
+
+
+# -- 5. no local path is published --------------------------------------------------------
+
+
+def test_no_absolute_local_path_is_published(work, tmp_path):
+    import pyarrow.parquet as pq
+
+    path = work / "extract" / "documents.jsonl"
+    docs = [json.loads(line) for line in path.read_text().splitlines()]
+    docs[0]["source"] = "/data/icdar2013/eu-001.pdf"  # withheld: research-only
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    out = tmp_path / "rel"
+    result = _release(work, out)
+    assert result.exit_code == 0, result.output
+    stats = json.loads((out / "stats.json").read_text())
+    assert [(x["doc_id"], x["source"]) for x in stats["left_out"]] == [
+        (docs[0]["doc_id"], "eu-001.pdf")]
+    assert f"- `{docs[0]['doc_id']}` (eu-001.pdf): " in (out / "README.md").read_text()
+    # Every text the release holds, parquet rows included, is free of local paths.
+    local = ["/data/icdar2013", str(work), str(tmp_path), str(Path.home()),
+             *{str(Path(d["source"]).parent) for d in docs}]
+    for p in out.rglob("*"):
+        if p.suffix in (".md", ".json", ".html") or p.name == "SHA256SUMS":
+            text = p.read_text()
+        elif p.suffix == ".parquet":
+            text = json.dumps(pq.read_table(p).to_pylist(), default=str)
+        else:
+            continue
+        for prefix in local:
+            assert prefix not in text, (p, prefix)
