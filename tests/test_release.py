@@ -316,8 +316,10 @@ def test_unlicensed_and_forbidden_sources_are_left_out(synth_work, tmp_path):
 
 
 def test_release_refuses_to_overwrite_and_says_how(released, synth_work):
-    with pytest.raises(ConfigError, match="exists and is not empty; pass --force"):
+    with pytest.raises(ConfigError) as exc:
         build_release(synth_work, released[0])
+    assert str(exc.value) == (f"{released[0]} holds an abstab release; pass --force to replace "
+                              "it, or -o another folder")
 
 
 def test_missing_matplotlib_fails_clearly(synth_work, tmp_path, monkeypatch):

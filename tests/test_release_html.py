@@ -1,6 +1,7 @@
 """browse.html of a release, opened in headless Chromium (Debian's, driven by playwright):
 what it shows, and its filters by answer location and style."""
 
+import json
 import os
 import shutil
 from collections import Counter
@@ -18,13 +19,17 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="module")
-def page_and_items(tmp_path_factory):
+def _sync_api():
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed; .ci/run installs it with apt-get")
         pytest.skip("chromium not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    return pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def html_work(tmp_path_factory):
+    _sync_api()
     tmp = tmp_path_factory.mktemp("html")
     pipe = yaml.safe_load(SAMPLE_PIPELINE.read_text())
     pipe["inputs"] = [str(SAMPLE_PDFS)]
@@ -34,17 +39,28 @@ def page_and_items(tmp_path_factory):
     result = CliRunner().invoke(cli, ["synth", "-p", str(tmp / "p.yaml"), "-o", str(tmp / "w")],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    out = tmp / "rel"
-    build_release(tmp / "w", out, ReleaseSettings(figures=False))
+    return tmp / "w"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with _sync_api().sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def page_and_items(html_work, browser, tmp_path_factory):
+    out = tmp_path_factory.mktemp("html-rel") / "rel"
+    build_release(html_work, out, ReleaseSettings(figures=False))
     items = [r for p in sorted((out / "items").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
     tables = {r["table_id"]: r for p in (out / "tables").glob("*.parquet")
               for r in pq.read_table(p).to_pylist()}
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.goto((out / "browse.html").as_uri())
-        yield page, items, tables
-        browser.close()
+    page = browser.new_page()
+    page.goto((out / "browse.html").as_uri())
+    yield page, items, tables
+    page.close()
 
 
 def _count(page) -> str:
@@ -63,7 +79,7 @@ def test_page_lists_items_and_filters_by_location_and_style(page_and_items):
     assert shown.count() == by_loc["table_defined"]
     assert set(shown.evaluate_all("els => els.map(e => e.dataset.location)")) == {"table_defined"}
     style = Counter(i["abstraction"]["style"] for i in items
-                    if i["answer_location"] == "table_defined").most_common(1)[0]
+                if i["answer_location"] == "table_defined").most_common(1)[0]
     page.select_option("#f-style", style[0])
     assert _count(page) == f"{style[1]} of {n} items"
     assert page.url.endswith(f"#location=table_defined&style={style[0]}")
@@ -75,7 +91,7 @@ def test_page_lists_items_and_filters_by_location_and_style(page_and_items):
 def test_item_shows_question_answer_abstract_header_and_evidence_cell(page_and_items):
     page, items, tables = page_and_items
     item = next(i for i in items if i["answer_location"] == "table_defined"
-                and len(i["evidence"]["cells"]) == 1)
+            and len(i["evidence"]["cells"]) == 1)
     page.fill("#f-text", item["question"])
     card = page.locator(f"div.item[data-id='{item['item_id']}']")
     assert card.locator(".q").inner_text() == item["question"]
@@ -103,3 +119,65 @@ def test_text_item_shows_its_evidence_span(page_and_items):
     assert card.locator(".spans mark").inner_text() == span["text"]
     assert card.locator("table.grid").count() == 0
     page.select_option("#f-location", "")
+
+
+# Each payload would run a script or hide the items if the page pasted data as HTML.
+HOSTILE = ['<img src=x onerror="window.__pwned = 1">', "<!-- <script>", "<script>",
+       "</script><script>window.__pwned = 2</script>", "a\u2028b\u2029c & &amp; __DATA__"]
+NAME = '__DATA__ </title><script>window.__pwned = 3</script> & "q"'
+
+
+def test_no_name_or_cell_can_break_out_of_the_page(html_work, browser, tmp_path):
+    """A dataset name holding the data placeholder and PDF text holding markup: every item
+    renders, as the text it is, and no script from the data runs."""
+    work = tmp_path / "w"
+    shutil.copytree(html_work, work)
+    items_path = work / "assemble" / "items.jsonl"
+    items = [json.loads(line) for line in items_path.read_text().splitlines()]
+    table_items = [i for i in items if i["table_id"]]
+    for item, payload in zip(table_items, HOSTILE, strict=False):
+        item["question"] = f"{payload} {item['question']}"
+    items_path.write_text("".join(json.dumps(i) + "\n" for i in items))
+    # The same payloads in the table cells an item shows (not its evidence cells: an answer
+    # must stay grounded) and in the caption.
+    tables_path = work / "assemble" / "tables.jsonl"
+    tables = [json.loads(line) for line in tables_path.read_text().splitlines()]
+    target = next(t for t in tables if t["table_id"] == table_items[0]["table_id"])
+    evidence = {tuple(c) for i in items if i["table_id"] == target["table_id"]
+                for c in i["evidence"]["cells"]}
+    free = [(r, c) for r, row in enumerate(target["rows"]) for c in range(len(row))
+            if (r + target["n_header_rows"], c) not in evidence]
+    for (r, c), payload in zip(free, HOSTILE, strict=False):
+        target["rows"][r][c] = payload
+    target["caption"] = HOSTILE[1] + HOSTILE[0]
+    tables_path.write_text("".join(json.dumps(t) + "\n" for t in tables))
+    out = tmp_path / "rel"
+    result = CliRunner().invoke(cli, ["release", str(work), "-o", str(out), "--no-figures",
+                                      "--name", NAME], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    released = [r for p in sorted((out / "items").glob("*.parquet"))
+                for r in pq.read_table(p).to_pylist()]
+    page = browser.new_page()
+    errors, console = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: console.append(m.text))
+    page.goto((out / "browse.html").as_uri())
+    n = len(released)
+    assert page.inner_text("#count") == f"{n} of {n} items (showing 50)"
+    assert page.title() == f"{NAME} — browse items"
+    assert page.inner_text("h1") == NAME
+    for payload in HOSTILE:
+        page.fill("#f-text", payload)
+        hits = [r for r in released if payload.lower() in r["question"].lower()]
+        assert hits, payload
+        assert page.locator("div.item .q").all_inner_texts() == [r["question"] for r in hits]
+    page.fill("#f-text", "")
+    page.select_option("#f-location", table_items[0]["answer_location"])
+    card = page.locator(f"div.item[data-id='{table_items[0]['item_id']}']")
+    cells = card.locator("table.grid td").all_inner_texts()
+    assert [p for p in HOSTILE if p in cells] == HOSTILE[:len(free)]
+    assert card.locator(".caption").inner_text() == HOSTILE[1] + HOSTILE[0]
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img").count() == 0
+    assert errors == [] and console == []
+    page.close()

@@ -2,18 +2,28 @@
 
 The items it shows, their tables and evidence passages are embedded in the page as JSON; the
 page's script (``browse.html`` beside this module) renders them with filters by answer
-location, abstraction style, split and text.
+location, abstraction style, split and text. The data is escaped so that nothing in it can end
+its script element, and the page renders it as text only (``textContent``, never ``innerHTML``).
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from abstab.records import Document
 from abstab.release.layout import BROWSER, SPLITS
+
+_PLACEHOLDER = re.compile("__TITLE__|__DATA__")
+# JSON escapes for the characters that could end the <script> element or change how the HTML
+# parser reads it (``</script``, ``<!--``), and the line separators older JavaScript rejects:
+# the embedded data then holds no ``<``, ``>`` or ``&`` at all.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def _span_context(span: dict[str, Any], doc: Document) -> dict[str, Any]:
@@ -68,9 +78,8 @@ def write_browser(root: Path, item_rows: dict[str, list[dict[str, Any]]],
                   max_items: int, title: str) -> None:
     template = resources.files("abstab.release").joinpath("browse.html").read_text("utf-8")
     data = json.dumps(page_data(item_rows, table_rows, documents, max_items),
-                      ensure_ascii=False, sort_keys=True)
-    # Inside <script>, "</" could close the element early: JSON allows escaping the slash.
-    data = data.replace("</", "<\\/")
-    html_title = (title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-    page = template.replace("__TITLE__", html_title).replace("__DATA__", data)
+                      ensure_ascii=False, sort_keys=True).translate(_SCRIPT_SAFE)
+    values = {"__TITLE__": html.escape(title), "__DATA__": data}
+    # One pass: a value is never searched for the other placeholder (a name may hold one).
+    page = _PLACEHOLDER.sub(lambda m: values[m.group()], template)
     (root / BROWSER).write_text(page, encoding="utf-8")

@@ -2,21 +2,20 @@
 
 Reads the records of WORK (documents and tables from every stage that wrote them, the assembled
 items, the judgments and resolutions), leaves out what may not be redistributed, and writes the
-layout described in :mod:`abstab.release.layout`. The release is written to a temporary folder
-beside RELEASE and moved into place at the end, so a failed release never leaves half a folder.
+layout described in :mod:`abstab.release.layout`. The release is built in a staging folder
+beside RELEASE and swapped in by rename at the end, so a failed release never leaves half a
+folder; :mod:`abstab.release.output` says which RELEASE folders it refuses or may replace.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import shutil
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from abstab import __version__
@@ -32,6 +31,8 @@ from abstab.release.layout import (
     json_dumps,
 )
 from abstab.release.licenses import Licensed, LicenseResolver
+from abstab.release.output import Staging, check_output
+from abstab.release.paths import is_safe_id, regular_files, sha256_file
 from abstab.stages.assemble import grounding_problem
 from abstab.store import StageDir
 
@@ -186,6 +187,20 @@ def _write_parquet(rows_by_split: dict[str, list[dict[str, Any]]], config: Confi
     return counts, sizes, files
 
 
+def _check_doc_id(doc_id: str, work: Path) -> None:
+    """A document id becomes a file name (``pdfs/<doc_id>.pdf``): it must not name a path."""
+    if not is_safe_id(doc_id):
+        raise ConfigError(f"{work}: document record {doc_id!r}: field doc_id is not a plain "
+                          "file name (letters, digits, '.', '_', '-'; at most 200), so it could "
+                          "name a path outside the release; fix or remove the records with this "
+                          "doc_id, or rerun the workspace's stages with --force")
+
+
+def _file_name(source: str) -> str:
+    """A source path as the release publishes it: its file name only, never a local path."""
+    return PurePath(source.replace("\\", "/")).name
+
+
 def _find_pdf(doc: Document, work: Path) -> Path | None:
     """The document's PDF, if it is still there with the same content: at its source path, or
     where a dataset pipeline renders it (WORK/extract/pdfs/<doc_id>.pdf)."""
@@ -193,23 +208,15 @@ def _find_pdf(doc: Document, work: Path) -> Path | None:
         return None
     for p in (Path(doc.source), Path(work) / "extract" / "pdfs" / f"{doc.doc_id}.pdf"):
         if p.suffix.lower() == ".pdf" and p.is_file() and \
-                _sha256(p)[:len(doc.sha256)] == doc.sha256:
+                sha256_file(p)[:len(doc.sha256)] == doc.sha256:
             return p
     return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_checksums(root: Path) -> dict[str, str]:
     """SHA256SUMS over every file of the release but itself (``sha256sum -c`` format)."""
-    sums = {p.relative_to(root).as_posix(): _sha256(p) for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != CHECKSUMS}
+    files, _links = regular_files(root)
+    sums = {rel: sha256_file(root / rel) for rel in sorted(files) if rel != CHECKSUMS}
     (root / CHECKSUMS).write_text("".join(f"{h}  {rel}\n" for rel, h in sums.items()))
     return sums
 
@@ -230,8 +237,7 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
         _require("matplotlib", "matplotlib", "release",
                  "abstab release figures (or pass --no-figures)")
     output = Path(output)
-    if output.exists() and any(output.iterdir()) and not force:
-        raise ConfigError(f"{output} exists and is not empty; pass --force to replace it")
+    check_output(output, work, force)
     ws = Workspace.load(work)
     resolver = LicenseResolver(settings.licenses)
 
@@ -258,8 +264,8 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
         lic = resolver.resolve(os.path.abspath(doc.source), ref.license if ref else None,
                                ref.dataset if ref else None)
         if lic.problem:
-            left_out.append({"doc_id": doc_id, "source": doc.source, "items": len(doc_items),
-                             "reason": lic.problem})
+            left_out.append({"doc_id": doc_id, "source": _file_name(doc.source),
+                             "items": len(doc_items), "reason": lic.problem})
             messages.append(f"document {doc_id} ({doc.source}): {len(doc_items)} item(s) left "
                             f"out: {lic.problem}")
             continue
@@ -307,14 +313,12 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
                                                       items_by_table[tid], ws.resolutions))
         table_rows[doc_split[table.doc_id]].append(row)
 
-    parent = output.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=parent))
-    try:
+    with (staging := Staging(output, work, force)) as tmp:
         doc_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         pdf_count = 0
         for doc_id in sorted(doc_split):
             doc, lic = ws.documents[doc_id], licensed[doc_id]
+            _check_doc_id(doc_id, work)
             pdf = None
             src = _find_pdf(doc, ws.path) if settings.pdfs else None
             if src is not None:
@@ -326,8 +330,8 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
                 messages.append(f"document {doc_id}: PDF not copied: {doc.source} is missing or "
                                 "no longer has the extracted content's sha256")
             row = doc.model_dump(mode="json")
-            row.update(source=Path(doc.source).name, split=doc_split[doc_id], license=lic.license.spdx,  # type: ignore[union-attr]
-                       corpus=lic.source, pdf=pdf)
+            row.update(source=_file_name(doc.source), split=doc_split[doc_id],
+                       license=lic.license.spdx, corpus=lic.source, pdf=pdf)  # type: ignore[union-attr]
             doc_rows[doc_split[doc_id]].append(row)
 
         counts: dict[str, dict[str, int]] = {}
@@ -361,12 +365,7 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
         write_card(tmp, name, stats, sizes, files, settings.figures)
         write_croissant(tmp, name, stats, files)
         write_checksums(tmp)
-        if output.exists():
-            shutil.rmtree(output)
-        tmp.rename(output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        staging.commit()
     total = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
     return ReleaseReport(output, counts, left_out, messages, failures,
                          time.perf_counter() - t0, total)

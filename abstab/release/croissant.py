@@ -5,7 +5,6 @@ tests and ``abstab validate`` use to check it)."""
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pyarrow as pa
 from abstab import __version__
 from abstab.release.layout import CONFIGS, CROISSANT, json_dumps
 from abstab.release.licenses import known_licenses
+from abstab.release.paths import sha256_file
 
 # The JSON-LD context of Croissant 1.0 (as mlcroissant writes it).
 CONTEXT: dict[str, Any] = {
@@ -74,10 +74,6 @@ def _field(f: pa.Field, rs: str, column: str, path: list[str], desc: str
     return out
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def croissant(root: Path, name: str, stats: dict[str, Any], files: dict[str, list[str]]
               ) -> dict[str, Any]:
     licenses = known_licenses()
@@ -90,7 +86,7 @@ def croissant(root: Path, name: str, stats: dict[str, Any], files: dict[str, lis
         for rel in rels:
             distribution.append({"@type": "cr:FileObject", "@id": rel, "name": rel,
                                  "contentUrl": rel, "encodingFormat": "application/x-parquet",
-                                 "sha256": _sha256(root / rel)})
+                                 "sha256": sha256_file(root / rel)})
         distribution.append({"@type": "cr:FileSet", "@id": f"{cname}-parquet",
                              "name": f"{cname}-parquet", "includes": f"{cname}/*.parquet",
                              "encodingFormat": "application/x-parquet"})

@@ -13,6 +13,7 @@ RELEASE/
   figures/*.png             the funnel and the counts, as pictures
   browse.html               a static page to browse the items (no server needed)
   SHA256SUMS                sha256 of every other file (`sha256sum -c SHA256SUMS`)
+  .abstab-release           marker: this folder is an abstab release (`--force` may replace it)
 ```
 """
 

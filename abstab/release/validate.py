@@ -12,13 +12,16 @@ Checks, each problem naming the file, the item (or table/document) id and the fi
 - grounding: every answer is where its evidence says (the cell at its coordinates, the char
   span of the document's text), definitions are at their char spans, tables and documents exist;
 - card/data agreement: the YAML front matter (configs, files, split sizes, licenses) and
-  stats.json agree with the data; the Croissant metadata's checksums and record sets too.
+  stats.json agree with the data; the Croissant metadata's checksums and record sets too;
+- containment: validate reads only regular files inside the release. A symbolic link (to a
+  file or a folder) is a problem and is not followed; so is a path in ``SHA256SUMS``, the
+  documents' ``pdf`` column or a Croissant ``contentUrl`` that is absolute or climbs out with
+  ``..``. Files are hashed in chunks, so memory stays flat whatever their size.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -32,9 +35,11 @@ from abstab.release.arrow import decode_row
 from abstab.release.card import read_front_matter, size_category
 from abstab.release.layout import CARD, CHECKSUMS, CONFIGS, CROISSANT, SPLITS, STATS
 from abstab.release.licenses import known_licenses
+from abstab.release.paths import regular_files, relative_inside, sha256_file
 from abstab.stages.assemble import grounding_problem
 
 REBUILD = "rebuild the release with `abstab release WORK -o RELEASE --force`"
+OUTSIDE = "not a relative path inside the release, so it was not followed"
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,9 @@ class _Validator:
         self.notes: list[str] = []
         # config → list of (file, split, decoded row)
         self.rows: dict[str, list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
+        # The release's regular files (relative paths), reached without following a link:
+        # the only files any check opens.
+        self.files: set[str] = set()
 
     def add(self, file: str, item: str | None, message: str, fix: str) -> None:
         self.problems.append(Problem(file, item, message, fix))
@@ -97,36 +105,51 @@ class _Validator:
             self.add(str(self.root), None, "not a folder", "give the release folder written by "
                      "`abstab release`")
             return False
+        self.files, links = regular_files(self.root)
+        for rel in links:
+            self.add(rel, None, "a symbolic link: a release holds files only, and validate "
+                     "does not follow links", "replace the link by the file itself; or " + REBUILD)
         for name in (CARD, CHECKSUMS, STATS, CROISSANT):
-            if not (self.root / name).is_file():
+            if name not in self.files:
                 self.add(name, None, "missing", REBUILD)
         for cfg in CONFIGS.values():
-            if not (self.root / "schemas" / f"{cfg.record}.json").is_file():
+            if f"schemas/{cfg.record}.json" not in self.files:
                 self.add(f"schemas/{cfg.record}.json", None, "missing", REBUILD)
         return True
 
+    def _inside(self, entry: str) -> str | None:
+        """``entry`` (a path a release file names) when it is one of the release's regular
+        files; None when it is missing or outside (the caller says which)."""
+        rel = relative_inside(entry)
+        return rel if rel in self.files else None
+
     def checksums(self) -> None:
-        path = self.root / CHECKSUMS
-        if not path.is_file():
+        if CHECKSUMS not in self.files:
             return
         listed: dict[str, str] = {}
-        for n, line in enumerate(path.read_text().splitlines(), 1):
-            digest, sep, rel = line.partition("  ")
+        text = (self.root / CHECKSUMS).read_text(encoding="utf-8", errors="replace")
+        for n, line in enumerate(text.splitlines(), 1):
+            digest, sep, entry = line.partition("  ")
             if not sep or len(digest) != 64:
                 self.add(CHECKSUMS, None, f"line {n} is not `<sha256>  <path>`", REBUILD)
+                continue
+            rel = relative_inside(entry)
+            if rel is None:
+                self.add(CHECKSUMS, None, f"line {n}: {entry!r} is {OUTSIDE}", REBUILD)
                 continue
             listed[rel] = digest
         for rel, digest in listed.items():
             p = self.root / rel
-            if not p.is_file():
-                self.add(rel, None, "listed in SHA256SUMS but missing", "restore it; or " + REBUILD)
-            elif hashlib.sha256(p.read_bytes()).hexdigest() != digest:
+            if rel not in self.files:
+                if not p.is_symlink():  # a link is reported once, where it was found
+                    self.add(rel, None, "listed in SHA256SUMS but missing",
+                             "restore it; or " + REBUILD)
+            elif sha256_file(p) != digest:
                 self.add(rel, self._owner(rel), "sha256 differs from SHA256SUMS: the file "
                          "changed after the release was made",
                          "restore the original file; or " + REBUILD)
-        for p in sorted(self.root.rglob("*")):
-            rel = p.relative_to(self.root).as_posix()
-            if p.is_file() and rel != CHECKSUMS and rel not in listed:
+        for rel in sorted(self.files):
+            if rel != CHECKSUMS and rel not in listed:
                 self.add(rel, None, "not listed in SHA256SUMS", "remove it; or " + REBUILD)
 
     def _owner(self, rel: str) -> str | None:
@@ -141,8 +164,9 @@ class _Validator:
 
         for cname, cfg in CONFIGS.items():
             expected = cfg.arrow_schema
-            for p in sorted((self.root / cname).glob("*.parquet")):
-                rel = p.relative_to(self.root).as_posix()
+            for rel in sorted(f for f in self.files if f.startswith(f"{cname}/")
+                              and f.endswith(".parquet") and f.count("/") == 1):
+                p = self.root / rel
                 split = p.name.split("-", 1)[0]
                 if split not in SPLITS:
                     self.add(rel, None, f"file name does not start with a split "
@@ -170,7 +194,7 @@ class _Validator:
 
         for cname, cfg in CONFIGS.items():
             path = self.root / "schemas" / f"{cfg.record}.json"
-            if not path.is_file():
+            if f"schemas/{cfg.record}.json" not in self.files:
                 continue
             shipped = json.loads(path.read_text())
             validator = None
@@ -303,12 +327,15 @@ class _Validator:
                          f"its block {s.block_id}", REBUILD)
 
     def _pdf(self, rel: str, row: dict[str, Any]) -> None:
-        p = self.root / row["pdf"]
         did = f"doc_id {row['doc_id']}"
-        if not p.is_file():
+        if relative_inside(row["pdf"]) is None:
+            self.add(rel, did, f"its pdf {row['pdf']!r} is {OUTSIDE}", REBUILD)
+            return
+        pdf = self._inside(row["pdf"])
+        if pdf is None:
             self.add(rel, did, f"its PDF {row['pdf']} is missing", "restore it; or " + REBUILD)
             return
-        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+        digest = sha256_file(self.root / pdf)
         if digest[:len(row["sha256"])] != row["sha256"]:
             n = sum(1 for _f, _s, r in self.rows["items"] if r.get("doc_id") == row["doc_id"])
             self.add(row["pdf"], did, f"the PDF's sha256 is not the document's "
@@ -318,7 +345,7 @@ class _Validator:
     # -- card, stats, croissant ----------------------------------------------------------
 
     def card(self) -> None:
-        if not (self.root / CARD).is_file():
+        if CARD not in self.files:
             return
         meta = read_front_matter(self.root / CARD)
         if not meta:
@@ -362,7 +389,7 @@ class _Validator:
 
     def _stats(self, counts: dict[str, Counter[str]]) -> None:
         path = self.root / STATS
-        if not path.is_file():
+        if STATS not in self.files:
             return
         stats = json.loads(path.read_text())
         for cname, by_split in counts.items():
@@ -379,21 +406,26 @@ class _Validator:
 
     def croissant(self) -> None:
         path = self.root / CROISSANT
-        if not path.is_file():
+        if CROISSANT not in self.files:
             return
         try:
             meta = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
             self.add(CROISSANT, None, f"not JSON ({exc})", REBUILD)
             return
+        outside = False
         for d in meta.get("distribution", []):
             if d.get("@type") != "cr:FileObject":
                 continue
-            p = self.root / d.get("contentUrl", "")
-            if not p.is_file():
+            url = str(d.get("contentUrl", ""))
+            rel = self._inside(url)
+            if relative_inside(url) is None:
+                outside = True
+                self.add(CROISSANT, d.get("@id"), f"contentUrl {url!r} is {OUTSIDE}", REBUILD)
+            elif rel is None:
                 self.add(CROISSANT, d.get("@id"), "file listed in distribution is missing",
                          REBUILD)
-            elif hashlib.sha256(p.read_bytes()).hexdigest() != d.get("sha256"):
+            elif sha256_file(self.root / rel) != d.get("sha256"):
                 self.add(CROISSANT, d.get("@id"), "sha256 differs from the file's", REBUILD)
         sets = {r.get("name") for r in meta.get("recordSet", [])}
         present = {c for c in CONFIGS if self.rows[c]}
@@ -405,6 +437,8 @@ class _Validator:
         except ImportError:
             self.notes.append("Croissant checked for files and checksums only; for the full "
                               "check: pip install 'abstab[croissant]'")
+            return
+        if outside:  # mlcroissant would follow the path
             return
         try:
             mlc.Dataset(jsonld=str(path))
