@@ -26,8 +26,13 @@ SAFE_ID_PATTERN = r"^\.?[^./\\\x00-\x1f\x7f]+(?:\.[^./\\\x00-\x1f\x7f]+)*\.?$"
 _SAFE_ID = re.compile(SAFE_ID_PATTERN)
 
 
+def is_safe_id(value: str) -> bool:
+    """Whether ``value`` can be joined into a path as a file name and stay in its folder."""
+    return len(value) <= MAX_ID_LENGTH and _SAFE_ID.fullmatch(value) is not None
+
+
 def _check_id(value: str) -> str:
-    if not _SAFE_ID.fullmatch(value):
+    if not is_safe_id(value):
         raise ValueError(f"{value!r} is not a safe id: an id may hold no '/', '\\', '..' or "
                          f"control character, and is not empty or only dots (it names files)")
     return value

@@ -32,7 +32,7 @@ from abstab.release.layout import (
 )
 from abstab.release.licenses import Licensed, LicenseResolver
 from abstab.release.output import Staging, check_output
-from abstab.release.paths import is_safe_id, regular_files, sha256_file
+from abstab.release.paths import regular_files, sha256_file
 from abstab.stages.assemble import grounding_problem
 from abstab.store import StageDir
 
@@ -187,15 +187,6 @@ def _write_parquet(rows_by_split: dict[str, list[dict[str, Any]]], config: Confi
     return counts, sizes, files
 
 
-def _check_doc_id(doc_id: str, work: Path) -> None:
-    """A document id becomes a file name (``pdfs/<doc_id>.pdf``): it must not name a path."""
-    if not is_safe_id(doc_id):
-        raise ConfigError(f"{work}: document record {doc_id!r}: field doc_id is not a plain "
-                          "file name (letters, digits, '.', '_', '-'; at most 200), so it could "
-                          "name a path outside the release; fix or remove the records with this "
-                          "doc_id, or rerun the workspace's stages with --force")
-
-
 def _file_name(source: str) -> str:
     """A source path as the release publishes it: its file name only, never a local path."""
     return PurePath(source.replace("\\", "/")).name
@@ -318,7 +309,6 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
         pdf_count = 0
         for doc_id in sorted(doc_split):
             doc, lic = ws.documents[doc_id], licensed[doc_id]
-            _check_doc_id(doc_id, work)
             pdf = None
             src = _find_pdf(doc, ws.path) if settings.pdfs else None
             if src is not None:

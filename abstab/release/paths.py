@@ -9,16 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path, PurePosixPath
-
-# A record id used as a file name: no separator, no leading dot (so never "." or "..").
-SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-
-
-def is_safe_id(value: str) -> bool:
-    """Whether ``value`` can be used as a file name without naming another folder."""
-    return SAFE_ID.fullmatch(value) is not None
 
 
 def relative_inside(entry: str) -> str | None:
