@@ -648,6 +648,18 @@ def test_document_context_prefers_mentions() -> None:
     assert document_context(None, keyword="DO") == "(no document text available)"
 
 
+def test_a_compressed_reply_is_refused_unread(server: FakeLLMServer, tmp_path: Path) -> None:
+    server.enqueue(Reply(content=GOOD, headers={"Content-Encoding": "gzip"}))
+    with backend(server, tmp_path) as b:
+        with pytest.raises(LLMRequestError) as info:
+            b.judge(make_table(), None)
+        assert (b.ledger.calls, b.ledger.retries, b.ledger.failures) == (1, 0, 1)
+    assert server.headers[0]["accept-encoding"] == "identity"
+    assert str(info.value) == ("the endpoint sent a compressed reply (Content-Encoding: gzip) "
+                               "although abstab asked for none; use an endpoint that honours "
+                               "Accept-Encoding: identity")
+
+
 def judge_in_thread(b: OpenAIBackend) -> tuple[threading.Thread, list[BaseException]]:
     """Start ``b.judge`` in a daemon thread; the list receives what it raises."""
     outcome: list[BaseException] = []

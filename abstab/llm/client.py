@@ -401,7 +401,7 @@ class ChatClient:
         """Turn an SDK error into the error abstab reports."""
         import openai
 
-        if isinstance(exc, ReplyTooLargeError):
+        if isinstance(exc, (ReplyTooLargeError, LLMRequestError)):  # raised by the transport
             self.ledger.record_failure()
             return exc
         if not isinstance(exc, openai.OpenAIError):
