@@ -31,10 +31,10 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (see _terminate)
             click.echo("Interrupted. Finished items are kept; run the same command again to "
                        "resume.", err=True)
-            sys.exit(130)
+            sys.exit(128 + getattr(exc, "signum", 2))
 
     return wrapper
 
@@ -51,8 +51,10 @@ _LLM_FLAGS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--seed",), "seed", {"type": int}),
     (("--max-tokens",), "max_tokens", {"type": click.IntRange(1)}),
     (("--request-timeout",), "timeout", {"type": click.FloatRange(min=0, min_open=True),
-                                         "help": "Seconds per LLM request."}),
+                                         "help": "Seconds per LLM request, in all."}),
     (("--max-retries",), "max_retries", {"type": click.IntRange(0)}),
+    (("--max-reply-bytes",), "max_reply_bytes",
+     {"type": click.IntRange(1024), "help": "Largest LLM reply read (default 1 MiB)."}),
     (("--response-format",), "response_format",
      {"type": click.Choice(["json_schema", "json_object", "none"]),
       "help": "How the JSON Schema is sent (llama.cpp servers take json_object)."}),
@@ -426,8 +428,14 @@ for _name, _what in (("systems", "systems"), ("backends", "backends"),
     _list_command(_group, _name, _what)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: the same orderly stop as Ctrl-C, exit 143."""
+
+    signum = 15
+
+
 def _terminate(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)  # unwinds, so worker pools and local servers are stopped
+    raise Terminated  # unwinds, so requests in flight, pools and local servers are stopped
 
 
 def main() -> None:

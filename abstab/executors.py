@@ -78,27 +78,29 @@ class LocalExecutor:
                 yield u, stage.process(u)
             return
         queue = iter(units)
-        with ThreadPoolExecutor(limit) as pool:
-            pending: dict[Future[UnitResult], Unit] = {}
+        pool = ThreadPoolExecutor(limit, thread_name_prefix=f"abstab-{stage.name}")
+        pending: dict[Future[UnitResult], Unit] = {}
 
-            def fill() -> None:
-                while len(pending) < limit:
-                    u = next(queue, None)
-                    if u is None:
-                        return
-                    pending[pool.submit(stage.process, u)] = u
+        def fill() -> None:
+            while len(pending) < limit:
+                u = next(queue, None)
+                if u is None:
+                    return
+                pending[pool.submit(stage.process, u)] = u
 
-            try:
+        try:
+            fill()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in [f for f in pending if f in done]:  # submission order
+                    u = pending.pop(fut)
+                    yield u, fut.result()
                 fill()
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in [f for f in pending if f in done]:  # submission order
-                        u = pending.pop(fut)
-                        yield u, fut.result()
-                    fill()
-            finally:
-                for fut in pending:
-                    fut.cancel()
+        finally:
+            # On Ctrl-C, SIGTERM or an error, return at once: waiting here for units in flight
+            # would wait on the endpoint. The caller then closes the backend, which ends their
+            # requests (abstab.llm.transport); units not started are cancelled.
+            pool.shutdown(wait=not pending, cancel_futures=True)
 
     def map_files(self, fn: Callable[..., Any], jobs: Iterable[tuple[Unit, tuple[Any, ...]]],
                   *, workers: int, timeout: float,

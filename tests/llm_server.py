@@ -3,7 +3,9 @@
 It speaks ``POST /v1/chat/completions`` and ``GET /v1/models``. Each chat request takes the
 next scripted :class:`Reply` from a queue (``enqueue``); when the queue is empty the
 ``responder`` decides (a callable ``request -> Reply``). It records every request body and
-header, and counts requests in flight server-side.
+header, and counts requests in flight server-side. A reply can also misbehave: drip its bytes
+(status line included) slowly, hold the request until the test releases it, or echo the
+request's headers in an error body.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ class Reply:
         headers: extra headers (``Retry-After``).
         delay: seconds to sleep before answering (a timeout when longer than the client's).
         usage: (prompt_tokens, completion_tokens).
+        finish_reason: the choice's finish reason (``length``: cut at max_tokens).
+        drip: when set, the whole response (status line first) is sent one byte every
+            ``drip`` seconds.
+        hold: when set, the request waits for this event before answering (the server sets
+            :attr:`FakeLLMServer.arrived` first, so a test knows the request is held).
+        echo_headers: append the request's Authorization header to the error body's
+            message.
     """
 
     status: int = 200
@@ -38,6 +47,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     usage: tuple[int, int] = (10, 5)
+    finish_reason: str = "stop"
+    drip: float | None = None
+    hold: threading.Event | None = None
+    echo_headers: bool = False
 
 
 def ok(content: Any, *, usage: tuple[int, int] = (10, 5), delay: float = 0.0) -> Reply:
@@ -131,6 +144,7 @@ class FakeLLMServer:
         self.model_list_requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.arrived = threading.Event()
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -167,9 +181,17 @@ class FakeLLMServer:
                 pass
 
             def _send(self, status: int, body: dict[str, Any],
-                      headers: dict[str, str] | None = None) -> None:
+                      headers: dict[str, str] | None = None, drip: float | None = None) -> None:
                 data = json.dumps(body).encode()
                 try:
+                    if drip is not None:
+                        head = (f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
+                                f"Content-Length: {len(data)}\r\n\r\n").encode()
+                        for i in range(len(head + data)):
+                            self.wfile.write((head + data)[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(drip)
+                        return
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
@@ -202,9 +224,18 @@ class FakeLLMServer:
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
                     reply = server._next(request)
+                    server.arrived.set()
+                    if reply.hold is not None:
+                        reply.hold.wait()
                     time.sleep(server.latency + reply.delay)
                     if reply.status != 200 or reply.body is not None:
-                        self._send(reply.status, reply.body or {}, reply.headers)
+                        body = reply.body or {}
+                        if reply.echo_headers:
+                            auth = self.headers.get("Authorization")
+                            body = {"error": {**body.get("error", {}), "message":
+                                              f"{body.get('error', {}).get('message')} "
+                                              f"(Authorization: {auth})"}}
+                        self._send(reply.status, body, reply.headers, reply.drip)
                         return
                     content = reply.content
                     if not isinstance(content, str):
@@ -213,11 +244,12 @@ class FakeLLMServer:
                     self._send(200, {
                         "id": f"chatcmpl-{len(server.requests)}", "object": "chat.completion",
                         "created": 0, "model": request.get("model", ""),
-                        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                        "choices": [{"index": 0, "finish_reason": reply.finish_reason,
+                                     "logprobs": None,
                                      "message": {"role": "assistant", "content": content}}],
                         "usage": {"prompt_tokens": p, "completion_tokens": c,
                                   "total_tokens": p + c},
-                    }, reply.headers)
+                    }, reply.headers, reply.drip)
                 finally:
                     with server._lock:
                         server.in_flight -= 1

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pymupdf
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, SAMPLE_PDFS
-from llm_server import FakeLLMServer, Faults, ok
+from llm_server import FakeLLMServer, Faults, Reply, ok
 
 from abstab.cli import cli
 from abstab.records import Document, Table
@@ -400,7 +401,7 @@ def test_an_endpoint_failing_30_percent_ends_every_item_done_or_in_errors(many_t
     index = {tid: int(tid.rsplit("-", 1)[1]) for tid in [*judged, *errored]}
     assert len(index) == N_TABLES  # every item is done or in errors.jsonl
     assert {index[t] for t in errored} == expected_failed
-    assert {e["reason"] for e in errors} <= {"llm_unavailable", "backend_error"}
+    assert {e["reason"] for e in errors} <= {"llm_unavailable", "timeout", "backend_error"}
     stats = json.loads((work / "judge" / "stats.json").read_text())
     assert stats["in"] == N_TABLES and stats["kept"] == N_TABLES - len(expected_failed)
 
@@ -423,3 +424,196 @@ def test_a_worker_process_is_replaced_after_files_per_worker_files(per_worker, d
     assert len(set(pids)) == distinct and os.getpid() not in pids
     if per_worker:
         assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
+
+
+# == issue 15: the LLM layer — keys never leak, invalid replies never cached, total deadline, ====
+# == size cap, SIGTERM, damaged cache (tests/llm_server.py plays the endpoint) =================
+
+JUDGED = {"label": "clear", "confidence": 0.8, "reasons": ["plain words"], "keywords": []}
+
+
+@pytest.fixture(scope="module")
+def two_tables(tmp_path_factory):
+    """An extract stage holding two tables (one sample report)."""
+    work = tmp_path_factory.mktemp("two_tables") / "work"
+    _run(["extract", str(SAMPLE_PDFS / "pump_reliability.pdf"), "-o", str(work)])
+    captions = [json.loads(x)["caption"] for x in
+                (work / "extract" / "tables.jsonl").read_text().splitlines()]
+    assert len(captions) == 2 and all(captions) and captions[0] != captions[1]
+    return work, captions
+
+
+def _workspace(two_tables, tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(two_tables[0], work)
+    return work, two_tables[1]
+
+
+def _about(request, caption):
+    return f"Caption: {caption}" in json.dumps(request["messages"], ensure_ascii=False)
+
+
+def _judge_args(work, url, *extra):
+    return ["judge", str(work), "-b", "openai", "-m", "m", "--base-url", url, *extra]
+
+
+def _lines(path):
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def no_env_key(monkeypatch):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ABSTAB_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_a_key_in_the_endpoint_url_or_an_echoed_header_never_reaches_disk_or_output(
+        two_tables, tmp_path, no_env_key):
+    import base64
+
+    work, (first, _second) = _workspace(two_tables, tmp_path)
+    other = tmp_path / "other"
+    shutil.copytree(two_tables[0], other)
+
+    def respond(request):  # the second table's error body echoes the Authorization header
+        return ok(JUDGED) if _about(request, first) else Reply(
+            400, body={"error": {"message": "unsupported"}}, echo_headers=True)
+
+    with FakeLLMServer(respond) as server:
+        url = server.url
+        result = CliRunner().invoke(cli, _judge_args(
+            work, url.replace("//", "//user:SECRETKEY@"), "--api-key", "sk-SECRETKEY-2"),
+            catch_exceptions=False)
+        assert server.headers[0]["authorization"].startswith("Basic ")
+        # a key as a query parameter: the SDK cannot use it (404), and the message hides it
+        query = CliRunner().invoke(cli, _judge_args(other, f"{url}?api-key=SECRETKEY"),
+                                   catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    errors = _lines(work / "judge" / "errors.jsonl")
+    assert [(e["reason"], e["message"].split(": Error code")[0]) for e in errors] == [
+        ("llm_request_rejected", f"LLMRequestError: {url} rejected the request (HTTP 400)")]
+    assert errors[0]["message"].endswith("unsupported (Authorization: Basic ***)")
+    assert query.exit_code == 2
+    assert query.output == (f"Error: model 'm' not found at {url}?api-key=*** (404); set "
+                            "ABSTAB_MODEL or --model (or, if the endpoint is wrong, "
+                            "OPENAI_BASE_URL or --base-url)\n")
+    basic = base64.b64encode(b"user:SECRETKEY")
+    files = [p for p in [*work.rglob("*"), *other.rglob("*")] if p.is_file()]
+    assert work / ".cache" / "llm.sqlite" in files
+    leaks = [str(p) for p in files if b"SECRETKEY" in p.read_bytes() or basic in p.read_bytes()]
+    assert leaks == []
+    assert "SECRETKEY" not in result.output + query.output
+
+
+def test_an_invalid_reply_is_not_cached_and_the_retry_asks_the_endpoint_again(
+        two_tables, tmp_path, no_env_key):
+    work, (first, _second) = _workspace(two_tables, tmp_path)
+    asked = []
+
+    def respond(request):  # the first table: invalid twice (reply and repair), then valid
+        if not _about(request, first):
+            return ok(JUDGED)
+        asked.append(request)
+        return ok("not JSON") if len(asked) <= 2 else ok(JUDGED)
+
+    with FakeLLMServer(respond) as server:
+        args = _judge_args(work, server.url, "--api-key", "k", "--concurrency", "1")
+        out = _run(args, ok_codes=(1,))
+        assert "1 item(s) failed" in out
+        assert [e["reason"] for e in _lines(work / "judge" / "errors.jsonl")] == ["invalid_output"]
+        assert len(asked) == 2
+        out = _run([*args, "--force"])
+    assert len(asked) == 3  # asked again, not replayed from the cache
+    assert _lines(work / "judge" / "errors.jsonl") == []
+    assert len(_lines(work / "judge" / "judgments.jsonl")) == 2
+
+
+def _judge_in_child(work, url, *extra):
+    return subprocess.Popen([sys.executable, "-m", "abstab", *_judge_args(work, url, *extra)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"})
+
+
+def test_an_endpoint_dripping_one_byte_at_a_time_ends_as_a_timeout(two_tables, tmp_path):
+    work, (first, _second) = _workspace(two_tables, tmp_path)
+
+    def respond(request):  # the first table's reply comes one byte every 0.5 s (~3 minutes)
+        return Reply(content=JUDGED, drip=0.5) if _about(request, first) else ok(JUDGED)
+
+    with FakeLLMServer(respond) as server:
+        url = server.url
+        proc = _judge_in_child(work, url, "--api-key", "k", "--request-timeout", "2",
+                               "--max-retries", "1")
+        try:
+            _out, err = proc.communicate(timeout=60)  # a guard, far above the 2 x 2 s it takes
+        finally:
+            proc.kill()
+    assert proc.returncode == 1, err
+    errors = _lines(work / "judge" / "errors.jsonl")
+    assert [(e["reason"], e["message"]) for e in errors] == [(
+        "timeout", (f"LLMTimeoutError: {url}: no complete reply within 2 s, 2 attempt(s) "
+        "(raise --request-timeout)"))]
+    assert len(_lines(work / "judge" / "judgments.jsonl")) == 1
+
+
+def test_an_oversized_reply_is_an_item_error_and_nothing_of_it_is_kept(two_tables, tmp_path,
+                                                                       no_env_key):
+    import sqlite3
+
+    work, (first, _second) = _workspace(two_tables, tmp_path)
+    huge = {**JUDGED, "reasons": ["x" * 5_000_000]}  # valid JSON, 5 MB
+
+    def respond(request):
+        return ok(huge) if _about(request, first) else ok(JUDGED)
+
+    with FakeLLMServer(respond) as server:
+        _run(_judge_args(work, server.url, "--api-key", "k"), ok_codes=(1,))
+        sent = len(server.requests)
+    assert sent == 2  # not retried, no repair
+    errors = _lines(work / "judge" / "errors.jsonl")
+    assert [(e["reason"], e["message"]) for e in errors] == [(
+        "reply_too_large", ("ReplyTooLargeError: the reply is larger than the 1,048,576-byte cap "
+        "(max_reply_bytes); raise it with --max-reply-bytes if replies are really that long"))]
+    assert (work / "judge" / "errors.jsonl").stat().st_size < 2000
+    with sqlite3.connect(work / ".cache" / "llm.sqlite") as db:
+        cached = [r[0] for r in db.execute("SELECT request FROM responses")]
+    assert len(cached) == 1 and first not in cached[0]
+
+
+def test_sigterm_stops_a_run_the_endpoint_holds_and_a_rerun_completes(two_tables, tmp_path,
+                                                                      no_env_key):
+    work, _captions = _workspace(two_tables, tmp_path)
+    hold = threading.Event()
+    with FakeLLMServer(lambda request: Reply(content=JUDGED, hold=hold)) as server:
+        proc = _judge_in_child(work, server.url, "--api-key", "k", "--request-timeout", "600")
+        try:
+            assert server.arrived.wait(60), "the child never sent a request"
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=30)  # a guard: it stops within a read slice
+        finally:
+            proc.kill()
+            hold.set()
+    assert proc.returncode == 143, err
+    assert err.endswith("Interrupted. Finished items are kept; run the same command again to "
+                        "resume.\n")
+    assert not (work / "judge" / "done.json").exists()
+    with FakeLLMServer(lambda request: ok(JUDGED)) as server:
+        out = _run(_judge_args(work, server.url, "--api-key", "k"))
+    assert "judge     ran" in out
+    assert len(_lines(work / "judge" / "judgments.jsonl")) == 2
+
+
+def test_a_damaged_cache_file_is_a_message_naming_it_and_the_fix(two_tables, tmp_path,
+                                                                 no_env_key):
+    work, _captions = _workspace(two_tables, tmp_path)
+    cache = work / ".cache" / "llm.sqlite"
+    cache.parent.mkdir()
+    cache.write_bytes(random.Random(15).randbytes(8192))
+    with FakeLLMServer(lambda request: ok(JUDGED)) as server:
+        result = CliRunner().invoke(cli, _judge_args(work, server.url, "--api-key", "k"),
+                                    catch_exceptions=False)
+        assert server.requests == []
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: LLM response cache {cache} cannot be used (file is not a database): delete the "
+        "file (it holds only cached replies), or run with --no-cache or --cache OTHER.sqlite\n")

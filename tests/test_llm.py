@@ -335,13 +335,55 @@ def test_second_identical_run_makes_no_request(server: FakeLLMServer, tmp_path: 
     assert summary["latency_ms"] == {"p50": None, "p95": None, "max": None}
 
 
-def test_repaired_items_are_cached_too(server: FakeLLMServer, tmp_path: Path) -> None:
-    server.enqueue(ok({"label": "maybe", "confidence": 0.5}), ok({"label": "x", "confidence": 1}))
-    for _ in range(2):
-        with backend(server, tmp_path) as b, pytest.raises(StructuredOutputError):
+def test_invalid_replies_are_never_cached_and_repaired_ones_are(server: FakeLLMServer,
+                                                                 tmp_path: Path) -> None:
+    bad = {"label": "maybe", "confidence": 0.5}
+    server.enqueue(ok(bad), ok({"label": "x", "confidence": 1}))
+    with backend(server, tmp_path) as b:
+        with pytest.raises(StructuredOutputError):
             b.judge(make_table(), None)
+        assert b.cache is not None and len(b.cache) == 0
+    # the rerun asks again; the model answers the same bad reply, then a valid repair
+    server.enqueue(ok(bad), ok(CLEAR))
+    with backend(server, tmp_path) as b:
+        assert b.judge(make_table(), None) == JudgeOutput.model_validate(CLEAR)
+        assert (b.ledger.calls, b.ledger.cache_hits) == (2, 0)
+        assert b.cache is not None and len(b.cache) == 1  # the repair, keyed on the bad reply
+    assert len(server.requests) == 4
+    # a third run asks the first request again; the same bad reply makes the repair a hit
+    server.enqueue(ok(bad))
+    with backend(server, tmp_path) as b:
+        assert b.judge(make_table(), None) == JudgeOutput.model_validate(CLEAR)
+        assert (b.ledger.calls, b.ledger.cache_hits) == (1, 1)
+    assert len(server.requests) == 5
+
+
+def test_a_reply_cut_at_max_tokens_is_used_but_not_cached(server: FakeLLMServer,
+                                                          tmp_path: Path) -> None:
+    server.enqueue(Reply(content=GOOD, finish_reason="length"),
+                   Reply(content="plain text", finish_reason="length"))
+    with backend(server, tmp_path) as b:
+        assert b.judge(make_table(), None) == JudgeOutput.model_validate(GOOD)
+        assert b.client.chat([{"role": "user", "content": "hi"}]).content == "plain text"
+        assert b.cache is not None and len(b.cache) == 0
+
+
+def test_an_invalid_cached_reply_is_asked_again_not_served(server: FakeLLMServer,
+                                                           tmp_path: Path) -> None:
+    """An entry that does not validate (cached by an older abstab, or by plain ``chat``)."""
+    schema = TASKS["judge"].schema
+    messages = [{"role": "user", "content": "judge this"}]
+    server.enqueue(ok("not JSON"), ok(CLEAR))
+    with backend(server, tmp_path) as b:
+        assert b.client.chat(messages, schema=schema, prompt_hash="h").content == "not JSON"
+        out = b.client.structured(messages, schema=schema, parse=JudgeOutput.model_validate,
+                                  prompt_hash="h")
+        assert out.value == JudgeOutput.model_validate(CLEAR)
+        assert (out.requests, b.ledger.repairs, b.ledger.cache_hits) == (1, 0, 1)
+        again = b.client.structured(messages, schema=schema, parse=JudgeOutput.model_validate,
+                                    prompt_hash="h")
+        assert again.cached and again.value == out.value
     assert len(server.requests) == 2
-    assert b.ledger.cache_hits == 2 and b.ledger.calls == 0
 
 
 def test_sampled_calls_are_not_cached(server: FakeLLMServer, tmp_path: Path) -> None:
@@ -606,19 +648,37 @@ def test_document_context_prefers_mentions() -> None:
     assert document_context(None, keyword="DO") == "(no document text available)"
 
 
+def test_a_compressed_reply_is_refused_unread(server: FakeLLMServer, tmp_path: Path) -> None:
+    server.enqueue(Reply(content=GOOD, headers={"Content-Encoding": "gzip"}))
+    with backend(server, tmp_path) as b:
+        with pytest.raises(LLMRequestError) as info:
+            b.judge(make_table(), None)
+        assert (b.ledger.calls, b.ledger.retries, b.ledger.failures) == (1, 0, 1)
+    assert server.headers[0]["accept-encoding"] == "identity"
+    assert str(info.value) == ("the endpoint sent a compressed reply (Content-Encoding: gzip) "
+                               "although abstab asked for none; use an endpoint that honours "
+                               "Accept-Encoding: identity")
+
+
+def judge_in_thread(b: OpenAIBackend) -> tuple[threading.Thread, list[BaseException]]:
+    """Start ``b.judge`` in a daemon thread; the list receives what it raises."""
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            b.judge(make_table(), None)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    return worker, outcome
+
+
 def test_close_cuts_retries_short(tmp_path: Path) -> None:
     with FakeLLMServer(responder=lambda req: error(503, "overloaded")) as srv:
         b = backend(srv, tmp_path, max_retries=10, retry_max_wait=30.0, no_cache=True)
-        outcome: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                b.judge(make_table(), None)
-            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-                outcome.append(exc)
-
-        worker = threading.Thread(target=run)
-        worker.start()
+        worker, outcome = judge_in_thread(b)
         time.sleep(0.5)
         start = time.monotonic()
         b.close()
@@ -655,3 +715,110 @@ def test_retry_after_parsing() -> None:
     assert [is_transient(status_error(s, {})) for s in (400, 401, 404, 408, 409, 422, 429, 500,
                                                         502, 503)] == \
         [False, False, False, True, True, False, True, True, True, True]
+
+
+# ------------------------------------------------- keys, deadlines, size caps, damaged caches
+
+
+def test_public_url_drops_credentials_and_redactor_masks_every_form() -> None:
+    from abstab.llm.redact import Redactor, public_url, url_secrets
+
+    assert public_url("http://user:SECRETKEY@127.0.0.1:8080/v1") == "http://127.0.0.1:8080/v1"
+    assert (public_url("https://h.example/v1?api-version=2&api-key=SECRETKEY")
+            == "https://h.example/v1?api-version=2&api-key=***")
+    assert public_url("http://127.0.0.1:8080/v1") == "http://127.0.0.1:8080/v1"
+    secrets = url_secrets("http://user:SECRETKEY@h/v1?key=OTHERSECRET")
+    assert secrets == ["OTHERSECRET", "user", "SECRETKEY", "dXNlcjpTRUNSRVRLRVk="]
+    redact = Redactor(["sk-live-123456", "k", "no-key", *secrets])
+    text = ('{"error": "bad key sk-live-123456", "headers": {"authorization": "Bearer abc.def", '
+            '"Authorization": "Basic dXNlcjpTRUNSRVRLRVk=", "api-key": "zzzzzz"}} '
+            'GET /v1?key=qqqqqq&x=1 SECRETKEY')
+    assert redact(text) == (
+        '{"error": "bad key ***", "headers": {"authorization": "Bearer ***", '
+        '"Authorization": "Basic ***", "api-key": "***"}} GET /v1?key=***&x=1 ***')
+    assert redact.exact("password: hunter22 and k") == "password: hunter22 and k"
+
+
+def test_a_key_in_the_url_changes_nothing_cached_and_is_never_shown(server: FakeLLMServer,
+                                                                     tmp_path: Path) -> None:
+    host = server.url.removeprefix("http://")
+    server.enqueue(ok(GOOD), error(400, "rejected", headers={}),
+                   Reply(400, body={"error": {"message": "bad"}}, echo_headers=True))
+    with backend(server, tmp_path, base_url=f"http://user:SECRETKEY1@{host}") as b:
+        b.judge(make_table(), None)
+        assert b.client.identity == server.url
+    with backend(server, tmp_path, base_url=f"http://user:SECRETKEY2@{host}") as b:
+        assert b.judge(make_table(), None) == JudgeOutput.model_validate(GOOD)  # same entry
+        assert b.ledger.cache_hits == 1
+        with pytest.raises(LLMRequestError) as first:
+            b.judge(make_table("t2", caption="Other"), None)
+        with pytest.raises(LLMRequestError) as second:
+            b.judge(make_table("t3", caption="Third"), None)
+    assert server.headers[-1]["authorization"].startswith("Basic ")  # httpx sent the URL's key
+    for exc in (first.value, second.value):
+        assert str(exc).startswith(f"{server.url} rejected the request (HTTP 400)")
+        assert "SECRETKEY" not in str(exc) and "dXNlcjpTRUNSRVRLRVky" not in str(exc)
+    assert str(second.value).endswith("bad (Authorization: Basic ***)")
+    stored = (tmp_path / "llm.sqlite").read_bytes()
+    assert b"SECRETKEY" not in stored and server.url.encode() in stored
+
+
+def test_a_dripping_endpoint_is_a_timeout_after_the_total_deadline(server: FakeLLMServer,
+                                                                    tmp_path: Path) -> None:
+    from abstab.llm.errors import LLMTimeoutError
+
+    server.enqueue(Reply(content=GOOD, drip=0.1), Reply(content=GOOD, drip=0.1))
+    with backend(server, tmp_path, timeout=1.0, max_retries=1) as b:
+        with pytest.raises(LLMTimeoutError) as info:
+            b.judge(make_table(), None)
+        assert (b.ledger.calls, b.ledger.retries, b.ledger.failures) == (2, 1, 1)
+        assert b.cache is not None and len(b.cache) == 0
+    assert info.value.reason == "timeout"
+    assert str(info.value) == (f"{server.url}: no complete reply within 1 s, 2 attempt(s) "
+                               "(raise --request-timeout)")
+
+
+def test_a_reply_over_the_cap_is_abandoned_not_retried_not_cached(server: FakeLLMServer,
+                                                                  tmp_path: Path) -> None:
+    from abstab.llm.errors import ReplyTooLargeError
+
+    huge = {**GOOD, "reasons": ["x" * 300_000]}
+    server.enqueue(ok(huge), ok(GOOD))
+    with backend(server, tmp_path, max_reply_bytes=100_000) as b:
+        with pytest.raises(ReplyTooLargeError) as info:
+            b.judge(make_table(), None)
+        assert (b.ledger.calls, b.ledger.retries, b.ledger.failures) == (1, 0, 1)
+        assert b.cache is not None and len(b.cache) == 0
+        assert b.judge(make_table(), None) == JudgeOutput.model_validate(GOOD)  # asked again
+    assert info.value.reason == "reply_too_large"
+    assert str(info.value) == ("the reply is larger than the 100,000-byte cap (max_reply_bytes); "
+                               "raise it with --max-reply-bytes if replies are really that long")
+    assert len(server.requests) == 2
+
+
+def test_close_ends_a_request_the_endpoint_holds(server: FakeLLMServer, tmp_path: Path) -> None:
+    hold = threading.Event()
+    server.enqueue(Reply(content=GOOD, hold=hold))
+    b = backend(server, tmp_path, timeout=600.0, no_cache=True)
+    worker, outcome = judge_in_thread(b)
+    try:
+        assert server.arrived.wait(30)
+        b.close()
+        worker.join(timeout=30)  # a guard: the request ends within a read slice of close()
+        assert not worker.is_alive()
+        assert len(outcome) == 1 and isinstance(outcome[0], LLMUnavailableError)
+    finally:
+        hold.set()
+
+
+def test_a_damaged_cache_file_names_itself_and_the_fix(tmp_path: Path) -> None:
+    from abstab.llm.errors import CacheError
+
+    path = tmp_path / "llm.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(CacheError) as info:
+        ResponseCache(path)
+    assert isinstance(info.value, ConfigError)
+    assert str(info.value) == (
+        f"LLM response cache {path} cannot be used (file is not a database): delete the file "
+        "(it holds only cached replies), or run with --no-cache or --cache OTHER.sqlite")

@@ -2,7 +2,11 @@
 
 The key is the sha256 of the sorted-key JSON of the whole request: endpoint identity, model,
 messages, sampling parameters, response format with its schema, and the prompt template hash.
-Two models, two endpoints or two prompt versions never share an entry.
+Two models, two endpoints or two prompt versions never share an entry. The endpoint is named
+without its credentials: a new key does not empty the cache, and no key is stored.
+
+A file that is not a usable SQLite database (damaged, or not SQLite at all) stops the run with a
+:class:`~abstab.llm.errors.CacheError` naming it and the fix.
 """
 
 from __future__ import annotations
@@ -12,8 +16,14 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
+
+from abstab.llm.errors import CacheError
+
+T = TypeVar("T")
 
 _MIGRATIONS = [
     """
@@ -48,12 +58,34 @@ class ResponseCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        self._conn: sqlite3.Connection | None = None
+        with self._usable():
+            self._conn = sqlite3.connect(
+                str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None
+            )
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+            except BaseException:
+                self._conn.close()
+                self._conn = None
+                raise
+
+    @contextmanager
+    def _usable(self) -> Iterator[None]:
+        """Turn SQLite's errors about the file into a message naming it and the fix."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:  # OperationalError (locked, unreadable) included
+            raise CacheError(
+                f"LLM response cache {self.path} cannot be used ({exc}): delete the file (it "
+                "holds only cached replies), or run with --no-cache or --cache OTHER.sqlite"
+            ) from None
+
+    def _query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock, self._usable():
+            return fn(self._db())
 
     def _migrate(self) -> None:
         assert self._conn is not None
@@ -69,31 +101,34 @@ class ResponseCache:
         return self._conn
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The stored response for ``key``, or ``None``."""
-        with self._lock:
-            row = self._db().execute(
-                "SELECT response FROM responses WHERE key = ?", (key,)
-            ).fetchone()
-        return json.loads(row[0]) if row else None
+        """The stored response for ``key``, or ``None`` (also for an entry that is not a JSON
+        object: the request is then sent again)."""
+        row = self._query(lambda db: db.execute(
+            "SELECT response FROM responses WHERE key = ?", (key,)).fetchone())
+        if not row:
+            return None
+        try:
+            value = json.loads(row[0])
+        except (TypeError, ValueError):
+            return None
+        return value if isinstance(value, dict) else None
 
     def put(self, key: str, request: dict[str, Any], response: dict[str, Any]) -> None:
         """Store ``response`` for ``key`` (the last write wins)."""
-        with self._lock:
-            self._db().execute(
-                "INSERT OR REPLACE INTO responses (key, model, request, response, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    key,
-                    str(request.get("model", "")),
-                    json.dumps(request, sort_keys=True, ensure_ascii=False),
-                    json.dumps(response, ensure_ascii=False),
-                    time.time(),
-                ),
-            )
+        row = (key, str(request.get("model", "")),
+               json.dumps(request, sort_keys=True, ensure_ascii=False),
+               json.dumps(response, ensure_ascii=False), time.time())
+        self._query(lambda db: db.execute(
+            "INSERT OR REPLACE INTO responses (key, model, request, response, created) "
+            "VALUES (?, ?, ?, ?, ?)", row))
+
+    def delete(self, key: str) -> None:
+        """Forget the response for ``key``, if any."""
+        self._query(lambda db: db.execute("DELETE FROM responses WHERE key = ?", (key,)))
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._db().execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        return int(self._query(
+            lambda db: db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]))
 
     def close(self) -> None:
         """Close the connection; further use raises."""

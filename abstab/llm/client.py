@@ -3,7 +3,12 @@
 :class:`ChatClient` sends chat-completion requests through the ``openai`` SDK (built in one
 method, :meth:`ChatClient.build_client`, with the SDK's own retries off) and
 
-* answers identical non-sampled requests from the :class:`~abstab.llm.cache.ResponseCache`;
+* answers identical non-sampled requests from the :class:`~abstab.llm.cache.ResponseCache`,
+  which holds only complete replies that validated (an invalid or cut-off reply is asked again);
+* bounds every request by a total deadline and its reply by a size cap, and ends requests in
+  flight within a fraction of a second of :meth:`ChatClient.close` (:mod:`abstab.llm.transport`);
+* keeps the key out of cache entries, messages and logs, whether it came as ``api_key``, inside
+  the endpoint URL, or echoed back in an error body (:mod:`abstab.llm.redact`);
 * retries transient errors (timeouts, connection errors, 408/409/429/5xx) with tenacity, with
   jittered exponential backoff, honouring ``Retry-After`` on 429/503 and pausing every thread
   while a rate limit lasts; 401/403/404 become a :class:`~abstab.errors.ConfigError` that names
@@ -39,10 +44,18 @@ from tenacity import (
 
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache, request_key
-from abstab.llm.errors import LLMRequestError, LLMUnavailableError, StructuredOutputError
+from abstab.llm.errors import (
+    LLMRequestError,
+    LLMTimeoutError,
+    LLMUnavailableError,
+    ReplyTooLargeError,
+    StructuredOutputError,
+)
 from abstab.llm.ledger import Ledger
 from abstab.llm.prompts import load_prompt
+from abstab.llm.redact import Redactor, public_url, url_secrets
 from abstab.llm.settings import LLMSettings, ResponseFormat
+from abstab.llm.transport import limited_http_client, request_limits
 
 if TYPE_CHECKING:  # pragma: no cover
     import openai
@@ -53,6 +66,8 @@ SHOW_RESPONSES_ENV = "ABSTAB_LLM_SHOW_RESPONSES"
 _TRANSIENT_STATUS = {408, 409, 429}
 _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
 _LOG_LOCK = threading.Lock()
+RAW_PREFIX = 2000
+"""Characters of an invalid reply kept with its error (errors.jsonl holds no whole reply)."""
 
 
 @dataclass
@@ -150,8 +165,9 @@ class ChatClient:
         base_url: the endpoint, or a callable giving it on first use (the local backend starts
             its server only when a request misses the cache).
         api_key: key sent as a bearer token.
-        identity: what identifies the endpoint in cache keys (defaults to ``base_url``; the
-            local backend uses the GGUF file, since its port changes every run).
+        identity: what identifies the endpoint in cache keys (defaults to ``base_url``
+            without its credentials; the local backend uses the GGUF file, since its port
+            changes every run).
         response_format: how the schema is sent (``json_schema``, ``json_object``, ``none``).
         ledger: where calls are counted.
         cache: response cache, or ``None`` for no caching.
@@ -171,7 +187,7 @@ class ChatClient:
         self.model = model
         self._base_url = base_url
         self.api_key = api_key
-        self.identity = identity or str(base_url)
+        self.identity = identity or public_url(str(base_url))
         self.response_format = response_format
         self.ledger = ledger or Ledger(backend_name, model, settings.prices)
         self.cache = cache
@@ -181,7 +197,9 @@ class ChatClient:
         self._client: openai.OpenAI | None = None
         self._client_lock = threading.Lock()
         self._closed = threading.Event()
-        self._known_url = base_url if isinstance(base_url, str) else identity or ""
+        self._known_url = public_url(base_url) if isinstance(base_url, str) else identity or ""
+        self.redact = Redactor([api_key, *(url_secrets(base_url) if isinstance(base_url, str)
+                                           else [])])
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._pause_lock = threading.Lock()
         self._pause_until = 0.0
@@ -193,14 +211,14 @@ class ChatClient:
     def base_url(self) -> str:
         """The endpoint URL (resolving a lazy one starts the local server)."""
         url = self._base_url if isinstance(self._base_url, str) else self._base_url()
-        self._known_url = url
+        self._known_url = public_url(url)
         return url
 
     def build_client(self) -> openai.OpenAI:
         """Build the ``openai`` client: base_url, key, timeout, no SDK-level retries.
 
         Retries are tenacity's alone (``max_retries=0`` here), so they are counted and bounded
-        in one place.
+        in one place. Its HTTP client enforces each request's deadline and size cap.
         """
         import openai
 
@@ -210,6 +228,7 @@ class ChatClient:
             timeout=self.settings.timeout,
             max_retries=0,
             default_headers={"User-Agent": "abstab"},
+            http_client=limited_http_client(self.settings.timeout),
         )
 
     def _openai(self) -> openai.OpenAI:
@@ -274,28 +293,40 @@ class ChatClient:
             LLMUnavailableError: a transient error outlasted the retries.
             LLMRequestError: the endpoint rejected this request (other 4xx).
         """
+        reply, entry = self._ask(messages, schema, schema_name, prompt_hash)
+        self._remember(entry, reply)
+        return reply
+
+    def _ask(self, messages: list[dict[str, str]], schema: dict[str, Any] | None,
+             schema_name: str, prompt_hash: str,
+             ) -> tuple[ChatReply, tuple[str, dict[str, Any]] | None]:
+        """The reply from the cache or the endpoint, and the cache entry ``(key, request)``
+        it belongs under (``None`` when it is not cached)."""
         body = self.request_body(messages, schema=schema, schema_name=schema_name)
-        key_request = {"endpoint": self.identity, "model": self.model, "prompt_hash": prompt_hash,
-                       **body}
-        use_cache = self.cache is not None and not self.settings.sampled
-        key = request_key(key_request) if use_cache else ""
-        if use_cache:
-            assert self.cache is not None
-            hit = self.cache.get(key)
-            if hit is not None:
+        entry = None
+        if self.cache is not None and not self.settings.sampled:
+            key_request = {"endpoint": self.identity, "model": self.model,
+                           "prompt_hash": prompt_hash, **body}
+            entry = (request_key(key_request), key_request)
+            hit = self.cache.get(entry[0])
+            # an entry cut at max_tokens (cached by older versions) is asked again
+            if (hit is not None and isinstance(hit.get("content"), str)
+                    and hit.get("finish_reason") != "length"):
                 self.ledger.record_cache_hit()
                 return ChatReply(content=hit["content"], prompt_tokens=hit.get("prompt_tokens", 0),
                                  completion_tokens=hit.get("completion_tokens", 0), cached=True,
-                                 finish_reason=hit.get("finish_reason"))
-        reply = self._send_with_retries(body)
-        if use_cache:
-            assert self.cache is not None
-            self.cache.put(key, key_request, {
-                "content": reply.content, "prompt_tokens": reply.prompt_tokens,
-                "completion_tokens": reply.completion_tokens,
-                "finish_reason": reply.finish_reason,
-            })
-        return reply
+                                 finish_reason=hit.get("finish_reason")), entry
+        return self._send_with_retries(body), entry
+
+    def _remember(self, entry: tuple[str, dict[str, Any]] | None, reply: ChatReply) -> None:
+        """Cache a reply the caller accepted, unless it was cut at ``max_tokens``."""
+        if entry is None or reply.cached or reply.finish_reason == "length":
+            return
+        assert self.cache is not None
+        self.cache.put(entry[0], entry[1], {
+            "content": reply.content, "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens, "finish_reason": reply.finish_reason,
+        })
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -344,7 +375,9 @@ class ChatClient:
                                   "model": self.model, **body})
             start = time.perf_counter()
             try:
-                completion = client.chat.completions.create(model=self.model, **body)
+                with request_limits(self.settings.timeout, self.settings.max_reply_bytes,
+                                    self._closed):
+                    completion = client.chat.completions.create(model=self.model, **body)
             except Exception as exc:
                 self.ledger.record_failed_attempt()
                 if self.show_responses:
@@ -359,7 +392,7 @@ class ChatClient:
         completion_tokens = (usage.completion_tokens or 0) if usage else 0
         self.ledger.record_call(latency, prompt_tokens, completion_tokens)
         choice = completion.choices[0] if completion.choices else None
-        content = (choice.message.content or "") if choice else ""
+        content = self.redact.exact((choice.message.content or "") if choice else "")
         return ChatReply(content=content, prompt_tokens=prompt_tokens,
                          completion_tokens=completion_tokens, latency_s=latency,
                          finish_reason=choice.finish_reason if choice else None)
@@ -368,6 +401,9 @@ class ChatClient:
         """Turn an SDK error into the error abstab reports."""
         import openai
 
+        if isinstance(exc, (ReplyTooLargeError, LLMRequestError)):  # raised by the transport
+            self.ledger.record_failure()
+            return exc
         if not isinstance(exc, openai.OpenAIError):
             return exc
         self.ledger.record_failure()
@@ -393,10 +429,13 @@ class ChatClient:
             )
         if is_transient(exc):
             attempts = self.settings.max_retries + 1
+            if isinstance(exc, openai.APITimeoutError):
+                return LLMTimeoutError(
+                    f"{url}: no complete reply within {self.settings.timeout:g} s, "
+                    f"{attempts} attempt(s) (raise --request-timeout)", attempts=attempts)
             what = f"HTTP {status}" if status else type(exc).__name__
-            hint = " (raise --timeout)" if isinstance(exc, openai.APITimeoutError) else ""
             return LLMUnavailableError(
-                f"{url}: {what} after {attempts} attempt(s){hint}: {_short(exc)}",
+                f"{url}: {what} after {attempts} attempt(s): {self._short(exc)}",
                 attempts=attempts,
             )
         hint = ""
@@ -404,12 +443,17 @@ class ChatClient:
             hint = (" (the endpoint may not support this structured-output style: try "
                     "--response-format json_object or none)")
         return LLMRequestError(f"{url} rejected the request (HTTP {status}): "
-                               f"{_short(exc)}{hint}", status=status)
+                               f"{self._short(exc)}{hint}", status=status)
+
+    def _short(self, exc: Exception, limit: int = 300) -> str:
+        """The error's text on one line, without secrets, at most ``limit`` characters."""
+        text = self.redact(" ".join(str(exc).split()))
+        return text if len(text) <= limit else text[: limit - 1] + "…"
 
     def _log(self, tag: str, payload: dict[str, Any]) -> None:
+        line = self.redact(json.dumps(payload, ensure_ascii=False))
         with _LOG_LOCK:
-            print(f"[abstab llm] {tag} {json.dumps(payload, ensure_ascii=False)}",
-                  file=sys.stderr, flush=True)
+            print(f"[abstab llm] {tag} {line}", file=sys.stderr, flush=True)
 
     # ------------------------------------------------------------ structured output
 
@@ -444,8 +488,7 @@ class ChatClient:
             ConfigError, LLMUnavailableError, LLMRequestError: see :meth:`chat`.
         """
         validator = self._validator(schema)
-        reply = self.chat(messages, schema=schema, schema_name=schema_name,
-                          prompt_hash=prompt_hash)
+        reply, entry = self._ask(messages, schema, schema_name, prompt_hash)
         replies = [reply]
         errors: list[str] = []
         while True:
@@ -456,10 +499,19 @@ class ChatClient:
                     raise error
                 value = parse(data)
             except (ValueError, jsonschema.ValidationError) as exc:
+                if reply.cached and entry is not None:
+                    # cached before replies were validated first (or the schema changed):
+                    # never served, asked again
+                    assert self.cache is not None
+                    self.cache.delete(entry[0])
+                    reply, entry = self._ask(messages, schema, schema_name, prompt_hash)
+                    replies[-1] = reply
+                    continue
                 errors.append(_describe(exc))
                 if reply.finish_reason == "length":
                     errors[-1] += " (the reply was cut at max_tokens)"
             else:
+                self._remember(entry, reply)
                 return StructuredReply(
                     value=value, raw=reply.content,
                     prompt_tokens=sum(r.prompt_tokens for r in replies),
@@ -471,7 +523,7 @@ class ChatClient:
                 raise StructuredOutputError(
                     f"{task or 'structured'} reply does not match its schema after one repair: "
                     f"{errors[-1]}",
-                    raw=reply.content, errors=errors, task=task,
+                    raw=_prefix(reply.content), errors=errors, task=task,
                 )
             self.ledger.record_repair()
             repair = load_prompt("repair")
@@ -480,11 +532,9 @@ class ChatClient:
                 {"role": "assistant", "content": reply.content},
                 {"role": "user", "content": repair.render_user(error=errors[-1])},
             ]
-            reply = self.chat(messages, schema=schema, schema_name=schema_name,
-                              prompt_hash=prompt_hash)
+            reply, entry = self._ask(messages, schema, schema_name, prompt_hash)
             replies.append(reply)
 
 
-def _short(exc: Exception, limit: int = 300) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _prefix(text: str, limit: int = RAW_PREFIX) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"

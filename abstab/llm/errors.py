@@ -11,7 +11,7 @@ Two kinds, and stages treat them differently:
 
 from __future__ import annotations
 
-from abstab.errors import AbstabError
+from abstab.errors import AbstabError, ConfigError
 
 
 class LLMError(AbstabError):
@@ -52,6 +52,23 @@ class LLMUnavailableError(LLMError):
         self.attempts = attempts
 
 
+class LLMTimeoutError(LLMUnavailableError):
+    """Every attempt ran past its total deadline (``--request-timeout``)."""
+
+    reason = "timeout"
+
+
+class ReplyTooLargeError(LLMError):
+    """The reply grew past ``max_reply_bytes``; it was abandoned unread, and is not retried."""
+
+    reason = "reply_too_large"
+
+    def __init__(self, limit: int):
+        super().__init__(f"the reply is larger than the {limit:,}-byte cap (max_reply_bytes); "
+                         "raise it with --max-reply-bytes if replies are really that long")
+        self.limit = limit
+
+
 class LLMRequestError(LLMError):
     """The endpoint rejected this request (400, 422, ...): not retried, the item is skipped."""
 
@@ -60,6 +77,10 @@ class LLMRequestError(LLMError):
     def __init__(self, message: str, *, status: int | None = None):
         super().__init__(message)
         self.status = status
+
+
+class CacheError(ConfigError):
+    """The response cache file cannot be used (not SQLite, damaged, unreadable): stops the run."""
 
 
 class LocalServerError(AbstabError):

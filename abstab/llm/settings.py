@@ -44,7 +44,10 @@ class LLMSettings(BaseModel):
             sampled and never cached.
         seed: sampling seed sent to the endpoint.
         max_tokens: completion token limit per call.
-        timeout: seconds before one HTTP request is abandoned (and retried).
+        timeout: seconds one HTTP request may take in all (connecting, sending, the whole
+            reply) before it is abandoned as a timeout (and retried).
+        max_reply_bytes: a reply larger than this is abandoned unread: an error for its item,
+            never retried nor cached.
         concurrency: at most this many requests in flight at once.
         max_retries: retries of a transient error (timeouts, connection errors, 429, 5xx).
         retry_max_wait: longest wait between two retries, in seconds (``Retry-After`` included).
@@ -71,6 +74,7 @@ class LLMSettings(BaseModel):
     seed: int | None = None
     max_tokens: int | None = Field(1024, ge=1, le=1_000_000)
     timeout: float = Field(120.0, gt=0, le=3600)
+    max_reply_bytes: int = Field(1 << 20, ge=1024, le=1 << 31)
     concurrency: int = Field(4, ge=1, le=512)
     max_retries: int = Field(5, ge=0, le=50)
     retry_max_wait: float = Field(60.0, ge=0, le=3600)
