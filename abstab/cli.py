@@ -302,23 +302,26 @@ def bench(dataset: Path, system_names: tuple[str, ...], kind: str | None, out: P
     workspace = data.kind == "workspace"
     out = out or (dataset / "bench" if workspace else Path(f"bench-{dataset.resolve().name}"))
     be = build_backend(backend or "rules", llm, dataset if workspace else out)
-    reports, runs = [], {}
+    reports, runs, stages = [], {}, {}
     try:
         for name in names:
             stage = BenchStage(out, data, {"system": name, "k": k, "split": split,
                                            "retriever": retriever}, be,
                                index_dir=dataset / "index" if workspace else None)
             reports.append(stage.run(force=force, executor=_executor()))
-            runs[name] = stage.dir.path
+            runs[name], stages[name] = stage.dir.path, stage
     finally:
         be.close()
-    results = write_results(out, data, runs, be.name, split, k=k, plots=plots)
+    results = write_results(out, data, runs, be.name, split, k=k, plots=plots,
+                            settings={name: stage.settings for name, stage in stages.items()})
     failures = sum(r.failures for r in reports)
     click.echo(f"dataset: {data.kind} ({len(data.items)} items)   backend: {be.name}"
                + (f"   split: {split}" if split else "") + "   metric: correct")
     if data.skipped:
         click.echo(f"{len(data.skipped)} example(s) of the dataset could not be read; "
                    f"first: {data.skipped[0][0]}: {data.skipped[0][1]}")
+    for note in results["notes"]:
+        click.echo(f"note: {note}")
     click.echo(leaderboard(results))
     click.echo(f"\npredictions and scores: {out}/<system>-{be.name}/   "
                f"results: {out / 'results.json'}")
