@@ -277,7 +277,8 @@ def test_bench_tatqa_end_to_end(tatqa_dir: Path, tmp_path: Path) -> None:
     assert "| answer from | n | table | rag | closed-book |" in board
     assert "| tatqa_em | 0.250 [" in board
     preds = json.loads((out / "rag-rules" / "tatqa_predictions.json").read_text())
-    assert preds["q1"] == ["$1,496.5 million", ""] and preds["q2"] == ["-12.6", ""]
+    # Split as a TAT-QA model outputs (answer, scale), which the official script then reads.
+    assert preds["q1"] == ["$1,496.5", "million"] and preds["q2"] == ["-12.6", ""]
     # A rerun redoes nothing.
     again = CliRunner().invoke(cli, ["bench", str(tatqa_dir), "-s", "table", "-o", str(out),
                                      "--retriever", "bm25", "--no-plots"], catch_exceptions=False)

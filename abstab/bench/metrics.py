@@ -31,7 +31,13 @@ from abstab.bench.normalize import (
     scale_factor,
     tokenize,
 )
-from abstab.bench.official import check_denotation, split_items, tatqa_em_f1, wtq_to_values
+from abstab.bench.official import (
+    check_denotation,
+    split_items,
+    tatqa_em_f1,
+    tatqa_prediction,
+    wtq_to_values,
+)
 from abstab.records import Answer
 
 __all__ = [
@@ -330,25 +336,28 @@ def truthfulness(prediction: str, gold: Answer, abstained: bool) -> float:
     return -1.0
 
 
-def _tatqa_args(prediction: str, gold: Answer) -> tuple[str | list[str], Any, str, str]:
-    """(prediction, gold answer, answer type, gold scale) for the official TAT-QA rules."""
-    items = split_items(prediction)
-    pred: str | list[str] = items if len(items) > 1 else prediction
+def _tatqa_args(prediction: str, gold: Answer) -> tuple[str | list[str], str, Any, str, str]:
+    """(prediction, its scale, gold answer, answer type, gold scale) for the official TAT-QA
+    rules; the prediction is split as a TAT-QA model outputs it (:func:`tatqa_prediction`)."""
+    pred, pred_scale = tatqa_prediction(prediction)
     scale = gold.scale or ""
     if isinstance(gold.value, list):
-        return pred, list(gold.value), "multi-span" if len(gold.value) > 1 else "span", scale
+        kind = "multi-span" if len(gold.value) > 1 else "span"
+        return pred, pred_scale, list(gold.value), kind, scale
     if isinstance(gold.value, (int, float)) and not isinstance(gold.value, bool):
         # A computed number: scored like TAT-QA's arithmetic and count answers (F1 = EM).
-        return pred, gold.value, "arithmetic", scale
-    return pred, [gold_text(gold)], "span", scale
+        return pred, pred_scale, gold.value, "arithmetic", scale
+    return pred, pred_scale, [gold_text(gold)], "span", scale
 
 
 def tatqa_em(prediction: str, gold: Answer, abstained: bool) -> float:
     """Exact match by the rules of TAT-QA's official ``tatqa_eval.py``.
 
-    Numbers are compared after scaling: a gold 1,234 under scale thousand equals the
-    prediction "1234 thousand" or "1,234,000" (TAT-QA reads the first number of an item and one
-    scale word after it); words after TAT-QA's normalisation; see :mod:`abstab.bench.official`. The gold's answer type comes
+    The prediction is first split into the ``(answer, scale)`` pair a TAT-QA model outputs
+    (:func:`~abstab.bench.official.tatqa_prediction`: "$(426) thousand" -> ("$(426)",
+    "thousand"), "12.5%" -> ("12.5", "percent")). Numbers are compared after scaling: a gold
+    1,234 under scale thousand equals the prediction "1234 thousand" or "1,234,000"; words
+    after TAT-QA's normalisation; see :mod:`abstab.bench.official`. The gold's answer type comes
     from the record: a list value is a span (one item) or multi-span answer, a numeric value an
     arithmetic one. A prediction listing several items joins them with "|".
 
@@ -388,8 +397,8 @@ def tatqa_f1(prediction: str, gold: Answer, abstained: bool) -> float:
 
 
 def _tatqa(prediction: str, gold: Answer) -> tuple[float, float]:
-    pred, answer, answer_type, scale = _tatqa_args(prediction, gold)
-    return tatqa_em_f1(pred, "", answer, answer_type, scale)
+    pred, pred_scale, answer, answer_type, scale = _tatqa_args(prediction, gold)
+    return tatqa_em_f1(pred, pred_scale, answer, answer_type, scale)
 
 
 def denotation(prediction: str, gold: Answer, abstained: bool) -> float:

@@ -459,20 +459,21 @@ def export_official(kind: str, predictions: list[Prediction], directory: Path) -
     """Write a system's predictions in the official evaluator's input format.
 
     TAT-QA: ``tatqa_predictions.json``, ``{question uid: [answer, scale]}`` for
-    ``tatqa_eval.py --pred_path`` (the scale is written inside the answer, so it is "").
+    ``tatqa_eval.py --pred_path``, split as a TAT-QA model outputs them
+    (:func:`abstab.bench.official.tatqa_prediction`: "$(426) thousand" -> ["$(426)",
+    "thousand"]).
     WTQ: ``wtq_predictions.tsv``, ``id<TAB>item<TAB>item…`` for ``evaluator.py``.
 
     Returns:
         The file written, or None for dataset kinds without an official format.
     """
-    from abstab.bench.official import split_items
+    from abstab.bench.official import split_items, tatqa_prediction
 
     if kind == "tatqa":
         path = directory / "tatqa_predictions.json"
         out = {}
         for p in predictions:
-            items = split_items(p.answer)
-            out[p.item_id] = [items if len(items) > 1 else p.answer, ""]
+            out[p.item_id] = list(tatqa_prediction(p.answer))
         path.write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
         return path
     if kind == "wtq":
