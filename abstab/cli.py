@@ -411,6 +411,22 @@ def export_icdar(work: Path, output: Path) -> None:
     click.echo(f"{len(preds)} table regions written to {output}")
 
 
+@export.command(name="lm-eval")
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the task (then: lm_eval --include_path OUTPUT --tasks abstab).")
+@click.option("--split", default=None, help="Export one split only (train, validation, test).")
+@_handle_errors
+def export_lm_eval(dataset: Path, output: Path, split: str | None) -> None:
+    """DATASET (a release or workspace) as an lm-evaluation-harness task scored by abstab's
+    metrics."""
+    from abstab.export import LM_EVAL_TASK, lm_eval_task
+
+    n = lm_eval_task(dataset, output, split)
+    click.echo(f"{n} items written to {output}: lm_eval --include_path {output} "
+               f"--tasks {LM_EVAL_TASK} --model ...")
+
+
 def _list_command(group: click.Group, registry_name: str, what: str) -> None:
     @group.command(name="list", help=f"List the registered {what}.")
     def _list() -> None:

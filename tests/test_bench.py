@@ -493,3 +493,52 @@ def test_small_groups_get_honest_intervals_on_the_sample(sample_work) -> None:
     assert (table["truthfulness"], table["cis"]["truthfulness"]) == (0.3791, [0.301, 0.432])
     closed = res["systems"]["closed-book"]["overall"]
     assert closed["truthfulness"] == closed["correct"] == 0.044  # it never answers
+
+
+# ------------------------------------------------------- lm-eval export (issue 16, point 7)
+
+
+def test_lm_eval_export_scores_like_abstab_bench(sample_work, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("lm_eval")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    from lm_eval.tasks import TaskManager, get_task_dict
+
+    work = sample_work[0]
+    runner = CliRunner()
+    rel = tmp_path / "rel"
+    r = runner.invoke(cli, ["release", str(work), "-o", str(rel), "--no-pdfs", "--no-figures"],
+                      catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "lm"
+    r = runner.invoke(cli, ["export", "lm-eval", str(rel), "-o", str(out)],
+                      catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert r.output == (f"182 items written to {out}: lm_eval --include_path {out} "
+                        "--tasks abstab --model ...\n")
+    task = get_task_dict(["abstab"], TaskManager(include_path=str(out)))["abstab"]
+    docs = {d["item_id"]: d for d in task.test_docs()}
+    assert len(docs) == 182
+    results = json.loads((work / "bench" / "results.json").read_text())["systems"]
+    # The table system's own predictions, scored through the task's process_results, give
+    # abstab bench's numbers.
+    for system in ("table", "rag"):
+        preds = [json.loads(line) for line in
+                 (work / "bench" / f"{system}-rules" / "predictions.jsonl").read_text()
+                 .splitlines()]
+        sums: dict[str, float] = {}
+        for p in preds:
+            for m, v in task.process_results(docs[p["item_id"]], [p["answer"]]).items():
+                sums[m] = sums.get(m, 0.0) + v
+        means = {m: round(v / len(preds), 4) for m, v in sums.items()}
+        assert means == {m: results[system]["overall"][m] for m in means}, system
+    assert {m: results["table"]["overall"][m] for m in ("correct", "truthfulness")} == {
+        "correct": 0.4615, "truthfulness": 0.3791}
+
+
+def test_lm_eval_export_of_an_empty_split_is_a_usage_error(sample_work, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["export", "lm-eval", str(sample_work[0]), "-o",
+                                 str(tmp_path / "lm"), "--split", "tset"])
+    assert r.exit_code == 2
+    assert r.output.endswith(f"Error: {sample_work[0]} has no items in split 'tset': nothing to "
+                             "export (check the path and --split)\n")
