@@ -304,23 +304,26 @@ def bench(dataset: Path, system_names: tuple[str, ...], kind: str | None, out: P
     workspace = data.kind == "workspace"
     out = out or (dataset / "bench" if workspace else Path(f"bench-{dataset.resolve().name}"))
     be = build_backend(backend or "rules", llm, dataset if workspace else out)
-    reports, runs = [], {}
+    reports, runs, stages = [], {}, {}
     try:
         for name in names:
             stage = BenchStage(out, data, {"system": name, "k": k, "split": split,
                                            "retriever": retriever}, be,
                                index_dir=dataset / "index" if workspace else None)
             reports.append(stage.run(force=force, executor=_executor()))
-            runs[name] = stage.dir.path
+            runs[name], stages[name] = stage.dir.path, stage
     finally:
         be.close()
-    results = write_results(out, data, runs, be.name, split, k=k, plots=plots)
+    results = write_results(out, data, runs, be.name, split, k=k, plots=plots,
+                            settings={name: stage.settings for name, stage in stages.items()})
     failures = sum(r.failures for r in reports)
     click.echo(f"dataset: {data.kind} ({len(data.items)} items)   backend: {be.name}"
                + (f"   split: {split}" if split else "") + "   metric: correct")
     if data.skipped:
         click.echo(f"{len(data.skipped)} example(s) of the dataset could not be read; "
                    f"first: {data.skipped[0][0]}: {data.skipped[0][1]}")
+    for note in results["notes"]:
+        click.echo(f"note: {note}")
     click.echo(leaderboard(results))
     click.echo(f"\npredictions and scores: {out}/<system>-{be.name}/   "
                f"results: {out / 'results.json'}")
@@ -408,6 +411,22 @@ def export_icdar(work: Path, output: Path) -> None:
     preds = icdar_predictions(work)
     output.write_text(json.dumps(preds, ensure_ascii=False) + "\n", encoding="utf-8")
     click.echo(f"{len(preds)} table regions written to {output}")
+
+
+@export.command(name="lm-eval")
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the task (then: lm_eval --include_path OUTPUT --tasks abstab).")
+@click.option("--split", default=None, help="Export one split only (train, validation, test).")
+@_handle_errors
+def export_lm_eval(dataset: Path, output: Path, split: str | None) -> None:
+    """DATASET (a release or workspace) as an lm-evaluation-harness task scored by abstab's
+    metrics."""
+    from abstab.export import LM_EVAL_TASK, lm_eval_task
+
+    n = lm_eval_task(dataset, output, split)
+    click.echo(f"{n} items written to {output}: lm_eval --include_path {output} "
+               f"--tasks {LM_EVAL_TASK} --model ...")
 
 
 def _list_command(group: click.Group, registry_name: str, what: str) -> None:

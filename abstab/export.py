@@ -40,3 +40,119 @@ def icdar_predictions(work: Path) -> list[dict[str, Any]]:
                            "col_span": c.col_span, "text": c.text} for c in cells],
             })
     return out
+
+
+# ------------------------------------------------------------------- lm-evaluation-harness
+
+LM_EVAL_TASK = "abstab"
+"""The task name the lm-eval export registers (``lm_eval --tasks abstab``)."""
+
+LM_EVAL_METRICS = ("correct", "truthfulness", "exact_match", "token_f1", "abstention")
+"""The abstab metrics the exported task reports, each a mean over documents."""
+
+_LM_EVAL_YAML = """\
+# lm-evaluation-harness task written by `abstab export lm-eval`; load it with
+#   lm_eval --include_path {directory} --tasks {task} --model ...
+task: {task}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: generate_until
+doc_to_text: !function utils.doc_to_text
+doc_to_target: !function utils.doc_to_target
+process_results: !function utils.process_results
+generation_kwargs:
+  until: ["\\n\\n"]
+  do_sample: false
+metric_list:
+{metrics}
+metadata:
+  version: 1.0
+  abstab_version: "{version}"
+  dataset_fingerprint: "{fingerprint}"
+"""
+
+_LM_EVAL_UTILS = '''\
+"""Prompt and scoring of the abstab task: the metrics are abstab's own
+(``abstab.registry.metrics``), so lm-eval's numbers equal ``abstab bench``'s."""
+
+from abstab.records import Answer
+from abstab.registry import metrics
+
+METRICS = {metrics!r}
+PROMPT = ("Answer the question from the table. Reply with the answer only, or "
+          "'unanswerable' if the table does not say.\\\\n\\\\n{{context}}\\\\n\\\\n"
+          "Question: {{question}}\\\\nAnswer:")
+
+
+def doc_to_text(doc):
+    return PROMPT.format(context=doc["context"], question=doc["question"])
+
+
+def doc_to_target(doc):
+    return Answer.model_validate_json(doc["gold"]).text
+
+
+def process_results(doc, results):
+    gold = Answer.model_validate_json(doc["gold"])
+    answer = results[0].strip() if results else ""
+    return {{m: float(metrics.get(m)(answer, gold, False)) for m in METRICS}}
+'''
+
+
+def lm_eval_task(dataset: Path, directory: Path, split: str | None = None) -> int:
+    """Write an lm-evaluation-harness task for ``dataset`` into ``directory``.
+
+    Files: ``abstab.yaml`` (the task), ``utils.py`` (prompt and ``process_results``, which
+    calls abstab's metrics) and ``abstab_items.jsonl`` (one document per item:
+    ``item_id``, ``doc_id``, ``question``, ``context`` (the item's table serialized as the
+    ``table`` system gives it), ``gold`` (the :class:`~abstab.records.Answer` as JSON),
+    ``answer_location``, ``style``). lm-eval loads it with ``--include_path DIRECTORY``.
+
+    Args:
+        dataset: a release folder or workspace (anything ``abstab bench`` reads).
+        directory: the folder to write.
+        split: one split only (None: every item).
+
+    Returns:
+        The number of items written.
+
+    Raises:
+        ConfigError: the dataset has no items (in that split).
+    """
+    import json
+
+    from abstab import __version__
+    from abstab.bench.data import load_data
+    from abstab.bench.systems import Corpus
+    from abstab.errors import ConfigError
+    from abstab.registry import systems
+
+    data = load_data(dataset, None, split)
+    if not data.items:
+        where = f" in split {split!r}" if split else ""
+        raise ConfigError(f"{dataset} has no items{where}: nothing to export (check the path "
+                          f"and --split)")
+    table_system = systems.get("table")(Corpus(data.docs, data.tables, retriever="bm25"), k=1)
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for item in data.items:
+        context = "\n\n".join(p.text for p in table_system.passages(item))
+        rows.append(json.dumps({
+            "item_id": item.item_id, "doc_id": item.doc_id, "question": item.question,
+            "context": context, "gold": item.answer.model_dump_json(),
+            "answer_location": item.answer_location, "style": item.abstraction.style,
+        }, ensure_ascii=False))
+    data_file = directory / "abstab_items.jsonl"
+    data_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    metric_list = "\n".join(f"  - metric: {m}\n    aggregation: mean\n    higher_is_better: true"
+                            for m in LM_EVAL_METRICS)
+    (directory / "abstab.yaml").write_text(_LM_EVAL_YAML.format(
+        directory=directory, task=LM_EVAL_TASK, data=json.dumps(str(data_file.resolve())),
+        metrics=metric_list, version=__version__, fingerprint=data.fingerprint),
+        encoding="utf-8")
+    (directory / "utils.py").write_text(_LM_EVAL_UTILS.format(metrics=LM_EVAL_METRICS),
+                                        encoding="utf-8")
+    return len(rows)

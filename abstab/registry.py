@@ -154,6 +154,9 @@ metrics.add("abstention", "abstab.bench.metrics:abstention",
 metrics.add("correct", "abstab.bench.metrics:correct",
             help="headline accuracy: abstention, numeric match, or exact match / token F1 >= 0.8",
             higher_is_better=True, aggregation="mean")
+metrics.add("truthfulness", "abstab.bench.metrics:truthfulness",
+            help="CRAG truthfulness: +1 right, 0 abstained, -1 answered wrongly (hallucination)",
+            higher_is_better=True, aggregation="mean", range=(-1.0, 1.0))
 metrics.add("tatqa_em", "abstab.bench.metrics:tatqa_em", aliases=("tatqa-em",),
             help="exact match by the official TAT-QA rules (scale-aware numbers)",
             higher_is_better=True, aggregation="mean")

@@ -230,10 +230,12 @@ def test_summarize_groups_gap_and_retrieval() -> None:
     assert out["style"]["natural"]["metrics"]["exact_match"]["mean"] == 0.0
     assert out["answer_location"]["text"]["n"] == 1
     gap = out["abstraction_gap"]
-    # Two pairs: clear 1, 1; abstract 0, 1: gap 0.5; resampling two differences (1, 0) gives
-    # means 0, 0.5 or 1, so the 95% interval is [0, 1].
+    # Two pairs: clear 1, 1; abstract 0, 1: gap 0.5. Newcombe's paired interval: Wilson of
+    # 2/2 is [0.3424, 1], of 1/2 [0.0945, 0.9055], no correlation term (a margin is 0), so
+    # [0.5 - sqrt(0.6576² + 0.4055²), 0.5 + 0.4055] = [-0.2726, 0.9055].
     assert (gap["pairs"], gap["clear"], gap["abstract"], gap["gap"], gap["ci"]) == (
-        2, 1.0, 0.5, 0.5, [0.0, 1.0])
+        2, 1.0, 0.5, 0.5, [-0.2726, 0.9055])
+    assert gap["metrics"]["correct"]["interval"] == "newcombe"
     r = out["retrieval"]
     # Table gold: c1, a1, c2, a2 (not the text item): all retrieved at 1 except a2 (b1 first).
     assert r["recall@1"]["table"] == 0.75 and r["recall@2"]["table"] == 1.0
@@ -256,7 +258,7 @@ def test_bench_tatqa_end_to_end(tatqa_dir: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "dataset: tatqa (4 items)   backend: rules" in r.output
     res = json.loads((out / "results.json").read_text())
-    assert res["schema"] == "abstab-bench-results/2"
+    assert res["schema"] == "abstab-bench-results/3"
     assert res["dataset"]["kind"] == "tatqa" and res["dataset"]["items"] == 4
     table, rag = res["systems"]["table"], res["systems"]["rag"]
     # table: q1 "$1,496.5" (no scale in the table; TAT-QA wants 1496.5 million: EM 0), q2
@@ -275,7 +277,8 @@ def test_bench_tatqa_end_to_end(tatqa_dir: Path, tmp_path: Path) -> None:
     assert "| answer from | n | table | rag | closed-book |" in board
     assert "| tatqa_em | 0.250 [" in board
     preds = json.loads((out / "rag-rules" / "tatqa_predictions.json").read_text())
-    assert preds["q1"] == ["$1,496.5 million", ""] and preds["q2"] == ["-12.6", ""]
+    # Split as a TAT-QA model outputs (answer, scale), which the official script then reads.
+    assert preds["q1"] == ["$1,496.5", "million"] and preds["q2"] == ["-12.6", ""]
     # A rerun redoes nothing.
     again = CliRunner().invoke(cli, ["bench", str(tatqa_dir), "-s", "table", "-o", str(out),
                                      "--retriever", "bm25", "--no-plots"], catch_exceptions=False)
@@ -418,3 +421,124 @@ def test_reader_takes_a_column_named_by_its_whole_label() -> None:
     # Years alone still pick the year columns.
     assert read("What is the income taxes in 2019?", ps).answer == "1,206"
     assert read("What is the change in services from 2018 to 2019?", ps).answer == "-4,931"
+
+
+# ------------------------------------------------ results that accumulate (issue 16, point 4)
+
+
+def _bench(work: Path, *args: str) -> tuple[str, dict]:
+    r = CliRunner().invoke(cli, ["bench", str(work), "--retriever", "bm25", "--no-plots", *args],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return r.output, json.loads((work / "bench" / "results.json").read_text())
+
+
+def test_bench_runs_accumulate_and_say_how_they_were_made(sample_work, tmp_path: Path) -> None:
+    import shutil
+
+    from abstab import __version__
+
+    work = tmp_path / "work"
+    shutil.copytree(sample_work[0], work)
+    first = json.loads((work / "bench" / "results.json").read_text())
+    assert list(first["systems"]) == ["table", "rag", "hybrid", "oracle", "closed-book"]
+    fingerprint = first["dataset"]["fingerprint"]
+    # Another run with another k adds a row and keeps the others (their order too).
+    output, res = _bench(work, "-s", "rag", "-k", "3")
+    assert list(res["systems"]) == ["table", "rag-k5", "hybrid", "oracle", "closed-book",
+                                    "rag-k3"]
+    assert res["systems"]["table"] == first["systems"]["table"]
+    assert res["systems"]["rag-k5"]["overall"] == first["systems"]["rag"]["overall"]
+    run = dict(res["systems"]["rag-k3"]["run"])
+    assert run.pop("created") > first["systems"]["rag"]["run"]["created"]
+    assert run == {"system": "rag", "backend": "rules", "model": f"rules-{__version__}",
+                   "answer_format": "json", "retriever": "bm25", "embedding_model": None,
+                   "k": 3, "split": None, "dataset_fingerprint": fingerprint,
+                   "abstab_version": __version__}
+    assert res["systems"]["table"]["run"]["retriever"] is None  # table does not search
+    assert res["systems"]["rag-k3"]["retrieval"]["k"] == 3
+    assert res["notes"] == []
+    assert (f"| rag-k3 | rag | rules | rules-{__version__} | json | bm25 | 3 | {__version__} |"
+            in output)
+    assert f"| table | table | rules | rules-{__version__} | json | – | – | {__version__} |" in output
+    assert f"fingerprint {fingerprint})" in output
+    board = (work / "bench" / "leaderboard.md").read_text()
+    assert "| answer location | n | table | rag-k5 | hybrid | oracle | closed-book | rag-k3 |" \
+        in board
+    # A rerun replaces only its own row, in place.
+    _, again = _bench(work, "-s", "table")
+    assert list(again["systems"]) == list(res["systems"])
+    assert again["systems"]["table"]["run"]["created"] > res["systems"]["table"]["run"]["created"]
+    assert again["systems"]["rag-k3"] == res["systems"]["rag-k3"]
+    # Another dataset (here its first 10 items: another fingerprint) is not merged: the rows
+    # go, with a note.
+    output, other = _bench(work, "-s", "table", "--limit", "10")
+    assert list(other["systems"]) == ["table"]
+    note = ("results.json: dropped 6 earlier row(s) (table, rag-k5, hybrid, oracle, closed-book, "
+            "rag-k3) scored on another dataset, split or results schema; use -o DIR to keep "
+            "them apart")
+    assert other["notes"] == [note] and f"note: {note}" in output
+
+
+def test_small_groups_get_honest_intervals_on_the_sample(sample_work) -> None:
+    res = json.loads((sample_work[0] / "bench" / "results.json").read_text())
+    for name, row in res["systems"].items():
+        unanswerable = row["answer_location"]["unanswerable"]
+        # 8 unanswerable items, all right (every system abstains on them): Wilson [0.6756, 1].
+        assert (unanswerable["n"], unanswerable["correct"], unanswerable["ci"]) == (
+            8, 1.0, [0.6756, 1.0]), name
+    table = res["systems"]["table"]["overall"]
+    assert (table["correct"], table["cis"]["correct"]) == (0.4615, [0.3907, 0.534])
+    # Truthfulness: wrong answers cost, so it is below accuracy for a reader that guesses.
+    assert (table["truthfulness"], table["cis"]["truthfulness"]) == (0.3791, [0.301, 0.432])
+    closed = res["systems"]["closed-book"]["overall"]
+    assert closed["truthfulness"] == closed["correct"] == 0.044  # it never answers
+
+
+# ------------------------------------------------------- lm-eval export (issue 16, point 7)
+
+
+def test_lm_eval_export_scores_like_abstab_bench(sample_work, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("lm_eval")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    from lm_eval.tasks import TaskManager, get_task_dict
+
+    work = sample_work[0]
+    runner = CliRunner()
+    rel = tmp_path / "rel"
+    r = runner.invoke(cli, ["release", str(work), "-o", str(rel), "--no-pdfs", "--no-figures"],
+                      catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "lm"
+    r = runner.invoke(cli, ["export", "lm-eval", str(rel), "-o", str(out)],
+                      catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert r.output == (f"182 items written to {out}: lm_eval --include_path {out} "
+                        "--tasks abstab --model ...\n")
+    task = get_task_dict(["abstab"], TaskManager(include_path=str(out)))["abstab"]
+    docs = {d["item_id"]: d for d in task.test_docs()}
+    assert len(docs) == 182
+    results = json.loads((work / "bench" / "results.json").read_text())["systems"]
+    # The table system's own predictions, scored through the task's process_results, give
+    # abstab bench's numbers.
+    for system in ("table", "rag"):
+        preds = [json.loads(line) for line in
+                 (work / "bench" / f"{system}-rules" / "predictions.jsonl").read_text()
+                 .splitlines()]
+        sums: dict[str, float] = {}
+        for p in preds:
+            for m, v in task.process_results(docs[p["item_id"]], [p["answer"]]).items():
+                sums[m] = sums.get(m, 0.0) + v
+        means = {m: round(v / len(preds), 4) for m, v in sums.items()}
+        assert means == {m: results[system]["overall"][m] for m in means}, system
+    assert {m: results["table"]["overall"][m] for m in ("correct", "truthfulness")} == {
+        "correct": 0.4615, "truthfulness": 0.3791}
+
+
+def test_lm_eval_export_of_an_empty_split_is_a_usage_error(sample_work, tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["export", "lm-eval", str(sample_work[0]), "-o",
+                                 str(tmp_path / "lm"), "--split", "tset"])
+    assert r.exit_code == 2
+    assert r.output.endswith(f"Error: {sample_work[0]} has no items in split 'tset': nothing to "
+                             "export (check the path and --split)\n")

@@ -10,16 +10,20 @@ import pytest
 from abstab.bench.metrics import (
     abstention,
     bootstrap_ci,
+    confidence_interval,
     correct,
     denotation,
     exact_match,
     gold_numbers,
     is_abstention,
+    newcombe_paired_ci,
     numeric_match,
     paired_bootstrap_ci,
     tatqa_em,
     tatqa_f1,
     token_f1,
+    truthfulness,
+    wilson_ci,
 )
 from abstab.bench.normalize import (
     find_numbers,
@@ -422,7 +426,8 @@ def test_metrics_stay_in_unit_interval() -> None:
 
 def test_metrics_are_registered_with_metadata() -> None:
     assert metrics.names() == ["abstention", "correct", "denotation", "exact_match",
-                               "numeric_match", "tatqa_em", "tatqa_f1", "token_f1"]
+                               "numeric_match", "tatqa_em", "tatqa_f1", "token_f1",
+                               "truthfulness"]
     assert metrics.get("tatqa-em") is tatqa_em
     assert metrics.get("denotation_accuracy") is denotation
     assert metrics.get("exact_match") is exact_match
@@ -431,7 +436,8 @@ def test_metrics_are_registered_with_metadata() -> None:
     assert metrics.get("abstention") is abstention
     assert metrics.get("correct") is correct
     for name in metrics:
-        assert metrics.meta(name) == {"higher_is_better": True, "aggregation": "mean"}
+        meta = {k: v for k, v in metrics.meta(name).items() if k != "range"}
+        assert meta == {"higher_is_better": True, "aggregation": "mean"}
         assert metrics.help(name)
     with pytest.raises(UnknownNameError, match="Did you mean 'token_f1'"):
         metrics.get("token_f2")
@@ -520,3 +526,79 @@ def test_paired_bootstrap_ci_is_the_bootstrap_of_differences() -> None:
     assert paired_bootstrap_ci([1.0] * 5, [1.0] * 5) == (0.0, 0.0)
     with pytest.raises(ValueError, match="3 values against 2"):
         paired_bootstrap_ci([1.0, 0.0, 1.0], [1.0, 0.0])
+
+
+# ----------------------------------------------- intervals: Wilson, cluster bootstrap, Newcombe
+
+
+def test_wilson_interval_is_honest_for_small_all_correct_groups() -> None:
+    # 8 of 8 at 95%: z = 1.95996, centre (1 + z²/16) / (1 + z²/8) = 0.8378, half-width
+    # z / (1 + z²/8) * sqrt(z² / 256) = 0.1622: [0.6756, 1.0] (a percentile bootstrap: [1, 1]).
+    lo, hi = wilson_ci(8, 8)
+    assert (round(lo, 4), hi) == (0.6756, 1.0)
+    assert bootstrap_ci([1.0] * 8) == (1.0, 1.0)
+    assert tuple(round(v, 4) for v in wilson_ci(0, 8)) == (0.0, 0.3244)
+    assert tuple(round(v, 4) for v in wilson_ci(5, 10)) == (0.2366, 0.7634)
+    with pytest.raises(ValueError, match="9 successes out of 8 items"):
+        wilson_ci(9, 8)
+
+
+def test_confidence_interval_is_wilson_for_proportions_and_a_document_bootstrap_otherwise(
+) -> None:
+    assert confidence_interval([1.0] * 8) == wilson_ci(8, 8)
+    assert confidence_interval([1.0, 0.0, 0.0, 1.0]) == wilson_ci(2, 4)
+    # Two documents of three equal items each: drawing documents gives means 0, 0.5 or 1, so
+    # the 95% interval is [0, 1]; drawing the six items as if independent is much narrower.
+    values = [0.5, 0.5, 0.5, 1.0, 1.0, 1.0]
+    docs = ["a", "a", "a", "b", "b", "b"]
+    assert confidence_interval(values, docs) == (0.5, 1.0)
+    item_level = confidence_interval(values)
+    assert 0.5 < item_level[0] and item_level[1] < 1.0
+    assert bootstrap_ci(values, docs) == (0.5, 1.0)
+    with pytest.raises(ValueError, match="6 values but 2 clusters"):
+        bootstrap_ci(values, ["a", "b"])
+
+
+def test_newcombe_paired_interval() -> None:
+    # 8 pairs right in both conditions: gap 0; no correlation term (margins are 0), so the
+    # interval is ± the Wilson half-range of 8/8: [-0.3244, 0.3244], not a point.
+    lo, hi = newcombe_paired_ci([1.0] * 8, [1.0] * 8)
+    assert (round(lo, 4), round(hi, 4)) == (-0.3244, 0.3244)
+    # a=1 both right, b=1 clear only: see test_bench's gap: [-0.2726, 0.9055].
+    assert tuple(round(v, 4) for v in newcombe_paired_ci([1.0, 1.0], [0.0, 1.0])) == (
+        -0.2726, 0.9055)
+    with pytest.raises(ValueError, match="0/1 values"):
+        newcombe_paired_ci([0.5], [1.0])
+
+
+# ------------------------------------------------------------------------- truthfulness
+
+
+@pytest.mark.parametrize(
+    ("prediction", "gold", "abstained", "expected"),
+    [
+        ("12,450", "number", False, 1.0),  # right
+        ("", "number", True, 0.0),  # abstained on an answerable item
+        ("unknown", "number", False, 0.0),  # abstention written as an answer
+        ("999", "number", False, -1.0),  # answered wrongly
+        ("", "none", True, 1.0),  # abstained on an unanswerable item: right
+        ("42", "none", False, -1.0),  # a made-up answer to an unanswerable question costs
+    ],
+)
+def test_truthfulness_scores_like_crag(prediction: str, gold: str, abstained: bool,
+                                       expected: float) -> None:
+    answer = NONE if gold == "none" else num("12450", value=12450.0)
+    assert truthfulness(prediction, answer, abstained) == expected
+
+
+def test_truthfulness_is_registered_with_its_metadata() -> None:
+    from click.testing import CliRunner
+
+    from abstab.cli import cli
+
+    assert metrics.get("truthfulness") is truthfulness
+    assert metrics.meta("truthfulness") == {"higher_is_better": True, "aggregation": "mean",
+                                            "range": (-1.0, 1.0)}
+    out = CliRunner().invoke(cli, ["metrics", "list"], catch_exceptions=False).output
+    assert ("truthfulness   CRAG truthfulness: +1 right, 0 abstained, -1 answered wrongly "
+            "(hallucination)") in out.splitlines()

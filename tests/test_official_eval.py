@@ -22,6 +22,8 @@ from abstab.bench.official import (
     check_denotation,
     tatqa_em_f1,
     tatqa_normalize_answer,
+    tatqa_prediction,
+    tatqa_split_scale,
     tatqa_to_number,
     wtq_normalize,
     wtq_to_value,
@@ -106,6 +108,48 @@ def test_registered_tatqa_metrics_equal_the_rules(pred, pred_scale, gold, answer
     assert (tatqa_em(pred, answer, False), tatqa_f1(pred, answer, False)) == expected
 
 
+# A reader's answer text -> the (answer, scale) pair a TAT-QA model outputs -> (em, f1) of that
+# pair against the gold by the official rules: (text, pair, gold, answer_type, scale, (em, f1))
+TATQA_SPLIT_CASES = [
+    # "(426)" is -426; under scale thousand -426000.0000, the gold round(-426, 2) * 1000.
+    ("$(426) thousand", ("$(426)", "thousand"), -426, "arithmetic", "thousand", (1.0, 1.0)),
+    ("(64) million", ("(64)", "million"), -64, "arithmetic", "million", (1.0, 1.0)),
+    ("-426 thousand", ("-426", "thousand"), -426, "arithmetic", "thousand", (1.0, 1.0)),
+    # A currency word after the scale word goes with it.
+    ("426 thousand dollars", ("426", "thousand"), 426, "arithmetic", "thousand", (1.0, 1.0)),
+    # "$1.2" is 1.2; times 1e6 "1200000.0000", the gold's round(1.2, 2) * 1e6.
+    ("$1.2 million", ("$1.2", "million"), 1.2, "arithmetic", "million", (1.0, 1.0)),
+    # 12.5 under scale percent: round(12.5, 2) * 0.01 = "0.1250" on both sides.
+    ("12.5%", ("12.5", "percent"), 12.5, "arithmetic", "percent", (1.0, 1.0)),
+    # A span gold written with "$": "$1,496.5" is 1496.5, times 1e6 on both sides.
+    ("$1,496.5 million", ("$1,496.5", "million"), ["$1,496.5"], "span", "million", (1.0, 1.0)),
+    # No scale word, or more than a number before it: left as it is.
+    ("2019", ("2019", ""), ["2019"], "span", "", (1.0, 1.0)),
+    ("12 million people", ("12 million people", ""), ["12 million people"], "span", "",
+     (1.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize(("text", "pair", "gold", "answer_type", "scale", "expected"),
+                         TATQA_SPLIT_CASES)
+def test_tatqa_reader_answers_are_scored_as_a_models_answer_and_scale(
+        text, pair, gold, answer_type, scale, expected) -> None:
+    assert tatqa_split_scale(text) == pair
+    assert tatqa_em_f1(pair[0], pair[1], gold, answer_type, scale) == expected
+    answer = _tatqa_gold(gold, answer_type, scale)
+    assert (tatqa_em(text, answer, False), tatqa_f1(text, answer, False)) == expected
+
+
+def test_tatqa_unsplit_text_is_what_scored_zero() -> None:
+    # The official rules on the whole text with an empty scale: "$(426) thousand" reads as
+    # -426 (no digit touches the scale word), "-426.0000" != "-426000.0000": EM 0. This is
+    # how abstab scored the 4 misses of issue 16 before splitting.
+    assert tatqa_em_f1("$(426) thousand", "", -426, "arithmetic", "thousand") == (0.0, 0.0)
+    # List items share one scale, as a model's do.
+    assert tatqa_prediction("(1.2) million | 3 million") == (["(1.2)", "3"], "million")
+    assert tatqa_prediction("1.2 million | 3 thousand") == (["1.2 million", "3 thousand"], "")
+
+
 # (targets, prediction items, correct)
 WTQ_CASES = [
     (["2005", "2006"], ["2006", "2005"], True),  # two numbers each side, same set
@@ -167,6 +211,13 @@ def test_official_tatqa_script_agrees() -> None:
               prediction=items if len(items) > 1 else pred, pred_scale=pred_scale)
         row = meter.get_raw()[0]
         assert (float(row["em"]), float(row["f1"])) == expected, pred
+    # A reader's answer text, split into the pair a TAT-QA model outputs.
+    for text, (pred, pred_scale), gold, answer_type, scale, expected in TATQA_SPLIT_CASES:
+        meter = tatqa_metric.TaTQAEmAndF1()
+        meter(ground_truth={"answer": gold, "answer_type": answer_type, "scale": scale,
+                            "answer_from": "table"}, prediction=pred, pred_scale=pred_scale)
+        row = meter.get_raw()[0]
+        assert (float(row["em"]), float(row["f1"])) == expected, text
 
 
 @pytest.mark.skipif(not os.environ.get("ABSTAB_OFFICIAL_WTQ") or not shutil.which("python2"),

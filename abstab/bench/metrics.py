@@ -1,6 +1,7 @@
 """Answer-scoring metrics and bootstrap confidence intervals.
 
-Every metric is a function ``(prediction, gold, abstained) -> float`` in [0, 1]:
+Every metric is a function ``(prediction, gold, abstained) -> float``, in [0, 1] except
+:func:`truthfulness` (in {-1, 0, 1}):
 
 - ``prediction``: the system's answer text;
 - ``gold``: the item's :class:`~abstab.records.Answer`;
@@ -8,7 +9,8 @@ Every metric is a function ``(prediction, gold, abstained) -> float`` in [0, 1]:
 
 They are registered lazily in :data:`abstab.registry.metrics` with their metadata
 (``higher_is_better``, ``aggregation``), so ``metrics.get("token_f1")`` imports this module only
-when scoring starts. Per-item values are averaged; :func:`bootstrap_ci` gives the interval.
+when scoring starts. Per-item values are averaged; :func:`confidence_interval` gives the
+interval (Wilson for 0/1 metrics, a bootstrap over documents for the others).
 
 Unanswerable items (gold type ``"none"``) follow SQuAD 2.0: every metric scores them as
 :func:`abstention` does, 1.0 iff the system abstained. On answerable items an ``abstained=True``
@@ -29,7 +31,13 @@ from abstab.bench.normalize import (
     scale_factor,
     tokenize,
 )
-from abstab.bench.official import check_denotation, split_items, tatqa_em_f1, wtq_to_values
+from abstab.bench.official import (
+    check_denotation,
+    split_items,
+    tatqa_em_f1,
+    tatqa_prediction,
+    wtq_to_values,
+)
 from abstab.records import Answer
 
 __all__ = [
@@ -39,17 +47,22 @@ __all__ = [
     "Metric",
     "abstention",
     "bootstrap_ci",
+    "confidence_interval",
     "correct",
     "denotation",
     "exact_match",
     "gold_numbers",
     "gold_text",
     "is_abstention",
+    "is_binary",
+    "newcombe_paired_ci",
     "numeric_match",
     "paired_bootstrap_ci",
     "tatqa_em",
     "tatqa_f1",
     "token_f1",
+    "truthfulness",
+    "wilson_ci",
 ]
 
 Metric = Callable[[str, Answer, bool], float]
@@ -300,25 +313,51 @@ def correct(prediction: str, gold: Answer, abstained: bool) -> float:
     return float(token_f1(prediction, gold, abstained) >= F1_THRESHOLD)
 
 
-def _tatqa_args(prediction: str, gold: Answer) -> tuple[str | list[str], Any, str, str]:
-    """(prediction, gold answer, answer type, gold scale) for the official TAT-QA rules."""
-    items = split_items(prediction)
-    pred: str | list[str] = items if len(items) > 1 else prediction
+def truthfulness(prediction: str, gold: Answer, abstained: bool) -> float:
+    """CRAG's truthfulness score: +1 right, 0 abstained, -1 answered wrongly.
+
+    A wrong answer costs more than no answer: a system that makes up an answer to an
+    unanswerable question (or answers an answerable one wrongly) is penalised, where accuracy
+    would count it the same as abstaining (Yang et al., CRAG, 2024).
+
+    Args:
+        prediction: the answer text.
+        gold: the gold answer.
+        abstained: the system's abstention flag.
+
+    Returns:
+        1.0 when :func:`correct` (for an unanswerable gold: the system abstained); 0.0 when the
+        system abstained (:func:`is_abstention`) on an answerable item; -1.0 otherwise.
+    """
+    if correct(prediction, gold, abstained) == 1.0:
+        return 1.0
+    if gold.type != "none" and is_abstention(prediction, abstained):
+        return 0.0
+    return -1.0
+
+
+def _tatqa_args(prediction: str, gold: Answer) -> tuple[str | list[str], str, Any, str, str]:
+    """(prediction, its scale, gold answer, answer type, gold scale) for the official TAT-QA
+    rules; the prediction is split as a TAT-QA model outputs it (:func:`tatqa_prediction`)."""
+    pred, pred_scale = tatqa_prediction(prediction)
     scale = gold.scale or ""
     if isinstance(gold.value, list):
-        return pred, list(gold.value), "multi-span" if len(gold.value) > 1 else "span", scale
+        kind = "multi-span" if len(gold.value) > 1 else "span"
+        return pred, pred_scale, list(gold.value), kind, scale
     if isinstance(gold.value, (int, float)) and not isinstance(gold.value, bool):
         # A computed number: scored like TAT-QA's arithmetic and count answers (F1 = EM).
-        return pred, gold.value, "arithmetic", scale
-    return pred, [gold_text(gold)], "span", scale
+        return pred, pred_scale, gold.value, "arithmetic", scale
+    return pred, pred_scale, [gold_text(gold)], "span", scale
 
 
 def tatqa_em(prediction: str, gold: Answer, abstained: bool) -> float:
     """Exact match by the rules of TAT-QA's official ``tatqa_eval.py``.
 
-    Numbers are compared after scaling: a gold 1,234 under scale thousand equals the
-    prediction "1234 thousand" or "1,234,000" (TAT-QA reads the first number of an item and one
-    scale word after it); words after TAT-QA's normalisation; see :mod:`abstab.bench.official`. The gold's answer type comes
+    The prediction is first split into the ``(answer, scale)`` pair a TAT-QA model outputs
+    (:func:`~abstab.bench.official.tatqa_prediction`: "$(426) thousand" -> ("$(426)",
+    "thousand"), "12.5%" -> ("12.5", "percent")). Numbers are compared after scaling: a gold
+    1,234 under scale thousand equals the prediction "1234 thousand" or "1,234,000"; words
+    after TAT-QA's normalisation; see :mod:`abstab.bench.official`. The gold's answer type comes
     from the record: a list value is a span (one item) or multi-span answer, a numeric value an
     arithmetic one. A prediction listing several items joins them with "|".
 
@@ -358,8 +397,8 @@ def tatqa_f1(prediction: str, gold: Answer, abstained: bool) -> float:
 
 
 def _tatqa(prediction: str, gold: Answer) -> tuple[float, float]:
-    pred, answer, answer_type, scale = _tatqa_args(prediction, gold)
-    return tatqa_em_f1(pred, "", answer, answer_type, scale)
+    pred, pred_scale, answer, answer_type, scale = _tatqa_args(prediction, gold)
+    return tatqa_em_f1(pred, pred_scale, answer, answer_type, scale)
 
 
 def denotation(prediction: str, gold: Answer, abstained: bool) -> float:
@@ -388,25 +427,71 @@ def denotation(prediction: str, gold: Answer, abstained: bool) -> float:
 
 # ------------------------------------------------------------------------- aggregation
 
+N_BOOT = 1000
+"""Resamples of :func:`bootstrap_ci` (seed 0 by default, so a rerun gives the same numbers)."""
 
-def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0,
-                 alpha: float = 0.05) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the mean of ``values``.
 
-    Draws ``n`` resamples with replacement (``numpy.random.default_rng(seed)``) and returns the
-    ``alpha / 2`` and ``1 - alpha / 2`` quantiles of their means. Same inputs, same interval.
+def _check_alpha(alpha: float, where: str) -> None:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"{where}: alpha must be between 0 and 1, got {alpha}")
+
+
+def wilson_ci(successes: float, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval of a proportion (Wilson 1927).
+
+    Unlike a percentile bootstrap it is not degenerate at 0/n or n/n: 8 correct out of 8 gives
+    [0.676, 1.0] at 95%, not [1.0, 1.0].
+
+    Args:
+        successes: items scored 1 (a float count is accepted for sums of 0/1 values).
+        n: items scored.
+        alpha: 1 - confidence level (0.05 gives a 95% interval).
+
+    Returns:
+        ``(low, high)``, within [0, 1].
+
+    Raises:
+        ValueError: for ``n < 1``, successes outside [0, n] or ``alpha`` outside (0, 1).
+    """
+    from statistics import NormalDist
+
+    if n < 1:
+        raise ValueError("wilson_ci needs at least one item")
+    if not 0 <= successes <= n:
+        raise ValueError(f"wilson_ci: {successes} successes out of {n} items")
+    _check_alpha(alpha, "wilson_ci")
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def bootstrap_ci(values: Sequence[float], clusters: Sequence[str] | None = None,
+                 n: int = N_BOOT, seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values``, resampling clusters.
+
+    With ``clusters`` (e.g. each item's document id) whole clusters are drawn with
+    replacement and the mean is taken over all items of the drawn clusters (a cluster
+    bootstrap): questions about one document are not independent, and resampling them
+    one by one would make the interval too narrow. Without ``clusters`` every value is its own
+    cluster (the ordinary bootstrap). Draws come from ``numpy.random.default_rng(seed)``:
+    same inputs, same interval.
 
     Args:
         values: per-item metric values.
+        clusters: one cluster id per value, or None.
         n: number of resamples.
         seed: random seed.
         alpha: 1 - confidence level (0.05 gives a 95% interval).
 
     Returns:
-        ``(low, high)``.
+        ``(low, high)``; a single cluster gives the point ``(mean, mean)``.
 
     Raises:
-        ValueError: for no values, ``n < 1`` or ``alpha`` outside (0, 1).
+        ValueError: for no values, ``n < 1``, ``alpha`` outside (0, 1) or a ``clusters``
+            list of another length.
     """
     import numpy as np  # here, so that listing metrics does not import numpy
 
@@ -414,32 +499,111 @@ def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0,
         raise ValueError("bootstrap_ci needs at least one value")
     if n < 1:
         raise ValueError(f"bootstrap_ci: n must be at least 1, got {n}")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"bootstrap_ci: alpha must be between 0 and 1, got {alpha}")
+    _check_alpha(alpha, "bootstrap_ci")
     data = np.asarray(values, dtype=float)
+    if clusters is None:
+        sums, counts = data, np.ones_like(data)
+    else:
+        if len(clusters) != len(values):
+            raise ValueError(f"bootstrap_ci: {len(values)} values but {len(clusters)} clusters")
+        _, codes = np.unique(np.asarray(clusters, dtype=str), return_inverse=True)
+        sums, counts = np.bincount(codes, weights=data), np.bincount(codes).astype(float)
     rng = np.random.default_rng(seed)
+    size = sums.size
     means = np.empty(n)
-    chunk = max(1, 1_000_000 // data.size)  # bound memory to ~8 MB of indices per draw
+    chunk = max(1, 1_000_000 // size)  # bound memory to ~8 MB of indices per draw
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
-        means[start:stop] = data[rng.integers(0, data.size, size=(stop - start, data.size))].mean(
-            axis=1
-        )
+        idx = rng.integers(0, size, size=(stop - start, size))
+        means[start:stop] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
     low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
 
 
-def paired_bootstrap_ci(first: Sequence[float], second: Sequence[float], n: int = 1000,
-                        seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+def is_binary(values: Sequence[float]) -> bool:
+    """Whether every value is 0 or 1 (a proportion, for :func:`confidence_interval`)."""
+    return all(v in (0.0, 1.0) for v in values)
+
+
+def confidence_interval(values: Sequence[float], clusters: Sequence[str] | None = None,
+                        alpha: float = 0.05) -> tuple[float, float]:
+    """The interval abstab reports for the mean of a metric: the one rule for every table.
+
+    0/1 values (accuracy, exact match, abstention, ...) get the :func:`wilson_ci` of their
+    proportion; any other values (token F1, TAT-QA F1, truthfulness) the cluster
+    :func:`bootstrap_ci` over ``clusters`` (the items' documents), 1000 resamples, seed 0.
+
+    Args:
+        values: per-item metric values.
+        clusters: one cluster id (document) per value, or None.
+        alpha: 1 - confidence level.
+
+    Returns:
+        ``(low, high)``.
+    """
+    if values and is_binary(values):
+        return wilson_ci(sum(values), len(values), alpha)
+    return bootstrap_ci(values, clusters, alpha=alpha)
+
+
+def newcombe_paired_ci(first: Sequence[float], second: Sequence[float],
+                       alpha: float = 0.05) -> tuple[float, float]:
+    """Newcombe's interval of a difference of paired proportions (Newcombe 1998, method 10).
+
+    The per-pair 0/1 values of two conditions (the clear and the abstract version of each
+    question) are counted as both right ``a``, first only ``b``, second only ``c``, neither
+    ``d``; the interval combines the :func:`wilson_ci` of both proportions with the
+    correlation of the pairs. It is not degenerate for few pairs or all-equal outcomes.
+
+    Args:
+        first: 0/1 values of one condition.
+        second: 0/1 values of the other condition on the same items, in the same order.
+        alpha: 1 - confidence level.
+
+    Returns:
+        ``(low, high)`` of ``mean(first) - mean(second)``, within [-1, 1].
+
+    Raises:
+        ValueError: for lists of different lengths, no pairs, or values other than 0 and 1.
+    """
+    if len(first) != len(second):
+        raise ValueError(f"newcombe_paired_ci: {len(first)} values against {len(second)}")
+    if not first or not (is_binary(first) and is_binary(second)):
+        raise ValueError("newcombe_paired_ci needs at least one pair of 0/1 values")
+    n = len(first)
+    both = sum(1 for x, y in zip(first, second, strict=True) if x and y)
+    only1 = sum(1 for x, y in zip(first, second, strict=True) if x and not y)
+    only2 = sum(1 for x, y in zip(first, second, strict=True) if y and not x)
+    neither = n - both - only1 - only2
+    p1, p2 = (both + only1) / n, (both + only2) / n
+    l1, u1 = wilson_ci(both + only1, n, alpha)
+    l2, u2 = wilson_ci(both + only2, n, alpha)
+    margins = (both + only1) * (only2 + neither) * (both + only2) * (only1 + neither)
+    cross = both * neither - only1 * only2
+    # Newcombe's correction: a positive association counts only beyond n/2.
+    cross = cross - n / 2 if cross > n / 2 else min(cross, 0)
+    phi = cross / math.sqrt(margins) if margins else 0.0
+    diff = p1 - p2
+    low = diff - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
+                                + (u2 - p2) ** 2))
+    high = diff + math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2)
+                                 + (p2 - l2) ** 2))
+    return max(-1.0, low), min(1.0, high)
+
+
+def paired_bootstrap_ci(first: Sequence[float], second: Sequence[float],
+                        clusters: Sequence[str] | None = None, n: int = N_BOOT, seed: int = 0,
+                        alpha: float = 0.05) -> tuple[float, float]:
     """Paired bootstrap interval of ``mean(first) - mean(second)`` over the same items.
 
-    Pairs are resampled together (item i of both lists is one draw), so the interval reflects
-    the per-item differences, not two independent samples: it is :func:`bootstrap_ci` of
-    ``first[i] - second[i]``.
+    Pairs are resampled together (item i of both lists is one draw, and with ``clusters`` all
+    pairs of one document are), so the interval reflects the per-item differences, not two
+    independent samples: it is :func:`bootstrap_ci` of ``first[i] - second[i]``.
 
     Args:
         first: per-item values of one condition (e.g. the clear version of each question).
         second: the values of the other condition on the same items, in the same order.
+        clusters: one cluster id (document) per pair, or None.
         n: number of resamples.
         seed: random seed.
         alpha: 1 - confidence level.
@@ -452,5 +616,5 @@ def paired_bootstrap_ci(first: Sequence[float], second: Sequence[float], n: int 
     """
     if len(first) != len(second):
         raise ValueError(f"paired_bootstrap_ci: {len(first)} values against {len(second)}")
-    return bootstrap_ci([a - b for a, b in zip(first, second, strict=True)], n=n, seed=seed,
-                        alpha=alpha)
+    return bootstrap_ci([a - b for a, b in zip(first, second, strict=True)], clusters, n=n,
+                        seed=seed, alpha=alpha)

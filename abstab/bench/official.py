@@ -50,6 +50,8 @@ __all__ = [
     "tatqa_em_f1",
     "tatqa_gold_answers",
     "tatqa_normalize_answer",
+    "tatqa_prediction",
+    "tatqa_split_scale",
     "tatqa_to_number",
     "wtq_normalize",
     "wtq_to_value",
@@ -229,6 +231,63 @@ def tatqa_em_f1(prediction: str | Sequence[str] | None, pred_scale: str, gold_an
     if answer_type in ("arithmetic", "count"):
         f1 = em
     return em, f1
+
+
+_SCALE_WORDS = {"thousand": "thousand", "thousands": "thousand", "million": "million",
+                "millions": "million", "mn": "million", "mln": "million", "billion": "billion",
+                "billions": "billion", "bn": "billion", "percent": "percent",
+                "per cent": "percent", "%": "percent"}
+_SCALE_TAIL = re.compile(
+    r"^(?P<answer>.*\d[\d.,]*\)?)\s*(?P<scale>thousands?|millions?|mn|mln|billions?|bn|percent"
+    r"|per cent|%)(?:\s*(?:dollars?|usd|euros?|eur|pounds?|gbp|yen|jpy|rmb|cny))?\s*\.?$",
+    re.IGNORECASE)
+
+
+def tatqa_split_scale(answer: str) -> tuple[str, str]:
+    """A reader's answer as a TAT-QA model outputs it: ``(answer, scale)``.
+
+    TAT-QA models predict the number and its scale apart; readers write "$(426) thousand" or
+    "12.5%". A trailing scale word (thousand, million, billion, percent, "%", with plurals,
+    "mn"/"bn" and a currency word after it: "426 thousand dollars") is split off when what is
+    left is one number, so "$(426) thousand" scores as ``("$(426)", "thousand")`` (-426
+    thousand), as the official evaluator scores a model's pair.
+
+    Args:
+        answer: one answer item.
+
+    Returns:
+        ``(number as written, scale)``, or ``(answer, "")`` when there is no such scale word.
+    """
+    m = _SCALE_TAIL.match(answer.strip())
+    if m is None:
+        return answer, ""
+    number = m.group("answer").strip()
+    if not _is_number(number) or len(_ONE_NUM.findall(_clean_num(number))) != 1:
+        return answer, ""
+    return number, _SCALE_WORDS[m.group("scale").lower()]
+
+
+def tatqa_prediction(prediction: str) -> tuple[str | list[str], str]:
+    """The ``(answer, scale)`` pair a TAT-QA model would output for a reader's answer text.
+
+    List items (joined by "|") are split off one by one with :func:`tatqa_split_scale`; they
+    share one scale, as a model's do, so items with different scale words keep them written
+    in (scale '').
+
+    Args:
+        prediction: the answer text.
+
+    Returns:
+        The answer (a string, or a list for several items) and its scale.
+    """
+    items = split_items(prediction)
+    pairs = [tatqa_split_scale(i) for i in items]
+    scales = {scale for _, scale in pairs}
+    if len(scales) == 1:
+        answers, scale = [a for a, _ in pairs], scales.pop()
+    else:
+        answers, scale = items, ""
+    return (answers if len(answers) > 1 else answers[0]), scale
 
 
 def split_items(prediction: str) -> list[str]:

@@ -1,7 +1,8 @@
 """PNG figures of a bench run (extra: ``plot``, i.e. matplotlib).
 
 :func:`plot_facet` draws one grouped bar chart: a metric per group of a facet (answer location
-by default), one bar per system, with the 95% bootstrap interval as an error bar.
+by default), one bar per row of results.json (every system scored so far), with the 95%
+interval of :func:`abstab.bench.metrics.confidence_interval` as an error bar.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def plot_facet(results: dict[str, Any], path: Path, facet: str = "answer_locatio
                         for v in values], fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(metric)
-    ax.set_title(f"{metric} by {facet.replace('_', ' ')} (backend: {results.get('backend')}; "
-                 f"bars: 95% bootstrap CI)", fontsize=9)
+    ax.set_title(f"{metric} by {facet.replace('_', ' ')} (bars: 95% CI, Wilson for 0/1 "
+                 f"metrics, else bootstrap over documents)", fontsize=9)
     ax.legend(fontsize=8, ncol=min(len(systems), 5))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,19 +1,41 @@
-"""Bench reports: per-facet metrics with bootstrap intervals, the paired abstraction gap,
+"""Bench reports: per-facet metrics with confidence intervals, the paired abstraction gap,
 retrieval diagnostics, throughput, the markdown leaderboard and official-format exports.
 
-``results.json`` (written by :func:`abstab.bench.run.write_results`) has these keys:
+``results.json`` (written by :func:`abstab.bench.run.write_results`) accumulates: every
+``abstab bench`` run merges its systems into it. It has these keys:
 
 =========================================  ===================================================
 key                                        meaning
 =========================================  ===================================================
-``schema``                                 "abstab-bench-results/2"
+``schema``                                 "abstab-bench-results/3"
 ``dataset``                                {"kind", "path", "fingerprint", "items", "skipped"}
-``backend``, ``split``, ``created``        run facts (``created``: Unix time)
+                                           of the dataset every row was scored on
+``split``, ``created``                     the split scored (null: all), Unix time of the
+                                           last write
 ``metrics``                                names of the per-item metrics scored
-``systems.<s>.n``                          items scored by system ``s``
+``notes``                                  what the last write dropped (rows of another
+                                           dataset fingerprint, split or schema; an unreadable
+                                           file), as printed by ``abstab bench``
+``plots``                                  PNG files written beside results.json
+``systems.<s>``                            one row per (system, backend, model, answer format,
+                                           retriever, k) (:data:`RUN_KEY`), earliest run
+                                           first; a rerun replaces its own row. ``<s>`` is the
+                                           system name, followed by as much of backend, model,
+                                           answer format, retriever and k as needed to tell
+                                           rows of one system apart (:func:`row_labels`):
+                                           "table", or "table-rules" and "table-openai"
+``systems.<s>.run``                        how the row was made: ``system``, ``backend``,
+                                           ``model`` (from the predictions' provenance; the
+                                           rules backend's is "rules-<version>"),
+                                           ``answer_format`` ("json" or "text"), ``retriever``
+                                           and ``embedding_model`` (null when the system does
+                                           not retrieve, or for bm25), ``k`` (null without a
+                                           retriever), ``split``, ``dataset_fingerprint``,
+                                           ``abstab_version``, ``created`` (Unix time)
+``systems.<s>.n``                          items scored by the row's system
 ``systems.<s>.overall.<metric>``           mean of the metric over all items
-``systems.<s>.overall.ci``                 95% bootstrap interval of ``correct``
-``systems.<s>.overall.cis.<metric>``       95% bootstrap interval of each metric
+``systems.<s>.overall.ci``                 95% interval of ``correct``
+``systems.<s>.overall.cis.<metric>``       95% interval of each metric
 ``systems.<s>.<facet>.<value>``            {"n", "correct", "ci", "metrics": {metric: {"mean",
                                            "ci"}}} for each facet: ``answer_location``,
                                            ``style``, ``explanation`` (how a controlled code is
@@ -23,9 +45,9 @@ key                                        meaning
                                            a facet no item has is left out
 ``systems.<s>.abstraction_gap``            {"pairs", "clear", "abstract", "gap", "ci"}: accuracy
                                            (``correct``) on the clear and the abstract version
-                                           of the same questions, their difference and its
-                                           95% paired-bootstrap interval; ``metrics.<m>`` has
-                                           {"gap", "ci"} for every metric
+                                           of the same questions, their difference and its 95%
+                                           interval; ``metrics.<m>`` has {"clear", "abstract",
+                                           "gap", "ci", "interval"} for every metric
 ``systems.<s>.retrieval``                  for retrieval systems (rag, hybrid): ``k``,
                                            ``recall@<k>`` {"table", "text", "all"} (mean share
                                            of the gold table / gold evidence sentences among
@@ -39,8 +61,17 @@ key                                        meaning
                                            (index building included)
 =========================================  ===================================================
 
-Intervals are percentile bootstraps with 1000 resamples and seed 0, so a rerun gives the same
-numbers.
+Intervals (one implementation, :func:`abstab.bench.metrics.confidence_interval`): a metric
+whose values are all 0 or 1 gets the Wilson score interval of its proportion (8 of 8 correct:
+[0.676, 1.0], not a degenerate [1.0, 1.0]); any other metric (token F1, TAT-QA F1,
+truthfulness) a percentile bootstrap over documents (cluster bootstrap: the questions of one
+document are not independent), 1000 resamples, seed 0, so a rerun gives the same numbers. The
+abstraction gap's interval is Newcombe's interval for paired proportions (method 10) for 0/1
+metrics, else the paired bootstrap over documents (``interval`` says which).
+
+Rows from another dataset fingerprint or split are not merged: they are dropped with a note
+(``notes``, printed by ``abstab bench``); score another dataset into its own ``-o`` folder to
+keep both.
 """
 
 from __future__ import annotations
@@ -53,11 +84,11 @@ from typing import Any
 
 from abstab.records import ANSWER_LOCATIONS, Prediction, QAItem, Score
 
-__all__ = ["FACETS", "RESULTS_SCHEMA", "export_official", "leaderboard", "summarize"]
+__all__ = ["FACETS", "RESULTS_SCHEMA", "RUN_KEY", "export_official", "leaderboard", "merge_results",
+           "read_results", "row_labels", "run_key", "summarize"]
 
-RESULTS_SCHEMA = "abstab-bench-results/2"
+RESULTS_SCHEMA = "abstab-bench-results/3"
 RECALL_KS = (1, 3, 5)
-N_BOOT = 1000
 
 
 def _meta(item: QAItem, key: str) -> str | None:
@@ -82,31 +113,15 @@ def _round(x: float) -> float:
     return round(float(x), 4)
 
 
-def _bootstrap_matrix(values: list[list[float]], n: int = N_BOOT, seed: int = 0
-                      ) -> list[tuple[float, float]]:
-    """95% percentile intervals of each column's mean, one shared set of resamples (the
-    intervals of column j equal :func:`abstab.bench.metrics.bootstrap_ci` of that column)."""
-    import numpy as np
+def _group_entry(rows: list[dict[str, float]], names: list[str], clusters: list[str]
+                 ) -> dict[str, Any]:
+    from abstab.bench.metrics import confidence_interval
 
-    data = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    size = data.shape[0]
-    means = np.empty((n, data.shape[1]))
-    chunk = max(1, 1_000_000 // size)
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        idx = rng.integers(0, size, size=(stop - start, size))
-        means[start:stop] = data[idx].mean(axis=1)
-    lows, highs = np.quantile(means, [0.025, 0.975], axis=0)
-    return [(float(lo), float(hi)) for lo, hi in zip(lows, highs, strict=True)]
-
-
-def _group_entry(rows: list[dict[str, float]], names: list[str]) -> dict[str, Any]:
-    matrix = [[r[m] for m in names] for r in rows]
-    cis = _bootstrap_matrix(matrix)
-    means = [sum(col) / len(col) for col in zip(*matrix, strict=True)]
-    per = {m: {"mean": _round(mu), "ci": [_round(lo), _round(hi)]}
-           for m, mu, (lo, hi) in zip(names, means, cis, strict=True)}
+    per = {}
+    for m in names:
+        values = [r[m] for r in rows]
+        lo, hi = confidence_interval(values, clusters)
+        per[m] = {"mean": _round(sum(values) / len(values)), "ci": [_round(lo), _round(hi)]}
     entry: dict[str, Any] = {"n": len(rows)}
     if "correct" in per:
         entry["correct"] = per["correct"]["mean"]
@@ -116,27 +131,33 @@ def _group_entry(rows: list[dict[str, float]], names: list[str]) -> dict[str, An
 
 
 def _gap(scores: list[Score], items: dict[str, QAItem], names: list[str]) -> dict[str, Any]:
-    from abstab.bench.metrics import paired_bootstrap_ci
+    from abstab.bench.metrics import is_binary, newcombe_paired_ci, paired_bootstrap_ci
 
     sides: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
+    docs: dict[str, str] = {}
     for s in scores:
         item = items.get(s.item_id)
         if item is not None and item.pair_id:
             side = "clear" if item.abstraction.style == "natural" else "abstract"
             sides[item.pair_id][side] = s.metrics
-    pairs = [p for _, p in sorted(sides.items()) if len(p) == 2]
+            docs[item.pair_id] = item.doc_id
+    pairs = [(pid, p) for pid, p in sorted(sides.items()) if len(p) == 2]
     out: dict[str, Any] = {"pairs": len(pairs)}
     if not pairs:
         return out
+    clusters = [docs[pid] for pid, _ in pairs]
     per = {}
     for m in names:
-        clear = [p["clear"].get(m, 0.0) for p in pairs]
-        abstract = [p["abstract"].get(m, 0.0) for p in pairs]
-        lo, hi = paired_bootstrap_ci(clear, abstract)
+        clear = [p["clear"].get(m, 0.0) for _, p in pairs]
+        abstract = [p["abstract"].get(m, 0.0) for _, p in pairs]
+        binary = is_binary(clear) and is_binary(abstract)
+        lo, hi = (newcombe_paired_ci(clear, abstract) if binary
+                  else paired_bootstrap_ci(clear, abstract, clusters))
         per[m] = {"clear": _round(sum(clear) / len(pairs)),
                   "abstract": _round(sum(abstract) / len(pairs)),
                   "gap": _round((sum(clear) - sum(abstract)) / len(pairs)),
-                  "ci": [_round(lo), _round(hi)]}
+                  "ci": [_round(lo), _round(hi)],
+                  "interval": "newcombe" if binary else "paired-cluster-bootstrap"}
     key = "correct" if "correct" in per else names[0]
     out.update(clear=per[key]["clear"], abstract=per[key]["abstract"], gap=per[key]["gap"],
                ci=per[key]["ci"], metrics=per)
@@ -190,6 +211,12 @@ def _retrieval(preds: list[Prediction], scores: dict[str, Score], items: dict[st
     return out
 
 
+def _doc(score: Score, items: dict[str, QAItem]) -> str:
+    """The cluster of an item's score for intervals: its document (itself if unknown)."""
+    item = items.get(score.item_id)
+    return item.doc_id if item is not None else score.item_id
+
+
 def summarize(scores: list[Score], items: dict[str, QAItem], predictions: list[Prediction],
               metric_names: Iterable[str], retrieval_k: int | None = None) -> dict[str, Any]:
     """The results of one system (see the module docstring for the keys).
@@ -205,20 +232,22 @@ def summarize(scores: list[Score], items: dict[str, QAItem], predictions: list[P
         return {"n": 0}
     names = [m for m in metric_names if all(m in s.metrics for s in scores)]
     rows = [s.metrics for s in scores]
-    whole = _group_entry(rows, names)
+    whole = _group_entry(rows, names, [_doc(s, items) for s in scores])
     overall: dict[str, Any] = {m: whole["metrics"][m]["mean"] for m in names}
     overall["ci"] = whole.get("ci")
     overall["cis"] = {m: whole["metrics"][m]["ci"] for m in names}
     out: dict[str, Any] = {"n": len(scores), "overall": overall}
     for facet, key in FACETS.items():
-        groups: dict[str, list[dict[str, float]]] = defaultdict(list)
+        groups: dict[str, list[Score]] = defaultdict(list)
         for s in scores:
             item = items.get(s.item_id)
             value = key(item) if item is not None else None
             if value is not None:
-                groups[value].append(s.metrics)
+                groups[value].append(s)
         if groups:
-            out[facet] = {g: _group_entry(v, names) for g, v in sorted(groups.items())}
+            out[facet] = {g: _group_entry([s.metrics for s in v], names,
+                                          [_doc(s, items) for s in v])
+                          for g, v in sorted(groups.items())}
     out["abstraction_gap"] = _gap(scores, items, names)
     if retrieval_k is not None:
         out["retrieval"] = _retrieval(predictions, {s.item_id: s for s in scores}, items,
@@ -230,6 +259,95 @@ def summarize(scores: list[Score], items: dict[str, QAItem], predictions: list[P
                          "items_per_s": _round(len(latencies) / seconds) if seconds else None,
                          "mean_latency_ms": _round(sum(latencies) / len(latencies))}
     return out
+
+
+# ------------------------------------------------------------------------- accumulation
+
+RUN_KEY = ("system", "backend", "model", "answer_format", "retriever", "k")
+"""The fields that tell two rows of results.json apart: a rerun with the same values replaces
+its row, any other run adds one."""
+
+
+def run_key(run: dict[str, Any]) -> tuple[Any, ...]:
+    """The identity of a row (:data:`RUN_KEY` values of its ``run`` dict)."""
+    return tuple(run.get(f) for f in RUN_KEY)
+
+
+def _label_part(field: str, value: Any) -> str:
+    return f"k{value}" if field == "k" else str(value).lower()
+
+
+def row_labels(runs: list[dict[str, Any]]) -> list[str]:
+    """Short unique names of rows: the system name, followed by the backend, model, answer
+    format, retriever and k only as far as needed to tell rows of the same system apart
+    ("table", or "table-rules" and "table-openai")."""
+    by_system: dict[str, list[int]] = defaultdict(list)
+    for i, run in enumerate(runs):
+        by_system[str(run["system"])].append(i)
+    labels = [""] * len(runs)
+    for system, idx in by_system.items():
+        chosen: list[str] = []
+        for field in RUN_KEY[1:]:
+            if len({tuple(runs[i].get(c) for c in chosen) for i in idx}) == len(idx):
+                break
+            if len({runs[i].get(field) for i in idx}) > 1:
+                chosen.append(field)
+        for i in idx:
+            labels[i] = "-".join([system, *(_label_part(f, runs[i].get(f)) for f in chosen)])
+    return labels
+
+
+def merge_results(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
+    """``current`` (this run's results) merged into the rows of ``previous`` (the results.json
+    on disk): earlier rows keep their order, a row this run redid is replaced in place, and
+    rows new to the file come last.
+
+    A row is replaced when this run has one with the same :func:`run_key`. Rows of another
+    dataset fingerprint, split or results schema cannot be compared with this run's: they are
+    dropped, and ``notes`` says so.
+
+    Args:
+        previous: the results read from disk, or None.
+        current: this run's results; ``systems`` maps names to summaries with a ``run`` dict.
+
+    Returns:
+        ``current`` with ``systems`` relabelled (:func:`row_labels`) and ``notes`` set.
+    """
+    notes: list[str] = []
+    rows: list[dict[str, Any]] = []
+    new_rows = list(current["systems"].values())
+    if previous:
+        old_rows = list((previous.get("systems") or {}).values())
+        fingerprint = current["dataset"]["fingerprint"]
+        same = (previous.get("schema") == current["schema"]
+                and (previous.get("dataset") or {}).get("fingerprint") == fingerprint
+                and previous.get("split") == current["split"])
+        if not same and old_rows:
+            notes.append(f"results.json: dropped {len(old_rows)} earlier row(s) "
+                         f"({', '.join(previous.get('systems', {}))}) scored on another dataset, "
+                         f"split or results schema; use -o DIR to keep them apart")
+        else:
+            rows = [r for r in old_rows if isinstance(r, dict) and isinstance(r.get("run"), dict)]
+    # Earlier rows keep their place (a redone row too); rows new to the file come last.
+    by_key = {run_key(r["run"]): r for r in rows}
+    by_key.update((run_key(r["run"]), r) for r in new_rows)
+    ordered = list(by_key.values())
+    current["systems"] = dict(zip(row_labels([r["run"] for r in ordered]), ordered, strict=True))
+    current["notes"] = notes
+    return current
+
+
+def read_results(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The results.json at ``path``, or None with a note when it is absent or unreadable."""
+    if not path.exists():
+        return None, None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"{path} could not be read ({exc}); it is replaced by this run's results"
+    if not isinstance(data, dict) or not isinstance(data.get("systems"), dict):
+        return None, f"{path} is not an abstab results file; it is replaced by this run's results"
+    return data, None
 
 
 # ---------------------------------------------------------------------------- markdown
@@ -260,7 +378,8 @@ def _facet_table(results: dict[str, Any], facet: str, metric: str, rows: list[st
 def leaderboard(results: dict[str, Any], metric: str = "correct") -> str:
     """Markdown: ``metric`` per answer location and system with the paired abstraction gap,
     then every metric overall with its interval, the external datasets' own facets
-    (answer_from, answer_type), and retrieval recall."""
+    (answer_from, answer_type), retrieval recall, and how each row was made (backend, model,
+    answer format, retriever and embedding model, k, abstab version) on which dataset."""
     names = list(results["systems"])
     systems = results["systems"]
     lines = _facet_table(results, "answer_location", metric, list(ANSWER_LOCATIONS))
@@ -309,7 +428,28 @@ def leaderboard(results: dict[str, Any], metric: str = "correct") -> str:
         cells = [systems[n]["retrieval"]["failures"] for n in retrieving]
         lines.append("| wrong answers: evidence missed / read wrong | " + " | ".join(
             f"{c['evidence_missed']} / {c['read_wrong']}" for c in cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines + _provenance_table(results))
+
+
+def _provenance_table(results: dict[str, Any]) -> list[str]:
+    """How each row was made (its ``run`` dict), under the dataset it was scored on."""
+    runs = {n: r["run"] for n, r in results["systems"].items() if isinstance(r.get("run"), dict)}
+    if not runs:
+        return []
+    ds = results.get("dataset", {})
+    lines = ["", f"dataset: {ds.get('kind')} {ds.get('path')} ({ds.get('items')} items, "
+             f"fingerprint {ds.get('fingerprint')})"
+             + (f", split {results['split']}" if results.get("split") else ""),
+             "", "| row | system | backend | model | answer format | retriever | k | abstab |",
+             "|---|---|---|---|---|---|---:|---|"]
+    for name, run in runs.items():
+        retriever = run.get("retriever") or "–"
+        if run.get("embedding_model"):
+            retriever += f" ({run['embedding_model']})"
+        cells = [name, run.get("system"), run.get("backend"), run.get("model"),
+                 run.get("answer_format"), retriever, run.get("k"), run.get("abstab_version")]
+        lines.append("| " + " | ".join("–" if c is None else str(c) for c in cells) + " |")
+    return lines
 
 
 # ------------------------------------------------------------------------------ exports
@@ -319,20 +459,21 @@ def export_official(kind: str, predictions: list[Prediction], directory: Path) -
     """Write a system's predictions in the official evaluator's input format.
 
     TAT-QA: ``tatqa_predictions.json``, ``{question uid: [answer, scale]}`` for
-    ``tatqa_eval.py --pred_path`` (the scale is written inside the answer, so it is "").
+    ``tatqa_eval.py --pred_path``, split as a TAT-QA model outputs them
+    (:func:`abstab.bench.official.tatqa_prediction`: "$(426) thousand" -> ["$(426)",
+    "thousand"]).
     WTQ: ``wtq_predictions.tsv``, ``id<TAB>item<TAB>item…`` for ``evaluator.py``.
 
     Returns:
         The file written, or None for dataset kinds without an official format.
     """
-    from abstab.bench.official import split_items
+    from abstab.bench.official import split_items, tatqa_prediction
 
     if kind == "tatqa":
         path = directory / "tatqa_predictions.json"
         out = {}
         for p in predictions:
-            items = split_items(p.answer)
-            out[p.item_id] = [items if len(items) > 1 else p.answer, ""]
+            out[p.item_id] = list(tatqa_prediction(p.answer))
         path.write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
         return path
     if kind == "wtq":

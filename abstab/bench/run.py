@@ -23,10 +23,10 @@ from abstab.registry import metrics, systems
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult
 
-__all__ = ["METRICS", "BenchSettings", "BenchStage", "leaderboard", "write_results"]
+__all__ = ["METRICS", "BenchSettings", "BenchStage", "leaderboard", "run_facts", "write_results"]
 
-METRICS = ("correct", "exact_match", "token_f1", "numeric_match", "abstention", "tatqa_em",
-           "tatqa_f1", "denotation")
+METRICS = ("correct", "truthfulness", "exact_match", "token_f1", "numeric_match", "abstention",
+           "tatqa_em", "tatqa_f1", "denotation")
 """Every metric scored on every item (``abstab metrics list``)."""
 
 
@@ -134,11 +134,45 @@ class BenchStage(Stage):
         return result
 
 
+def run_facts(system: str, settings: Any, backend: str, model: str | None,
+              data: BenchData) -> dict[str, Any]:
+    """How one row of results.json was made (its ``run`` dict; keys in
+    :mod:`abstab.bench.report`).
+
+    Args:
+        system: the system's name.
+        settings: its :class:`BenchSettings` (or None: defaults).
+        backend: the backend name.
+        model: the model that answered (from the predictions' provenance), if known.
+        data: the dataset scored.
+    """
+    from abstab import __version__
+    from abstab.retrieval import describe
+
+    retriever = getattr(settings, "retriever", None)
+    if system in systems and systems.meta(system).get("retrieval") is False:
+        retriever = None  # set by --retriever for every system, used only by those that search
+    facts: dict[str, Any] = {
+        "system": system, "backend": backend, "model": model,
+        "answer_format": getattr(settings, "answer_format", "json"),
+        "retriever": None, "embedding_model": None, "k": None,
+        "split": getattr(settings, "split", None), "dataset_fingerprint": data.fingerprint,
+        "abstab_version": __version__, "created": time.time(),
+    }
+    if retriever is not None:
+        facts.update(describe(retriever), k=getattr(settings, "k", None))
+    return facts
+
+
 def write_results(out: Path, data: BenchData, runs: dict[str, Path], backend: str,
-                  split: str | None, k: int | None = None, plots: bool = True
-                  ) -> dict[str, Any]:
-    """Aggregate every system's scores into results.json, leaderboard.md, official-format
-    prediction files and plots.
+                  split: str | None, k: int | None = None, plots: bool = True,
+                  settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge this run's systems into results.json, leaderboard.md and the plots, and write
+    official-format prediction files.
+
+    Rows of earlier runs on the same dataset and split stay; a row with the same system,
+    backend, model, answer format, retriever and k is replaced
+    (:func:`abstab.bench.report.merge_results`).
 
     Args:
         out: the bench folder.
@@ -146,31 +180,49 @@ def write_results(out: Path, data: BenchData, runs: dict[str, Path], backend: st
         runs: system name -> its stage folder.
         backend: the backend name.
         split: the split scored, or None.
-        k: the retrieval depth (reported for retrieval systems).
+        k: the retrieval depth, for systems without ``settings``.
         plots: write PNG plots when matplotlib is installed.
+        settings: system name -> its :class:`BenchSettings` (retriever, k, answer format);
+            a system without one is described by ``BenchSettings(system, k, split)``.
 
     Returns:
-        The results dict (keys in :mod:`abstab.bench.report`).
+        The results dict (keys in :mod:`abstab.bench.report`); ``notes`` lists rows dropped.
     """
-    from abstab.bench.report import RESULTS_SCHEMA, export_official, summarize
+    from abstab.bench.report import (
+        RESULTS_SCHEMA,
+        export_official,
+        merge_results,
+        read_results,
+        summarize,
+    )
 
+    out = Path(out)
     items = {i.item_id: i for i in data.items}
     results: dict[str, Any] = {
         "schema": RESULTS_SCHEMA,
         "dataset": {"kind": data.kind, "path": str(data.path), "fingerprint": data.fingerprint,
                     "items": len(data.items), "skipped": len(data.skipped)},
-        "backend": backend, "split": split, "created": time.time(), "metrics": list(METRICS),
+        "split": split, "created": time.time(), "metrics": list(METRICS),
         "systems": {},
     }
     for system, path in runs.items():
         stage = StageDir(path.parent, path.name, ())
         scores = list(stage.read("scores", Score))
         preds = list(stage.read("predictions", Prediction))
-        retrieves = bool(systems.meta(system).get("retrieval"))
-        results["systems"][system] = summarize(scores, items, preds, METRICS,
-                                               retrieval_k=k if retrieves else None)
+        s = (settings or {}).get(system)
+        if s is None and system in systems:
+            s = BenchSettings(system=system, k=k or BenchSettings.k, split=split)
+        retrieves = system in systems and bool(systems.meta(system).get("retrieval"))
+        row = summarize(scores, items, preds, METRICS,
+                        retrieval_k=getattr(s, "k", k) if retrieves else None)
+        model = next((p.provenance.model for p in preds if p.provenance.model), None)
+        row["run"] = run_facts(system, s, backend, model, data)
+        results["systems"][system] = row
         export_official(data.kind, preds, path)
-    out = Path(out)
+    previous, note = read_results(out / "results.json")
+    results = merge_results(previous, results)
+    if note:
+        results["notes"].insert(0, note)
     out.mkdir(parents=True, exist_ok=True)
     if plots:
         from abstab.bench.plots import write_plots
