@@ -33,3 +33,7 @@ class MissingDependencyError(AbstabError):
         super().__init__(
             f"{feature} needs the '{package}' package: pip install 'abstab[{extra}]'"
         )
+
+
+class WorkspaceError(AbstabError):
+    """A workspace state file (done.json, stats.json, .journal, a records file) is unusable."""

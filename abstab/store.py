@@ -12,24 +12,31 @@ Layout of ``WORK/<stage>/``::
 A unit's lines are written and fsynced before its journal line is. On reopening, every file is
 cut back to the lengths of the last journal line, so a run killed at any instant (SIGKILL
 included) resumes with exactly the records of the units it had finished: no duplicate, no loss.
+
+A rerun redoes the units that failed (``errors.jsonl`` lines with ``"failure": true``): their
+byte ranges are cut out of every file by writing the kept ranges to ``.<file>.retry`` copies,
+then ``.compact`` is created (the commit point) and the copies are renamed over the originals;
+reopening finishes the renames when ``.compact`` exists and drops the copies when it does not.
+``done.json`` and ``stats.json`` are replaced by rename after an fsync, never rewritten in place.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
 import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from abstab.errors import ConfigError, RecordError
+from abstab.errors import ConfigError, RecordError, WorkspaceError
 from abstab.records import Record
 
 R = TypeVar("R", bound=Record)
@@ -38,21 +45,74 @@ ERRORS = "errors.jsonl"
 STATS = "stats.json"
 DONE = "done.json"
 JOURNAL = ".journal"
-_COMMIT_DELAY = float(os.environ.get("ABSTAB_DEBUG_COMMIT_DELAY", "0") or 0)
+COMPACT = ".compact"
+# Fault-test hook: ABSTAB_DEBUG_STOP="N:POINT:FD" makes this process's N-th commit write one byte
+# to file descriptor FD and then block at POINT (torn-records: half of the unit's first record
+# bytes written; records: all written, no journal line; torn-journal: half a journal line;
+# committed: after it), so a test kills at exactly that instant. Unset, it costs one test per
+# commit.
+_STOP = os.environ.get("ABSTAB_DEBUG_STOP", "")
+_CHUNK = 1 << 20
 
 
-def _fsync_append(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _write_synced(path: Path, data: bytes, mode: int = os.O_APPEND) -> None:
+    """Append (or with ``os.O_TRUNC``, write) ``data`` and fsync it before returning."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o644)
     try:
-        os.write(fd, data)
+        _write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
+def _fsync_dir(path: Path) -> None:
+    """Make renames and unlinks in ``path`` durable (a no-op where directories cannot be
+    opened, as on Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old file or the new one, whole."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    _write_synced(tmp, data, os.O_TRUNC)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def read_state(path: Path, stage: str) -> Any:
+    """A small JSON state file (done.json, stats.json); an unreadable one names the fix."""
+    try:
+        data = json.loads(path.read_bytes())
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        what = "empty" if not path.read_bytes().strip() else f"not valid JSON ({exc})"
+        raise WorkspaceError(
+            f"{path} is {what}: rerun the {stage} stage with --force, or delete {path.name} "
+            f"and run it again") from None
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"{path} is not a JSON object: rerun the {stage} stage with "
+                             f"--force, or delete {path.name} and run it again")
+    return data
+
+
 def read_records(path: Path, kind: type[R]) -> Iterator[R]:
-    """Yield validated records from a JSONL file; a bad line is a RecordError naming it."""
-    with path.open(encoding="utf-8") as fh:
+    """Yield validated records from a JSONL file; a bad line (invalid JSON or UTF-8 too) is a
+    RecordError naming the file and line."""
+    with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if line.strip():
                 yield _parse(path, lineno, line, kind)
@@ -193,18 +253,39 @@ class UnitResult:
 
 
 class StageDir:
-    """One stage's directory in the workspace."""
+    """One stage's directory in the workspace.
 
-    def __init__(self, work: Path, stage: str, outputs: Iterable[str]):
+    Args:
+        work: the workspace.
+        stage: the stage's folder name.
+        outputs: its record files, without ``.jsonl``.
+        owned: glob patterns of other files the stage writes there (e.g. ``pdfs/*.pdf``), which
+            :meth:`clear` may delete.
+    """
+
+    def __init__(self, work: Path, stage: str, outputs: Iterable[str],
+                 owned: Iterable[str] = ()):
         self.path = Path(work) / stage
         self.stage = stage
         self.outputs = [f"{o}.jsonl" for o in outputs]
+        self.owned = list(owned)
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file beside the stage folder (one writer; readers share it)."""
+        return self.path.parent / f".{self.stage.replace('/', '_')}.lock"
 
     # -- reading ------------------------------------------------------------------------
 
     def marker(self) -> dict[str, Any] | None:
         p = self.path / DONE
-        return json.loads(p.read_text()) if p.exists() else None
+        if not p.exists():
+            return None
+        marker = read_state(p, self.stage)
+        if not isinstance(marker.get("config_hash"), str):
+            raise WorkspaceError(f"{p} holds no config_hash: rerun the {self.stage} stage with "
+                                 f"--force, or delete {DONE} and run it again")
+        return marker
 
     def is_done(self, config_hash: str | None = None) -> bool:
         m = self.marker()
@@ -221,28 +302,95 @@ class StageDir:
 
     def stats(self) -> dict[str, Any]:
         p = self.path / STATS
-        return json.loads(p.read_text()) if p.exists() else {}
+        return read_state(p, self.stage) if p.exists() else {}
+
+    def errors(self, upto: int | None = None) -> Iterator[dict[str, Any]]:
+        """errors.jsonl's lines (its first ``upto`` bytes); a damaged line names the fix."""
+        path = self.path / ERRORS
+        if not path.exists():
+            return
+        with path.open("rb") as fh:
+            data = fh.read() if upto is None else fh.read(upto)
+        for lineno, line in enumerate(data.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                error = json.loads(line)
+            except ValueError:
+                error = None
+            if not isinstance(error, dict):
+                raise WorkspaceError(f"{path}:{lineno}: not a JSON error line: rerun the "
+                                     f"{self.stage} stage with --force")
+            yield error
+
+    def failed_units(self, upto: int | None = None) -> list[str]:
+        """Units with a failure line in errors.jsonl (the first ``upto`` bytes), in file order;
+        deliberate filters (``"failure": false``) are not failures."""
+        return list(dict.fromkeys(str(e.get("unit")) for e in self.errors(upto)
+                                  if e.get("failure", True)))
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the stage's lock shared while a later stage reads it: a writer (``--force``,
+        a retry) cannot start meanwhile, and a stage being written cannot be read."""
+        if not self.path.parent.is_dir():
+            yield
+            return
+        try:
+            import fcntl
+        except ImportError:  # no shared locks here: at least refuse while a writer runs
+            from filelock import FileLock, Timeout
+
+            probe = FileLock(str(self.lock_path))
+            try:
+                probe.acquire(timeout=0)
+            except Timeout:
+                raise self._busy(reading=True) from None
+            probe.release()
+            yield
+            return
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise self._busy(reading=True) from None
+            except OSError:
+                pass  # a filesystem without flock: the writer falls back to a soft lock
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    def _busy(self, reading: bool = False) -> ConfigError:
+        if reading:
+            return ConfigError(f"another abstab process is writing {self.path}; wait for it to "
+                               f"finish (or stop it), then run this stage again")
+        return ConfigError(f"another abstab process is writing {self.path} or reading it for a "
+                           f"later stage; wait for it to finish or stop it, then run again")
 
     # -- writing ------------------------------------------------------------------------
 
-    def open(self, config_hash: str, force: bool = False) -> StageWriter | None:
-        """Open for writing; None when the stage is already done with this config.
+    def up_to_date(self, config_hash: str) -> bool:
+        """Done with this config, and no unit failed (a rerun retries failures)."""
+        return self.is_done(config_hash) and not self.failed_units()
 
-        The writer holds an OS file lock on the stage directory until :meth:`StageWriter.close`
-        (or the process ends, however it ends), so two runs never write one stage at once.
+    def open(self, config_hash: str, force: bool = False) -> StageWriter | None:
+        """Open for writing; None when the stage is done with this config and nothing failed.
+
+        Units that failed are cut out (see the module docstring) and left for the caller to
+        redo. The writer holds an OS file lock on the stage until :meth:`StageWriter.close` (or
+        the process ends, however it ends), so two runs never write one stage at once.
         """
-        if not force and self.is_done(config_hash):
+        if not force and self.up_to_date(config_hash):
             return None
         from filelock import FileLock, Timeout
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.path.parent / f".{self.stage.replace('/', '_')}.lock"))
+        lock = FileLock(str(self.lock_path))
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            raise ConfigError(
-                f"another abstab process is writing {self.path}; wait for it to finish or stop "
-                f"it, then run again") from None
+            raise self._busy() from None
         try:
             return self._open_locked(config_hash, force, lock)
         except BaseException:
@@ -250,39 +398,169 @@ class StageDir:
             raise
 
     def _open_locked(self, config_hash: str, force: bool, lock: Any) -> StageWriter | None:
-        if not force and self.is_done(config_hash):  # finished while we waited for the lock
+        self._recover()
+        if force:
+            return StageWriter(self, config_hash, [], lock, foreign=self.clear())
+        marker = self.marker()
+        journal = self._read_journal()
+        if ((marker is not None and marker["config_hash"] != config_hash)
+                or (journal and journal[0] != config_hash)):
+            return StageWriter(self, config_hash, [], lock, foreign=self.clear())
+        commits = journal[1:]
+        # Failures among the committed units (a done stage without a journal: the whole file).
+        committed = commits[-1]["sizes"].get(ERRORS, 0) if commits else 0
+        failed = self.failed_units(None if marker is not None and not journal else committed)
+        if marker is not None and not failed:  # finished while we waited for the lock
             lock.release()
             return None
-        journal = self._read_journal()
-        if force or self.marker() is not None or (journal and journal[0] != config_hash):
-            self.clear()
-            journal = []
-        return StageWriter(self, config_hash, journal, lock)
+        if marker is not None and not journal:  # no journal to redo units one by one
+            return StageWriter(self, config_hash, [], lock, foreign=self.clear())
+        if failed:
+            self._unlink(DONE)  # not done until the failed units are redone
+            journal = self._drop_units(journal, set(failed))
+        return StageWriter(self, config_hash, journal, lock, retried=len(failed))
 
-    def clear(self) -> None:
-        if self.path.exists():
-            shutil.rmtree(self.path)
+    def clear(self) -> list[str]:
+        """Delete what abstab wrote in the stage folder; return the other files' names, which
+        are left in place (the folder too, then)."""
+        if not self.path.is_dir():
+            return []
+        known = {*self.outputs, ERRORS, STATS, DONE, JOURNAL, COMPACT}
+        known |= {f".{n}.{suffix}" for n in list(known) for suffix in ("tmp", "retry")}
+        for p in self.path.iterdir():
+            if p.name in known and not p.is_dir():
+                p.unlink()
+        for pattern in self.owned:
+            for p in sorted(self.path.glob(pattern)):
+                if p.is_file() or p.is_symlink():
+                    p.unlink()
+            folder = self.path / pattern.split("/")[0]
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        foreign = sorted(p.name for p in self.path.iterdir())
+        if not foreign:
+            self.path.rmdir()
+        return foreign
+
+    def _unlink(self, name: str) -> None:
+        (self.path / name).unlink(missing_ok=True)
+        _fsync_dir(self.path)
 
     def _read_journal(self) -> list[Any]:
-        """[config_hash, commit, commit, ...]; an unfinished last line is ignored."""
+        """[config_hash, commit, commit, ...]; an unfinished last line is ignored (a torn
+        append), any other unreadable line is corruption."""
         p = self.path / JOURNAL
         if not p.exists():
             return []
         entries: list[Any] = []
-        raw = p.read_bytes()
-        for line in raw.split(b"\n")[:-1]:  # the part after the last newline is incomplete
+        for lineno, line in enumerate(p.read_bytes().split(b"\n")[:-1], 1):
             try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            if not (isinstance(entry, str) if lineno == 1 else (
+                    isinstance(entry, dict) and isinstance(entry.get("unit"), str)
+                    and isinstance(entry.get("sizes"), dict)
+                    and isinstance(entry.get("stats"), dict))):
+                raise WorkspaceError(
+                    f"{p}:{lineno}: not a journal line (the file was damaged): rerun the "
+                    f"{self.stage} stage with --force, or delete {JOURNAL} to redo it")
+            entries.append(entry)
         return entries
+
+    def _check_sizes(self, sizes: Mapping[str, int]) -> None:
+        for name, size in sizes.items():
+            p = self.path / name
+            have = p.stat().st_size if p.exists() else 0
+            if have < size:
+                raise WorkspaceError(
+                    f"{p} is shorter ({have} bytes) than its last commit in {self.path / JOURNAL}"
+                    f" ({size} bytes): it was changed outside abstab; rerun the {self.stage} "
+                    f"stage with --force")
+
+    def _drop_units(self, journal: list[Any], drop: set[str]) -> list[Any]:
+        """Cut the ``drop`` units' bytes out of every file and the journal, crash-safely."""
+        commits = journal[1:]
+        self._check_sizes(commits[-1]["sizes"] if commits else {})
+        files = [*self.outputs, ERRORS]
+        kept: list[dict[str, Any]] = []
+        new_sizes = dict.fromkeys(files, 0)
+        for name in files:
+            src_path, dst_path = self.path / name, self.path / f".{name}.retry"
+            with open(dst_path, "wb") as dst:
+                if src_path.exists():
+                    with src_path.open("rb") as src:
+                        start = 0
+                        for c in commits:
+                            end = c["sizes"].get(name, 0)
+                            if c["unit"] not in drop:
+                                src.seek(start)
+                                _copy_bytes(src, dst, end - start)
+                            start = end
+                dst.flush()
+                os.fsync(dst.fileno())
+        prev = dict.fromkeys(files, 0)
+        for c in commits:
+            if c["unit"] not in drop:
+                for name in files:
+                    new_sizes[name] += c["sizes"].get(name, 0) - prev[name]
+                kept.append({**c, "sizes": dict(new_sizes)})
+            prev = {name: c["sizes"].get(name, 0) for name in files}
+        new = [journal[0], *kept]
+        _write_synced(self.path / f".{JOURNAL}.retry",
+                      b"".join(json.dumps(e).encode() + b"\n" for e in new), os.O_TRUNC)
+        atomic_write(self.path / COMPACT, b"")  # the commit point: the copies are whole
+        self._recover()
+        return new
+
+    def _recover(self) -> None:
+        """Finish a cut interrupted after its commit point, or drop one interrupted before."""
+        names = [*self.outputs, ERRORS, JOURNAL]
+        if not self.path.is_dir():
+            return
+        if (self.path / COMPACT).exists():
+            for name in names:
+                if (tmp := self.path / f".{name}.retry").exists():
+                    os.replace(tmp, self.path / name)
+            _fsync_dir(self.path)
+            self._unlink(COMPACT)
+        else:
+            for name in names:
+                (self.path / f".{name}.retry").unlink(missing_ok=True)
+
+
+def _copy_bytes(src: Any, dst: Any, n: int) -> None:
+    while n > 0:
+        chunk = src.read(min(n, _CHUNK))
+        if not chunk:
+            raise WorkspaceError(f"{src.name} ended before its journal said; rerun the stage "
+                                 f"with --force")
+        dst.write(chunk)
+        n -= len(chunk)
+
+
+def _stop_here(n: int, point: str, torn: tuple[Path, bytes] | None = None) -> None:
+    """The fault-test hook (see ``_STOP``): signal the test and block at this commit point."""
+    want, where, fd = _STOP.split(":")
+    if int(want) != n or where != point:
+        return
+    if torn is not None and torn[1]:
+        _write_synced(torn[0], torn[1][: max(1, len(torn[1]) // 2)])
+    os.write(int(fd), b"1")
+    threading.Event().wait()  # until the test's SIGKILL (a signal handler may unwind it)
 
 
 class StageWriter:
-    """Appends units atomically (see the module docstring) and writes the marker at the end."""
+    """Appends units atomically (see the module docstring) and writes the marker at the end.
+
+    Attributes:
+        resumed: units found done when the stage was opened.
+        retried: failed units cut out to be redone.
+        foreign: files in the stage folder that abstab did not write (left in place).
+    """
 
     def __init__(self, stage_dir: StageDir, config_hash: str, journal: list[Any],
-                 lock: Any = None):
+                 lock: Any = None, *, retried: int = 0, foreign: list[str] | None = None):
         self.dir = stage_dir
         self.config_hash = config_hash
         self._lock = lock
@@ -290,22 +568,27 @@ class StageWriter:
         self.files = [*stage_dir.outputs, ERRORS]
         self.done_units: set[str] = set()
         self.stats: Counter[str] = Counter()
-        self.resumed = 0  # units found done when the stage was opened
+        self.retried = retried
+        self.foreign = foreign or []
+        self._commits = 0  # in this process, for the fault-test hook
         jpath = self.dir.path / JOURNAL
         if not journal:
-            jpath.write_bytes(json.dumps(config_hash).encode() + b"\n")
             for f in self.files:
                 (self.dir.path / f).write_bytes(b"")
+            atomic_write(jpath, json.dumps(config_hash).encode() + b"\n")
+            self.resumed = 0
             return
         commits = journal[1:]
         sizes = commits[-1]["sizes"] if commits else {}
+        self.dir._check_sizes(sizes)
         for f in self.files:
             p = self.dir.path / f
             p.touch()
             with p.open("r+b") as fh:
                 fh.truncate(sizes.get(f, 0))
+                os.fsync(fh.fileno())
         # Rewrite the journal without any torn last line.
-        jpath.write_bytes(b"".join(json.dumps(e).encode() + b"\n" for e in journal))
+        atomic_write(jpath, b"".join(json.dumps(e).encode() + b"\n" for e in journal))
         for c in commits:
             self.done_units.add(c["unit"])
             self.stats.update(c["stats"])
@@ -325,25 +608,49 @@ class StageWriter:
                 json.dumps({"stage": self.dir.stage, "unit": unit, **e}, ensure_ascii=False) + "\n"
                 for e in result.errors
             ).encode()
+        payload = {name: data for name, data in payload.items() if data}
+        self._commits += 1
+        if _STOP:
+            first = next(iter(payload.items()), None)
+            _stop_here(self._commits, "torn-records",
+                       (self.dir.path / first[0], first[1]) if first else None)
         for name, data in payload.items():
-            if data:
-                _fsync_append(self.dir.path / name, data)
-        if _COMMIT_DELAY:  # lets tests kill a run between a unit's records and its commit
-            time.sleep(_COMMIT_DELAY)
+            _write_synced(self.dir.path / name, data)
+        if _STOP:
+            _stop_here(self._commits, "records")
         sizes = {f: (self.dir.path / f).stat().st_size for f in self.files}
-        entry = {"unit": unit, "sizes": sizes, "stats": dict(result.stats)}
-        _fsync_append(self.dir.path / JOURNAL, json.dumps(entry).encode() + b"\n")
+        line = json.dumps({"unit": unit, "sizes": sizes, "stats": dict(result.stats)}).encode()
+        if _STOP:
+            _stop_here(self._commits, "torn-journal", (self.dir.path / JOURNAL, line + b"\n"))
+        _write_synced(self.dir.path / JOURNAL, line + b"\n")
         self.done_units.add(unit)
         self.stats.update(result.stats)
+        if _STOP:
+            _stop_here(self._commits, "committed")
 
     def finish(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         stats = funnel(self.stats)
         stats.update(extra or {})
-        (self.dir.path / STATS).write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
-        marker = {"config_hash": self.config_hash, "finished": time.time(), "units": len(self.done_units)}
-        (self.dir.path / DONE).write_text(json.dumps(marker) + "\n")
+        atomic_write(self.dir.path / STATS,
+                     (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
+        marker = {"config_hash": self.config_hash, "finished": time.time(),
+                  "units": len(self.done_units), "outputs": self.outputs_digest()}
+        atomic_write(self.dir.path / DONE, (json.dumps(marker) + "\n").encode())
         self.close()
         return stats
+
+    def outputs_digest(self) -> str:
+        """A digest of the record files' lines, whatever their order (units finish in any
+        order): later stages chain it into their config hash, so changed records redo them."""
+        total, lines = 0, 0
+        for name in sorted(self.dir.outputs):
+            with (self.dir.path / name).open("rb") as fh:
+                for line in fh:
+                    if line.strip():
+                        h = hashlib.sha256(name.encode() + b"\0" + line.rstrip(b"\n")).digest()
+                        total = (total + int.from_bytes(h, "big")) % (1 << 256)
+                        lines += 1
+        return f"{lines}:{total:064x}"
 
     def close(self) -> None:
         """Release the stage's lock (finished or not)."""

@@ -12,13 +12,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pymupdf
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, SAMPLE_PDFS
+from killpoint import POINTS, kill_at
 from llm_server import FakeLLMServer, Faults, Reply, ok
 
 from abstab.cli import cli
@@ -221,9 +221,6 @@ STAGE_ARGS = {
     "assemble": lambda w: ["assemble", str(w)],
 }
 ORDER = list(STAGE_ARGS)
-# seconds each commit waits between a unit's records and its journal line
-# (ABSTAB_DEBUG_COMMIT_DELAY), so that a kill lands inside the stage's work
-DELAY = {"extract": 0.3, "judge": 0.15, "resolve": 0.2, "generate": 0.1, "assemble": 0.8}
 
 
 @pytest.fixture(scope="module")
@@ -235,45 +232,15 @@ def reference(tmp_path_factory):
     return work
 
 
-def _kill_during(stage, work, rng, torn, units):
-    """Start ``abstab STAGE`` in a child, SIGKILL it at a random point of the stage.
-
-    ``torn``: kill right after a unit's records reached disk and before its commit line (the
-    worst instant), else at a random time after the stage opened its journal.
-    """
-    env = {**os.environ, "ABSTAB_DEBUG_COMMIT_DELAY": str(DELAY[stage])}
-    proc = subprocess.Popen([sys.executable, "-m", "abstab", *STAGE_ARGS[stage](work)],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    sdir = work / stage
-    journal = sdir / ".journal"
-    try:
-        deadline = time.monotonic() + 120
-        while not journal.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert journal.exists(), f"{stage} never started"
-        if torn:
-            target = rng.randint(1, units)  # after target - 1 commits (line 1 is the hash)
-            outs = [p for p in sdir.glob("*.jsonl")]
-            committed = {p: p.stat().st_size for p in outs}
-            while time.monotonic() < deadline:  # records of a new unit on disk, not committed
-                lines = len(journal.read_bytes().splitlines())
-                grown = any(p.stat().st_size > committed[p] for p in outs)
-                if grown and lines >= target:
-                    break
-                committed = {p: p.stat().st_size for p in outs} if not grown else committed
-                time.sleep(0.005)
-            time.sleep(rng.uniform(0, DELAY[stage] * 0.5))
-        else:
-            time.sleep(rng.uniform(0, DELAY[stage] * 1.5))
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the child and its pool workers: a hard stop
-        proc.wait()
-    return not (sdir / "done.json").exists()
+def _commits(stage_dir):
+    return len((stage_dir / ".journal").read_bytes().split(b"\n")[:-1]) - 1
 
 
-# 20 trials over the five stages; half kill between a unit's records and its commit.
-TRIALS = [(stage, i) for stage in ORDER for i in range(4)]
+# 20 trials over the five stages; each stage is killed once at each commit point (half of a
+# unit's records written; all of them but no journal line; half a journal line; just after the
+# journal line) of a commit chosen at random. The child blocks at that point (ABSTAB_DEBUG_STOP)
+# and is killed there, so no trial depends on timing.
+TRIALS = [(stage, i) for stage in ORDER for i in range(len(POINTS))]
 
 
 @pytest.mark.slow
@@ -283,9 +250,11 @@ def test_sigkill_then_resume_gives_the_uninterrupted_records(reference, tmp_path
     work = tmp_path / "work"
     for upstream in ORDER[:ORDER.index(stage)]:
         shutil.copytree(reference / upstream, work / upstream)
-    units = len((reference / stage / ".journal").read_bytes().splitlines()) - 1
-    interrupted = _kill_during(stage, work, rng, torn=trial % 2 == 1, units=units)
-    assert interrupted, f"{stage} finished before the kill; the trial tested nothing"
+    units = _commits(reference / stage)
+    n, point = rng.randint(1, units), POINTS[trial]
+    kill_at(STAGE_ARGS[stage](work), n, point)
+    assert not (work / stage / "done.json").exists()
+    assert _commits(work / stage) == (n if point == "committed" else n - 1)
     out = _run(STAGE_ARGS[stage](work))
     assert "ran" in out
     assert sorted_outputs(work / stage) == sorted_outputs(reference / stage)

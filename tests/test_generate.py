@@ -289,11 +289,12 @@ def test_llm_generation_is_checked_by_code_and_cached(resolved, tmp_path, monkey
     stats = json.loads((work / "generate" / "stats.json").read_text())
     assert stats["llm"]["calls"] == 2
 
-    # A rerun is up to date; a forced rerun is served by the cache: no new call either way.
+    # A rerun retries the tables whose proposals failed, a forced rerun redoes all: both are
+    # served by the cache, no new call either way.
     server.reset_counts()
     try:
         again = _generate(work, server.url)
-        assert "up-to-date" in again.output
+        assert "(retried 2 failed unit(s), kept" in again.output
         forced = _generate(work, server.url, "--force")
         assert len(server.requests) == 0
     finally:

@@ -64,13 +64,14 @@ def test_judge_with_openai_backend_records_bad_replies_and_keeps_the_rest(extrac
     assert stats["llm"]["calls"] == requests == 3  # one answer, one bad reply + one repair
     assert "1 item(s) failed" in r.output
 
-    # A rerun with the same settings is up to date and makes no call at all.
+    # A rerun with the same settings retries the failed table only: the good one is not asked.
     with FakeLLMServer(respond) as server:
         again = CliRunner().invoke(cli, ["judge", str(work), "--backend", "openai", "--model", "m",
                                          "--base-url", server.url, "--api-key", "k"],
                                    catch_exceptions=False)
-        assert len(server.requests) == 0
-    assert "up-to-date" in again.output
+        prompts = [json.dumps(q["messages"], ensure_ascii=False) for q in server.requests]
+    assert not [q for q in prompts if f"Caption: {first['caption']}" in q]
+    assert "(retried 1 failed unit(s), kept 1)" in again.output
 
 
 def test_a_bad_key_stops_the_stage_with_a_message_naming_the_fix(extracted, tmp_path, monkeypatch):

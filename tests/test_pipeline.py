@@ -1,7 +1,6 @@
 """The whole pipeline on the bundled sample: outputs, resume, config changes, crashes, bad input."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pymupdf as fitz
 from click.testing import CliRunner
 from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE
+from killpoint import kill_at, start_until
 
 from abstab.cli import cli
 from abstab.records import ANSWER_LOCATIONS, QAItem
@@ -98,44 +98,67 @@ def test_rerun_redoes_nothing_and_changed_config_redoes_downstream(sample_work, 
     assert _status(forced.output) == {"judge": "ran"}
 
 
-def _run_extract(work: Path, pdfs: list[Path], delay: str | None) -> subprocess.Popen:
-    env = dict(os.environ)
-    if delay:
-        env["ABSTAB_DEBUG_COMMIT_DELAY"] = delay
+def _run_extract(work: Path, pdfs: list[Path]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "abstab", "extract", *map(str, pdfs), "-o",
-                             str(work)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             str(work)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _extract_args(work: Path, pdfs: list[Path]) -> list[str]:
+    return ["extract", *map(str, pdfs), "-o", str(work)]
 
 
 def test_sigkill_mid_stage_then_resume_equals_uninterrupted_run(tmp_path):
     pdfs = sorted(SAMPLE_PDFS.glob("*.pdf"))
     assert len(pdfs) >= 3
     clean = tmp_path / "clean"
-    assert _run_extract(clean, pdfs, None).wait(120) == 0
+    assert _run_extract(clean, pdfs).wait(120) == 0
 
     killed = tmp_path / "killed"
-    proc = _run_extract(killed, pdfs, "1.0")
+    # killed with the second unit's records on disk and its journal line not written
+    kill_at(_extract_args(killed, pdfs), 2, "records")
     journal = killed / "extract" / ".journal"
-    deadline = time.time() + 60
-    # Wait until one unit is committed and the next one's records are being written.
-    while time.time() < deadline:
-        if journal.exists() and len(journal.read_text().splitlines()) >= 2:
-            break
-        time.sleep(0.05)
-    time.sleep(1.3)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(30)
-    committed = len(journal.read_text().splitlines()) - 1
-    assert 1 <= committed < len(pdfs), "the kill did not land in the middle of the stage"
+    assert len(journal.read_text().splitlines()) - 1 == 1
     assert not (killed / "extract" / "done.json").exists()
 
-    resumed = _run_extract(killed, pdfs, None)
+    resumed = _run_extract(killed, pdfs)
     out, _ = resumed.communicate(timeout=120)
     assert resumed.returncode == 0
-    assert f"resumed after {committed} done units" in out.decode()
+    assert "resumed after 1 done units" in out.decode()
     for name in ("documents.jsonl", "tables.jsonl", "errors.jsonl"):
         assert (killed / "extract" / name).read_bytes() == (clean / "extract" / name).read_bytes()
     assert json.loads((killed / "extract" / "stats.json").read_text()) == json.loads(
         (clean / "extract" / "stats.json").read_text())
+
+
+def _sorted_lines(stage_dir: Path) -> dict[str, list[str]]:
+    return {p.name: sorted(p.read_text(encoding="utf-8").splitlines())
+            for p in sorted(stage_dir.glob("*.jsonl"))}
+
+
+def test_a_rerun_retries_a_failed_file_and_a_sigkill_during_the_retry_resumes(tmp_path):
+    pdfs = sorted(SAMPLE_PDFS.glob("*.pdf"))
+    (tmp_path / "notes.pdf").write_text("a text file, not a PDF\n")
+    inputs = [*pdfs[:2], tmp_path / "notes.pdf", *pdfs[2:]]  # its unit in the middle
+    clean = tmp_path / "clean"
+    assert _run_extract(clean, inputs).wait(120) == 1
+    work = tmp_path / "work"
+    assert _run_extract(work, inputs).wait(120) == 1
+    # The rerun cuts the failed unit out and redoes it; killed with half its error line written.
+    kill_at(_extract_args(work, inputs), 1, "torn-records")
+    errors = (work / "extract" / "errors.jsonl").read_text()
+    assert "notes.pdf" in errors and not errors.endswith("\n")  # the torn line, uncommitted
+    resumed = _run_extract(work, inputs)
+    out, _ = resumed.communicate(timeout=120)
+    assert resumed.returncode == 1
+    assert f"resumed after {len(pdfs)} done units" in out.decode()
+    assert _sorted_lines(work / "extract") == _sorted_lines(clean / "extract")
+    assert (work / "extract" / "documents.jsonl").read_bytes() == (
+        clean / "extract" / "documents.jsonl").read_bytes()
+    # and the next rerun retries it again, alone
+    again = CliRunner().invoke(cli, _extract_args(work, inputs), catch_exceptions=False)
+    assert again.exit_code == 1
+    assert f"(retried 1 failed unit(s), kept {len(pdfs)})" in again.output
+    assert _sorted_lines(work / "extract") == _sorted_lines(clean / "extract")
 
 
 def _bad_inputs(d: Path) -> dict[str, Path]:
@@ -206,18 +229,12 @@ def test_ctrl_c_or_sigterm_stops_workers_and_the_run_resumes(tmp_path):
     pdfs = sorted(SAMPLE_PDFS.glob("*.pdf"))
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         work = tmp_path / f"w{int(sig)}"
-        env = {**os.environ, "ABSTAB_DEBUG_COMMIT_DELAY": "1.0"}
+        # Signalled while its first commit blocks (its records written, no journal line).
         # A suite started in the background ignores SIGINT, and children inherit that:
         # give the child the default disposition, as a terminal would.
-        proc = subprocess.Popen([sys.executable, "-m", "abstab", "extract", *map(str, pdfs),
-                                 "-o", str(work), "--workers", "2"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        journal = work / "extract" / ".journal"
-        deadline = time.time() + 60
-        while time.time() < deadline and not (
-                journal.exists() and len(journal.read_text().splitlines()) >= 2):
-            time.sleep(0.05)
+        proc = start_until(_extract_args(work, pdfs) + ["--workers", "2"], 1, "records",
+                           stderr=subprocess.PIPE,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == code
@@ -225,8 +242,131 @@ def test_ctrl_c_or_sigterm_stops_workers_and_the_run_resumes(tmp_path):
             assert b"run the same command again to resume" in err
         time.sleep(0.5)
         assert _alive(str(work)) == []  # no worker process left behind
-        resumed = _run_extract(work, pdfs, None)
-        resumed.communicate(timeout=120)
-        assert resumed.returncode == 0
+        resumed = _run_extract(work, pdfs)
+        _, err = resumed.communicate(timeout=120)
+        assert resumed.returncode == 0, err
         docs = (work / "extract" / "documents.jsonl").read_text().splitlines()
         assert len(docs) == len(pdfs)
+
+
+def test_a_rerun_retries_the_failed_llm_item_only_and_changed_outputs_redo_downstream(
+        tmp_path, monkeypatch):
+    from llm_server import FakeLLMServer, error, ok
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    runner = CliRunner()
+    base = tmp_path / "base"
+    r = runner.invoke(cli, ["extract", str(SAMPLE_PDFS / "pump_reliability.pdf"), "-o", str(base)],
+                      catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    first, _second = [json.loads(x) for x in
+                     (base / "extract" / "tables.jsonl").read_text().splitlines()]
+    mtbf = first["columns"].index("MTBF")
+    abstract = {"label": "abstract", "confidence": 0.9, "reasons": ["codes"], "keywords": [
+        {"keyword": "MTBF", "row": 0, "col": mtbf, "style": "acronym", "score": 0.9}]}
+    clear = {"label": "clear", "confidence": 0.8, "reasons": ["plain words"], "keywords": []}
+    mode = {"down": True, "second": clear}
+
+    def respond(request):
+        prompt = json.dumps(request["messages"], ensure_ascii=False)
+        if f"Caption: {first['caption']}" in prompt:
+            return error(500, "overloaded") if mode["down"] else ok(abstract)
+        return ok(mode["second"])
+
+    def run(work, *args):
+        out = runner.invoke(cli, [*args, str(work)], catch_exceptions=False)
+        return out.exit_code, _status(out.output), out.output
+
+    llm = ["--backend", "openai", "--model", "m", "--api-key", "k", "--no-cache",
+           "--max-retries", "0", "--concurrency", "1"]
+    work, good = tmp_path / "work", tmp_path / "good"
+    shutil.copytree(base, work)
+    shutil.copytree(base, good)
+    with FakeLLMServer(respond) as server:
+        llm += ["--base-url", server.url]
+        code, status, out = run(work, "judge", *llm)
+        assert (code, status) == (1, {"judge": "ran"}) and "1 item(s) failed" in out
+        for stage in ("resolve", "generate", "assemble"):
+            assert run(work, stage)[:2] == (0, {stage: "ran"})
+        mode["down"] = False
+        for stage in ("judge", "resolve", "generate", "assemble"):  # an uninterrupted good run
+            assert run(good, stage, *(llm if stage == "judge" else []))[:2] == (0, {stage: "ran"})
+
+        server.reset_counts()
+        code, status, out = run(work, "judge", *llm)
+        assert (code, status) == (0, {"judge": "ran"})
+        assert "(retried 1 failed unit(s), kept 1)" in out
+        asked = [json.dumps(q["messages"], ensure_ascii=False) for q in server.requests]
+        assert len(asked) == 1 and f"Caption: {first['caption']}" in asked[0]
+        for stage in ("judge", "resolve", "generate", "assemble"):
+            if stage != "judge":  # the judgments changed: every later stage redoes
+                assert run(work, stage)[:2] == (0, {stage: "ran"})
+            assert _sorted_lines(work / stage) == _sorted_lines(good / stage)
+
+        # --force with the same replies writes the same judgments: nothing later redoes ...
+        assert run(work, "judge", "--force", *llm)[:2] == (0, {"judge": "ran"})
+        assert run(work, "resolve")[:2] == (0, {"resolve": "up-to-date"})
+        # ... and with a changed judgment, the later stages redo
+        mode["second"] = {**abstract, "keywords": []}
+        assert run(work, "judge", "--force", *llm)[:2] == (0, {"judge": "ran"})
+        for stage in ("resolve", "generate", "assemble"):
+            assert run(work, stage)[:2] == (0, {stage: "ran"})
+
+
+def test_damaged_state_foreign_files_and_a_busy_upstream_are_messages_not_tracebacks(tmp_path):
+    from filelock import FileLock
+
+    runner = CliRunner()
+    work = tmp_path / "work"
+
+    def run(*args):
+        return runner.invoke(cli, [*args], catch_exceptions=False)
+
+    assert run("extract", str(SAMPLE_PDFS / "pump_reliability.pdf"), "-o", str(work)).exit_code == 0
+    assert run("judge", str(work)).exit_code == 0
+    done = work / "judge" / "done.json"
+    done.write_bytes(b"")  # what a crash mid-write left before done.json was written atomically
+    for args in (("resolve", str(work)), ("judge", str(work))):
+        r = run(*args)
+        assert r.exit_code == 2
+        assert r.output == (f"Error: {done} is empty: rerun the judge stage with --force, or "
+                            f"delete done.json and run it again\n")
+    (work / "judge" / "notes.txt").write_text("my notes")
+    r = run("judge", str(work), "--force")
+    assert r.exit_code == 0 and _status(r.output) == {"judge": "ran"}
+    assert (f"note: {work / 'judge'} holds files abstab did not write, left in place: "
+            f"notes.txt") in r.output
+    assert (work / "judge" / "notes.txt").read_text() == "my notes"
+
+    stats = work / "judge" / "stats.json"
+    stats.write_text('{"in": 2, "ke')
+    r = run("judge", str(work))
+    assert r.exit_code == 2 and r.output.startswith(f"Error: {stats} is not valid JSON (")
+    assert r.output.endswith("rerun the judge stage with --force, or delete stats.json and run "
+                             "it again\n")
+    assert run("judge", str(work), "--force").exit_code == 0
+
+    journal = work / "judge" / ".journal"
+    journal.write_bytes(journal.read_bytes().replace(b'"unit"', b'"un\xffit"', 1))
+    done.unlink()  # so that the stage reopens its journal
+    r = run("judge", str(work))
+    assert r.exit_code == 2
+    assert r.output == (f"Error: {journal}:2: not a journal line (the file was damaged): rerun "
+                        f"the judge stage with --force, or delete .journal to redo it\n")
+    assert run("judge", str(work), "--force").exit_code == 0
+
+    tables = work / "extract" / "tables.jsonl"
+    lines = tables.read_bytes().splitlines(keepends=True)
+    tables.write_bytes(lines[0] + lines[1].replace(b'"table_id": "', b'"table_id": "\xff'))
+    r = run("judge", str(work), "--force")
+    assert r.exit_code == 2
+    assert r.output.startswith(f"Error: {tables}:2: not a valid Table record (")
+    tables.write_bytes(b"".join(lines))
+    assert run("judge", str(work)).exit_code == 0
+
+    with FileLock(str(work / ".judge.lock")):  # another process writing judge
+        r = run("resolve", str(work))
+    assert r.exit_code == 2
+    assert r.output == (f"Error: another abstab process is writing {work / 'judge'}; wait for it "
+                        f"to finish (or stop it), then run this stage again\n")
+    assert run("resolve", str(work)).exit_code == 0

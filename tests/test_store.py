@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +40,13 @@ def test_round_trip_and_marker(tmp_path):
     errors = [json.loads(x) for x in (sd.path / "errors.jsonl").read_text().splitlines()]
     assert errors == [{"stage": "judge", "unit": "u9", "item": "t9", "reason": "backend_error",
                        "message": "boom", "failure": True}]
-    assert sd.open("h1") is None  # done with the same config: nothing to redo
+    # A rerun with the same config redoes exactly the failed unit, then nothing.
+    w = sd.open("h1")
+    assert (w.done_units, w.retried, w.resumed) == ({"u0", "u1", "u2"}, 1, 3)
+    assert (sd.path / "errors.jsonl").read_bytes() == b"" and not sd.is_done()
+    w.commit("u9", _unit(9))
+    assert w.finish() == {"in": 4, "kept": 4, "dropped": {}}
+    assert sd.open("h1") is None  # done with the same config and nothing failed
 
 
 def test_torn_unit_is_cut_back_on_resume(tmp_path):
@@ -108,6 +115,11 @@ def test_invalid_record_line_names_file_and_line(tmp_path, read):
     (sd.path / "judgments.jsonl").write_text(good + "\n" + good.replace('"clear"', '"murky"') + "\n")
     with pytest.raises(RecordError, match=r"judgments.jsonl:2: not a valid Judgment"):
         read(sd)
+    # a line that is not UTF-8 (or not JSON) is named the same way, not a UnicodeDecodeError
+    (sd.path / "judgments.jsonl").write_bytes(good.encode() + b"\n" + good.encode() + b"\n"
+                                              + good.encode().replace(b'"d"', b'"\xff\xfe"'))
+    with pytest.raises(RecordError, match=r"judgments.jsonl:3: not a valid Judgment.*Invalid JSON"):
+        read(sd)
 
 
 def test_mutated_record_is_not_written(tmp_path):
@@ -162,3 +174,187 @@ def test_record_index_reads_records_by_key_on_demand(tmp_path):
     assert remote._lru == {} and remote["t1"].table_id == "t1"
     assert len(sd.index("missing", Judgment, "table_id")) == 0
 
+
+
+def _mixed_stage(tmp_path):
+    """u0 ok, u1 a failure with a partial record, u2 a deliberate filter, u3 ok, u4 a failure."""
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    w = sd.open("h1")
+    w.commit("u0", _unit(0))
+    partial = _unit(1)
+    partial.drop("t1b", "invalid_output", "not JSON")
+    w.commit("u1", partial)
+    kept_filter = _unit(2)
+    kept_filter.drop("t2b", "keyword_not_header", "filtered", failure=False)
+    w.commit("u2", kept_filter)
+    w.commit("u3", _unit(3))
+    failed = UnitResult()
+    failed.drop("t4", "llm_unavailable", "HTTP 500")
+    w.commit("u4", failed)
+    w.finish()
+    return sd
+
+
+def _lines(sd, name):
+    return (sd.path / name).read_text().splitlines()
+
+
+def test_a_rerun_cuts_out_exactly_the_failed_units(tmp_path):
+    sd = _mixed_stage(tmp_path)
+    before = {n: _lines(sd, n) for n in ("judgments.jsonl", "errors.jsonl")}
+    assert sd.failed_units() == ["u1", "u4"]
+    w = sd.open("h1")
+    assert (w.done_units, w.retried) == ({"u0", "u2", "u3"}, 2)
+    assert w.stats == Counter({"in": 3, "kept": 3, "dropped.keyword_not_header": 1})
+    assert _lines(sd, "judgments.jsonl") == [before["judgments.jsonl"][i] for i in (0, 2, 3)]
+    assert [json.loads(x)["unit"] for x in _lines(sd, "errors.jsonl")] == ["u2"]
+    w.close()
+    # the cut journal is whole: reopening (a crash now) finds the same state and cuts nothing
+    w = sd.open("h1")
+    assert (w.done_units, w.retried) == ({"u0", "u2", "u3"}, 0)
+    w.commit("u1", _unit(1))
+    w.commit("u4", _unit(4))
+    w.finish()
+    assert sorted(j.table_id for j in sd.read("judgments", Judgment)) == [f"t{i}" for i in range(5)]
+    assert [json.loads(x)["unit"] for x in _lines(sd, "errors.jsonl")] == ["u2"]
+    assert sd.open("h1") is None
+
+
+def test_a_cut_interrupted_before_its_commit_point_leaves_the_old_state(tmp_path, monkeypatch):
+    from abstab import store
+
+    sd = _mixed_stage(tmp_path)
+    before = {n: (sd.path / n).read_bytes() for n in ("judgments.jsonl", "errors.jsonl", ".journal")}
+    real = store.atomic_write
+
+    def crash_at_commit_point(path, data):
+        if path.name == ".compact":
+            raise KeyboardInterrupt  # the process dies with the copies written, not committed
+        real(path, data)
+
+    monkeypatch.setattr(store, "atomic_write", crash_at_commit_point)
+    with pytest.raises(KeyboardInterrupt):
+        sd.open("h1")
+    monkeypatch.setattr(store, "atomic_write", real)
+    assert {n: (sd.path / n).read_bytes() for n in before} == before
+    assert (sd.path / ".judgments.jsonl.retry").exists()
+    w = sd.open("h1")  # the copies are dropped and the cut is done again
+    assert (w.done_units, w.retried) == ({"u0", "u2", "u3"}, 2)
+    assert sorted(p.name for p in sd.path.iterdir()) == [".journal", "errors.jsonl",
+                                                         "judgments.jsonl", "stats.json"]
+    w.close()
+
+
+def test_a_cut_interrupted_after_its_commit_point_is_finished_on_reopen(tmp_path, monkeypatch):
+    from abstab import store
+
+    sd = _mixed_stage(tmp_path)
+    real = store.os.replace
+    renamed = []
+
+    def crash_after_one_rename(src, dst):
+        if str(src).endswith(".retry") and renamed:
+            raise KeyboardInterrupt  # killed between the renames
+        renamed.append(src)
+        real(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", crash_after_one_rename)
+    with pytest.raises(KeyboardInterrupt):
+        sd.open("h1")
+    monkeypatch.setattr(store.os, "replace", real)
+    assert (sd.path / ".compact").exists() and len(renamed) == 1
+    w = sd.open("h1")  # the renames are finished; the journal matches the files
+    assert (w.done_units, w.retried) == ({"u0", "u2", "u3"}, 0)
+    assert [json.loads(x)["table_id"] for x in _lines(sd, "judgments.jsonl")] == ["t0", "t2", "t3"]
+    assert not (sd.path / ".compact").exists()
+    w.close()
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("done.json", b"", (r"done.json is empty: rerun the judge stage with --force, or delete "
+                        r"done.json and run it again")),
+    ("done.json", b'{"config_hash": "h1", "fin', r"done.json is not valid JSON"),
+    ("stats.json", b"", r"stats.json is empty: rerun the judge stage with --force"),
+    (".journal", b'"h1"\n{"unit": "u0"\n{"unit": "u1", "sizes": {}, "stats": {}}\n',
+     (r"\.journal:2: not a journal line \(the file was damaged\): rerun the judge stage with "
+      r"--force, or delete \.journal to redo it")),
+])
+def test_a_damaged_state_file_is_named_with_its_fix(tmp_path, name, content, message):
+    from abstab.errors import WorkspaceError
+
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    w = sd.open("h1")
+    w.commit("u0", _unit(0))
+    w.finish()
+    (sd.path / name).write_bytes(content)
+    with pytest.raises(WorkspaceError, match=message):
+        sd.stats() if name == "stats.json" else sd.open("h2" if name == ".journal" else "h1")
+    w = sd.open("h1", force=True)  # --force is the way out, as the message says
+    w.commit("u0", _unit(0))
+    w.finish()
+    assert sd.is_done("h1") and sd.stats()["kept"] == 1
+
+
+def test_state_files_are_replaced_by_rename(tmp_path, monkeypatch):
+    from abstab import store
+
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    w = sd.open("h1")
+    w.commit("u0", _unit(0))
+    replaced = []
+    real = store.os.replace
+    monkeypatch.setattr(store.os, "replace", lambda a, b: (replaced.append(Path(b).name), real(a, b)))
+    w.finish()
+    assert replaced == ["stats.json", "done.json"]
+    assert sorted(p.name for p in sd.path.iterdir()) == [".journal", "done.json", "errors.jsonl",
+                                                         "judgments.jsonl", "stats.json"]
+
+
+def test_clear_deletes_only_what_abstab_wrote(tmp_path):
+    sd = StageDir(tmp_path, "extract", ["documents"], owned=["pdfs/*.pdf"])
+    w = sd.open("h1")
+    w.commit("u0", UnitResult())
+    w.finish()
+    (sd.path / "pdfs").mkdir()
+    (sd.path / "pdfs" / "d1.pdf").write_bytes(b"%PDF")
+    (sd.path / "notes.txt").write_text("mine")
+    w = sd.open("h1", force=True)
+    assert w.foreign == ["notes.txt"]
+    assert sorted(p.name for p in sd.path.iterdir()) == [".journal", "documents.jsonl",
+                                                         "errors.jsonl", "notes.txt"]
+    assert (sd.path / "notes.txt").read_text() == "mine"
+    w.close()
+    (sd.path / "notes.txt").unlink()
+    assert StageDir(tmp_path, "extract", ["documents"]).clear() == []
+    assert not sd.path.exists()
+
+
+def test_a_stage_being_written_cannot_be_read_and_a_read_one_cannot_be_written(tmp_path):
+    from abstab.errors import ConfigError
+
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    w = sd.open("h1")
+    busy = r"another abstab process is writing .*judge; wait for"
+    with pytest.raises(ConfigError, match=busy), StageDir(tmp_path, "judge", ()).reading():
+        pass
+    w.finish()
+    with (StageDir(tmp_path, "judge", ()).reading(), StageDir(tmp_path, "judge", ()).reading(),
+          pytest.raises(ConfigError, match="writing .*judge or reading it for a later stage")):
+        sd.open("h1", force=True)
+    sd.open("h1", force=True).close()  # the readers are gone
+
+
+def test_the_outputs_digest_ignores_line_order_but_not_content(tmp_path):
+    def digest(lines):
+        sd = StageDir(tmp_path / str(len(list(tmp_path.iterdir()))), "judge", ["judgments"])
+        w = sd.open("h")
+        for i, line in enumerate(lines):
+            r = UnitResult()
+            r.add("judgments", line)
+            w.commit(f"u{i}", r)
+        w.finish()
+        return sd.marker()["outputs"]
+
+    a, b = _judgment(0), _judgment(1)
+    c = b.model_copy(update={"label": "abstract"})
+    assert digest([a, b]) == digest([b, a]) != digest([a, c])

@@ -7,11 +7,11 @@ and the runner commits units one by one so that an interrupted run resumes exact
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -62,6 +62,7 @@ class StageReport:
     seconds: float = 0.0
     resumed_units: int = 0
     lines: list[str] = field(default_factory=list)
+    retried_units: int = 0  # units that had failed and were redone
 
 
 class Stage:
@@ -74,6 +75,9 @@ class Stage:
     settings_cls: ClassVar[type]
     # Settings that decide how fast a stage runs, not what it writes: kept out of the hash.
     speed_settings: ClassVar[tuple[str, ...]] = ("concurrency", "workers", "timeout")
+    # Files besides the records that the stage writes in its folder (globs), so that --force
+    # deletes them and nothing else.
+    owned: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, work: Path, settings: Any = None, backend: Any = None):
         from abstab.config import resolve_settings
@@ -81,7 +85,7 @@ class Stage:
         self.work = Path(work)
         self.settings = resolve_settings(self.settings_cls, settings, f"stage {self.name}")
         self.backend = backend
-        self.dir = StageDir(self.work, self.name, self.outputs)
+        self.dir = StageDir(self.work, self.name, self.outputs, self.owned)
         # LLM backends bring their own concurrency (--concurrency sets both).
         self.concurrency: int = max(getattr(self.settings, "concurrency", 1),
                                     getattr(getattr(backend, "settings", None), "concurrency", 1))
@@ -97,6 +101,8 @@ class Stage:
         return out
 
     def upstream_hashes(self) -> list[str]:
+        """Each upstream stage's config hash and the digest of the records it wrote, so that
+        changed upstream outputs (a ``--force`` rerun, a retried failure) redo this stage."""
         hashes = []
         for name in self.upstream:
             marker = StageDir(self.work, name, ()).marker()
@@ -105,7 +111,7 @@ class Stage:
                     f"stage {self.name} needs the {name} stage's output in {self.work}; "
                     f"run `abstab {name} {self.work}` (or `abstab synth`) first"
                 )
-            hashes.append(marker["config_hash"])
+            hashes.append(f"{marker['config_hash']}/{marker.get('outputs', '')}")
         return hashes
 
     def config_hash(self) -> str:
@@ -200,14 +206,23 @@ class Stage:
 
     def run(self, force: bool = False, executor: Any = None) -> StageReport:
         """Run (or resume) the stage; ``executor`` decides where units run (default local)."""
-        start = time.perf_counter()
         if executor is not None:
             self.executor = executor
+        with ExitStack() as upstream:  # no upstream stage is rewritten while this one reads it
+            for name in self.upstream:
+                upstream.enter_context(StageDir(self.work, name, ()).reading())
+            return self._run(force)
+
+    def _run(self, force: bool) -> StageReport:
+        start = time.perf_counter()
         self._hash = self.config_hash()
         writer = self.dir.open(self._hash, force=force)
         if writer is None:
             stats = self.dir.stats()
             return StageReport(self.name, "up-to-date", stats, count_failures(self.dir.path))
+        foreign = ", ".join(writer.foreign[:5]) + (" …" if len(writer.foreign) > 5 else "")
+        note = f"note: {self.dir.path} holds files abstab did not write, left in place: {foreign}"
+        notes = [note] if writer.foreign else []
         try:
             self.load()
             todo = list({u.id: u for u in self.units() if u.id not in writer.done_units}.values())
@@ -221,13 +236,10 @@ class Stage:
             writer.close()
         return StageReport(self.name, "ran", stats, count_failures(self.dir.path),
                            time.perf_counter() - start, writer.resumed,
-                           self.summary_lines(stats))
+                           [*notes, *self.summary_lines(stats)], retried_units=writer.retried)
 
 
 def count_failures(stage_path: Path) -> int:
     """Items that failed (as opposed to items filtered out on purpose)."""
-    path = stage_path / "errors.jsonl"
-    if not path.exists():
-        return 0
-    with path.open(encoding="utf-8") as fh:
-        return sum(1 for line in fh if line.strip() and json.loads(line).get("failure", True))
+    stage = StageDir(stage_path.parent, stage_path.name, ())
+    return sum(1 for e in stage.errors() if e.get("failure", True))

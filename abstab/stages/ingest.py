@@ -101,6 +101,7 @@ class IngestStage(Stage):
 
     name = "extract"  # it stands in for extract: later stages read documents and tables here
     outputs = ("documents", "tables", "items")
+    owned = ("pdfs/*.pdf",)  # the synthetic documents, deleted with the stage
     settings_cls = IngestSettings
 
     def hash_inputs(self) -> dict[str, Any]:
