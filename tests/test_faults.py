@@ -498,7 +498,7 @@ def test_bombs_stay_under_the_worker_memory_limit_and_their_neighbours_succeed(t
     assert peak < 1.1 * limit, f"peak RSS {peak >> 20} MiB"
     errors = [json.loads(line) for line in
               (work / "extract" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [(e["item"], e["reason"]) for e in errors] == [(str(bombs["paths"]), "memory")]
+    assert [(e["item"], e["reason"]) for e in errors] == [(str(bombs["paths"]), "memory")], errors
     assert re.fullmatch(
         re.escape(f"{bombs['paths']}: extraction needed more than the worker memory limit of "
                   "384 MiB (") + r"[^)]+" + re.escape(") and was stopped; raise "
