@@ -194,16 +194,21 @@ def _executor() -> Any:
               show_default=True, help="Seconds per PDF before its worker is stopped.")
 @click.option("--files-per-worker", type=click.IntRange(0), default=10, show_default=True,
               help="PDFs a worker process reads before a fresh one replaces it (0: never).")
+@click.option("--max-worker-memory", default=None, metavar="SIZE",
+              help="Most memory one PDF's extraction may use, e.g. 2GiB, 512MiB (0: no "
+                   "limit); a PDF that needs more is skipped as `memory`.  [default: 2GiB]")
 @force_opt
 @executor_options
 @_handle_errors
 def extract(pdfs: tuple[str, ...], work: Path, engine: str, workers: int, timeout: float,
-            files_per_worker: int, force: bool) -> None:
+            files_per_worker: int, max_worker_memory: str | None, force: bool) -> None:
     """Extract documents and tables from PDFS (files or folders) into WORK/extract."""
     settings = {"inputs": list(pdfs), "workers": workers, "timeout": timeout,
                 "files_per_worker": files_per_worker}
     if engine:
         settings["engine"] = engine
+    if max_worker_memory is not None:
+        settings["max_worker_memory"] = max_worker_memory
     _run_stages(work, [("extract", settings)], "rules", {}, force)
 
 

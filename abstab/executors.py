@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import resource
+import signal
+import sys
 import time
 import traceback
 import uuid
@@ -44,7 +47,8 @@ class FileOutcome:
 
     Attributes:
         status: ``ok`` (``value`` is the job's return value), ``timeout`` (stopped at the
-            per-file timeout), ``crash`` (its worker process died), ``error`` (it raised).
+            per-file timeout), ``memory`` (it needed more than the worker memory limit),
+            ``crash`` (its worker process died), ``error`` (it raised).
         value: the job's return value when ``ok``.
         message: what went wrong otherwise.
     """
@@ -52,6 +56,102 @@ class FileOutcome:
     status: str
     value: Any = None
     message: str = ""
+
+
+class WorkerMemoryError(Exception):
+    """A file's job ran out of the memory its worker may use (``memory_limit``)."""
+
+
+class WorkerCrashError(Exception):
+    """A file's bounded child died (a crash of a native library), not from the limit."""
+
+
+MEMORY_DEATH_SHARE = 0.75
+"""A job killed by a signal counts as out of memory when its peak RSS reached this share of
+the limit: C extensions that do not check a failed allocation crash only once memory is
+nearly exhausted (MuPDF itself raises an error instead)."""
+
+
+def run_bounded(fn: Callable[..., Any], limit: int, args: tuple[Any, ...]) -> Any:
+    """``fn(*args)`` in a forked child whose data segment may not grow past ``limit`` bytes.
+
+    The limit (``RLIMIT_DATA``: heap and private mappings, which is what MuPDF, numpy and
+    Python allocate; shared libraries and reserved address space do not count, so imports
+    are unaffected) is set in the child only, so the worker that forks it, and a Ray worker's
+    own runtime, keep working. The parent reaps the child with ``wait4`` and so knows how it
+    ended and its peak RSS. The child dies with its parent (a timeout kills the worker).
+
+    Raises:
+        WorkerMemoryError: the job raised MemoryError, or died from a signal after reaching
+            :data:`MEMORY_DEATH_SHARE` of the limit.
+        WorkerCrashError: the child died otherwise (a crash of a native library).
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_fd)
+        code = 0
+        try:
+            _die_with_parent()
+            _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+            soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+            resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+            try:
+                reply: tuple[str, Any] = ("ok", fn(*args))
+            except MemoryError as exc:
+                reply = ("memory", str(exc))
+            except Exception as exc:  # noqa: BLE001 - raised again in the parent
+                reply = ("raise", _portable(exc))
+            try:
+                data = pickle.dumps(reply)
+            except MemoryError:
+                data = pickle.dumps(("memory", "its result does not fit in the limit"))
+            with os.fdopen(write_fd, "wb") as f:
+                f.write(data)
+        except BaseException:  # noqa: BLE001 - whatever happens, the child must not return
+            code = 70
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as f:
+        data = f.read()
+    _, status, usage = os.wait4(pid, 0)
+    if data:
+        kind, value = pickle.loads(data)
+        if kind == "ok":
+            return value
+        if kind == "memory":
+            raise WorkerMemoryError(value or "MemoryError")
+        raise value
+    peak = usage.ru_maxrss * 1024  # kilobytes on Linux
+    if os.WIFSIGNALED(status):
+        sig = signal.Signals(os.WTERMSIG(status)).name
+        if peak >= MEMORY_DEATH_SHARE * limit:
+            raise WorkerMemoryError(f"killed by {sig} at {peak >> 20} MiB")
+        raise WorkerCrashError(f"the worker died from {sig}")
+    raise WorkerCrashError(f"the worker exited with code {os.WEXITSTATUS(status)}")
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux; elsewhere a no-op)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the call
+            os._exit(70)
+
+
+_BOUNDED_OUTCOMES: dict[type, str] = {WorkerMemoryError: "memory", WorkerCrashError: "crash"}
+"""FileOutcome status of each way a bounded child can fail (Ray hands them back as causes)."""
+
+
+def _bounded_job(fn: Callable[..., Any], limit: int, *args: Any) -> Any:
+    warm = getattr(fn, "warm", None)
+    if warm is not None:  # imports done here once per worker, not once per forked child
+        warm()
+    return run_bounded(fn, limit, args)
 
 
 def calls_llm(stage: Stage) -> bool:
@@ -103,14 +203,16 @@ class LocalExecutor:
             pool.shutdown(wait=not pending, cancel_futures=True)
 
     def map_files(self, fn: Callable[..., Any], jobs: Iterable[tuple[Unit, tuple[Any, ...]]],
-                  *, workers: int, timeout: float,
-                  files_per_worker: int = 0) -> Iterator[tuple[Unit, FileOutcome]]:
+                  *, workers: int, timeout: float, files_per_worker: int = 0,
+                  memory_limit: int = 0) -> Iterator[tuple[Unit, FileOutcome]]:
         """Run ``fn(*args)`` for each ``(unit, args)`` in a worker process, isolated.
 
         At most ``2 * workers`` files are queued at once (results stream; nothing accumulates),
         and with one worker they finish in input order. A worker process is replaced after
         ``files_per_worker`` files (0: never), so what a PDF library keeps after a large file
-        does not pile up over a long run.
+        does not pile up over a long run. With ``memory_limit`` (bytes; 0: none) each file runs
+        in a child of its worker that may use at most that much (:func:`run_bounded`); a
+        ``fn.warm`` callable, if set, is run in the worker first (imports the children share).
         """
         from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -126,7 +228,12 @@ class LocalExecutor:
                 if job is None:
                     return
                 unit, args = job
-                pending[pool.schedule(fn, args=args, timeout=timeout)] = unit
+                if memory_limit:
+                    fut = pool.schedule(_bounded_job, args=(fn, memory_limit, *args),
+                                        timeout=timeout)
+                else:
+                    fut = pool.schedule(fn, args=args, timeout=timeout)
+                pending[fut] = unit
 
         try:
             fill()
@@ -138,6 +245,10 @@ class LocalExecutor:
                         outcome = FileOutcome("ok", fut.result())
                     except FutureTimeout:
                         outcome = FileOutcome("timeout")
+                    except WorkerMemoryError as exc:
+                        outcome = FileOutcome("memory", message=str(exc))
+                    except WorkerCrashError as exc:
+                        outcome = FileOutcome("crash", message=str(exc))
                     except ProcessExpired as exc:
                         outcome = FileOutcome("crash", message=f"exit code {exc.exitcode}")
                     except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
@@ -256,11 +367,13 @@ class RayExecutor:
                 ray.cancel(ref)
 
     def map_files(self, fn: Callable[..., Any], jobs: Iterable[tuple[Unit, tuple[Any, ...]]],
-                  *, workers: int, timeout: float,
-                  files_per_worker: int = 0) -> Iterator[tuple[Unit, FileOutcome]]:
+                  *, workers: int, timeout: float, files_per_worker: int = 0,
+                  memory_limit: int = 0) -> Iterator[tuple[Unit, FileOutcome]]:
         """Like :meth:`LocalExecutor.map_files`; the timeout counts from the task's dispatch
         (at most ``workers`` are dispatched, so a dispatched task has a CPU). Ray's
-        ``max_calls`` replaces a worker process after ``files_per_worker`` files."""
+        ``max_calls`` replaces a worker process after ``files_per_worker`` files. With
+        ``memory_limit`` the task forks the bounded child itself (:func:`run_bounded`), so the
+        limit holds on every node while the Ray worker process stays unlimited."""
         ray = self._ray()
         from ray.exceptions import (
             GetTimeoutError,
@@ -270,7 +383,8 @@ class RayExecutor:
             WorkerCrashedError,
         )
 
-        task = ray.remote(max_retries=0, num_cpus=1, max_calls=files_per_worker)(fn)
+        task = ray.remote(max_retries=0, num_cpus=1, max_calls=files_per_worker)(
+            _bounded_job if memory_limit else fn)
         queue = iter(jobs)
         pending: dict[Any, tuple[Unit, float]] = {}
 
@@ -280,6 +394,8 @@ class RayExecutor:
                 if job is None:
                     return
                 unit, args = job
+                if memory_limit:
+                    args = (fn, memory_limit, *args)
                 pending[task.remote(*args)] = (unit, time.monotonic() + timeout)
 
         try:
@@ -296,8 +412,9 @@ class RayExecutor:
                         outcome = FileOutcome("crash", message=_first_line(exc))
                     except RayTaskError as exc:
                         cause = exc.cause if exc.cause is not None else exc
-                        outcome = FileOutcome("error",
-                                              message=f"{type(cause).__name__}: {cause}")
+                        kind = _BOUNDED_OUTCOMES.get(type(cause), "error")
+                        outcome = FileOutcome(kind, message=(
+                            str(cause) if kind != "error" else f"{type(cause).__name__}: {cause}"))
                     except (TaskCancelledError, GetTimeoutError) as exc:
                         outcome = FileOutcome("error", message=_first_line(exc))
                     yield unit, outcome

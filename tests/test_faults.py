@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import zlib
 from pathlib import Path
 
 import pymupdf
@@ -586,3 +587,101 @@ def test_a_damaged_cache_file_is_a_message_naming_it_and_the_fix(two_tables, tmp
     assert result.output == (
         f"Error: LLM response cache {cache} cannot be used (file is not a database): delete the "
         "file (it holds only cached replies), or run with --no-cache or --cache OTHER.sqlite\n")
+
+
+# -- 4. decompression bombs: bounded worker memory, nothing inflated or decoded to measure --------
+# (issue 15, point 8) Each bomb is built here, deflated at level 9 and written raw.
+
+_BOMB_TEXT = b"BT /F1 12 Tf 72 700 Td (Quarterly revenue by region and year) Tj ET\n"
+
+
+def _deflated(head: bytes, unit: bytes, total: int) -> bytes:
+    """``head`` then ``unit`` repeated to ``total`` bytes, deflated (level 9) a MiB at a time."""
+    z = zlib.compressobj(9)
+    block = unit * ((1 << 20) // len(unit))
+    parts = [z.compress(head)]
+    parts += [z.compress(block) for _ in range(0, total, len(block))]
+    return b"".join([*parts, z.flush()])
+
+
+def _flate(data: bytes, entries: bytes = b"") -> bytes:
+    return (b"<< /Length %d /Filter /FlateDecode %s >>\nstream\n" % (len(data), entries)
+            + data + b"\nendstream")
+
+
+def _bomb_pdf(content: bytes, resources: bytes = b"", extra: tuple[bytes, ...] = ()) -> bytes:
+    objects = _page_objects(b"")
+    objects[2] = objects[2].replace(b"/F1 5 0 R >>", b"/F1 5 0 R >> " + resources)
+    objects[3] = _flate(content)
+    return raw_pdf([*objects, *extra])
+
+
+def make_bombs(folder: Path) -> dict[str, Path]:
+    """A 512 MB content stream of spaces in a 0.5 MB file, a 20000 x 20000 image in a 0.4 MB
+    file (400 MB decoded), and a page of 3 million line segments in a 0.13 MB file."""
+    image = _flate(_deflated(b"", b"\xff", 20000 * 20000),
+                   b"/Type /XObject /Subtype /Image /Width 20000 /Height 20000 "
+                   b"/ColorSpace /DeviceGray /BitsPerComponent 8")
+    pdfs = {
+        "content": _bomb_pdf(_deflated(_BOMB_TEXT, b" ", 512 << 20)),
+        "image": _bomb_pdf(zlib.compress(_BOMB_TEXT + b"q 500 0 0 500 50 100 cm /Im1 Do Q", 9),
+                           b"/XObject << /Im1 6 0 R >>", (image,)),
+        "paths": _bomb_pdf(_deflated(_BOMB_TEXT, b"10 10 m 20 20 l S\n", 3_000_000 * 18)),
+    }
+    out = {}
+    for name, data in pdfs.items():
+        out[name] = folder / f"{name}_bomb.pdf"
+        out[name].write_bytes(data)
+    return out
+
+
+# Runs the command given as arguments and prints its process tree's peak RSS (bytes): every
+# descendant is reaped by its parent, so RUSAGE_CHILDREN covers the worker and its children.
+_PEAK_RSS = ("import resource, subprocess, sys\n"
+             "code = subprocess.run(sys.argv[1:]).returncode\n"
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
+             "sys.exit(code)\n")
+
+
+def test_bombs_stay_under_the_worker_memory_limit_and_their_neighbours_succeed(tmp_path):
+    """Inflating a content stream to measure it, or decoding an image to place it, would
+    each need more than the limit; a page of millions of paths does need more: it is one
+    ``memory`` line, and every other file, good or bomb, is extracted."""
+    bombs = make_bombs(tmp_path)
+    good = SAMPLE_PDFS / "river_quality.pdf"
+    work = tmp_path / "work"
+    limit = 384 << 20
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, sys.executable, "-m", "abstab", "extract",
+         *map(str, bombs.values()), str(good), "-o", str(work), "--max-worker-memory", "384MiB",
+         "--timeout", "300"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 1, proc.stderr
+    peak = int(proc.stdout.strip().splitlines()[-1])
+    assert peak < 1.1 * limit, f"peak RSS {peak >> 20} MiB"
+    errors = [json.loads(line) for line in
+              (work / "extract" / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(e["item"], e["reason"]) for e in errors] == [(str(bombs["paths"]), "memory")], errors
+    assert re.fullmatch(
+        re.escape(f"{bombs['paths']}: extraction needed more than the worker memory limit of "
+                  "384 MiB (") + r"[^)]+" + re.escape(") and was stopped; raise "
+                                                    "--max-worker-memory if the file is genuine"),
+        errors[0]["message"]), errors[0]["message"]
+    docs = {d.source: d for d in StageDir(work, "extract", ()).read("documents", Document)}
+    assert sorted(docs) == sorted(str(p) for p in (bombs["content"], bombs["image"], good))
+    from abstab.extract import extract_pdf
+    from abstab.records import Provenance
+
+    _, alone = extract_pdf(good, None, Provenance(stage="extract", abstab_version="0",
+                                                  config_hash="x"))
+    tables = [t for t in StageDir(work, "extract", ()).read("tables", Table)
+              if t.doc_id == docs[str(good)].doc_id]
+    assert [t.cells for t in tables] == [t.cells for t in alone] and alone
+
+
+def test_a_max_worker_memory_that_is_not_a_size_is_exit_2_naming_it(tmp_path):
+    r = CliRunner().invoke(cli, ["extract", str(SAMPLE_PDFS / "river_quality.pdf"), "-o",
+                                 str(tmp_path / "w"), "--max-worker-memory", "lots"])
+    assert r.exit_code == 2
+    assert ("extract setting max_worker_memory='lots' is not a size; use bytes or a number "
+            "with KiB, MiB, GiB (or KB, MB, GB), e.g. 2GiB; 0: no limit") in r.output

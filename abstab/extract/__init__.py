@@ -71,6 +71,8 @@ def extract_pdf(path: Path, settings: ExtractSettings | None,
                 page = doc[i]
                 text = read_page(page, i + 1)
             except Exception as exc:  # a page MuPDF cannot parse
+                if pdf_mod.out_of_memory(exc):
+                    raise
                 raise pdf_mod.damaged_error(path, exc) from exc
             if text.n_chars < pdf_mod.SCANNED_MAX_CHARS:
                 if text.image_area >= pdf_mod.SCANNED_MIN_IMAGE:

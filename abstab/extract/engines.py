@@ -73,10 +73,7 @@ class PageContext:
         if "drawings" in self.cache:
             return self.cache["drawings"]  # type: ignore[no-any-return]
         paths: list[dict[str, Any]] = []
-        try:
-            size = len(self.page.read_contents())
-        except Exception:  # noqa: BLE001 - no readable content stream: no drawings
-            size = 0
+        size = content_size(self.page)
         if size > 400 * self.max_drawings:  # ~400 bytes a path is far more than any uses
             self.capped = (f"{size // 1024} KB of page content: drawings not read "
                            f"(more than max_drawings={self.max_drawings})")
@@ -165,6 +162,22 @@ class PageContext:
                 out.append((name, box, coloured))
         self.cache["shapes"] = out
         return out
+
+
+def content_size(page: Any) -> int:
+    """Bytes of the page's content streams as stored in the file (compressed).
+
+    The streams are not inflated: a few kilobytes of deflated data can inflate to gigabytes,
+    and measuring them must not cost what reading them would.
+    """
+    doc = page.parent
+    size = 0
+    try:
+        for xref in page.get_contents():
+            size += len(doc.xref_stream_raw(xref) or b"")
+    except Exception:  # noqa: BLE001 - no readable content stream: no drawings
+        return 0
+    return size
 
 
 def _bar_groups(bars: list[Rect]) -> list[list[Rect]]:

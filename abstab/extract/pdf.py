@@ -143,6 +143,8 @@ def open_pdf(path: Path) -> Any:
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError...
+        if out_of_memory(exc):
+            raise
         raise InputError(fix_damaged.format(why=f"cannot be opened: {exc}"),
                          reason="damaged", path=str(path)) from exc
     if doc.needs_pass:
@@ -161,6 +163,14 @@ def open_pdf(path: Path) -> Any:
         raise InputError(fix_damaged.format(why="truncated: the end of the file is missing"),
                          reason="damaged", path=str(path))
     return doc
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says an allocation failed: Python's MemoryError, or MuPDF's system
+    error for a failed ``malloc``/``realloc``/``calloc`` (``code=2: malloc (N bytes) failed``)."""
+    if isinstance(exc, MemoryError):
+        return True
+    return type(exc).__name__ == "FzErrorSystem" and "alloc (" in str(exc)
 
 
 def no_text_layer_error(path: Path, pages: int, scanned: int) -> InputError:

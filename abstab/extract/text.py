@@ -154,22 +154,23 @@ class PageText:
 
 
 def read_page(page: Any, number: int) -> PageText:
-    """Read a PyMuPDF page's characters (one ``rawdict`` call) and its image coverage."""
+    """Read a PyMuPDF page's characters (one ``rawdict`` call), and on a page with almost no
+    text its image coverage (:func:`image_area`, to tell a scanned page)."""
     import pymupdf
 
+    from abstab.extract.pdf import SCANNED_MAX_CHARS
+
+    # no TEXT_PRESERVE_IMAGES: ``rawdict`` would decode every image into its block (a 20000 x
+    # 20000 image inside a 400 KB file is 400 MB decoded and more as PNG)
     flags = (pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_PRESERVE_LIGATURES
-             | pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_IMAGES)
+             | pymupdf.TEXT_MEDIABOX_CLIP)
     raw = page.get_text("rawdict", flags=flags)
     rect = page.rect
     # text comes in unrotated page space; tables and the reader use the page as displayed
     rot = page.rotation_matrix if page.rotation else None
     fragments: list[Fragment] = []
-    image_area = 0.0
-    page_area = max(rect.width * rect.height, 1.0)
     for bno, block in enumerate(raw["blocks"]):
         if block.get("type") == 1:
-            x0, y0, x1, y1 = block["bbox"]
-            image_area += max(0.0, x1 - x0) * max(0.0, y1 - y0) / page_area
             continue
         for line in block.get("lines", ()):
             dx, dy = line["dir"]
@@ -202,7 +203,22 @@ def read_page(page: Any, number: int) -> PageText:
             for c in f.chars:
                 c.frag = i
             f.index = i
-    return PageText(number, rect.width, rect.height, fragments, min(image_area, 1.0))
+    text = PageText(number, rect.width, rect.height, fragments)
+    if text.n_chars < SCANNED_MAX_CHARS:
+        text.image_area = image_area(page)
+    return text
+
+
+def image_area(page: Any) -> float:
+    """Share of the page covered by images, from where they are drawn (PyMuPDF
+    ``get_image_info`` without hashes reads their placement and size; it decodes no pixel)."""
+    rect = page.rect
+    page_area = max(rect.width * rect.height, 1.0)
+    area = 0.0
+    for info in page.get_image_info():
+        x0, y0, x1, y1 = info["bbox"]
+        area += max(0.0, x1 - x0) * max(0.0, y1 - y0) / page_area
+    return min(area, 1.0)
 
 
 def _transform(box: Sequence[float], m: Any) -> tuple[float, float, float, float]:

@@ -8,6 +8,7 @@ worker is replaced.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,9 @@ class ExtractStageSettings:
         files_per_worker: files a worker process reads before it is replaced by a fresh one
             (0: never), which keeps memory flat over a long run at the cost of a process start
             (about 0.3 s) per that many files.
+        max_worker_memory: the most memory (bytes, or a size such as ``"2GiB"``, ``"512MiB"``)
+            one file's extraction may use; a file that needs more is skipped with reason
+            ``memory`` (a decompression bomb, a page of millions of paths). 0: no limit.
         engine_settings: passed to the engine's settings.
     """
 
@@ -39,6 +43,7 @@ class ExtractStageSettings:
     timeout: float = 120.0
     workers: int = 1
     files_per_worker: int = 10
+    max_worker_memory: int | str = "2GiB"
     engine_settings: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -49,7 +54,28 @@ class ExtractStageSettings:
         if self.files_per_worker < 0:
             raise ValueError(f"files_per_worker must be >= 0 (0: never replace), "
                              f"got {self.files_per_worker}")
+        self.max_worker_memory = parse_size(self.max_worker_memory, "max_worker_memory")
         self.inputs = [str(p) for p in self.inputs]
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
+          "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*")
+
+
+def parse_size(value: int | str, name: str) -> int:
+    """Bytes from an integer or a size such as ``2GiB``, ``512MiB``, ``1.5GB`` (0: no limit).
+
+    Raises:
+        ConfigError: not a size; the message names the setting and the accepted forms.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    m = _SIZE.fullmatch(value.lower()) if isinstance(value, str) else None
+    if m is None or m.group(2) not in _UNITS:
+        raise ConfigError(f"extract setting {name}={value!r} is not a size; use bytes or a "
+                          f"number with KiB, MiB, GiB (or KB, MB, GB), e.g. 2GiB; 0: no limit")
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
 def discover(inputs: Iterable[str]) -> list[Unit]:
@@ -77,6 +103,7 @@ def _extract_in_worker(path: str, engine: str, engine_settings: dict[str, Any],
                        provenance: dict[str, Any]) -> tuple[str, Any]:
     """Runs in the worker process; returns plain JSON-able data."""
     from abstab.extract import extract_pdf
+    from abstab.extract.pdf import out_of_memory
     from abstab.extract.settings import ExtractSettings
 
     try:
@@ -84,14 +111,33 @@ def _extract_in_worker(path: str, engine: str, engine_settings: dict[str, Any],
         doc, tables = extract_pdf(Path(path), settings, Provenance(**provenance))
     except InputError as exc:
         return "input_error", {"reason": exc.reason, "message": str(exc)}
+    except Exception as exc:
+        if out_of_memory(exc):  # MuPDF's failed malloc: the executor reports it as memory
+            raise MemoryError(str(exc)) from None
+        raise
     return "ok", (doc.model_dump_json(), [t.model_dump_json() for t in tables])
+
+
+def _warm_worker() -> None:
+    """Import the extraction code in a worker once, before it forks a child per file."""
+    import abstab.extract.engines
+    import abstab.extract.grid
+    import abstab.extract.layout
+    import abstab.extract.tables
+    import abstab.extract.unruled  # noqa: F401
+    from abstab.extract.pdf import import_pymupdf
+
+    import_pymupdf()
+
+
+_extract_in_worker.warm = _warm_worker  # type: ignore[attr-defined]
 
 
 class ExtractStage(Stage):
     name = "extract"
     outputs = ("documents", "tables")
     settings_cls = ExtractStageSettings
-    speed_settings = (*Stage.speed_settings, "files_per_worker")
+    speed_settings = (*Stage.speed_settings, "files_per_worker", "max_worker_memory")
 
     def hash_inputs(self) -> dict[str, Any]:
         # Which files, and their sizes/mtimes, decide the output; not where the work dir is.
@@ -135,11 +181,18 @@ class ExtractStage(Stage):
         timeout = self.settings.timeout
         for u, out in self.executor.map_files(_extract_in_worker, jobs, workers=workers,
                                               timeout=timeout,
-                                              files_per_worker=self.settings.files_per_worker):
+                                              files_per_worker=self.settings.files_per_worker,
+                                              memory_limit=self.settings.max_worker_memory):
             if out.status == "timeout":
                 yield u, self._failed(u, "timeout", f"{u.id}: extraction took longer than "
                                       f"{timeout:g}s and was stopped; raise --timeout or check "
                                       f"the file")
+            elif out.status == "memory":
+                limit = self.settings.max_worker_memory
+                yield u, self._failed(u, "memory", f"{u.id}: extraction needed more than the "
+                                      f"worker memory limit of {limit / 2**20:g} MiB "
+                                      f"({out.message}) and was stopped; raise "
+                                      f"--max-worker-memory if the file is genuine")
             elif out.status == "crash":
                 yield u, self._failed(u, "crash", f"{u.id}: the PDF library crashed on this "
                                       f"file ({out.message}); the file is skipped")
