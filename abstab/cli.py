@@ -270,8 +270,22 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
 @cli.command()
 @click.argument("dataset", type=click.Path(exists=True, path_type=Path))
 @click.option("-s", "--system", "system_names", multiple=True,
-              default=("table", "rag", "hybrid", "oracle", "closed-book"), show_default=True,
-              help="System(s) to score; repeat or comma-separate (see `abstab systems list`).")
+              help="System(s) to score; repeat or comma-separate (see `abstab systems list`); "
+                   "also path/to/file.py:function or package.module:function (your own "
+                   "function), or http with --url.  [default: table, rag, hybrid, oracle, "
+                   "closed-book]")
+@click.option("--predictions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Score answers made elsewhere: a JSONL file of item_id, answer "
+                                 "(and optionally abstained, evidence).")
+@click.option("--name", default=None,
+              help="Name of your own system (--predictions, -s http, -s FILE.py:function) in "
+                   "the results and its folder.")
+@click.option("--url", default=None, help="The service of -s http: each item is POSTed to it "
+                                          "as JSON.")
+@click.option("--answer-format", type=click.Choice(["json", "text"]), default="json",
+              show_default=True,
+              help="How LLM readers answer: json (structured output) or text (prose; the last "
+                   "'Answer:' line is read).")
 @click.option("-f", "--format", "kind", default=None,
               help="Dataset kind: workspace, release, tatqa, wtq (default: detected).")
 @click.option("-o", "--output", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
@@ -289,9 +303,11 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
 @force_opt
 @executor_options
 @_handle_errors
-def bench(dataset: Path, system_names: tuple[str, ...], kind: str | None, out: Path | None,
-          split: str | None, limit: int | None, k: int, retriever: str | None,
-          plots: bool, backend: str | None, llm: dict[str, Any], force: bool) -> None:
+def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None,
+          name: str | None, url: str | None, answer_format: str, kind: str | None,
+          out: Path | None, split: str | None, limit: int | None, k: int,
+          retriever: str | None, plots: bool, backend: str | None, llm: dict[str, Any],
+          force: bool) -> None:
     """Score systems on DATASET and print the leaderboard.
 
     DATASET is an abstab workspace, a release folder, or an external dataset: TAT-QA
@@ -303,22 +319,35 @@ def bench(dataset: Path, system_names: tuple[str, ...], kind: str | None, out: P
     from abstab.bench.run import BenchStage, leaderboard, write_results
     from abstab.registry import systems
 
+    if not system_names and predictions is None:
+        system_names = ("table", "rag", "hybrid", "oracle", "closed-book")
     names = [systems.canonical(n) for s in system_names for n in s.split(",") if n]
+    if predictions is not None:
+        names.append("predictions")
+    own = [n for n in names if systems.meta(n).get("reader", True) is False]
+    if name is not None and len(own) != 1:
+        raise click.UsageError("--name names your own system (--predictions, -s http or "
+                               f"-s FILE.py:function); this run has {len(own)}")
     data = load_data(dataset, kind, split)
     if limit is not None:
         data.items = data.items[:limit]
         data.fingerprint = f"{data.fingerprint}-first{limit}"
     workspace = data.kind == "workspace"
     out = out or (dataset / "bench" if workspace else Path(f"bench-{dataset.resolve().name}"))
-    be = build_backend(backend or "rules", llm, dataset if workspace else out)
+    cache_root = dataset if workspace else out
+    be = build_backend(backend or "rules", llm, cache_root)
+    service = {**llm, "workspace": cache_root}
     reports, runs, stages = [], {}, {}
     try:
-        for name in names:
-            stage = BenchStage(out, data, {"system": name, "k": k, "split": split,
-                                           "retriever": retriever}, be,
-                               index_dir=dataset / "index" if workspace else None)
+        for system in names:
+            stage = BenchStage(out, data, {
+                "system": system, "k": k, "split": split, "retriever": retriever,
+                "answer_format": answer_format, "url": url,
+                "predictions": str(predictions) if predictions else None,
+                "name": name if system in own else None}, be,
+                index_dir=dataset / "index" if workspace else None, llm=service)
             reports.append(stage.run(force=force, executor=_executor()))
-            runs[name], stages[name] = stage.dir.path, stage
+            runs[stage.system_name], stages[stage.system_name] = stage.dir.path, stage
     finally:
         be.close()
     results = write_results(out, data, runs, be.name, split, k=k, plots=plots,
@@ -331,6 +360,9 @@ def bench(dataset: Path, system_names: tuple[str, ...], kind: str | None, out: P
                    f"first: {data.skipped[0][0]}: {data.skipped[0][1]}")
     for note in results["notes"]:
         click.echo(f"note: {note}")
+    for r in reports:
+        for line in r.lines:
+            click.echo(f"{r.stage}: {line}")
     click.echo(leaderboard(results))
     click.echo(f"\npredictions and scores: {out}/<system>-{be.name}/   "
                f"results: {out / 'results.json'}")
@@ -341,6 +373,7 @@ def bench(dataset: Path, system_names: tuple[str, ...], kind: str | None, out: P
     if failures:
         click.echo(f"{failures} item(s) failed: see {out}/*/errors.jsonl")
         sys.exit(1)
+
 
 @cli.command()
 @work_arg
@@ -401,7 +434,7 @@ def validate_cmd(release_dir: Path) -> None:
 
 @cli.group()
 def export() -> None:
-    """Write workspace records in other tools' formats."""
+    """Write workspace records in other tools' formats, or a dataset's items as inputs."""
 
 
 @export.command(name="icdar")
@@ -434,6 +467,28 @@ def export_lm_eval(dataset: Path, output: Path, split: str | None) -> None:
     n = lm_eval_task(dataset, output, split)
     click.echo(f"{n} items written to {output}: lm_eval --include_path {output} "
                f"--tasks {LM_EVAL_TASK} --model ...")
+
+
+@export.command(name="items")
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL file to write, one item per line.")
+@click.option("-f", "--format", "kind", default=None,
+              help="Dataset kind: workspace, release, tatqa, wtq (default: detected).")
+@click.option("--split", default=None, help="Only this split (train, validation, test).")
+@_handle_errors
+def export_items(dataset: Path, output: Path, kind: str | None, split: str | None) -> None:
+    """The inputs your own system needs: one JSON object per item, the same fields a
+    `-s FILE.py:function` or `-s http` system receives (no gold answers)."""
+    import json
+
+    from abstab.export import item_inputs
+
+    rows = item_inputs(dataset, kind, split)
+    with output.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    click.echo(f"{len(rows)} items written to {output}")
 
 
 def _list_command(group: click.Group, registry_name: str, what: str) -> None:

@@ -1,4 +1,5 @@
-"""Exports of workspace records to other tools' formats."""
+"""Exports of workspace records to other tools' formats, and of a dataset's items as the
+inputs your own system receives (``abstab export items``)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,26 @@ def icdar_predictions(work: Path) -> list[dict[str, Any]]:
                            "col_span": c.col_span, "text": c.text} for c in cells],
             })
     return out
+
+
+def item_inputs(dataset: Path, kind: str | None = None, split: str | None = None
+                ) -> list[dict[str, Any]]:
+    """Each item of a dataset as the dict a function or HTTP system receives
+    (:func:`abstab.bench.own.item_inputs`): question, ids, the document's text blocks and
+    tables, the PDF path when there is one; never the gold.
+
+    Args:
+        dataset: a workspace, release folder or external dataset (as ``abstab bench`` takes).
+        kind: the dataset kind (default: detected).
+        split: only this split.
+    """
+    from abstab.bench.data import load_data
+    from abstab.bench.own import item_inputs as inputs
+    from abstab.bench.systems import Corpus
+
+    data = load_data(dataset, kind, split)
+    corpus = Corpus(data.docs, data.tables)
+    return [inputs(data, corpus, item) for item in data.items]
 
 
 # ------------------------------------------------------------------- lm-evaluation-harness

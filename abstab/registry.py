@@ -31,11 +31,16 @@ class Registry(Generic[T]):
     Args:
         kind: what is registered ("system", "backend", ...), used in messages.
         entry_point_group: a Python entry-point group third-party packages register into.
+        fallback: for names not registered, a lazy ``"module:attr"`` callable ``name ->
+            (canonical name, target, meta) | None``: a name it understands (e.g. a
+            ``file.py:function`` spec) is registered on first lookup.
     """
 
-    def __init__(self, kind: str, entry_point_group: str | None = None):
+    def __init__(self, kind: str, entry_point_group: str | None = None,
+                 fallback: str | None = None):
         self.kind = kind
         self.entry_point_group = entry_point_group
+        self.fallback = fallback
         self._entries: dict[str, _Entry] = {}
         self._aliases: dict[str, str] = {}
         self._plugins_loaded = False
@@ -66,10 +71,27 @@ class Registry(Generic[T]):
             if ep.name not in self._entries:
                 self._entries[ep.name] = _Entry(ep.value, f"plugin {ep.value}")
 
+    def _from_fallback(self, name: str) -> str | None:
+        if self.fallback is None:
+            return None
+        module, _, attr = self.fallback.partition(":")
+        found = getattr(importlib.import_module(module), attr)(name)
+        if found is None:
+            return None
+        canonical, target, meta = found
+        if canonical not in self._entries:
+            self._entries[canonical] = _Entry(target, f"from {name}", dict(meta))
+        if canonical != name:
+            self._aliases[name] = canonical
+        return canonical  # type: ignore[no-any-return]
+
     def canonical(self, name: str) -> str:
         self._load_plugins()
         name = self._aliases.get(name, name)
         if name not in self._entries:
+            found = self._from_fallback(name)
+            if found is not None:
+                return found
             choices = sorted(self._entries) + sorted(self._aliases)
             close = difflib.get_close_matches(name, choices, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -122,7 +144,10 @@ backends.add("openai", "abstab.llm.backend:OpenAIBackend",
 backends.add("local", "abstab.llm.backend:LocalBackend",
              help="a GGUF model behind a llama.cpp server abstab starts on 127.0.0.1")
 
-systems: Registry[Any] = Registry("system", "abstab.systems")
+# A name that is no system but a "file.py:function" or "package.module:function" spec is
+# your own system (abstab.bench.own).
+systems: Registry[Any] = Registry("system", "abstab.systems",
+                                  fallback="abstab.bench.own:function_system")
 systems.add("table", "abstab.bench.systems:TableSystem",
             help="the item's table only: grid and caption, no notes, no text",
             retrieval=False)
@@ -138,6 +163,12 @@ systems.add("oracle", "abstab.bench.systems:OracleSystem",
 systems.add("closed-book", "abstab.bench.systems:ClosedBookSystem", aliases=("closed_book",),
             help="the question alone: what is answerable without the document",
             retrieval=False)
+systems.add("http", "abstab.bench.own:HttpSystem",
+            help="your service: each item POSTed as JSON to --url, its answer read back",
+            retrieval=False, reader=False, concurrency=4)
+systems.add("predictions", "abstab.bench.own:PredictionsSystem",
+            help="answers made elsewhere: --predictions FILE.jsonl (item_id, answer, ...)",
+            retrieval=False, reader=False)
 metrics: Registry[Any] = Registry("metric", "abstab.metrics")
 metrics.add("exact_match", "abstab.bench.metrics:exact_match", aliases=("exact-match",),
             help="normalized string equality (SQuAD/DROP-style, number-aware)",

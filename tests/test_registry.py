@@ -19,7 +19,8 @@ def test_lazy_target_and_did_you_mean():
 
 
 def test_catalog_names():
-    assert systems.names() == ["closed-book", "hybrid", "oracle", "rag", "table"]
+    assert systems.names() == ["closed-book", "http", "hybrid", "oracle", "predictions", "rag",
+                              "table"]
     assert backends.names() == ["local", "openai", "rules"]
     assert stages.names() == ["assemble", "controlled", "extract", "generate", "ingest", "judge",
                               "resolve"]

@@ -62,6 +62,8 @@ class BenchData:
         items: the QA items, in dataset order.
         fingerprint: a hash of the inputs; a bench run resumes only on the same fingerprint.
         skipped: (example, reason) of every example the loader could not use.
+        known_ids: every item id of the dataset, also those a split or a limit leaves out
+            (a predictions file may cover them all).
     """
 
     kind: str
@@ -71,6 +73,7 @@ class BenchData:
     items: list[QAItem]
     fingerprint: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    known_ids: set[str] = field(default_factory=set)
 
 
 Detector = Callable[[Path], bool]
@@ -110,12 +113,27 @@ def detect_kind(path: Path) -> str:
 
 
 def load_data(path: Path, kind: str | None = None, split: str | None = None) -> BenchData:
-    """Read the dataset at ``path`` as ``kind`` (detected when None), optionally one split."""
+    """Read the dataset at ``path`` as ``kind`` (detected when None), optionally one split.
+
+    Raises:
+        ConfigError: the dataset has no items, or none of ``split`` (the message names the
+            splits it has).
+    """
     path = Path(path)
     name = dataset_kinds.canonical(kind) if kind else detect_kind(path)
     data = dataset_kinds.get(name).load(path)
+    data.known_ids = {i.item_id for i in data.items}
+    if not data.items:
+        raise ConfigError(f"{path}: the {data.kind} has no QA items to score; "
+                          + ("run `abstab synth` (or generate and assemble) on it first"
+                             if data.kind == "workspace" else "check that it is the right folder"))
     if split is not None:
+        splits = sorted({i.split for i in data.items if i.split})
         data.items = [i for i in data.items if i.split == split]
+        if not data.items:
+            known = (f"its splits are: {', '.join(splits)}" if splits
+                     else "it has no splits: leave out --split")
+            raise ConfigError(f"--split {split}: no item of {path} is in that split; {known}")
     return data
 
 

@@ -12,22 +12,34 @@ and ``OUT/accuracy_by_location.png``.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from abstab.bench.data import BenchData
+from abstab.config import settings_dict
+from abstab.errors import ConfigError
+from abstab.llm.tasks import AnswerOutput
 from abstab.records import Prediction, QAItem, Score
 from abstab.registry import metrics, systems
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult
 
-__all__ = ["METRICS", "BenchSettings", "BenchStage", "leaderboard", "run_facts", "write_results"]
+__all__ = ["ANSWER_FORMATS", "METRICS", "BenchSettings", "BenchStage", "leaderboard", "run_facts",
+           "write_results"]
 
 METRICS = ("correct", "truthfulness", "exact_match", "token_f1", "numeric_match", "abstention",
            "tatqa_em", "tatqa_f1", "denotation")
 """Every metric scored on every item (``abstab metrics list``)."""
+
+
+ANSWER_FORMATS: dict[str, str] = {"json": "answer", "text": "answer_text"}
+"""``--answer-format`` → the backend's reader method: structured JSON, or prose read by
+:func:`abstab.llm.backend.answer_from_text`."""
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 @dataclass
@@ -35,12 +47,18 @@ class BenchSettings:
     """Settings of one bench run.
 
     Args:
-        system: system name (``abstab systems list``).
+        system: system name (``abstab systems list``), or ``file.py:function`` /
+            ``package.module:function`` for your own function.
         k: passages retrieved per item by retrieval systems.
         split: score only this split (None: all items).
-        concurrency: items answered at once (useful with LLM backends).
+        concurrency: items answered at once (useful with LLM backends and services).
         retriever: ``bm25``, ``dense`` or ``hybrid`` for rag and hybrid; default ``hybrid``
             when the embed extra is installed, else ``bm25``.
+        answer_format: ``json`` (structured output) or ``text`` (a prose answer, its last
+            ``Answer:`` line read) for LLM readers.
+        name: the name in the results and of the bench folder (default: the system's).
+        url: the service of the ``http`` system.
+        predictions: the JSONL file of the ``predictions`` system.
     """
 
     system: str = "table"
@@ -48,6 +66,10 @@ class BenchSettings:
     split: str | None = None
     concurrency: int = 1
     retriever: str | None = None
+    answer_format: str = "json"
+    name: str | None = None
+    url: str | None = None
+    predictions: str | None = None
 
     def __post_init__(self) -> None:
         from abstab.retrieval import default_retriever, rankers
@@ -59,17 +81,30 @@ class BenchSettings:
             self.retriever = rankers.canonical(self.retriever or default_retriever())
         if self.k < 1:
             raise ValueError(f"k must be >= 1, got {self.k}")
+        if self.answer_format not in ANSWER_FORMATS:
+            raise ConfigError(f"--answer-format {self.answer_format}: use one of "
+                              f"{', '.join(ANSWER_FORMATS)}")
+        if self.name is not None and not _NAME.match(self.name):
+            raise ConfigError(f"--name {self.name!r}: use letters, digits and . _ + - only "
+                              "(it names a folder)")
 
 
 class BenchStage(Stage):
-    """One system with one backend over one dataset, item by item, resumable.
+    """One system over one dataset, item by item, resumable.
+
+    A system registered with ``reader=True`` (the default: table, rag, ...) builds each item's
+    passages and the backend's reader answers; its folder is ``<system>-<backend>``. One
+    registered with ``reader=False`` (your function, ``http``, ``predictions``) answers by
+    itself; its folder is ``<name>`` and no backend is involved.
 
     Args:
         out: the bench folder (``WORK/bench`` for a workspace).
         data: the dataset.
         settings: :class:`BenchSettings` or a dict of them.
-        backend: the reader's backend.
+        backend: the reader's backend (unused by systems that answer by themselves).
         index_dir: where dense vectors are cached between runs (default ``OUT/index``).
+        llm: LLM-layer settings (timeout, retries, cache, concurrency) for systems that call
+            a service.
     """
 
     upstream = ()
@@ -77,24 +112,55 @@ class BenchStage(Stage):
     settings_cls = BenchSettings
 
     def __init__(self, out: Path, data: BenchData, settings: Any = None, backend: Any = None,
-                 index_dir: Path | None = None):
+                 index_dir: Path | None = None, llm: Any = None):
         from abstab.config import resolve_settings
 
         s = resolve_settings(BenchSettings, settings, "bench")
-        self.name = f"{systems.canonical(s.system)}-{backend.name}"
+        canonical = systems.canonical(s.system)
+        meta = systems.meta(canonical)
+        self.reads = meta.get("reader", True) is not False
+        self.system_name = s.name or canonical
+        self.name = f"{self.system_name}-{backend.name}" if self.reads else self.system_name
         self.data = data
+        self.llm = llm
         self.index_dir = index_dir or Path(out) / "index"
-        super().__init__(out, s, backend)
+        super().__init__(out, s, backend if self.reads else None)
+        if not self.reads:  # a service takes the LLM layer's concurrency (--concurrency)
+            self.concurrency = max(s.concurrency, int(meta.get("concurrency", 1)),
+                                   int((llm or {}).get("concurrency") or 1))
 
     def upstream_hashes(self) -> list[str]:
         return [self.data.fingerprint]
 
+    def hash_inputs(self) -> dict[str, Any]:
+        out = {k: v for k, v in settings_dict(self.settings).items()
+               if k not in self.speed_settings and k != "name"}
+        if self.reads:
+            # The reader is the backend's answer task in the chosen format, whatever the
+            # stage is called.
+            out["backend"] = self.backend.provenance(ANSWER_FORMATS[self.settings.answer_format])
+        else:
+            out.pop("answer_format")
+            fingerprint = getattr(systems.get(self.settings.system), "fingerprint", None)
+            out["system"] = [out["system"], fingerprint(self.settings) if fingerprint else None]
+        return out
+
     def load(self) -> None:
         from abstab.bench.systems import Corpus
 
-        corpus = Corpus(self.data.docs, self.data.tables,
-                        retriever=self.settings.retriever or "bm25", cache=self.index_dir)
-        self.system = systems.get(self.settings.system)(corpus, k=self.settings.k)
+        cls = systems.get(self.settings.system)
+        if self.reads:
+            corpus = Corpus(self.data.docs, self.data.tables,
+                            retriever=self.settings.retriever or "bm25", cache=self.index_dir)
+            self.system = cls(corpus, k=self.settings.k)
+            method = ANSWER_FORMATS[self.settings.answer_format]
+            self.reader = getattr(self.backend, method, None)
+            if self.reader is None:
+                raise ConfigError(f"the {self.backend.name} backend reads no "
+                                  f"{self.settings.answer_format} answers; use --answer-format "
+                                  "json (or -b openai / -b local)")
+        else:
+            self.system = cls(self.data, self.settings, self.llm)
         self.items = [i for i in self.data.items
                       if self.settings.split is None or i.split == self.settings.split]
         self.metric_fns = {m: metrics.get(m) for m in METRICS}
@@ -102,36 +168,90 @@ class BenchStage(Stage):
     def units(self) -> list[Unit]:
         return [Unit(i.item_id, i) for i in self.items]
 
+    def run(self, force: bool = False, executor: Any = None) -> Any:
+        try:
+            return super().run(force=force, executor=executor)
+        finally:
+            close = getattr(self.__dict__.get("system"), "close", None)
+            if close is not None:
+                close()
+
     def process(self, unit: Unit) -> UnitResult:
+        from abstab.bench.own import MissingPredictionError
+
         item: QAItem = unit.payload
         result = UnitResult()
         result.stats["in"] += 1
         start = time.perf_counter()
-        try:
-            passages = self.system.passages(item)
-        except Exception as exc:  # noqa: BLE001 - a system failing on one item skips it only
-            result.drop(item.item_id, "system_error", f"{type(exc).__name__}: {exc}")
-            return result
-        out = self.call_backend(result, item.item_id, self.backend.answer, item.question, passages)
+        passages: list[Any] = []
+        if self.reads:
+            try:
+                passages = self.system.passages(item)
+            except Exception as exc:  # noqa: BLE001 - a system failing on one item skips it only
+                result.drop(item.item_id, "system_error", f"{type(exc).__name__}: {exc}")
+                return result
+            out = self.call_backend(result, item.item_id, self.reader, item.question, passages)
+        else:
+            try:
+                out = self.system.answer(item)
+            except ConfigError:
+                raise
+            except MissingPredictionError as exc:
+                # Counted wrong on every metric (an empty answer would pass as an abstention).
+                result.drop(item.item_id, exc.reason, str(exc))
+                out = AnswerOutput(answer="", abstained=False)
+                self._keep(result, item, out, [], 0.0, {m: 0.0 for m in METRICS})
+                return result
+            except Exception as exc:  # noqa: BLE001 - one item's failure is that item's line
+                reason = getattr(exc, "reason", None) or "system_error"
+                result.drop(item.item_id, reason, f"{type(exc).__name__}: {exc}")
+                return result
         if out is None:
             return result
         latency = (time.perf_counter() - start) * 1000
-        prov = self.provenance(**self.backend.provenance("answer"))
-        pred = Prediction(item_id=item.item_id, system=self.settings.system, answer=out.answer,
-                          abstained=out.abstained, retrieved=[p.id for p in passages],
+        replayed = getattr(self.system, "latency_ms", None)
+        if replayed is not None:
+            latency = replayed(item) or 0.0
+        retrieved = [p.id for p in passages] if self.reads else list(out.evidence_ids)
+        self._keep(result, item, out, retrieved, latency)
+        return result
+
+    def _keep(self, result: UnitResult, item: QAItem, out: AnswerOutput, retrieved: list[str],
+              latency: float, values: dict[str, float] | None = None) -> None:
+        """Add the item's prediction and score (``values``: the metrics, else computed)."""
+        task = ANSWER_FORMATS[self.settings.answer_format]
+        prov = self.provenance(**(self.backend.provenance(task) if self.reads else {}))
+        name = self.system_name
+        pred = Prediction(item_id=item.item_id, system=name, answer=out.answer,
+                          abstained=out.abstained, retrieved=retrieved,
                           latency_ms=round(latency, 3), prompt_tokens=out.prompt_tokens,
                           completion_tokens=out.completion_tokens, provenance=prov)
-        values = {m: float(fn(out.answer, item.answer, out.abstained))
-                  for m, fn in self.metric_fns.items()}
+        if values is None:
+            values = {m: float(fn(out.answer, item.answer, out.abstained))
+                      for m, fn in self.metric_fns.items()}
         category = item.keywords[0].category if item.keywords else None
-        score = Score(item_id=item.item_id, system=self.settings.system,
-                      answer_location=item.answer_location, style=item.abstraction.style,
-                      category=category, metrics=values, correct=values["correct"] >= 1.0,
-                      provenance=prov)
+        score = Score(item_id=item.item_id, system=name, answer_location=item.answer_location,
+                      style=item.abstraction.style, category=category, metrics=values,
+                      correct=values["correct"] >= 1.0, provenance=prov)
         result.add("predictions", pred)
         result.add("scores", score)
         result.stats["kept"] += 1
-        return result
+
+    def summary_lines(self, stats: dict[str, Any]) -> list[str]:
+        """The items a predictions file lacks (they count as wrong), named."""
+        missing = [e["item"] for e in _errors(self.dir.path) if e["reason"] == "missing_prediction"]
+        if not missing:
+            return []
+        shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+        return [f"{len(missing)} item(s) have no prediction (counted wrong): {shown}"]
+
+
+def _errors(path: Path) -> list[dict[str, Any]]:
+    file = path / "errors.jsonl"
+    if not file.exists():
+        return []
+    with file.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
 
 
 def run_facts(system: str, settings: Any, backend: str, model: str | None,
@@ -177,7 +297,7 @@ def write_results(out: Path, data: BenchData, runs: dict[str, Path], backend: st
     Args:
         out: the bench folder.
         data: the dataset scored.
-        runs: system name -> its stage folder.
+        runs: the system's name in the results -> its stage folder.
         backend: the backend name.
         split: the split scored, or None.
         k: the retrieval depth, for systems without ``settings``.

@@ -8,6 +8,7 @@ as structured output and return the validated output model. ``map`` runs many ca
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache
-from abstab.llm.client import ChatClient, StructuredReply
+from abstab.llm.client import ChatClient, StructuredReply, strip_fences
 from abstab.llm.errors import LocalServerError
 from abstab.llm.ledger import Ledger
 from abstab.llm.prompts import load_prompt
@@ -75,6 +76,9 @@ TASKS: dict[str, TaskSpec] = {
     "judge": TaskSpec("judge", JudgeOutput),
     "resolve": TaskSpec("resolve", ResolveOutput, ("method",)),
     "answer": TaskSpec("answer", AnswerOutput, ("prompt_tokens", "completion_tokens")),
+    # The same answer in prose (--answer-format text): no schema is sent, the reply is read
+    # by answer_from_text.
+    "answer_text": TaskSpec("answer_text", AnswerOutput, ("prompt_tokens", "completion_tokens")),
     "generate": TaskSpec("generate", GenerateOutput),
 }
 
@@ -172,6 +176,21 @@ class LLMBackend:
         """
         reply = self._run("answer", question=question, passages=passages_text(passages))
         return reply.value.model_copy(  # type: ignore[no-any-return]
+            update={"prompt_tokens": reply.prompt_tokens,
+                    "completion_tokens": reply.completion_tokens})
+
+    def answer_text(self, question: str, passages: list[Passage]) -> AnswerOutput:
+        """Like :meth:`answer`, but the model answers in prose (no structured output): the
+        answer is its last ``Answer:`` line, else its last line (:func:`answer_from_text`).
+
+        Raises:
+            LLMUnavailableError, LLMRequestError: this item failed.
+            ConfigError: the endpoint refused the key or model; stops the run.
+        """
+        prompt = load_prompt(self._spec("answer_text").name)
+        messages = prompt.render(question=question, passages=passages_text(passages))
+        reply = self.client.chat(messages, prompt_hash=prompt.hash)
+        return answer_from_text(reply.content).model_copy(
             update={"prompt_tokens": reply.prompt_tokens,
                     "completion_tokens": reply.completion_tokens})
 
@@ -288,6 +307,32 @@ class LLMBackend:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_ANSWER_LINE = re.compile(r"^[\s*_#>`-]*(?:final\s+)?answer[\s*_`]*[:：][\s*_`]*(.*)$",
+                          re.IGNORECASE)
+_DECLINES = re.compile(
+    r"\b(?:unanswerable|not answerable|unknown|no answer|n/a"
+    r"|can ?not be (?:determined|answered|found)|can't be (?:determined|answered|found)"
+    r"|not (?:stated|given|provided|mentioned|specified|available|found|known|reported)"
+    r"|(?:not enough|insufficient) (?:information|data)|i (?:don't|do not) know"
+    r"|(?:does|do) not (?:say|state|contain|mention|specify|provide|include))\b",
+    re.IGNORECASE)
+
+
+def answer_from_text(reply: str) -> AnswerOutput:
+    """The answer in a prose reply: its last ``Answer:`` line, else its last non-empty line,
+    without Markdown emphasis, quotes or a final period. A reply that declines
+    ("unanswerable", "not stated", "cannot be determined", ...) or is empty abstains.
+    """
+    lines = [line.strip() for line in strip_fences(reply).splitlines() if line.strip()]
+    marked = [m.group(1) for line in lines if (m := _ANSWER_LINE.match(line))]
+    answer = marked[-1] if marked else (lines[-1] if lines else "")
+    answer = answer.strip().strip("*_`\"'“”").strip()
+    answer = re.sub(r"(?<!\.\w)\.$", "", answer)  # a sentence's period, not "U.S."
+    if not answer or _DECLINES.search(answer):
+        return AnswerOutput(answer="", abstained=True)
+    return AnswerOutput(answer=answer, abstained=False)
 
 
 def _call(method: Callable[..., Any], item: Any) -> Any:
