@@ -148,14 +148,9 @@ def lm_eval_task(dataset: Path, directory: Path, split: str | None = None) -> in
     from abstab import __version__
     from abstab.bench.data import load_data
     from abstab.bench.systems import Corpus
-    from abstab.errors import ConfigError
     from abstab.registry import systems
 
-    data = load_data(dataset, None, split)
-    if not data.items:
-        where = f" in split {split!r}" if split else ""
-        raise ConfigError(f"{dataset} has no items{where}: nothing to export (check the path "
-                          f"and --split)")
+    data = load_data(dataset, None, split)  # raises when the dataset or split has no items
     table_system = systems.get("table")(Corpus(data.docs, data.tables, retriever="bm25"), k=1)
     directory.mkdir(parents=True, exist_ok=True)
     rows = []

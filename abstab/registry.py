@@ -23,6 +23,8 @@ class _Entry:
     target: Any  # the object, or a "module:attr" string until first use
     help: str
     meta: dict[str, Any] = field(default_factory=dict)
+    # False for what a fallback resolved (a user's file.py:function): usable, never listed.
+    listed: bool = True
 
 
 class Registry(Generic[T]):
@@ -80,7 +82,7 @@ class Registry(Generic[T]):
             return None
         canonical, target, meta = found
         if canonical not in self._entries:
-            self._entries[canonical] = _Entry(target, f"from {name}", dict(meta))
+            self._entries[canonical] = _Entry(target, f"from {name}", dict(meta), listed=False)
         if canonical != name:
             self._aliases[name] = canonical
         return canonical  # type: ignore[no-any-return]
@@ -92,11 +94,11 @@ class Registry(Generic[T]):
             found = self._from_fallback(name)
             if found is not None:
                 return found
-            choices = sorted(self._entries) + sorted(self._aliases)
+            choices = self.names() + sorted(self._aliases)
             close = difflib.get_close_matches(name, choices, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise UnknownNameError(
-                f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(sorted(self._entries))}"
+                f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}"
             )
         return name
 
@@ -119,7 +121,7 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         self._load_plugins()
-        return iter(sorted(self._entries))
+        return iter(sorted(k for k, e in self._entries.items() if e.listed))
 
     def names(self) -> list[str]:
         return list(self)

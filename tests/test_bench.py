@@ -540,5 +540,5 @@ def test_lm_eval_export_of_an_empty_split_is_a_usage_error(sample_work, tmp_path
     r = CliRunner().invoke(cli, ["export", "lm-eval", str(sample_work[0]), "-o",
                                  str(tmp_path / "lm"), "--split", "tset"])
     assert r.exit_code == 2
-    assert r.output.endswith(f"Error: {sample_work[0]} has no items in split 'tset': nothing to "
-                             "export (check the path and --split)\n")
+    assert r.output.endswith(f"Error: --split tset: no item of {sample_work[0]} is in that split; "
+                             "its splits are: test, train, validation\n")

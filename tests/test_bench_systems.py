@@ -70,7 +70,7 @@ def _llm_args(server: FakeLLMServer, cache: Path) -> list[str]:
 # --------------------------------------------------------------------- 1. LLM backends
 
 
-def test_llm_bench_every_system_on_the_sample_then_a_rerun_sends_nothing(sample_work, tmp_path):
+def test_llm_bench_every_system_on_the_sample_then_a_rerun_asks_only_the_failures(sample_work, tmp_path):
     work, _, _ = sample_work
     items = _items(work)
     assert len(items) == 182
@@ -83,9 +83,13 @@ def test_llm_bench_every_system_on_the_sample_then_a_rerun_sends_nothing(sample_
         r = CliRunner().invoke(cli, [*args, *_llm_args(server, cache)], catch_exceptions=False)
         # 182 questions per system plus one repair of the garbage reply, minus the prompts
         # sent before (a question of a clear/abstract pair asked closed-book, the same table
-        # for two systems): the cache answers those, so no request is ever sent twice.
+        # for two systems): the cache answers those. Only the garbage prompts go out again:
+        # an invalid reply is never cached.
         sent = [json.dumps(q["messages"]) for q in server.requests]
-        assert len(sent) == len(set(sent)) == 657
+        asked_garbage = json.dumps(garbage)[1:-1]
+        repeated = {m for m in sent if sent.count(m) > 1}
+        assert (len(sent), len(set(sent))) == (659, 657)
+        assert [(asked_garbage in m, sent.count(m)) for m in repeated] == [(True, 2), (True, 2)]
         assert r.exit_code == 1, r.output
         assert "5 item(s) failed" in r.output
         res = json.loads((out / "results.json").read_text())
@@ -100,25 +104,28 @@ def test_llm_bench_every_system_on_the_sample_then_a_rerun_sends_nothing(sample_
             pred = _lines(folder / "predictions.jsonl")[0]
             assert (pred["provenance"]["backend"], pred["provenance"]["model"]) == (
                 "openai", "fake")
-        assert res["backend"] == "openai"
+            assert res["systems"][system]["run"]["backend"] == "openai"
 
-        # The same command again: every stage is up to date, no request at all.
+        # The same command again: only the failed item of each system is asked again.
         server.reset_counts()
         again = CliRunner().invoke(cli, [*args, *_llm_args(server, cache)],
                                    catch_exceptions=False)
-        assert len(server.requests) == 0
+        # The question and its repair, for each of the five systems.
+        assert len(server.requests) == 10
+        assert all(asked_garbage in json.dumps(q["messages"]) for q in server.requests)
         assert again.exit_code == 1
-        # Forced: every stage redone, every reply from the cache (the garbage one too).
+        # Forced: every stage redone, every valid reply from the cache.
         server.reset_counts()
         forced = CliRunner().invoke(cli, [*args, *_llm_args(server, cache), "--force"],
                                     catch_exceptions=False)
-        assert len(server.requests) == 0
+        assert len(server.requests) == 10
     finally:
         server.stop()
     assert forced.exit_code == 1 and "5 item(s) failed" in forced.output
-    # The first system's stage: 182 answers and the repair, all from the cache.
+    # The first system's stage: 181 answers from the cache; the garbage question and its repair
+    # asked again.
     stats = json.loads((out / "table-openai" / "stats.json").read_text())
-    assert (stats["llm"]["calls"], stats["llm"]["cache_hits"]) == (0, 183)
+    assert (stats["llm"]["calls"], stats["llm"]["cache_hits"]) == (2, 181)
 
 
 def test_llm_bench_on_a_release_tatqa_and_wtq(sample_work, tmp_path, tatqa_dir, wtq_dir):
@@ -198,9 +205,13 @@ def test_text_answer_format_scores_a_model_that_answers_in_prose(sample_work, tm
     assert r.exit_code == 0, r.output
     assert len(sent) == 182 and all("response_format" not in q for q in sent)
     assert "Answer: unanswerable" in sent[0]["messages"][-1]["content"]
-    res = json.loads((out / "results.json").read_text())
-    assert res["systems"]["table"]["overall"]["correct"] == 1.0
-    assert res["systems"]["table"]["answer_location"]["unanswerable"]["correct"] == 1.0
+    # Both runs are rows of results.json, told apart by their answer format.
+    rows = json.loads((out / "results.json").read_text())["systems"]
+    by_format = {row["run"]["answer_format"]: row for row in rows.values()}
+    assert sorted(by_format) == ["json", "text"]
+    assert by_format["json"]["n"] == 0
+    assert by_format["text"]["overall"]["correct"] == 1.0
+    assert by_format["text"]["answer_location"]["unanswerable"]["correct"] == 1.0
     preds = {p["item_id"]: p for p in _lines(out / "table-openai" / "predictions.jsonl")}
     first = items[0]
     assert (preds[first["item_id"]]["answer"], preds[first["item_id"]]["abstained"]) == (
@@ -243,7 +254,9 @@ def test_replaying_a_built_in_systems_predictions_reproduces_its_scores(sample_w
         for key in ("n", "overall", "answer_location", "style", "category", "abstraction_gap"):
             assert res[key] == base[system][key], (system, key)
     assert base["table"]["overall"]["correct"] == 0.4615
-    assert f"| overall | 182 | {base['rag']['overall']['correct']:.2f} |" in r.output
+    # Runs accumulate: the second replay's leaderboard shows both.
+    assert (f"| overall | 182 | {base['table']['overall']['correct']:.2f} | "
+            f"{base['rag']['overall']['correct']:.2f} |") in r.output
     assert (out / "replay-rag" / "predictions.jsonl").exists()
     if json.loads((out / "results.json").read_text()).get("plots"):
         assert (out / "accuracy_by_location.png").read_bytes()[:4] == b"\x89PNG"
