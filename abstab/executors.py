@@ -73,12 +73,13 @@ nearly exhausted (MuPDF itself raises an error instead)."""
 
 
 def run_bounded(fn: Callable[..., Any], limit: int, args: tuple[Any, ...]) -> Any:
-    """``fn(*args)`` in a forked child whose data segment may not grow past ``limit`` bytes.
+    """``fn(*args)`` in a forked child whose data segment may grow by at most ``limit`` bytes.
 
     The limit (``RLIMIT_DATA``: heap and private mappings, which is what MuPDF, numpy and
-    Python allocate; shared libraries and reserved address space do not count, so imports
-    are unaffected) is set in the child only, so the worker that forks it, and a Ray worker's
-    own runtime, keep working. The parent reaps the child with ``wait4`` and so knows how it
+    Python allocate; shared libraries do not count) is set in the child only, so the worker
+    that forks it, and a Ray worker's own runtime, keep working. It is counted from what the
+    child holds when it starts: a worker forked from a large process (a test runner, a
+    notebook that imported torch) inherits private mappings that RLIMIT_DATA counts too. The parent reaps the child with ``wait4`` and so knows how it
     ended and its peak RSS. The child dies with its parent (a timeout kills the worker).
 
     Raises:
@@ -86,6 +87,7 @@ def run_bounded(fn: Callable[..., Any], limit: int, args: tuple[Any, ...]) -> An
             :data:`MEMORY_DEATH_SHARE` of the limit.
         WorkerCrashError: the child died otherwise (a crash of a native library).
     """
+    base_rss = _status_bytes("VmRSS")
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -94,7 +96,8 @@ def run_bounded(fn: Callable[..., Any], limit: int, args: tuple[Any, ...]) -> An
         try:
             _die_with_parent()
             _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-            soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+            soft = _status_bytes("VmData") + limit
+            soft = soft if hard == resource.RLIM_INFINITY else min(soft, hard)
             resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
             try:
                 reply: tuple[str, Any] = ("ok", fn(*args))
@@ -126,10 +129,22 @@ def run_bounded(fn: Callable[..., Any], limit: int, args: tuple[Any, ...]) -> An
     peak = usage.ru_maxrss * 1024  # kilobytes on Linux
     if os.WIFSIGNALED(status):
         sig = signal.Signals(os.WTERMSIG(status)).name
-        if peak >= MEMORY_DEATH_SHARE * limit:
+        if peak - base_rss >= MEMORY_DEATH_SHARE * limit:
             raise WorkerMemoryError(f"killed by {sig} at {peak >> 20} MiB")
         raise WorkerCrashError(f"the worker died from {sig}")
     raise WorkerCrashError(f"the worker exited with code {os.WEXITSTATUS(status)}")
+
+
+def _status_bytes(field: str) -> int:
+    """A ``/proc/self/status`` size (``VmRSS``, ``VmData``) in bytes; 0 where there is none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024  # the kernel writes kB
+    except OSError:
+        pass
+    return 0
 
 
 def _die_with_parent() -> None:

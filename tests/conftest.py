@@ -33,4 +33,7 @@ def sample_work(tmp_path_factory):
     # bm25 like the sample pipeline's resolve: the dense path has its own tests.
     bench = runner.invoke(cli, ["bench", str(work), "--retriever", "bm25"],
                           catch_exceptions=False)
+    # Every test that reads this workspace expects a clean run: say why when it was not.
+    assert (synth.exit_code, bench.exit_code) == (0, 0), synth.output + bench.output + "".join(
+        p.read_text() for p in work.rglob("errors.jsonl") if "failure\": true" in p.read_text())
     return work, synth, bench
