@@ -98,13 +98,18 @@ def run_bounded(fn: Callable[..., Any], limit: int, args: tuple[Any, ...]) -> An
             _, hard = resource.getrlimit(resource.RLIMIT_DATA)
             soft = _status_bytes("VmData") + limit
             soft = soft if hard == resource.RLIM_INFINITY else min(soft, hard)
+            base_size = _status_bytes("VmSize")
             resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
             try:
                 reply: tuple[str, Any] = ("ok", fn(*args))
             except MemoryError as exc:
                 reply = ("memory", str(exc))
             except Exception as exc:  # noqa: BLE001 - raised again in the parent
-                reply = ("raise", _portable(exc))
+                # A C library that cannot allocate raises what it likes ("error return
+                # without exception set", "calloc failed"): near the limit, it is the limit.
+                grown = _status_bytes("VmPeak") - base_size
+                reply = (("memory", f"{type(exc).__name__}: {exc}".strip(": "))
+                         if grown >= MEMORY_DEATH_SHARE * limit else ("raise", _portable(exc)))
             try:
                 data = pickle.dumps(reply)
             except MemoryError:
