@@ -451,8 +451,8 @@ def test_bench_runs_accumulate_and_say_how_they_were_made(sample_work, tmp_path:
     assert res["systems"]["rag-k5"]["overall"] == first["systems"]["rag"]["overall"]
     run = dict(res["systems"]["rag-k3"]["run"])
     assert run.pop("created") > first["systems"]["rag"]["run"]["created"]
-    assert run == {"system": "rag", "backend": "rules", "model": f"rules-{__version__}",
-                   "answer_format": "json", "retriever": "bm25", "embedding_model": None,
+    assert run == {"name": "rag", "system": "rag", "backend": "rules",
+                   "model": f"rules-{__version__}", "answer_format": "json", "retriever": "bm25", "embedding_model": None,
                    "k": 3, "split": None, "dataset_fingerprint": fingerprint,
                    "abstab_version": __version__}
     assert res["systems"]["table"]["run"]["retriever"] is None  # table does not search

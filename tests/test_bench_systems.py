@@ -253,6 +253,10 @@ def test_replaying_a_built_in_systems_predictions_reproduces_its_scores(sample_w
         res = json.loads((out / "results.json").read_text())["systems"][f"replay-{system}"]
         for key in ("n", "overall", "answer_location", "style", "category", "abstraction_gap"):
             assert res[key] == base[system][key], (system, key)
+        # The row says what made it: your predictions, no backend of abstab's.
+        assert {k: res["run"][k] for k in ("name", "system", "backend", "answer_format")} == {
+            "name": f"replay-{system}", "system": "predictions", "backend": None,
+            "answer_format": None}
     assert base["table"]["overall"]["correct"] == 0.4615
     # Runs accumulate: the second replay's leaderboard shows both.
     assert (f"| overall | 182 | {base['table']['overall']['correct']:.2f} | "

@@ -17,17 +17,22 @@ key                                        meaning
                                            dataset fingerprint, split or schema; an unreadable
                                            file), as printed by ``abstab bench``
 ``plots``                                  PNG files written beside results.json
-``systems.<s>``                            one row per (system, backend, model, answer format,
-                                           retriever, k) (:data:`RUN_KEY`), earliest run
-                                           first; a rerun replaces its own row. ``<s>`` is the
-                                           system name, followed by as much of backend, model,
+``systems.<s>``                            one row per (name, system, backend, model, answer
+                                           format, retriever, k) (:data:`RUN_KEY`), earliest
+                                           run first; a rerun replaces its own row. ``<s>`` is
+                                           the row's name (``--name``, else the system's),
+                                           followed by as much of backend, model,
                                            answer format, retriever and k as needed to tell
                                            rows of one system apart (:func:`row_labels`):
                                            "table", or "table-rules" and "table-openai"
-``systems.<s>.run``                        how the row was made: ``system``, ``backend``,
-                                           ``model`` (from the predictions' provenance; the
-                                           rules backend's is "rules-<version>"),
-                                           ``answer_format`` ("json" or "text"), ``retriever``
+``systems.<s>.run``                        how the row was made: ``name``, ``system`` (the registered
+                                           system: ``predictions``, ``http`` or
+                                           ``<file>.<function>`` for your own, whose row is
+                                           named by ``--name``), ``backend`` (null for your
+                                           own system: it brings its reader), ``model`` (from
+                                           the predictions' provenance; the rules backend's
+                                           is "rules-<version>"), ``answer_format`` ("json"
+                                           or "text"; null for your own system), ``retriever``
                                            and ``embedding_model`` (null when the system does
                                            not retrieve, or for bm25), ``k`` (null without a
                                            retriever), ``split``, ``dataset_fingerprint``,
@@ -263,7 +268,7 @@ def summarize(scores: list[Score], items: dict[str, QAItem], predictions: list[P
 
 # ------------------------------------------------------------------------- accumulation
 
-RUN_KEY = ("system", "backend", "model", "answer_format", "retriever", "k")
+RUN_KEY = ("name", "system", "backend", "model", "answer_format", "retriever", "k")
 """The fields that tell two rows of results.json apart: a rerun with the same values replaces
 its row, any other run adds one."""
 
@@ -278,16 +283,16 @@ def _label_part(field: str, value: Any) -> str:
 
 
 def row_labels(runs: list[dict[str, Any]]) -> list[str]:
-    """Short unique names of rows: the system name, followed by the backend, model, answer
-    format, retriever and k only as far as needed to tell rows of the same system apart
-    ("table", or "table-rules" and "table-openai")."""
+    """Short unique names of rows: the row's name (``--name``, else the system's), followed by
+    the backend, model, answer format, retriever and k only as far as needed to tell rows of
+    the same name apart ("table", or "table-rules" and "table-openai")."""
     by_system: dict[str, list[int]] = defaultdict(list)
     for i, run in enumerate(runs):
-        by_system[str(run["system"])].append(i)
+        by_system[str(run.get("name") or run["system"])].append(i)
     labels = [""] * len(runs)
     for system, idx in by_system.items():
         chosen: list[str] = []
-        for field in RUN_KEY[1:]:
+        for field in RUN_KEY[2:]:
             if len({tuple(runs[i].get(c) for c in chosen) for i in idx}) == len(idx):
                 break
             if len({runs[i].get(field) for i in idx}) > 1:

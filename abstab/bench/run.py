@@ -270,11 +270,16 @@ def run_facts(system: str, settings: Any, backend: str, model: str | None,
     from abstab.retrieval import describe
 
     retriever = getattr(settings, "retriever", None)
-    if system in systems and systems.meta(system).get("retrieval") is False:
+    # A row shown under --name is made by the system its settings name (predictions, http, ...).
+    registered = getattr(settings, "system", None) or system
+    meta = systems.meta(registered) if registered in systems else {}
+    if meta.get("retrieval") is False:
         retriever = None  # set by --retriever for every system, used only by those that search
+    reader = meta.get("reader", True) is not False  # your own system brings its own reader
     facts: dict[str, Any] = {
-        "system": system, "backend": backend, "model": model,
-        "answer_format": getattr(settings, "answer_format", "json"),
+        "name": system, "system": registered, "backend": backend if reader else None,
+        "model": model,
+        "answer_format": getattr(settings, "answer_format", "json") if reader else None,
         "retriever": None, "embedding_model": None, "k": None,
         "split": getattr(settings, "split", None), "dataset_fingerprint": data.fingerprint,
         "abstab_version": __version__, "created": time.time(),
