@@ -12,8 +12,8 @@ from conftest import SAMPLE_PDFS
 from llm_server import FakeLLMServer, ok
 
 from abstab.cli import cli
+from abstab.core.headers import core_text
 from abstab.records import Answer, Cell, Operation, Provenance, QAItem, Table, TableQuality
-from abstab.rules.headers import core_text
 from abstab.stages.assemble import grounding_problem
 from abstab.store import StageDir
 from abstab.synth.questions import (

@@ -10,10 +10,10 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from abstab.core.headers import classify
 from abstab.llm.tasks import Passage
 from abstab.records import TEXT_KINDS, Document, QAItem, Table
 from abstab.retrieval import PassageIndex
-from abstab.rules.headers import classify
 
 
 def serialize_table(table: Table, with_notes: bool = True) -> str:

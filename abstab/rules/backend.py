@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from abstab import __version__
+from abstab.core.expand import expand_header
 from abstab.llm.tasks import (
     AnswerOutput,
     EvidenceOut,
@@ -28,7 +29,6 @@ from abstab.rules.definitions import (
     phrase_span,
     sentence_around,
 )
-from abstab.rules.expand import expand_header
 from abstab.rules.judge import judge_table
 
 _PATTERN_RANK = {"legend": 0, "definition_sentence": 1, "acronym_pair": 2}

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from abstab.config import stable_hash
+from abstab.core.headers import core_text
+from abstab.core.words import BLANK, content_words
 from abstab.llm.tasks import GenerateRequest, QuestionOut
 from abstab.records import (
     ABSTRACT_STYLES,
@@ -34,8 +36,6 @@ from abstab.records import (
     Table,
     TextSpan,
 )
-from abstab.rules.headers import core_text
-from abstab.rules.reader import BLANK, content_words
 from abstab.stages.abstract import abstract_column, relabel
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult

@@ -7,10 +7,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from abstab.core.expand import expand_header
 from abstab.llm.tasks import EvidenceOut, KeywordOut, Passage
 from abstab.records import TEXT_KINDS, Document, Evidence, Judgment, Resolution, Table
 from abstab.retrieval import PassageIndex
-from abstab.rules.expand import expand_header
 from abstab.stages.base import Stage, Unit
 from abstab.store import StageDir, UnitResult
 

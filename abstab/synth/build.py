@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from abstab.config import stable_hash
+from abstab.core.headers import core_text
+from abstab.core.words import COMMON_WORD_ZIPF, content_words, zipf
 from abstab.records import Answer
-from abstab.rules.headers import COMMON_WORD_ZIPF, core_text, zipf
-from abstab.rules.reader import content_words
 from abstab.sources import SourceExample
 from abstab.stages.abstract import ABSTRACTORS
 from abstab.synth.questions import informative

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from abstab.config import stable_hash
+from abstab.core.headers import core_text
+from abstab.core.words import COMMON_WORD_ZIPF, zipf
 from abstab.records import QUESTION_TYPES, Answer, Operation, Table
-from abstab.rules.headers import COMMON_WORD_ZIPF, core_text, zipf
 
 # Row labels of aggregate rows: they are not rows like the others (a "Total" row always has
 # the highest value), so ranking, counting and filtering leave them out.
