@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from abstab.core.abstract import relabel
 from abstab.core.headers import classify
 from abstab.llm.tasks import Passage
 from abstab.records import TEXT_KINDS, Document, QAItem, Table
@@ -133,8 +134,6 @@ class HybridSystem(System):
 
 class OracleSystem(System):
     def passages(self, item: QAItem) -> list[Passage]:
-        from abstab.stages.abstract import relabel
-
         table = self.corpus.item_table(item)
         if table is None:
             doc = self.corpus.docs[item.doc_id]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from abstab import __version__
+from abstab.core import questions as q
 from abstab.core.expand import expand_header
 from abstab.llm.tasks import (
     AnswerOutput,
@@ -123,8 +124,6 @@ class RulesBackend:
     def generate(self, table: Table, doc: Document | None,
                  request: GenerateRequest) -> GenerateOutput:
         """Template questions of each requested type; answers computed from the table."""
-        from abstab.synth import questions as q
-
         view = q.TableView(table, request.key_column)
         entity = q.entity_name(table, request.key_column)
         out = []

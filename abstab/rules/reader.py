@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from abstab.core.headers import classify
+from abstab.core.normalize import parse_number
 from abstab.core.words import BLANK, content_words
 from abstab.llm.tasks import AnswerOutput, Passage
 from abstab.records import Table
@@ -163,8 +164,6 @@ def stated_scale(texts: list[str]) -> str | None:
 
 
 def _number(text: str) -> float | None:
-    from abstab.bench.normalize import parse_number
-
     text = text.strip()
     if not text or not re.search(r"\d", text):
         return None
