@@ -30,15 +30,30 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from abstab.errors import ConfigError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from abstab.stages.base import Stage, Unit
-    from abstab.store import UnitResult
+from abstab.store import UnitResult
 
 RAY_ADDRESS_ENV = "RAY_ADDRESS"
+
+
+@dataclass
+class Unit:
+    """One piece of a stage's work: its id in the journal and what the stage needs to do it."""
+
+    id: str
+    payload: Any = None
+
+
+class Stage(Protocol):
+    """What an executor uses of a stage (:class:`abstab.stages.base.Stage` provides it)."""
+
+    name: str
+    concurrency: int
+    backend: Any
+
+    def process(self, unit: Unit) -> UnitResult: ...
 
 
 @dataclass

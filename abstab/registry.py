@@ -129,7 +129,7 @@ class Registry(Generic[T]):
 
 # The catalog: every pluggable part of abstab, registered lazily by "module:attr".
 engines: Registry[Any] = Registry("extraction engine", "abstab.engines")
-engines.add("auto", "abstab.extract.engines:AutoEngine",
+engines.add("auto", "abstab.extract.auto:AutoEngine",
             help="default: ruled tables from vector lines, unruled ones from text alignment")
 engines.add("pymupdf", "abstab.extract.engines:PyMuPDFEngine",
             help="PyMuPDF find_tables, cell text re-read from the page's words")

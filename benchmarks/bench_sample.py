@@ -27,9 +27,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from abstab.bench.metrics import token_f1
+from abstab.core.headers import core_text
+from abstab.core.words import content_words
 from abstab.records import Answer, Document, Judgment, Resolution, Table
-from abstab.rules.headers import core_text
-from abstab.rules.reader import content_words
 from abstab.store import StageDir
 
 EXPLAINED_TO_CATEGORY = {"definition": "explicit", "legend": "explicit", "footnote": "explicit",

@@ -15,7 +15,7 @@ describe (``*.shared.json`` or ``*.holdout.json`` file names):
 
 Each distinct cell text counts once per table. The hand-labelled govreports set
 (``tests/data/govreports_headers.json``, 13 PDFs) is scored on its own as ``govreports_*``.
-The judge is the ``rules`` backend's header classifier (``abstab.rules.headers.classify``).
+The judge is the ``rules`` backend's header classifier (``abstab.core.headers.classify``).
 The last stdout line is one JSON object.
 """
 
@@ -28,8 +28,8 @@ import sys
 import time
 from pathlib import Path
 
-from abstab.rules.expand import tokenize
-from abstab.rules.headers import classify
+from abstab.core.expand import tokenize
+from abstab.core.headers import classify
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "data" / "govreports_headers.json"

@@ -4,7 +4,7 @@ Usage: python benchmarks/nameguess.py --data ../shared/corpora/nameguess [--limi
 
 DIR holds ``eval_*.shared.json`` or ``eval_*.holdout.json`` (the NameGuess release format: one
 record per table chunk with ``technical_name``, ``gt_label`` and ``table_prompt``, the column names
-plus one sample row). Each column name is expanded by ``abstab.rules.expand.expand_header`` from its
+plus one sample row). Each column name is expanded by ``abstab.core.expand.expand_header`` from its
 sibling names and its sample value, and scored as the NameGuess repository's ``src/metric.py``
 does (SQuAD-style, max over normalised variants of prediction and label):
 
@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from abstab.rules.expand import expand_header, tokenize
+from abstab.core.expand import expand_header, tokenize
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation)

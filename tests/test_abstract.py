@@ -1,7 +1,7 @@
 """Controlled abstraction: deterministic codes in each style, legend kept or removed."""
 
+from abstab.core.abstract import ABSTRACTORS, abstract_column
 from abstab.records import Cell, Provenance, Table, TableQuality
-from abstab.stages.abstract import ABSTRACTORS, abstract_column
 from abstab.stages.generate import answer_of, natural_term
 
 PROV = Provenance(stage="t", abstab_version="0", config_hash="h")

@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
+from abstab.core.questions import difficulty
 from abstab.records import QAItem
 from abstab.stages.assemble import AssembleStage
 from abstab.store import StageDir
-from abstab.synth.questions import difficulty
 
 
 @pytest.fixture(scope="module")

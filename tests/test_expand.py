@@ -1,4 +1,4 @@
-"""Expanding headers with no document (abstab.rules.expand) and the NameGuess scorer
+"""Expanding headers with no document (abstab.core.expand) and the NameGuess scorer
 (benchmarks/nameguess.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sys
 import pytest
 from conftest import REPO, corpus
 
-from abstab.rules.expand import abbreviation_cost, expand_header, tokenize
+from abstab.core.expand import abbreviation_cost, expand_header, tokenize
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 

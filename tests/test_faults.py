@@ -383,8 +383,7 @@ def _pid(_: int) -> int:
 @pytest.mark.parametrize("per_worker,distinct", [(2, 3), (0, 1)])
 def test_a_worker_process_is_replaced_after_files_per_worker_files(per_worker, distinct):
     """What a PDF library keeps after a file goes away with its process every N files."""
-    from abstab.executors import LocalExecutor
-    from abstab.stages.base import Unit
+    from abstab.executors import LocalExecutor, Unit
 
     jobs = [(Unit(f"f{i}"), (i,)) for i in range(5)]
     out = list(LocalExecutor().map_files(_pid, jobs, workers=1, timeout=60,

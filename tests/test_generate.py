@@ -12,11 +12,9 @@ from conftest import SAMPLE_PDFS
 from llm_server import FakeLLMServer, ok
 
 from abstab.cli import cli
-from abstab.records import Answer, Cell, Operation, Provenance, QAItem, Table, TableQuality
-from abstab.rules.headers import core_text
-from abstab.stages.assemble import grounding_problem
-from abstab.store import StageDir
-from abstab.synth.questions import (
+from abstab.core.grounding import grounding_problem
+from abstab.core.headers import core_text
+from abstab.core.questions import (
     QuestionError,
     TableView,
     _round_between,
@@ -28,6 +26,8 @@ from abstab.synth.questions import (
     wording,
     wording_problem,
 )
+from abstab.records import Answer, Cell, Operation, Provenance, QAItem, Table, TableQuality
+from abstab.store import StageDir
 
 PROV = Provenance(stage="t", abstab_version="0", config_hash="h")
 

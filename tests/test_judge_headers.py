@@ -1,4 +1,4 @@
-"""Judging header cells (abstab.rules.headers.classify), the hand-labelled govreports fixture and
+"""Judging header cells (abstab.core.headers.classify), the hand-labelled govreports fixture and
 the benchmark's set-up (benchmarks/judge_headers.py)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from conftest import REPO, corpus
 
-from abstab.rules.headers import classify
+from abstab.core.headers import classify
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 

@@ -25,7 +25,7 @@ from abstab.bench.metrics import (
     truthfulness,
     wilson_ci,
 )
-from abstab.bench.normalize import (
+from abstab.core.normalize import (
     find_numbers,
     normalize_answer,
     parse_number,

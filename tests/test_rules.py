@@ -2,6 +2,7 @@
 
 import pytest
 
+from abstab.core.headers import classify, core_text
 from abstab.llm.tasks import Passage
 from abstab.records import Cell, Note, Provenance, Table, TableQuality
 from abstab.rules.definitions import (
@@ -11,7 +12,6 @@ from abstab.rules.definitions import (
     note_expansion,
     schwartz_hearst,
 )
-from abstab.rules.headers import classify, core_text
 from abstab.rules.reader import read
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from abstab import __version__
+from abstab.core.normalize import parse_number
 from abstab.errors import ConfigError
 from abstab.records import (
     MAX_ID_LENGTH,
@@ -234,8 +235,6 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
 def _is_amount(cell: str) -> bool:
-    from abstab.bench.normalize import parse_number
-
     text = cell.strip()
     return (parse_number(text) is not None and not re.fullmatch(r"(?:FY\s*)?(?:19|20)\d\d", text)
             and not re.search(r"[A-Za-z]", text))
@@ -259,8 +258,6 @@ def header_row_count(grid: list[list[str]]) -> int:
 
 def _table_record(table_id: str, doc_id: str, grid: list[list[str]], engine: str,
                   prov: Provenance) -> Table:
-    from abstab.bench.normalize import parse_number
-
     n_head = header_row_count(grid) if len(grid) > 1 else len(grid)
     width = max((len(r) for r in grid), default=0)
     grid = [list(r) + [""] * (width - len(r)) for r in grid]
@@ -305,8 +302,6 @@ def _document_record(doc_id: str, source: str, paragraphs: list[str], grid: list
 
 def _gold_answer(ex: Any) -> Answer:
     """The gold of an external example (see the module docstring of abstab.bench.metrics)."""
-    from abstab.bench.normalize import parse_number
-
     meta = ex.meta or {}
     scale = meta.get("scale") or None
     answer_type = meta.get("answer_type")

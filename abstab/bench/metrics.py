@@ -24,19 +24,19 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from abstab.bench.normalize import (
-    normalize_answer,
-    parse_number,
-    parse_number_detail,
-    scale_factor,
-    tokenize,
-)
 from abstab.bench.official import (
     check_denotation,
     split_items,
     tatqa_em_f1,
     tatqa_prediction,
     wtq_to_values,
+)
+from abstab.core.normalize import (
+    normalize_answer,
+    parse_number,
+    parse_number_detail,
+    scale_factor,
+    tokenize,
 )
 from abstab.records import Answer
 
@@ -112,7 +112,7 @@ def gold_numbers(gold: Answer) -> list[float]:
     """The values a numeric prediction may equal, or [] when the gold is not numeric.
 
     The gold is numeric when ``gold.value`` is a number, or when ``gold.type`` is "number" and
-    its value or text parses with :func:`~abstab.bench.normalize.parse_number`. Besides the value
+    its value or text parses with :func:`~abstab.core.normalize.parse_number`. Besides the value
     ``g``, ``g * f`` and ``g / f`` are accepted for the factor ``f`` of ``gold.scale``
     ("thousand", "million", "billion", "percent", ...; a gold text written with "%" counts as
     scale "percent"), since a table "in millions" may be answered as 1.2 or 1,200,000.
@@ -187,7 +187,7 @@ def abstention(prediction: str, gold: Answer, abstained: bool) -> float:
 
 
 def exact_match(prediction: str, gold: Answer, abstained: bool) -> float:
-    """Exact match after :func:`~abstab.bench.normalize.normalize_answer`.
+    """Exact match after :func:`~abstab.core.normalize.normalize_answer`.
 
     Normalization is SQuAD/DROP-style and number-aware: lowercase, punctuation and articles
     removed, whitespace collapsed, U+2212 minus unified, thousands separators removed and
@@ -211,7 +211,7 @@ def exact_match(prediction: str, gold: Answer, abstained: bool) -> float:
 def token_f1(prediction: str, gold: Answer, abstained: bool) -> float:
     """Bag-of-tokens F1 after normalization, one token per CJK character.
 
-    Tokens come from :func:`~abstab.bench.normalize.tokenize`: whitespace-separated words of the
+    Tokens come from :func:`~abstab.core.normalize.tokenize`: whitespace-separated words of the
     normalized text, with every Han, Hiragana, Katakana and Hangul character its own token, so
     "東京都" against "東京" has precision 2/3, recall 1 and F1 0.8.
 
@@ -240,7 +240,7 @@ def numeric_match(prediction: str, gold: Answer, abstained: bool, *,
     """Numeric equality within a relative tolerance, aware of the gold's scale.
 
     The prediction must hold exactly one number
-    (:func:`~abstab.bench.normalize.parse_number_detail`: "12,450", "(3.2)", "−0.8", "45%",
+    (:func:`~abstab.core.normalize.parse_number_detail`: "12,450", "(3.2)", "−0.8", "45%",
     "1.2 million", "3 bn", "EUR 12k", ...). It matches when it, or for a prediction written
     with a percent sign also its value / 100, is within ``rel_tol`` of one of
     :func:`gold_numbers` (the gold value, times or divided by the scale factor). When the gold

@@ -21,10 +21,11 @@ from typing import Any
 from abstab.bench.data import BenchData
 from abstab.config import settings_dict
 from abstab.errors import ConfigError
+from abstab.executors import Unit
 from abstab.llm.tasks import AnswerOutput
 from abstab.records import Prediction, QAItem, Score
 from abstab.registry import metrics, systems
-from abstab.stages.base import Stage, Unit
+from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 
 __all__ = ["ANSWER_FORMATS", "METRICS", "BenchSettings", "BenchStage", "leaderboard", "run_facts",

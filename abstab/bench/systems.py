@@ -10,10 +10,11 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from abstab.core.abstract import relabel
+from abstab.core.headers import classify
 from abstab.llm.tasks import Passage
 from abstab.records import TEXT_KINDS, Document, QAItem, Table
 from abstab.retrieval import PassageIndex
-from abstab.rules.headers import classify
 
 
 def serialize_table(table: Table, with_notes: bool = True) -> str:
@@ -133,8 +134,6 @@ class HybridSystem(System):
 
 class OracleSystem(System):
     def passages(self, item: QAItem) -> list[Passage]:
-        from abstab.stages.abstract import relabel
-
         table = self.corpus.item_table(item)
         if table is None:
             doc = self.corpus.docs[item.doc_id]

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel
 
+from abstab.core.questions import table_for_prompt
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache
 from abstab.llm.client import ChatClient, StructuredReply, strip_fences
@@ -203,8 +204,6 @@ class LLMBackend:
             StructuredOutputError, LLMUnavailableError, LLMRequestError: this item failed.
             ConfigError: the endpoint refused the key or model; stops the run.
         """
-        from abstab.synth.questions import table_for_prompt
-
         title = doc.title if doc is not None and doc.title else "(title unknown)"
         reply = self._run(
             "generate", table=table_for_prompt(table, request.key_column, request.columns),

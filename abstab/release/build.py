@@ -19,6 +19,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from abstab import __version__
+from abstab.core.grounding import grounding_problem
 from abstab.errors import ConfigError, MissingDependencyError
 from abstab.records import Document, Judgment, QAItem, Resolution, Table, json_schema
 from abstab.release.grounding import with_spans
@@ -33,7 +34,6 @@ from abstab.release.layout import (
 from abstab.release.licenses import Licensed, LicenseResolver
 from abstab.release.output import Staging, check_output
 from abstab.release.paths import regular_files, sha256_file
-from abstab.stages.assemble import grounding_problem
 from abstab.store import StageDir
 
 

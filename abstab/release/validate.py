@@ -30,13 +30,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from abstab.core.grounding import grounding_problem
 from abstab.records import RECORD_TYPES, Document, QAItem, Table, json_schema
 from abstab.release.arrow import decode_row
 from abstab.release.card import read_front_matter, size_category
 from abstab.release.layout import CARD, CHECKSUMS, CONFIGS, CROISSANT, SPLITS, STATS
 from abstab.release.licenses import known_licenses
 from abstab.release.paths import regular_files, relative_inside, sha256_file
-from abstab.stages.assemble import grounding_problem
 
 REBUILD = "rebuild the release with `abstab release WORK -o RELEASE --force`"
 OUTSIDE = "not a relative path inside the release, so it was not followed"

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from abstab import __version__
+from abstab.core import questions as q
+from abstab.core.expand import expand_header
 from abstab.llm.tasks import (
     AnswerOutput,
     EvidenceOut,
@@ -28,7 +30,6 @@ from abstab.rules.definitions import (
     phrase_span,
     sentence_around,
 )
-from abstab.rules.expand import expand_header
 from abstab.rules.judge import judge_table
 
 _PATTERN_RANK = {"legend": 0, "definition_sentence": 1, "acronym_pair": 2}
@@ -123,8 +124,6 @@ class RulesBackend:
     def generate(self, table: Table, doc: Document | None,
                  request: GenerateRequest) -> GenerateOutput:
         """Template questions of each requested type; answers computed from the table."""
-        from abstab.synth import questions as q
-
         view = q.TableView(table, request.key_column)
         entity = q.entity_name(table, request.key_column)
         out = []

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from abstab.core.words import zipf
 from abstab.rules.acronyms import align_long_form, find_acronyms
-from abstab.rules.headers import zipf
 
 _STOP = {"of", "and", "the", "in", "for", "between", "to", "on", "at", "by", "per", "a", "an", "or",
          "with", "from"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from abstab.core.headers import classify
 from abstab.llm.tasks import JudgeOutput, KeywordOut
 from abstab.records import Table
-from abstab.rules.headers import classify
 
 _FIGURE_CAPTION = re.compile(r"^\s*(fig\.?|figure|chart|diagram|graph|map)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"^[\s(]*[-−–+]?[\d.,]+\s*%?[)\s]*$")

@@ -30,19 +30,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from abstab.core.headers import classify
+from abstab.core.normalize import parse_number
+from abstab.core.words import BLANK, content_words
 from abstab.llm.tasks import AnswerOutput, Passage
 from abstab.records import Table
 from abstab.rules.definitions import explicit_matches, implied_matches, note_expansion
-from abstab.rules.headers import classify
 
-BLANK = "___"
-_STOPWORDS = {
-    "what", "which", "who", "is", "are", "was", "were", "the", "a", "an", "of", "for", "in", "on",
-    "at", "to", "by", "and", "or", "value", "values", "did", "does", "do", "how", "much", "many",
-    "according", "report", "document", "table", "its", "their", "with", "from", "as", "be",
-}
 # Words that say what to do with values rather than which values: they name no row or column.
 _OPERATION_WORDS = {
     "change", "difference", "increase", "decrease", "average", "mean", "total", "sum", "percentage",
@@ -51,18 +46,6 @@ _OPERATION_WORDS = {
     "lower", "lowest", "more", "most", "less", "least", "fewer", "fewest", "first", "last", "top",
     "number", "count", "net", "growth", "combined", "company", "companies", "group",
 }
-
-
-@lru_cache(maxsize=65536)
-def _lemma(word: str) -> str:
-    import simplemma
-
-    return str(simplemma.lemmatize(word.lower(), lang="en"))
-
-
-def content_words(text: str) -> set[str]:
-    words = re.findall(r"[^\W_]+", text.lower())
-    return {_lemma(w) for w in words if w not in _STOPWORDS}
 
 
 @dataclass
@@ -181,8 +164,6 @@ def stated_scale(texts: list[str]) -> str | None:
 
 
 def _number(text: str) -> float | None:
-    from abstab.bench.normalize import parse_number
-
     text = text.strip()
     if not text or not re.search(r"\d", text):
         return None

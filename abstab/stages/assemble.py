@@ -13,7 +13,7 @@ In order, every generated item is
    a question asked in the same words of several tables of one document with different
    answers is dropped everywhere (``ambiguous_in_document``): a reader of the whole document
    cannot tell which table is meant (drawing title blocks repeat on every page);
-4. labelled with a difficulty (:func:`abstab.synth.questions.difficulty`: easy / medium /
+4. labelled with a difficulty (:func:`abstab.core.questions.difficulty`: easy / medium /
    hard from how far the header's meaning is and whether several cells are combined);
 5. balanced: ``max_per_location`` / ``max_per_style`` cap the items per answer location /
    abstraction style; a clear item and its abstract twin (one ``pair_id``) are kept or
@@ -35,7 +35,11 @@ from functools import cached_property
 from typing import Any
 
 from abstab.config import stable_hash
+from abstab.core.grounding import grounding_problem
+from abstab.core.normalize import squash
+from abstab.core.questions import difficulty, key_column
 from abstab.errors import ConfigError
+from abstab.executors import Unit
 from abstab.records import (
     ABSTRACT_STYLES,
     ANSWER_LOCATIONS,
@@ -46,7 +50,7 @@ from abstab.records import (
     Table,
     json_schema,
 )
-from abstab.stages.base import Stage, Unit
+from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 
 SPLITS = ("train", "validation", "test")
@@ -119,63 +123,6 @@ def split_unit(item: QAItem) -> str:
     """What must not straddle two splits: the document, or for controlled items made from an
     external dataset, the source table all their synthetic documents were made from."""
     return f"{item.source.dataset}:{item.source.doc_id}" if item.source else item.doc_id
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _header_texts(table: Table) -> str:
-    return " | ".join(c.text for c in table.cells if c.header)
-
-
-def grounding_problem(item: QAItem, tables: dict[str, Table], docs: dict[str, Document]) -> str | None:
-    """Why the item's gold answer is not where the item says it is (None when it is).
-
-    Table items with an operation are recomputed from the table; text spans must be the
-    document's text at their offsets; an abstract item's codes must be in its table's header.
-    """
-    from abstab.synth.questions import QuestionError, execute
-
-    doc = docs.get(item.doc_id)
-    if doc is None:
-        return f"unknown document {item.doc_id}"
-    for span in item.evidence.spans:
-        if doc.text[span.char_start:span.char_end] != span.text:
-            return f"span {span.char_start}:{span.char_end} is not {span.text[:40]!r} in the document"
-        if span.role == "answer" and item.answer.text not in _norm(span.text):
-            return "the answer span does not hold the answer"
-    if item.answer_location == "unanswerable":
-        return None if item.answer.type == "none" else "unanswerable item with an answer"
-    if item.answer_location == "text":
-        blocks = {b.block_id: b for b in doc.blocks}
-        if not any(item.answer.text in _norm(blocks[b].text) for b in item.evidence.blocks if b in blocks):
-            return "answer not in its evidence blocks"
-        return None
-    table = tables.get(item.table_id or "")
-    if table is None:
-        return f"unknown table {item.table_id}"
-    if item.answer_location in ("table_defined", "table_implicit"):
-        headers = _header_texts(table)
-        missing = [k.abstract for k in item.keywords if k.abstract not in headers]
-        if missing:
-            return f"abstract header(s) {missing} not in the table's header"
-    if item.operation is not None:
-        try:
-            computed = execute(item.operation, table)
-        except QuestionError as exc:
-            return f"the operation no longer applies: {exc}"
-        if computed.answer.text != item.answer.text or computed.answer.value != item.answer.value:
-            return f"recomputed answer {computed.answer.text!r} differs from {item.answer.text!r}"
-        if computed.cells != item.evidence.cells:
-            return f"recomputed evidence cells {computed.cells} differ from {item.evidence.cells}"
-        return None
-    for r, c in item.evidence.cells:
-        body = r - table.n_header_rows
-        if 0 <= body < len(table.rows) and c < len(table.rows[body]) and \
-                _norm(table.rows[body][c]) == item.answer.text:
-            return None
-    return "answer not in its evidence cell"
 
 
 def _operation_key(item: QAItem) -> str | None:
@@ -258,7 +205,7 @@ class AssembleStage(Stage):
         for item in items:
             if item.answer_location == "unanswerable":
                 continue  # their answer is '' for all; they differ by construction
-            groups[(item.table_id or item.doc_id, _norm(item.answer.text).lower(),
+            groups[(item.table_id or item.doc_id, squash(item.answer.text).lower(),
                     item.operation.type if item.operation else None,
                     tuple(sorted(map(tuple, item.evidence.cells))))].append(item)
         candidates = [g for g in groups.values() if len(g) > 1]
@@ -314,11 +261,11 @@ class AssembleStage(Stage):
         """Items whose question has one answer in its document (an item and its clear twin
         share question and answer, so pairs stay together)."""
         def key(i: QAItem) -> tuple[str, str]:
-            return i.doc_id, _norm(i.question).lower()
+            return i.doc_id, squash(i.question).lower()
 
         answers: dict[tuple[str, str], set[str]] = defaultdict(set)
         for i in items:
-            answers[key(i)].add(_norm(i.answer.text).lower())
+            answers[key(i)].add(squash(i.answer.text).lower())
         out = []
         for i in items:
             if len(answers[key(i)]) > 1:
@@ -330,8 +277,6 @@ class AssembleStage(Stage):
         return out
 
     def process(self, unit: Unit) -> UnitResult:
-        from abstab.synth.questions import difficulty
-
         result = UnitResult()
         kept: dict[str, QAItem] = {}
         seen_questions: dict[tuple[str, str | None, str], str] = {}
@@ -345,7 +290,7 @@ class AssembleStage(Stage):
             if problem:
                 result.drop(item.item_id, "ungrounded", problem)
                 continue
-            key = (item.doc_id, item.table_id, _norm(item.question).lower())
+            key = (item.doc_id, item.table_id, squash(item.question).lower())
             op_key = _operation_key(item)
             prior_id = item.item_id if item.item_id in kept else seen_questions.get(key) or (
                 seen_operations.get(op_key) if op_key else None)
@@ -390,8 +335,6 @@ class AssembleStage(Stage):
     def funnel(self, items_in: int, items_kept: int, item_drops: dict[str, int]) -> list[dict[str, Any]]:
         """PDFs → documents → tables → clean tables → abstract tables → items, with the
         reasons each step dropped things."""
-        from abstab.synth.questions import key_column
-
         ex = StageDir(self.work, "extract", ()).stats()
         judgments = StageDir(self.work, "judge", ()).index("judgments", Judgment, "table_id")
         resolved: set[str] = {r.table_id for r in StageDir(self.work, "resolve", ()).read(

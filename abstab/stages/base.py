@@ -19,17 +19,11 @@ from typing import Any, ClassVar
 from tqdm import tqdm
 
 from abstab import __version__
-from abstab.config import config_hash, settings_dict
+from abstab.config import config_hash, resolve_settings, settings_dict
 from abstab.errors import ConfigError
+from abstab.executors import LocalExecutor, Unit
 from abstab.records import Provenance
 from abstab.store import StageDir, UnitResult
-
-
-@dataclass
-class Unit:
-    id: str
-    payload: Any = None
-
 
 _RLOCK = type(threading.RLock())
 _LOCK_TYPES = (type(threading.Lock()), _RLOCK)
@@ -80,8 +74,6 @@ class Stage:
     owned: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, work: Path, settings: Any = None, backend: Any = None):
-        from abstab.config import resolve_settings
-
         self.work = Path(work)
         self.settings = resolve_settings(self.settings_cls, settings, f"stage {self.name}")
         self.backend = backend
@@ -145,8 +137,6 @@ class Stage:
         """The executor of the current run (:data:`abstab.registry.executors`); local by default."""
         ex = self.__dict__.get("_executor")
         if ex is None:
-            from abstab.executors import LocalExecutor
-
             ex = self.__dict__["_executor"] = LocalExecutor()
         return ex
 
@@ -180,8 +170,6 @@ class Stage:
 
         Errors that no other item can escape (a bad key, an unknown model) stop the run.
         """
-        from abstab.errors import ConfigError
-
         try:
             return fn(*args)
         except ConfigError:

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from abstab.errors import ConfigError, InputError
+from abstab.executors import Unit
 from abstab.records import Document, Provenance, Table
-from abstab.stages.base import Stage, Unit
+from abstab.stages.base import Stage
 from abstab.store import UnitResult
 
 

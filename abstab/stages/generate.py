@@ -5,7 +5,7 @@ its resolved meaning) and then asked of the original table, so the question uses
 term while the table shows the code. Each such question also yields its clear twin (on the
 de-abstracted table) with the same ``pair_id``. The backend proposes the questions (rules:
 templates; LLM backends: a prompt) as operations over the table's cells; the answer is always
-computed from the table by :func:`abstab.synth.questions.execute`, and a proposal whose answer
+computed from the table by :func:`abstab.core.questions.execute`, and a proposal whose answer
 or wording disagrees with the operation is rejected (``errors.jsonl``). Clear tables are
 abstracted on purpose in every style, with the legend kept or removed: gold by construction.
 """
@@ -18,6 +18,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from abstab.config import stable_hash
+from abstab.core.abstract import abstract_column, relabel
+from abstab.core.headers import core_text
+from abstab.core.questions import (
+    QuestionError,
+    TableView,
+    answer_of,
+    answers_match,
+    difficulty,
+    execute,
+    key_column,
+    natural_term,
+    phrase,
+    term_problem,
+    wording_problem,
+)
+from abstab.core.words import BLANK, content_words
+from abstab.executors import Unit
 from abstab.llm.tasks import GenerateRequest, QuestionOut
 from abstab.records import (
     ABSTRACT_STYLES,
@@ -34,24 +51,8 @@ from abstab.records import (
     Table,
     TextSpan,
 )
-from abstab.rules.headers import core_text
-from abstab.rules.reader import BLANK, content_words
-from abstab.stages.abstract import abstract_column, relabel
-from abstab.stages.base import Stage, Unit
+from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
-from abstab.synth.questions import (
-    QuestionError,
-    TableView,
-    answer_of,
-    answers_match,
-    difficulty,
-    execute,
-    key_column,
-    natural_term,
-    phrase,
-    term_problem,
-    wording_problem,
-)
 
 __all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "question_for"]
 
@@ -70,7 +71,7 @@ class GenerateSettings:
             (None: ``rows_per_column``); the benchmark's point is those columns.
         max_columns: value columns used per table (abstract columns first).
         question_types: question types asked of document tables (see
-            :mod:`abstab.synth.questions`); controlled items are lookups.
+            :mod:`abstab.core.questions`); controlled items are lookups.
         questions_per_type: questions of each non-lookup type per table.
         text_questions_per_document: fill-in-the-blank questions from body sentences.
         unanswerable_per_table: questions naming a quantity the document does not report.

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from abstab.config import stable_hash
+from abstab.executors import Unit
 from abstab.records import (
     ABSTRACT_STYLES,
     Abstraction,
@@ -32,7 +33,7 @@ from abstab.records import (
     TextSpan,
 )
 from abstab.sources import SourceExample, find_files, load, sources
-from abstab.stages.base import Stage, Unit
+from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 from abstab.synth.build import (
     CATEGORY_OF,

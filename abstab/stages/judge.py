@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from abstab.executors import Unit
 from abstab.records import Document, Judgment, Table
-from abstab.stages.base import Stage, Unit
+from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 
 

@@ -7,11 +7,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from abstab.core.expand import expand_header
+from abstab.executors import Unit
 from abstab.llm.tasks import EvidenceOut, KeywordOut, Passage
 from abstab.records import TEXT_KINDS, Document, Evidence, Judgment, Resolution, Table
 from abstab.retrieval import PassageIndex
-from abstab.rules.expand import expand_header
-from abstab.stages.base import Stage, Unit
+from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 
 _KEPT_INDEXES = 8

@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from abstab.config import stable_hash
+from abstab.core.abstract import ABSTRACTORS
+from abstab.core.headers import core_text
+from abstab.core.normalize import parse_number
+from abstab.core.questions import informative
+from abstab.core.words import COMMON_WORD_ZIPF, content_words, zipf
 from abstab.records import Answer
-from abstab.rules.headers import COMMON_WORD_ZIPF, core_text, zipf
-from abstab.rules.reader import content_words
 from abstab.sources import SourceExample
-from abstab.stages.abstract import ABSTRACTORS
-from abstab.synth.questions import informative
 
 EXPLANATIONS: tuple[str, ...] = ("explicit", "implicit", "removed")
 LOCATION_OF = {"explicit": "table_defined", "implicit": "table_implicit",
@@ -202,8 +203,6 @@ class Plan:
 
 
 def answer_for(cell_text: str, scale: str = "") -> Answer:
-    from abstab.bench.normalize import parse_number
-
     text = norm(cell_text)
     value = parse_number(text)
     if value is not None:

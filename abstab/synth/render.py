@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from abstab.core.abstract import SYMBOL_SUBSCRIPT
 from abstab.records import Block as DocBlock
 from abstab.records import Cell, Document, Note, Provenance, Table, TableQuality
-from abstab.stages.abstract import SYMBOL_SUBSCRIPT
 from abstab.synth.build import CAPTION, DocPlan
 
 PORTRAIT_COLUMNS = 7

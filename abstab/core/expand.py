@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from abstab.rules.headers import COMMON_WORD_ZIPF, zipf
+from abstab.core.words import COMMON_WORD_ZIPF, zipf
 
 VOCAB_SIZE = 60000
 """How many of wordfreq's most frequent English words may be expansions."""

@@ -22,7 +22,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+
+from abstab.core.expand import ABBREVIATIONS, word_readings
+from abstab.core.words import zipf
 
 # Footnote markers that may trail (or lead) a header: *, **, †, ‡, §, superscripts.
 _MARKERS = "*†‡§¶#¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈ"
@@ -60,9 +62,6 @@ a mis-read block, not a name ("Prevention of VTE in adult patients who have unde
 hip or knee replacement surgery" is a long name that still hides a code)."""
 _SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z][a-z]")
 
-COMMON_WORD_ZIPF = 3.0
-"""A token at or above this Zipf frequency is an ordinary word (wordfreq scale)."""
-
 # Short forms every reader knows: not abstract. Months, weekdays, currency codes and a few
 # universal abbreviations (No., Max, Min, ID, ZIP, vs.).
 _KNOWN_SHORT = frozenset([
@@ -91,13 +90,6 @@ class HeaderFeatures:
     reasons: tuple[str, ...]
 
 
-@lru_cache(maxsize=65536)
-def zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return float(zipf_frequency(word.lower(), "en"))
-
-
 def core_text(header: str) -> str:
     """The header without trailing footnote markers and a trailing parenthesised unit."""
     text = " ".join(header.split())
@@ -116,12 +108,6 @@ def _is_symbolic(ch: str) -> bool:
     if cat == "So":
         return ch not in "®©™°"
     return cat.startswith("L") and "GREEK" in unicodedata.name(ch, "")
-
-
-def _abbreviations() -> dict[str, tuple[str, ...]]:
-    from abstab.rules.expand import ABBREVIATIONS
-
-    return ABBREVIATIONS
 
 
 def _token_style(tok: str, clipped: bool) -> tuple[str, str] | None:
@@ -144,10 +130,10 @@ def _token_style(tok: str, clipped: bool) -> tuple[str, str] | None:
     word = low[:-1] if plural_acronym else low
     if clipped and (n <= 3 or zipf(word) < _CLIPPED_WORD_ZIPF):
         return "shortened", f"clipped word {tok}."
-    if word in _abbreviations() and _abbreviations()[word][0] != word and \
+    if word in ABBREVIATIONS and ABBREVIATIONS[word][0] != word and \
             (n <= 2 or zipf(word) < _STANDARD_ABBR_ZIPF):
         style = "acronym" if tok.isupper() else "shortened"
-        return style, f"standard abbreviation {tok} ({_abbreviations()[word][0]})"
+        return style, f"standard abbreviation {tok} ({ABBREVIATIONS[word][0]})"
     if tok.isupper() or plural_acronym:
         if zipf(word) >= _CAPS_WORD_ZIPF.get(len(word), _LONG_WORD_ZIPF - 0.5):
             return None
@@ -165,8 +151,6 @@ def _token_style(tok: str, clipped: bool) -> tuple[str, str] | None:
 
 def _expansion(token: str) -> str | None:
     """A much more frequent word that ``token`` abbreviates ("dispositn" → "disposition")."""
-    from abstab.rules.expand import word_readings
-
     for r in word_readings(token):
         if r.text != token and " " not in r.text and r.score >= zipf(token) + _EXPANSION_GAIN:
             return r.text

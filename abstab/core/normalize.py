@@ -25,6 +25,7 @@ __all__ = [
     "parse_number_detail",
     "prepare",
     "scale_factor",
+    "squash",
     "tokenize",
 ]
 
@@ -312,3 +313,8 @@ def scale_factor(scale: str | None) -> float | None:
         return None
     key = unicodedata.normalize("NFKC", scale).strip().lower().removeprefix("in ").strip()
     return _SCALES.get(key, _SCALES.get(key.removesuffix("s")))
+
+
+def squash(text: str) -> str:
+    """``text`` on one line: whitespace runs become one space, none at the ends."""
+    return " ".join(text.split())

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from abstab.core.headers import core_text
 from abstab.records import Note, Table
-from abstab.rules.headers import core_text
 
 _STOP = {"of", "and", "the", "in", "for", "per", "to", "on", "at", "by", "a", "an"}
 # Greek letters with no conventional meaning in reports (not Δ, Σ, μ, σ: those say "change",

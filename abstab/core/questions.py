@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from abstab.config import stable_hash
+from abstab.core.headers import core_text
+from abstab.core.normalize import normalize_answer, parse_number
+from abstab.core.words import COMMON_WORD_ZIPF, zipf
 from abstab.records import QUESTION_TYPES, Answer, Operation, Table
-from abstab.rules.headers import COMMON_WORD_ZIPF, core_text, zipf
 
 # Row labels of aggregate rows: they are not rows like the others (a "Total" row always has
 # the highest value), so ranking, counting and filtering leave them out.
@@ -45,15 +47,11 @@ class QuestionError(ValueError):
 
 
 def number(text: str) -> float | None:
-    from abstab.bench.normalize import parse_number
-
     return parse_number(" ".join(text.split()))
 
 
 def answer_of(text: str) -> Answer:
     """The answer a cell gives: a number when it reads as one, else its text."""
-    from abstab.bench.normalize import parse_number
-
     text = " ".join(text.split())
     value = parse_number(text)
     if value is not None:
@@ -299,8 +297,6 @@ def execute(op: Operation, table: Table) -> Computed:
 
 def answers_match(proposed: str, answer: Answer) -> bool:
     """Whether a proposed answer (an LLM's) says what the computed ``answer`` says."""
-    from abstab.bench.normalize import normalize_answer
-
     if answer.type == "number":
         value = number(proposed)
         target = answer.value if isinstance(answer.value, float) else number(answer.text)

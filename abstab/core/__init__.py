@@ -1,0 +1,34 @@
+"""The core floor: domain logic every layer above shares, written once and imported from here.
+
+- :mod:`.words`: how common a word is (``zipf``, ``COMMON_WORD_ZIPF``), content words, the
+  fill-in blank;
+- :mod:`.headers` and :mod:`.expand`: is a header abstract and in which style (``classify``,
+  ``core_text``), and what an abbreviated header reads as;
+- :mod:`.normalize`: numbers and answers (``parse_number``, ``normalize_answer``, ``squash``);
+- :mod:`.abstract`: the abstraction styles (``ABSTRACTORS``, ``SYMBOL_SUBSCRIPT``, ``relabel``);
+- :mod:`.questions`: question types, their execution on a table, difficulty, and the table as
+  a prompt sees it (``table_for_prompt``);
+- :mod:`.grounding`: is an item's gold answer where the item says it is.
+
+The floors of ``abstab/``, bottom to top. A room (a subpackage or a top-level module) imports
+rooms of its own floor or below, never above, and no two files or rooms import each other,
+also through imports inside functions (``tests/test_layering.py`` reads the graph and fails on
+a cycle or an upward import, naming it):
+
+1. ``abstab`` (``__version__``), ``errors``, ``schemas``
+2. ``registry``, ``records``
+3. ``sources``
+4. ``config``, ``store``
+5. ``core``
+6. ``extract``, ``embed``, ``retrieval``, ``executors``, ``synth``
+7. ``llm``
+8. ``backends``, ``rules``
+9. ``stages``
+10. ``release``
+11. ``bench``
+12. ``export``
+13. ``cli``, ``__main__``
+
+The registry's lazy ``"module:attr"`` targets are not imports: ``registry`` names stages and
+engines without loading them.
+"""

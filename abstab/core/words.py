@@ -1,0 +1,42 @@
+"""Words: how common an English word is, and the content words of a question or header.
+
+Shared by header classification and expansion (:mod:`abstab.core.headers`,
+:mod:`abstab.core.expand`), the question generators and the rules reader, which must agree on
+what an ordinary word is and which words carry content.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+COMMON_WORD_ZIPF = 3.0
+"""A token at or above this Zipf frequency is an ordinary word (wordfreq scale)."""
+
+BLANK = "___"
+"""The gap of a fill-in-the-blank question, as generators write it and readers find it."""
+
+_STOPWORDS = {
+    "what", "which", "who", "is", "are", "was", "were", "the", "a", "an", "of", "for", "in", "on",
+    "at", "to", "by", "and", "or", "value", "values", "did", "does", "do", "how", "much", "many",
+    "according", "report", "document", "table", "its", "their", "with", "from", "as", "be",
+}
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word.lower(), "en"))
+
+
+@lru_cache(maxsize=65536)
+def _lemma(word: str) -> str:
+    import simplemma
+
+    return str(simplemma.lemmatize(word.lower(), lang="en"))
+
+
+def content_words(text: str) -> set[str]:
+    words = re.findall(r"[^\W_]+", text.lower())
+    return {_lemma(w) for w in words if w not in _STOPWORDS}
