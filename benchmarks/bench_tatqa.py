@@ -36,7 +36,7 @@ from pathlib import Path
 from abstab.backends import build_backend
 from abstab.bench.data import load_data
 from abstab.bench.external import index_cost, run_system
-from abstab.bench.official import split_items, tatqa_em_f1
+from abstab.bench.official import tatqa_em_f1, tatqa_prediction
 from abstab.bench.report import summarize
 from abstab.bench.run import METRICS
 
@@ -44,8 +44,8 @@ SYSTEMS = ("table", "rag", "hybrid", "oracle", "closed-book")
 
 
 def _official_pair(pred: str) -> list[object]:
-    items = split_items(pred)
-    return [items if len(items) > 1 else pred, ""]
+    # The (answer, scale) pair a TAT-QA model would output: what tatqa_predictions.json holds.
+    return list(tatqa_prediction(pred))
 
 
 def _official_class(official: Path, items, preds) -> dict[str, tuple[float, float]]:
@@ -130,7 +130,8 @@ def main() -> None:
         raw = {}
         for item_id, pred in preds.items():
             meta = items[item_id].source.meta
-            raw[item_id] = tatqa_em_f1(_official_pair(pred)[0], "", meta["answer"],
+            answer, scale = _official_pair(pred)
+            raw[item_id] = tatqa_em_f1(answer, scale, meta["answer"],
                                        meta["answer_type"], meta["scale"])
         check: dict[str, object] = {
             "items": len(ours),
