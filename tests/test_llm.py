@@ -17,6 +17,7 @@ import pytest
 from builders import PROV
 from llm_server import FakeLLMServer, Reply, error, ok
 
+from abstab.core.serialize import serialize
 from abstab.errors import AbstabError, ConfigError
 from abstab.llm.backend import TASKS, OpenAIBackend
 from abstab.llm.cache import ResponseCache, request_key
@@ -28,7 +29,7 @@ from abstab.llm.errors import (
 )
 from abstab.llm.ledger import Ledger, percentile
 from abstab.llm.prompts import PromptTemplate, load_prompt
-from abstab.llm.serialize import document_context, table_markdown
+from abstab.llm.serialize import document_context
 from abstab.llm.settings import LLMSettings, Prices
 from abstab.llm.tasks import AnswerOutput, JudgeOutput, KeywordOut, Passage, ResolveOutput
 from abstab.records import Block, Document, Note, Table
@@ -623,7 +624,7 @@ def test_prompt_template_parse_and_render() -> None:
 
 
 def test_table_markdown_marks_header_cells() -> None:
-    assert table_markdown(make_table()) == (
+    assert serialize(make_table(), "marked") == (
         "Caption: Table 2. Water quality at the stations\n"
         "| (0,0) Station | (0,1) DO | (0,2) ΔT |\n"
         "|---|---|---|\n"
@@ -631,7 +632,7 @@ def test_table_markdown_marks_header_cells() -> None:
         "| S2 | 6.8 | 2.1 |\n"
         "Notes under the table:\n"
         "- [legend] DO = dissolved oxygen (mg/L)")
-    assert table_markdown(make_table(), max_rows=1).splitlines()[-3] == "(1 more rows)"
+    assert serialize(make_table(), "marked", max_rows=1).splitlines()[-3] == "(1 more rows)"
 
 
 def test_document_context_prefers_mentions() -> None:
