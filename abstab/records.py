@@ -170,7 +170,82 @@ class TableQuality(_Strict):
     confidence: float
 
 
+def _slots(cells: list[Cell]) -> tuple[int, int, dict[tuple[int, int], Cell]]:
+    """The grid's height, width and which cell covers each slot (a merged cell covers many)."""
+    nrows = max((c.row + c.row_span for c in cells), default=0)
+    ncols = max((c.col + c.col_span for c in cells), default=0)
+    at: dict[tuple[int, int], Cell] = {}
+    for c in cells:
+        for r in range(c.row, c.row + c.row_span):
+            for k in range(c.col, c.col + c.col_span):
+                at.setdefault((r, k), c)
+    return nrows, ncols, at
+
+
+def grid_views(cells: list[Cell], n_header_rows: int) -> tuple[list[list[str]], list[list[str]]]:
+    """The header rows and body rows of ``cells`` as text.
+
+    A merged header cell is repeated in every slot it covers; in the body a cell spanning rows
+    repeats down and one spanning columns stands only in its first column.
+    """
+    nrows, ncols, at = _slots(cells)
+    head = [[at[r, c].text if (r, c) in at else "" for c in range(ncols)]
+            for r in range(min(n_header_rows, nrows))]
+    body = [[at[r, c].text if (r, c) in at and at[r, c].col == c else "" for c in range(ncols)]
+            for r in range(n_header_rows, nrows)]
+    return head, body
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def column_names(header_rows: list[list[str]], skip_rows: frozenset[int] = frozenset(),
+                 squash_spaces: bool = False) -> list[str]:
+    """Flattened column names: the distinct non-empty header texts of each column, top down,
+    joined by `` / `` (``2012 / Rice / Surplus``).
+
+    Args:
+        header_rows: the header rows as text (``grid_views``).
+        skip_rows: header rows left out of the names (a row numbering the columns 1, 2, 3).
+        squash_spaces: collapse runs of whitespace inside a text, not only strip its ends.
+    """
+    ncols = max((len(r) for r in header_rows), default=0)
+    out = []
+    for c in range(ncols):
+        parts: list[str] = []
+        for r, row in enumerate(header_rows):
+            text = _squash(row[c]) if squash_spaces else row[c].strip()
+            if r not in skip_rows and text and text not in parts:
+                parts.append(text)
+        out.append(" / ".join(parts))
+    return out
+
+
+def column_rule(header_rows: list[list[str]],
+                columns: list[str]) -> tuple[frozenset[int], bool] | None:
+    """The ``skip_rows`` and ``squash_spaces`` of :func:`column_names` that turn
+    ``header_rows`` into ``columns``, or None if none does."""
+    n = len(header_rows)
+    # every subset of a few header rows; past 8 rows (2**8 tries) only the rule skipping none
+    masks = range(2 ** n) if n <= 8 else range(1)
+    skips = [frozenset(r for r in range(n) if mask >> r & 1) for mask in masks]
+    for skip in skips:
+        for squash in (False, True):
+            if column_names(header_rows, skip, squash) == columns:
+                return skip, squash
+    return None
+
+
 class Table(Record):
+    """A table: its cells are the one source of truth.
+
+    ``header_rows``, ``rows``, ``n_header_rows``, ``columns`` and the quality's ``rows`` and
+    ``cols`` are views of the cells kept in the JSON for readers (the release reads them); build
+    a table with :meth:`from_cells` or :meth:`from_grid`, and a record whose views disagree with
+    its cells fails validation.
+    """
+
     table_id: SafeId
     doc_id: SafeId
     pages: list[int]
@@ -193,6 +268,81 @@ class Table(Record):
     @property
     def key(self) -> str:
         return self.table_id
+
+    @model_validator(mode="after")
+    def _views_match_cells(self) -> Table:
+        nrows, ncols, _ = _slots(self.cells)
+        head, body = grid_views(self.cells, self.n_header_rows)
+        problems = []
+        if (self.quality.rows, self.quality.cols) != (nrows, ncols):
+            problems.append(f"quality says {self.quality.rows}x{self.quality.cols}, "
+                            f"the cells make {nrows}x{ncols}")
+        if self.n_header_rows > nrows:
+            problems.append(f"n_header_rows {self.n_header_rows} > {nrows} rows")
+        if self.header_rows != head:
+            problems.append("header_rows differ from the header cells")
+        if self.rows != body:
+            problems.append("rows differ from the body cells")
+        if [c for c in self.cells if c.row < self.n_header_rows and not c.header]:
+            problems.append("a cell in a header row is not marked header")
+        if len(self.columns) != ncols:
+            problems.append(f"{len(self.columns)} columns for {ncols} grid columns")
+        elif head and column_rule(head, self.columns) is None:
+            problems.append("the column names are not made of the header cells")
+        elif not head and any(self.columns):
+            problems.append("column names without header rows")
+        if problems:
+            raise ValueError(f"table {self.table_id}: {'; '.join(problems)}; build it with "
+                             f"Table.from_cells or Table.from_grid")
+        return self
+
+    @classmethod
+    def from_cells(cls, cells: list[Cell], n_header_rows: int, *, empty_ratio: float,
+                   numeric_header_ratio: float, confidence: float,
+                   columns: list[str] | None = None, column_skip_rows: frozenset[int] = frozenset(),
+                   squash_spaces: bool = False, **fields: Any) -> Table:
+        """The table of ``cells``, its views derived from them.
+
+        Args:
+            cells: every cell, header cells marked.
+            n_header_rows: how many top rows are header rows.
+            empty_ratio, numeric_header_ratio, confidence: the maker's quality scores.
+            columns: column names if the maker keeps its own (``relabel`` edits them in place);
+                by default :func:`column_names` of the header rows.
+            column_skip_rows, squash_spaces: passed to :func:`column_names`.
+            **fields: the other fields of :class:`Table` (``table_id``, ``provenance``…).
+        """
+        nrows, ncols, _ = _slots(cells)
+        head, body = grid_views(cells, n_header_rows)
+        if columns is None:
+            columns = column_names(head, column_skip_rows, squash_spaces) if head \
+                else [""] * ncols
+        quality = TableQuality(rows=nrows, cols=ncols, empty_ratio=empty_ratio,
+                               numeric_header_ratio=numeric_header_ratio, confidence=confidence)
+        return cls(cells=cells, n_header_rows=n_header_rows, header_rows=head, columns=columns,
+                   rows=body, quality=quality, **fields)
+
+    @classmethod
+    def from_grid(cls, grid: list[list[str]], n_header_rows: int, *,
+                  row_header_col: bool = False, empty_ratio: float = 0.0,
+                  numeric_header_ratio: float = 0.0, confidence: float = 1.0,
+                  squash_spaces: bool = False, **fields: Any) -> Table:
+        """The table of a text grid (one cell per slot, short rows padded with ``""``).
+
+        Args:
+            grid: rows of cell texts, header rows first.
+            n_header_rows: how many top rows are header rows.
+            row_header_col: the first column holds row headers (marked header too).
+            **fields: see :meth:`from_cells`.
+        """
+        width = max((len(r) for r in grid), default=0)
+        cells = [Cell(row=r, col=c, text=text,
+                      header=r < n_header_rows or (row_header_col and c == 0))
+                 for r, row in enumerate(grid)
+                 for c, text in enumerate(list(row) + [""] * (width - len(row)))]
+        return cls.from_cells(cells, n_header_rows, empty_ratio=empty_ratio,
+                              numeric_header_ratio=numeric_header_ratio, confidence=confidence,
+                              squash_spaces=squash_spaces, **fields)
 
     def header_cell(self, row: int, col: int) -> Cell | None:
         for c in self.cells:

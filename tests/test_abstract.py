@@ -1,21 +1,15 @@
 """Controlled abstraction: deterministic codes in each style, legend kept or removed."""
 
-from abstab.core.abstract import ABSTRACTORS, abstract_column
-from abstab.records import Cell, Provenance, Table, TableQuality
-from abstab.stages.generate import answer_of, natural_term
+from builders import PROV, make_table
 
-PROV = Provenance(stage="t", abstab_version="0", config_hash="h")
+from abstab.core.abstract import ABSTRACTORS, abstract_column, relabel
+from abstab.records import Table
+from abstab.stages.generate import answer_of, natural_term
 
 
 def _table() -> Table:
-    header = ["Department", "Number of staff", "Budget (EUR thousand)"]
-    rows = [["Parks", "41", "1,250.5"], ["Libraries", "18", "640.0"]]
-    cells = [Cell(row=0, col=c, text=h, header=True) for c, h in enumerate(header)]
-    cells += [Cell(row=r + 1, col=c, text=v) for r, row in enumerate(rows) for c, v in enumerate(row)]
-    return Table(table_id="d:t1", doc_id="d", pages=[1], bbox=[0, 0, 1, 1], engine="x", cells=cells,
-                 n_header_rows=1, header_rows=[header], columns=header, rows=rows, provenance=PROV,
-                 quality=TableQuality(rows=3, cols=3, empty_ratio=0, numeric_header_ratio=0,
-                                      confidence=1))
+    return make_table(["Department", "Number of staff", "Budget (EUR thousand)"],
+                      [["Parks", "41", "1,250.5"], ["Libraries", "18", "640.0"]])
 
 
 def test_styles_are_deterministic():
@@ -66,3 +60,16 @@ def test_question_wording():
     assert question_for("Northfield", "Cavitation") == "What is the Northfield for Cavitation?"
     assert question_for("MTBF", "Vantor V3") == "What is the MTBF for Vantor V3?"
     assert ABSTRACTORS["shortened"]("Plan", 1) == "Pl."
+
+
+def test_relabel_edits_cells_and_keeps_the_column_rule():
+    # the numbering row (1) (2) (3) stays out of the column names after relabelling
+    t = Table.from_grid([["Department", "Number of staff", "Budget"], ["(1)", "(2)", "(3)"],
+                         ["Parks", "41", "1,250.5"]], 2, column_skip_rows=frozenset({1}),
+                        table_id="d:t1", doc_id="d", pages=[1], bbox=[0, 0, 1, 1], engine="x",
+                        provenance=PROV)
+    new = relabel(t, {(0, 1): ("Number of staff", "NS")}, "d:t1:x", PROV)
+    assert new.columns == ["Department", "NS", "Budget"]
+    assert new.header_rows[0] == ["Department", "NS", "Budget"]
+    assert [c.text for c in new.cells if c.row == 0] == ["Department", "NS", "Budget"]
+    assert (new.derived_from, new.rows) == ("d:t1", [["Parks", "41", "1,250.5"]])

@@ -8,6 +8,7 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
+from builders import PROV, make_table
 from click.testing import CliRunner
 
 from abstab.bench.data import detect_kind, header_row_count, load_data
@@ -18,14 +19,11 @@ from abstab.llm.tasks import Passage
 from abstab.records import (
     Abstraction,
     Answer,
-    Cell,
     ItemEvidence,
     Prediction,
-    Provenance,
     QAItem,
     Score,
     Table,
-    TableQuality,
 )
 from abstab.rules.reader import read, stated_scale
 
@@ -195,7 +193,6 @@ def test_stated_scale() -> None:
 
 # ------------------------------------------------------------------------------ reports
 
-PROV = Provenance(stage="test", abstab_version="0", config_hash="x")
 
 
 def _item(item_id: str, style: str, pair: str | None, location: str = "table_clear",
@@ -393,12 +390,7 @@ def test_tatqa_metrics_through_records_equal_the_raw_official_inputs() -> None:
 
 
 def _table(rows: list[list[str]]) -> Table:
-    cells = [Cell(row=r, col=c, text=t, header=r == 0) for r, row in enumerate(rows)
-             for c, t in enumerate(row)]
-    return Table(table_id="t", doc_id="d", pages=[1], bbox=[0, 0, 0, 0], engine="x", cells=cells,
-                 n_header_rows=1, header_rows=[rows[0]], columns=rows[0], rows=rows[1:],
-                 quality=TableQuality(rows=len(rows), cols=len(rows[0]), empty_ratio=0,
-                                      numeric_header_ratio=0, confidence=1), provenance=PROV)
+    return make_table(rows[0], rows[1:], table_id="t", bbox=[0, 0, 0, 0])
 
 
 def test_operation_words_inside_a_column_name_ask_for_no_operation() -> None:

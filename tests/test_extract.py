@@ -10,15 +10,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from builders import PROV
 from conftest import CORPORA, REPO, SAMPLE_PDFS, corpus
 
 from abstab.errors import ConfigError, InputError, UnknownNameError
 from abstab.extract import ExtractSettings, extract_pdf
-from abstab.records import Document, Provenance, Table
+from abstab.records import Document, Table
 
 pymupdf = pytest.importorskip("pymupdf")
 
-PROV = Provenance(stage="extract", abstab_version="test", config_hash="test")
 GOLD = REPO / "datasets" / "sample" / "gold.json"
 
 

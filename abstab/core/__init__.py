@@ -6,8 +6,8 @@
   ``core_text``), and what an abbreviated header reads as;
 - :mod:`.normalize`: numbers and answers (``parse_number``, ``normalize_answer``, ``squash``);
 - :mod:`.abstract`: the abstraction styles (``ABSTRACTORS``, ``SYMBOL_SUBSCRIPT``, ``relabel``);
-- :mod:`.questions`: question types, their execution on a table, difficulty, and the table as
-  a prompt sees it (``table_for_prompt``);
+- :mod:`.questions`: question types, their execution on a table, difficulty;
+- :mod:`.serialize`: the one table serializer with named styles (``serialize``);
 - :mod:`.grounding`: is an item's gold answer where the item says it is.
 
 The floors of ``abstab/``, bottom to top. A room (a subpackage or a top-level module) imports

@@ -10,7 +10,7 @@ import hashlib
 import re
 
 from abstab.core.headers import core_text
-from abstab.records import Note, Table
+from abstab.records import Note, Table, column_rule
 
 _STOP = {"of", "and", "the", "in", "for", "per", "to", "on", "at", "by", "a", "an"}
 # Greek letters with no conventional meaning in reports (not Δ, Σ, μ, σ: those say "change",
@@ -107,34 +107,26 @@ def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_i
     Header cells in body rows (row headers of the stub column) change their row's label too.
     """
     cells = []
-    header_rows = [list(r) for r in table.header_rows]
-    columns = list(table.columns)
-    rows = [list(r) for r in table.rows]
     for c in table.cells:
         change = changes.get((c.row, c.col)) if c.header else None
         if change is None:
-            cells.append(c)
+            cells.append(c.model_copy())
             continue
         old, new = change
-        text = c.text.replace(old, new, 1)
-        cells.append(c.model_copy(update={"text": text}))
-        body = c.row - table.n_header_rows
-        if body >= 0:  # a row header (stub cell) in the body: its row label changes
-            if body < len(rows) and c.col < len(rows[body]):
-                rows[body][c.col] = rows[body][c.col].replace(old, new, 1)
-            continue
-        for col in range(c.col, c.col + c.col_span):
-            if c.row < len(header_rows) and col < len(header_rows[c.row]):
-                header_rows[c.row][col] = header_rows[c.row][col].replace(old, new, 1)
-            if col < len(columns):
-                columns[col] = columns[col].replace(old, new, 1)
-    notes = (list(table.notes) if keep_notes else []) + list(extra_notes or [])
-    new_table = table.model_copy(update={
-        "table_id": new_id, "cells": cells, "header_rows": header_rows, "columns": columns,
-        "rows": rows,
-        "notes": notes, "derived_from": table.table_id, "provenance": provenance,
-    })
-    return Table.model_validate(new_table.model_dump())
+        cells.append(c.model_copy(update={"text": c.text.replace(old, new, 1)}))
+    # the new column names follow the rule that made the old ones (which header rows they skip)
+    skip, squash = column_rule(table.header_rows, table.columns) or (frozenset(), False)
+    notes = [n.model_copy(deep=True) for n in table.notes] if keep_notes else []
+    notes += list(extra_notes or [])
+    fields = table.model_dump(exclude={"cells", "n_header_rows", "header_rows", "columns", "rows",
+                                       "quality", "table_id", "notes", "derived_from",
+                                       "provenance"})
+    q = table.quality
+    return Table.from_cells(
+        cells, table.n_header_rows, empty_ratio=q.empty_ratio,
+        numeric_header_ratio=q.numeric_header_ratio, confidence=q.confidence,
+        column_skip_rows=skip, squash_spaces=squash, table_id=new_id, notes=notes,
+        derived_from=table.table_id, provenance=provenance, **fields)
 
 
 def abstract_column(table: Table, col: int, style: str, legend: str, new_id: str,

@@ -476,33 +476,6 @@ def _template_op(qtype: str, view: TableView, c: int, pick: _Picker) -> Operatio
 # --------------------------------------------------------------------------- prompting
 
 
-def table_for_prompt(table: Table, key_col: int, columns: list[int], max_rows: int = 40,
-                     max_cell: int = 60) -> str:
-    """The table as Markdown with row ids (r0, r1, …) and column ids (c0, c1, …), the ids an
-    LLM uses to point at the cells its question is about."""
-    def cell(text: str) -> str:
-        text = _clean(text).replace("|", "\\|")
-        return text if len(text) <= max_cell else text[:max_cell - 1] + "…"
-
-    width = max([len(table.columns)] + [len(r) for r in table.rows] + [0])
-    names = [table.columns[c] if c < len(table.columns) else "" for c in range(width)]
-    lines = []
-    if table.caption:
-        lines.append(f"Caption: {cell(table.caption)}")
-    lines.append("| row | " + " | ".join(f"c{c}: {cell(n)}" for c, n in enumerate(names)) + " |")
-    lines.append("|---|" + "---|" * width)
-    for r, row in enumerate(table.rows[:max_rows]):
-        lines.append(f"| r{r} | " + " | ".join(cell(row[c]) if c < len(row) else ""
-                                             for c in range(width)) + " |")
-    if len(table.rows) > max_rows:
-        lines.append(f"({len(table.rows) - max_rows} more rows not shown)")
-    lines.append(f"Row labels are in column c{key_col}. Ask about columns: "
-                 + ", ".join(f"c{c}" for c in columns) + ".")
-    return "\n".join(lines)
-
-
-
-
 # --------------------------------------------------------------------------- difficulty
 
 LINK_POINTS = {"text": 0, "table_clear": 0, "table_defined": 1, "table_implicit": 2,
@@ -538,7 +511,6 @@ __all__ = [
     "key_column",
     "natural_term",
     "phrase",
-    "table_for_prompt",
     "template_operations",
     "term_problem",
     "threshold_text",

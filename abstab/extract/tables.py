@@ -29,7 +29,7 @@ from abstab.extract.layout import (
 )
 from abstab.extract.settings import ExtractSettings
 from abstab.extract.text import SUPERSCRIPTS, Line, join_lines, unsup
-from abstab.records import Cell, Note, Provenance, Table, TableQuality
+from abstab.records import Cell, Note, Provenance, Table
 
 _YEAR = re.compile(r"^(FY\s?)?(19|20)\d\d([-–/](\d\d|(19|20)\d\d))?[*†¹²³]?$|^(Q[1-4]|H[12])"
                    r"\s?(19|20)?\d\d$", re.IGNORECASE)
@@ -334,32 +334,6 @@ def header_rows(grid: Grid, n: int) -> list[list[str]]:
 
 def _text(cell: GCell | None) -> str:
     return cell.text if cell is not None else ""
-
-
-def columns(rows: list[list[str]], skip: set[int], ncols: int) -> list[str]:
-    out = []
-    for c in range(ncols):
-        parts: list[str] = []
-        for r, row in enumerate(rows):
-            t = row[c].strip()
-            if r in skip or not t or t in parts:
-                continue
-            parts.append(t)
-        out.append(" / ".join(parts))
-    return out
-
-
-def body_rows(grid: Grid, n: int) -> list[list[str]]:
-    """Body rows as text: a cell spanning rows repeats down, one spanning columns does not."""
-    slots = grid.at()
-    rows = []
-    for r in range(n, grid.nrows):
-        row = []
-        for c in range(grid.ncols):
-            cell = slots[r][c]
-            row.append(cell.text if cell is not None and cell.c == c else "")
-        rows.append(row)
-    return rows
 
 
 # ------------------------------------------------------------------------------ notes
@@ -742,8 +716,6 @@ def to_record(d: TableDraft, doc_id: str, n: int, provenance: Provenance,
               engine: str) -> Table:
     grid = d.grid
     set_targets(d.notes, grid, d.n_header)
-    heads = header_rows(grid, d.n_header)
-    cols = columns(heads, d.numbering, grid.ncols)
     cells = [
         Cell(row=c.r, col=c.c, row_span=c.rs, col_span=c.cs, text=c.text,
              bbox=[round(v, 2) for v in c.bbox], page=c.page or None,
@@ -756,7 +728,11 @@ def to_record(d: TableDraft, doc_id: str, n: int, provenance: Provenance,
                       if head_texts else 0.0)
     empty = empty_ratio(grid)
     nearby_text = "\n\n".join(b.text for b in d.nearby)
-    return Table(
+    return Table.from_cells(
+        cells, d.n_header,
+        empty_ratio=round(empty, 4), numeric_header_ratio=round(numeric_header, 4),
+        confidence=_confidence(d, empty, numeric_header),
+        column_skip_rows=frozenset(d.numbering),
         provenance=provenance,
         table_id=f"{doc_id}:t{n}",
         doc_id=doc_id,
@@ -764,19 +740,11 @@ def to_record(d: TableDraft, doc_id: str, n: int, provenance: Provenance,
         bbox=[round(v, 2) for v in d.bbox],
         engine=engine,
         caption=d.caption,
-        cells=cells,
-        n_header_rows=d.n_header,
-        header_rows=heads,
-        columns=cols,
-        rows=body_rows(grid, d.n_header),
         notes=[Note(kind=nd.kind, marker=nd.marker, text=nd.text,  # type: ignore[arg-type]
                     block_id=nd.block.block_id if nd.block else None, targets=nd.targets)
                for nd in d.notes],
         nearby_block_ids=[b.block_id for b in d.nearby],
         nearby_text=nearby_text,
-        quality=TableQuality(rows=grid.nrows, cols=grid.ncols, empty_ratio=round(empty, 4),
-                             numeric_header_ratio=round(numeric_header, 4),
-                             confidence=_confidence(d, empty, numeric_header)),
         derived_from=None,
     )
 

@@ -18,7 +18,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel
 
-from abstab.core.questions import table_for_prompt
+from abstab.core.serialize import serialize
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache
 from abstab.llm.client import ChatClient, StructuredReply, strip_fences
@@ -29,7 +29,6 @@ from abstab.llm.serialize import (
     document_context,
     passages_text,
     schema_sketch,
-    table_markdown,
 )
 from abstab.llm.server import LlamaServer, bundled_smollm2
 from abstab.llm.settings import OPENAI_BASE_URL, LLMSettings, ResponseFormat
@@ -147,7 +146,7 @@ class LLMBackend:
         """
         title = doc.title if doc is not None and doc.title else None
         document = f"Report: {title}" if title else "Report: (title unknown)"
-        reply = self._run("judge", table=table_markdown(table), document=document)
+        reply = self._run("judge", table=serialize(table, "marked"), document=document)
         return reply.value  # type: ignore[no-any-return]
 
     def resolve(self, table: Table, doc: Document, keyword: KeywordOut,
@@ -162,7 +161,7 @@ class LLMBackend:
         method = f"llm:resolve@{load_prompt('resolve').hash}"
         reply = self._run(
             "resolve", fill={"method": method},
-            table=table_markdown(table), keyword=keyword.keyword, row=keyword.row,
+            table=serialize(table, "marked"), keyword=keyword.keyword, row=keyword.row,
             col=keyword.col, document=document_context(doc, keyword=keyword.keyword, table=table,
                                                       retrieved=[p.id for p in context]),
         )
@@ -206,7 +205,8 @@ class LLMBackend:
         """
         title = doc.title if doc is not None and doc.title else "(title unknown)"
         reply = self._run(
-            "generate", table=table_for_prompt(table, request.key_column, request.columns),
+            "generate",
+            table=serialize(table, "ids", key_col=request.key_column, columns=request.columns),
             document=f"Report: {title}", n=request.wanted,
             types=", ".join(request.types))
         return reply.value  # type: ignore[no-any-return]

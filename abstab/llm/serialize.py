@@ -1,8 +1,5 @@
-"""Compact text views of records for prompts: tables as Markdown, document blocks, passages.
-
-Header cells carry their ``(row,col)`` position so that a model can point at a header cell the
-way :class:`~abstab.llm.tasks.KeywordOut` and :meth:`abstab.records.Judgment.check_against`
-expect.
+"""Compact text views of records for prompts: document blocks and passages (tables are
+serialized by :func:`abstab.core.serialize.serialize`).
 """
 
 from __future__ import annotations
@@ -12,63 +9,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from abstab.core.serialize import serialize
 from abstab.llm.tasks import Passage
 from abstab.records import Document, Table
-
-
-def _cell(text: str, limit: int) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def table_markdown(table: Table, *, max_rows: int = 30, max_cell: int = 60,
-                   max_nearby: int = 600) -> str:
-    """The table as compact Markdown: caption, header rows with (row,col) marks, body, notes.
-
-    Args:
-        table: the table.
-        max_rows: body rows shown; the rest are counted in a final line.
-        max_cell: characters per cell.
-        max_nearby: characters of the text near the table.
-
-    Returns:
-        Markdown text.
-    """
-    width = max([len(table.columns)] + [len(r) for r in table.header_rows]
-                + [len(r) for r in table.rows] + [0])
-    lines: list[str] = []
-    if table.caption:
-        lines.append(f"Caption: {_clip(table.caption, 300)}")
-    header_rows = table.header_rows
-    if header_rows:
-        for r, row in enumerate(header_rows):
-            cells = [f"({r},{c}) {_cell(row[c], max_cell)}" if c < len(row) else f"({r},{c})"
-                     for c in range(width)]
-            lines.append("| " + " | ".join(cells) + " |")
-            if r == 0:
-                lines.append("|" + "---|" * width)
-    else:
-        lines.append("| " + " | ".join(f"col {c}" for c in range(width)) + " |"
-                     + " (no header row)")
-        lines.append("|" + "---|" * width)
-    for row in table.rows[:max_rows]:
-        cells = [_cell(row[c], max_cell) if c < len(row) else "" for c in range(width)]
-        lines.append("| " + " | ".join(cells) + " |")
-    if len(table.rows) > max_rows:
-        lines.append(f"({len(table.rows) - max_rows} more rows)")
-    if table.notes:
-        lines.append("Notes under the table:")
-        for note in table.notes:
-            marker = f"{note.marker} " if note.marker else ""
-            lines.append(f"- [{note.kind}] {marker}{_clip(note.text, 300)}")
-    if table.nearby_text.strip():
-        lines.append(f"Text near the table: {_clip(table.nearby_text, max_nearby)}")
-    return "\n".join(lines)
 
 
 def _mentions(keyword: str) -> re.Pattern[str]:
@@ -129,11 +72,11 @@ def document_context(doc: Document | None, *, keyword: str | None = None,
 
 
 def passages_text(passages: list[Passage], *, max_chars: int = 6000) -> str:
-    """Passages as ``[id] (kind) text`` sections, tables rendered by :func:`table_markdown`."""
+    """Passages as ``[id] (kind) text`` sections, tables in the ``marked`` style of :func:`abstab.core.serialize.serialize`."""
     parts: list[str] = []
     used = 0
     for p in passages:
-        body = table_markdown(p.table) if p.kind == "table" and p.table is not None else p.text
+        body = serialize(p.table, "marked") if p.kind == "table" and p.table is not None else p.text
         part = f"[{p.id}] ({p.kind})\n{body.strip()}"
         if used + len(part) > max_chars and parts:
             parts.append(f"({len(passages) - len(parts)} more passages left out)")

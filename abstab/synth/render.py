@@ -17,7 +17,7 @@ from typing import Any
 
 from abstab.core.abstract import SYMBOL_SUBSCRIPT
 from abstab.records import Block as DocBlock
-from abstab.records import Cell, Document, Note, Provenance, Table, TableQuality
+from abstab.records import Cell, Document, Note, Provenance, Table
 from abstab.synth.build import CAPTION, DocPlan
 
 PORTRAIT_COLUMNS = 7
@@ -162,8 +162,6 @@ def make_table(plan: DocPlan, doc_id: str, pos: dict[str, tuple[int, tuple[float
             header = r < n_header or (src.row_headers and c == 0)
             cells.append(Cell(row=r, col=c, text=v, header=header,
                               bbox=list(rect) if rect else None, page=page))
-    header_rows = grid[:n_header]
-    columns = [" / ".join(dict.fromkeys(h[c] for h in header_rows if h[c])) for c in range(width)]
     notes = []
     for j, b in enumerate(plan.after):
         if b.role == "legend" and plan.target is not None:
@@ -182,14 +180,11 @@ def make_table(plan: DocPlan, doc_id: str, pos: dict[str, tuple[int, tuple[float
         n_header else 0
     caption_id = next((block_ids[i] for i, b in enumerate(plan.before) if b.kind == "caption"),
                       None)
-    return Table(
+    return Table.from_cells(
+        cells, n_header,
+        empty_ratio=round(sum(1 for r in body for v in r if not v) / n_cells, 4),
+        numeric_header_ratio=round(numeric_header / max(width, 1), 4), confidence=1.0,
         table_id=f"{doc_id}:t1", doc_id=doc_id, pages=pages, bbox=bbox, engine="synthetic",
-        caption=CAPTION, cells=cells, n_header_rows=n_header, header_rows=header_rows,
-        columns=columns, rows=body, notes=notes,
-        nearby_block_ids=[b for b in block_ids if b != caption_id],
-        quality=TableQuality(rows=len(grid), cols=width,
-                             empty_ratio=round(sum(1 for r in body for v in r if not v) / n_cells, 4),
-                             numeric_header_ratio=round(numeric_header / max(width, 1), 4),
-                             confidence=1.0),
+        caption=CAPTION, notes=notes, nearby_block_ids=[b for b in block_ids if b != caption_id],
         provenance=provenance,
     )
