@@ -138,6 +138,7 @@ class GenerateStage(Stage):
     upstream = ("extract", "judge", "resolve")
     outputs = ("items", "tables")
     settings_cls = GenerateSettings
+    uses_backend = True
 
     def __init__(self, work: Any, settings: Any = None, backend: Any = None):
         if backend is None:  # templates are the default question writer

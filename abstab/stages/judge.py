@@ -34,6 +34,7 @@ class JudgeStage(Stage):
     upstream = ("extract",)
     outputs = ("judgments",)
     settings_cls = JudgeSettings
+    uses_backend = True
 
     def load(self) -> None:
         # Indexes, not lists: a table and its document are read when their unit runs.

@@ -77,6 +77,7 @@ class ResolveStage(Stage):
     upstream = ("extract", "judge")
     outputs = ("resolutions",)
     settings_cls = ResolveSettings
+    uses_backend = True
 
     def load(self) -> None:
         # Indexes, not lists: records are read when their unit runs (memory stays flat).
