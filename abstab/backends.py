@@ -1,24 +1,81 @@
-"""Building a backend from its registry name and settings."""
+"""The backend contract: one base class, its settings, and building one from the registry.
+
+A backend (``abstab backends list``) answers the stages' tasks (judge, resolve, generate) and
+the bench's reader. Each declares the pydantic model of its settings; a setting it does not
+have is an error naming the backends that do, never silently ignored.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
+from pydantic import BaseModel
+
+from abstab.config import resolve_settings
+from abstab.errors import ConfigError
 from abstab.registry import backends
 
 
+class Backend:
+    """Base of every backend.
+
+    Subclasses set :attr:`name` and :attr:`settings_cls`, take a ``settings_cls`` instance in
+    their constructor, and implement the tasks and :meth:`provenance`.
+    """
+
+    name: ClassVar[str]
+    settings_cls: ClassVar[type[BaseModel]]
+
+    def __init__(self, settings: Any = None):
+        self.settings = settings
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any] | None = None,
+                      workspace: Path | None = None) -> Self:
+        """The backend configured by ``settings`` (flags over YAML).
+
+        Raises:
+            ConfigError: a setting this backend has not (naming the backends that use it), or
+                a bad value.
+        """
+        values = dict(settings or {})
+        unused = [k for k in values if k not in cls.settings_cls.model_fields]
+        if unused:
+            users = [n for n in backends.names()
+                     if unused[0] in backends.get(n).settings_cls.model_fields]
+            raise ConfigError(
+                f"the {cls.name} backend has no setting {unused[0]}; "
+                + (f"it is used by {', '.join(users)}" if users else
+                   f"its settings are: {', '.join(sorted(cls.settings_cls.model_fields))}"))
+        return cls(cls.build_settings(values, workspace))
+
+    @classmethod
+    def build_settings(cls, values: dict[str, Any], workspace: Path | None) -> Any:
+        """The settings instance from checked keys (LLM backends add the environment)."""
+        return resolve_settings(cls.settings_cls, values, f"backend {cls.name}")
+
+    def provenance(self, task: str) -> dict[str, Any]:
+        """What identifies this backend's answers to ``task`` in hashes and records."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the backend holds (a server, a cache)."""
+
+
 def build_backend(name: str, settings: dict[str, Any] | None = None,
-                  workspace: Path | None = None) -> Any:
+                  workspace: Path | None = None, only_known: bool = False) -> Backend:
     """An instance of backend ``name`` (``abstab backends list``) configured with ``settings``.
 
-    LLM backends get :class:`~abstab.llm.settings.LLMSettings` (flags over YAML over the
-    environment); their response cache defaults to ``WORKSPACE/.cache/llm.sqlite``.
+    Args:
+        name: the registry name or an alias.
+        settings: flags over the pipeline's ``backend_settings``.
+        workspace: LLM backends keep their response cache in ``WORKSPACE/.cache/llm.sqlite``.
+        only_known: pass on only the settings the backend has (the bench shares its flags with
+            services such as ``http``); otherwise another key is an error.
     """
-    canonical = backends.canonical(name)
-    cls = backends.get(canonical)
-    if canonical == "rules":
-        return cls(settings)
-    from abstab.llm.settings import LLMSettings
-
-    return cls(LLMSettings.resolve(dict(settings or {}), backend=canonical, workspace=workspace))
+    cls: type[Backend] = backends.get(name)
+    if only_known:
+        settings = {k: v for k, v in (settings or {}).items()
+                    if k in cls.settings_cls.model_fields}
+    return cls.from_settings(settings, workspace)

@@ -73,8 +73,6 @@ def backend_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         llm = {field: kwargs.pop(field) for _, field, _ in _LLM_FLAGS}
         llm = {k: v for k, v in llm.items() if v is not None}
-        if str(llm.get("model", "")).endswith(".gguf"):
-            llm["gguf"] = llm.pop("model")
         return fn(*args, llm=llm, **kwargs)
 
     for decls, field, extra in reversed(_LLM_FLAGS):
@@ -117,17 +115,16 @@ def _run_stages(work: Path, plan: list[tuple[str, Any]], backend_name: str,
     from abstab.config import resolve_settings
     from abstab.registry import stages
 
-    needs_backend = {"judge", "resolve", "generate"}
-    # Validate every stage's settings before any stage runs.
+    # Validate every stage's settings, and the backend's when a stage uses one, before any
+    # stage runs.
     plan = [(name, resolve_settings(stages.get(name).settings_cls, settings, f"stage {name}"))
             for name, settings in plan]
-    backend = None
+    uses = {name for name, _ in plan if stages.get(name).uses_backend}
+    backend = build_backend(backend_name, backend_settings, work) if uses else None
     reports = []
     try:
         for name, settings in plan:
-            if name in needs_backend and backend is None:
-                backend = build_backend(backend_name, backend_settings, work)
-            stage = stages.get(name)(work, settings, backend if name in needs_backend else None)
+            stage = stages.get(name)(work, settings, backend if name in uses else None)
             reports.append(stage.run(force=force, executor=_executor()))
     finally:
         if backend is not None:
@@ -335,7 +332,8 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     workspace = data.kind == "workspace"
     out = out or (dataset / "bench" if workspace else Path(f"bench-{dataset.resolve().name}"))
     cache_root = dataset if workspace else out
-    be = build_backend(backend or "rules", llm, cache_root)
+    # The bench's flags also configure services (-s http): the backend takes those it has.
+    be = build_backend(backend or "rules", llm, cache_root, only_known=True)
     service = {**llm, "workspace": cache_root}
     reports, runs, stages = [], {}, {}
     try:

@@ -6,16 +6,17 @@ Settings are resolved in the order flags, then the pipeline YAML, then defaults.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import types
 import typing
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from abstab import __version__
 from abstab.errors import ConfigError
@@ -52,43 +53,43 @@ def config_hash(stage: str, settings: Any, upstream: list[str]) -> str:
     )
 
 
-# What each scalar annotation accepts from YAML or JSON, and how a message names it. A bool is
-# an int to Python, and YAML reads `no` as a string only when quoted, so the checks are exact.
-_SCALARS: dict[Any, tuple[Callable[[Any], bool], str, str]] = {
-    bool: (lambda v: isinstance(v, bool), "true or false", "booleans"),
-    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", "integers"),
-    float: (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number",
-            "numbers"),
-    str: (lambda v: isinstance(v, str), "a string", "strings"),
-}
+class StageSettings(BaseModel):
+    """Base of every stage's settings (and bench's): unknown keys and values of the wrong type
+    are errors, never coerced (YAML's ``controlled: "no"`` is a string, not false).
+
+    Subclasses check ranges and names in a ``model_validator(mode="after")`` that raises
+    ``ValueError`` with the message a user reads after the stage's name.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def _plural(annotation: Any) -> str:
-    return _SCALARS[annotation][2] if annotation in _SCALARS else "values"
+# A number setting: an integer stays an integer (``timeout: 60``), so the hash of a workspace
+# made when settings were dataclasses does not move.
+Number = int | float
+
+_WORDS: dict[Any, tuple[str, str]] = {
+    bool: ("true or false", "booleans"), int: ("an integer", "integers"),
+    float: ("a number", "numbers"), str: ("a string", "strings")}
 
 
-def _expected(annotation: Any, value: Any) -> str | None:
-    """None when ``value`` fits ``annotation``, else the expected type in words (annotations
-    without a check, such as ``Any``, accept anything)."""
+def _words(annotation: Any, plural: bool = False) -> str:
+    """An annotation in words, as a message names the expected type ("a list of strings")."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        wanted = [_expected(a, value) for a in args if a is not type(None)]
-        if None in wanted:
-            return None
-        return " or ".join(w for w in wanted if w) + (" or null" if type(None) in args else "")
+        kinds = [a for a in args if a is not type(None)]
+        if set(kinds) == {int, float}:
+            kinds = [float]
+        return (" or ".join(_words(a, plural) for a in kinds)
+                + (" or null" if type(None) in args else ""))
     if origin is list:
-        if not isinstance(value, list) or any(_expected(args[0], v) for v in value):
-            return f"a list of {_plural(args[0])}"
-        return None
+        return "lists" if plural else f"a list of {_words(args[0], True)}"
     if origin is dict:
-        if not isinstance(value, dict) or any(
-                _expected(args[0], k) or _expected(args[1], v) for k, v in value.items()):
-            return f"a mapping of {_plural(args[0])} to {_plural(args[1])}"
-        return None
-    check = _SCALARS.get(annotation)
-    return None if check is None or check[0](value) else check[1]
+        return "mappings" if plural else (
+            f"a mapping of {_words(args[0], True)} to {_words(args[1], True)}")
+    if annotation in _WORDS:
+        return _WORDS[annotation][plural]
+    return "values" if plural else getattr(annotation, "__name__", str(annotation))
 
 
 def _type_name(value: Any) -> str:
@@ -97,50 +98,66 @@ def _type_name(value: Any) -> str:
                                                                        type(value).__name__)
 
 
-def check_settings(cls: type, value: Any, where: str) -> dict[str, Any]:
-    """The settings mapping ``value`` for dataclass ``cls``, checked: known keys only, each of
-    the type its field is annotated with.
+def _message(cls: type[BaseModel], value: dict[str, Any], exc: ValidationError,
+             noun: str) -> str:
+    """pydantic's errors as one sentence: unknown keys (with the closest known one), else the
+    first key of the wrong type, else the first failed check."""
+    names = sorted(cls.model_fields)
+    errors = exc.errors()
+    unknown = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden"]
+    if unknown:
+        shown = [k + "".join(f" (did you mean {c}?)"
+                             for c in difflib.get_close_matches(k, names, n=1))
+                 for k in unknown]
+        return f"unknown {noun}(s) {', '.join(shown)}; allowed: {', '.join(names)}"
+    for e in errors:
+        key = e["loc"][0] if e["loc"] else None
+        if e["type"] != "value_error" and key in cls.model_fields:
+            given = value[key]
+            shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
+            wanted = _words(cls.model_fields[str(key)].annotation)
+            return f"{key} must be {wanted}, got {_type_name(given)} {shown}"
+    return str(errors[0]["msg"]).removeprefix("Value error, ")
+
+
+SettingsT = typing.TypeVar("SettingsT", bound=BaseModel)
+
+
+def resolve_settings(cls: type[SettingsT], value: Any, where: str,
+                     noun: str = "setting") -> SettingsT:
+    """The settings model ``cls`` from a mapping (an instance passes through).
+
+    Args:
+        cls: a pydantic model, usually a :class:`StageSettings`.
+        value: a mapping of settings, None (defaults) or an instance of ``cls``.
+        where: what the message names first (file and stage).
+        noun: what an unknown key is called in the message.
 
     Raises:
-        ConfigError: naming ``where`` (file and stage), the key, the expected and the given type.
+        ConfigError: naming ``where``, the key, the expected and the given type, and for an
+            unknown key the closest known one.
     """
-    value = {} if value is None else value
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: expected a mapping of settings, got {_type_name(value)}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(value) - names, key=str)
-    if unknown:
-        raise ConfigError(f"{where}: unknown setting(s) {', '.join(map(str, unknown))}; "
-                          f"allowed: {', '.join(sorted(names))}")
-    _check_types(typing.get_type_hints(cls), value, where)
-    return value
-
-
-def _check_types(annotations: dict[str, Any], value: dict[str, Any], where: str) -> None:
-    for key, given in value.items():
-        wanted = _expected(annotations[key], given) if key in annotations else None
-        if wanted:
-            shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
-            raise ConfigError(f"{where}: {key} must be {wanted}, got {_type_name(given)} "
-                              f"{shown}")
-
-
-def resolve_settings(cls: type, value: Any, where: str) -> Any:
-    """Build a settings dataclass from a dict (or pass an instance through), naming bad keys
-    and values of the wrong type."""
     if isinstance(value, cls):
         return value
-    value = check_settings(cls, value, where)
+    value = {} if value is None else value
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping of {noun}s, got {_type_name(value)}")
     try:
-        return cls(**value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
+        return cls.model_validate(value)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_message(cls, value, exc, noun)}") from None
 
 
-# The keys of a pipeline file and their types (stage settings are checked per stage).
-_PIPELINE_KEYS: dict[str, Any] = {
-    "name": str, "description": str, "inputs": str | list[str], "backend": str,
-    "backend_settings": dict[str, Any], "stages": dict[str, Any], "dataset": str}
+class _PipelineFile(StageSettings):
+    """The keys of a pipeline file and their types (stage settings are checked per stage)."""
+
+    name: str = ""
+    description: str = ""
+    inputs: str | list[str] = ""
+    backend: str = "rules"
+    backend_settings: dict[str, Any] = Field(default_factory=dict)
+    stages: dict[str, Any] = Field(default_factory=dict)
+    dataset: str = ""
 
 
 @dataclass
@@ -179,12 +196,9 @@ class Pipeline:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a pipeline file is a mapping (name, inputs, stages)")
-        unknown = sorted(set(data) - set(_PIPELINE_KEYS), key=str)
-        if unknown:
-            raise ConfigError(f"{path}: unknown key(s) {', '.join(map(str, unknown))}; allowed: "
-                              f"{', '.join(sorted(_PIPELINE_KEYS))}")
-        _check_types(_PIPELINE_KEYS, {k: v for k, v in data.items() if v is not None},
-                     str(path))
+        # An empty key (``stages:``) means its default.
+        resolve_settings(_PipelineFile, {str(k): v for k, v in data.items() if v is not None},
+                         str(path), noun="key")
         stages = data.get("stages") or {}
         dataset = data.get("dataset")
         if dataset is not None:
@@ -200,8 +214,8 @@ class Pipeline:
         from abstab.registry import stages as stage_registry
 
         for name, settings in stages.items():
-            check_settings(stage_registry.get(name).settings_cls, settings,
-                           f"{path}: stage {name}")
+            resolve_settings(stage_registry.get(name).settings_cls, settings,
+                             f"{path}: stage {name}")
         inputs = data.get("inputs") or []
         if isinstance(inputs, str):
             inputs = [inputs]

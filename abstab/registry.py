@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
-from abstab.errors import UnknownNameError
+from abstab.errors import ConfigError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -27,6 +27,12 @@ class _Entry:
     listed: bool = True
 
 
+def _load(spec: str) -> Any:
+    """The object a ``"module:attr"`` string names."""
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
 class Registry(Generic[T]):
     """Name → implementation, with aliases, lazy targets and a "did you mean" error.
 
@@ -36,11 +42,14 @@ class Registry(Generic[T]):
         fallback: for names not registered, a lazy ``"module:attr"`` callable ``name ->
             (canonical name, target, meta) | None``: a name it understands (e.g. a
             ``file.py:function`` spec) is registered on first lookup.
+        base_cls: a lazy ``"module:attr"`` class every target must subclass (checked when it
+            is loaded, so a plugin that does not is named).
     """
 
     def __init__(self, kind: str, entry_point_group: str | None = None,
-                 fallback: str | None = None):
+                 fallback: str | None = None, base_cls: str | None = None):
         self.kind = kind
+        self.base_cls = base_cls
         self.entry_point_group = entry_point_group
         self.fallback = fallback
         self._entries: dict[str, _Entry] = {}
@@ -105,8 +114,12 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         entry = self._entries[self.canonical(name)]
         if isinstance(entry.target, str):
-            module, _, attr = entry.target.partition(":")
-            entry.target = getattr(importlib.import_module(module), attr)
+            target = _load(entry.target)
+            if self.base_cls is not None and not (
+                    isinstance(target, type) and issubclass(target, _load(self.base_cls))):
+                raise ConfigError(f"{self.kind} {name!r} ({entry.target}) is not a subclass of "
+                                  f"{self.base_cls}: derive it from that class")
+            entry.target = target
         return entry.target  # type: ignore[no-any-return]
 
     def meta(self, name: str) -> dict[str, Any]:
@@ -138,7 +151,8 @@ engines.add("camelot-lattice", "abstab.extract.camelot_engine:CamelotLatticeEngi
 engines.add("camelot-stream", "abstab.extract.camelot_engine:CamelotStreamEngine",
             help="camelot stream (tables from text alignment; needs camelot-py)")
 
-backends: Registry[Any] = Registry("backend", "abstab.backends")
+backends: Registry[Any] = Registry("backend", "abstab.backends",
+                                   base_cls="abstab.backends:Backend")
 backends.add("rules", "abstab.rules.backend:RulesBackend",
              help="offline, deterministic: feature judge, definition mining, lookup reader")
 backends.add("openai", "abstab.llm.backend:OpenAIBackend",

@@ -244,6 +244,16 @@ def test_dataset_ids_become_safe_record_ids() -> None:
     ("dataset: wtq\nstages: {ingest: {limit: '5'}}",
      "stage ingest: limit must be an integer or null, got a string '5'"),
     ("stages: {judge: 4}", "stage judge: expected a mapping of settings, got an integer"),
+    ("stages: {resolve: {retreiver: bm25, kk: 3}}",
+     ("stage resolve: unknown setting(s) retreiver (did you mean retriever?), kk (did you mean "
+     "k?); allowed: concurrency, k, min_confidence, retriever")),
+    ("stagse: {}", ("unknown key(s) stagse (did you mean stages?); allowed: backend, "
+     "backend_settings, dataset, description, inputs, name, stages")),
+    ("stages: {extract: {max_worker_memory: [1]}}",
+     "stage extract: max_worker_memory must be an integer or a string, got a list [1]"),
+    ("stages: {resolve: {min_confidence: '0.5'}}",
+     "stage resolve: min_confidence must be a number, got a string '0.5'"),
+    ("stages: {resolve: {k: 0}}", "stage resolve: k must be >= 1, got 0"),
 ])
 def test_pipeline_yaml_with_wrong_types_is_a_clear_error(body: str, message: str,
                                                          tmp_path: Path) -> None:
@@ -253,6 +263,24 @@ def test_pipeline_yaml_with_wrong_types_is_a_clear_error(body: str, message: str
                              catch_exceptions=False)
     assert (res.exit_code, res.output) == (2, f"Error: {pipe}: {message}\n")
     assert not (tmp_path / "w").exists()
+
+
+def test_integer_settings_hash_as_they_did_before_settings_were_typed() -> None:
+    """A number setting written as an integer stays one in the hash: a workspace made by the
+    dataclass settings is not redone."""
+    from abstab.config import resolve_settings, settings_dict
+    from abstab.stages.assemble import AssembleSettings
+    from abstab.stages.resolve import ResolveSettings
+
+    s = resolve_settings(AssembleSettings, {"splits": {"train": 1, "validation": 0, "test": 0},
+                                            "near_duplicate_threshold": 1}, "t")
+    assert json.dumps(settings_dict(s), sort_keys=True) == (
+        '{"dedup": "auto", "max_per_location": {}, "max_per_style": {}, '
+        '"near_duplicate_threshold": 1, "seed": "0", '
+        '"splits": {"test": 0, "train": 1, "validation": 0}}')
+    r = resolve_settings(ResolveSettings, {"retriever": "bm25", "min_confidence": 0.5}, "t")
+    assert settings_dict(r) == {"concurrency": 1, "min_confidence": 0.5, "retriever": "bm25",
+                                "k": 5}
 
 
 def test_pipeline_yaml_types_that_fit_still_load(tmp_path: Path) -> None:

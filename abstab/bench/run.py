@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
+
+from pydantic import model_validator
 
 from abstab.bench.data import BenchData
-from abstab.config import settings_dict
+from abstab.config import StageSettings, settings_dict
 from abstab.errors import ConfigError
 from abstab.executors import Unit
 from abstab.llm.tasks import AnswerOutput
@@ -43,8 +44,7 @@ ANSWER_FORMATS: dict[str, str] = {"json": "answer", "text": "answer_text"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
-@dataclass
-class BenchSettings:
+class BenchSettings(StageSettings):
     """Settings of one bench run.
 
     Args:
@@ -72,7 +72,8 @@ class BenchSettings:
     url: str | None = None
     predictions: str | None = None
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         from abstab.retrieval import default_retriever, rankers
 
         name = systems.canonical(self.system)
@@ -88,6 +89,7 @@ class BenchSettings:
         if self.name is not None and not _NAME.match(self.name):
             raise ConfigError(f"--name {self.name!r}: use letters, digits and . _ + - only "
                               "(it names a folder)")
+        return self
 
 
 class BenchStage(Stage):
@@ -337,7 +339,7 @@ def write_results(out: Path, data: BenchData, runs: dict[str, Path], backend: st
         preds = list(stage.read("predictions", Prediction))
         s = (settings or {}).get(system)
         if s is None and system in systems:
-            s = BenchSettings(system=system, k=k or BenchSettings.k, split=split)
+            s = BenchSettings(system=system, k=k or BenchSettings.model_fields["k"].default, split=split)
         retrieves = system in systems and bool(systems.meta(system).get("retrieval"))
         row = summarize(scores, items, preds, METRICS,
                         retrieval_k=getattr(s, "k", k) if retrieves else None)

@@ -19,15 +19,16 @@ a cycle or an upward import, naming it):
 2. ``registry``, ``records``
 3. ``sources``
 4. ``config``, ``store``
-5. ``core``
-6. ``extract``, ``embed``, ``retrieval``, ``executors``, ``synth``
-7. ``llm``
-8. ``backends``, ``rules``
-9. ``stages``
-10. ``release``
-11. ``bench``
-12. ``export``
-13. ``cli``, ``__main__``
+5. ``backends`` (the contract every backend subclasses)
+6. ``core``
+7. ``extract``, ``embed``, ``retrieval``, ``executors``, ``synth``
+8. ``llm``
+9. ``rules``
+10. ``stages``
+11. ``release``
+12. ``bench``
+13. ``export``
+14. ``cli``, ``__main__``
 
 The registry's lazy ``"module:attr"`` targets are not imports: ``registry`` names stages and
 engines without loading them.

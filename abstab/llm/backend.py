@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel
 
+from abstab.backends import Backend
 from abstab.core.serialize import serialize
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache
@@ -83,7 +84,7 @@ TASKS: dict[str, TaskSpec] = {
 }
 
 
-class LLMBackend:
+class LLMBackend(Backend):
     """What the LLM backends share; subclasses say where the endpoint is.
 
     Args:
@@ -98,7 +99,13 @@ class LLMBackend:
     """
 
     name = "llm"
+    settings_cls = LLMSettings
     default_response_format: ResponseFormat = "json_schema"
+
+    @classmethod
+    def build_settings(cls, values: dict[str, Any], workspace: Path | None) -> LLMSettings:
+        """Flags over YAML over the environment; the cache defaults to the workspace's."""
+        return LLMSettings.resolve(values, backend=cls.name, workspace=workspace)
 
     def __init__(self, settings: LLMSettings | dict[str, Any] | None = None, **overrides: Any):
         self.settings = LLMSettings.resolve(settings, **overrides)
@@ -382,6 +389,14 @@ class LocalBackend(LLMBackend):
 
     name = "local"
     default_response_format: ResponseFormat = "json_object"
+
+    @classmethod
+    def build_settings(cls, values: dict[str, Any], workspace: Path | None) -> LLMSettings:
+        """As every LLM backend, except that a model that is a ``.gguf`` path is the file."""
+        if str(values.get("model", "")).endswith(".gguf") and not values.get("gguf"):
+            values = {**values, "gguf": values["model"]}
+            del values["model"]
+        return super().build_settings(values, workspace)
 
     def __init__(self, settings: LLMSettings | dict[str, Any] | None = None, **overrides: Any):
         self.server: LlamaServer | None = None

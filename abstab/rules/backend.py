@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from abstab import __version__
+from abstab.backends import Backend
+from abstab.config import StageSettings
 from abstab.core import questions as q
 from abstab.core.expand import expand_header
 from abstab.llm.tasks import (
@@ -45,13 +47,15 @@ def _joined(blocks: list[Block]) -> tuple[str, list[int]]:
     return "\n\n".join(parts), starts
 
 
-class RulesBackend:
+class RulesSettings(StageSettings):
+    """The rules backend has no settings: any given is an error (it would mean nothing)."""
+
+
+class RulesBackend(Backend):
     """Feature-based judge, definition mining for resolve, lookup reader for answers."""
 
     name = "rules"
-
-    def __init__(self, settings: Any = None):
-        self.settings = settings
+    settings_cls = RulesSettings
 
     def provenance(self, task: str) -> dict[str, Any]:
         return {"backend": "rules", "model": f"rules-{__version__}", "prompt_hash": None}

@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import json
 from collections import ChainMap, Counter, defaultdict
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Self
 
-from abstab.config import stable_hash
+from pydantic import Field, model_validator
+
+from abstab.config import Number, StageSettings, stable_hash
 from abstab.core.grounding import grounding_problem
 from abstab.core.normalize import squash
 from abstab.core.questions import difficulty, key_column
@@ -57,8 +58,7 @@ SPLITS = ("train", "validation", "test")
 DEDUP_MODES = ("auto", "embeddings", "text")
 
 
-@dataclass
-class AssembleSettings:
+class AssembleSettings(StageSettings):
     """Settings of the assemble stage.
 
     Args:
@@ -72,15 +72,16 @@ class AssembleSettings:
         max_per_style: cap on items per abstraction style (e.g. ``{natural: 500}``).
     """
 
-    splits: dict[str, float] = field(
+    splits: dict[str, Number] = Field(
         default_factory=lambda: {"train": 0.6, "validation": 0.2, "test": 0.2})
     seed: str = "0"
     dedup: str = "auto"
-    near_duplicate_threshold: float = 0.95
-    max_per_location: dict[str, int] = field(default_factory=dict)
-    max_per_style: dict[str, int] = field(default_factory=dict)
+    near_duplicate_threshold: Number = 0.95
+    max_per_location: dict[str, int] = Field(default_factory=dict)
+    max_per_style: dict[str, int] = Field(default_factory=dict)
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         bad = sorted(set(self.splits) - set(SPLITS))
         if bad:
             raise ValueError(f"unknown split(s) {bad}; allowed: {list(SPLITS)}")
@@ -100,6 +101,7 @@ class AssembleSettings:
                 raise ValueError(f"{name}: unknown key(s) {bad}; allowed: {list(allowed)}")
             if any(not isinstance(v, int) or v < 0 for v in caps.values()):
                 raise ValueError(f"{name}: caps must be integers >= 0, got {caps}")
+        return self
 
 
 def assign_splits(doc_ids: list[str], fractions: dict[str, float], seed: str) -> dict[str, str]:

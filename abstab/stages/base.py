@@ -67,6 +67,9 @@ class Stage:
     upstream: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]]
     settings_cls: ClassVar[type]
+    # Whether the stage asks a backend (judge, resolve, generate): the runner builds one only
+    # for those, so a backend flag given to another stage is an error, not ignored.
+    uses_backend: ClassVar[bool] = False
     # Settings that decide how fast a stage runs, not what it writes: kept out of the hash.
     speed_settings: ClassVar[tuple[str, ...]] = ("concurrency", "workers", "timeout")
     # Files besides the records that the stage writes in its folder (globs), so that --force

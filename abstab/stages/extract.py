@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
+from pydantic import Field, model_validator
+
+from abstab.config import Number, StageSettings
 from abstab.errors import ConfigError, InputError
 from abstab.executors import Unit
 from abstab.records import Document, Provenance, Table
@@ -21,8 +23,7 @@ from abstab.stages.base import Stage
 from abstab.store import UnitResult
 
 
-@dataclass
-class ExtractStageSettings:
+class ExtractStageSettings(StageSettings):
     """Settings of the extract stage.
 
     Args:
@@ -39,15 +40,16 @@ class ExtractStageSettings:
         engine_settings: passed to the engine's settings.
     """
 
-    inputs: list[str] = field(default_factory=list)
+    inputs: list[str] = Field(default_factory=list)
     engine: str = "auto"
-    timeout: float = 120.0
+    timeout: Number = 120.0
     workers: int = 1
     files_per_worker: int = 10
     max_worker_memory: int | str = "2GiB"
-    engine_settings: dict[str, Any] = field(default_factory=dict)
+    engine_settings: dict[str, Any] = Field(default_factory=dict)
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         if self.timeout <= 0:
             raise ValueError(f"timeout must be > 0 seconds, got {self.timeout}")
         if self.workers < 1:
@@ -56,7 +58,7 @@ class ExtractStageSettings:
             raise ValueError(f"files_per_worker must be >= 0 (0: never replace), "
                              f"got {self.files_per_worker}")
         self.max_worker_memory = parse_size(self.max_worker_memory, "max_worker_memory")
-        self.inputs = [str(p) for p in self.inputs]
+        return self
 
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
-from abstab.config import stable_hash
+from pydantic import Field, model_validator
+
+from abstab.config import StageSettings, stable_hash
 from abstab.core.abstract import abstract_column, relabel
 from abstab.core.headers import core_text
 from abstab.core.questions import (
@@ -61,8 +63,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
 _ROW_TYPES = ("lookup", "comparison", "sum", "difference")  # questions that name their rows
 
 
-@dataclass
-class GenerateSettings:
+class GenerateSettings(StageSettings):
     """Settings of the generate stage.
 
     Args:
@@ -87,17 +88,18 @@ class GenerateSettings:
     rows_per_column: int = 2
     rows_per_abstract_column: int | None = None
     max_columns: int = 4
-    question_types: list[str] = field(default_factory=lambda: list(QUESTION_TYPES))
+    question_types: list[str] = Field(default_factory=lambda: list(QUESTION_TYPES))
     questions_per_type: int = 1
     text_questions_per_document: int = 3
     unanswerable_per_table: int = 1
     controlled: bool = True
-    styles: list[str] = field(default_factory=lambda: list(ABSTRACT_STYLES))
+    styles: list[str] = Field(default_factory=lambda: list(ABSTRACT_STYLES))
     seed: str = "0"
     max_term_words: int = 6
     concurrency: int = 1
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         bad = sorted(set(self.styles) - set(ABSTRACT_STYLES))
         if bad:
             raise ValueError(f"unknown style(s) {bad}; allowed: {list(ABSTRACT_STYLES)}")
@@ -112,6 +114,7 @@ class GenerateSettings:
             raise ValueError("rows_per_abstract_column must be >= 0 (or null)")
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+        return self
 
 
 def question_for(term: str, row_key: str) -> str:
@@ -135,6 +138,7 @@ class GenerateStage(Stage):
     upstream = ("extract", "judge", "resolve")
     outputs = ("items", "tables")
     settings_cls = GenerateSettings
+    uses_backend = True
 
     def __init__(self, work: Any, settings: Any = None, backend: Any = None):
         if backend is None:  # templates are the default question writer

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from abstab.config import stable_hash
+from pydantic import Field, model_validator
+
+from abstab.config import StageSettings, stable_hash
 from abstab.executors import Unit
 from abstab.records import (
     ABSTRACT_STYLES,
@@ -52,8 +53,7 @@ _DIFFICULTY = {"text": "easy", "table_clear": "easy", "table_defined": "medium",
                "table_implicit": "hard", "unanswerable": "hard"}
 
 
-@dataclass
-class IngestSettings:
+class IngestSettings(StageSettings):
     """Settings of the ingest stage.
 
     Args:
@@ -72,20 +72,19 @@ class IngestSettings:
     """
 
     source: str = "wtq"
-    inputs: list[str] = field(default_factory=list)
+    inputs: list[str] = Field(default_factory=list)
     limit: int | None = None
-    styles: list[str] = field(default_factory=lambda: list(ABSTRACT_STYLES))
-    explanations: list[str] = field(default_factory=lambda: list(EXPLANATIONS))
+    styles: list[str] = Field(default_factory=lambda: list(ABSTRACT_STYLES))
+    explanations: list[str] = Field(default_factory=lambda: list(EXPLANATIONS))
     max_targets_per_table: int = 2
     lookup_questions: int = 2
     row_headers: bool = False
     render_pdf: bool = True
     seed: str = "0"
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         self.source = sources.canonical(self.source)
-        if isinstance(self.inputs, str):
-            self.inputs = [self.inputs]
         for name, allowed in (("styles", ABSTRACT_STYLES), ("explanations", EXPLANATIONS)):
             bad = sorted(set(getattr(self, name)) - set(allowed))
             if bad:
@@ -95,6 +94,7 @@ class IngestSettings:
                 raise ValueError(f"{name} must be >= 0")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1 (or null for every table), got {self.limit}")
+        return self
 
 
 class IngestStage(Stage):
@@ -253,8 +253,7 @@ class IngestStage(Stage):
                 + ", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs)]
 
 
-@dataclass
-class ControlledSettings:
+class ControlledSettings(StageSettings):
     """Settings of the controlled stage (none yet: it re-checks what ingest made)."""
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
+from pydantic import model_validator
+
+from abstab.config import StageSettings
 from abstab.executors import Unit
 from abstab.records import Document, Judgment, Table
 from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 
 
-@dataclass
-class JudgeSettings:
+class JudgeSettings(StageSettings):
     """Settings of the judge stage.
 
     Args:
@@ -21,9 +22,11 @@ class JudgeSettings:
 
     concurrency: int = 1
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+        return self
 
 
 class JudgeStage(Stage):
@@ -31,6 +34,7 @@ class JudgeStage(Stage):
     upstream = ("extract",)
     outputs = ("judgments",)
     settings_cls = JudgeSettings
+    uses_backend = True
 
     def load(self) -> None:
         # Indexes, not lists: a table and its document are read when their unit runs.

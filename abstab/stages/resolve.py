@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
+from pydantic import model_validator
+
+from abstab.config import Number, StageSettings
 from abstab.core.expand import expand_header
 from abstab.executors import Unit
 from abstab.llm.tasks import EvidenceOut, KeywordOut, Passage
@@ -19,8 +21,7 @@ _KEPT_INDEXES = 8
 """Documents whose retrieval index stays built (units of one document run together)."""
 
 
-@dataclass
-class ResolveSettings:
+class ResolveSettings(StageSettings):
     """Settings of the resolve stage.
 
     Args:
@@ -32,11 +33,12 @@ class ResolveSettings:
     """
 
     concurrency: int = 1
-    min_confidence: float = 0.0
+    min_confidence: Number = 0.0
     retriever: str | None = None
     k: int = 5
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         from abstab.retrieval import default_retriever, rankers
 
         self.retriever = rankers.canonical(self.retriever or default_retriever())
@@ -46,6 +48,7 @@ class ResolveSettings:
             raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
         if not 0 <= self.min_confidence <= 1:
             raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+        return self
 
 
 def locate(ev: EvidenceOut, doc: Document) -> Evidence:
@@ -74,6 +77,7 @@ class ResolveStage(Stage):
     upstream = ("extract", "judge")
     outputs = ("resolutions",)
     settings_cls = ResolveSettings
+    uses_backend = True
 
     def load(self) -> None:
         # Indexes, not lists: records are read when their unit runs (memory stays flat).

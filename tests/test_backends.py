@@ -1,0 +1,67 @@
+"""The backend contract: one base class, chosen by one registry call, settings it lacks refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from abstab.backends import Backend, build_backend
+from abstab.cli import cli
+from abstab.errors import ConfigError
+from abstab.registry import Registry, backends
+
+
+def test_every_registered_backend_is_a_backend_with_settings() -> None:
+    assert {n: (issubclass(backends.get(n), Backend), backends.get(n).settings_cls.__name__)
+            for n in backends.names()} == {"rules": (True, "RulesSettings"),
+                                           "openai": (True, "LLMSettings"),
+                                           "local": (True, "LLMSettings")}
+
+
+def test_a_registry_with_base_cls_refuses_a_class_that_is_not_one() -> None:
+    reg: Registry[type] = Registry("backend", base_cls="abstab.backends:Backend")
+    reg.add("odd", "abstab.config:Pipeline")
+    with pytest.raises(ConfigError) as err:
+        reg.get("odd")
+    assert str(err.value) == ("backend 'odd' (abstab.config:Pipeline) is not a subclass of "
+                              "abstab.backends:Backend: derive it from that class")
+
+
+def test_a_flag_the_rules_backend_does_not_use_is_an_error(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["judge", str(tmp_path / "w"), "--temperature", "1.5"],
+                             catch_exceptions=False)
+    assert (res.exit_code, res.output) == (
+        2, "Error: the rules backend has no setting temperature; it is used by local, openai\n")
+    assert not (tmp_path / "w").exists()
+
+
+def test_pipeline_backend_settings_the_backend_lacks_are_an_error(tmp_path: Path) -> None:
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text("name: t\ninputs: [pdfs]\nbackend_settings: {n_ctx: 2048}\n",
+                    encoding="utf-8")
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(tmp_path / "w")],
+                             catch_exceptions=False)
+    assert (res.exit_code, res.output) == (
+        2, "Error: the rules backend has no setting n_ctx; it is used by local, openai\n")
+    assert not (tmp_path / "w").exists()
+
+
+def test_an_unknown_llm_setting_names_the_settings_there_are() -> None:
+    with pytest.raises(ConfigError, match=r"^the openai backend has no setting tempreature; its "
+                                          r"settings are: api_key, backend, base_url, "):
+        build_backend("openai", {"tempreature": 1})
+
+
+def test_the_local_backend_reads_a_gguf_model_as_its_file() -> None:
+    from abstab.llm.backend import LocalBackend
+
+    s = LocalBackend.build_settings({"model": "/models/m.gguf", "n_ctx": 2048}, None)
+    assert (s.gguf, s.model, s.backend, s.n_ctx) == (Path("/models/m.gguf"), None, "local", 2048)
+    s = build_backend("openai", {"model": "m.gguf", "api_key": "k"}).settings
+    assert (s.gguf, s.model) == (None, "m.gguf")
+
+
+def test_bench_flags_meant_for_services_do_not_reach_the_rules_backend() -> None:
+    assert build_backend("rules", {"concurrency": 8}, only_known=True).settings.model_dump() == {}
