@@ -281,10 +281,6 @@ _HARD_STOP = {".", ";", ":", "(", ")", "[", "]", "?", "!", "=", "—"}
 _JOINERS = {"-", "/", "–"}
 
 
-def _is_hard_stop(tok: _Tok) -> bool:
-    return tok.raw in _HARD_STOP or tok.raw.endswith((".", ";", ":", "?", "!")) and tok.raw != tok.text
-
-
 def _long_before(tokens: list[_Tok], paren: int, short: str, strict: bool = False
                  ) -> tuple[int, int, float] | None:
     """The long form ending right before ``tokens[paren]`` (an opening parenthesis)."""
