@@ -159,7 +159,7 @@ def _segments(words: list[Word], size: float) -> list[list[Word]]:
 def page_lines(page: PageText, exclude: Sequence[Rect]) -> list[TLine]:
     """Horizontal visual lines of the page outside ``exclude``, top to bottom."""
     vertical = page.vertical
-    chars = []
+    chars: list[Char] = []
     for f in page.fragments:
         if f.index in vertical or not f.horizontal:
             continue
@@ -812,12 +812,11 @@ def to_cells(cand: Candidate) -> list[Rect]:
         # them (a row numbering the columns under the labels)
         leaf = header[levels[-1] + 1:] if levels else header
         cuts = _leaf_cuts(leaf, cand.rules, xs[-1] - xs[0])
-        edges = [None] + cuts + [bottom]
         for c in range(ncols):
-            k = label_at.get(c)
-            first = bounds[k + 1] if k is not None else top
+            level = label_at.get(c)
+            edges = [bounds[level + 1] if level is not None else top] + cuts + [bottom]
             for i in range(len(edges) - 1):
-                cells.append((xs[c], first if i == 0 else edges[i], xs[c + 1], edges[i + 1]))
+                cells.append((xs[c], edges[i], xs[c + 1], edges[i + 1]))
         start = bottom
     # --- body: one row per line, wrapped labels joined to the row they continue
     pieces = [_pieces(ln, xs, ext) for ln in body]

@@ -462,15 +462,15 @@ def find_acronyms(text: str) -> list[AcronymPair]:
     for i, tok in enumerate(tokens):
         if i in pairs or not is_short_form(tok.text):
             continue
-        got = _long_after(tokens, i)
-        if got is not None:
-            s, e = got
+        span = _long_after(tokens, i)
+        if span is not None:
+            s, e = span
             claim(i, AcronymPair(tok.text, tok.start, tok.end, " ".join(text[s:e].split()), s, e,
                                  "legend"))
             continue
-        got = _long_by_initials(tokens, i, taken)
-        if got is not None:
-            s, e = got
+        span = _long_by_initials(tokens, i, taken)
+        if span is not None:
+            s, e = span
             claim(i, AcronymPair(tok.text, tok.start, tok.end, " ".join(text[s:e].split()), s, e,
                                  "initials"))
         else:

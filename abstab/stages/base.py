@@ -63,7 +63,7 @@ class Stage:
     """Base class of every stage. Subclasses set the class attributes and implement
     :meth:`units` and :meth:`process`."""
 
-    name: ClassVar[str]
+    name: str  # set on the class; a bench run names itself after its system
     upstream: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]]
     settings_cls: ClassVar[type]
@@ -176,7 +176,8 @@ class Stage:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad reply never stops the run
             reason = getattr(exc, "reason", None) or "backend_error"
-            extra = {"raw": exc.raw} if getattr(exc, "raw", None) else {}
+            raw = getattr(exc, "raw", None)
+            extra = {"raw": raw} if raw else {}
             result.drop(item, reason, f"{type(exc).__name__}: {exc}", **extra)
             return None
 
