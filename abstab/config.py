@@ -114,9 +114,9 @@ def _message(cls: type[BaseModel], value: dict[str, Any], exc: ValidationError,
         key = e["loc"][0] if e["loc"] else None
         if e["type"] != "value_error" and key in cls.model_fields:
             given = value[key]
-            shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
+            text = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
             wanted = _words(cls.model_fields[str(key)].annotation)
-            return f"{key} must be {wanted}, got {_type_name(given)} {shown}"
+            return f"{key} must be {wanted}, got {_type_name(given)} {text}"
     return str(errors[0]["msg"]).removeprefix("Value error, ")
 
 

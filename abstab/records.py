@@ -10,11 +10,11 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Final = "1.0"
 
 BBox = Annotated[list[float], Field(min_length=4, max_length=4)]
 """x0, y0, x1, y1 in PyMuPDF page coordinates (points, top-left origin)."""

@@ -109,7 +109,8 @@ class HybridRanker:
     """Reciprocal rank fusion of BM25 and dense rankings."""
 
     def __init__(self, texts: Sequence[str], cache: Path | None = None):
-        self.rankers = [Bm25Ranker(texts), DenseRanker(texts, cache)]
+        self.rankers: list[Bm25Ranker | DenseRanker] = [Bm25Ranker(texts),
+                                                        DenseRanker(texts, cache)]
 
     def rank(self, query: str) -> list[tuple[int, float]]:
         fused: dict[int, float] = {}

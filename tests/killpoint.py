@@ -20,16 +20,27 @@ from conftest import REPO
 
 POINTS = ("torn-records", "records", "torn-journal", "committed")
 
+# A suite started in the background ignores SIGINT, and children inherit that: this prelude
+# gives the child Python's own Ctrl-C handler (KeyboardInterrupt), as a terminal would.
+CTRL_C_AS_TERMINAL = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)"
+_RUN_ABSTAB = ("import runpy, sys; sys.argv[0] = 'abstab'; "
+               "runpy.run_module('abstab', run_name='__main__')")
+
 
 def start_until(args: Sequence[str], n: int, point: str, *, timeout: float = 120,
-                **popen: Any) -> subprocess.Popen[bytes]:
-    """Start ``python -m abstab ARGS``; return once its ``n``-th commit blocks at ``point``."""
+                ctrl_c: bool = False, **popen: Any) -> subprocess.Popen[bytes]:
+    """Start ``python -m abstab ARGS``; return once its ``n``-th commit blocks at ``point``.
+
+    With ``ctrl_c`` the child handles SIGINT as one started from a terminal does.
+    """
     assert point in POINTS, point
     r, w = os.pipe()
     with tempfile.TemporaryFile() as err:  # the child keeps its own handle
         try:
             env = {**os.environ, "ABSTAB_DEBUG_STOP": f"{n}:{point}:{w}"}
-            proc = subprocess.Popen([sys.executable, "-m", "abstab", *args], cwd=REPO, env=env,
+            command = ([sys.executable, "-c", f"{CTRL_C_AS_TERMINAL}; {_RUN_ABSTAB}"] if ctrl_c
+                       else [sys.executable, "-m", "abstab"])
+            proc = subprocess.Popen([*command, *args], cwd=REPO, env=env,
                                     stdout=subprocess.DEVNULL, stderr=popen.pop("stderr", err),
                                     pass_fds=(w,), **popen)
         finally:

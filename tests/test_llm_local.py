@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from builders import make_table
+from killpoint import CTRL_C_AS_TERMINAL
 
 from abstab.llm.errors import StructuredOutputError
 from abstab.llm.tasks import JudgeOutput
@@ -87,7 +88,10 @@ def test_local_judge_with_smollm2(tmp_path: Path) -> None:
 
 
 def test_local_server_stops_on_ctrl_c_and_on_parent_death(tmp_path: Path) -> None:
+    # CTRL_C_AS_TERMINAL: a suite started in the background ignores SIGINT, and children
+    # inherit that; the child takes Python's Ctrl-C handler back, as from a terminal.
     script = textwrap.dedent(f"""
+        {CTRL_C_AS_TERMINAL}
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from abstab.llm.backend import LocalBackend
@@ -97,11 +101,8 @@ def test_local_server_stops_on_ctrl_c_and_on_parent_death(tmp_path: Path) -> Non
         time.sleep(600)
     """)
     for sig in (signal.SIGINT, signal.SIGKILL):
-        # A suite started in the background ignores SIGINT, and children inherit that:
-        # give the child the default disposition, as a terminal would.
         child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True,
-                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                                 stderr=subprocess.DEVNULL, text=True)
         try:
             assert child.stdout is not None
             line = child.stdout.readline()

@@ -230,11 +230,8 @@ def test_ctrl_c_or_sigterm_stops_workers_and_the_run_resumes(tmp_path):
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         work = tmp_path / f"w{int(sig)}"
         # Signalled while its first commit blocks (its records written, no journal line).
-        # A suite started in the background ignores SIGINT, and children inherit that:
-        # give the child the default disposition, as a terminal would.
         proc = start_until(_extract_args(work, pdfs) + ["--workers", "2"], 1, "records",
-                           stderr=subprocess.PIPE,
-                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                           stderr=subprocess.PIPE, ctrl_c=True)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == code

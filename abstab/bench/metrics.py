@@ -579,7 +579,7 @@ def newcombe_paired_ci(first: Sequence[float], second: Sequence[float],
     l1, u1 = wilson_ci(both + only1, n, alpha)
     l2, u2 = wilson_ci(both + only2, n, alpha)
     margins = (both + only1) * (only2 + neither) * (both + only2) * (only1 + neither)
-    cross = both * neither - only1 * only2
+    cross: float = both * neither - only1 * only2
     # Newcombe's correction: a positive association counts only beyond n/2.
     cross = cross - n / 2 if cross > n / 2 else min(cross, 0)
     phi = cross / math.sqrt(margins) if margins else 0.0

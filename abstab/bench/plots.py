@@ -55,7 +55,8 @@ def plot_facet(results: dict[str, Any], path: Path, facet: str = "answer_locatio
     width = 0.8 / len(systems)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(values) * max(1, len(systems)) / 2), 4))
     for i, (name, res) in enumerate(systems.items()):
-        means, errs = [], [[], []]
+        means: list[float] = []
+        errs: list[list[float]] = [[], []]
         for v in values:
             entry = res[facet].get(v, {}).get("metrics", {}).get(metric)
             mean = entry["mean"] if entry else 0.0

@@ -430,9 +430,9 @@ def leaderboard(results: dict[str, Any], metric: str = "correct") -> str:
                 if any(c is not None for c in cells):
                     lines.append(f"| {kind} @{kk} | " + " | ".join(
                         "–" if c is None else f"{c:.2f}" for c in cells) + " |")
-        cells = [systems[n]["retrieval"]["failures"] for n in retrieving]
+        failures = [systems[n]["retrieval"]["failures"] for n in retrieving]
         lines.append("| wrong answers: evidence missed / read wrong | " + " | ".join(
-            f"{c['evidence_missed']} / {c['read_wrong']}" for c in cells) + " |")
+            f"{c['evidence_missed']} / {c['read_wrong']}" for c in failures) + " |")
     return "\n".join(lines + _provenance_table(results))
 
 

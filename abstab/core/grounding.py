@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from abstab.core.normalize import squash
 from abstab.core.questions import QuestionError, execute
 from abstab.records import Document, QAItem, Table
@@ -11,7 +13,8 @@ def _header_texts(table: Table) -> str:
     return " | ".join(c.text for c in table.cells if c.header)
 
 
-def grounding_problem(item: QAItem, tables: dict[str, Table], docs: dict[str, Document]) -> str | None:
+def grounding_problem(item: QAItem, tables: Mapping[str, Table],
+                      docs: Mapping[str, Document]) -> str | None:
     """Why the item's gold answer is not where the item says it is (None when it is).
 
     Table items with an operation are recomputed from the table; text spans must be the

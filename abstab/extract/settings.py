@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from abstab.errors import ConfigError
@@ -107,6 +107,3 @@ class ExtractSettings:
         raise ConfigError(
             f"extract settings must be a mapping or ExtractSettings, not {type(settings).__name__}"
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -84,7 +84,6 @@ class TableDraft:
     title: str | None = None
     caption: str | None = None
     caption_blocks: list[BlockDraft] = field(default_factory=list)
-    caption_below: bool = False
     notes: list[NoteDraft] = field(default_factory=list)
     nearby: list[BlockDraft] = field(default_factory=list)
     last_page: int = 0
@@ -510,7 +509,6 @@ def _caption_below(d: TableDraft, blocks: list[BlockDraft], used: set[int]) -> N
             b.kind = "caption"
             d.caption_blocks = [b]
             d.caption = b.text
-            d.caption_below = True
 
 
 def _figure_next_to(d: TableDraft, blocks: list[BlockDraft]) -> bool:

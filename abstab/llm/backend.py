@@ -226,11 +226,6 @@ class LLMBackend(Backend):
         except KeyError:
             raise ConfigError(f"unknown LLM task {task!r}; known: {', '.join(TASKS)}") from None
 
-    def messages(self, task: str, **values: Any) -> list[dict[str, str]]:
-        """The rendered prompt of ``task`` (the schema is filled in here)."""
-        spec = self._spec(task)
-        return load_prompt(spec.name).render(schema=schema_sketch(spec.schema), **values)
-
     def _run(self, task: str, *, fill: dict[str, Any] | None = None,
              **values: Any) -> StructuredReply:
         """Render ``task``'s prompt, ask for its schema, parse the reply into its model.
@@ -406,7 +401,8 @@ class LocalBackend(LLMBackend):
     def gguf_path(self) -> Path:
         path = self.settings.gguf.expanduser() if self.settings.gguf else bundled_smollm2()
         if not path.is_file():
-            raise ConfigError(f"GGUF model {path} does not exist; pass --gguf PATH")
+            raise ConfigError(f"GGUF model {path} does not exist; pass an existing file "
+                              "with -b local -m/--model PATH.gguf")
         return path.resolve()
 
     def _model_name(self) -> str:

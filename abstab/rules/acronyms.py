@@ -281,10 +281,6 @@ _HARD_STOP = {".", ";", ":", "(", ")", "[", "]", "?", "!", "=", "—"}
 _JOINERS = {"-", "/", "–"}
 
 
-def _is_hard_stop(tok: _Tok) -> bool:
-    return tok.raw in _HARD_STOP or tok.raw.endswith((".", ";", ":", "?", "!")) and tok.raw != tok.text
-
-
 def _long_before(tokens: list[_Tok], paren: int, short: str, strict: bool = False
                  ) -> tuple[int, int, float] | None:
     """The long form ending right before ``tokens[paren]`` (an opening parenthesis)."""
@@ -466,15 +462,15 @@ def find_acronyms(text: str) -> list[AcronymPair]:
     for i, tok in enumerate(tokens):
         if i in pairs or not is_short_form(tok.text):
             continue
-        got = _long_after(tokens, i)
-        if got is not None:
-            s, e = got
+        span = _long_after(tokens, i)
+        if span is not None:
+            s, e = span
             claim(i, AcronymPair(tok.text, tok.start, tok.end, " ".join(text[s:e].split()), s, e,
                                  "legend"))
             continue
-        got = _long_by_initials(tokens, i, taken)
-        if got is not None:
-            s, e = got
+        span = _long_by_initials(tokens, i, taken)
+        if span is not None:
+            s, e = span
             claim(i, AcronymPair(tok.text, tok.start, tok.end, " ".join(text[s:e].split()), s, e,
                                  "initials"))
         else:

@@ -129,9 +129,10 @@ def explicit_matches(text: str, keyword: str) -> list[Match]:
         return found + pairs
     paren = re.compile(rf"(?P<before>[^().;:]{{3,120}})\(\s*{kw}\s*\)")
     for m in paren.finditer(text):
-        long = schwartz_hearst(keyword, m.group("before"))
-        if long:
-            found.append(Match(_clean_long(long), m.start("before") + m.group("before").find(long),
+        inside = schwartz_hearst(keyword, m.group("before"))
+        if inside:
+            found.append(Match(_clean_long(inside),
+                               m.start("before") + m.group("before").find(inside),
                                m.end(), "acronym_pair"))
     # "K (long form)".
     after = re.compile(rf"{kw}\s*\((?P<long>[^()]{{3,80}})\)")
@@ -248,9 +249,9 @@ def implied_matches(text: str, keyword: str) -> list[Match]:
                 if all(_abbreviates(p, w[0]) or p.lower() == w[0].lower()
                        for p, w in zip(parts, window, strict=True)) and any(
                         _abbreviates(p, w[0]) for p, w in zip(parts, window, strict=True)):
-                    quality = sum(_prefix_share(p, w[0]) for p, w in zip(parts, window,
-                                                                         strict=True))
-                    spans.append((window[0][1], window[-1][2], "clipped_phrase", quality))
+                    share = sum(_prefix_share(p, w[0]) for p, w in zip(parts, window,
+                                                                       strict=True))
+                    spans.append((window[0][1], window[-1][2], "clipped_phrase", share))
     counts: dict[str, int] = {}
     quality: dict[str, float] = {}
     first: dict[str, tuple[int, int, str]] = {}

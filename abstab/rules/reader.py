@@ -83,36 +83,6 @@ def header_meanings(table: Table, passages: list[Passage]) -> dict[int, list[str
     return out
 
 
-def _row_key_match(question: str, key: str) -> bool:
-    key = " ".join(key.split())
-    if len(key) < 2:
-        return False
-    return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", question, re.IGNORECASE) is not None
-
-
-def lookup_table(question: str, table: Table, meanings: dict[int, list[str]]) -> _Hit | None:
-    """The cell at the row the question names and the column sharing most words with it."""
-    q_words = content_words(question)
-    best: _Hit | None = None
-    for r, row in enumerate(table.rows):
-        if not row or not _row_key_match(question, row[0]):
-            continue
-        key_words = content_words(row[0])
-        wanted = q_words - key_words
-        for c, name in enumerate(table.columns):
-            if c == 0 or c >= len(row) or not row[c].strip():
-                continue
-            names = [name, *meanings.get(c, [])]
-            # Share of the name's words the question has, then how many: "budget minus
-            # expenditure" beats "Budget" for a question naming all three words.
-            overlap = max(len(wanted & content_words(n)) / max(len(content_words(n)), 1)
-                          + 0.1 * len(wanted & content_words(n)) for n in names)
-            score = overlap + 0.01 * len(row[0])  # longer row keys are more specific
-            if overlap > 0 and (best is None or score > best.score):
-                best = _Hit(score, row[c].strip(), f"{table.table_id}[{r}][{c}]")
-    return best
-
-
 def answer_cloze(question: str, passages: list[Passage]) -> _Hit | None:
     m = re.search(r'"([^"]*' + re.escape(BLANK) + r'[^"]*)"', question)
     if not m:

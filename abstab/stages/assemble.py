@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 from collections import ChainMap, Counter, defaultdict
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Self
 
@@ -150,7 +151,9 @@ class AssembleStage(Stage):
         # every item with every other one for duplicates and balance).
         self.docs = ex.index("documents", Document, "doc_id")
         self._extracted = ex.index("tables", Table, "table_id")
-        self.tables = ChainMap(gen.index("tables", Table, "table_id"), self._extracted)
+        # ChainMap is typed for mutable maps; it only reads the two read-only indexes here.
+        self.tables: Mapping[str, Table] = ChainMap(
+            gen.index("tables", Table, "table_id"), self._extracted)  # type: ignore[arg-type]
         self.item_lines = []
         path = gen.path / "items.jsonl"
         if path.exists():

@@ -63,7 +63,7 @@ class Stage:
     """Base class of every stage. Subclasses set the class attributes and implement
     :meth:`units` and :meth:`process`."""
 
-    name: ClassVar[str]
+    name: str  # set on the class; a bench run names itself after its system
     upstream: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]]
     settings_cls: ClassVar[type]
@@ -78,7 +78,7 @@ class Stage:
 
     def __init__(self, work: Path, settings: Any = None, backend: Any = None):
         self.work = Path(work)
-        self.settings = resolve_settings(self.settings_cls, settings, f"stage {self.name}")
+        self.settings: Any = resolve_settings(self.settings_cls, settings, f"stage {self.name}")
         self.backend = backend
         self.dir = StageDir(self.work, self.name, self.outputs, self.owned)
         # LLM backends bring their own concurrency (--concurrency sets both).
@@ -179,7 +179,8 @@ class Stage:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad reply never stops the run
             reason = getattr(exc, "reason", None) or "backend_error"
-            extra = {"raw": exc.raw} if getattr(exc, "raw", None) else {}
+            raw = getattr(exc, "raw", None)
+            extra = {"raw": raw} if raw else {}
             result.drop(item, reason, f"{type(exc).__name__}: {exc}", **extra)
             return None
 

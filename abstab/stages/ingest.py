@@ -159,8 +159,8 @@ class IngestStage(Stage):
         table = SourceTable.from_examples(examples, self.settings.row_headers)
         result.stats["in"] += len(examples)
         plan = plan_table(table, self.build)
-        for item, reason, message in plan.drops:
-            result.drop(item, reason, message, failure=False)
+        for where, reason, message in plan.drops:
+            result.drop(where, reason, message, failure=False)
         used: set[str | None] = set()
         for doc in plan.docs:
             if not doc.items:
@@ -218,12 +218,12 @@ class IngestStage(Stage):
             location = LOCATION_OF[legend]
             keywords.append(KeywordLink(abstract=doc.code, detailed=doc.target.meaning,
                                         column=doc.target.col, category=CATEGORY_OF[legend]))
-            for i, b in enumerate(doc.before + doc.after):
-                if b.role in ("definition", "legend", "clue"):
+            for i, planned in enumerate(doc.before + doc.after):
+                if planned.role in ("definition", "legend", "clue"):
                     blk = document.blocks[i]
                     spans.append(TextSpan(block_id=blk.block_id, char_start=blk.char_start,
                                           char_end=blk.char_end, text=blk.text,
-                                          role="clue" if b.role == "clue" else "definition"))
+                                          role="clue" if planned.role == "clue" else "definition"))
                     blocks.append(blk.block_id)
             if location == "unanswerable":
                 answer, cells = Answer(text="", type="none"), []

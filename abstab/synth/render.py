@@ -127,7 +127,9 @@ def render(plan: DocPlan, provenance: Provenance, source_path: str, with_pdf: bo
         sha = hashlib.sha256(pdf).hexdigest()
     else:
         pdf, pos, pages, sha = None, {}, 1, ""
-    blocks, parts, offset = [], [], 0
+    blocks: list[DocBlock] = []
+    parts: list[str] = []
+    offset = 0
     all_blocks = plan.before + plan.after
     ids = []
     for i, b in enumerate(all_blocks):

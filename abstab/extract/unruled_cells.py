@@ -1,0 +1,327 @@
+"""Cells of a table found by text alignment (step 5 of :mod:`abstab.extract.unruled`).
+
+One row per body line (a wrapped label joins the row it continues), one cell per column. In
+the header, a label over two or more columns' text, or over a spanner rule, is a group label
+with a row of its own, centred labels widen to the columns they are centred on, and the column
+labels under them span up to the group label over their column.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from abstab.extract.engines import Rect
+from abstab.extract.textlines import Candidate, TLine, Word, is_value_text
+
+
+@dataclass
+class Piece:
+    """A run of words of one line in one column, or spanning several (a group label)."""
+
+    line: TLine
+    words: list[Word]
+    c0: int
+    c1: int  # inclusive
+    ruled: bool = False  # its span comes from a spanner rule under it
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+
+def _extents(rows: list[TLine], xs: list[float]) -> list[tuple[float, float] | None]:
+    """The x extent of the body's words in each column."""
+    ext: list[list[float] | None] = [None] * (len(xs) - 1)
+    for ln in rows:
+        for w in ln.words:
+            c = min(max(bisect.bisect_right(xs, (w.x0 + w.x1) / 2) - 1, 0), len(xs) - 2)
+            e = ext[c]
+            if e is None:
+                ext[c] = [w.x0, w.x1]
+            else:
+                e[0], e[1] = min(e[0], w.x0), max(e[1], w.x1)
+    return [(e[0], e[1]) if e else None for e in ext]
+
+
+def _space(ln: TLine) -> float:
+    """The width of an ordinary word space in the line: a quarter em, or one character of a
+    monospaced font."""
+    chars = [c for w in ln.words for c in w.chars]
+    if chars and sum(1 for c in chars if c.mono) > 0.5 * len(chars):
+        widths = sorted(c.x1 - c.x0 for c in chars)
+        return widths[len(widths) // 2]
+    return 0.28 * ln.size
+
+
+def _pieces(ln: TLine, xs: list[float], ext: list[tuple[float, float] | None],
+            rules: Sequence[Rect] = ()) -> list[Piece]:
+    """The line cut into pieces: at wide gaps, and at gaps wider than two spaces over a column
+    gutter. A piece over two or more columns' text (or over a rule that spans them) is a
+    group label."""
+    split_gap = max(0.45 * ln.size, 1.6 * _space(ln))
+    merged: list[list[Word]] = []
+    for w in ln.words:
+        if merged:
+            last = merged[-1][-1]
+            gap = w.x0 - last.x1
+            if gap <= 0.9 * ln.size and not (
+                    gap > split_gap and is_value_text(last.text) and is_value_text(w.text)):
+                merged[-1].append(w)
+                continue
+        merged.append([w])
+    groups: list[list[Word]] = []
+    for g in merged:
+        groups.extend(_split_aligned(g, xs, ext, ln.size))
+    out = []
+    for g in groups:
+        x0, x1 = g[0].x0, g[-1].x1
+        covered = _covered(x0, x1, ext)
+        ruled = False
+        if rules:
+            # a spanner rule right under the label: it spans the columns the rule covers
+            cx = (x0 + x1) / 2
+            for r in rules:
+                if r[0] <= cx <= r[2] and ln.y1 - 1 <= r[1] <= ln.y1 + 1.2 * ln.size:
+                    under = _covered(r[0], r[2], ext)
+                    if 2 <= len(under) < len(ext) - 1 and set(covered) <= set(under):
+                        covered, ruled = under, True
+                        break
+        mid = (x0 + x1) / 2
+        home = min(max(bisect.bisect_right(xs, mid) - 1, 0), len(xs) - 2)
+        if len(covered) >= 2:
+            out.append(Piece(ln, g, covered[0], covered[-1], ruled))
+        else:
+            c = covered[0] if covered else home
+            out.append(Piece(ln, g, c, c))
+    return out
+
+
+def _split_aligned(words: list[Word], xs: list[float], ext: list[tuple[float, float] | None],
+                   size: float) -> list[list[Word]]:
+    """Labels of neighbouring columns set one ordinary space apart (``Less than $10,000–
+    $15,000–``): split the words by column when every part lines up with its column's text
+    (left, right or centre), which a group label centred over several columns does not."""
+    if len(words) < 2:
+        return [words]
+    runs: list[list[Word]] = []
+    last_col = -1
+    for w in words:
+        c = min(max(bisect.bisect_right(xs, (w.x0 + w.x1) / 2) - 1, 0), len(xs) - 2)
+        if runs and c == last_col:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+        last_col = c
+    if len(runs) < 2:
+        return [words]
+    tol = max(1.5, 0.25 * size)
+    aligned = 0
+    for run in runs:
+        c = min(max(bisect.bisect_right(xs, (run[0].x0 + run[-1].x1) / 2) - 1, 0), len(xs) - 2)
+        e = ext[c]
+        a, b = run[0].x0, run[-1].x1
+        if e is not None and (abs(a - e[0]) <= tol or abs(b - e[1]) <= tol
+                              or abs((a + b) / 2 - (e[0] + e[1]) / 2) <= tol):
+            aligned += 1
+    if aligned < 2 or aligned < 2 / 3 * len(runs):
+        return [words]
+    return runs
+
+
+def _covered(x0: float, x1: float, ext: list[tuple[float, float] | None]) -> list[int]:
+    """Columns whose text extent [x0, x1] covers at least half of (or half of it)."""
+    out = []
+    for c, e in enumerate(ext):
+        if e is None:
+            continue
+        ov = min(x1, e[1]) - max(x0, e[0])
+        if ov > 0 and ov >= 0.5 * min(e[1] - e[0], x1 - x0):
+            out.append(c)
+    return out
+
+
+def _continues(first: TLine, prev: TLine, ln: TLine, nxt: TLine | None, pieces: list[Piece],
+               prev_pieces: list[Piece], pitch: float) -> bool:
+    """Whether body line ``ln`` only continues the row above (a wrapped label; ``first`` is
+    that row's first line): no values, in columns the row above uses, not left of where the
+    row starts, and starting in lower case, set tighter than the rows are, or with a hanging
+    indent."""
+    gap = ln.y0 - prev.y1
+    if not pieces or ln.values or gap > 0.6 * ln.size or ln.x0 < first.x0 - 1:
+        return False
+    cols = {p.c0 for p in pieces}
+    prev_cols = {p.c0 for p in prev_pieces}
+    if any(p.c0 != p.c1 for p in pieces) or not cols <= prev_cols:
+        return False
+    if pieces[0].words[0].text[:1].islower():
+        return True
+    if ln.y0 - prev.y0 < pitch - 0.2 * ln.size:
+        return True  # set tighter than the rows: second lines of the same cells
+    if cols == {0} and prev.values:
+        indent = ln.x0 - prev.x0
+        return indent > 0.5 * ln.size and nxt is not None and nxt.x0 < ln.x0 - 0.5 * ln.size
+    return False
+
+
+def _levels(header: list[TLine], pieces: list[list[Piece]]) -> list[int]:
+    """Indices of the header lines that start a header row of their own: lines with a group
+    label, and lines above one with a label over the columns it groups."""
+    levels: list[int] = []
+    below: set[int] = set()
+    for i in range(len(header) - 1, -1, -1):
+        ps = pieces[i]
+        groups = [p for p in ps if p.c1 > p.c0]
+        if groups or any(p.c0 in below for p in ps):
+            levels.insert(0, i)
+        for p in groups:
+            below.update(range(p.c0, p.c1 + 1))
+    return levels
+
+
+def _widen(p: Piece, line: list[Piece], xs: list[float]) -> None:
+    """Widen a header label to the widest run of columns it is centred over that no other
+    label of its line reaches into (``Design effect`` over all seven value columns); the stub
+    column is never added."""
+    if p.ruled:
+        return  # the rule under it says how far it reaches
+    cx = (p.x0 + p.x1) / 2
+    others = [q for q in line if q is not p]
+    best = (p.c1 - p.c0, 0.0, p.c0, p.c1)
+    lo = 1 if p.c0 >= 1 else 0
+    for a in range(lo, p.c0 + 1):
+        for b in range(p.c1, len(xs) - 1):
+            if any(q.c1 >= a and q.c0 <= b for q in others):
+                continue
+            width = xs[b + 1] - xs[a]
+            off = abs(cx - (xs[a] + xs[b + 1]) / 2)
+            if off <= 0.1 * width and (b - a, -off) > best[:2]:
+                best = (b - a, -off, a, b)
+    p.c0, p.c1 = best[2], best[3]
+
+
+def _fit_bounds(xs: list[float], ext: list[tuple[float, float] | None],
+                pieces: list[Piece]) -> list[float]:
+    """Column boundaries moved, within the white space between the columns' body text, off the
+    header labels (a right-aligned ``Samples`` reaches left beyond its numbers): a boundary
+    through a label would cut it in two."""
+    out = list(xs)
+    for j in range(1, len(xs) - 1):
+        left, right = ext[j - 1], ext[j]
+        lo = left[1] if left else xs[j] - 2
+        hi = right[0] if right else xs[j] + 2
+        if hi <= lo:
+            continue
+        blocked = sorted((max(p.x0, lo), min(p.x1, hi)) for p in pieces
+                         if p.c0 == p.c1 and p.c0 in (j - 1, j) and p.x1 > lo and p.x0 < hi)
+        if not blocked or not any(a <= xs[j] <= b for a, b in blocked):
+            continue
+        free: list[tuple[float, float]] = []
+        edge = lo
+        for a, b in blocked:
+            if a > edge:
+                free.append((edge, a))
+            edge = max(edge, b)
+        if edge < hi:
+            free.append((edge, hi))
+        if free:
+            a, b = max(free, key=lambda f: f[1] - f[0])
+            out[j] = (a + b) / 2
+    return out
+
+
+def _leaf_cuts(leaf: list[TLine], rules: Sequence[Rect], width: float) -> list[float]:
+    """Where the column-label lines split into separate header rows: at a rule across half the
+    table or a gap clearly wider than the labels' own line spacing."""
+    if len(leaf) < 2:
+        return []
+    gaps = sorted(b.y0 - a.y1 for a, b in pairwise(leaf))
+    usual = gaps[len(gaps) // 2] if len(gaps) >= 3 else min(gaps)
+    cuts = []
+    for a, b in pairwise(leaf):
+        gap = b.y0 - a.y1
+        ruled = any(a.y1 - 1 <= r[1] <= b.y0 + 1 and r[2] - r[0] >= 0.5 * width for r in rules)
+        if ruled or gap > max(0.6 * a.size, usual + 0.5 * a.size):
+            cuts.append((a.y1 + b.y0) / 2)
+    return cuts
+
+
+def to_cells(cand: Candidate) -> list[Rect]:
+    """Cell rectangles of a candidate (see the module docstring, step 5)."""
+    xs = cand.cols
+    rows = cand.body.rows
+    ext = _extents(rows, xs)
+    ncols = len(xs) - 1
+    cells: list[Rect] = []
+    body = cand.body.lines
+    body_top = body[0].y0
+    start = body_top - 1.0
+    if cand.header:
+        header = cand.header
+        pieces = [_pieces(ln, xs, ext, cand.rules) for ln in header]
+        xs = _fit_bounds(xs, ext, [p for ps in pieces for p in ps])
+        levels = _levels(header, pieces)
+        top = header[0].y0 - 1.0
+        bottom = (header[-1].y1 + body_top) / 2
+        bounds = [top] + [header[i].y0 - 0.5 for i in levels[1:]]
+        leaf_top = header[levels[-1]].y1 + 0.5 if levels else top
+        bounds.append(leaf_top)
+        if levels and levels[0] > 0:
+            bounds[0] = top  # lines above the first level line join its row
+        label_at: dict[int, int] = {}  # column → lowest header row with a label over it
+        below: set[int] = set()
+        for k in range(len(levels) - 1, -1, -1):
+            ps = pieces[levels[k]]
+            for p in ps:
+                if p.c1 > p.c0 or p.c0 in below:
+                    _widen(p, ps, xs)
+                    cells.append((xs[p.c0], bounds[k], xs[p.c1 + 1], bounds[k + 1]))
+                    for c in range(p.c0, p.c1 + 1):
+                        label_at.setdefault(c, k)
+            for p in ps:
+                if p.c1 > p.c0:
+                    below.update(range(p.c0, p.c1 + 1))
+        # the column labels under the group labels; a gap or a rule starts another row of
+        # them (a row numbering the columns under the labels)
+        leaf = header[levels[-1] + 1:] if levels else header
+        cuts = _leaf_cuts(leaf, cand.rules, xs[-1] - xs[0])
+        for c in range(ncols):
+            level = label_at.get(c)
+            edges = [bounds[level + 1] if level is not None else top] + cuts + [bottom]
+            for i in range(len(edges) - 1):
+                cells.append((xs[c], edges[i], xs[c + 1], edges[i + 1]))
+        start = bottom
+    # --- body: one row per line, wrapped labels joined to the row they continue
+    pieces = [_pieces(ln, xs, ext) for ln in body]
+    steps = sorted(b.y0 - a.y0 for a, b in pairwise(rows))
+    pitch = steps[len(steps) // 2] if steps else 0.0
+    bands: list[list[int]] = []
+    for i, ln in enumerate(body):
+        nxt = body[i + 1] if i + 1 < len(body) else None
+        if bands and _continues(body[bands[-1][0]], body[i - 1], ln, nxt, pieces[i],
+                                pieces[i - 1], pitch):
+            bands[-1].append(i)
+        else:
+            bands.append([i])
+    ys = [start]
+    for a, b in pairwise(bands):
+        ys.append((body[a[-1]].y1 + body[b[0]].y0) / 2)
+    ys.append(body[-1].y1 + 1.0)
+    for r, band in enumerate(bands):
+        y0, y1 = ys[r], ys[r + 1]
+        taken: set[int] = set()
+        for p in (p for i in band for p in pieces[i] if p.c1 > p.c0):
+            if any(c in taken for c in range(p.c0, p.c1 + 1)):
+                continue
+            cells.append((xs[p.c0], y0, xs[p.c1 + 1], y1))
+            taken.update(range(p.c0, p.c1 + 1))
+        for c in range(ncols):
+            if c not in taken:
+                cells.append((xs[c], y0, xs[c + 1], y1))
+    return cells
