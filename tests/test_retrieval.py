@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,26 @@ def test_dense_vectors_are_cached_on_disk_and_reused(tmp_path, monkeypatch):
     again = PassageIndex(PASSAGES, "dense", cache=tmp_path).search("pump failures", 2)
     assert calls == [1]  # only the query was embedded
     assert [p for p, _ in again] == [p for p, _ in first]
+
+
+def test_the_embedding_model_is_part_of_a_stage_hash(sample_work, monkeypatch):
+    """Another embedding model ranks other passages: dense and hybrid resolve runs are redone;
+    bm25 runs keep the hash they had before the model was hashed."""
+    from abstab import embed
+    from abstab.backends import build_backend
+    from abstab.stages.resolve import ResolveStage
+
+    work = sample_work[0]
+
+    def hashes() -> dict[str, str]:
+        return {r: ResolveStage(work, {"retriever": r}, build_backend("rules")).config_hash()
+                for r in ("bm25", "dense", "hybrid")}
+
+    before = hashes()
+    monkeypatch.setattr(embed, "MODEL_NAME", "another-model")
+    after = hashes()
+    assert after["bm25"] == before["bm25"]
+    assert after["dense"] != before["dense"] and after["hybrid"] != before["hybrid"]
+    # The sample pipeline's resolve (bm25) is still done under the same hash.
+    assert before["bm25"] == json.loads((work / "resolve" / "done.json").read_text())[
+        "config_hash"]

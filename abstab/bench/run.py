@@ -26,7 +26,7 @@ from abstab.executors import Unit
 from abstab.llm.tasks import AnswerOutput
 from abstab.records import Prediction, QAItem, Score
 from abstab.registry import metrics, systems
-from abstab.stages.base import Stage
+from abstab.stages.base import Stage, retrieval_identity
 from abstab.store import StageDir, UnitResult
 
 __all__ = ["ANSWER_FORMATS", "METRICS", "BenchSettings", "BenchStage", "leaderboard", "run_facts",
@@ -138,6 +138,7 @@ class BenchStage(Stage):
     def hash_inputs(self) -> dict[str, Any]:
         out = {k: v for k, v in settings_dict(self.settings).items()
                if k not in self.speed_settings and k != "name"}
+        out.update(retrieval_identity(self.settings))
         if self.reads:
             # The reader is the backend's answer task in the chosen format, whatever the
             # stage is called.

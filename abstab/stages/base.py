@@ -23,6 +23,7 @@ from abstab.config import config_hash, resolve_settings, settings_dict
 from abstab.errors import ConfigError
 from abstab.executors import LocalExecutor, Unit
 from abstab.records import Provenance
+from abstab.retrieval import describe
 from abstab.store import StageDir, UnitResult
 
 _RLOCK = type(threading.RLock())
@@ -91,6 +92,7 @@ class Stage:
         """What, besides the settings, decides this stage's output (e.g. the backend)."""
         out = {k: v for k, v in settings_dict(self.settings).items()
                if k not in self.speed_settings}
+        out.update(retrieval_identity(self.settings))
         if self.backend is not None:
             out["backend"] = self.backend.provenance(self.name)
         return out
@@ -229,6 +231,14 @@ class Stage:
         return StageReport(self.name, "ran", stats, count_failures(self.dir.path),
                            time.perf_counter() - start, writer.resumed,
                            [*notes, *self.summary_lines(stats)], retried_units=writer.retried)
+
+
+def retrieval_identity(settings: Any) -> dict[str, Any]:
+    """The retriever and, for dense and hybrid, the embedding model, for a config hash: another
+    embedding model ranks other passages. Empty for settings without a retriever; for bm25 it
+    repeats the ``retriever`` setting, so such hashes are what they were before."""
+    retriever = getattr(settings, "retriever", None)
+    return describe(retriever) if retriever else {}
 
 
 def count_failures(stage_path: Path) -> int:
