@@ -145,10 +145,13 @@ def test_no_name_or_cell_can_break_out_of_the_page(html_work, browser, tmp_path)
     target = next(t for t in tables if t["table_id"] == table_items[0]["table_id"])
     evidence = {tuple(c) for i in items if i["table_id"] == target["table_id"]
                 for c in i["evidence"]["cells"]}
-    free = [(r, c) for r, row in enumerate(target["rows"]) for c in range(len(row))
-            if (r + target["n_header_rows"], c) not in evidence]
+    # A table's cells are its truth and its rows a view of them: edit both, on plain cells.
+    plain = {(c["row"], c["col"]): c for c in target["cells"]
+             if c["row"] >= target["n_header_rows"] and c["row_span"] == c["col_span"] == 1}
+    free = [key for key in sorted(plain) if key not in evidence]
     for (r, c), payload in zip(free, HOSTILE, strict=False):
-        target["rows"][r][c] = payload
+        plain[r, c]["text"] = payload
+        target["rows"][r - target["n_header_rows"]][c] = payload
     target["caption"] = HOSTILE[1] + HOSTILE[0]
     tables_path.write_text("".join(json.dumps(t) + "\n" for t in tables))
     out = tmp_path / "rel"
