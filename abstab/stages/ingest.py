@@ -21,6 +21,7 @@ from pydantic import Field, model_validator
 
 from abstab.config import StageSettings, stable_hash
 from abstab.core.questions import difficulty
+from abstab.core.seeded import seeded_order
 from abstab.executors import Unit
 from abstab.records import (
     ABSTRACT_STYLES,
@@ -131,7 +132,7 @@ class IngestStage(Stage):
             for ex in load(self.settings.source, p,
                            on_error=lambda w, r: self.load_errors.append((w, r))):
                 groups[ex.doc_id].append(ex)
-        ids = sorted(groups, key=lambda d: stable_hash([self.settings.seed, d]))
+        ids = seeded_order(groups, self.settings.seed)
         if self.settings.limit is not None:
             ids = ids[:self.settings.limit]
         self.groups = {d: groups[d] for d in ids}
