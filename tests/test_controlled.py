@@ -110,6 +110,10 @@ def test_ingest_writes_pdfs_records_and_items_that_revalidate(work):
     assert all(cells[(s, e)] == 3 for s in STYLES for e in ("explicit", "implicit", "removed"))
     assert Counter(i.answer_location for i in items) == {
         "table_clear": 3, "table_defined": 12, "table_implicit": 12, "unanswerable": 12}
+    # Dataset questions are lookups: the difficulty follows from the location alone.
+    assert {(i.answer_location, i.difficulty) for i in items} == {
+        ("table_clear", "easy"), ("table_defined", "medium"), ("table_implicit", "hard"),
+        ("unanswerable", "hard")}
     assert controlled.stats["in"] == controlled.stats["kept"] == 39
     item = next(i for i in items if i.source.example_id == "nt-1"
                 and i.abstraction.legend == "implicit" and i.abstraction.style == "acronym")

@@ -379,6 +379,17 @@ def test_unanswerable_gold_scores_every_metric_as_abstention() -> None:
         assert metric("12,450", NONE, False) == 0.0
 
 
+@pytest.mark.parametrize("name", metrics.names())
+def test_every_registered_metric_follows_the_abstention_rule(name: str) -> None:
+    # One rule for all: an unanswerable gold scores abstention, an abstained answer scores 0.
+    metric = metrics.get(name)
+    assert metric.__name__ == name  # the shared guard keeps the metric's own name
+    assert metric("", NONE, True) == 1.0
+    assert metric("12,450", NONE, False) == (-1.0 if name == "truthfulness" else 0.0)
+    assert metric("12,450", num("12450", value=12450.0), True) == 0.0
+    assert metric("12450", num("12450", value=12450.0), False) == 1.0
+
+
 # ------------------------------------------------------------------------------ correct
 
 

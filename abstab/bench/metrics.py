@@ -19,10 +19,11 @@ prediction scores 0.0 whatever its text.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from abstab.bench.official import (
     check_denotation,
@@ -162,6 +163,33 @@ def _as_bool(text: str) -> bool | None:
     return True if norm in _YES else False if norm in _NO else None
 
 
+_M = TypeVar("_M", bound=Callable[..., float])
+
+
+def _answerable(metric: _M) -> _M:
+    """The abstention rule every answer metric shares, so the metric sees answers only.
+
+    An unanswerable gold (type "none") scores :func:`abstention`; an ``abstained`` prediction
+    on an answerable gold scores 0.0; anything else is scored by ``metric`` itself.
+
+    Args:
+        metric: a metric ``(prediction, gold, abstained, **options) -> float``.
+
+    Returns:
+        The metric with the rule in front (same name, docstring and signature).
+    """
+    @functools.wraps(metric)
+    def guarded(prediction: str, gold: Answer, abstained: bool, *args: Any,
+                **kwargs: Any) -> float:
+        if gold.type == "none":
+            return abstention(prediction, gold, abstained)
+        if abstained:
+            return 0.0
+        return metric(prediction, gold, abstained, *args, **kwargs)
+
+    return cast(_M, guarded)
+
+
 # ------------------------------------------------------------------------------ metrics
 
 
@@ -186,6 +214,7 @@ def abstention(prediction: str, gold: Answer, abstained: bool) -> float:
     return float(not declined)
 
 
+@_answerable
 def exact_match(prediction: str, gold: Answer, abstained: bool) -> float:
     """Exact match after :func:`~abstab.core.normalize.normalize_answer`.
 
@@ -201,13 +230,10 @@ def exact_match(prediction: str, gold: Answer, abstained: bool) -> float:
     Returns:
         1.0 or 0.0; an unanswerable gold scores :func:`abstention`.
     """
-    if gold.type == "none":
-        return abstention(prediction, gold, abstained)
-    if abstained:
-        return 0.0
     return float(normalize_answer(prediction) == normalize_answer(gold_text(gold)))
 
 
+@_answerable
 def token_f1(prediction: str, gold: Answer, abstained: bool) -> float:
     """Bag-of-tokens F1 after normalization, one token per CJK character.
 
@@ -224,10 +250,6 @@ def token_f1(prediction: str, gold: Answer, abstained: bool) -> float:
         ``2 * common / (len(pred_tokens) + len(gold_tokens))``; 1.0 or 0.0 when either side has
         no tokens (1.0 only if both have none); an unanswerable gold scores :func:`abstention`.
     """
-    if gold.type == "none":
-        return abstention(prediction, gold, abstained)
-    if abstained:
-        return 0.0
     pred, ref = tokenize(prediction), tokenize(gold_text(gold))
     if not pred or not ref:
         return float(pred == ref)
@@ -235,6 +257,7 @@ def token_f1(prediction: str, gold: Answer, abstained: bool) -> float:
     return 2 * common / (len(pred) + len(ref))
 
 
+@_answerable
 def numeric_match(prediction: str, gold: Answer, abstained: bool, *,
                   rel_tol: float = REL_TOL) -> float:
     """Numeric equality within a relative tolerance, aware of the gold's scale.
@@ -257,13 +280,9 @@ def numeric_match(prediction: str, gold: Answer, abstained: bool, *,
     Returns:
         1.0 or 0.0; an unanswerable gold scores :func:`abstention`.
     """
-    if gold.type == "none":
-        return abstention(prediction, gold, abstained)
     targets = gold_numbers(gold)
     if not targets:
         return exact_match(prediction, gold, abstained)
-    if abstained:
-        return 0.0
     parsed = parse_number_detail(prediction)
     if parsed is None:
         return 0.0
@@ -275,6 +294,7 @@ def numeric_match(prediction: str, gold: Answer, abstained: bool, *,
     return float(any(math.isclose(v, t, rel_tol=rel_tol) for v in values for t in targets))
 
 
+@_answerable
 def correct(prediction: str, gold: Answer, abstained: bool) -> float:
     """The headline accuracy of leaderboards: is the answer right, 1.0 or 0.0.
 
@@ -297,10 +317,6 @@ def correct(prediction: str, gold: Answer, abstained: bool) -> float:
     Returns:
         1.0 if correct, else 0.0.
     """
-    if gold.type == "none":
-        return abstention(prediction, gold, abstained)
-    if abstained:
-        return 0.0
     if gold_numbers(gold):
         return numeric_match(prediction, gold, abstained)
     if gold.type == "bool":
@@ -350,6 +366,7 @@ def _tatqa_args(prediction: str, gold: Answer) -> tuple[str | list[str], str, An
     return pred, pred_scale, [gold_text(gold)], "span", scale
 
 
+@_answerable
 def tatqa_em(prediction: str, gold: Answer, abstained: bool) -> float:
     """Exact match by the rules of TAT-QA's official ``tatqa_eval.py``.
 
@@ -370,13 +387,10 @@ def tatqa_em(prediction: str, gold: Answer, abstained: bool) -> float:
     Returns:
         1.0 or 0.0; an unanswerable gold scores :func:`abstention`.
     """
-    if gold.type == "none":
-        return abstention(prediction, gold, abstained)
-    if abstained:
-        return 0.0
     return _tatqa(prediction, gold)[0]
 
 
+@_answerable
 def tatqa_f1(prediction: str, gold: Answer, abstained: bool) -> float:
     """F1 by the rules of TAT-QA's official ``tatqa_eval.py``: F1 of the normalised token
     sets, rounded to 2 places, equal to :func:`tatqa_em` for numeric (arithmetic) golds.
@@ -389,10 +403,6 @@ def tatqa_f1(prediction: str, gold: Answer, abstained: bool) -> float:
     Returns:
         A value in [0, 1]; an unanswerable gold scores :func:`abstention`.
     """
-    if gold.type == "none":
-        return abstention(prediction, gold, abstained)
-    if abstained:
-        return 0.0
     return _tatqa(prediction, gold)[1]
 
 
@@ -401,6 +411,7 @@ def _tatqa(prediction: str, gold: Answer) -> tuple[float, float]:
     return tatqa_em_f1(pred, pred_scale, answer, answer_type, scale)
 
 
+@_answerable
 def denotation(prediction: str, gold: Answer, abstained: bool) -> float:
     """WikiTableQuestions' denotation accuracy, by the rules of its official ``evaluator.py``.
 
@@ -417,10 +428,6 @@ def denotation(prediction: str, gold: Answer, abstained: bool) -> float:
     Returns:
         1.0 or 0.0; an unanswerable gold scores :func:`abstention`.
     """
-    if gold.type == "none":
-        return abstention(prediction, gold, abstained)
-    if abstained:
-        return 0.0
     targets = [str(v) for v in gold.value] if isinstance(gold.value, list) else [gold_text(gold)]
     return float(check_denotation(wtq_to_values(targets), wtq_to_values(split_items(prediction))))
 

@@ -7,6 +7,7 @@
 - :mod:`.normalize`: numbers and answers (``parse_number``, ``normalize_answer``, ``squash``);
 - :mod:`.abstract`: the abstraction styles (``ABSTRACTORS``, ``SYMBOL_SUBSCRIPT``, ``relabel``);
 - :mod:`.questions`: question types, their execution on a table, difficulty;
+- :mod:`.seeded`: seeded picking (``seeded_order``, ``seeded_int``), every choice a seed decides;
 - :mod:`.serialize`: the one table serializer with named styles (``serialize``);
 - :mod:`.grounding`: is an item's gold answer where the item says it is.
 

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from abstab.config import stable_hash
 from abstab.core.headers import core_text
 from abstab.core.normalize import normalize_answer, parse_number
+from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import COMMON_WORD_ZIPF, zipf
 from abstab.records import QUESTION_TYPES, Answer, Operation, Table
 
@@ -401,7 +401,7 @@ class _Picker:
         self.seed, self.key = seed, key
 
     def order(self, items: list, salt: str) -> list:  # type: ignore[type-arg]
-        return sorted(items, key=lambda x: stable_hash([self.seed, self.key, salt, repr(x)]))
+        return seeded_order(items, self.seed, self.key, salt, by=repr)
 
 
 def template_operations(view: TableView, columns: list[int], types: list[str],
@@ -445,7 +445,7 @@ def _template_op(qtype: str, view: TableView, c: int, pick: _Picker) -> Operatio
                 continue
             if qtype == "difference" and values[a] < values[b]:
                 a, b = b, a  # "how much higher is a than b" with a the higher
-            op_name = ("max", "min")[int(stable_hash([pick.seed, a, b])[0], 16) % 2] \
+            op_name = ("max", "min")[seeded_int(pick.seed, a, b, digits=1) % 2] \
                 if qtype == "comparison" else None
             return Operation(type=qtype, column=c, key_column=kc, rows=[a, b], op=op_name)  # type: ignore[arg-type]
         return None

@@ -40,6 +40,7 @@ from abstab.config import Number, StageSettings, stable_hash
 from abstab.core.grounding import grounding_problem
 from abstab.core.normalize import squash
 from abstab.core.questions import difficulty, key_column
+from abstab.core.seeded import seeded_order
 from abstab.errors import ConfigError
 from abstab.executors import Unit
 from abstab.records import (
@@ -108,7 +109,7 @@ class AssembleSettings(StageSettings):
 def assign_splits(doc_ids: list[str], fractions: dict[str, float], seed: str) -> dict[str, str]:
     """Documents → split. Documents are ordered by a salted hash and cut by the fractions
     (largest remainder), so every split with a share gets a document when there are enough."""
-    docs = sorted(set(doc_ids), key=lambda d: stable_hash([seed, d]))
+    docs = seeded_order(set(doc_ids), seed)
     names = [s for s in SPLITS if fractions.get(s, 0) > 0]
     quotas = {s: fractions[s] * len(docs) for s in names}
     counts = {s: int(q) for s, q in quotas.items()}
@@ -246,7 +247,7 @@ class AssembleStage(Stage):
         used_loc: Counter[str] = Counter()
         used_style: Counter[str] = Counter()
         keep: set[str] = set()
-        for key in sorted(groups, key=lambda k: stable_hash([self.settings.seed, "balance", k])):
+        for key in seeded_order(groups, self.settings.seed, "balance"):
             group = groups[key]
             loc = Counter(i.answer_location for i in group)
             sty = Counter(i.abstraction.style for i in group)

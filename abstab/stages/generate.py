@@ -35,6 +35,7 @@ from abstab.core.questions import (
     term_problem,
     wording_problem,
 )
+from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import BLANK, content_words
 from abstab.executors import Unit
 from abstab.llm.tasks import GenerateRequest, QuestionOut
@@ -178,7 +179,7 @@ class GenerateStage(Stage):
     # -- helpers -------------------------------------------------------------------------
 
     def _pick(self, items: list[Any], n: int, key: str) -> list[Any]:
-        ranked = sorted(range(len(items)), key=lambda i: stable_hash([self.settings.seed, key, i]))
+        ranked = seeded_order(range(len(items)), self.settings.seed, key)
         return [items[i] for i in sorted(ranked[:n])]
 
     def _item(self, result: UnitResult, *, doc_id: str, table_id: str | None, question: str,
@@ -424,7 +425,7 @@ class GenerateStage(Stage):
             return
         for i, style in enumerate(self.settings.styles):
             c = cols[i % len(cols)]
-            legend = "explicit" if stable_hash([self.settings.seed, table_id, style])[0] in "01234567" else "removed"
+            legend = "explicit" if seeded_int(self.settings.seed, table_id, style, digits=1) < 8 else "removed"
             new_id = f"{table_id}:{style}:{legend}"
             try:
                 new, code, meaning = abstract_column(table, c, style, legend, new_id, self.provenance())

@@ -20,6 +20,8 @@ from typing import Any, Self
 from pydantic import Field, model_validator
 
 from abstab.config import StageSettings, stable_hash
+from abstab.core.questions import difficulty
+from abstab.core.seeded import seeded_order
 from abstab.executors import Unit
 from abstab.records import (
     ABSTRACT_STYLES,
@@ -48,9 +50,6 @@ from abstab.synth.build import (
 )
 from abstab.synth.render import Rendered, render
 from abstab.synth.validate import evidence_problem
-
-_DIFFICULTY = {"text": "easy", "table_clear": "easy", "table_defined": "medium",
-               "table_implicit": "hard", "unanswerable": "hard"}
 
 
 class IngestSettings(StageSettings):
@@ -133,7 +132,7 @@ class IngestStage(Stage):
             for ex in load(self.settings.source, p,
                            on_error=lambda w, r: self.load_errors.append((w, r))):
                 groups[ex.doc_id].append(ex)
-        ids = sorted(groups, key=lambda d: stable_hash([self.settings.seed, d]))
+        ids = seeded_order(groups, self.settings.seed)
         if self.settings.limit is not None:
             ids = ids[:self.settings.limit]
         self.groups = {d: groups[d] for d in ids}
@@ -241,7 +240,7 @@ class IngestStage(Stage):
             evidence=ItemEvidence(cells=cells, blocks=blocks, spans=spans),
             abstraction=Abstraction(style=style, legend=legend, explained_by=doc.explained_by),
             origin="controlled", pair_id=p.pair_id, template=p.template,
-            difficulty=_DIFFICULTY[location], source=source,
+            difficulty=difficulty(location, None), source=source,
             provenance=self.provenance(backend="rules", model="templates"),
         )
 

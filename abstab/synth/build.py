@@ -30,6 +30,7 @@ from abstab.core.abstract import ABSTRACTORS
 from abstab.core.headers import core_text
 from abstab.core.normalize import parse_number
 from abstab.core.questions import informative
+from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import COMMON_WORD_ZIPF, content_words, zipf
 from abstab.records import Answer
 from abstab.sources import SourceExample
@@ -316,7 +317,7 @@ def lookups(table: SourceTable, target: Target, n: int, seed: str,
                     and labels.count(labels[c]) == 1):
                 options.append((f"What is the {term} in {labels[c]}?", (target.row, c)))
     options = [o for o in options if o[1] not in asked]
-    ranked = sorted(options, key=lambda o: stable_hash([seed, table.doc_id, o[0]]))[:n]
+    ranked = seeded_order(options, seed, table.doc_id, by=lambda o: o[0])[:n]
     return [ItemPlan(q, answer_for(table.grid[r][c]), "table", (r, c), None, None,
                      "column_row_lookup" if target.kind(table.n_header) == "column"
                      else "row_column_lookup", None, [], {}, target)
@@ -378,12 +379,12 @@ def clue_sentence(table: SourceTable, target: Target, avoid: set[tuple[int, int]
         options.append((sentence, v))
     if not options:
         return None
-    return min(options, key=lambda o: stable_hash([seed, table.doc_id, o[0]]))
+    return seeded_order(options, seed, table.doc_id, by=lambda o: o[0])[0]
 
 
 def definition(code: str, meaning: str, form_key: str) -> tuple[str, str, str]:
     """(kind, text, explained_by) of an explicit explanation: a sentence or a legend line."""
-    pick = int(stable_hash([form_key], 8), 16)
+    pick = seeded_int(form_key, digits=8)
     if pick % 2 == 0:
         return "footnote", (f"{code} = {meaning}" if pick % 4 == 0 else f"{code}: {meaning}"), \
             "legend"
