@@ -31,6 +31,7 @@ from abstab.core.normalize import (
     parse_number,
     parse_number_detail,
     scale_factor,
+    squash,
     tokenize,
 )
 from abstab.errors import UnknownNameError
@@ -83,6 +84,13 @@ NONE = Answer(text="", type="none")
 )
 def test_normalize_answer(text: str, expected: str) -> None:
     assert normalize_answer(text) == expected
+
+
+def test_squash_is_the_one_whitespace_normaliser() -> None:
+    # one space per run (questions, labels) or none at all (the cell comparison key)
+    assert squash(" $  1,452.4\n\t(a)\u00a0 ") == "$ 1,452.4 (a)"
+    assert squash(" $  1,452.4\n\t(a)\u00a0 ", sep="") == "$1,452.4(a)"
+    assert squash(" \u2003 ", sep="") == ""
 
 
 def test_tokenize_splits_cjk_characters() -> None:

@@ -6,7 +6,14 @@ import pytest
 from conftest import corpus
 
 from abstab.errors import UnknownNameError
-from abstab.sources import SourceError, SourceExample, load, sources
+from abstab.sources import (
+    SourceError,
+    SourceExample,
+    load,
+    source_files,
+    source_markers,
+    sources,
+)
 from abstab.sources.tatqa import answer_strings
 from abstab.sources.wtq import split_targets, unescape
 
@@ -124,3 +131,34 @@ def test_shared_corpora_load_in_full():
     first = next(e for e in tatqa if e.example_id == "4960801d-277d-4f79-8eca-c4d0200fa9d6")
     assert (first.question, first.answers, first.meta["scale"]) == (
         "What is the amount of total sales in 2019?", ["$1,496.5"], "million")
+
+
+def test_each_dataset_declares_its_file_patterns_once():
+    assert source_files("tatqa") == ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json",
+                                     "*.json")
+    assert source_markers("tatqa") == ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json")
+    assert source_files("wtq") == ("questions.tsv", "questions*.tsv", "*.tsv")
+    assert source_markers("wikitablequestions") == ("questions*.tsv",)
+
+
+def test_ingest_hash_covers_the_files_the_loader_reads(tmp_path):
+    # A TAT-QA folder with a stray questions.tsv: the stage's hash used to cover that TSV
+    # alone, so an edited TAT-QA file did not redo the stage.
+    from abstab.stages.ingest import IngestStage
+
+    data = tmp_path / "tatqa"
+    data.mkdir()
+    dataset = data / "tatqa_dataset_dev.json"
+    dataset.write_text("[]", encoding="utf-8")
+    (data / "questions.tsv").write_text("id\n", encoding="utf-8")
+
+    def digests() -> list[str]:
+        stage = IngestStage(tmp_path / "work", {"source": "tatqa", "inputs": [str(data)]})
+        return stage.hash_inputs()["data"]
+
+    before = digests()
+    assert len(before) == 1
+    (data / "questions.tsv").write_text("id\tutterance\n", encoding="utf-8")
+    assert digests() == before
+    dataset.write_text("[ ]", encoding="utf-8")
+    assert digests() != before

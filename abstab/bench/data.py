@@ -363,12 +363,10 @@ def _is_inside(root: Path, name: str) -> bool:
 
 def _source_kind(source: str) -> DatasetKind:
     def detect(path: Path) -> bool:
-        from abstab.sources import SourceError, find_files
+        from abstab.sources import SourceError, find_files, source_markers
 
-        patterns = {"tatqa": ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json"),
-                    "wtq": ("questions*.tsv",)}[source]
         try:
-            files = find_files(path, patterns, source, on_error=lambda _where, _why: None)
+            files = find_files(path, source_markers(source), source, on_error=lambda _where, _why: None)
         except SourceError:
             return False
         if source == "wtq":
@@ -377,7 +375,7 @@ def _source_kind(source: str) -> DatasetKind:
 
     def load(path: Path) -> BenchData:
         from abstab.config import stable_hash
-        from abstab.sources import dataset_root
+        from abstab.sources import dataset_root, source_files, sources
         from abstab.sources import load as load_source
 
         skipped: list[tuple[str, str]] = []
@@ -385,8 +383,8 @@ def _source_kind(source: str) -> DatasetKind:
         if not examples:
             raise ConfigError(f"{path}: no {source} examples could be read "
                               f"({len(skipped)} skipped; first: {skipped[:1]})")
-        patterns = ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json", "*.json",
-                    "questions*.tsv", "*.tsv")
+        # every dataset's files, whichever is benched, so the fingerprint of a folder is one
+        patterns = [p for name in sources.names() for p in source_files(name)]
         root = dataset_root(path)
         files = [path] if path.is_file() else [
             f for p in patterns for f in path.glob(p) if _is_inside(root, f.name)]

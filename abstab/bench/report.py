@@ -87,6 +87,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from abstab.core.normalize import squash
 from abstab.records import ANSWER_LOCATIONS, Prediction, QAItem, Score
 
 __all__ = ["FACETS", "RESULTS_SCHEMA", "RUN_KEY", "export_official", "leaderboard", "merge_results",
@@ -486,7 +487,7 @@ def export_official(kind: str, predictions: list[Prediction], directory: Path) -
         with path.open("w", encoding="utf-8") as fh:
             for p in predictions:
                 # The evaluator splits the line on tabs and reads the items as they are.
-                fields = [" ".join(f.split()) for f in split_items(p.answer)] \
+                fields = [squash(f) for f in split_items(p.answer)] \
                     if p.answer.strip() else []
                 fh.write("\t".join([p.item_id, *fields]) + "\n")
         return path

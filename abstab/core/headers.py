@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from abstab.core.expand import ABBREVIATIONS, word_readings
+from abstab.core.normalize import squash
 from abstab.core.words import zipf
 
 # Footnote markers that may trail (or lead) a header: *, **, †, ‡, §, superscripts.
@@ -92,7 +93,7 @@ class HeaderFeatures:
 
 def core_text(header: str) -> str:
     """The header without trailing footnote markers and a trailing parenthesised unit."""
-    text = " ".join(header.split())
+    text = squash(header)
     text = _MARKER_RE.sub("", text).strip()
     stripped = _UNIT_RE.sub("", text).strip()
     text = stripped or text
@@ -179,9 +180,9 @@ _STYLE_SCORE = {"symbol": 0.9, "letter_codes": 0.9, "acronym": 0.85, "shortened"
 def classify(header: str) -> HeaderFeatures:
     """Classify one header cell's text."""
     kw = core_text(header)
-    text = _LEAD_MARKER_RE.sub("", " ".join(header.split()))
+    text = _LEAD_MARKER_RE.sub("", squash(header))
     # "#" trails headers as "number" ("Pick #"), not as a footnote marker.
-    footnoted = text != " ".join(header.split()) or bool(_MARKER_RE.search(text.rstrip("# ")))
+    footnoted = text != squash(header) or bool(_MARKER_RE.search(text.rstrip("# ")))
     text = _MARKER_RE.sub("", text).strip()
     body = _PARENS_RE.sub(" ", text).strip()
     body = _UNIT_TOKENS.sub(" ", _POSSESSIVE.sub("", body)).strip()

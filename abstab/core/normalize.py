@@ -315,6 +315,15 @@ def scale_factor(scale: str | None) -> float | None:
     return _SCALES.get(key, _SCALES.get(key.removesuffix("s")))
 
 
-def squash(text: str) -> str:
-    """``text`` on one line: whitespace runs become one space, none at the ends."""
-    return " ".join(text.split())
+def squash(text: str, *, sep: str = " ") -> str:
+    """``text`` on one line: whitespace runs become ``sep``, none at the ends.
+
+    Args:
+        text: any text.
+        sep: what a whitespace run becomes: one space by default; ``""`` removes every space,
+            the key for comparing cells (``$  1,452.4`` == ``$1,452.4``).
+
+    Returns:
+        The squashed text.
+    """
+    return sep.join(text.split())

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from abstab.core.headers import core_text
-from abstab.core.normalize import normalize_answer, parse_number
+from abstab.core.normalize import normalize_answer, parse_number, squash
 from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import COMMON_WORD_ZIPF, zipf
 from abstab.records import QUESTION_TYPES, Answer, Operation, Table
@@ -47,12 +47,12 @@ class QuestionError(ValueError):
 
 
 def number(text: str) -> float | None:
-    return parse_number(" ".join(text.split()))
+    return parse_number(squash(text))
 
 
 def answer_of(text: str) -> Answer:
     """The answer a cell gives: a number when it reads as one, else its text."""
-    text = " ".join(text.split())
+    text = squash(text)
     value = parse_number(text)
     if value is not None:
         return Answer(text=text, value=value, type="number",
@@ -112,10 +112,6 @@ def is_aggregate(key: str) -> bool:
     return bool(words) and words[0] in _AGGREGATE_WORDS
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.split())
-
-
 @dataclass
 class TableView:
     """What question making needs to know about a table: its row labels and numbers.
@@ -131,7 +127,7 @@ class TableView:
     @cached_property
     def keys(self) -> dict[int, str]:
         """Body row → its label, for rows whose label is non-numeric and unique."""
-        raw = [(r, _clean(row[self.key_column])) for r, row in enumerate(self.table.rows)
+        raw = [(r, squash(row[self.key_column])) for r, row in enumerate(self.table.rows)
                if self.key_column < len(row)]
         raw = [(r, k) for r, k in raw if k and not _NUM_TOKEN.fullmatch(k)]
         counts: dict[str, int] = {}
@@ -141,7 +137,7 @@ class TableView:
 
     def cell(self, row: int, col: int) -> str:
         body = self.table.rows[row] if 0 <= row < len(self.table.rows) else []
-        return _clean(body[col]) if col < len(body) else ""
+        return squash(body[col]) if col < len(body) else ""
 
     def coord(self, row: int, col: int) -> list[int]:
         return [self.table.n_header_rows + row, col]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from abstab.core.normalize import squash
 from abstab.errors import AbstabError
 from abstab.records import Table
 
@@ -23,11 +24,11 @@ def _fit(text: str, limit: int) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return _fit(" ".join(text.split()), limit)
+    return _fit(squash(text), limit)
 
 
 def _cell(text: str, limit: int) -> str:
-    return _fit(" ".join(text.split()).replace("|", "\\|"), limit)
+    return _fit(squash(text).replace("|", "\\|"), limit)
 
 
 def _markdown(table: Table, *, with_notes: bool = True) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from abstab.core.normalize import squash
 from abstab.extract.engines import RawTable, Rect
 from abstab.extract.grid import GCell, Grid, is_number, is_value
 from abstab.extract.layout import (
@@ -630,7 +631,7 @@ def attach_nearby(drafts: list[TableDraft], layout: Layout, words: int) -> None:
 
 
 def _norm_row(row: list[str]) -> list[str]:
-    return [re.sub(r"\s+", " ", t).strip().lower() for t in row]
+    return [squash(t).lower() for t in row]
 
 
 def merge_continued(drafts: list[TableDraft], layout: Layout) -> list[TableDraft]:

@@ -16,6 +16,8 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from abstab.core.normalize import squash
+
 SUPERSCRIPTS = str.maketrans(
     "0123456789+-−=()abcdefghijklmnoprstuvwxyz",
     "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ",
@@ -333,7 +335,7 @@ def line_text(chars: Sequence[Char]) -> tuple[str, bool]:
         pending_space = False
         prev = c
     flush_sup()
-    text = re.sub(r"\s+", " ", "".join(parts)).strip()
+    text = squash("".join(parts))
     if _SPLIT_DECIMAL.match(text):
         text = text.replace(". ", ".")  # "11,062. 6": a space set before the decimals
     return text, starts_sup

@@ -42,6 +42,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from abstab.core.normalize import squash
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache, request_key
 from abstab.llm.errors import (
@@ -447,7 +448,7 @@ class ChatClient:
 
     def _short(self, exc: Exception, limit: int = 300) -> str:
         """The error's text on one line, without secrets, at most ``limit`` characters."""
-        text = self.redact(" ".join(str(exc).split()))
+        text = self.redact(squash(str(exc)))
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
     def _log(self, tag: str, payload: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from abstab.core.normalize import squash
 from abstab.core.serialize import serialize
 from abstab.llm.tasks import Passage
 from abstab.records import Document, Table
@@ -53,7 +54,7 @@ def document_context(doc: Document | None, *, keyword: str | None = None,
         m = pattern.search(b.text) if pattern else None
         if m is None and b.block_id not in rank:
             continue
-        text = " ".join(b.text.split())
+        text = squash(b.text)
         if len(text) > max_block:
             centre = m.start() if m else 0
             start = max(0, min(centre - max_block // 3, len(text) - max_block))

@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from abstab.core.normalize import squash
+
 __all__ = [
     "AcronymPair",
     "align_long_form",
@@ -447,7 +449,7 @@ def find_acronyms(text: str) -> list[AcronymPair]:
                 got = _long_before(tokens, i, sf_text, strict=not any(c.isupper() for c in sf_text))
                 if got is not None and got[2] >= MIN_LONG_SCORE:
                     s, e, _ = got
-                    claim(i + 1, AcronymPair(sf_text, sf.start, sf.end, " ".join(text[s:e].split()),
+                    claim(i + 1, AcronymPair(sf_text, sf.start, sf.end, squash(text[s:e]),
                                              s, e, "long_short"))
                     continue
         # SF (long form): the word before the brackets is the short form.
@@ -456,7 +458,7 @@ def find_acronyms(text: str) -> list[AcronymPair]:
             if got is not None and got[2] >= MIN_LONG_SCORE:
                 s, e, _ = got
                 sf = tokens[i - 1]
-                claim(i - 1, AcronymPair(sf.text, sf.start, sf.end, " ".join(text[s:e].split()),
+                claim(i - 1, AcronymPair(sf.text, sf.start, sf.end, squash(text[s:e]),
                                          s, e, "short_long"))
 
     for i, tok in enumerate(tokens):
@@ -465,13 +467,13 @@ def find_acronyms(text: str) -> list[AcronymPair]:
         span = _long_after(tokens, i)
         if span is not None:
             s, e = span
-            claim(i, AcronymPair(tok.text, tok.start, tok.end, " ".join(text[s:e].split()), s, e,
+            claim(i, AcronymPair(tok.text, tok.start, tok.end, squash(text[s:e]), s, e,
                                  "legend"))
             continue
         span = _long_by_initials(tokens, i, taken)
         if span is not None:
             s, e = span
-            claim(i, AcronymPair(tok.text, tok.start, tok.end, " ".join(text[s:e].split()), s, e,
+            claim(i, AcronymPair(tok.text, tok.start, tok.end, squash(text[s:e]), s, e,
                                  "initials"))
         else:
             pairs[i] = AcronymPair(tok.text, tok.start, tok.end)

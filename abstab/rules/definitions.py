@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from abstab.core.normalize import squash
 from abstab.core.words import zipf
 from abstab.rules.acronyms import align_long_form, find_acronyms
 
@@ -50,7 +51,7 @@ class Match:
 
 
 def _clean_long(text: str) -> str:
-    text = " ".join(text.split()).strip(" .,;:=-–—")
+    text = squash(text).strip(" .,;:=-–—")
     text = _ARTICLE.sub("", text)
     return text
 
@@ -288,7 +289,7 @@ def expansion_problem(keyword: str, expansion: str, implied: bool = False) -> st
     "treaty reform igc"), or only function words ("F" → "for"). Implied meanings (no sentence
     states them) must also start with a content word and use ordinary words only (no "u22", "agnd").
     """
-    exp = " ".join(expansion.split())
+    exp = squash(expansion)
     if not any(ch.isalpha() for ch in exp):
         return "no letters"
     if _BAD_START.match(exp):

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from abstab.core.headers import classify
-from abstab.core.normalize import parse_number
+from abstab.core.normalize import parse_number, squash
 from abstab.core.words import BLANK, content_words
 from abstab.llm.tasks import AnswerOutput, Passage
 from abstab.records import Table
@@ -87,7 +87,7 @@ def answer_cloze(question: str, passages: list[Passage]) -> _Hit | None:
     m = re.search(r'"([^"]*' + re.escape(BLANK) + r'[^"]*)"', question)
     if not m:
         return None
-    left, _, right = (" ".join(part.split()) for part in m.group(1).partition(BLANK))
+    left, _, right = (squash(part) for part in m.group(1).partition(BLANK))
     # The blank is a short span (at most four tokens); with nothing on its left it starts a
     # sentence.
     start = re.escape(left).replace(r"\ ", r"\s+") if left else r"(?:^|(?<=[.!?]\s))"
@@ -209,7 +209,7 @@ class _Ref:
 
 def _mentions(question: str, phrase: str) -> int:
     """Position of ``phrase`` (whole words) in the question, or -1."""
-    phrase = " ".join(phrase.split())
+    phrase = squash(phrase)
     if not phrase or phrase.lower() not in question.lower():  # the cheap test first
         return -1
     m = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", question, re.IGNORECASE)
@@ -230,12 +230,12 @@ def _column_refs(question: str, table: Table, meanings: dict[int, list[str]],
         # A label of several words or with digits ("2017/2018", "% Change 2018 to 2019") said
         # whole names its column outright, as a row label does; its years and trigger words
         # then belong to it.
-        label = " ".join(_column_label(table, c).split())
+        label = squash(_column_label(table, c))
         whole_at = (_mentions(question, label)
                     if (len(label.split()) >= 2 or any(ch.isdigit() for ch in label))
                     and year is None else -1)
         if whole_at >= 0 and body is None:
-            body = {" ".join(cell.split()).lower() for row in table.rows for cell in row}
+            body = {squash(cell).lower() for row in table.rows for cell in row}
         # A label that is also a body cell ("Dallas Cowboys" under a mis-split header) more
         # likely names a row: it does not name its column outright.
         if whole_at >= 0 and body is not None and label.lower() not in body:
@@ -272,15 +272,15 @@ def _row_refs(question: str, table: Table) -> list[_Ref]:
     q_words = content_words(question)
     refs = []
     for r, row in enumerate(table.rows):
-        label = " ".join(row[0].split()) if row else ""
+        label = squash(row[0]) if row else ""
         at = _mentions(question, label.rstrip(":")) if len(label) >= 2 else -1
         if at >= 0:
             refs.append(_Ref(r, 2.0 + 0.01 * len(label), at))
             continue
         # Tables keyed by a rank or a number (WTQ) name their rows by another cell's words.
-        others = [(m, " ".join(cell.split())) for cell in row[1:]
+        others = [(m, squash(cell)) for cell in row[1:]
                   if len(cell.strip()) >= 2
-                  and (m := _mentions(question, " ".join(cell.split()))) >= 0
+                  and (m := _mentions(question, squash(cell))) >= 0
                   and _number(cell) is None]
         if others:
             at, text = max(others, key=lambda o: len(o[1]))
@@ -522,7 +522,7 @@ def _op_count(p: _Parsed) -> _Hit | None:
     for c in range(len(p.table.columns)):
         matches: dict[str, list[int]] = {}
         for r in range(len(p.table.rows)):
-            value = " ".join(_cell(p.table, r, c).split())
+            value = squash(_cell(p.table, r, c))
             if len(value) >= 2 and not value.isdigit() and _mentions(p.question, value) >= 0:
                 matches.setdefault(value.lower(), []).append(r)
         for rows in matches.values():

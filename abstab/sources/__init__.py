@@ -66,13 +66,19 @@ class SourceExample:
 
 Loader = Callable[[Path, ErrorHook], Iterator[SourceExample]]
 
+# Each dataset's file names are declared here once: ``files`` are what its loader reads from a
+# folder (the first pattern that matches anything wins), ``markers`` the names that tell a
+# folder is that dataset (``abstab bench`` detecting the format).
 sources: Registry[Loader] = Registry("source dataset", "abstab.sources")
 sources.add("wtq", "abstab.sources.wtq:load_wtq", aliases=("wikitablequestions",),
             help="WikiTableQuestions: questions.tsv (id, utterance, context, targetValue) + csv/",
-            license="CC BY-SA 4.0")
+            license="CC BY-SA 4.0", files=("questions.tsv", "questions*.tsv", "*.tsv"),
+            markers=("questions*.tsv",))
 sources.add("tatqa", "abstab.sources.tatqa:load_tatqa", aliases=("tat-qa",),
             help="TAT-QA: tatqa_dataset_*.json (table, paragraphs, questions with scale)",
-            license="CC BY 4.0")
+            license="CC BY 4.0",
+            files=("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json", "*.json"),
+            markers=("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json"))
 
 
 def _log_error(where: str, reason: str) -> None:
@@ -106,6 +112,18 @@ def load(source: str, path: Path | str, on_error: ErrorHook | None = None
 def source_license(source: str) -> str:
     """The license a registered dataset is distributed under."""
     return str(sources.meta(source).get("license", ""))
+
+
+def source_files(source: str) -> tuple[str, ...]:
+    """The file patterns a registered dataset's loader reads from a folder, in preference order
+    (the first that matches anything wins, see :func:`find_files`); every file of the folder
+    for a plugin's dataset that declares none."""
+    return tuple(sources.meta(source).get("files", ("*",)))
+
+
+def source_markers(source: str) -> tuple[str, ...]:
+    """The file patterns that tell a folder holds a registered dataset."""
+    return tuple(sources.meta(source).get("markers", ()))
 
 
 class OutsideDatasetError(ValueError):

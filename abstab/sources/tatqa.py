@@ -11,9 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from abstab.sources import ErrorHook, SourceError, SourceExample, find_files, source_license
-
-_PATTERNS = ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json", "*.json")
+from abstab.sources import (
+    ErrorHook,
+    SourceError,
+    SourceExample,
+    find_files,
+    source_files,
+    source_license,
+)
 
 
 def answer_strings(answer: Any) -> list[str]:
@@ -64,7 +69,7 @@ def _context_examples(ctx: dict[str, Any], where: str, license_: str,
 
 def load_tatqa(path: Path, on_error: ErrorHook) -> Iterator[SourceExample]:
     license_ = source_license("tatqa")
-    for file in find_files(path, _PATTERNS, "TAT-QA dataset JSON", on_error):
+    for file in find_files(path, source_files("tatqa"), "TAT-QA dataset JSON", on_error):
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -19,6 +19,7 @@ from abstab.sources import (
     dataset_root,
     find_files,
     inside,
+    source_files,
     source_license,
 )
 
@@ -65,8 +66,7 @@ def read_table(root: Path, context: str) -> list[list[str]]:
 
 
 def load_wtq(path: Path, on_error: ErrorHook) -> Iterator[SourceExample]:
-    files = find_files(path, ("questions.tsv", "questions*.tsv", "*.tsv"), "WTQ questions TSV",
-                       on_error)
+    files = find_files(path, source_files("wtq"), "WTQ questions TSV", on_error)
     license_ = source_license("wtq")
     tables: dict[str, list[list[str]] | str] = {}
     root = dataset_root(path)

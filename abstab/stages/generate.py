@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 from abstab.config import StageSettings, stable_hash
 from abstab.core.abstract import abstract_column, relabel
 from abstab.core.headers import core_text
+from abstab.core.normalize import squash
 from abstab.core.questions import (
     QuestionError,
     TableView,
@@ -356,12 +357,12 @@ class GenerateStage(Stage):
         if problem:
             result.drop(item, problem[0], problem[1], raw=q.model_dump())
             return
-        norm = " ".join(q.question.lower().split())
+        norm = squash(q.question.lower())
         if norm in seen:
             result.drop(item, "duplicate", "the same question twice on one table", failure=False)
             return
         seen.add(norm)
-        question = " ".join(q.question.split())
+        question = squash(q.question)
         prov = self.backend.provenance("generate")
         common: dict[str, Any] = {
             "doc_id": table.doc_id, "question": question, "answer": computed.answer,
@@ -463,7 +464,7 @@ class GenerateStage(Stage):
         for b in doc.blocks:
             if b.kind not in ("paragraph", "list"):
                 continue
-            for sentence in _SENTENCE_END.split(" ".join(b.text.split())):
+            for sentence in _SENTENCE_END.split(squash(b.text)):
                 nums = list(_NUM_TOKEN.finditer(sentence))
                 if not nums or not 6 <= len(sentence.split()) <= 40:
                     continue

@@ -35,7 +35,7 @@ from abstab.records import (
     Table,
     TextSpan,
 )
-from abstab.sources import SourceExample, find_files, load, sources
+from abstab.sources import SourceExample, find_files, load, source_files, sources
 from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 from abstab.synth.build import (
@@ -112,9 +112,10 @@ class IngestStage(Stage):
         for p in self.settings.inputs:
             path = Path(p)
             if path.exists():
-                patterns = ("questions*.tsv", "*.json") if path.is_dir() else ("*",)
-                # Files out of the folder are left out here; load() reports them.
-                for f in find_files(path, patterns, f"{self.settings.source} data",
+                # The files load() reads; those out of the folder are left out here (load()
+                # reports them).
+                for f in find_files(path, source_files(self.settings.source),
+                                    f"{self.settings.source} data",
                                     on_error=lambda _where, _why: None):
                     digests.append(hashlib.sha256(f.read_bytes()).hexdigest()[:16])
         out["data"] = digests

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from abstab.config import stable_hash
 from abstab.core.abstract import ABSTRACTORS
 from abstab.core.headers import core_text
-from abstab.core.normalize import parse_number
+from abstab.core.normalize import parse_number, squash
 from abstab.core.questions import informative
 from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import COMMON_WORD_ZIPF, content_words, zipf
@@ -46,15 +46,6 @@ CAPTION = "Table 1."
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NUMBERISH = re.compile(r"^[\s$€£¥(]*[-−+]?[\d.,]+\s*%?\)?$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
-
-
-def squash(text: str) -> str:
-    """Cell comparison key: case kept, every space removed (``$  1,452.4`` == ``$1,452.4``)."""
-    return "".join(text.split())
-
-
-def norm(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _is_value(text: str) -> bool:
@@ -112,7 +103,7 @@ class SourceTable:
     @classmethod
     def from_examples(cls, examples: list[SourceExample], row_headers: bool) -> SourceTable:
         first = examples[0]
-        grid = [[norm(c) for c in r] for r in first.table]
+        grid = [[squash(c) for c in r] for r in first.table]
         return cls(first.source, first.doc_id, first.license, grid, count_header_rows(grid),
                    list(first.paragraphs), examples, row_headers)
 
@@ -204,7 +195,7 @@ class Plan:
 
 
 def answer_for(cell_text: str, scale: str = "") -> Answer:
-    text = norm(cell_text)
+    text = squash(cell_text)
     value = parse_number(text)
     if value is not None:
         return Answer(text=text, value=value, type="number", scale=scale or None,
@@ -217,10 +208,10 @@ def locate(ex: SourceExample, table: SourceTable) -> tuple[ItemPlan | None, str,
     if len(ex.answers) != 1:
         return None, "multiple_answers", f"{len(ex.answers)} gold answers (one-cell items only)"
     gold = ex.answers[0]
-    key = squash(gold)
+    key = squash(gold, sep="")
     scale = str(ex.meta.get("scale") or "")
     cells = [(r, c) for r in range(table.n_header, len(table.grid))
-             for c, v in enumerate(table.grid[r]) if key and squash(v) == key]
+             for c, v in enumerate(table.grid[r]) if key and squash(v, sep="") == key]
     if cells:
         q = content_words(ex.question)
         # Several cells hold the answer: prefer the one whose row label the question names.
@@ -243,14 +234,14 @@ def targets_of(table: SourceTable) -> list[Target]:
     seen: defaultdict[str, int] = defaultdict(int)
     for row in table.grid:
         for v in row:
-            seen[squash(v).lower()] += 1
+            seen[squash(v, sep="").lower()] += 1
     cand = [(table.n_header - 1, c) for c in range(table.width)]
     if table.row_headers:
         cand += [(r, 0) for r in range(table.n_header, len(table.grid))]
     for r, c in cand:
         text = table.grid[r][c] if c < len(table.grid[r]) else ""
         meaning = core_text(text)
-        if (meaning and len(meaning) <= 60 and _words_of(meaning) and seen[squash(text).lower()] == 1
+        if (meaning and len(meaning) <= 60 and _words_of(meaning) and seen[squash(text, sep="").lower()] == 1
                 and not _is_value(meaning) and sum(ch.isalpha() for ch in meaning) >= 3):
             out.append(Target(r, c, meaning))
     return out
@@ -340,7 +331,7 @@ def text_gives_clue(paragraphs: list[str], table: SourceTable, target: Target) -
     """A sentence of the source text naming the target's term together with one of its values
     (then the meaning is inferable, so "removed" would be a lie)."""
     words = _words_of(target.meaning)
-    values = {norm(table.grid[r][c]) for r, c in _line(table, target)} - {""}
+    values = {squash(table.grid[r][c]) for r, c in _line(table, target)} - {""}
     for p in paragraphs:
         for s in _sentences(p):
             if words <= content_words(s) and any(v in s for v in values if len(v) >= 2):
@@ -358,12 +349,12 @@ def clue_sentence(table: SourceTable, target: Target, avoid: set[tuple[int, int]
     counts: defaultdict[str, int] = defaultdict(int)
     for row in table.grid[table.n_header:]:
         for v in row:
-            counts[squash(v)] += 1
+            counts[squash(v, sep="")] += 1
     term = term_of(target.meaning)
     options = []
     for r, c in _line(table, target):
         v = table.grid[r][c]
-        if not v or counts[squash(v)] != 1 or (r, c) in avoid or squash(v) in answers:
+        if not v or counts[squash(v, sep="")] != 1 or (r, c) in avoid or squash(v, sep="") in answers:
             continue
         if target.kind(table.n_header) == "column":
             key = table.grid[r][0] if target.col != 0 else ""
@@ -464,7 +455,7 @@ def _variants(table: SourceTable, t: Target, its: list[ItemPlan], s: Settings,
     out = []
     index = t.col if t.kind(table.n_header) == "column" else t.row - table.n_header
     avoid = {i.cell for i in its if i.cell}
-    answers = {squash(i.answer.text) for i in its} | {squash(g) for i in its for g in i.gold}
+    answers = {squash(i.answer.text, sep="") for i in its} | {squash(g, sep="") for i in its for g in i.gold}
     source_clue = text_gives_clue(table.paragraphs, table, t)
     for style in s.styles:
         code = ABSTRACTORS[style](t.meaning, index + 1)

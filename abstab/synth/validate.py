@@ -9,15 +9,8 @@ from __future__ import annotations
 
 import re
 
+from abstab.core.normalize import squash
 from abstab.records import Document, QAItem, Table
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _squash(text: str) -> str:
-    return "".join(text.split())
 
 
 def _code_cell(table: Table, code: str, column: int | None) -> tuple[int, int] | None:
@@ -57,7 +50,7 @@ def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | 
             return f"{sp.role} span lies outside its block {sp.block_id}"
     loc = item.answer_location
     if loc == "text":
-        if not any(sp.role == "answer" and item.answer.text and item.answer.text in _norm(sp.text)
+        if not any(sp.role == "answer" and item.answer.text and item.answer.text in squash(sp.text)
                    for sp in item.evidence.spans):
             return "no answer span holds the answer"
         return None
@@ -75,7 +68,7 @@ def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | 
     for r, c in item.evidence.cells:
         body = r - table.n_header_rows
         if 0 <= body < len(table.rows) and c < len(table.rows[body]) and \
-                _norm(table.rows[body][c]) == item.answer.text:
+                squash(table.rows[body][c]) == item.answer.text:
             hit = True
     if not hit:
         return "answer not in its evidence cell"
@@ -96,10 +89,10 @@ def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | 
             counts: dict[str, int] = {}
             for row in table.rows:
                 for v in row:
-                    counts[_squash(v)] = counts.get(_squash(v), 0) + 1
+                    counts[squash(v, sep="")] = counts.get(squash(v, sep=""), 0) + 1
             code_word = re.compile(rf"(?<!\w){re.escape(link.abstract)}(?!\w)")
             ok = any(not code_word.search(s) and link.detailed.lower() in s.lower() and any(
-                v and counts.get(_squash(v)) == 1 and v in s for _, v in values) for s in clues)
+                v and counts.get(squash(v, sep="")) == 1 and v in s for _, v in values) for s in clues)
             if not ok:
                 return (f"no clue span names {link.detailed!r} with a value found only under "
                         f"{link.abstract!r}")
