@@ -12,7 +12,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+
+from abstab.registry import question_types
 
 SCHEMA_VERSION: Final = "1.0"
 
@@ -452,8 +454,21 @@ class ItemEvidence(_Strict):
     spans: list[TextSpan] = Field(default_factory=list, description="text spans, re-checkable")
 
 
-QuestionType = Literal["lookup", "comparison", "extremum", "count", "sum", "difference", "filter"]
-QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
+QUESTION_TYPES: tuple[str, ...] = tuple(question_types.ordered())
+"""The question types registered when abstab loads, in the order generation makes them."""
+
+
+def _known_question_type(name: str) -> str:
+    if name not in question_types:
+        raise ValueError(f"unknown question type {name!r}; known: "
+                         f"{', '.join(question_types.ordered())}")
+    return name
+
+
+# A registered question type's name (abstab.registry.question_types); the schema lists the
+# built-in ones.
+QuestionType = Annotated[str, AfterValidator(_known_question_type),
+                         WithJsonSchema({"enum": list(QUESTION_TYPES), "type": "string"})]
 
 
 class Operation(_Strict):

@@ -139,6 +139,12 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return list(self)
 
+    def ordered(self) -> list[str]:
+        """The listed names in the order they were registered (the order that means
+        something, e.g. the order question types are generated in)."""
+        self._load_plugins()
+        return [k for k, e in self._entries.items() if e.listed]
+
 
 # The catalog: every pluggable part of abstab, registered lazily by "module:attr".
 engines: Registry[Any] = Registry("extraction engine", "abstab.engines")
@@ -231,3 +237,18 @@ executors.add("local", "abstab.executors:LocalExecutor",
               help="default: threads for LLM calls, a process pool for PDFs (--workers)")
 executors.add("ray", "abstab.executors:RayExecutor",
               help="Ray tasks on --ray-address / RAY_ADDRESS, else a local Ray (extra: ray)")
+# The order here is the order generation makes them in; each is one QuestionKind subclass.
+question_types: Registry[Any] = Registry("question type", "abstab.question_types",
+                                         base_cls="abstab.core.questions:QuestionKind")
+question_types.add("lookup", "abstab.core.questions:Lookup", help="one cell")
+question_types.add("comparison", "abstab.core.questions:Comparison",
+                   help="which of two rows is higher/lower")
+question_types.add("extremum", "abstab.core.questions:Extremum",
+                   help="the row with the highest/lowest value")
+question_types.add("count", "abstab.core.questions:Count",
+                   help="how many rows are above/below a threshold")
+question_types.add("sum", "abstab.core.questions:Sum", help="the sum of two rows' values")
+question_types.add("difference", "abstab.core.questions:Difference",
+                   help="how much higher one row's value is than another's")
+question_types.add("filter", "abstab.core.questions:Filter",
+                   help="which rows are above/below a threshold")

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar, Literal
 
 from abstab.core.headers import core_text
 from abstab.core.normalize import normalize_answer, parse_number, squash
 from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import COMMON_WORD_ZIPF, zipf
 from abstab.records import QUESTION_TYPES, Answer, Operation, Table
+from abstab.registry import question_types
 
 # Row labels of aggregate rows: they are not rows like the others (a "Total" row always has
 # the highest value), so ranking, counting and filtering leave them out.
@@ -243,52 +246,9 @@ def execute(op: Operation, table: Table) -> Computed:
     """
     if op.column >= max((len(r) for r in table.rows), default=0) or op.column == op.key_column:
         raise QuestionError("bad_column", f"column {op.column} is not a value column")
-    view = TableView(table, op.key_column)
-    if op.type == "lookup":
-        if len(op.rows) != 1 or op.rows[0] not in view.keys:
-            raise QuestionError("bad_rows", f"lookup needs one labelled row, got {op.rows}")
-        text = view.cell(op.rows[0], op.column)
-        if not informative(text):
-            raise QuestionError("empty_cell", f"cell ({op.rows[0]}, {op.column}) is empty "
-                                f"({text!r})")
-        return Computed(answer_of(text), [view.coord(op.rows[0], op.column)])
-    if op.type in ("comparison", "sum", "difference"):
-        (ra, a), (rb, b) = _operands(view, op, 2)
-        cells = [view.coord(ra, op.column), view.coord(rb, op.column)]
-        if op.type == "comparison":
-            if op.op not in ("max", "min"):
-                raise QuestionError("bad_operation", "comparison needs op max or min")
-            if a == b:
-                raise QuestionError("tie", f"rows {ra} and {rb} have the same value")
-            win = ra if (a > b) == (op.op == "max") else rb
-            return Computed(Answer(text=view.keys[win], value=view.keys[win], type="text"), cells)
-        texts = [view.cell(ra, op.column), view.cell(rb, op.column)]
-        value = a + b if op.type == "sum" else a - b
-        return Computed(_number_answer(value, texts), cells)
-    if op.type == "extremum":
-        if op.op not in ("max", "min"):
-            raise QuestionError("bad_operation", "extremum needs op max or min")
-        values = _ranked(view, op)
-        best = (max if op.op == "max" else min)(values.values())
-        winners = [r for r, v in values.items() if v == best]
-        if len(winners) > 1:
-            raise QuestionError("tie", f"{len(winners)} rows share the {op.op} value")
-        r = winners[0]
-        return Computed(Answer(text=view.keys[r], value=view.keys[r], type="text"),
-                        [view.coord(r, op.column)])
-    if op.type in ("count", "filter"):
-        rows = _selected(view, op)
-        ranked = len(_ranked(view, op))
-        cells = [view.coord(r, op.column) for r in rows]
-        if op.type == "count":
-            return Computed(Answer(text=str(len(rows)), value=float(len(rows)), type="number"),
-                            cells)
-        if not 1 <= len(rows) <= min(MAX_FILTER_ANSWERS, ranked - 1):
-            raise QuestionError("bad_filter", f"filter selects {len(rows)} of {ranked} rows; "
-                                f"1 to {MAX_FILTER_ANSWERS} (and not all) make a question")
-        keys = [view.keys[r] for r in rows]
-        return Computed(Answer(text="; ".join(keys), value=keys, type="list"), cells)
-    raise QuestionError("bad_operation", f"unknown question type {op.type!r}")
+    if op.type not in question_types:
+        raise QuestionError("bad_operation", f"unknown question type {op.type!r}")
+    return question_type(op.type).compute(op, TableView(table, op.key_column))
 
 
 def answers_match(proposed: str, answer: Answer) -> bool:
@@ -322,11 +282,12 @@ def wording_problem(question: str, op: Operation, view: TableView,
     """Why ``question`` does not ask what ``op`` computes, as (reason, message); None if it
     does. It must name the rows it is about and state its threshold, and must not use an
     abstract header's code (``codes``: (code, meaning) pairs) instead of the meaning."""
-    if op.type in ("lookup", "comparison", "sum", "difference"):
+    kind = question_type(op.type)
+    if kind.names_rows:
         for r in op.rows:
             if not _mentions(question, view.keys[r]):
                 return "question_mismatch", f"the question does not name row {view.keys[r]!r}"
-    if op.type in ("count", "filter") and op.threshold is not None:
+    if kind.uses_threshold and op.threshold is not None:
         t = op.threshold
         stated = [number(m.group()) for m in _NUM_TOKEN.finditer(question)]
         if not any(v is not None and abs(v - t) <= 1e-9 * max(1.0, abs(t)) for v in stated):
@@ -363,24 +324,7 @@ def threshold_text(value: float) -> str:
 
 def wording(op: Operation, view: TableView, term: str, entity: str) -> str:
     """The template question for ``op``: ``term`` names the column, ``entity`` the rows."""
-    t, k = phrase(term), view.keys
-    if op.type == "lookup":
-        return f"What is the {t} for {k[op.rows[0]]}?"
-    if op.type == "comparison":
-        more = "higher" if op.op == "max" else "lower"
-        return f"Which has the {more} {t}: {k[op.rows[0]]} or {k[op.rows[1]]}?"
-    if op.type == "extremum":
-        most = "highest" if op.op == "max" else "lowest"
-        return f"Which {entity} has the {most} {t}?"
-    if op.type == "sum":
-        return f"What is the sum of the {t} for {k[op.rows[0]]} and {k[op.rows[1]]}?"
-    if op.type == "difference":
-        return f"How much higher is the {t} for {k[op.rows[0]]} than for {k[op.rows[1]]}?"
-    assert op.threshold is not None
-    than = f"{'greater' if op.op == 'gt' else 'less'} than {threshold_text(op.threshold)}"
-    if op.type == "count":
-        return f"For how many {entity} entries is the {t} {than}?"
-    return f"For which {entity} entries is the {t} {than}?"
+    return question_type(op.type).wording(op, view, phrase(term), entity)
 
 
 def entity_name(table: Table, key_col: int, term: str | None = None) -> str:
@@ -406,67 +350,309 @@ def template_operations(view: TableView, columns: list[int], types: list[str],
     """Deterministic operations of each type over ``columns`` (in priority order);
     ``lookups_per_column`` is a count, or a function giving the count for a column."""
     pick = _Picker(seed, view.table.table_id)
-    kc = view.key_column
-    ops: list[Operation] = []
-    for c in columns:
-        if "lookup" not in types:
-            break
-        rows = [r for r in view.keys if informative(view.cell(r, c))]
-        n = lookups_per_column(c) if callable(lookups_per_column) else lookups_per_column
-        for r in sorted(pick.order(rows, f"lookup|{c}")[:n]):
-            ops.append(Operation(type="lookup", column=c, key_column=kc, rows=[r]))
+    n_for = lookups_per_column if callable(lookups_per_column) else \
+        (lambda _c: lookups_per_column)  # type: ignore[misc]
     numeric = [c for c in columns if len(view.values(c)) >= MIN_RANKED_ROWS]
-    for qtype in types:
-        if qtype == "lookup":
-            continue
-        made = 0
-        for c in pick.order(numeric, qtype)[:len(numeric)]:
-            if made >= per_type:
-                break
-            op = _template_op(qtype, view, c, pick)
-            if op is not None:
-                ops.append(op)
-                made += 1
+    kinds = [question_type(t) for t in types]
+    ops: list[Operation] = []
+    # Per-column types (lookups) first, then the others in the order asked (stable sort).
+    for kind in sorted(kinds, key=lambda k: not k.per_column):
+        ops += kind.template_ops(view, columns, numeric, n_for, per_type, pick)
     return ops
 
 
-def _template_op(qtype: str, view: TableView, c: int, pick: _Picker) -> Operation | None:
-    values = view.values(c)
-    kc = view.key_column
-    rows = pick.order(sorted(values), f"{qtype}|{c}")
-    if qtype in ("comparison", "sum", "difference"):
+# --------------------------------------------------------------------------- question types
+
+
+class QuestionKind(ABC):
+    """One question type: how it is executed on a table, worded, and made from a table.
+
+    A new type is one subclass registered in :data:`abstab.registry.question_types` (or, from
+    another package, in the ``abstab.question_types`` entry-point group).
+    """
+
+    name: ClassVar[str]
+    reasoning_points: ClassVar[int] = 1
+    """Difficulty points of the reasoning: 0 for reading one cell, 1 for combining several."""
+    names_rows: ClassVar[bool] = False
+    """The question names its rows (``Operation.rows``); else the answer picks rows, named by
+    the key column's header."""
+    unordered_rows: ClassVar[bool] = False
+    """Its rows are a set: asking about rows (a, b) asks what (b, a) asks."""
+    uses_op: ClassVar[bool] = True
+    """``Operation.op`` (max/min, gt/lt) is part of the question."""
+    uses_threshold: ClassVar[bool] = False
+    """``Operation.threshold`` is part of the question (and must be stated in it)."""
+    per_column: ClassVar[bool] = False
+    """Made per column, ``lookups_per_column`` of them, before the other types."""
+
+    @abstractmethod
+    def compute(self, op: Operation, view: TableView) -> Computed:
+        """The answer and its cells (the column is already checked to be a value column).
+
+        Raises:
+            QuestionError: the operation does not fit the table.
+        """
+
+    @abstractmethod
+    def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
+        """The template question: ``term`` (already phrased) names the column, ``entity`` the
+        rows."""
+
+    @abstractmethod
+    def template_op(self, view: TableView, c: int, pick: _Picker) -> Operation | None:
+        """One operation of this type on numeric column ``c``, or None if none fits."""
+
+    def template_ops(self, view: TableView, columns: list[int], numeric: list[int],
+                     n_for: Callable[[int], int], per_type: int,
+                     pick: _Picker) -> list[Operation]:
+        """Up to ``per_type`` operations over the ``numeric`` columns, in seeded order."""
+        ops: list[Operation] = []
+        for c in pick.order(numeric, self.name)[:len(numeric)]:
+            if len(ops) >= per_type:
+                break
+            op = self.template_op(view, c, pick)
+            if op is not None:
+                ops.append(op)
+        return ops
+
+
+def question_type(name: str) -> QuestionKind:
+    """The registered question type ``name``."""
+    return question_types.get(name)()  # type: ignore[no-any-return]
+
+
+class Lookup(QuestionKind):
+    """One cell: "What is the <column> for <row>?"."""
+
+    name = "lookup"
+    reasoning_points = 0
+    names_rows = True
+    uses_op = False
+    per_column = True
+
+    def compute(self, op: Operation, view: TableView) -> Computed:
+        if len(op.rows) != 1 or op.rows[0] not in view.keys:
+            raise QuestionError("bad_rows", f"lookup needs one labelled row, got {op.rows}")
+        text = view.cell(op.rows[0], op.column)
+        if not informative(text):
+            raise QuestionError("empty_cell", f"cell ({op.rows[0]}, {op.column}) is empty "
+                                f"({text!r})")
+        return Computed(answer_of(text), [view.coord(op.rows[0], op.column)])
+
+    def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
+        return f"What is the {term} for {view.keys[op.rows[0]]}?"
+
+    def template_op(self, view: TableView, c: int, pick: _Picker) -> Operation | None:
+        rows = [r for r in view.keys if informative(view.cell(r, c))]
+        return Operation(type=self.name, column=c, key_column=view.key_column,
+                         rows=[pick.order(rows, f"lookup|{c}")[0]]) if rows else None
+
+    def template_ops(self, view: TableView, columns: list[int], numeric: list[int],
+                     n_for: Callable[[int], int], per_type: int,
+                     pick: _Picker) -> list[Operation]:
+        """``n_for(c)`` lookups of each column in ``columns``, numeric or not."""
+        ops: list[Operation] = []
+        for c in columns:
+            rows = [r for r in view.keys if informative(view.cell(r, c))]
+            for r in sorted(pick.order(rows, f"lookup|{c}")[:n_for(c)]):
+                ops.append(Operation(type=self.name, column=c, key_column=view.key_column,
+                                     rows=[r]))
+        return ops
+
+
+class _PairKind(QuestionKind):
+    """Two named rows of one numeric column."""
+
+    names_rows = True
+    higher_first: ClassVar[bool] = False
+    """The template puts the row with the higher value first."""
+
+    def template_op(self, view: TableView, c: int, pick: _Picker) -> Operation | None:
+        values = view.values(c)
+        rows = pick.order(sorted(values), f"{self.name}|{c}")
         for i in range(0, len(rows) - 1, 2):
             a, b = rows[i], rows[i + 1]
             if values[a] == values[b]:
                 continue
-            if qtype == "difference" and values[a] < values[b]:
-                a, b = b, a  # "how much higher is a than b" with a the higher
-            op_name = ("max", "min")[seeded_int(pick.seed, a, b, digits=1) % 2] \
-                if qtype == "comparison" else None
-            return Operation(type=qtype, column=c, key_column=kc, rows=[a, b], op=op_name)  # type: ignore[arg-type]
+            if self.higher_first and values[a] < values[b]:
+                a, b = b, a
+            return Operation(type=self.name, column=c, key_column=view.key_column, rows=[a, b],
+                             op=self.pair_op(pick, a, b))
         return None
-    if qtype == "extremum":
+
+    def pair_op(self, pick: _Picker, a: int, b: int) -> Literal["max", "min"] | None:
+        return None
+
+
+class Comparison(_PairKind):
+    """Which of two rows is higher/lower."""
+
+    name = "comparison"
+    unordered_rows = True
+
+    def compute(self, op: Operation, view: TableView) -> Computed:
+        (ra, a), (rb, b) = _operands(view, op, 2)
+        cells = [view.coord(ra, op.column), view.coord(rb, op.column)]
+        if op.op not in ("max", "min"):
+            raise QuestionError("bad_operation", "comparison needs op max or min")
+        if a == b:
+            raise QuestionError("tie", f"rows {ra} and {rb} have the same value")
+        win = ra if (a > b) == (op.op == "max") else rb
+        return Computed(Answer(text=view.keys[win], value=view.keys[win], type="text"), cells)
+
+    def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
+        more = "higher" if op.op == "max" else "lower"
+        return f"Which has the {more} {term}: {view.keys[op.rows[0]]} or {view.keys[op.rows[1]]}?"
+
+    def pair_op(self, pick: _Picker, a: int, b: int) -> Literal["max", "min"] | None:
+        return ("max", "min")[seeded_int(pick.seed, a, b, digits=1) % 2]  # type: ignore[return-value]
+
+
+class _ArithmeticKind(_PairKind):
+    """A number computed from two named rows' values."""
+
+    uses_op = False
+
+    @abstractmethod
+    def combine(self, a: float, b: float) -> float:
+        """The answer from the two operands, in the order the question names them."""
+
+    def compute(self, op: Operation, view: TableView) -> Computed:
+        (ra, a), (rb, b) = _operands(view, op, 2)
+        cells = [view.coord(ra, op.column), view.coord(rb, op.column)]
+        texts = [view.cell(ra, op.column), view.cell(rb, op.column)]
+        return Computed(_number_answer(self.combine(a, b), texts), cells)
+
+
+class Sum(_ArithmeticKind):
+    """The sum of two rows' values."""
+
+    name = "sum"
+    unordered_rows = True
+
+    def combine(self, a: float, b: float) -> float:
+        return a + b
+
+    def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
+        k = view.keys
+        return f"What is the sum of the {term} for {k[op.rows[0]]} and {k[op.rows[1]]}?"
+
+
+class Difference(_ArithmeticKind):
+    """How much higher one row's value is than another's."""
+
+    name = "difference"
+    higher_first = True  # "how much higher is a than b" with a the higher
+
+    def combine(self, a: float, b: float) -> float:
+        return a - b
+
+    def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
+        k = view.keys
+        return f"How much higher is the {term} for {k[op.rows[0]]} than for {k[op.rows[1]]}?"
+
+
+class Extremum(QuestionKind):
+    """The row with the highest/lowest value."""
+
+    name = "extremum"
+
+    def compute(self, op: Operation, view: TableView) -> Computed:
+        if op.op not in ("max", "min"):
+            raise QuestionError("bad_operation", "extremum needs op max or min")
+        values = _ranked(view, op)
+        best = (max if op.op == "max" else min)(values.values())
+        winners = [r for r, v in values.items() if v == best]
+        if len(winners) > 1:
+            raise QuestionError("tie", f"{len(winners)} rows share the {op.op} value")
+        r = winners[0]
+        return Computed(Answer(text=view.keys[r], value=view.keys[r], type="text"),
+                        [view.coord(r, op.column)])
+
+    def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
+        most = "highest" if op.op == "max" else "lowest"
+        return f"Which {entity} has the {most} {term}?"
+
+    def template_op(self, view: TableView, c: int, pick: _Picker) -> Operation | None:
+        values = view.values(c)
         for op_name in pick.order(["max", "min"], f"ext|{c}"):
             best = (max if op_name == "max" else min)(values.values())
             if sum(v == best for v in values.values()) == 1:
-                return Operation(type="extremum", column=c, key_column=kc, op=op_name)
+                return Operation(type=self.name, column=c, key_column=view.key_column,
+                                 op=op_name)
         return None
-    # count / filter: a round threshold between two neighbouring distinct values.
-    distinct = sorted(set(values.values()))
-    n = len(values)
-    cuts = []
-    for i in range(len(distinct) - 1):
-        above = sum(v > distinct[i] for v in values.values())
-        below = n - above
-        limit = MAX_FILTER_ANSWERS if qtype == "filter" else n - 1
-        if 1 <= above <= limit:
-            cuts.append(("gt", i))
-        if 1 <= below <= limit:
-            cuts.append(("lt", i))
-    for op_name, i in pick.order(cuts, f"{qtype}|cut|{c}")[:1]:
-        t = _round_between(distinct[i], distinct[i + 1])
-        return Operation(type=qtype, column=c, key_column=kc, op=op_name, threshold=t)  # type: ignore[arg-type]
-    return None
+
+
+class _ThresholdKind(QuestionKind):
+    """The rows whose value is above or below a threshold."""
+
+    uses_threshold = True
+
+    def max_selected(self, n: int) -> int:
+        """The most rows (of ``n`` numeric ones) a template may select."""
+        return n - 1
+
+    def than(self, op: Operation) -> str:
+        assert op.threshold is not None
+        return f"{'greater' if op.op == 'gt' else 'less'} than {threshold_text(op.threshold)}"
+
+    def template_op(self, view: TableView, c: int, pick: _Picker) -> Operation | None:
+        # A round threshold between two neighbouring distinct values.
+        values = view.values(c)
+        distinct = sorted(set(values.values()))
+        n = len(values)
+        cuts = []
+        for i in range(len(distinct) - 1):
+            above = sum(v > distinct[i] for v in values.values())
+            below = n - above
+            limit = self.max_selected(n)
+            if 1 <= above <= limit:
+                cuts.append(("gt", i))
+            if 1 <= below <= limit:
+                cuts.append(("lt", i))
+        for op_name, i in pick.order(cuts, f"{self.name}|cut|{c}")[:1]:
+            t = _round_between(distinct[i], distinct[i + 1])
+            return Operation(type=self.name, column=c, key_column=view.key_column, op=op_name,
+                             threshold=t)
+        return None
+
+
+class Count(_ThresholdKind):
+    """How many rows are above or below a threshold."""
+
+    name = "count"
+
+    def compute(self, op: Operation, view: TableView) -> Computed:
+        rows = _selected(view, op)
+        cells = [view.coord(r, op.column) for r in rows]
+        return Computed(Answer(text=str(len(rows)), value=float(len(rows)), type="number"),
+                        cells)
+
+    def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
+        return f"For how many {entity} entries is the {term} {self.than(op)}?"
+
+
+class Filter(_ThresholdKind):
+    """Which rows are above or below a threshold."""
+
+    name = "filter"
+
+    def max_selected(self, n: int) -> int:
+        return MAX_FILTER_ANSWERS
+
+    def compute(self, op: Operation, view: TableView) -> Computed:
+        rows = _selected(view, op)
+        ranked = len(_ranked(view, op))
+        cells = [view.coord(r, op.column) for r in rows]
+        if not 1 <= len(rows) <= min(MAX_FILTER_ANSWERS, ranked - 1):
+            raise QuestionError("bad_filter", f"filter selects {len(rows)} of {ranked} rows; "
+                                f"1 to {MAX_FILTER_ANSWERS} (and not all) make a question")
+        keys = [view.keys[r] for r in rows]
+        return Computed(Answer(text="; ".join(keys), value=keys, type="list"), cells)
+
+    def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
+        return f"For which {entity} entries is the {term} {self.than(op)}?"
 
 
 # --------------------------------------------------------------------------- prompting
@@ -479,16 +665,16 @@ LINK_POINTS = {"text": 0, "table_clear": 0, "table_defined": 1, "table_implicit"
 """How far the answer is from the question's words: 0 when the question's term is in the
 table or text as written; 1 when the table shows a code the document defines; 2 when the
 meaning is only implied, or the document does not say (the system must abstain)."""
-REASONING_POINTS = {"lookup": 0, "comparison": 1, "extremum": 1, "count": 1, "sum": 1,
-                    "difference": 1, "filter": 1}
-"""0 for reading one cell (or one sentence), 1 for combining several cells."""
 
 
 def difficulty(location: str, qtype: str | None) -> str:
     """The difficulty label: ``easy`` (0 points), ``medium`` (1), ``hard`` (2 or more),
-    summing :data:`LINK_POINTS` of the answer location and :data:`REASONING_POINTS` of the
-    question type (no type, e.g. a fill-in-the-blank sentence, counts as a lookup)."""
-    points = LINK_POINTS[location] + REASONING_POINTS.get(qtype or "lookup", 0)
+    summing :data:`LINK_POINTS` of the answer location and the question type's
+    :attr:`QuestionKind.reasoning_points` (no type, e.g. a fill-in-the-blank sentence, counts
+    as a lookup)."""
+    qtype = qtype or "lookup"
+    points = LINK_POINTS[location] + (
+        question_type(qtype).reasoning_points if qtype in question_types else 0)
     return "easy" if points == 0 else "medium" if points == 1 else "hard"
 
 
@@ -496,6 +682,7 @@ __all__ = [
     "QUESTION_TYPES",
     "Computed",
     "QuestionError",
+    "QuestionKind",
     "TableView",
     "answer_of",
     "answers_match",
@@ -507,6 +694,7 @@ __all__ = [
     "key_column",
     "natural_term",
     "phrase",
+    "question_type",
     "template_operations",
     "term_problem",
     "threshold_text",

@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from abstab.core.questions import question_type
 from abstab.records import AbstractionStyle, Document, QuestionType, ResolutionCategory, Table
 
 
@@ -88,8 +89,9 @@ class GenerateRequest(_Out):
 
     @property
     def wanted(self) -> int:
-        lookups = sum(map(self.lookups_for, self.columns)) if "lookup" in self.types else 0
-        return lookups + self.per_type * len([t for t in self.types if t != "lookup"])
+        per_column = [question_type(t).per_column for t in self.types]
+        lookups = sum(map(self.lookups_for, self.columns)) if any(per_column) else 0
+        return lookups + self.per_type * per_column.count(False)
 
 
 class QuestionOut(_Out):

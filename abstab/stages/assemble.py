@@ -39,7 +39,7 @@ from pydantic import Field, model_validator
 from abstab.config import Number, StageSettings, stable_hash
 from abstab.core.grounding import grounding_problem
 from abstab.core.normalize import squash
-from abstab.core.questions import difficulty, key_column
+from abstab.core.questions import difficulty, key_column, question_type
 from abstab.core.seeded import seeded_order
 from abstab.errors import ConfigError
 from abstab.executors import Unit
@@ -134,7 +134,7 @@ def _operation_key(item: QAItem) -> str | None:
     op = item.operation
     if op is None or item.table_id is None:
         return None
-    rows = sorted(op.rows) if op.type in ("comparison", "sum") else op.rows
+    rows = sorted(op.rows) if question_type(op.type).unordered_rows else op.rows
     return stable_hash([item.table_id, op.type, op.column, op.key_column, rows, op.op,
                         op.threshold])
 

@@ -33,6 +33,7 @@ from abstab.core.questions import (
     key_column,
     natural_term,
     phrase,
+    question_type,
     term_problem,
     wording_problem,
 )
@@ -55,6 +56,7 @@ from abstab.records import (
     Table,
     TextSpan,
 )
+from abstab.registry import question_types as qtype_registry
 from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 
@@ -62,7 +64,6 @@ __all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "qu
 
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
-_ROW_TYPES = ("lookup", "comparison", "sum", "difference")  # questions that name their rows
 
 
 class GenerateSettings(StageSettings):
@@ -105,9 +106,10 @@ class GenerateSettings(StageSettings):
         bad = sorted(set(self.styles) - set(ABSTRACT_STYLES))
         if bad:
             raise ValueError(f"unknown style(s) {bad}; allowed: {list(ABSTRACT_STYLES)}")
-        bad = sorted(set(self.question_types) - set(QUESTION_TYPES))
+        bad = sorted(t for t in set(self.question_types) if t not in qtype_registry)
         if bad:
-            raise ValueError(f"unknown question type(s) {bad}; allowed: {list(QUESTION_TYPES)}")
+            raise ValueError(f"unknown question type(s) {bad}; "
+                             f"allowed: {qtype_registry.ordered()}")
         for name in ("rows_per_column", "max_columns", "questions_per_type",
                      "text_questions_per_document", "unanswerable_per_table", "max_term_words"):
             if getattr(self, name) < 0:
@@ -337,10 +339,11 @@ class GenerateStage(Stage):
             result.drop(item, "bad_column", f"column {q.column} was not asked about "
                         f"(asked: {columns})", raw=q.model_dump())
             return
+        kind = question_type(q.type)
         op = Operation(type=q.type, column=q.column, key_column=kc,
-                       rows=q.rows if q.type in _ROW_TYPES else [],
-                       op=q.op if q.type not in ("lookup", "sum", "difference") else None,
-                       threshold=q.threshold if q.type in ("count", "filter") else None)
+                       rows=q.rows if kind.names_rows else [],
+                       op=q.op if kind.uses_op else None,
+                       threshold=q.threshold if kind.uses_threshold else None)
         try:
             computed = execute(op, plan.source)
         except QuestionError as exc:
@@ -351,7 +354,7 @@ class GenerateStage(Stage):
                         f"{computed.answer.text!r}", raw=q.model_dump())
             return
         links = list(plan.links[op.column])
-        if op.type in ("extremum", "count", "filter"):
+        if not kind.names_rows:
             links += plan.links.get(kc, [])  # the rows are named by the key column's header
         problem = wording_problem(q.question, op, view, [(k.abstract, k.detailed) for k in links])
         if problem:
@@ -491,7 +494,7 @@ class GenerateStage(Stage):
         c = stats.get("counts", {})
         locs = ("text", "table_clear", "table_defined", "table_implicit", "unanswerable")
         lines = [", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs)]
-        types = [f"{c[f'type.{t}']} {t}" for t in QUESTION_TYPES if c.get(f"type.{t}")]
+        types = [f"{c[f'type.{t}']} {t}" for t in qtype_registry.ordered() if c.get(f"type.{t}")]
         if types:
             lines.append("table questions: " + ", ".join(types))
         return lines
