@@ -37,3 +37,14 @@ def sample_work(tmp_path_factory):
     assert (synth.exit_code, bench.exit_code) == (0, 0), synth.output + bench.output + "".join(
         p.read_text() for p in work.rglob("errors.jsonl") if "failure\": true" in p.read_text())
     return work, synth, bench
+
+
+def wait_for(condition, what: str, deadline_s: float = 60.0) -> None:
+    """Wait until ``condition()`` holds, failing after a generous deadline: a state to reach,
+    never a duration to assume (the deadline only ends a test that would hang)."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < end, f"{what} did not happen within {deadline_s:g}s"
+        time.sleep(0.02)

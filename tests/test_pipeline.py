@@ -5,13 +5,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pymupdf as fitz
 from click.testing import CliRunner
-from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE
+from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE, wait_for
 from killpoint import kill_at, start_until
 
 from abstab.cli import cli
@@ -237,8 +236,8 @@ def test_ctrl_c_or_sigterm_stops_workers_and_the_run_resumes(tmp_path):
         assert proc.returncode == code
         if sig == signal.SIGINT:
             assert b"run the same command again to resume" in err
-        time.sleep(0.5)
-        assert _alive(str(work)) == []  # no worker process left behind
+        # No worker process left behind: they die with their parent (the kernel kills them).
+        wait_for(lambda marker=str(work): _alive(marker) == [], "the workers' exit")
         resumed = _run_extract(work, pdfs)
         _, err = resumed.communicate(timeout=120)
         assert resumed.returncode == 0, err
