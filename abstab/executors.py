@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import pickle
 import resource
+import select
 import signal
 import sys
 import time
@@ -81,6 +82,11 @@ class WorkerCrashError(Exception):
     """A file's bounded child died (a crash of a native library), not from the limit."""
 
 
+STUCK_POLL_S = 0.5
+STUCK_AT_LIMIT_S = 10.0
+"""A bounded child that holds :data:`MEMORY_DEATH_SHARE` of its limit this long without
+finishing is stopped as out of memory: allocations keep failing and it makes no progress."""
+
 MEMORY_DEATH_SHARE = 0.75
 """A job killed by a signal counts as out of memory when its peak RSS reached this share of
 the limit: C extensions that do not check a failed allocation crash only once memory is
@@ -136,7 +142,21 @@ def run_bounded(fn: Callable[..., Any], limit: int, args: tuple[Any, ...]) -> An
         finally:
             os._exit(code)
     os.close(write_fd)
+    base_data = _status_bytes("VmData")  # the child starts with what its parent holds
+    at_limit_since: float | None = None
     with os.fdopen(read_fd, "rb") as f:
+        # The child writes its reply and exits; until then, watch that it is not stuck at its
+        # limit: a C library whose allocations keep failing can spin there (PyMuPDF's
+        # get_cdrawings does), and only the per-file timeout would end it, as a timeout.
+        while not select.select([f], [], [], STUCK_POLL_S)[0]:
+            if _status_bytes("VmData", pid) - base_data < MEMORY_DEATH_SHARE * limit:
+                at_limit_since = None
+            elif at_limit_since is None:
+                at_limit_since = time.monotonic()
+            elif time.monotonic() - at_limit_since >= STUCK_AT_LIMIT_S:
+                os.kill(pid, signal.SIGKILL)
+                os.wait4(pid, 0)
+                raise WorkerMemoryError(f"stuck at the limit for {STUCK_AT_LIMIT_S:g}s")
         data = f.read()
     _, status, usage = os.wait4(pid, 0)
     if data:
@@ -155,10 +175,11 @@ def run_bounded(fn: Callable[..., Any], limit: int, args: tuple[Any, ...]) -> An
     raise WorkerCrashError(f"the worker exited with code {os.WEXITSTATUS(status)}")
 
 
-def _status_bytes(field: str) -> int:
-    """A ``/proc/self/status`` size (``VmRSS``, ``VmData``) in bytes; 0 where there is none."""
+def _status_bytes(field: str, pid: int | None = None) -> int:
+    """A ``/proc/<pid>/status`` size (``VmRSS``, ``VmData``; this process by default) in bytes;
+    0 where there is none (not Linux, or the process is gone)."""
     try:
-        with open("/proc/self/status", encoding="ascii") as fh:
+        with open(f"/proc/{pid or 'self'}/status", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024  # the kernel writes kB

@@ -692,3 +692,20 @@ def test_a_max_worker_memory_that_is_not_a_size_is_exit_2_naming_it(tmp_path):
     assert r.exit_code == 2
     assert ("extract setting max_worker_memory='lots' is not a size; use bytes or a number "
             "with KiB, MiB, GiB (or KB, MB, GB), e.g. 2GiB; 0: no limit") in r.output
+
+
+def _hold_and_spin(nbytes: int) -> None:
+    held = bytearray(nbytes)  # touched: it counts in the data segment and the RSS
+    while held:  # a C library retrying failed allocations forever looks like this
+        pass
+
+
+def test_a_child_stuck_at_its_memory_limit_is_stopped_as_memory(monkeypatch):
+    """PyMuPDF's get_cdrawings can spin at the limit instead of failing: the worker stops a
+    child that holds most of its limit without finishing, as out of memory, not as a timeout."""
+    from abstab import executors
+
+    monkeypatch.setattr(executors, "STUCK_AT_LIMIT_S", 1.0)
+    limit = 64 << 20
+    with pytest.raises(executors.WorkerMemoryError, match=r"^stuck at the limit for 1s$"):
+        executors.run_bounded(_hold_and_spin, limit, (int(0.9 * limit),))
