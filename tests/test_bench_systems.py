@@ -397,8 +397,8 @@ class Service:
     """A user's RAG service on 127.0.0.1: answers every item wrong ("42") except one it
     answers with garbage, and one it never answers (the client times out)."""
 
-    def __init__(self, garbage: str, hang: str):
-        self.garbage, self.hang = garbage, hang
+    def __init__(self, garbage: str, hang: str, huge: str | None = None):
+        self.garbage, self.hang, self.huge = garbage, hang, huge
         self.bodies: list[dict[str, Any]] = []
         self.release = threading.Event()
         service = self
@@ -414,6 +414,8 @@ class Service:
                     service.release.wait(30)  # until the test ends; the client gave up long ago
                     return
                 reply = (b"<html>oops</html>" if body["item_id"] == service.garbage
+                         else json.dumps({"answer": "x" * (2 << 20)}).encode()
+                         if body["item_id"] == service.huge
                          else json.dumps({"answer": "42", "evidence": "from my index"}).encode())
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(reply)))
@@ -470,6 +472,23 @@ def test_an_http_service_with_timeouts_and_garbage(sample_work, tmp_path):
         assert sorted(b["item_id"] for b in service.bodies) == sorted(errors)
     finally:
         service.close()
+
+
+def test_an_http_reply_over_the_cap_is_that_items_error(sample_work, tmp_path):
+    work, _, _ = sample_work
+    items = _items(work)[:3]
+    service = Service(garbage="-", hang="-", huge=items[0]["item_id"])
+    try:
+        r = CliRunner().invoke(cli, ["bench", str(work), "-s", "http", "--url", service.url,
+                                     "--name", "big", "-o", str(tmp_path / "bench"), "--limit",
+                                     "3", "--no-plots", "--no-cache"], catch_exceptions=False)
+    finally:
+        service.close()
+    assert r.exit_code == 1, r.output
+    errors = _lines(tmp_path / "bench" / "big" / "errors.jsonl")
+    assert [(e["item"], e["reason"]) for e in errors] == [(items[0]["item_id"],
+                                                           "reply_too_large")]
+    assert len((tmp_path / "bench" / "big" / "errors.jsonl").read_bytes()) < 2000
 
 
 def test_http_without_url_is_a_usage_error(sample_work, tmp_path):

@@ -34,7 +34,7 @@ from abstab.bench.data import BenchData
 from abstab.bench.systems import Corpus
 from abstab.core.serialize import serialize
 from abstab.errors import ConfigError
-from abstab.llm.errors import LLMError, LLMUnavailableError
+from abstab.llm.errors import LLMError, LLMUnavailableError, ReplyTooLargeError
 from abstab.llm.tasks import AnswerOutput
 from abstab.records import TEXT_KINDS, QAItem
 
@@ -342,8 +342,12 @@ class HttpSystem(OwnSystem):
     def _post(self, data: bytes) -> str:
         req = urllib.request.Request(self.url, data=data, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": "abstab"})
+        cap = self.llm.max_reply_bytes  # the LLM layer's cap: a service is as hostile
         with urllib.request.urlopen(req, timeout=self.llm.timeout) as resp:
-            return str(resp.read().decode("utf-8", errors="replace"))
+            body = resp.read(cap + 1)
+        if len(body) > cap:
+            raise ReplyTooLargeError(cap)
+        return body.decode("utf-8", errors="replace")
 
     def close(self) -> None:
         if self.cache is not None:
