@@ -73,3 +73,34 @@ def test_relabel_edits_cells_and_keeps_the_column_rule():
     assert new.header_rows[0] == ["Department", "NS", "Budget"]
     assert [c.text for c in new.cells if c.row == 0] == ["Department", "NS", "Budget"]
     assert (new.derived_from, new.rows) == ("d:t1", [["Parks", "41", "1,250.5"]])
+
+
+def test_one_meaning_of_each_legend_for_both_controlled_paths():
+    from abstab.core.abstract import LEGENDS, controlled_choices, keyword_link
+
+    # A removed legend keeps the printed answer: the item is table_implicit, only the code's
+    # meaning is unresolvable (never "unanswerable", which says the answer is not there).
+    assert {n: (g.location, g.category) for n, g in LEGENDS.items()} == {
+        "explicit": ("table_defined", "explicit"),
+        "implicit": ("table_implicit", "inferable_document"),
+        "removed": ("table_implicit", "unresolvable")}
+    link = keyword_link("NS", "Number of staff", 1, "removed")
+    assert (link.abstract, link.detailed, link.column, link.category) == (
+        "NS", "Number of staff", 1, "unresolvable")
+    # Styles take the columns in turn; the legend is a seeded coin (hash digit < 8 of 16).
+    assert controlled_choices("d:t1", [1, 2], ["letter_codes", "acronym", "shortened", "symbol"],
+                              "0") == [("letter_codes", 1, "explicit"), ("acronym", 2, "explicit"),
+                                       ("shortened", 1, "removed"), ("symbol", 2, "removed")]
+
+
+def test_a_style_that_changes_nothing_is_refused_alike_on_both_paths():
+    import pytest
+
+    from abstab.core.abstract import UnchangedHeaderError, code_for
+
+    assert code_for("Number of staff", "acronym", 1) == "NS"
+    with pytest.raises(UnchangedHeaderError, match="^acronym leaves 'GDP' unchanged$"):
+        code_for("GDP", "acronym", 1)
+    t = make_table(["Country", "GDP"], [["Belize", "3"]])
+    with pytest.raises(UnchangedHeaderError, match="^d:t1: acronym leaves 'GDP' unchanged$"):
+        abstract_column(t, 1, "acronym", "explicit", "d:t1:acronym", PROV)

@@ -108,12 +108,12 @@ def test_ingest_writes_pdfs_records_and_items_that_revalidate(work):
     cells = Counter((i.abstraction.style, i.abstraction.legend) for i in items)
     assert cells[("natural", "none")] == 3
     assert all(cells[(s, e)] == 3 for s in STYLES for e in ("explicit", "implicit", "removed"))
+    # A removed legend leaves the answer printed in the table: table_implicit, not unanswerable.
     assert Counter(i.answer_location for i in items) == {
-        "table_clear": 3, "table_defined": 12, "table_implicit": 12, "unanswerable": 12}
+        "table_clear": 3, "table_defined": 12, "table_implicit": 24}
     # Dataset questions are lookups: the difficulty follows from the location alone.
     assert {(i.answer_location, i.difficulty) for i in items} == {
-        ("table_clear", "easy"), ("table_defined", "medium"), ("table_implicit", "hard"),
-        ("unanswerable", "hard")}
+        ("table_clear", "easy"), ("table_defined", "medium"), ("table_implicit", "hard")}
     assert controlled.stats["in"] == controlled.stats["kept"] == 39
     item = next(i for i in items if i.source.example_id == "nt-1"
                 and i.abstraction.legend == "implicit" and i.abstraction.style == "acronym")
@@ -136,6 +136,19 @@ def test_ingest_writes_pdfs_records_and_items_that_revalidate(work):
         update={"detailed": "Capital"})]})
     assert evidence_problem(wrong, docs[defined.doc_id], tables[defined.table_id]).startswith(
         "no definition span states 'PPL' = 'Capital'")
+    # The removed-legend twin keeps the answer and its cell; only the code is unresolvable.
+    removed = next(i for i in items if i.pair_id == item.pair_id
+                   and i.abstraction.legend == "removed" and i.abstraction.style == "acronym")
+    assert (removed.answer_location, removed.answer.text, removed.evidence.cells,
+            removed.evidence.spans, removed.difficulty) == (
+        "table_implicit", "383,071", [[1, 1]], [], "hard")
+    assert [(k.abstract, k.detailed, k.category) for k in removed.keywords] == [
+        ("PPL", "Population", "unresolvable")]
+    assert evidence_problem(removed, docs[removed.doc_id], tables[removed.table_id]) is None
+    # An unresolvable code the document does define is caught.
+    told = docs[defined.doc_id]
+    assert evidence_problem(removed, told, tables[removed.table_id]) == \
+        "the document defines 'PPL' although the item says it does not"
 
 
 def test_extract_reads_the_rendered_table_back(work, tmp_path):
@@ -161,7 +174,7 @@ def test_synth_cli_runs_a_dataset_pipeline(dataset, tmp_path):
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     assert lines[1].strip() == ("5 synthetic documents (wtq), 6 items: 0 text, 2 table_clear, "
-                                "2 table_defined, 0 table_implicit, 2 unanswerable")
+                                "2 table_defined, 2 table_implicit, 0 unanswerable")
     assert lines[3].strip() == "6 of 6 items re-validate"
     items = [json.loads(x) for x in (tmp_path / "w" / "assemble" / "items.jsonl").open()]
     assert len(items) == 6 and all(i["split"] for i in items)

@@ -2,15 +2,25 @@
 
 Gold by construction: the original header is the meaning. Deterministic (no randomness: the
 choice depends only on the header text and a seed string).
+
+Both controlled paths use this module and nothing else for what abstraction means: the report
+pipeline's ``generate`` stage (clear tables of the documents) and the dataset pipeline's
+``ingest`` stage (:mod:`abstab.synth`, WTQ and TAT-QA tables). It holds the styles
+(:data:`ABSTRACTORS`, :func:`code_for`), the legends and what follows from each
+(:data:`LEGENDS`: the item's ``answer_location`` and the keyword's resolution category,
+:func:`keyword_link`), the report path's seeded choice of column and legend per style
+(:func:`controlled_choices`) and the relabelled table (:func:`abstract_column`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 from abstab.core.headers import core_text
-from abstab.records import Note, Table, column_rule
+from abstab.core.seeded import seeded_int
+from abstab.records import AnswerLocation, KeywordLink, Note, ResolutionCategory, Table, column_rule
 
 _STOP = {"of", "and", "the", "in", "for", "per", "to", "on", "at", "by", "a", "an"}
 # Greek letters with no conventional meaning in reports (not Δ, Σ, μ, σ: those say "change",
@@ -99,6 +109,88 @@ ABSTRACTORS = {
 }
 
 
+class UnchangedHeaderError(ValueError):
+    """A style that leaves a header as it was (``acronym`` of "GDP"): no abstraction."""
+
+
+def code_for(meaning: str, style: str, position: int) -> str:
+    """The code ``style`` writes for the header ``meaning``.
+
+    Args:
+        meaning: the clear header text (its core, see :func:`abstab.core.headers.core_text`).
+        style: a key of :data:`ABSTRACTORS`.
+        position: the 1-based position of the header in its row or column (letter codes).
+
+    Raises:
+        UnchangedHeaderError: the code equals the header (ignoring case).
+    """
+    code = ABSTRACTORS[style](meaning, position)
+    if code.lower() == meaning.lower():
+        raise UnchangedHeaderError(f"{style} leaves {meaning!r} unchanged")
+    return code
+
+
+def replace_header(text: str, meaning: str, code: str) -> str:
+    """A header cell's text with its meaning replaced by the code (once: "Budget (EUR)" →
+    "BDG (EUR)")."""
+    return text.replace(meaning, code, 1)
+
+
+@dataclass(frozen=True)
+class Legend:
+    """How a controlled document explains a code, and what an item under it is.
+
+    Attributes:
+        name: ``explicit``, ``implicit`` or ``removed`` (``Abstraction.legend``).
+        location: the ``answer_location`` of an item whose answer is under the code.
+        category: the keyword's resolution category (``KeywordLink.category``).
+    """
+
+    name: str
+    location: AnswerLocation
+    category: ResolutionCategory
+
+
+LEGENDS: dict[str, Legend] = {
+    # A definition sentence or a legend line states CODE = meaning.
+    "explicit": Legend("explicit", "table_defined", "explicit"),
+    # Only a sentence naming one value of the column (or row) with the natural term.
+    "implicit": Legend("implicit", "table_implicit", "inferable_document"),
+    # Nothing explains the code. The answer is still printed in the table, so the item is
+    # answerable (table_implicit), not unanswerable: "unanswerable" means the document lacks
+    # the answer, and would reward abstaining on a question whose answer is printed. Only the
+    # code's meaning cannot be resolved from the document.
+    "removed": Legend("removed", "table_implicit", "unresolvable"),
+}
+"""The legends of controlled abstraction, by name."""
+
+EXPLANATIONS: tuple[str, ...] = tuple(LEGENDS)
+
+
+def keyword_link(code: str, meaning: str, column: int | None, legend: str) -> KeywordLink:
+    """The item's link from the printed code to its meaning, categorised by the legend."""
+    return KeywordLink(abstract=code, detailed=meaning, column=column,
+                       category=LEGENDS[legend].category)
+
+
+EXPLICIT_SHARE = 8
+"""Out of 16: the share of the report path's controlled tables that keep their legend (the
+others have it removed)."""
+
+
+def controlled_choices(table_id: str, columns: list[int], styles: list[str], seed: str
+                       ) -> list[tuple[str, int, str]]:
+    """The report path's controlled variants of one clear table: (style, column, legend).
+
+    Styles take the table's columns in turn; each variant keeps its legend (``explicit``) or
+    has it removed, by a seeded coin weighted :data:`EXPLICIT_SHARE` in 16.
+    """
+    return [(style, columns[i % len(columns)],
+             "explicit" if seeded_int(seed, table_id, style, digits=1) < EXPLICIT_SHARE
+             else "removed")
+            for i, style in enumerate(styles)]
+
+
 def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_id: str,
             provenance: object, extra_notes: list[Note] | None = None,
             keep_notes: bool = True) -> Table:
@@ -113,7 +205,7 @@ def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_i
             cells.append(c.model_copy())
             continue
         old, new = change
-        cells.append(c.model_copy(update={"text": c.text.replace(old, new, 1)}))
+        cells.append(c.model_copy(update={"text": replace_header(c.text, old, new)}))
     # the new column names follow the rule that made the old ones (which header rows they skip)
     skip, squash = column_rule(table.header_rows, table.columns) or (frozenset(), False)
     notes = [n.model_copy(deep=True) for n in table.notes] if keep_notes else []
@@ -129,6 +221,11 @@ def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_i
         derived_from=table.table_id, provenance=provenance, **fields)
 
 
+def legend_line(code: str, meaning: str) -> str:
+    """A legend line under a table: ``CODE = meaning``."""
+    return f"{code} = {meaning}"
+
+
 def abstract_column(table: Table, col: int, style: str, legend: str, new_id: str,
                     provenance: object) -> tuple[Table, str, str]:
     """A copy of ``table`` whose lowest header cell at column ``col`` is abstracted in ``style``.
@@ -141,10 +238,29 @@ def abstract_column(table: Table, col: int, style: str, legend: str, new_id: str
     if cell is None:
         raise ValueError(f"{table.table_id}: no header cell at ({row}, {col})")
     meaning = core_text(cell.text)
-    code = ABSTRACTORS[style](meaning, col)
-    if code.lower() == meaning.lower():
-        raise ValueError(f"{table.table_id}: {style} leaves {meaning!r} unchanged")
-    notes = [Note(kind="legend", text=f"{code} = {meaning}", targets=[[cell.row, cell.col]])
+    try:
+        code = code_for(meaning, style, col)
+    except UnchangedHeaderError as exc:
+        raise UnchangedHeaderError(f"{table.table_id}: {exc}") from None
+    notes = [Note(kind="legend", text=legend_line(code, meaning), targets=[[cell.row, cell.col]])
              ] if legend == "explicit" else []
     new = relabel(table, {(cell.row, cell.col): (meaning, code)}, new_id, provenance, notes)
     return new, code, meaning
+
+
+__all__ = [
+    "ABSTRACTORS",
+    "EXPLANATIONS",
+    "EXPLICIT_SHARE",
+    "LEGENDS",
+    "SYMBOL_SUBSCRIPT",
+    "Legend",
+    "UnchangedHeaderError",
+    "abstract_column",
+    "code_for",
+    "controlled_choices",
+    "keyword_link",
+    "legend_line",
+    "relabel",
+    "replace_header",
+]

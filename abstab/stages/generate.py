@@ -20,7 +20,7 @@ from typing import Any, Self
 from pydantic import Field, model_validator
 
 from abstab.config import StageSettings, stable_hash
-from abstab.core.abstract import abstract_column, relabel
+from abstab.core.abstract import LEGENDS, abstract_column, controlled_choices, keyword_link, relabel
 from abstab.core.headers import core_text
 from abstab.core.normalize import squash
 from abstab.core.questions import (
@@ -37,7 +37,7 @@ from abstab.core.questions import (
     term_problem,
     wording_problem,
 )
-from abstab.core.seeded import seeded_int, seeded_order
+from abstab.core.seeded import seeded_order
 from abstab.core.words import BLANK, content_words
 from abstab.executors import Unit
 from abstab.llm.tasks import GenerateRequest, QuestionOut
@@ -427,9 +427,8 @@ class GenerateStage(Stage):
             result.drop(table_id, "not_controllable", "no row labels or no header to abstract",
                         failure=False)
             return
-        for i, style in enumerate(self.settings.styles):
-            c = cols[i % len(cols)]
-            legend = "explicit" if seeded_int(self.settings.seed, table_id, style, digits=1) < 8 else "removed"
+        for style, c, legend in controlled_choices(table_id, cols, list(self.settings.styles),
+                                                   self.settings.seed):
             new_id = f"{table_id}:{style}:{legend}"
             try:
                 new, code, meaning = abstract_column(table, c, style, legend, new_id, self.provenance())
@@ -438,7 +437,7 @@ class GenerateStage(Stage):
                 result.drop(new_id, "not_controllable", str(exc), failure=False)
                 continue
             result.add("tables", new)
-            location = "table_defined" if legend == "explicit" else "table_implicit"
+            location = LEGENDS[legend].location
             term = natural_term(table.columns[c])
             usable = [(r, k) for r, k in row_keys if c < len(table.rows[r]) and table.rows[r][c].strip()]
             for r, key in self._pick(usable, 1, f"{new_id}|rows"):
@@ -446,8 +445,7 @@ class GenerateStage(Stage):
                 answer = answer_of(table.rows[r][c])
                 cell = [[table.n_header_rows + r, c]]
                 pair = stable_hash([new_id, r, c])
-                link = KeywordLink(abstract=code, detailed=meaning, column=c,
-                                   category="explicit" if legend == "explicit" else "unresolvable")
+                link = keyword_link(code, meaning, c, legend)
                 result.stats["in"] += 2
                 op = Operation(type="lookup", column=c, key_column=0, rows=[r])
                 self._item(result, doc_id=table.doc_id, table_id=new_id, question=question,

@@ -20,13 +20,13 @@ from typing import Any, Self
 from pydantic import Field, model_validator
 
 from abstab.config import StageSettings, stable_hash
+from abstab.core.abstract import EXPLANATIONS, LEGENDS, keyword_link
 from abstab.core.questions import difficulty
 from abstab.core.seeded import seeded_order
 from abstab.executors import Unit
 from abstab.records import (
     ABSTRACT_STYLES,
     Abstraction,
-    Answer,
     Document,
     ItemEvidence,
     KeywordLink,
@@ -39,9 +39,6 @@ from abstab.sources import SourceExample, find_files, load, source_files, source
 from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 from abstab.synth.build import (
-    CATEGORY_OF,
-    EXPLANATIONS,
-    LOCATION_OF,
     DocPlan,
     ItemPlan,
     Settings,
@@ -61,7 +58,8 @@ class IngestSettings(StageSettings):
         limit: number of source tables used (None: all), picked by a seeded hash of their id.
         styles: abstraction styles, one abstract document per style × explanation.
         explanations: ``explicit`` (definition sentence or legend), ``implicit`` (a value named
-            with the natural term), ``removed`` (no clue: the item is unanswerable).
+            with the natural term), ``removed`` (no clue: the answer is still printed in the
+            table, so the item is ``table_implicit`` with an ``unresolvable`` keyword).
         max_targets_per_table: headers abstracted per table (those most questions name).
         lookup_questions: template lookup questions per abstracted header.
         row_headers: the first column holds row headers (TAT-QA line items), which may be
@@ -215,9 +213,8 @@ class IngestStage(Stage):
         style, legend = "natural", "none"
         if doc.target is not None and doc.code is not None:
             style, legend = doc.style, doc.explanation
-            location = LOCATION_OF[legend]
-            keywords.append(KeywordLink(abstract=doc.code, detailed=doc.target.meaning,
-                                        column=doc.target.col, category=CATEGORY_OF[legend]))
+            location = LEGENDS[legend].location
+            keywords.append(keyword_link(doc.code, doc.target.meaning, doc.target.col, legend))
             for i, planned in enumerate(doc.before + doc.after):
                 if planned.role in ("definition", "legend", "clue"):
                     blk = document.blocks[i]
@@ -225,8 +222,6 @@ class IngestStage(Stage):
                                           char_end=blk.char_end, text=blk.text,
                                           role="clue" if planned.role == "clue" else "definition"))
                     blocks.append(blk.block_id)
-            if location == "unanswerable":
-                answer, cells = Answer(text="", type="none"), []
         src = doc.table
         source = SourceRef(dataset=src.source, example_id=p.example_id, doc_id=src.doc_id,
                            license=src.license, answers=list(p.gold),

@@ -10,9 +10,11 @@ For one table of an external dataset (WTQ, TAT-QA) with its questions:
 * for each target and each style × explanation, an **abstract** document shows the target as
   a code (letter code, acronym, shortened name, symbol) and explains it ``explicit`` ly (a
   definition sentence or a legend line under the table), ``implicit`` ly (only a sentence
-  naming one value of that column or row with the natural term) or not at all (``removed``:
-  the item is labelled unanswerable); the same question and gold answer are asked there, with
-  the clear item's ``pair_id``.
+  naming one value of that column or row with the natural term) or not at all (``removed``);
+  the same question and gold answer are asked there, with the clear item's ``pair_id``. What
+  each explanation makes of an item (its ``answer_location`` and the keyword's category) is
+  :data:`abstab.core.abstract.LEGENDS`: a removed legend leaves the answer printed in the
+  table, so the item is ``table_implicit`` with an ``unresolvable`` keyword, not unanswerable.
 
 Besides the dataset's own questions, a few lookup questions per target are written by template
 ("What is the <term> for <row>?"), their answers read from the cell.
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from abstab.config import stable_hash
-from abstab.core.abstract import ABSTRACTORS
+from abstab.core.abstract import UnchangedHeaderError, code_for, legend_line, replace_header
 from abstab.core.headers import core_text
 from abstab.core.normalize import parse_number, squash
 from abstab.core.questions import informative
@@ -35,11 +37,6 @@ from abstab.core.words import COMMON_WORD_ZIPF, content_words, zipf
 from abstab.records import Answer
 from abstab.sources import SourceExample
 
-EXPLANATIONS: tuple[str, ...] = ("explicit", "implicit", "removed")
-LOCATION_OF = {"explicit": "table_defined", "implicit": "table_implicit",
-               "removed": "unanswerable"}
-CATEGORY_OF = {"explicit": "explicit", "implicit": "inferable_document",
-               "removed": "unresolvable"}
 DATASET_NAMES = {"wtq": "WikiTableQuestions", "tatqa": "TAT-QA"}
 CAPTION = "Table 1."
 
@@ -377,7 +374,7 @@ def definition(code: str, meaning: str, form_key: str) -> tuple[str, str, str]:
     """(kind, text, explained_by) of an explicit explanation: a sentence or a legend line."""
     pick = seeded_int(form_key, digits=8)
     if pick % 2 == 0:
-        return "footnote", (f"{code} = {meaning}" if pick % 4 == 0 else f"{code}: {meaning}"), \
+        return "footnote", (legend_line(code, meaning) if pick % 4 == 0 else f"{code}: {meaning}"), \
             "legend"
     sentences = (f"In Table 1, {code} denotes {term_of(meaning)}.",
                  f"{code} stands for {term_of(meaning)}.",
@@ -458,17 +455,17 @@ def _variants(table: SourceTable, t: Target, its: list[ItemPlan], s: Settings,
     answers = {squash(i.answer.text, sep="") for i in its} | {squash(g, sep="") for i in its for g in i.gold}
     source_clue = text_gives_clue(table.paragraphs, table, t)
     for style in s.styles:
-        code = ABSTRACTORS[style](t.meaning, index + 1)
-        if code.lower() == t.meaning.lower():
-            drops.append((f"{table.doc_id}|{t.meaning}|{style}", "style_leaves_header",
-                          f"{style} leaves {t.meaning!r} unchanged"))
+        try:
+            code = code_for(t.meaning, style, index + 1)
+        except UnchangedHeaderError as exc:
+            drops.append((f"{table.doc_id}|{t.meaning}|{style}", "style_leaves_header", str(exc)))
             continue
         clash = _code_clashes(code, table.grid, t)
         if clash:
             drops.append((f"{table.doc_id}|{t.meaning}|{style}", "code_clash", clash))
             continue
         grid = [list(r) for r in table.grid]
-        grid[t.row][t.col] = grid[t.row][t.col].replace(t.meaning, code, 1)
+        grid[t.row][t.col] = replace_header(grid[t.row][t.col], t.meaning, code)
         usable = []
         for i in its:
             if re.search(rf"(?<!\w){re.escape(code)}(?!\w)", i.question):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from abstab.core.normalize import squash
-from abstab.records import Document, QAItem, Table
+from abstab.records import Document, KeywordLink, QAItem, Table
 
 
 def _code_cell(table: Table, code: str, column: int | None) -> tuple[int, int] | None:
@@ -37,6 +37,14 @@ def _same_sentence(text: str, code: str, meaning: str) -> bool:
                for s in re.split(r"(?<=[.!?])\s+|\n+", text))
 
 
+def _defined(text: str, table: Table | None, link: KeywordLink) -> str | None:
+    """Why an item whose keyword is ``unresolvable`` is wrong: the document defines the code."""
+    if _same_sentence(text, link.abstract, link.detailed) or any(
+            link.detailed in n.text for n in (table.notes if table else [])):
+        return f"the document defines {link.abstract!r} although the item says it does not"
+    return None
+
+
 def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | None:
     """Why the item's evidence does not hold (None when it does)."""
     text = doc.text
@@ -57,11 +65,7 @@ def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | 
     if loc == "unanswerable":
         if item.answer.type != "none" or item.answer.text:
             return "an unanswerable item has an answer"
-        for link in item.keywords:
-            if _same_sentence(text, link.abstract, link.detailed) or any(
-                    link.detailed in n.text for n in (table.notes if table else [])):
-                return f"the document defines {link.abstract!r} although the item says it does not"
-        return None
+        return next((p for p in (_defined(text, table, k) for k in item.keywords) if p), None)
     if table is None:
         return f"unknown table {item.table_id}"
     hit = False
@@ -79,7 +83,11 @@ def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | 
         code_text = next(c.text for c in table.cells if (c.row, c.col) == cell)
         if link.detailed in code_text:
             return f"the header {code_text!r} still shows the meaning {link.detailed!r}"
-        if loc == "table_defined":
+        if link.category == "unresolvable":  # a removed legend: nothing may explain the code
+            problem = _defined(text, table, link)
+            if problem:
+                return problem
+        elif loc == "table_defined":
             spans = [sp.text for sp in item.evidence.spans if sp.role == "definition"]
             if not any(link.abstract in s and link.detailed.lower() in s.lower() for s in spans):
                 return f"no definition span states {link.abstract!r} = {link.detailed!r}"
