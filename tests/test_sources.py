@@ -162,3 +162,53 @@ def test_ingest_hash_covers_the_files_the_loader_reads(tmp_path):
     assert digests() == before
     dataset.write_text("[ ]", encoding="utf-8")
     assert digests() != before
+
+
+def test_each_dataset_is_one_class_that_every_user_reads_through(tmp_path):
+    from abstab.bench.data import detect_kind
+    from abstab.sources import open_source
+    from abstab.sources.tatqa import TatQADataset
+    from abstab.sources.wtq import WTQDataset
+
+    assert sources.get("wikitablequestions") is WTQDataset
+    assert sources.get("tat-qa") is TatQADataset
+    assert (WTQDataset.title, TatQADataset.title) == ("WikiTableQuestions", "TAT-QA")
+    root = _wtq(tmp_path)
+    wtq = open_source("wtq", root)
+    assert (wtq.root, wtq.data_files()) == (root.resolve(), [root / "questions.tsv"])
+    assert WTQDataset.detect(root) and not TatQADataset.detect(root)
+    assert detect_kind(root) == "wtq"
+    with pytest.raises(SourceError, match="no such file or folder; give the wtq dataset's"):
+        open_source("wtq", root / "missing")
+
+
+def test_a_new_dataset_is_one_class(tmp_path, monkeypatch):
+    """A dataset registered as one SourceDataset subclass is ingested, its title and license
+    in the synthetic documents' attribution line."""
+    from abstab.records import Document
+    from abstab.sources import SourceDataset, find_files
+    from abstab.stages.ingest import IngestStage
+    from abstab.store import StageDir
+
+    class ToyDataset(SourceDataset):
+        name, title, license, what, files = "toy", "Toy QA", "CC0", "toy file", ("*.toy",)
+
+        def examples(self, on_error):
+            for f in self.data_files(on_error):
+                question, answer = f.read_text(encoding="utf-8").split("|")
+                yield SourceExample(
+                    source="toy", example_id=f.stem, doc_id=f.stem, question=question,
+                    answers=[answer], license=self.license,
+                    table=[["City", "Population"], ["Ashgrove", "41"], ["Northfield", "18"]])
+
+    monkeypatch.setattr(sources, "_entries", dict(sources._entries))
+    sources.add("toy", ToyDataset)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t1.toy").write_text("What is the population of Ashgrove?|41")
+    assert find_files(tmp_path / "data", ("*.toy",), "toy file") == [tmp_path / "data" / "t1.toy"]
+    IngestStage(tmp_path / "w", {"source": "toy", "inputs": [str(tmp_path / "data")],
+                                 "styles": ["acronym"], "explanations": ["explicit"],
+                                 "lookup_questions": 0, "render_pdf": False}).run()
+    docs = list(StageDir(tmp_path / "w", "extract", ()).read("documents", Document))
+    assert len(docs) == 2
+    assert {d.blocks[-1].text for d in docs} == {"Source: Toy QA (CC0), table t1."}

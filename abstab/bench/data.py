@@ -44,6 +44,7 @@ from abstab.records import (
     safe_id,
 )
 from abstab.registry import Registry
+from abstab.sources import all_source_files, open_source, sources
 
 __all__ = ["BenchData", "dataset_kinds", "detect_kind", "header_row_count", "load_data",
            "source_to_records"]
@@ -351,44 +352,22 @@ def source_to_records(examples: list[Any], prov: Provenance
     return docs, tables, items
 
 
-def _is_inside(root: Path, name: str) -> bool:
-    from abstab.sources import OutsideDatasetError, inside
-
-    try:
-        inside(root, name)
-    except OutsideDatasetError:
-        return False
-    return True
-
-
 def _source_kind(source: str) -> DatasetKind:
     def detect(path: Path) -> bool:
-        from abstab.sources import SourceError, find_files, source_markers
-
-        try:
-            files = find_files(path, source_markers(source), source, on_error=lambda _where, _why: None)
-        except SourceError:
-            return False
-        if source == "wtq":
-            return any(f.suffix == ".tsv" and (f.parent / "csv").is_dir() for f in files)
-        return any(f.suffix == ".json" for f in files)
+        return sources.get(source).detect(path)
 
     def load(path: Path) -> BenchData:
         from abstab.config import stable_hash
-        from abstab.sources import dataset_root, source_files, sources
-        from abstab.sources import load as load_source
 
         skipped: list[tuple[str, str]] = []
-        examples = list(load_source(source, path, lambda where, why: skipped.append((where, why))))
+        examples = list(open_source(source, path).examples(
+            lambda where, why: skipped.append((where, why))))
         if not examples:
             raise ConfigError(f"{path}: no {source} examples could be read "
                               f"({len(skipped)} skipped; first: {skipped[:1]})")
         # every dataset's files, whichever is benched, so the fingerprint of a folder is one
-        patterns = [p for name in sources.names() for p in source_files(name)]
-        root = dataset_root(path)
-        files = [path] if path.is_file() else [
-            f for p in patterns for f in path.glob(p) if _is_inside(root, f.name)]
-        fingerprint = stable_hash([source, _files_hash(sorted(set(files))) if files else "",
+        files = all_source_files(path)
+        fingerprint = stable_hash([source, _files_hash(files) if files else "",
                                    len(examples), __version__])
         prov = Provenance(stage=f"bench-load/{source}", abstab_version=__version__,
                           config_hash=fingerprint)

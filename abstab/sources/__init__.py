@@ -1,9 +1,14 @@
-"""Loaders for external table-QA datasets (WikiTableQuestions, TAT-QA) behind one registry.
+"""External table-QA datasets (WikiTableQuestions, TAT-QA): one :class:`SourceDataset` each.
 
-Every loader turns its dataset's own files into :class:`SourceExample` s: one question with its
-table, the dataset's gold answers as strings, the dataset's ids, and the license. The controlled
-abstraction path (``abstab.stages.ingest``) and ``abstab bench`` on external datasets both read
-them through :func:`load`.
+A dataset is one class registered in :data:`sources`: its name, title and license, the file
+patterns it reads and the ones that mark a folder as holding it (each declared once, on the
+class), how it finds its files (:meth:`SourceDataset.data_files`), whether a folder holds it
+(:meth:`SourceDataset.detect`) and how its files become :class:`SourceExample` s (one question
+with its table, the dataset's gold answers as strings, the dataset's ids, and the license).
+Every user reads a dataset through its class: the controlled abstraction path
+(``abstab.stages.ingest``, also for the hash of the files it read), ``abstab bench`` on external
+datasets (detecting, loading, fingerprinting) and the synthetic documents' attribution line.
+:func:`open_source` gives the instance, :func:`load` its examples.
 
 A file that cannot be read at all (missing, not JSON/TSV, wrong layout) raises
 :class:`SourceError` naming the file and the fix; one bad example (a missing table file, a
@@ -18,10 +23,11 @@ a dataset file of the folder that is itself such a symlink is skipped the same w
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, ClassVar
 
 from abstab.errors import AbstabError
 from abstab.registry import Registry
@@ -64,25 +70,100 @@ class SourceExample:
     license: str = ""
 
 
-Loader = Callable[[Path, ErrorHook], Iterator[SourceExample]]
-
-# Each dataset's file names are declared here once: ``files`` are what its loader reads from a
-# folder (the first pattern that matches anything wins), ``markers`` the names that tell a
-# folder is that dataset (``abstab bench`` detecting the format).
-sources: Registry[Loader] = Registry("source dataset", "abstab.sources")
-sources.add("wtq", "abstab.sources.wtq:load_wtq", aliases=("wikitablequestions",),
-            help="WikiTableQuestions: questions.tsv (id, utterance, context, targetValue) + csv/",
-            license="CC BY-SA 4.0", files=("questions.tsv", "questions*.tsv", "*.tsv"),
-            markers=("questions*.tsv",))
-sources.add("tatqa", "abstab.sources.tatqa:load_tatqa", aliases=("tat-qa",),
-            help="TAT-QA: tatqa_dataset_*.json (table, paragraphs, questions with scale)",
-            license="CC BY 4.0",
-            files=("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json", "*.json"),
-            markers=("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json"))
-
-
 def _log_error(where: str, reason: str) -> None:
     log.warning("skipped %s: %s", where, reason)
+
+
+def _ignore(_where: str, _reason: str) -> None:
+    pass
+
+
+class SourceDataset(ABC):
+    """One external dataset at a path the user named (its folder, or one of its files).
+
+    A new dataset is one subclass registered in :data:`sources` (or, from another package, in
+    the ``abstab.sources`` entry-point group). Nothing outside the folder is read: see
+    :func:`inside` and :func:`find_files`.
+
+    Args:
+        path: the dataset folder or file.
+
+    Raises:
+        SourceError: ``path`` does not exist.
+    """
+
+    name: ClassVar[str]
+    """The registry name, also :attr:`SourceExample.source`."""
+    title: ClassVar[str]
+    """The dataset's name as an attribution line says it ("WikiTableQuestions")."""
+    license: ClassVar[str] = ""
+    """The license its SOURCES.md states."""
+    what: ClassVar[str] = "dataset file"
+    """What its files are, for "no … here" messages."""
+    files: ClassVar[tuple[str, ...]] = ("*",)
+    """The patterns of the files it reads from a folder, in preference order (the first that
+    matches anything wins)."""
+    markers: ClassVar[tuple[str, ...]] = ()
+    """The patterns that tell a folder holds this dataset (``abstab bench`` detecting it)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise SourceError(f"{self.path}: no such file or folder; give the {self.name} "
+                              f"dataset's folder or file (e.g. ../shared/corpora/...)")
+        self.root = dataset_root(self.path)
+
+    def data_files(self, on_error: ErrorHook | None = None) -> list[Path]:
+        """The files its examples are read from (a file symlinked out of the folder is told to
+        ``on_error`` and left out).
+
+        Raises:
+            SourceError: no file of this dataset at the path.
+        """
+        return find_files(self.path, self.files, self.what, on_error)
+
+    @abstractmethod
+    def examples(self, on_error: ErrorHook) -> Iterator[SourceExample]:
+        """Its questions, each with its table; a bad example is told to ``on_error`` and
+        skipped.
+
+        Raises:
+            SourceError: a file cannot be read at all.
+        """
+
+    @classmethod
+    def detect(cls, path: Path) -> bool:
+        """Whether ``path`` holds this dataset: a marker file that :meth:`is_data_file`."""
+        try:
+            found = find_files(path, cls.markers, cls.name, on_error=_ignore) if cls.markers \
+                else []
+        except SourceError:
+            return False
+        return any(cls.is_data_file(f) for f in found)
+
+    @classmethod
+    def is_data_file(cls, path: Path) -> bool:
+        """Whether a file matching a marker pattern is one of this dataset's files."""
+        return True
+
+
+# The datasets, each one SourceDataset subclass (its file patterns declared on the class).
+sources: Registry[type[SourceDataset]] = Registry("source dataset", "abstab.sources",
+                                                  base_cls="abstab.sources:SourceDataset")
+sources.add("wtq", "abstab.sources.wtq:WTQDataset", aliases=("wikitablequestions",),
+            help="WikiTableQuestions: questions.tsv (id, utterance, context, targetValue) + csv/")
+sources.add("tatqa", "abstab.sources.tatqa:TatQADataset", aliases=("tat-qa",),
+            help="TAT-QA: tatqa_dataset_*.json (table, paragraphs, questions with scale)")
+
+
+def open_source(source: str, path: Path | str) -> SourceDataset:
+    """The registered dataset ``source`` at ``path`` (a file or its folder).
+
+    Raises:
+        UnknownNameError: ``source`` is not registered.
+        SourceError: ``path`` is missing.
+    """
+    return sources.get(source)(path)
 
 
 def load(source: str, path: Path | str, on_error: ErrorHook | None = None
@@ -101,29 +182,47 @@ def load(source: str, path: Path | str, on_error: ErrorHook | None = None
         UnknownNameError: ``source`` is not registered.
         SourceError: ``path`` is missing or is not a file of that dataset.
     """
-    loader = sources.get(source)
-    path = Path(path)
-    if not path.exists():
-        raise SourceError(f"{path}: no such file or folder; give the {source} dataset's folder "
-                          f"or file (e.g. ../shared/corpora/...)")
-    return loader(path, on_error or _log_error)
+    return open_source(source, path).examples(on_error or _log_error)
 
 
 def source_license(source: str) -> str:
     """The license a registered dataset is distributed under."""
-    return str(sources.meta(source).get("license", ""))
+    return sources.get(source).license
+
+
+def source_title(source: str) -> str:
+    """A registered dataset's name as an attribution line says it."""
+    return sources.get(source).title
 
 
 def source_files(source: str) -> tuple[str, ...]:
-    """The file patterns a registered dataset's loader reads from a folder, in preference order
-    (the first that matches anything wins, see :func:`find_files`); every file of the folder
-    for a plugin's dataset that declares none."""
-    return tuple(sources.meta(source).get("files", ("*",)))
+    """The file patterns a registered dataset reads from a folder, in preference order (the
+    first that matches anything wins, see :func:`find_files`)."""
+    return sources.get(source).files
 
 
 def source_markers(source: str) -> tuple[str, ...]:
     """The file patterns that tell a folder holds a registered dataset."""
-    return tuple(sources.meta(source).get("markers", ()))
+    return sources.get(source).markers
+
+
+def all_source_files(path: Path) -> list[Path]:
+    """Every file of any registered dataset in the folder ``path`` (``path`` itself if it is a
+    file), inside the folder only: what a fingerprint of the folder covers, whichever dataset
+    is read from it."""
+    if path.is_file():
+        return [path]
+    root = dataset_root(path)
+    found = set()
+    for name in sources.names():
+        for pattern in source_files(name):
+            for f in path.glob(pattern):
+                try:
+                    inside(root, f.name)
+                except OutsideDatasetError:
+                    continue
+                found.add(f)
+    return sorted(found)
 
 
 class OutsideDatasetError(ValueError):

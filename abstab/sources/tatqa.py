@@ -11,14 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from abstab.sources import (
-    ErrorHook,
-    SourceError,
-    SourceExample,
-    find_files,
-    source_files,
-    source_license,
-)
+from abstab.sources import ErrorHook, SourceDataset, SourceError, SourceExample
 
 
 def answer_strings(answer: Any) -> list[str]:
@@ -67,9 +60,27 @@ def _context_examples(ctx: dict[str, Any], where: str, license_: str,
         )
 
 
-def load_tatqa(path: Path, on_error: ErrorHook) -> Iterator[SourceExample]:
-    license_ = source_license("tatqa")
-    for file in find_files(path, source_files("tatqa"), "TAT-QA dataset JSON", on_error):
+class TatQADataset(SourceDataset):
+    """TAT-QA: ``tatqa_dataset_*.json`` files (``*.shared.json`` and ``*.holdout.json`` names
+    too), each a JSON list of contexts: a table, its paragraphs and questions."""
+
+    name = "tatqa"
+    title = "TAT-QA"
+    license = "CC BY 4.0"
+    what = "TAT-QA dataset JSON"
+    files = ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json", "*.json")
+    markers = ("tatqa_dataset_*.json", "*.shared.json", "*.holdout.json")
+
+    @classmethod
+    def is_data_file(cls, path: Path) -> bool:
+        return path.suffix == ".json"
+
+    def examples(self, on_error: ErrorHook) -> Iterator[SourceExample]:
+        yield from _examples(self.data_files(on_error), self.license, on_error)
+
+
+def _examples(files: list[Path], license_: str, on_error: ErrorHook) -> Iterator[SourceExample]:
+    for file in files:
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -12,16 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from abstab.sources import (
-    ErrorHook,
-    SourceError,
-    SourceExample,
-    dataset_root,
-    find_files,
-    inside,
-    source_files,
-    source_license,
-)
+from abstab.sources import ErrorHook, SourceDataset, SourceError, SourceExample, inside
 
 _COLUMNS = ("id", "utterance", "context", "targetValue")
 _ESCAPE = re.compile(r"\\(.)")
@@ -65,11 +56,28 @@ def read_table(root: Path, context: str) -> list[list[str]]:
     return [list(r) + [""] * (width - len(r)) for r in rows]
 
 
-def load_wtq(path: Path, on_error: ErrorHook) -> Iterator[SourceExample]:
-    files = find_files(path, source_files("wtq"), "WTQ questions TSV", on_error)
-    license_ = source_license("wtq")
+class WTQDataset(SourceDataset):
+    """WikiTableQuestions: ``questions*.tsv`` (id, utterance, context, targetValue) beside
+    ``csv/``; each question's table is the file its ``context`` names, inside the folder."""
+
+    name = "wtq"
+    title = "WikiTableQuestions"
+    license = "CC BY-SA 4.0"
+    what = "WTQ questions TSV"
+    files = ("questions.tsv", "questions*.tsv", "*.tsv")
+    markers = ("questions*.tsv",)
+
+    @classmethod
+    def is_data_file(cls, path: Path) -> bool:
+        return path.suffix == ".tsv" and (path.parent / "csv").is_dir()
+
+    def examples(self, on_error: ErrorHook) -> Iterator[SourceExample]:
+        yield from _examples(self.data_files(on_error), self.root, self.license, on_error)
+
+
+def _examples(files: list[Path], root: Path, license_: str,
+              on_error: ErrorHook) -> Iterator[SourceExample]:
     tables: dict[str, list[list[str]] | str] = {}
-    root = dataset_root(path)
     for qfile in files:
         with qfile.open(encoding="utf-8") as fh:
             header = fh.readline().rstrip("\n").split("\t")

@@ -35,7 +35,7 @@ from abstab.records import (
     Table,
     TextSpan,
 )
-from abstab.sources import SourceExample, find_files, load, source_files, sources
+from abstab.sources import SourceExample, open_source, sources
 from abstab.stages.base import Stage
 from abstab.store import StageDir, UnitResult
 from abstab.synth.build import (
@@ -110,11 +110,10 @@ class IngestStage(Stage):
         for p in self.settings.inputs:
             path = Path(p)
             if path.exists():
-                # The files load() reads; those out of the folder are left out here (load()
-                # reports them).
-                for f in find_files(path, source_files(self.settings.source),
-                                    f"{self.settings.source} data",
-                                    on_error=lambda _where, _why: None):
+                # The files the dataset reads; those out of the folder are left out here
+                # (reading the examples reports them).
+                for f in open_source(self.settings.source, path).data_files(
+                        on_error=lambda _where, _why: None):
                     digests.append(hashlib.sha256(f.read_bytes()).hexdigest()[:16])
         out["data"] = digests
         return out
@@ -128,8 +127,8 @@ class IngestStage(Stage):
         self.load_errors: list[tuple[str, str]] = []
         groups: dict[str, list[SourceExample]] = defaultdict(list)
         for p in self.settings.inputs:
-            for ex in load(self.settings.source, p,
-                           on_error=lambda w, r: self.load_errors.append((w, r))):
+            for ex in open_source(self.settings.source, p).examples(
+                    on_error=lambda w, r: self.load_errors.append((w, r))):
                 groups[ex.doc_id].append(ex)
         ids = seeded_order(groups, self.settings.seed)
         if self.settings.limit is not None:

@@ -35,9 +35,8 @@ from abstab.core.questions import informative
 from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import COMMON_WORD_ZIPF, content_words, zipf
 from abstab.records import Answer
-from abstab.sources import SourceExample
+from abstab.sources import SourceExample, source_title
 
-DATASET_NAMES = {"wtq": "WikiTableQuestions", "tatqa": "TAT-QA"}
 CAPTION = "Table 1."
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -383,7 +382,7 @@ def definition(code: str, meaning: str, form_key: str) -> tuple[str, str, str]:
 
 
 def _attribution(table: SourceTable) -> Block:
-    name = DATASET_NAMES.get(table.source, table.source)
+    name = source_title(table.source)
     return Block("footnote", f"Source: {name} ({table.license}), table {table.doc_id}.",
                  "attribution")
 
