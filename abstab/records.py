@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from abstab.registry import question_types
 
@@ -465,10 +465,16 @@ def _known_question_type(name: str) -> str:
     return name
 
 
-# A registered question type's name (abstab.registry.question_types); the schema lists the
-# built-in ones.
-QuestionType = Annotated[str, AfterValidator(_known_question_type),
-                         WithJsonSchema({"enum": list(QUESTION_TYPES), "type": "string"})]
+class _RegisteredQuestionTypes:
+    """The JSON Schema of a question type's name: the types registered when the schema is
+    made, not when abstab loaded (so the LLM generate schema offers a plugin's type)."""
+
+    def __get_pydantic_json_schema__(self, _core: Any, _handler: Any) -> dict[str, Any]:
+        return {"enum": question_types.ordered(), "type": "string"}
+
+
+# A registered question type's name (abstab.registry.question_types).
+QuestionType = Annotated[str, AfterValidator(_known_question_type), _RegisteredQuestionTypes()]
 
 
 class Operation(_Strict):

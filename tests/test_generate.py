@@ -308,3 +308,58 @@ def test_abstract_columns_get_their_own_lookup_count():
     assert Counter(o.column for o in ops) == {2: 3, 3: 1}
     assert GenerateRequest(key_column=1, columns=[2, 3], types=["lookup"], lookups_per_column=2,
                            per_type=0, abstract_columns=[2]).wanted == 4
+
+
+def test_a_new_question_type_is_one_class_and_reaches_the_llm_schema(monkeypatch, tmp_path):
+    """Registering one QuestionKind subclass is all a new type needs: the LLM generate schema
+    offers it, the prompt carries its guide line, and its proposals parse and execute."""
+    from abstab.core.questions import Computed, QuestionKind, answer_of, format_number
+    from abstab.llm.backend import OpenAIBackend
+    from abstab.llm.tasks import GenerateRequest
+    from abstab.registry import question_types
+
+    class Ratio(QuestionKind):
+        name = "ratio"
+        guide = 'the value of the first row divided by the second; "rows": [first, second].'
+        names_rows = True
+        uses_op = False
+
+        def compute(self, op, view):
+            a, b = (view.values(op.column)[r] for r in op.rows)
+            like = [view.cell(r, op.column) for r in op.rows]
+            return Computed(answer_of(format_number(a / b, like)),
+                            [view.coord(r, op.column) for r in op.rows])
+
+        def wording(self, op, view, term, entity):
+            return f"What is the {term} of {view.keys[op.rows[0]]} per {view.keys[op.rows[1]]}?"
+
+        def template_op(self, view, c, pick):
+            return None
+
+    monkeypatch.setattr(question_types, "_entries", dict(question_types._entries))
+    question_types.add("ratio", Ratio, help="one row's value divided by another's")
+    proposal = {"type": "ratio", "question": "What is the rice surplus of Northfield per "
+                "Southgate?", "column": 2, "rows": [0, 1], "answer": "2.0"}
+    server = FakeLLMServer(lambda _request: ok({"questions": [proposal]})).start()
+    try:
+        with OpenAIBackend(base_url=server.url, api_key="k", model="m",
+                           cache_path=tmp_path / "c.sqlite") as backend:
+            out = backend.generate(_table(), None, GenerateRequest(
+                key_column=1, columns=[2], types=["lookup", "ratio"], lookups_per_column=0,
+                per_type=1))
+    finally:
+        server.stop()
+    sent = server.requests[0]
+    schema = sent["response_format"]["json_schema"]["schema"]
+    assert schema["$defs"]["QuestionOut"]["properties"]["type"]["enum"] == [
+        "lookup", "comparison", "extremum", "count", "sum", "difference", "filter", "ratio"]
+    prompt = sent["messages"][-1]["content"]
+    assert ('using these types: lookup, ratio.\n- "lookup": the value of one column for one row '
+            '("What is the <column> for <row>?"); "rows": [that row].\n- "ratio": the value of '
+            'the first row divided by the second; "rows": [first, second].\n') in prompt
+    assert '- "comparison"' not in prompt  # only the requested types' rules
+    [q] = out.questions
+    assert (q.type, q.rows) == ("ratio", [0, 1])
+    op = Operation(type=q.type, column=q.column, key_column=1, rows=q.rows)
+    assert _run("ratio", rows=[0, 1]) == ("2.0", 2.0, [[1, 2], [2, 2]])  # 1,250.5 / 640.0
+    assert answers_match(q.answer, execute(op, _table()).answer)

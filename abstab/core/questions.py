@@ -385,6 +385,9 @@ class QuestionKind(ABC):
     """``Operation.threshold`` is part of the question (and must be stated in it)."""
     per_column: ClassVar[bool] = False
     """Made per column, ``lookups_per_column`` of them, before the other types."""
+    guide: ClassVar[str]
+    """How an LLM writes one (its line in the generate prompt, see :func:`type_guide`): what
+    is asked, and what goes in ``rows``, ``op`` and ``threshold``."""
 
     @abstractmethod
     def compute(self, op: Operation, view: TableView) -> Computed:
@@ -426,6 +429,8 @@ class Lookup(QuestionKind):
     """One cell: "What is the <column> for <row>?"."""
 
     name = "lookup"
+    guide = ('the value of one column for one row ("What is the <column> for <row>?"); '
+             '"rows": [that row].')
     reasoning_points = 0
     names_rows = True
     uses_op = False
@@ -489,6 +494,8 @@ class Comparison(_PairKind):
     """Which of two rows is higher/lower."""
 
     name = "comparison"
+    guide = ('which of two rows has the higher ("op": "max") or lower ("op": "min") value of a '
+             'column; "rows": [the two rows]; the answer is a row label.')
     unordered_rows = True
 
     def compute(self, op: Operation, view: TableView) -> Computed:
@@ -529,6 +536,7 @@ class Sum(_ArithmeticKind):
     """The sum of two rows' values."""
 
     name = "sum"
+    guide = 'the sum of a column\'s values for two rows; "rows": [the two rows].'
     unordered_rows = True
 
     def combine(self, a: float, b: float) -> float:
@@ -543,6 +551,8 @@ class Difference(_ArithmeticKind):
     """How much higher one row's value is than another's."""
 
     name = "difference"
+    guide = ('the value of the first row minus the value of the second; "rows": [first, '
+             'second].')
     higher_first = True  # "how much higher is a than b" with a the higher
 
     def combine(self, a: float, b: float) -> float:
@@ -557,6 +567,8 @@ class Extremum(QuestionKind):
     """The row with the highest/lowest value."""
 
     name = "extremum"
+    guide = ('which row has the highest ("op": "max") or lowest ("op": "min") value of a '
+             'column; "rows": []; the answer is a row label.')
 
     def compute(self, op: Operation, view: TableView) -> Computed:
         if op.op not in ("max", "min"):
@@ -622,6 +634,9 @@ class Count(_ThresholdKind):
     """How many rows are above or below a threshold."""
 
     name = "count"
+    guide = ('how many rows have a value greater ("op": "gt") or less ("op": "lt") than a '
+             'number; put the number in "threshold" and in the question; "rows": []; the answer '
+             'is the count.')
 
     def compute(self, op: Operation, view: TableView) -> Computed:
         rows = _selected(view, op)
@@ -637,6 +652,9 @@ class Filter(_ThresholdKind):
     """Which rows are above or below a threshold."""
 
     name = "filter"
+    guide = ('which rows have a value greater ("op": "gt") or less ("op": "lt") than a number; '
+             'put the number in "threshold" and in the question; "rows": []; the answer lists '
+             'the row labels separated by "; ".')
 
     def max_selected(self, n: int) -> int:
         return MAX_FILTER_ANSWERS
@@ -656,6 +674,12 @@ class Filter(_ThresholdKind):
 
 
 # --------------------------------------------------------------------------- prompting
+
+
+def type_guide(types: list[str]) -> str:
+    """The generate prompt's rules for ``types``, one line each from its class's
+    :attr:`QuestionKind.guide` (so a new type brings its own line)."""
+    return "\n".join(f'- "{t}": {question_type(t).guide}' for t in types)
 
 
 # --------------------------------------------------------------------------- difficulty
@@ -698,6 +722,7 @@ __all__ = [
     "template_operations",
     "term_problem",
     "threshold_text",
+    "type_guide",
     "wording",
     "wording_problem",
 ]

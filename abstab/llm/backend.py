@@ -19,6 +19,7 @@ from typing import Any, Self
 from pydantic import BaseModel
 
 from abstab.backends import Backend
+from abstab.core.questions import type_guide
 from abstab.core.serialize import serialize
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache
@@ -62,9 +63,10 @@ class TaskSpec:
     output: type[BaseModel]
     filled: tuple[str, ...] = ()
 
-    @cached_property
+    @property
     def schema(self) -> dict[str, Any]:
-        """The output model's JSON Schema, minus the fields the backend fills."""
+        """The output model's JSON Schema, minus the fields the backend fills (made on each
+        call: the question types offered are the ones registered now)."""
         schema = self.output.model_json_schema()
         for name in self.filled:
             schema["properties"].pop(name, None)
@@ -215,7 +217,7 @@ class LLMBackend(Backend):
             "generate",
             table=serialize(table, "ids", key_col=request.key_column, columns=request.columns),
             document=f"Report: {title}", n=request.wanted,
-            types=", ".join(request.types))
+            types=", ".join(request.types), type_guide=type_guide(request.types))
         return reply.value  # type: ignore[no-any-return]
 
     # --------------------------------------------------------------- machinery

@@ -102,12 +102,13 @@ class QuestionOut(_Out):
     question: str = Field(description="the question, using the column's words as shown")
     column: int = Field(ge=0, description="column id (c<N>) of the values asked about")
     rows: list[int] = Field(default_factory=list,
-                            description="row ids (r<N>) the question names: one for lookup, "
-                                        "two for comparison, sum, difference; none otherwise")
+                            description="row ids (r<N>) the question names, as its type's rule "
+                                        "in the prompt says")
     op: Literal["max", "min", "gt", "lt"] | None = Field(
-        None, description="max/min for comparison and extremum; gt/lt for count and filter")
-    threshold: float | None = Field(None, description="the number count/filter compare with")
-    answer: str = Field(description="the answer; for filter, the row labels separated by '; '")
+        None, description="max/min or gt/lt, as its type's rule in the prompt says")
+    threshold: float | None = Field(
+        None, description="the number the question compares with, as its type's rule says")
+    answer: str = Field(description="the answer, as its type's rule in the prompt says")
 
 
 class GenerateOutput(_Out):
