@@ -184,7 +184,8 @@ def test_each_dataset_is_one_class_that_every_user_reads_through(tmp_path):
 
 def test_a_new_dataset_is_one_class(tmp_path, monkeypatch):
     """A dataset registered as one SourceDataset subclass is ingested, its title and license
-    in the synthetic documents' attribution line."""
+    in the synthetic documents' attribution line, and benched (detected by its markers)."""
+    from abstab.bench.data import detect_kind, load_data
     from abstab.records import Document
     from abstab.sources import SourceDataset, find_files
     from abstab.stages.ingest import IngestStage
@@ -192,6 +193,7 @@ def test_a_new_dataset_is_one_class(tmp_path, monkeypatch):
 
     class ToyDataset(SourceDataset):
         name, title, license, what, files = "toy", "Toy QA", "CC0", "toy file", ("*.toy",)
+        markers = files
 
         def examples(self, on_error):
             for f in self.data_files(on_error):
@@ -201,7 +203,10 @@ def test_a_new_dataset_is_one_class(tmp_path, monkeypatch):
                     answers=[answer], license=self.license,
                     table=[["City", "Population"], ["Ashgrove", "41"], ["Northfield", "18"]])
 
-    monkeypatch.setattr(sources, "_entries", dict(sources._entries))
+    from abstab.bench.data import dataset_kinds
+
+    for registry in (sources, dataset_kinds):  # registered for this test only
+        monkeypatch.setattr(registry, "_entries", dict(registry._entries))
     sources.add("toy", ToyDataset)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "t1.toy").write_text("What is the population of Ashgrove?|41")
@@ -212,3 +217,7 @@ def test_a_new_dataset_is_one_class(tmp_path, monkeypatch):
     docs = list(StageDir(tmp_path / "w", "extract", ()).read("documents", Document))
     assert len(docs) == 2
     assert {d.blocks[-1].text for d in docs} == {"Source: Toy QA (CC0), table t1."}
+    assert detect_kind(tmp_path / "data") == "toy"
+    data = load_data(tmp_path / "data")
+    assert (data.kind, [(i.item_id, i.question, i.answer.text) for i in data.items]) == (
+        "toy", [("t1", "What is the population of Ashgrove?", "41")])

@@ -88,7 +88,10 @@ class DatasetKind:
     load: LoaderFn
 
 
-dataset_kinds: Registry[DatasetKind] = Registry("dataset kind")
+# Every registered source dataset (abstab.sources) is a kind too, also one registered after
+# this module loaded (the fallback).
+dataset_kinds: Registry[DatasetKind] = Registry("dataset kind",
+                                                fallback="abstab.bench.data:source_dataset_kind")
 
 
 def detect_kind(path: Path) -> str:
@@ -101,9 +104,10 @@ def detect_kind(path: Path) -> str:
     if not path.exists():
         raise ConfigError(f"{path}: no such file or folder; give a workspace, a release folder, "
                           f"or a TAT-QA / WikiTableQuestions dataset")
-    for name in dataset_kinds:
+    listed = dataset_kinds.names()
+    for name in [*listed, *(s for s in sources if s not in listed)]:
         if dataset_kinds.get(name).detect(path):
-            return name
+            return dataset_kinds.canonical(name)
     raise ConfigError(
         f"{path}: not a dataset abstab knows: no assemble/done.json (workspace), no "
         f"items*.parquet (release), no tatqa_dataset_*.json / *.shared.json (TAT-QA), no "
@@ -381,7 +385,16 @@ dataset_kinds.add("workspace", DatasetKind(_is_workspace, _load_workspace),
                   help="an abstab workspace (assemble/done.json)")
 dataset_kinds.add("release", DatasetKind(_is_release, _load_release),
                   help="an abstab release folder (items/tables/documents parquet per split)")
-dataset_kinds.add("tatqa", _source_kind("tatqa"), aliases=("tat-qa",),
-                  help="TAT-QA json (tatqa_dataset_*.json, *.shared.json, *.holdout.json)")
-dataset_kinds.add("wtq", _source_kind("wtq"), aliases=("wikitablequestions",),
-                  help="WikiTableQuestions: questions*.tsv beside csv/")
+
+
+def source_dataset_kind(name: str) -> tuple[str, DatasetKind, dict[str, Any]] | None:
+    """The dataset kind of a registered source dataset (``tatqa``, ``wtq``, a plugin's), by
+    its name or alias; None for a name no source dataset has."""
+    if name not in sources:
+        return None
+    canonical = sources.canonical(name)
+    return canonical, _source_kind(canonical), {}
+
+
+for _name in sources.names():
+    dataset_kinds.add(_name, _source_kind(_name), help=sources.help(_name))
