@@ -5,8 +5,11 @@
 - :mod:`.headers` and :mod:`.expand`: is a header abstract and in which style (``classify``,
   ``core_text``), and what an abbreviated header reads as;
 - :mod:`.normalize`: numbers and answers (``parse_number``, ``normalize_answer``, ``squash``);
-- :mod:`.abstract`: the abstraction styles (``ABSTRACTORS``, ``SYMBOL_SUBSCRIPT``, ``relabel``);
-- :mod:`.questions`: question types, their execution on a table, difficulty;
+- :mod:`.abstract`: controlled abstraction, for the report and the dataset paths alike: the
+  styles (``ABSTRACTORS``, ``code_for``), the legends and what each makes of an item
+  (``LEGENDS``, ``keyword_link``), ``relabel`` and ``abstract_column``;
+- :mod:`.questions`: question types (one ``QuestionKind`` class each: execution on a table,
+  wording, its rule in the LLM generate prompt), difficulty;
 - :mod:`.seeded`: seeded picking (``seeded_order``, ``seeded_int``), every choice a seed decides;
 - :mod:`.serialize`: the one table serializer with named styles (``serialize``);
 - :mod:`.grounding`: is an item's gold answer where the item says it is.
