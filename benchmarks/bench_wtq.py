@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_wtq.py --data ../shared/corpora/wikitablequestions \\
         [--official DIR] [--tagged FILE] [--systems table,closed-book]
 
-``--data`` is a WTQ folder (``questions*.tsv`` beside ``csv/``; any questions file name, so a
+``--data`` is a WTQ folder (``questions*.tsv`` beside ``csv/``, the files WTQDataset reads; so a
 held-out ``questions.holdout.tsv`` works too). ``--official DIR`` is a folder with the official
 ``evaluator.py`` (ppasupat/WikiTableQuestions, Python 2; run with ``python2`` from PATH or
 ``--python2``). With it, the predictions are written in the evaluator's format and judged by it:
@@ -36,6 +36,7 @@ from abstab.bench.external import index_cost, run_system
 from abstab.bench.official import split_items
 from abstab.bench.report import summarize
 from abstab.bench.run import METRICS
+from abstab.sources import open_source
 
 
 def _evaluate(python2: str, official: Path, tagged_dir: Path, preds: dict[str, str]
@@ -61,7 +62,7 @@ def _evaluate(python2: str, official: Path, tagged_dir: Path, preds: dict[str, s
 
 def _raw_tagged(data_dir: Path, out_dir: Path) -> None:
     """A tagged-format file with targetCanon = targetValue: the evaluator on raw strings."""
-    files = [data_dir] if data_dir.is_file() else sorted(data_dir.glob("questions*.tsv"))
+    files = open_source("wtq", data_dir).data_files()  # the files the bench's items come from
     lines = ["id\ttargetValue\ttargetCanon"]
     for f in files:
         rows = f.read_text(encoding="utf-8").splitlines()
