@@ -7,6 +7,7 @@ have is an error naming the backends that do, never silently ignored.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -32,15 +33,24 @@ class Backend:
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any] | None = None,
-                      workspace: Path | None = None) -> Self:
+                      workspace: Path | None = None,
+                      used_elsewhere: Collection[str] = ()) -> Self:
         """The backend configured by ``settings`` (flags over YAML).
 
+        Args:
+            settings: the settings given.
+            workspace: the run's workspace (LLM backends keep their cache there).
+            used_elsewhere: settings another part of the command uses (the bench's ``-s http``
+                system takes ``--request-timeout``): not passed on, and no error.
+
         Raises:
-            ConfigError: a setting this backend has not (naming the backends that use it), or
-                a bad value.
+            ConfigError: a setting neither this backend nor ``used_elsewhere`` has (naming the
+                backends that use it), or a bad value.
         """
-        values = dict(settings or {})
-        unused = [k for k in values if k not in cls.settings_cls.model_fields]
+        fields = cls.settings_cls.model_fields
+        values = {k: v for k, v in (settings or {}).items()
+                  if k in fields or k not in used_elsewhere}
+        unused = [k for k in values if k not in fields]
         if unused:
             users = [n for n in backends.names()
                      if unused[0] in backends.get(n).settings_cls.model_fields]
@@ -64,18 +74,15 @@ class Backend:
 
 
 def build_backend(name: str, settings: dict[str, Any] | None = None,
-                  workspace: Path | None = None, only_known: bool = False) -> Backend:
+                  workspace: Path | None = None, used_elsewhere: Collection[str] = ()) -> Backend:
     """An instance of backend ``name`` (``abstab backends list``) configured with ``settings``.
 
     Args:
         name: the registry name or an alias.
         settings: flags over the pipeline's ``backend_settings``.
         workspace: LLM backends keep their response cache in ``WORKSPACE/.cache/llm.sqlite``.
-        only_known: pass on only the settings the backend has (the bench shares its flags with
-            services such as ``http``); otherwise another key is an error.
+        used_elsewhere: settings the command uses besides the backend; see
+            :meth:`Backend.from_settings`.
     """
     cls: type[Backend] = backends.get(name)
-    if only_known:
-        settings = {k: v for k, v in (settings or {}).items()
-                    if k in cls.settings_cls.model_fields}
-    return cls.from_settings(settings, workspace)
+    return cls.from_settings(settings, workspace, used_elsewhere)

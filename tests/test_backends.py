@@ -64,4 +64,40 @@ def test_the_local_backend_reads_a_gguf_model_as_its_file() -> None:
 
 
 def test_bench_flags_meant_for_services_do_not_reach_the_rules_backend() -> None:
-    assert build_backend("rules", {"concurrency": 8}, only_known=True).settings.model_dump() == {}
+    assert build_backend("rules", {"concurrency": 8},
+                         used_elsewhere={"concurrency"}).settings.model_dump() == {}
+
+
+def _wtq(tmp_path: Path) -> Path:
+    (tmp_path / "wtq" / "csv" / "200-csv").mkdir(parents=True)
+    (tmp_path / "wtq" / "csv" / "200-csv" / "0.csv").write_text("Nation,Gold\nItaly,5\n",
+                                                                 encoding="utf-8")
+    (tmp_path / "wtq" / "questions.tsv").write_text(
+        "id\tutterance\tcontext\ttargetValue\n"
+        "nu-1\thow many gold medals did italy win?\tcsv/200-csv/0.csv\t5\n", encoding="utf-8")
+    return tmp_path / "wtq"
+
+
+@pytest.mark.parametrize("flags, setting", [
+    (["--temperature", "1.5"], "temperature"),
+    (["--request-timeout", "5"], "timeout"),  # -s http would use it; -s rag does not
+    (["--n-ctx", "2048"], "n_ctx"),
+])
+def test_a_bench_flag_neither_the_backend_nor_a_system_uses_is_an_error(
+        tmp_path: Path, flags: list[str], setting: str) -> None:
+    out = tmp_path / "bench"
+    res = CliRunner().invoke(cli, ["bench", str(_wtq(tmp_path)), "-s", "rag", "-b", "rules",
+                                   "-o", str(out), *flags], catch_exceptions=False)
+    assert (res.exit_code, res.output) == (
+        2, f"Error: the rules backend has no setting {setting}; it is used by local, openai\n")
+    assert not out.exists()
+
+
+def test_bench_flags_a_system_of_the_run_uses_are_no_error(tmp_path: Path) -> None:
+    # The http system takes --request-timeout and --concurrency; the rules backend lacks them.
+    # (Without --url the run stops at the system, after the flags were accepted.)
+    res = CliRunner().invoke(cli, ["bench", str(_wtq(tmp_path)), "-s", "http", "-b", "rules",
+                                   "-o", str(tmp_path / "bench"), "--request-timeout", "5",
+                                   "--concurrency", "2"], catch_exceptions=False)
+    assert (res.exit_code, res.output) == (
+        2, "Error: system 'http' needs the service's address: --url http://HOST:PORT/PATH\n")

@@ -25,8 +25,9 @@ import re
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -37,6 +38,7 @@ from abstab.errors import ConfigError
 from abstab.llm.errors import LLMError, LLMUnavailableError, ReplyTooLargeError
 from abstab.llm.tasks import AnswerOutput
 from abstab.records import TEXT_KINDS, QAItem
+from abstab.registry import systems
 
 __all__ = ["FunctionSystem", "HttpSystem", "MissingPredictionError", "OwnSystem",
            "PredictionsSystem", "coerce_answer", "function_system", "item_inputs"]
@@ -153,7 +155,13 @@ class OwnSystem:
         data: the dataset (for the inputs and the known item ids).
         settings: the run's :class:`~abstab.bench.run.BenchSettings`.
         llm: the LLM layer's settings (timeout, retries, cache) for systems that call out.
+
+    Attributes:
+        llm_settings: the LLM-layer settings (flags) the system uses: the bench stage runs
+            ``concurrency`` items at once; a flag no system and not the backend uses is an error.
     """
+
+    llm_settings: ClassVar[frozenset[str]] = frozenset({"concurrency"})
 
     def __init__(self, data: BenchData, settings: Any, llm: Any = None):
         self.data = data
@@ -174,6 +182,12 @@ class OwnSystem:
 
     def close(self) -> None:
         """Release what the system holds (connections, caches)."""
+
+
+def llm_settings_used(names: Iterable[str]) -> frozenset[str]:
+    """The LLM-layer settings the systems ``names`` use themselves (readers use none: their
+    backend does)."""
+    return frozenset().union(*(getattr(systems.get(n), "llm_settings", ()) for n in names))
 
 
 class FunctionSystem(OwnSystem):
@@ -280,6 +294,9 @@ class HttpSystem(OwnSystem):
     (``--cache``, default ``WORK/.cache/llm.sqlite``; ``--no-cache``), so a rerun sends nothing.
     """
 
+    llm_settings = OwnSystem.llm_settings | {"timeout", "max_retries", "retry_max_wait",
+                                             "max_reply_bytes", "cache_path", "no_cache"}
+
     def __init__(self, data: BenchData, settings: Any, llm: Any = None):
         from abstab.llm.cache import ResponseCache
         from abstab.llm.settings import LLMSettings
@@ -289,7 +306,8 @@ class HttpSystem(OwnSystem):
             raise ConfigError("system 'http' needs the service's address: --url "
                               "http://HOST:PORT/PATH")
         self.url = settings.url
-        self.llm = llm if isinstance(llm, LLMSettings) else LLMSettings.resolve(llm)
+        mine = self.llm_settings | {"workspace"}
+        self.llm = LLMSettings.resolve({k: v for k, v in (llm or {}).items() if k in mine})
         path = self.llm.resolved_cache_path()
         self.cache = ResponseCache(path) if path is not None else None
 
