@@ -42,6 +42,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from abstab.backends import Identity
 from abstab.core.normalize import squash
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache, request_key
@@ -162,43 +163,37 @@ class ChatClient:
 
     Args:
         settings: sampling, timeout, concurrency and retry settings.
-        model: model name sent in each request.
+        identity: the backend, model and endpoint (what cache keys name; the local backend's
+            endpoint is its GGUF file, since its port changes every run).
         base_url: the endpoint, or a callable giving it on first use (the local backend starts
             its server only when a request misses the cache).
         api_key: key sent as a bearer token.
-        identity: what identifies the endpoint in cache keys (defaults to ``base_url``
-            without its credentials; the local backend uses the GGUF file, since its port
-            changes every run).
         response_format: how the schema is sent (``json_schema``, ``json_object``, ``none``).
         ledger: where calls are counted.
         cache: response cache, or ``None`` for no caching.
-        backend_name: for error messages.
         endpoint_alive: for a managed endpoint, says whether its server process still runs;
             a connection error to a dead server is not retried.
     """
 
-    def __init__(self, settings: LLMSettings, *, model: str,
+    def __init__(self, settings: LLMSettings, identity: Identity, *,
                  base_url: str | Callable[[], str], api_key: str,
-                 identity: str | None = None, response_format: ResponseFormat = "json_schema",
+                 response_format: ResponseFormat = "json_schema",
                  ledger: Ledger | None = None, cache: ResponseCache | None = None,
-                 backend_name: str = "openai", endpoint_alive: Callable[[], bool] | None = None):
-        if identity is None and not isinstance(base_url, str):
-            raise ValueError("identity is required when base_url is a callable")
+                 endpoint_alive: Callable[[], bool] | None = None):
         self.settings = settings
-        self.model = model
+        self.identity = identity
+        self.model = identity.model
         self._base_url = base_url
         self.api_key = api_key
-        self.identity = identity or public_url(str(base_url))
         self.response_format = response_format
-        self.ledger = ledger or Ledger(backend_name, model, settings.prices)
+        self.ledger = ledger or Ledger(identity.backend, identity.model, settings.prices)
         self.cache = cache
-        self.backend_name = backend_name
         self._endpoint_alive = endpoint_alive
         self.show_responses = os.environ.get(SHOW_RESPONSES_ENV, "") not in ("", "0", "false")
         self._client: openai.OpenAI | None = None
         self._client_lock = threading.Lock()
         self._closed = threading.Event()
-        self._known_url = public_url(base_url) if isinstance(base_url, str) else identity or ""
+        self._known_url = identity.endpoint
         self.redact = Redactor([api_key, *(url_secrets(base_url) if isinstance(base_url, str)
                                            else [])])
         self._slots = threading.BoundedSemaphore(settings.concurrency)
@@ -234,7 +229,8 @@ class ChatClient:
 
     def _openai(self) -> openai.OpenAI:
         if self._closed.is_set():
-            raise LLMUnavailableError(f"the {self.backend_name} backend is closed", attempts=0)
+            raise LLMUnavailableError(f"the {self.identity.backend} backend is closed",
+                                      attempts=0)
         with self._client_lock:
             if self._client is None:
                 self._client = self.build_client()
@@ -306,7 +302,7 @@ class ChatClient:
         body = self.request_body(messages, schema=schema, schema_name=schema_name)
         entry = None
         if self.cache is not None and not self.settings.sampled:
-            key_request = {"endpoint": self.identity, "model": self.model,
+            key_request = {"endpoint": self.identity.endpoint, "model": self.model,
                            "prompt_hash": prompt_hash, **body}
             entry = (request_key(key_request), key_request)
             hit = self.cache.get(entry[0])
