@@ -395,10 +395,12 @@ def test_a_bad_function_spec_is_a_usage_error(sample_work, tmp_path, spec, messa
 
 class Service:
     """A user's RAG service on 127.0.0.1: answers every item wrong ("42") except one it
-    answers with garbage, and one it never answers (the client times out)."""
+    answers with garbage, one it never answers (the client times out), one whose reply is too
+    large, and one whose reply it drips a byte at a time (until the test ends)."""
 
-    def __init__(self, garbage: str, hang: str, huge: str | None = None):
-        self.garbage, self.hang, self.huge = garbage, hang, huge
+    def __init__(self, garbage: str, hang: str, huge: str | None = None,
+                 drip: str | None = None):
+        self.garbage, self.hang, self.huge, self.drip = garbage, hang, huge, drip
         self.bodies: list[dict[str, Any]] = []
         self.release = threading.Event()
         service = self
@@ -412,6 +414,18 @@ class Service:
                 service.bodies.append(body)
                 if body["item_id"] == service.hang:
                     service.release.wait(30)  # until the test ends; the client gave up long ago
+                    return
+                if body["item_id"] == service.drip:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    # One byte every 0.2 s: no read waits long, the reply never ends.
+                    while not service.release.wait(0.2):
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:  # the client gave up
+                            return
                     return
                 reply = (b"<html>oops</html>" if body["item_id"] == service.garbage
                          else json.dumps({"answer": "x" * (2 << 20)}).encode()
@@ -455,8 +469,9 @@ def test_an_http_service_with_timeouts_and_garbage(sample_work, tmp_path):
         assert f"{service.url} (item {items[0]['item_id']}): the reply is not JSON: " \
                "<html>oops</html>" in garbage["message"]
         hang = errors[items[1]["item_id"]]
-        assert hang["reason"] == "llm_unavailable"
-        assert "after 2 attempt(s) (raise --request-timeout)" in hang["message"]
+        assert hang["reason"] == "timeout"  # the LLM layer's reason, as for LLM backends
+        assert hang["message"] == (f"LLMTimeoutError: {service.url}: no complete reply within "
+                                   "2 s, 2 attempt(s) (raise --request-timeout)")
         res = json.loads((out / "results.json").read_text())["systems"]["my-service"]
         assert res["n"] == 180 and res["overall"]["correct"] == 0.0
         pred = _lines(out / "my-service" / "predictions.jsonl")[0]
@@ -489,6 +504,28 @@ def test_an_http_reply_over_the_cap_is_that_items_error(sample_work, tmp_path):
     assert [(e["item"], e["reason"]) for e in errors] == [(items[0]["item_id"],
                                                            "reply_too_large")]
     assert len((tmp_path / "bench" / "big" / "errors.jsonl").read_bytes()) < 2000
+
+
+def test_a_dripping_http_service_is_a_timeout_at_the_total_deadline(sample_work, tmp_path):
+    # Every read gets a byte within the deadline: only a deadline on the whole request ends it.
+    work, _, _ = sample_work
+    items = _items(work)[:2]
+    service = Service(garbage="-", hang="-", drip=items[0]["item_id"])
+    out = tmp_path / "bench"
+    try:
+        r = CliRunner().invoke(cli, ["bench", str(work), "-s", "http", "--url", service.url,
+                                     "--name", "drip", "-o", str(out), "--limit", "2",
+                                     "--no-plots", "--no-cache", "--request-timeout", "1",
+                                     "--max-retries", "0"], catch_exceptions=False)
+    finally:
+        service.close()
+    assert r.exit_code == 1, r.output
+    message = (f"LLMTimeoutError: {service.url}: no complete reply within 1 s, 1 attempt(s) "
+               "(raise --request-timeout)")
+    assert [(e["item"], e["reason"], e["message"]) for e in _lines(out / "drip" / "errors.jsonl")
+            ] == [(items[0]["item_id"], "timeout", message)]
+    assert [p["item_id"] for p in _lines(out / "drip" / "predictions.jsonl")] == [
+        items[1]["item_id"]]
 
 
 def test_http_without_url_is_a_usage_error(sample_work, tmp_path):

@@ -693,7 +693,7 @@ def test_retry_after_parsing() -> None:
         import httpx
     import openai
 
-    from abstab.llm.client import is_transient, retry_after_seconds
+    from abstab.llm.retry import is_transient, retry_after_seconds
 
     def status_error(status: int, headers: dict[str, str]) -> openai.APIStatusError:
         request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
