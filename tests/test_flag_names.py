@@ -43,6 +43,21 @@ def test_every_flag_named_in_the_code_is_a_flag_of_abstab_or_of_the_tool_it_name
     assert unknown == []
 
 
+# Short options of other tools that abstab's code and messages quote.
+OTHER_SHORT = {"-c": "python -c (the llama.cpp boot script), sha256sum -c"}
+
+
+def test_every_short_flag_named_in_the_code_is_one_of_abstab_or_of_the_tool_it_names() -> None:
+    known = {o for o in _cli_flags(cli) if not o.startswith("--")} | {"-h"}
+    unknown = sorted(
+        f"{path.relative_to(REPO)}:{n}: {m.group(1)}"
+        for path in sorted((REPO / "abstab").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for m in re.finditer(r"(?:^|[\s\"'`(])(-[a-zA-Z])(?=[\s/,)'\"`]|$)", line)
+        if m.group(1) not in known and m.group(1) not in OTHER_SHORT)
+    assert unknown == []
+
+
 def test_a_missing_gguf_model_names_the_model_flag(tmp_path: Path) -> None:
     missing = tmp_path / "none.gguf"
     r = CliRunner().invoke(cli, ["judge", str(tmp_path), "-b", "local", "-m", str(missing)])
