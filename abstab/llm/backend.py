@@ -117,7 +117,7 @@ class LLMBackend(Backend):
         self.identity = Identity(self.name, model, endpoint)
         path = self.settings.resolved_cache_path()
         self.cache = ResponseCache(path) if path is not None else None
-        self.ledger = Ledger(self.name, model, self.settings.prices)
+        self.ledger = Ledger(self.identity.backend, model, self.settings.prices)
         self.client = ChatClient(
             self.settings, self.identity, base_url=base_url, api_key=api_key,
             response_format=self.settings.response_format or self.default_response_format,
