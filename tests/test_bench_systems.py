@@ -402,7 +402,6 @@ class Service:
                  drip: str | None = None):
         self.garbage, self.hang, self.huge, self.drip = garbage, hang, huge, drip
         self.bodies: list[dict[str, Any]] = []
-        self.release = threading.Event()
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -436,11 +435,15 @@ class Service:
                 self.end_headers()
                 self.wfile.write(reply)
 
+        self._serve(Handler)
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 128
 
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.release = threading.Event()
+        self.httpd = Server(("127.0.0.1", 0), handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/answer"
 
@@ -526,6 +529,55 @@ def test_a_dripping_http_service_is_a_timeout_at_the_total_deadline(sample_work,
             ] == [(items[0]["item_id"], "timeout", message)]
     assert [p["item_id"] for p in _lines(out / "drip" / "predictions.jsonl")] == [
         items[1]["item_id"]]
+
+
+class Statuses(Service):
+    """A service on 127.0.0.1 that replies to each item from its queue of (status, headers)."""
+
+    def __init__(self, replies: dict[str, list[tuple[int, dict[str, str]]]]):
+        self.replies = replies
+        self.asked: list[str] = []
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                item = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["item_id"]
+                service.asked.append(item)
+                status, headers = service.replies[item].pop(0)
+                body = json.dumps({"answer": "France"} if status == 200
+                                  else {"error": "no"}).encode()
+                self.send_response(status)
+                for k, v in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._serve(Handler)
+
+
+def test_an_http_service_is_retried_by_the_llm_layers_rules(wtq_dir, tmp_path):
+    # 503 with Retry-After and 429 are retried; 400 is the item's error at once, as for LLMs.
+    service = Statuses({"nu-1": [(503, {"Retry-After": "0"}), (429, {}), (200, {})],
+                        "nu-2": [(400, {}), (200, {})], "nu-3": [(200, {})]})
+    out = tmp_path / "bench"
+    try:
+        r = CliRunner().invoke(cli, ["bench", str(wtq_dir), "-s", "http", "--url", service.url,
+                                     "-o", str(out), "--no-plots", "--no-cache",
+                                     "--max-retries", "3"],
+                               catch_exceptions=False)
+    finally:
+        service.close()
+    assert r.exit_code == 1, r.output
+    assert sorted(service.asked) == ["nu-1", "nu-1", "nu-1", "nu-2", "nu-3"]
+    message = f'LLMRequestError: {service.url} rejected the request (HTTP 400): {{"error": "no"}}'
+    assert [(e["item"], e["reason"], e["message"]) for e in _lines(out / "http" / "errors.jsonl")
+            ] == [("nu-2", "llm_request_rejected", message)]
+    assert sorted((p["item_id"], p["answer"])
+                  for p in _lines(out / "http" / "predictions.jsonl")) == [("nu-1", "France"),
+                                                                          ("nu-3", "France")]
 
 
 def test_http_without_url_is_a_usage_error(sample_work, tmp_path):
