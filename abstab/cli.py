@@ -313,6 +313,7 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     """
     from abstab.backends import build_backend
     from abstab.bench.data import load_data
+    from abstab.bench.own import llm_settings_used
     from abstab.bench.run import BenchStage, leaderboard, write_results
     from abstab.registry import systems
 
@@ -332,8 +333,8 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     workspace = data.kind == "workspace"
     out = out or (dataset / "bench" if workspace else Path(f"bench-{dataset.resolve().name}"))
     cache_root = dataset if workspace else out
-    # The bench's flags also configure services (-s http): the backend takes those it has.
-    be = build_backend(backend or "rules", llm, cache_root, only_known=True)
+    # A flag is the backend's unless a system of this run uses it (-s http: --request-timeout).
+    be = build_backend(backend or "rules", llm, cache_root, used_elsewhere=llm_settings_used(own))
     service = {**llm, "workspace": cache_root}
     reports, runs, stages = [], {}, {}
     try:

@@ -90,8 +90,9 @@ def bench_concurrency(data: Path, n: int) -> dict[str, Any]:
         base = None
         for conc in (1, 4, 16):
             srv.reset_counts()
-            with OpenAIBackend(base_url=srv.url, api_key="bench", model="fake", no_cache=True,
-                               concurrency=conc) as b:
+            with OpenAIBackend.from_settings({"base_url": srv.url, "api_key": "bench",
+                                              "model": "fake", "no_cache": True,
+                                              "concurrency": conc}) as b:
                 start = time.perf_counter()
                 results = b.map("judge", inputs)
                 elapsed = time.perf_counter() - start
@@ -107,12 +108,12 @@ def bench_concurrency(data: Path, n: int) -> dict[str, Any]:
         settings = {"base_url": srv.url, "api_key": "bench", "model": "fake",
                     "cache_path": cache, "concurrency": 16}
         srv.reset_counts()
-        with OpenAIBackend(**settings) as b:
+        with OpenAIBackend.from_settings(settings) as b:
             start = time.perf_counter()
             b.map("judge", inputs)
             cold = time.perf_counter() - start
         srv.reset_counts()
-        with OpenAIBackend(**settings) as b:
+        with OpenAIBackend.from_settings(settings) as b:
             start = time.perf_counter()
             b.map("judge", inputs)
             warm = time.perf_counter() - start
@@ -175,8 +176,8 @@ def bench_smollm2(data: Path, n: int, threads: int | None) -> dict[str, Any]:
         return {"skipped": f"missing {', '.join(missing)} (pip install 'abstab[local]')"}
     tables = [make_table(i) for i in range(n)]
     load_before = os.getloadavg()[0]
-    b = LocalBackend(no_cache=True, concurrency=1, max_tokens=400, timeout=600,
-                     n_threads=threads)
+    b = LocalBackend.from_settings({"no_cache": True, "concurrency": 1, "max_tokens": 400,
+                                    "timeout": 600, "n_threads": threads})
     try:
         start = time.perf_counter()
         b.start()

@@ -395,12 +395,13 @@ def test_a_bad_function_spec_is_a_usage_error(sample_work, tmp_path, spec, messa
 
 class Service:
     """A user's RAG service on 127.0.0.1: answers every item wrong ("42") except one it
-    answers with garbage, and one it never answers (the client times out)."""
+    answers with garbage, one it never answers (the client times out), one whose reply is too
+    large, and one whose reply it drips a byte at a time (until the test ends)."""
 
-    def __init__(self, garbage: str, hang: str, huge: str | None = None):
-        self.garbage, self.hang, self.huge = garbage, hang, huge
+    def __init__(self, garbage: str, hang: str, huge: str | None = None,
+                 drip: str | None = None):
+        self.garbage, self.hang, self.huge, self.drip = garbage, hang, huge, drip
         self.bodies: list[dict[str, Any]] = []
-        self.release = threading.Event()
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -413,6 +414,18 @@ class Service:
                 if body["item_id"] == service.hang:
                     service.release.wait(30)  # until the test ends; the client gave up long ago
                     return
+                if body["item_id"] == service.drip:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    # One byte every 0.2 s: no read waits long, the reply never ends.
+                    while not service.release.wait(0.2):
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:  # the client gave up
+                            return
+                    return
                 reply = (b"<html>oops</html>" if body["item_id"] == service.garbage
                          else json.dumps({"answer": "x" * (2 << 20)}).encode()
                          if body["item_id"] == service.huge
@@ -422,11 +435,15 @@ class Service:
                 self.end_headers()
                 self.wfile.write(reply)
 
+        self._serve(Handler)
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 128
 
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.release = threading.Event()
+        self.httpd = Server(("127.0.0.1", 0), handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/answer"
 
@@ -455,8 +472,9 @@ def test_an_http_service_with_timeouts_and_garbage(sample_work, tmp_path):
         assert f"{service.url} (item {items[0]['item_id']}): the reply is not JSON: " \
                "<html>oops</html>" in garbage["message"]
         hang = errors[items[1]["item_id"]]
-        assert hang["reason"] == "llm_unavailable"
-        assert "after 2 attempt(s) (raise --request-timeout)" in hang["message"]
+        assert hang["reason"] == "timeout"  # the LLM layer's reason, as for LLM backends
+        assert hang["message"] == (f"LLMTimeoutError: {service.url}: no complete reply within "
+                                   "2 s, 2 attempt(s) (raise --request-timeout)")
         res = json.loads((out / "results.json").read_text())["systems"]["my-service"]
         assert res["n"] == 180 and res["overall"]["correct"] == 0.0
         pred = _lines(out / "my-service" / "predictions.jsonl")[0]
@@ -489,6 +507,77 @@ def test_an_http_reply_over_the_cap_is_that_items_error(sample_work, tmp_path):
     assert [(e["item"], e["reason"]) for e in errors] == [(items[0]["item_id"],
                                                            "reply_too_large")]
     assert len((tmp_path / "bench" / "big" / "errors.jsonl").read_bytes()) < 2000
+
+
+def test_a_dripping_http_service_is_a_timeout_at_the_total_deadline(sample_work, tmp_path):
+    # Every read gets a byte within the deadline: only a deadline on the whole request ends it.
+    work, _, _ = sample_work
+    items = _items(work)[:2]
+    service = Service(garbage="-", hang="-", drip=items[0]["item_id"])
+    out = tmp_path / "bench"
+    try:
+        r = CliRunner().invoke(cli, ["bench", str(work), "-s", "http", "--url", service.url,
+                                     "--name", "drip", "-o", str(out), "--limit", "2",
+                                     "--no-plots", "--no-cache", "--request-timeout", "1",
+                                     "--max-retries", "0"], catch_exceptions=False)
+    finally:
+        service.close()
+    assert r.exit_code == 1, r.output
+    message = (f"LLMTimeoutError: {service.url}: no complete reply within 1 s, 1 attempt(s) "
+               "(raise --request-timeout)")
+    assert [(e["item"], e["reason"], e["message"]) for e in _lines(out / "drip" / "errors.jsonl")
+            ] == [(items[0]["item_id"], "timeout", message)]
+    assert [p["item_id"] for p in _lines(out / "drip" / "predictions.jsonl")] == [
+        items[1]["item_id"]]
+
+
+class Statuses(Service):
+    """A service on 127.0.0.1 that replies to each item from its queue of (status, headers)."""
+
+    def __init__(self, replies: dict[str, list[tuple[int, dict[str, str]]]]):
+        self.replies = replies
+        self.asked: list[str] = []
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                item = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["item_id"]
+                service.asked.append(item)
+                status, headers = service.replies[item].pop(0)
+                body = json.dumps({"answer": "France"} if status == 200
+                                  else {"error": "no"}).encode()
+                self.send_response(status)
+                for k, v in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._serve(Handler)
+
+
+def test_an_http_service_is_retried_by_the_llm_layers_rules(wtq_dir, tmp_path):
+    # 503 with Retry-After and 429 are retried; 400 is the item's error at once, as for LLMs.
+    service = Statuses({"nu-1": [(503, {"Retry-After": "0"}), (429, {}), (200, {})],
+                        "nu-2": [(400, {}), (200, {})], "nu-3": [(200, {})]})
+    out = tmp_path / "bench"
+    try:
+        r = CliRunner().invoke(cli, ["bench", str(wtq_dir), "-s", "http", "--url", service.url,
+                                     "-o", str(out), "--no-plots", "--no-cache",
+                                     "--max-retries", "3"],
+                               catch_exceptions=False)
+    finally:
+        service.close()
+    assert r.exit_code == 1, r.output
+    assert sorted(service.asked) == ["nu-1", "nu-1", "nu-1", "nu-2", "nu-3"]
+    message = f'LLMRequestError: {service.url} rejected the request (HTTP 400): {{"error": "no"}}'
+    assert [(e["item"], e["reason"], e["message"]) for e in _lines(out / "http" / "errors.jsonl")
+            ] == [("nu-2", "llm_request_rejected", message)]
+    assert sorted((p["item_id"], p["answer"])
+                  for p in _lines(out / "http" / "predictions.jsonl")) == [("nu-1", "France"),
+                                                                          ("nu-3", "France")]
 
 
 def test_http_without_url_is_a_usage_error(sample_work, tmp_path):

@@ -82,7 +82,7 @@ def backend(srv: FakeLLMServer, tmp_path: Path, **kw: Any) -> OpenAIBackend:
                                 "model": "fake-model", "cache_path": tmp_path / "llm.sqlite",
                                 "max_retries": 3, "retry_max_wait": 0.05, "timeout": 5.0}
     settings.update(kw)
-    return OpenAIBackend(settings)
+    return OpenAIBackend.from_settings(settings)
 
 
 # ------------------------------------------------------------------- the happy path
@@ -219,8 +219,9 @@ def test_timeout_is_retried(server: FakeLLMServer, tmp_path: Path) -> None:
 def test_connection_refused_is_transient(tmp_path: Path) -> None:
     with FakeLLMServer() as srv:
         url = srv.url
-    b = OpenAIBackend(base_url=url, api_key="k", model="m", no_cache=True, max_retries=1,
-                      retry_max_wait=0.01, timeout=2.0)
+    b = OpenAIBackend.from_settings({"base_url": url, "api_key": "k", "model": "m",
+                                     "no_cache": True, "max_retries": 1, "retry_max_wait": 0.01,
+                                     "timeout": 2.0})
     with b, pytest.raises(LLMUnavailableError, match="APIConnectionError after 2 attempt"):
         b.judge(make_table(), None)
     assert (b.ledger.calls, b.ledger.retries, b.ledger.failures) == (2, 1, 1)
@@ -529,7 +530,7 @@ def test_settings_from_environment(server: FakeLLMServer, tmp_path: Path,
     monkeypatch.setenv("OPENAI_API_KEY", "env-key")
     monkeypatch.setenv("ABSTAB_MODEL", "env-model")
     server.enqueue(ok(GOOD))
-    with OpenAIBackend(cache_path=tmp_path / "c.sqlite") as b:
+    with OpenAIBackend.from_settings({"cache_path": tmp_path / "c.sqlite"}) as b:
         b.judge(make_table(), None)
         assert b.provenance("judge")["model"] == "env-model"
     assert server.requests[0]["model"] == "env-model"
@@ -538,7 +539,7 @@ def test_settings_from_environment(server: FakeLLMServer, tmp_path: Path,
 
 def test_openai_without_key_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        OpenAIBackend(no_cache=True)
+        OpenAIBackend.from_settings({"no_cache": True})
     assert str(info.value) == ("no API key for https://api.openai.com/v1: set OPENAI_API_KEY or "
                                "pass --api-key")
 
@@ -692,7 +693,7 @@ def test_retry_after_parsing() -> None:
         import httpx
     import openai
 
-    from abstab.llm.client import is_transient, retry_after_seconds
+    from abstab.llm.retry import is_transient, retry_after_seconds
 
     def status_error(status: int, headers: dict[str, str]) -> openai.APIStatusError:
         request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
@@ -740,7 +741,7 @@ def test_a_key_in_the_url_changes_nothing_cached_and_is_never_shown(server: Fake
                    Reply(400, body={"error": {"message": "bad"}}, echo_headers=True))
     with backend(server, tmp_path, base_url=f"http://user:SECRETKEY1@{host}") as b:
         b.judge(make_table(), None)
-        assert b.client.identity == server.url
+        assert b.client.identity.endpoint == server.url
     with backend(server, tmp_path, base_url=f"http://user:SECRETKEY2@{host}") as b:
         assert b.judge(make_table(), None) == JudgeOutput.model_validate(GOOD)  # same entry
         assert b.ledger.cache_hits == 1

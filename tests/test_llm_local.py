@@ -62,8 +62,8 @@ def wait_gone(pid: int, seconds: float = 15.0) -> bool:
 def test_local_judge_with_smollm2(tmp_path: Path) -> None:
     from abstab.llm.backend import LocalBackend
 
-    backend = LocalBackend(cache_path=tmp_path / "llm.sqlite", n_ctx=4096, max_tokens=400,
-                           concurrency=1, timeout=300)
+    backend = LocalBackend.from_settings({"cache_path": tmp_path / "llm.sqlite", "n_ctx": 4096,
+                                          "max_tokens": 400, "concurrency": 1, "timeout": 300})
     try:
         assert backend.server is not None and backend.server.pid is None  # starts lazily
         assert backend.client.response_format == "json_object"
@@ -95,7 +95,7 @@ def test_local_server_stops_on_ctrl_c_and_on_parent_death(tmp_path: Path) -> Non
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from abstab.llm.backend import LocalBackend
-        b = LocalBackend(no_cache=True, n_ctx=512)
+        b = LocalBackend.from_settings(dict(no_cache=True, n_ctx=512))
         b.start()
         print(b.server.pid, flush=True)
         time.sleep(600)
@@ -122,7 +122,8 @@ def test_a_dead_server_stops_the_run_quickly(tmp_path: Path) -> None:
     from abstab.llm.backend import LocalBackend
     from abstab.llm.errors import LocalServerError
 
-    backend = LocalBackend(no_cache=True, n_ctx=512, max_retries=5, retry_max_wait=30)
+    backend = LocalBackend.from_settings({"no_cache": True, "n_ctx": 512, "max_retries": 5,
+                                          "retry_max_wait": 30})
     try:
         backend.start()
         assert backend.server is not None and backend.server.pid is not None

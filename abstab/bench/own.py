@@ -23,20 +23,28 @@ import json
 import os
 import re
 import sys
-import urllib.error
-import urllib.request
+import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from abstab.bench.data import BenchData
 from abstab.bench.systems import Corpus
+from abstab.core.normalize import squash
 from abstab.core.serialize import serialize
 from abstab.errors import ConfigError
-from abstab.llm.errors import LLMError, LLMUnavailableError, ReplyTooLargeError
+from abstab.llm.cache import ResponseCache, request_key
+from abstab.llm.errors import LLMError
+from abstab.llm.redact import Redactor, public_url, url_secrets
+from abstab.llm.retry import RetryPolicy, final_error, status_of
+from abstab.llm.settings import LLMSettings
 from abstab.llm.tasks import AnswerOutput
+from abstab.llm.transport import limited_http_client, request_limits
 from abstab.records import TEXT_KINDS, QAItem
+from abstab.registry import systems
 
 __all__ = ["FunctionSystem", "HttpSystem", "MissingPredictionError", "OwnSystem",
            "PredictionsSystem", "coerce_answer", "function_system", "item_inputs"]
@@ -153,7 +161,13 @@ class OwnSystem:
         data: the dataset (for the inputs and the known item ids).
         settings: the run's :class:`~abstab.bench.run.BenchSettings`.
         llm: the LLM layer's settings (timeout, retries, cache) for systems that call out.
+
+    Attributes:
+        llm_settings: the LLM-layer settings (flags) the system uses: the bench stage runs
+            ``concurrency`` items at once; a flag no system and not the backend uses is an error.
     """
+
+    llm_settings: ClassVar[frozenset[str]] = frozenset({"concurrency"})
 
     def __init__(self, data: BenchData, settings: Any, llm: Any = None):
         self.data = data
@@ -174,6 +188,12 @@ class OwnSystem:
 
     def close(self) -> None:
         """Release what the system holds (connections, caches)."""
+
+
+def llm_settings_used(names: Iterable[str]) -> frozenset[str]:
+    """The LLM-layer settings the systems ``names`` use themselves (readers use none: their
+    backend does)."""
+    return frozenset().union(*(getattr(systems.get(n), "llm_settings", ()) for n in names))
 
 
 class FunctionSystem(OwnSystem):
@@ -274,40 +294,51 @@ class HttpSystem(OwnSystem):
     """A service at ``--url``: each item's inputs POSTed as JSON, the reply's ``answer``,
     ``abstained`` and ``evidence`` read back.
 
-    Requests go out with the LLM layer's settings: ``--concurrency`` at once, ``--request-timeout``
-    seconds each, ``--max-retries`` retries of timeouts, connection errors, 408/409/429 and 5xx
-    (tenacity, jittered exponential backoff), and replies kept in the response cache
+    Requests go out as the LLM layer's do: ``--concurrency`` at once, each within a total
+    deadline of ``--request-timeout`` seconds and a reply cap of ``--max-reply-bytes``
+    (:mod:`abstab.llm.transport`), transient errors retried up to ``--max-retries`` times by the
+    LLM layer's retry policy (:mod:`abstab.llm.retry`), and replies kept in the response cache
     (``--cache``, default ``WORK/.cache/llm.sqlite``; ``--no-cache``), so a rerun sends nothing.
+
+    Raises:
+        ConfigError: no ``--url``, or one that is not ``http(s)://``.
     """
 
-    def __init__(self, data: BenchData, settings: Any, llm: Any = None):
-        from abstab.llm.cache import ResponseCache
-        from abstab.llm.settings import LLMSettings
+    llm_settings = OwnSystem.llm_settings | {"timeout", "max_retries", "retry_max_wait",
+                                             "max_reply_bytes", "cache_path", "no_cache"}
 
+    def __init__(self, data: BenchData, settings: Any, llm: Any = None):
         super().__init__(data, settings, llm)
         if not settings.url:
             raise ConfigError("system 'http' needs the service's address: --url "
                               "http://HOST:PORT/PATH")
+        if urlsplit(settings.url).scheme not in ("http", "https"):
+            raise ConfigError(f"--url {public_url(settings.url)}: the service's address must "
+                              "start with http:// or https://")
         self.url = settings.url
-        self.llm = llm if isinstance(llm, LLMSettings) else LLMSettings.resolve(llm)
+        self.endpoint = public_url(self.url)  # in messages and cache keys: no credentials
+        self.redact = Redactor(url_secrets(self.url))
+        mine = self.llm_settings | {"workspace"}
+        self.llm = LLMSettings.resolve({k: v for k, v in (llm or {}).items() if k in mine})
+        self.policy = RetryPolicy(self.llm.max_retries, self.llm.retry_max_wait)
         path = self.llm.resolved_cache_path()
         self.cache = ResponseCache(path) if path is not None else None
+        self._http: Any = None
+        self._http_lock = threading.Lock()
 
     @classmethod
     def fingerprint(cls, settings: Any) -> str | None:
-        return settings.url
+        return public_url(settings.url) if settings.url else None
 
     def answer(self, item: QAItem) -> AnswerOutput:
-        from abstab.llm.cache import request_key
-
         body = self.inputs(item)
-        request = {"endpoint": self.url, "system": "http", "body": body}
+        request = {"endpoint": self.endpoint, "system": "http", "body": body}
         key = request_key(request)
-        where = f"{self.url} (item {item.item_id})"
+        where = f"{self.endpoint} (item {item.item_id})"
         hit = self.cache.get(key) if self.cache is not None else None
         if hit is not None:
             return coerce_answer(hit["reply"], where)
-        raw = self._post_with_retries(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        raw = self._post(json.dumps(body, ensure_ascii=False).encode("utf-8"))
         try:
             reply = json.loads(raw)
         except ValueError:
@@ -317,52 +348,48 @@ class HttpSystem(OwnSystem):
             self.cache.put(key, {**request, "model": "http"}, {"reply": reply})
         return out
 
-    def _post_with_retries(self, data: bytes) -> str:
-        from tenacity import (
-            Retrying,
-            retry_if_exception,
-            stop_after_attempt,
-            wait_random_exponential,
-        )
-
-        retrying = Retrying(stop=stop_after_attempt(self.llm.max_retries + 1),
-                            wait=wait_random_exponential(multiplier=0.5,
-                                                         max=self.llm.retry_max_wait),
-                            retry=retry_if_exception(_transient), reraise=True)
-        try:
-            return retrying(self._post, data)
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            status = getattr(exc, "code", None)
-            what = f"HTTP {status}" if status else type(exc).__name__
-            attempts = retrying.statistics.get("attempt_number", 1)
-            hint = " (raise --request-timeout)" if _is_timeout(exc) else ""
-            raise LLMUnavailableError(f"{self.url}: {what} after {attempts} attempt(s){hint}: "
-                                      f"{_preview(str(exc))}", attempts=attempts) from None
+    def _client(self) -> Any:
+        with self._http_lock:
+            if self._http is None:
+                self._http = limited_http_client(self.llm.timeout)
+            return self._http
 
     def _post(self, data: bytes) -> str:
-        req = urllib.request.Request(self.url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": "abstab"})
-        cap = self.llm.max_reply_bytes  # the LLM layer's cap: a service is as hostile
-        with urllib.request.urlopen(req, timeout=self.llm.timeout) as resp:
-            body = resp.read(cap + 1)
-        if len(body) > cap:
-            raise ReplyTooLargeError(cap)
-        return body.decode("utf-8", errors="replace")
+        """POST ``data``; the reply's text.
+
+        Raises:
+            LLMTimeoutError, LLMUnavailableError, LLMRequestError, ReplyTooLargeError: the
+                item's error, after the retries the policy allows.
+        """
+        headers = {"Content-Type": "application/json", "User-Agent": "abstab"}
+
+        def send() -> bytes:
+            client = self._client()
+            with request_limits(self.llm.timeout, self.llm.max_reply_bytes, self.policy.closed):
+                reply = client.post(self.url, content=data, headers=headers)
+            reply.raise_for_status()
+            return reply.content  # type: ignore[no-any-return]
+
+        try:
+            return self.policy.call(send).decode("utf-8", errors="replace")
+        except Exception as exc:
+            raise final_error(exc, url=self.endpoint, attempts=self.policy.attempts,
+                              timeout=self.llm.timeout, detail=self._detail(exc)) from exc
+
+    def _detail(self, exc: Exception) -> str:
+        """What went wrong, without secrets: an error reply's first bytes, else the error."""
+        response = getattr(exc, "response", None) if status_of(exc) else None
+        text = response.content.decode("utf-8", "replace") if response is not None else str(exc)
+        return _preview(self.redact(squash(text) or type(exc).__name__))
 
     def close(self) -> None:
+        self.policy.close()  # requests in flight end within a fraction of a second
+        with self._http_lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
         if self.cache is not None:
             self.cache.close()
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError)
-
-
-def _transient(exc: BaseException) -> bool:
-    status = getattr(exc, "code", None)
-    if isinstance(exc, urllib.error.HTTPError):
-        return status in (408, 409, 429) or (status or 0) >= 500
-    return isinstance(exc, (urllib.error.URLError, TimeoutError, ConnectionError))
 
 
 class _PredictionLine(BaseModel):

@@ -5,12 +5,12 @@ concurrency, structured output with one repair, and a per-run ledger.
 Importing this package is cheap: ``openai`` and llama.cpp are imported only when a backend
 makes its first request. Modules:
 
-* :mod:`abstab.llm.settings` — :class:`LLMSettings`
+* :mod:`abstab.llm.settings` — :class:`LLMSettings`, :class:`LocalSettings`
 * :mod:`abstab.llm.backend` — :class:`OpenAIBackend`, :class:`LocalBackend`
 * :mod:`abstab.llm.client` — :class:`ChatClient` (retries, cache, structured output)
 * :mod:`abstab.llm.cache`, :mod:`abstab.llm.ledger`, :mod:`abstab.llm.server`,
   :mod:`abstab.llm.prompts`, :mod:`abstab.llm.serialize`, :mod:`abstab.llm.errors`
-* :mod:`abstab.llm.tasks` — the :class:`Backend` protocol and the task output models
+* :mod:`abstab.llm.tasks` — the task output models (the contract is :mod:`abstab.backends`)
 """
 
 from abstab.llm.errors import (
@@ -20,7 +20,7 @@ from abstab.llm.errors import (
     LocalServerError,
     StructuredOutputError,
 )
-from abstab.llm.settings import LLMSettings, Prices
+from abstab.llm.settings import LLMSettings, LocalSettings, Prices
 
 __all__ = [
     "LLMError",
@@ -28,6 +28,7 @@ __all__ = [
     "LLMSettings",
     "LLMUnavailableError",
     "LocalServerError",
+    "LocalSettings",
     "Prices",
     "StructuredOutputError",
 ]

@@ -1,7 +1,7 @@
 """LLM backends: :class:`OpenAIBackend` (any OpenAI-compatible endpoint) and
 :class:`LocalBackend` (a GGUF model behind a llama.cpp server abstab manages).
 
-Both implement :class:`abstab.llm.tasks.Backend`: ``judge``, ``resolve``, ``answer`` and
+Both are :class:`abstab.backends.Backend` subclasses: ``judge``, ``resolve``, ``answer`` and
 ``generate`` render the task's prompt from the records, ask for the output model's JSON Schema
 as structured output and return the validated output model. ``map`` runs many calls with bounded concurrency.
 """
@@ -14,11 +14,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel
 
-from abstab.backends import Backend
+from abstab.backends import Backend, Identity
 from abstab.core.questions import type_guide
 from abstab.core.serialize import serialize
 from abstab.errors import ConfigError
@@ -27,13 +27,14 @@ from abstab.llm.client import ChatClient, StructuredReply, strip_fences
 from abstab.llm.errors import LocalServerError
 from abstab.llm.ledger import Ledger
 from abstab.llm.prompts import load_prompt
+from abstab.llm.redact import public_url
 from abstab.llm.serialize import (
     document_context,
     passages_text,
     schema_sketch,
 )
 from abstab.llm.server import LlamaServer, bundled_smollm2
-from abstab.llm.settings import OPENAI_BASE_URL, LLMSettings, ResponseFormat
+from abstab.llm.settings import OPENAI_BASE_URL, LLMSettings, LocalSettings, ResponseFormat
 from abstab.llm.tasks import (
     AnswerOutput,
     GenerateOutput,
@@ -89,50 +90,54 @@ TASKS: dict[str, TaskSpec] = {
 class LLMBackend(Backend):
     """What the LLM backends share; subclasses say where the endpoint is.
 
-    Args:
-        settings: an :class:`LLMSettings`, a dict (a pipeline's ``llm:`` block) or ``None``.
-        **overrides: settings that take precedence (``None`` values are ignored).
+    Built from a dict with :meth:`from_settings` (flags over YAML, resolved once); the
+    constructor takes the resolved :attr:`settings_cls` instance.
 
     Attributes:
         settings: the resolved settings.
+        identity: backend, model and endpoint (provenance and cache keys), built here once.
         ledger: the run's :class:`Ledger` (``ledger.summary()`` → ``stats.json["llm"]``).
         cache: the response cache, or ``None``.
         client: the :class:`ChatClient`.
     """
 
     name = "llm"
-    settings_cls = LLMSettings
+    settings_cls: ClassVar[type[LLMSettings]] = LLMSettings
+    settings: LLMSettings
     default_response_format: ResponseFormat = "json_schema"
 
     @classmethod
     def build_settings(cls, values: dict[str, Any], workspace: Path | None) -> LLMSettings:
-        """Flags over YAML over the environment; the cache defaults to the workspace's."""
-        return LLMSettings.resolve(values, backend=cls.name, workspace=workspace)
+        """Flags over YAML; the cache defaults to the workspace's (the endpoint, key and model
+        fall back on the environment when the backend is built)."""
+        return cls.settings_cls.resolve(values, workspace=workspace)
 
-    def __init__(self, settings: LLMSettings | dict[str, Any] | None = None, **overrides: Any):
-        self.settings = LLMSettings.resolve(settings, **overrides)
-        if self.settings.backend != self.name:
-            self.settings = self.settings.model_copy(update={"backend": self.name})
-        self.model = self._model_name()
-        base_url, identity, api_key = self._endpoint()  # may raise ConfigError: nothing open yet
+    def __init__(self, settings: LLMSettings | None = None):
+        super().__init__(settings)
+        model = self._model_name()
+        base_url, endpoint, api_key = self._endpoint(model)  # may raise ConfigError: nothing open
+        self.identity = Identity(self.name, model, endpoint)
         path = self.settings.resolved_cache_path()
         self.cache = ResponseCache(path) if path is not None else None
-        self.ledger = Ledger(self.name, self.model, self.settings.prices)
+        self.ledger = Ledger(self.identity.backend, model, self.settings.prices)
         self.client = ChatClient(
-            self.settings, model=self.model, base_url=base_url, api_key=api_key,
-            identity=identity,
+            self.settings, self.identity, base_url=base_url, api_key=api_key,
             response_format=self.settings.response_format or self.default_response_format,
-            ledger=self.ledger, cache=self.cache, backend_name=self.name,
-            endpoint_alive=self._endpoint_alive(),
+            ledger=self.ledger, cache=self.cache, endpoint_alive=self._endpoint_alive(),
         )
+
+    @property
+    def model(self) -> str:
+        return self.identity.model
 
     # ------------------------------------------------------------- subclass hooks
 
     def _model_name(self) -> str:
         raise NotImplementedError
 
-    def _endpoint(self) -> tuple[str | Callable[[], str], str | None, str]:
-        """(base_url or a callable giving it, cache identity or None, api key)."""
+    def _endpoint(self, model: str) -> tuple[str | Callable[[], str], str, str]:
+        """(base_url or a callable giving it, the endpoint's identity without credentials,
+        api key)."""
         raise NotImplementedError
 
     def _endpoint_alive(self) -> Callable[[], bool] | None:
@@ -141,10 +146,9 @@ class LLMBackend(Backend):
 
     # ----------------------------------------------------------------- protocol
 
-    def provenance(self, task: str) -> dict[str, Any]:
-        """``{"backend", "model", "prompt_hash"}`` for the records ``task`` helps make."""
-        return {"backend": self.name, "model": self.model,
-                "prompt_hash": load_prompt(self._spec(task).name).hash}
+    def prompt_hash(self, task: str) -> str | None:
+        """The hash of ``task``'s prompt template."""
+        return load_prompt(self._spec(task).name).hash
 
     def judge(self, table: Table, doc: Document | None = None) -> JudgeOutput:
         """Label ``table`` clear / abstract / not_table and point at its abstract headers.
@@ -363,7 +367,7 @@ class OpenAIBackend(LLMBackend):
     def _model_name(self) -> str:
         return self.settings.env_model()
 
-    def _endpoint(self) -> tuple[str | Callable[[], str], str | None, str]:
+    def _endpoint(self, model: str) -> tuple[str | Callable[[], str], str, str]:
         base_url = self.settings.env_base_url()
         key = self.settings.env_api_key()
         if key is None:
@@ -371,7 +375,7 @@ class OpenAIBackend(LLMBackend):
                 raise ConfigError(f"no API key for {base_url}: set OPENAI_API_KEY or pass "
                                   "--api-key")
             key = "no-key"  # local servers (vLLM, ollama, llama.cpp) ignore it
-        return base_url, None, key
+        return base_url, public_url(base_url), key
 
 
 class LocalBackend(LLMBackend):
@@ -385,19 +389,13 @@ class LocalBackend(LLMBackend):
     """
 
     name = "local"
+    settings_cls = LocalSettings
+    settings: LocalSettings
     default_response_format: ResponseFormat = "json_object"
 
-    @classmethod
-    def build_settings(cls, values: dict[str, Any], workspace: Path | None) -> LLMSettings:
-        """As every LLM backend, except that a model that is a ``.gguf`` path is the file."""
-        if str(values.get("model", "")).endswith(".gguf") and not values.get("gguf"):
-            values = {**values, "gguf": values["model"]}
-            del values["model"]
-        return super().build_settings(values, workspace)
-
-    def __init__(self, settings: LLMSettings | dict[str, Any] | None = None, **overrides: Any):
+    def __init__(self, settings: LocalSettings | None = None):
         self.server: LlamaServer | None = None
-        super().__init__(settings, **overrides)
+        super().__init__(settings)
 
     @cached_property
     def gguf_path(self) -> Path:
@@ -410,9 +408,9 @@ class LocalBackend(LLMBackend):
     def _model_name(self) -> str:
         return self.settings.model or self.gguf_path.stem
 
-    def _endpoint(self) -> tuple[str | Callable[[], str], str | None, str]:
+    def _endpoint(self, model: str) -> tuple[str | Callable[[], str], str, str]:
         self.server = LlamaServer(
-            self.gguf_path, alias=self.model, n_ctx=self.settings.n_ctx,
+            self.gguf_path, alias=model, n_ctx=self.settings.n_ctx,
             n_threads=self.settings.n_threads,
             start_timeout=self.settings.server_start_timeout,
         )

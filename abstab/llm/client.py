@@ -9,10 +9,10 @@ method, :meth:`ChatClient.build_client`, with the SDK's own retries off) and
   flight within a fraction of a second of :meth:`ChatClient.close` (:mod:`abstab.llm.transport`);
 * keeps the key out of cache entries, messages and logs, whether it came as ``api_key``, inside
   the endpoint URL, or echoed back in an error body (:mod:`abstab.llm.redact`);
-* retries transient errors (timeouts, connection errors, 408/409/429/5xx) with tenacity, with
-  jittered exponential backoff, honouring ``Retry-After`` on 429/503 and pausing every thread
-  while a rate limit lasts; 401/403/404 become a :class:`~abstab.errors.ConfigError` that names
-  the variable or flag to fix, other 4xx an :class:`~abstab.llm.errors.LLMRequestError`;
+* retries transient errors by the one retry policy (:mod:`abstab.llm.retry`: timeouts,
+  connection errors, 408/409/429/5xx, jittered backoff, ``Retry-After``); 401/403/404 become a
+  :class:`~abstab.errors.ConfigError` that names the variable or flag to fix, other 4xx an
+  :class:`~abstab.llm.errors.LLMRequestError`;
 * keeps at most ``concurrency`` requests in flight across all threads;
 * validates structured replies against a JSON Schema, sends one repair request with the
   validation error, then raises :class:`~abstab.llm.errors.StructuredOutputError`;
@@ -21,7 +21,6 @@ method, :meth:`ChatClient.build_client`, with the SDK's own retries off) and
 
 from __future__ import annotations
 
-import email.utils
 import json
 import os
 import re
@@ -34,20 +33,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import jsonschema
 from pydantic import ValidationError
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
+from abstab.backends import Identity
 from abstab.core.normalize import squash
 from abstab.errors import ConfigError
 from abstab.llm.cache import ResponseCache, request_key
 from abstab.llm.errors import (
     LLMRequestError,
-    LLMTimeoutError,
     LLMUnavailableError,
     ReplyTooLargeError,
     StructuredOutputError,
@@ -55,6 +47,7 @@ from abstab.llm.errors import (
 from abstab.llm.ledger import Ledger
 from abstab.llm.prompts import load_prompt
 from abstab.llm.redact import Redactor, public_url, url_secrets
+from abstab.llm.retry import RetryPolicy, final_error, status_of
 from abstab.llm.settings import LLMSettings, ResponseFormat
 from abstab.llm.transport import limited_http_client, request_limits
 
@@ -64,7 +57,6 @@ if TYPE_CHECKING:  # pragma: no cover
 T = TypeVar("T")
 
 SHOW_RESPONSES_ENV = "ABSTAB_LLM_SHOW_RESPONSES"
-_TRANSIENT_STATUS = {408, 409, 429}
 _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
 _LOG_LOCK = threading.Lock()
 RAW_PREFIX = 2000
@@ -96,48 +88,6 @@ class StructuredReply:
     errors: list[str] = field(default_factory=list)
 
 
-def _status(exc: BaseException) -> int | None:
-    status = getattr(exc, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for errors worth retrying: timeouts, connection errors, 408/409/429 and 5xx."""
-    import openai
-
-    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
-        return True
-    status = _status(exc)
-    return status is not None and (status in _TRANSIENT_STATUS or status >= 500)
-
-
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """The wait a 429/503 asks for (``retry-after-ms`` or ``Retry-After``: seconds or a date)."""
-    if _status(exc) not in (429, 503):
-        return None
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - time.time())
-
-
 def strip_fences(text: str) -> str:
     """Remove a Markdown code fence around a JSON reply, which small models often add."""
     m = _FENCE.match(text)
@@ -162,48 +112,42 @@ class ChatClient:
 
     Args:
         settings: sampling, timeout, concurrency and retry settings.
-        model: model name sent in each request.
+        identity: the backend, model and endpoint (what cache keys name; the local backend's
+            endpoint is its GGUF file, since its port changes every run).
         base_url: the endpoint, or a callable giving it on first use (the local backend starts
             its server only when a request misses the cache).
         api_key: key sent as a bearer token.
-        identity: what identifies the endpoint in cache keys (defaults to ``base_url``
-            without its credentials; the local backend uses the GGUF file, since its port
-            changes every run).
         response_format: how the schema is sent (``json_schema``, ``json_object``, ``none``).
         ledger: where calls are counted.
         cache: response cache, or ``None`` for no caching.
-        backend_name: for error messages.
         endpoint_alive: for a managed endpoint, says whether its server process still runs;
             a connection error to a dead server is not retried.
     """
 
-    def __init__(self, settings: LLMSettings, *, model: str,
+    def __init__(self, settings: LLMSettings, identity: Identity, *,
                  base_url: str | Callable[[], str], api_key: str,
-                 identity: str | None = None, response_format: ResponseFormat = "json_schema",
+                 response_format: ResponseFormat = "json_schema",
                  ledger: Ledger | None = None, cache: ResponseCache | None = None,
-                 backend_name: str = "openai", endpoint_alive: Callable[[], bool] | None = None):
-        if identity is None and not isinstance(base_url, str):
-            raise ValueError("identity is required when base_url is a callable")
+                 endpoint_alive: Callable[[], bool] | None = None):
         self.settings = settings
-        self.model = model
+        self.identity = identity
+        self.model = identity.model
         self._base_url = base_url
         self.api_key = api_key
-        self.identity = identity or public_url(str(base_url))
         self.response_format = response_format
-        self.ledger = ledger or Ledger(backend_name, model, settings.prices)
+        self.ledger = ledger or Ledger(identity.backend, identity.model, settings.prices)
         self.cache = cache
-        self.backend_name = backend_name
         self._endpoint_alive = endpoint_alive
         self.show_responses = os.environ.get(SHOW_RESPONSES_ENV, "") not in ("", "0", "false")
         self._client: openai.OpenAI | None = None
         self._client_lock = threading.Lock()
-        self._closed = threading.Event()
-        self._known_url = public_url(base_url) if isinstance(base_url, str) else identity or ""
+        self.policy = RetryPolicy(settings.max_retries, settings.retry_max_wait,
+                                  on_retry=self.ledger.record_retry, gone=self._endpoint_died)
+        self._closed = self.policy.closed
+        self._known_url = identity.endpoint
         self.redact = Redactor([api_key, *(url_secrets(base_url) if isinstance(base_url, str)
                                            else [])])
         self._slots = threading.BoundedSemaphore(settings.concurrency)
-        self._pause_lock = threading.Lock()
-        self._pause_until = 0.0
         self._validators: dict[str, jsonschema.protocols.Validator] = {}
 
     # ------------------------------------------------------------------ the HTTP client
@@ -234,7 +178,8 @@ class ChatClient:
 
     def _openai(self) -> openai.OpenAI:
         if self._closed.is_set():
-            raise LLMUnavailableError(f"the {self.backend_name} backend is closed", attempts=0)
+            raise LLMUnavailableError(f"the {self.identity.backend} backend is closed",
+                                      attempts=0)
         with self._client_lock:
             if self._client is None:
                 self._client = self.build_client()
@@ -245,7 +190,7 @@ class ChatClient:
 
         The cache belongs to the backend and stays open.
         """
-        self._closed.set()
+        self.policy.close()
         with self._client_lock:
             if self._client is not None:
                 self._client.close()
@@ -306,7 +251,7 @@ class ChatClient:
         body = self.request_body(messages, schema=schema, schema_name=schema_name)
         entry = None
         if self.cache is not None and not self.settings.sampled:
-            key_request = {"endpoint": self.identity, "model": self.model,
+            key_request = {"endpoint": self.identity.endpoint, "model": self.model,
                            "prompt_hash": prompt_hash, **body}
             entry = (request_key(key_request), key_request)
             hit = self.cache.get(entry[0])
@@ -329,46 +274,16 @@ class ChatClient:
             "completion_tokens": reply.completion_tokens, "finish_reason": reply.finish_reason,
         })
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        cap = self.settings.retry_max_wait
-        asked = retry_after_seconds(exc) if exc is not None else None
-        if asked is not None:
-            wait = min(asked, cap)
-            with self._pause_lock:  # a rate limit pauses every thread, not only this one
-                self._pause_until = max(self._pause_until, time.monotonic() + wait)
-            return wait
-        return float(wait_random_exponential(multiplier=0.5, max=cap)(state))
-
     def _send_with_retries(self, body: dict[str, Any]) -> ChatReply:
-        retrying = Retrying(
-            sleep=self._sleep,
-            stop=stop_after_attempt(self.settings.max_retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception(self._should_retry),
-            before_sleep=lambda _state: self.ledger.record_retry(),
-            reraise=True,
-        )
         try:
-            return retrying(self._send_once, body)
+            return self.policy.call(lambda: self._send_once(body))
         except Exception as exc:
             raise self._translate(exc) from exc
-
-    def _sleep(self, seconds: float) -> None:
-        """Back off; :meth:`close` cuts it short."""
-        self._closed.wait(seconds)
 
     def _endpoint_died(self) -> bool:
         return self._endpoint_alive is not None and not self._endpoint_alive()
 
-    def _should_retry(self, exc: BaseException) -> bool:
-        return is_transient(exc) and not self._closed.is_set() and not self._endpoint_died()
-
     def _send_once(self, body: dict[str, Any]) -> ChatReply:
-        with self._pause_lock:
-            pause = self._pause_until - time.monotonic()
-        if pause > 0:
-            self._closed.wait(pause)
         client = self._openai()
         with self._slots:
             if self.show_responses:
@@ -382,7 +297,7 @@ class ChatClient:
             except Exception as exc:
                 self.ledger.record_failed_attempt()
                 if self.show_responses:
-                    self._log("<<< error", {"type": type(exc).__name__, "status": _status(exc),
+                    self._log("<<< error", {"type": type(exc).__name__, "status": status_of(exc),
                                             "message": str(exc)})
                 raise
             latency = time.perf_counter() - start
@@ -408,7 +323,7 @@ class ChatClient:
         if not isinstance(exc, openai.OpenAIError):
             return exc
         self.ledger.record_failure()
-        status = _status(exc)
+        status = status_of(exc)
         url = self._known_url  # never self.base_url: that could restart a stopped server
         if (isinstance(exc, openai.APIConnectionError) and not self._closed.is_set()
                 and self._endpoint_died() and not isinstance(self._base_url, str)):
@@ -428,23 +343,16 @@ class ChatClient:
                 f"model {self.model!r} not found at {url} (404); set ABSTAB_MODEL or --model "
                 "(or, if the endpoint is wrong, OPENAI_BASE_URL or --base-url)"
             )
-        if is_transient(exc):
-            attempts = self.settings.max_retries + 1
-            if isinstance(exc, openai.APITimeoutError):
-                return LLMTimeoutError(
-                    f"{url}: no complete reply within {self.settings.timeout:g} s, "
-                    f"{attempts} attempt(s) (raise --request-timeout)", attempts=attempts)
-            what = f"HTTP {status}" if status else type(exc).__name__
-            return LLMUnavailableError(
-                f"{url}: {what} after {attempts} attempt(s): {self._short(exc)}",
-                attempts=attempts,
-            )
         hint = ""
         if status == 400 and "response_format" in str(exc):
             hint = (" (the endpoint may not support this structured-output style: try "
                     "--response-format json_object or none)")
-        return LLMRequestError(f"{url} rejected the request (HTTP {status}): "
-                               f"{self._short(exc)}{hint}", status=status)
+        out = final_error(exc, url=url, attempts=self.policy.attempts,
+                          timeout=self.settings.timeout, detail=self._short(exc), hint=hint)
+        if out is exc:  # an SDK error without a status: the reply could not be used
+            return LLMRequestError(f"{url} rejected the request (HTTP {status}): "
+                                   f"{self._short(exc)}", status=status)
+        return out
 
     def _short(self, exc: Exception, limit: int = 300) -> str:
         """The error's text on one line, without secrets, at most ``limit`` characters."""

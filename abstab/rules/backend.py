@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from typing import Any
 
 from abstab import __version__
-from abstab.backends import Backend
+from abstab.backends import Backend, Identity
 from abstab.config import StageSettings
 from abstab.core import questions as q
 from abstab.core.expand import expand_header
@@ -56,9 +55,7 @@ class RulesBackend(Backend):
 
     name = "rules"
     settings_cls = RulesSettings
-
-    def provenance(self, task: str) -> dict[str, Any]:
-        return {"backend": "rules", "model": f"rules-{__version__}", "prompt_hash": None}
+    identity = Identity("rules", f"rules-{__version__}", "offline")
 
     def judge(self, table: Table, doc: Document | None) -> JudgeOutput:
         return judge_table(table)
