@@ -15,6 +15,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from abstab.registry import question_types
+from abstab.text import squash
 
 SCHEMA_VERSION: Final = "1.0"
 
@@ -198,10 +199,6 @@ def grid_views(cells: list[Cell], n_header_rows: int) -> tuple[list[list[str]], 
     return head, body
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
 def column_names(header_rows: list[list[str]], skip_rows: frozenset[int] = frozenset(),
                  squash_spaces: bool = False) -> list[str]:
     """Flattened column names: the distinct non-empty header texts of each column, top down,
@@ -217,7 +214,7 @@ def column_names(header_rows: list[list[str]], skip_rows: frozenset[int] = froze
     for c in range(ncols):
         parts: list[str] = []
         for r, row in enumerate(header_rows):
-            text = _squash(row[c]) if squash_spaces else row[c].strip()
+            text = squash(row[c]) if squash_spaces else row[c].strip()
             if r not in skip_rows and text and text not in parts:
                 parts.append(text)
         out.append(" / ".join(parts))
@@ -233,9 +230,9 @@ def column_rule(header_rows: list[list[str]],
     masks = range(2 ** n) if n <= 8 else range(1)
     skips = [frozenset(r for r in range(n) if mask >> r & 1) for mask in masks]
     for skip in skips:
-        for squash in (False, True):
-            if column_names(header_rows, skip, squash) == columns:
-                return skip, squash
+        for spaces in (False, True):
+            if column_names(header_rows, skip, spaces) == columns:
+                return skip, spaces
     return None
 
 
