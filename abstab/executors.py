@@ -28,7 +28,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -39,23 +39,37 @@ from abstab.store import UnitResult
 RAY_ADDRESS_ENV = "RAY_ADDRESS"
 
 T = TypeVar("T")
-R = TypeVar("R")
+H = TypeVar("H")  # a handle on submitted work: a Future, a Ray ObjectRef
 
 
-class Window(Generic[T, R]):
+def _first_completed(pending: Collection[Any]) -> Collection[Any]:
+    return wait(pending, return_when=FIRST_COMPLETED)[0]
+
+
+class Window(Generic[T, H]):
     """A bounded window over a pool: at most ``size`` items in flight at once.
 
-    Iterating submits items until ``size`` are pending, then yields ``(item, future)`` for each
-    future that finished (those of one wake-up in submission order), topping the window up after
-    each wake-up. Nothing is caught: what ``submit`` or the wait raises (Ctrl-C too) reaches the
-    caller, who owns the pool and shuts it down; :attr:`pending` then says what was in flight.
+    Iterating submits items until ``size`` are pending, then yields ``(item, handle)`` for each
+    handle that finished (those of one wake-up in submission order), topping the window up
+    after each wake-up. Nothing is caught: what ``submit`` or the wait raises (Ctrl-C too)
+    reaches the caller, who owns the pool and shuts it down; :attr:`pending` then says what was
+    in flight.
+
+    Args:
+        submit: starts one item's work and returns its handle.
+        items: the items, read lazily.
+        size: how many may be in flight.
+        finished: blocks until some pending handles are done and returns them; by default
+            :func:`concurrent.futures.wait` for the first completed future.
     """
 
-    def __init__(self, submit: Callable[[T], Future[R]], items: Iterable[T], size: int):
+    def __init__(self, submit: Callable[[T], H], items: Iterable[T], size: int,
+                 finished: Callable[[Collection[H]], Collection[H]] = _first_completed):
         self._submit = submit
         self._items = iter(items)
         self._size = size
-        self.pending: dict[Future[R], T] = {}
+        self._finished = finished
+        self.pending: dict[H, T] = {}
 
     def _fill(self) -> None:
         while len(self.pending) < self._size:
@@ -64,12 +78,12 @@ class Window(Generic[T, R]):
                 return
             self.pending[self._submit(item)] = item
 
-    def __iter__(self) -> Iterator[tuple[T, Future[R]]]:
+    def __iter__(self) -> Iterator[tuple[T, H]]:
         self._fill()
         while self.pending:
-            done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
-            for fut in [f for f in self.pending if f in done]:  # submission order
-                yield self.pending.pop(fut), fut
+            done = self._finished(self.pending.keys())
+            for handle in [h for h in self.pending if h in done]:  # submission order
+                yield self.pending.pop(handle), handle
             self._fill()
 
 
@@ -405,30 +419,18 @@ class RayExecutor:
         token = uuid.uuid4().hex
         holder = [ray.put(stage)]  # in a list, so that tasks receive the reference itself
         ledger = getattr(stage.backend, "ledger", None)
-        queue = iter(units)
-        pending: dict[Any, Unit] = {}
-
-        def fill() -> None:
-            while len(pending) < limit:
-                u = next(queue, None)
-                if u is None:
-                    return
-                pending[task.remote(token, holder, u)] = u
-
+        window: Window[Unit, Any] = Window(
+            lambda u: task.remote(token, holder, u), units, limit,
+            lambda pending: ray.wait(list(pending), num_returns=1)[0])
         try:
-            fill()
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                for ref in ready:
-                    u = pending.pop(ref)
-                    status, payload, counts = ray.get(ref)
-                    merge_ledger(ledger, counts)
-                    if status == "raise":
-                        raise payload
-                    yield u, payload
-                fill()
+            for u, ref in window:
+                status, payload, counts = ray.get(ref)
+                merge_ledger(ledger, counts)
+                if status == "raise":
+                    raise payload
+                yield u, payload
         finally:
-            for ref in pending:
+            for ref in window.pending:
                 ray.cancel(ref)
 
     def map_files(self, fn: Callable[..., Any], jobs: Iterable[tuple[Unit, tuple[Any, ...]]],
