@@ -28,15 +28,66 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from abstab.errors import ConfigError
 from abstab.store import UnitResult
 
 RAY_ADDRESS_ENV = "RAY_ADDRESS"
+
+T = TypeVar("T")
+H = TypeVar("H")  # a handle on submitted work: a Future, a Ray ObjectRef
+
+
+def _first_completed(pending: Collection[Any]) -> Collection[Any]:
+    return wait(pending, return_when=FIRST_COMPLETED)[0]
+
+
+class Window(Generic[T, H]):
+    """A bounded window over a pool: at most ``size`` items in flight at once.
+
+    Iterating submits items until ``size`` are pending, then yields ``(item, handle)`` for each
+    handle that finished (those of one wake-up in submission order), topping the window up
+    after each wake-up. Nothing is caught: what ``submit`` or the wait raises (Ctrl-C too)
+    reaches the caller, who owns the pool and shuts it down; :attr:`pending` then says what was
+    in flight.
+
+    Args:
+        submit: starts one item's work and returns its handle.
+        items: the items, read lazily.
+        size: how many may be in flight.
+        finished: blocks until some pending handles are done and returns them; by default
+            :func:`concurrent.futures.wait` for the first completed future.
+    """
+
+    def __init__(self, submit: Callable[[T], H], items: Iterable[T], size: int,
+                 finished: Callable[[Collection[H]], Collection[H]] = _first_completed):
+        self._submit = submit
+        self._items = iter(items)
+        self._size = size
+        self._finished = finished
+        self.pending: dict[H, T] = {}
+
+    def _fill(self) -> None:
+        while len(self.pending) < self._size:
+            item = next(self._items, _END)
+            if item is _END:
+                return
+            self.pending[self._submit(item)] = item
+
+    def __iter__(self) -> Iterator[tuple[T, H]]:
+        self._fill()
+        while self.pending:
+            done = self._finished(self.pending.keys())
+            for handle in [h for h in self.pending if h in done]:  # submission order
+                yield self.pending.pop(handle), handle
+            self._fill()
+
+
+_END: Any = object()
 
 
 @dataclass
@@ -233,30 +284,16 @@ class LocalExecutor:
             for u in units:
                 yield u, stage.process(u)
             return
-        queue = iter(units)
         pool = ThreadPoolExecutor(limit, thread_name_prefix=f"abstab-{stage.name}")
-        pending: dict[Future[UnitResult], Unit] = {}
-
-        def fill() -> None:
-            while len(pending) < limit:
-                u = next(queue, None)
-                if u is None:
-                    return
-                pending[pool.submit(stage.process, u)] = u
-
+        window = Window(lambda u: pool.submit(stage.process, u), units, limit)
         try:
-            fill()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in [f for f in pending if f in done]:  # submission order
-                    u = pending.pop(fut)
-                    yield u, fut.result()
-                fill()
+            for u, fut in window:
+                yield u, fut.result()
         finally:
             # On Ctrl-C, SIGTERM or an error, return at once: waiting here for units in flight
             # would wait on the endpoint. The caller then closes the backend, which ends their
             # requests (abstab.llm.transport); units not started are cancelled.
-            pool.shutdown(wait=not pending, cancel_futures=True)
+            pool.shutdown(wait=not window.pending, cancel_futures=True)
 
     def map_files(self, fn: Callable[..., Any], jobs: Iterable[tuple[Unit, tuple[Any, ...]]],
                   *, workers: int, timeout: float, files_per_worker: int = 0,
@@ -274,43 +311,29 @@ class LocalExecutor:
 
         from pebble import ProcessExpired, ProcessPool
 
-        queue = iter(jobs)
         pool = ProcessPool(max_workers=workers, max_tasks=files_per_worker)
-        pending: dict[Future[Any], Unit] = {}
 
-        def fill() -> None:
-            while len(pending) < 2 * workers:
-                job = next(queue, None)
-                if job is None:
-                    return
-                unit, args = job
-                if memory_limit:
-                    fut = pool.schedule(_bounded_job, args=(fn, memory_limit, *args),
-                                        timeout=timeout)
-                else:
-                    fut = pool.schedule(fn, args=args, timeout=timeout)
-                pending[fut] = unit
+        def schedule(job: tuple[Unit, tuple[Any, ...]]) -> Future[Any]:
+            args = job[1]
+            if memory_limit:
+                return pool.schedule(_bounded_job, args=(fn, memory_limit, *args), timeout=timeout)
+            return pool.schedule(fn, args=args, timeout=timeout)
 
         try:
-            fill()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in [f for f in pending if f in done]:
-                    unit = pending.pop(fut)
-                    try:
-                        outcome = FileOutcome("ok", fut.result())
-                    except FutureTimeout:
-                        outcome = FileOutcome("timeout")
-                    except WorkerMemoryError as exc:
-                        outcome = FileOutcome("memory", message=str(exc))
-                    except WorkerCrashError as exc:
-                        outcome = FileOutcome("crash", message=str(exc))
-                    except ProcessExpired as exc:
-                        outcome = FileOutcome("crash", message=f"exit code {exc.exitcode}")
-                    except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
-                        outcome = FileOutcome("error", message=f"{type(exc).__name__}: {exc}")
-                    yield unit, outcome
-                fill()
+            for (unit, _), fut in Window(schedule, jobs, 2 * workers):
+                try:
+                    outcome = FileOutcome("ok", fut.result())
+                except FutureTimeout:
+                    outcome = FileOutcome("timeout")
+                except WorkerMemoryError as exc:
+                    outcome = FileOutcome("memory", message=str(exc))
+                except WorkerCrashError as exc:
+                    outcome = FileOutcome("crash", message=str(exc))
+                except ProcessExpired as exc:
+                    outcome = FileOutcome("crash", message=f"exit code {exc.exitcode}")
+                except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
+                    outcome = FileOutcome("error", message=f"{type(exc).__name__}: {exc}")
+                yield unit, outcome
         except BaseException:
             # Ctrl-C, a kill of the generator, an error: stop the workers now instead of
             # waiting for the queued files (closing a pool waits for them all).
@@ -396,30 +419,18 @@ class RayExecutor:
         token = uuid.uuid4().hex
         holder = [ray.put(stage)]  # in a list, so that tasks receive the reference itself
         ledger = getattr(stage.backend, "ledger", None)
-        queue = iter(units)
-        pending: dict[Any, Unit] = {}
-
-        def fill() -> None:
-            while len(pending) < limit:
-                u = next(queue, None)
-                if u is None:
-                    return
-                pending[task.remote(token, holder, u)] = u
-
+        window: Window[Unit, Any] = Window(
+            lambda u: task.remote(token, holder, u), units, limit,
+            lambda pending: ray.wait(list(pending), num_returns=1)[0])
         try:
-            fill()
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                for ref in ready:
-                    u = pending.pop(ref)
-                    status, payload, counts = ray.get(ref)
-                    merge_ledger(ledger, counts)
-                    if status == "raise":
-                        raise payload
-                    yield u, payload
-                fill()
+            for u, ref in window:
+                status, payload, counts = ray.get(ref)
+                merge_ledger(ledger, counts)
+                if status == "raise":
+                    raise payload
+                yield u, payload
         finally:
-            for ref in pending:
+            for ref in window.pending:
                 ray.cancel(ref)
 
     def map_files(self, fn: Callable[..., Any], jobs: Iterable[tuple[Unit, tuple[Any, ...]]],

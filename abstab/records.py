@@ -15,6 +15,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from abstab.registry import question_types
+from abstab.text import squash
 
 SCHEMA_VERSION: Final = "1.0"
 
@@ -172,16 +173,29 @@ class TableQuality(_Strict):
     confidence: float
 
 
-def _slots(cells: list[Cell]) -> tuple[int, int, dict[tuple[int, int], Cell]]:
-    """The grid's height, width and which cell covers each slot (a merged cell covers many)."""
+def _grid(cells: list[Cell], n_header_rows: int
+          ) -> tuple[int, int, list[list[str]], list[list[str]]]:
+    """The grid's height and width, and :func:`grid_views`, from two passes over the cells
+    (a table read back is checked against its cells: this runs on every parse)."""
     nrows = max((c.row + c.row_span for c in cells), default=0)
     ncols = max((c.col + c.col_span for c in cells), default=0)
-    at: dict[tuple[int, int], Cell] = {}
+    # which cell covers each slot (a merged cell covers many; the first listed wins)
+    at: list[list[Cell | None]] = [[None] * ncols for _ in range(nrows)]
     for c in cells:
+        if c.row_span == 1 and c.col_span == 1:  # most cells: no span loops
+            if at[c.row][c.col] is None:
+                at[c.row][c.col] = c
+            continue
         for r in range(c.row, c.row + c.row_span):
+            line = at[r]
             for k in range(c.col, c.col + c.col_span):
-                at.setdefault((r, k), c)
-    return nrows, ncols, at
+                if line[k] is None:
+                    line[k] = c
+    head = [["" if cell is None else cell.text for cell in line]
+            for line in at[:n_header_rows]]
+    body = [["" if cell is None or cell.col != k else cell.text for k, cell in enumerate(line)]
+            for line in at[n_header_rows:]]
+    return nrows, ncols, head, body
 
 
 def grid_views(cells: list[Cell], n_header_rows: int) -> tuple[list[list[str]], list[list[str]]]:
@@ -190,16 +204,8 @@ def grid_views(cells: list[Cell], n_header_rows: int) -> tuple[list[list[str]], 
     A merged header cell is repeated in every slot it covers; in the body a cell spanning rows
     repeats down and one spanning columns stands only in its first column.
     """
-    nrows, ncols, at = _slots(cells)
-    head = [[at[r, c].text if (r, c) in at else "" for c in range(ncols)]
-            for r in range(min(n_header_rows, nrows))]
-    body = [[at[r, c].text if (r, c) in at and at[r, c].col == c else "" for c in range(ncols)]
-            for r in range(n_header_rows, nrows)]
+    _, _, head, body = _grid(cells, n_header_rows)
     return head, body
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 def column_names(header_rows: list[list[str]], skip_rows: frozenset[int] = frozenset(),
@@ -217,7 +223,7 @@ def column_names(header_rows: list[list[str]], skip_rows: frozenset[int] = froze
     for c in range(ncols):
         parts: list[str] = []
         for r, row in enumerate(header_rows):
-            text = _squash(row[c]) if squash_spaces else row[c].strip()
+            text = squash(row[c]) if squash_spaces else row[c].strip()
             if r not in skip_rows and text and text not in parts:
                 parts.append(text)
         out.append(" / ".join(parts))
@@ -229,13 +235,13 @@ def column_rule(header_rows: list[list[str]],
     """The ``skip_rows`` and ``squash_spaces`` of :func:`column_names` that turn
     ``header_rows`` into ``columns``, or None if none does."""
     n = len(header_rows)
-    # every subset of a few header rows; past 8 rows (2**8 tries) only the rule skipping none
+    # every subset of a few header rows; past 8 rows (2**8 tries) only the rule skipping none.
+    # Lazy: a table read back almost always matches the first rule tried (skip none).
     masks = range(2 ** n) if n <= 8 else range(1)
-    skips = [frozenset(r for r in range(n) if mask >> r & 1) for mask in masks]
-    for skip in skips:
-        for squash in (False, True):
-            if column_names(header_rows, skip, squash) == columns:
-                return skip, squash
+    for skip in (frozenset(r for r in range(n) if mask >> r & 1) for mask in masks):
+        for spaces in (False, True):
+            if column_names(header_rows, skip, spaces) == columns:
+                return skip, spaces
     return None
 
 
@@ -273,8 +279,7 @@ class Table(Record):
 
     @model_validator(mode="after")
     def _views_match_cells(self) -> Table:
-        nrows, ncols, _ = _slots(self.cells)
-        head, body = grid_views(self.cells, self.n_header_rows)
+        nrows, ncols, head, body = _grid(self.cells, self.n_header_rows)
         problems = []
         if (self.quality.rows, self.quality.cols) != (nrows, ncols):
             problems.append(f"quality says {self.quality.rows}x{self.quality.cols}, "
@@ -314,8 +319,7 @@ class Table(Record):
             column_skip_rows, squash_spaces: passed to :func:`column_names`.
             **fields: the other fields of :class:`Table` (``table_id``, ``provenance``…).
         """
-        nrows, ncols, _ = _slots(cells)
-        head, body = grid_views(cells, n_header_rows)
+        nrows, ncols, head, body = _grid(cells, n_header_rows)
         if columns is None:
             columns = column_names(head, column_skip_rows, squash_spaces) if head \
                 else [""] * ncols

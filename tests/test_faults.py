@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from builders import PROV
 from click.testing import CliRunner
 from conftest import REPO, SAMPLE_PDFS
 from killpoint import POINTS, kill_at
@@ -677,10 +678,8 @@ def test_bombs_stay_under_the_worker_memory_limit_and_their_neighbours_succeed(t
     docs = {d.source: d for d in StageDir(work, "extract", ()).read("documents", Document)}
     assert sorted(docs) == sorted(str(p) for p in (bombs["content"], bombs["image"], good))
     from abstab.extract import extract_pdf
-    from abstab.records import Provenance
 
-    _, alone = extract_pdf(good, None, Provenance(stage="extract", abstab_version="0",
-                                                  config_hash="x"))
+    _, alone = extract_pdf(good, None, PROV)
     tables = [t for t in StageDir(work, "extract", ()).read("tables", Table)
               if t.doc_id == docs[str(good)].doc_id]
     assert [t.cells for t in tables] == [t.cells for t in alone] and alone

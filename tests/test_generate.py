@@ -172,7 +172,9 @@ def test_sample_items_use_meanings_over_codes_and_reground(sample_work):
     assert all(grounding_problem(i, tables, docs) is None for i in items)
     abstract = [i for i in doc_items if i.answer_location in ("table_defined", "table_implicit")]
     twins = {i.pair_id: i for i in doc_items if i.answer_location == "table_clear" and i.pair_id}
-    assert abstract and all(i.pair_id in twins for i in abstract)
+    assert Counter(i.answer_location for i in abstract) == {"table_defined": 34,
+                                                            "table_implicit": 21}
+    assert all(i.pair_id in twins for i in abstract)
     for i in abstract:
         twin = twins[i.pair_id]
         assert (twin.question, twin.answer) == (i.question, i.answer)
@@ -188,10 +190,12 @@ def test_sample_items_use_meanings_over_codes_and_reground(sample_work):
         "2", [[2, 2], [4, 2]])]
     defined = [i for i in abstract if i.answer_location == "table_defined"]
     spans = [s for i in defined for s in i.evidence.spans]
-    assert spans and all(docs[i.doc_id].text[s.char_start:s.char_end] == s.text
+    assert len(spans) == 34
+    assert all(docs[i.doc_id].text[s.char_start:s.char_end] == s.text
                          for i in defined for s in i.evidence.spans)
     text_items = [i for i in items if i.answer_location == "text"]
-    assert text_items and all(
+    assert len(text_items) == 11
+    assert all(
         [s.role for s in i.evidence.spans] == ["answer"] and i.evidence.spans[0].text == i.answer.text
         for i in text_items)
 

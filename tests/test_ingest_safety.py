@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from builders import PROV
 from click.testing import CliRunner
 
 from abstab.cli import cli
@@ -193,23 +194,21 @@ def test_a_workspace_id_naming_a_path_is_a_validation_error(tmp_path: Path) -> N
 def test_record_ids_refuse_paths(value: str) -> None:
     from pydantic import ValidationError
 
-    from abstab.records import Prediction, Provenance
+    from abstab.records import Prediction
 
-    prov = Provenance(stage="t", abstab_version="0", config_hash="h")
     with pytest.raises(ValidationError, match="item_id"):
         Prediction(item_id=value, system="s", answer="", abstained=True, latency_ms=0,
-                   provenance=prov)
+                   provenance=PROV)
 
 
 @pytest.mark.parametrize("value", ["a13050e5a9ae2d92", "a13050e5a9ae2d92:t2:letter_codes:explicit",
                                    "syn-0f3a", "nt-0", "csv:200-csv:0.csv#table", "T1#p2",
                                    "4960801d-277d-4f79-8eca-c4d0200fa9d6", ".hidden", "x" * 200])
 def test_record_ids_of_today_still_validate(value: str) -> None:
-    from abstab.records import Prediction, Provenance, safe_id
+    from abstab.records import Prediction, safe_id
 
-    prov = Provenance(stage="t", abstab_version="0", config_hash="h")
     assert Prediction(item_id=value, system="s", answer="", abstained=True, latency_ms=0,
-                      provenance=prov).item_id == value == safe_id(value)
+                      provenance=PROV).item_id == value == safe_id(value)
 
 
 def test_dataset_ids_become_safe_record_ids() -> None:

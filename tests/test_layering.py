@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Floors, bottom to top: a room imports rooms of its own floor or below, never above.
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(f.split()) for f in (
-    "abstab errors schemas",
+    "abstab errors schemas text",
     "registry records",
     "sources",
     "config store",

@@ -5,15 +5,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from builders import PROV
 
 from abstab.errors import RecordError
-from abstab.records import Judgment, Provenance
+from abstab.records import Judgment
 from abstab.store import StageDir, UnitResult, funnel
 
 
 def _judgment(i: int) -> Judgment:
-    prov = Provenance(stage="judge", abstab_version="0", config_hash="h")
-    return Judgment(table_id=f"t{i}", doc_id="d", label="clear", confidence=0.5, provenance=prov)
+    return Judgment(table_id=f"t{i}", doc_id="d", label="clear", confidence=0.5, provenance=PROV)
 
 
 def _unit(i: int) -> UnitResult:

@@ -4,7 +4,8 @@
   fill-in blank;
 - :mod:`.headers` and :mod:`.expand`: is a header abstract and in which style (``classify``,
   ``core_text``), and what an abbreviated header reads as;
-- :mod:`.normalize`: numbers and answers (``parse_number``, ``normalize_answer``, ``squash``);
+- :mod:`.normalize`: numbers and answers (``parse_number``, ``normalize_answer``; ``squash``,
+  which lives in :mod:`abstab.text` so that the records use it too);
 - :mod:`.abstract`: controlled abstraction, for the report and the dataset paths alike: the
   styles (``ABSTRACTORS``, ``code_for``), the legends and what each makes of an item
   (``LEGENDS``, ``keyword_link``), ``relabel`` and ``abstract_column``;
@@ -19,7 +20,7 @@ rooms of its own floor or below, never above, and no two files or rooms import e
 also through imports inside functions (``tests/test_layering.py`` reads the graph and fails on
 a cycle or an upward import, naming it):
 
-1. ``abstab`` (``__version__``), ``errors``, ``schemas``
+1. ``abstab`` (``__version__``), ``errors``, ``schemas``, ``text`` (``squash``)
 2. ``registry``, ``records``
 3. ``sources``
 4. ``config``, ``store``

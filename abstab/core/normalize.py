@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from abstab.text import squash
+
 __all__ = [
     "ARTICLES",
     "MULTIPLIERS",
@@ -313,17 +315,3 @@ def scale_factor(scale: str | None) -> float | None:
         return None
     key = unicodedata.normalize("NFKC", scale).strip().lower().removeprefix("in ").strip()
     return _SCALES.get(key, _SCALES.get(key.removesuffix("s")))
-
-
-def squash(text: str, *, sep: str = " ") -> str:
-    """``text`` on one line: whitespace runs become ``sep``, none at the ends.
-
-    Args:
-        text: any text.
-        sep: what a whitespace run becomes: one space by default; ``""`` removes every space,
-            the key for comparing cells (``$  1,452.4`` == ``$1,452.4``).
-
-    Returns:
-        The squashed text.
-    """
-    return sep.join(text.split())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +22,7 @@ from abstab.backends import Backend, Identity
 from abstab.core.questions import type_guide
 from abstab.core.serialize import serialize
 from abstab.errors import ConfigError
+from abstab.executors import Window
 from abstab.llm.cache import ResponseCache
 from abstab.llm.client import ChatClient, StructuredReply, strip_fences
 from abstab.llm.errors import LocalServerError
@@ -271,30 +272,16 @@ class LLMBackend(Backend):
         """
         method = getattr(self, self._spec(task).name)
         limit = self.settings.concurrency
-        items = iter(enumerate(inputs))
-        pending: dict[Future[Any], int] = {}
         pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix=f"abstab-{self.name}")
-
-        def submit_more() -> None:
-            while len(pending) < 2 * limit:
-                try:
-                    index, item = next(items)
-                except StopIteration:
-                    return
-                pending[pool.submit(_call, method, item)] = index
-
+        window: Window[tuple[int, Any], Any] = Window(
+            lambda pair: pool.submit(_call, method, pair[1]), enumerate(inputs), 2 * limit)
         try:
-            submit_more()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=pending.__getitem__):
-                    index = pending.pop(future)
-                    exc = future.exception()
-                    if exc is not None and (isinstance(exc, FATAL_ERRORS)
-                                            or not isinstance(exc, Exception)):
-                        raise exc
-                    yield index, exc if exc is not None else future.result()
-                submit_more()
+            for (index, _), future in window:
+                exc = future.exception()
+                if exc is not None and (isinstance(exc, FATAL_ERRORS)
+                                        or not isinstance(exc, Exception)):
+                    raise exc
+                yield index, exc if exc is not None else future.result()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 

@@ -10,6 +10,7 @@ is stored as a JSON string, and its arrow field carries ``abstab.encoding = json
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -65,32 +66,27 @@ def schema_from_json_schema(schema: dict[str, Any]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _encode(value: Any, field: pa.Field) -> Any:
+def _convert(value: Any, field: pa.Field, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` walked along ``field``'s type, ``leaf`` applied to each JSON-encoded part."""
     if value is None:
         return None
     if field.metadata == JSON_ENCODING:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return leaf(value)
     t = field.type
     if pa.types.is_struct(t):
-        return {t.field(i).name: _encode(value.get(t.field(i).name), t.field(i))
+        return {t.field(i).name: _convert(value.get(t.field(i).name), t.field(i), leaf)
                 for i in range(t.num_fields)}
     if pa.types.is_list(t):
-        return [_encode(v, t.value_field) for v in value]
+        return [_convert(v, t.value_field, leaf) for v in value]
     return value
+
+
+def _encode(value: Any, field: pa.Field) -> Any:
+    return _convert(value, field, lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
 
 
 def _decode(value: Any, field: pa.Field) -> Any:
-    if value is None:
-        return None
-    if field.metadata == JSON_ENCODING:
-        return json.loads(value)
-    t = field.type
-    if pa.types.is_struct(t):
-        return {t.field(i).name: _decode(value.get(t.field(i).name), t.field(i))
-                for i in range(t.num_fields)}
-    if pa.types.is_list(t):
-        return [_decode(v, t.value_field) for v in value]
-    return value
+    return _convert(value, field, json.loads)
 
 
 def encode_row(data: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:

@@ -21,15 +21,14 @@ from abstab.llm.tasks import (
     QuestionOut,
     ResolveOutput,
 )
-from abstab.records import TEXT_KINDS, Block, Document, Table
+from abstab.records import TEXT_KINDS, Block, Document, Note, Table
 from abstab.rules import reader
 from abstab.rules.definitions import (
     expansion_problem,
-    explicit_matches,
     implied_matches,
-    note_expansion,
     phrase_span,
     sentence_around,
+    stated_meanings,
 )
 from abstab.rules.judge import judge_table
 
@@ -63,24 +62,22 @@ class RulesBackend(Backend):
     def resolve(self, table: Table, doc: Document, keyword: KeywordOut,
                 context: Sequence[Passage] = ()) -> ResolveOutput:
         kw = keyword.keyword
-        # 1. A note under the table tied to this header (marker or legend key).
-        for note in table.notes:
-            if [keyword.row, keyword.col] in note.targets or kw in note.text:
-                exp = note_expansion(note.text, kw, note.marker)
-                if exp and expansion_problem(kw, exp) is None:
-                    return ResolveOutput(
-                        expansion=exp, category="explicit", confidence=0.9, method=f"note:{note.kind}",
-                        evidence=[EvidenceOut(source="note", block_id=note.block_id, text=note.text,
-                                              score=0.9)])
         blocks = [b for b in doc.blocks if b.kind in TEXT_KINDS]
-        # 2. A definition stated in the text; prefer legends, then the table's own pages.
+        # 1. A note under the table tied to this header (marker or legend key). 2. A definition
+        # stated in the text; prefer legends, then the table's own pages.
         candidates = []
-        for b in blocks:
-            for m in explicit_matches(b.text, kw):
-                if expansion_problem(kw, m.long) is not None:
-                    continue
-                near = 0 if b.page in table.pages else 1
-                candidates.append((_PATTERN_RANK[m.pattern], near, b.order, m, b))
+        for d in stated_meanings(table, keyword.row, keyword.col, kw, [b.text for b in blocks]):
+            if expansion_problem(kw, d.long) is not None:
+                continue
+            if isinstance(d.source, Note):
+                return ResolveOutput(
+                    expansion=d.long, category="explicit", confidence=0.9,
+                    method=f"note:{d.source.kind}",
+                    evidence=[EvidenceOut(source="note", block_id=d.source.block_id,
+                                          text=d.source.text, score=0.9)])
+            b = blocks[d.text]
+            near = 0 if b.page in table.pages else 1
+            candidates.append((_PATTERN_RANK[d.source.pattern], near, b.order, d.source, b))
         if candidates:
             _, _, _, m, b = min(candidates, key=lambda c: c[:3])
             s, e = sentence_around(b.text, m.start, m.end)

@@ -10,11 +10,13 @@ the header abbreviates (``Avg. disch.`` ↔ "average discharge", ``C3`` ↔ "thi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from abstab.core.normalize import squash
 from abstab.core.words import zipf
+from abstab.records import Note, Table
 from abstab.rules.acronyms import align_long_form, find_acronyms
 
 _STOP = {"of", "and", "the", "in", "for", "between", "to", "on", "at", "by", "per", "a", "an", "or",
@@ -158,6 +160,36 @@ def note_expansion(note_text: str, keyword: str, marker: str | None) -> str | No
         first = re.sub(rf"^{re.escape(keyword)}\s*[=:]\s*", "", first).split(" = ")[0]
         return _clean_long(_UNIT_CLAUSE.split(first)[0]) or None
     return None
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A meaning the table or the text states for a header.
+
+    Attributes:
+        long: the meaning.
+        source: the table note that states it, or the definition match in ``texts[text]``.
+        text: the index of the text stating it (-1 for a note).
+    """
+
+    long: str
+    source: Note | Match
+    text: int = -1
+
+
+def stated_meanings(table: Table, row: int, col: int, keyword: str,
+                    texts: Sequence[str]) -> Iterator[Stated]:
+    """The meanings stated for the header ``keyword`` of the cell at (row, col): first those of
+    the table's notes tied to it (they target the cell or name the keyword), then the explicit
+    definitions in ``texts``, in order. Lazy, so a caller content with a note reads no text."""
+    for note in table.notes:
+        if [row, col] in note.targets or keyword in note.text:
+            exp = note_expansion(note.text, keyword, note.marker)
+            if exp:
+                yield Stated(exp, note)
+    for i, text in enumerate(texts):
+        for m in explicit_matches(text, keyword):
+            yield Stated(m.long, m, i)
 
 
 # ---------------------------------------------------------------------------- implied

@@ -36,7 +36,7 @@ from abstab.core.normalize import parse_number, squash
 from abstab.core.words import BLANK, content_words
 from abstab.llm.tasks import AnswerOutput, Passage
 from abstab.records import Table
-from abstab.rules.definitions import explicit_matches, implied_matches, note_expansion
+from abstab.rules.definitions import implied_matches, stated_meanings
 
 # Words that say what to do with values rather than which values: they name no row or column.
 _OPERATION_WORDS = {
@@ -67,14 +67,7 @@ def header_meanings(table: Table, passages: list[Passage]) -> dict[int, list[str
         feats = classify(cell.text)
         if feats.style == "natural" or not feats.keyword:
             continue
-        found: list[str] = []
-        for note in table.notes:
-            if [cell.row, cell.col] in note.targets or feats.keyword in note.text:
-                exp = note_expansion(note.text, feats.keyword, note.marker)
-                if exp:
-                    found.append(exp)
-        for text in texts:
-            found.extend(m.long for m in explicit_matches(text, feats.keyword))
+        found = [s.long for s in stated_meanings(table, cell.row, cell.col, feats.keyword, texts)]
         if not found:
             for text in texts:
                 found.extend(m.long for m in implied_matches(text, feats.keyword)[:1])
