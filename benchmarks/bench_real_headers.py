@@ -19,7 +19,7 @@ file can label several corpora) into WORK (default: a temp dir), then scores:
   recall / F1 of ``abstract`` over all labelled cells and over cells not marked ``unsure``; and
   the table label (abstract/clear/not_table) against the judgment of the table holding most of
   its located cells (``not_table``: no table there is right too; the cells of such tables are not
-  scored).
+  scored). ``row_cells`` counts the ``role: row`` cells apart: found, abstract, judged abstract.
 - resolve: a cell's meaning is the expansions abstab gives for the keywords in it (resolutions
   whose category is not ``unresolvable``), joined. It matches the label's meaning when their
   content words (:func:`abstab.core.words.content_words`) overlap with F1 >= 0.5. Accuracy:
@@ -128,14 +128,20 @@ class Workspace:
             self.resolutions[r.table_id].append(r)
 
 
-def score_table(label: dict, candidates: list[Table], ws: Workspace) -> tuple[list[dict], dict]:
+def score_table(label: dict, candidates: list[Table], ws: Workspace,
+                claimed: set[str]) -> tuple[list[dict], dict]:
     """One outcome per labelled header cell of ``label``, located among ``candidates``, and
     the table label against the judgment of the abstab table that holds most of its cells (the
-    first table on its pages when none does; for ``not_table``, no table there is right too)."""
+    first table on its pages when none does; for ``not_table``, no table there is right too).
+    On a tie a table no earlier label ``claimed`` goes first (two tables with one header on a
+    page); the chosen table is added to ``claimed``."""
     pages = set(label.get("pages") or [label["page"]])
     tables = [t for t in candidates if pages & set(t.pages)]
     cells = label.get("header_cells", [])
-    tables.sort(key=lambda t: -sum(_locate(c, t) is not None for c in cells))
+    tables.sort(key=lambda t: (-sum(_locate(c, t) is not None for c in cells),
+                               t.table_id in claimed))
+    if tables:
+        claimed.add(tables[0].table_id)
     out = []
     for c in cells:
         hit = next(((t, cell) for t in tables if (cell := _locate(c, t)) is not None), None)
@@ -151,6 +157,7 @@ def score_table(label: dict, candidates: list[Table], ws: Workspace) -> tuple[li
                                and _inside(r.row, r.column, cell))
         f1 = content_f1(meaning, c.get("meaning", "")) if meaning else 0.0
         out.append({"text": c["text"], "gold": c["label"], "unsure": bool(c.get("unsure")),
+                    "role": c.get("role", "column"),
                     "category": c.get("category"), "located": hit is not None,
                     "judged_abstract": judged, "meaning": meaning,
                     "meaning_ok": bool(meaning) and c.get("category") != "unresolvable"
@@ -175,6 +182,7 @@ def summarize(outcomes: list[dict]) -> dict:
         per_cat[cat] = {"cells": len(cells), "meanings_given": sum(bool(o["meaning"]) for o in cells),
                         "right": sum(o["meaning_ok"] for o in cells)}
     right = sum(o["meaning_ok"] for o in resolvable)
+    rows = [o for o in outcomes if o.get("role") == "row"]
     return {
         "cells": len(outcomes), "located": sum(o["located"] for o in outcomes),
         "located_rate": round(sum(o["located"] for o in outcomes) / len(outcomes), 4)
@@ -187,6 +195,11 @@ def summarize(outcomes: list[dict]) -> dict:
         "meanings_given": len(given),
         "meanings_on_clear_cells": sum(bool(o["meaning"]) for o in outcomes if o["gold"] == "clear"),
         "by_category": per_cat,
+        # stub-column labels (codes such as "BFP (Assured)"): found, abstract, judged abstract
+        "row_cells": {"cells": len(rows), "located": sum(o["located"] for o in rows),
+                      "abstract": sum(o["gold"] == "abstract" for o in rows),
+                      "judged_abstract": sum(o["judged_abstract"] for o in rows
+                                             if o["gold"] == "abstract")},
     }
 
 
@@ -197,9 +210,11 @@ def score(labels: list[dict], work: Path, data: Path) -> dict:
     ws = Workspace(work)
     per_doc: dict[str, list[dict]] = defaultdict(list)
     tables_seen: dict[str, list[dict]] = defaultdict(list)
+    claimed: set[str] = set()
     for label in labels:
         doc_id = ws.doc_ids.get((data / label["doc"]).resolve())
-        outcomes, table = score_table(label, ws.tables.get(doc_id, []) if doc_id else [], ws)
+        outcomes, table = score_table(label, ws.tables.get(doc_id, []) if doc_id else [], ws,
+                                     claimed)
         if label["label"] != "not_table":
             per_doc[label["doc"]].extend(outcomes)
         tables_seen[label["doc"]].append(table)

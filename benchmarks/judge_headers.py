@@ -14,7 +14,9 @@ describe (``*.shared.json`` or ``*.holdout.json`` file names):
   "GP"), so their false positives set a floor on precision.
 
 Each distinct cell text counts once per table. The hand-labelled govreports set
-(``tests/data/govreports_headers.json``, 13 PDFs) is scored on its own as ``govreports_*``.
+(``tests/data/govreports_headers.json``, 13 PDFs) is scored on its own as ``govreports_*``: the
+label texts alone; ``bench_real_headers.py`` scores the cells abstab extracts from those PDFs
+(and more) end to end, against ``benchmarks/labels/reports_headers.json``.
 The judge is the ``rules`` backend's header classifier (``abstab.core.headers.classify``).
 The last stdout line is one JSON object.
 """
