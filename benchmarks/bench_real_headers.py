@@ -19,7 +19,8 @@ file can label several corpora) into WORK (default: a temp dir), then scores:
   recall / F1 of ``abstract`` over all labelled cells and over cells not marked ``unsure``; and
   the table label (abstract/clear/not_table) against the judgment of the table holding most of
   its located cells (``not_table``: no table there is right too; the cells of such tables are not
-  scored). ``row_cells`` counts the ``role: row`` cells apart: found, abstract, judged abstract.
+  scored). ``row_cells`` counts the ``role: row`` cells apart: found, abstract, judged abstract;
+  ``judge_columns`` is the judge on column headers alone (all labels).
 - resolve: a cell's meaning is the expansions abstab gives for the keywords in it (resolutions
   whose category is not ``unresolvable``), joined. It matches the label's meaning when their
   content words (:func:`abstab.core.words.content_words`) overlap with F1 >= 0.5. Accuracy:
@@ -173,6 +174,8 @@ def summarize(outcomes: list[dict]) -> dict:
     judge_all = prf_counts([(o["judged_abstract"], o["gold"] == "abstract") for o in outcomes])
     judge_sure = prf_counts([(o["judged_abstract"], o["gold"] == "abstract")
                              for o in outcomes if not o["unsure"]])
+    judge_columns = prf_counts([(o["judged_abstract"], o["gold"] == "abstract")
+                                for o in outcomes if o.get("role") != "row"])
     abstract = [o for o in outcomes if o["gold"] == "abstract"]
     resolvable = [o for o in abstract if o["category"] != "unresolvable"]
     given = [o for o in abstract if o["meaning"]]
@@ -187,7 +190,7 @@ def summarize(outcomes: list[dict]) -> dict:
         "cells": len(outcomes), "located": sum(o["located"] for o in outcomes),
         "located_rate": round(sum(o["located"] for o in outcomes) / len(outcomes), 4)
         if outcomes else None,
-        "judge_all": judge_all, "judge_sure": judge_sure,
+        "judge_all": judge_all, "judge_sure": judge_sure, "judge_columns": judge_columns,
         "resolve_accuracy": round(right / len(resolvable), 4) if resolvable else None,
         "resolve_right": right, "resolvable": len(resolvable),
         "meaning_precision": round(sum(o["meaning_ok"] for o in given) / len(given), 4)

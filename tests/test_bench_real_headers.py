@@ -74,6 +74,8 @@ def test_scores_on_one_shared_pdf(run):
     assert o["judge_sure"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "tp": 2, "fp": 0,
                                "fn": 1, "tn": 5}
     assert o["row_cells"] == {"cells": 1, "located": 1, "abstract": 1, "judged_abstract": 0}
+    assert o["judge_columns"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "tp": 2, "fp": 0,
+                                  "fn": 1, "tn": 5}
     # KI gets the document's sentence about it ("ratio of characteristic acceleration to
     # aerodynamic speed and has been shown ..."), which shares no content word with the label;
     # Decreased Accel gets none (it is unresolvable, so none is right but does not count)
