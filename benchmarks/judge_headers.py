@@ -14,7 +14,9 @@ describe (``*.shared.json`` or ``*.holdout.json`` file names):
   "GP"), so their false positives set a floor on precision.
 
 Each distinct cell text counts once per table. The hand-labelled govreports set
-(``tests/data/govreports_headers.json``, 13 PDFs) is scored on its own as ``govreports_*``.
+(``tests/data/govreports_headers.json``, 13 PDFs) is scored on its own as ``govreports_*``: the
+label texts alone; ``bench_real_headers.py`` scores the cells abstab extracts from those PDFs
+(and more) end to end, against ``benchmarks/labels/reports_headers.json``.
 The judge is the ``rules`` backend's header classifier (``abstab.core.headers.classify``).
 The last stdout line is one JSON object.
 """
@@ -118,11 +120,10 @@ def judge(text: str) -> bool:
     return classify(text).style != "natural"
 
 
-def prf(items: list[tuple[str, bool]]) -> dict:
-    """Precision, recall and F1 of ``abstract`` over (text, is_abstract) items, with counts."""
+def prf_counts(pairs: list[tuple[bool, bool]]) -> dict:
+    """Precision, recall and F1 of ``abstract`` over (predicted, gold) pairs, with counts."""
     tp = fp = fn = tn = 0
-    for text, gold in items:
-        pred = judge(text)
+    for pred, gold in pairs:
         tp += pred and gold
         fp += pred and not gold
         fn += gold and not pred
@@ -132,6 +133,11 @@ def prf(items: list[tuple[str, bool]]) -> dict:
     f = 2 * p * r / (p + r) if p + r else 0.0
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
             "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+
+
+def prf(items: list[tuple[str, bool]]) -> dict:
+    """Precision, recall and F1 of the rules judge over (text, is_abstract) items, with counts."""
+    return prf_counts([(judge(text), gold) for text, gold in items])
 
 
 def main() -> None:

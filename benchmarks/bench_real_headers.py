@@ -1,0 +1,290 @@
+"""Header cells of real reports, end to end: located, judged and resolved against hand labels.
+
+Usage: python benchmarks/bench_real_headers.py --data DIR --labels FILE [--work DIR]
+       [--backend rules|local|openai] [--model M] [--base-url URL] [--retriever bm25|dense|hybrid]
+
+FILE holds hand labels in the format of ``benchmarks/labels/reports_headers.json`` (its
+``description`` gives the rules): tables named by ``doc`` (a PDF path relative to DIR) and
+``pages``, each with labelled header cells (``text``, optional ``text_clean``, ``label``
+abstract/clear, ``unsure``, ``category``, ``meaning``, ``role`` column/row). The script runs
+extract → judge → resolve (the stages ``abstab extract`` / ``judge`` / ``resolve`` run, through
+the public API; ``--backend`` for judge and resolve, default settings otherwise) on the labelled PDFs found in DIR (labels of PDFs elsewhere are left out, so one
+file can label several corpora) into WORK (default: a temp dir), then scores:
+
+- located: a labelled cell's text (or ``text_clean``), whitespace-normalised, equals the text of
+  one of abstab's header cells in a table of that document on the labelled pages; a ``role: row``
+  cell may also be any first-column cell. Cut, merged or missing cells are not located.
+- judge: a located cell is judged abstract when the judgment of its table is ``abstract`` and
+  one of its keywords lies in the cell; an unlocated cell counts as judged clear. Precision /
+  recall / F1 of ``abstract`` over all labelled cells and over cells not marked ``unsure``; and
+  the table label (abstract/clear/not_table) against the judgment of the table holding most of
+  its located cells (``not_table``: no table there is right too; the cells of such tables are not
+  scored). ``row_cells`` counts the ``role: row`` cells apart: found, abstract, judged abstract;
+  ``judge_columns`` is the judge on column headers alone (all labels).
+- resolve: a cell's meaning is the expansions abstab gives for the keywords in it (resolutions
+  whose category is not ``unresolvable``), joined. It matches the label's meaning when their
+  content words (:func:`abstab.core.words.content_words`) overlap with F1 >= 0.5. Accuracy:
+  matched / labelled abstract cells whose category is not ``unresolvable`` (per category too).
+  Precision: matched / meanings given on labelled abstract cells; a meaning on an
+  ``unresolvable`` cell is wrong. Meanings given on cells labelled clear are counted apart.
+
+One line per document, then an ``overall`` line; the last stdout line is one JSON object.
+This supersedes the ``govreports_*`` numbers of ``judge_headers.py``, which judge the label
+texts alone, not the cells abstab extracts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from judge_headers import prf_counts
+
+from abstab.backends import build_backend
+from abstab.core.words import content_words
+from abstab.records import Cell, Document, Judgment, Resolution, Table
+from abstab.stages.extract import ExtractStage
+from abstab.stages.judge import JudgeStage
+from abstab.stages.resolve import ResolveStage
+from abstab.store import StageDir
+
+MATCH_F1 = 0.5
+LABELS = ("abstract", "clear")
+CATEGORIES = ("explicit", "inferable_table", "inferable_document", "unresolvable")
+TABLE_LABELS = ("abstract", "clear", "not_table")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load_labels(path: Path) -> list[dict]:
+    """The labelled tables of ``path``, checked field by field.
+
+    Raises:
+        SystemExit: a table or cell misses a field or has a value outside its set, naming it.
+    """
+    try:
+        tables = json.loads(path.read_text(encoding="utf-8"))["tables"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SystemExit(f"{path}: not a labels file with a 'tables' list ({err})") from err
+    for i, t in enumerate(tables):
+        where = f"{path}: tables[{i}]"
+        if not isinstance(t.get("doc"), str) or not isinstance(t.get("page"), int):
+            raise SystemExit(f"{where}: needs 'doc' (a PDF path) and 'page' (an int)")
+        if t.get("label") not in TABLE_LABELS:
+            raise SystemExit(f"{where}: 'label' must be one of {', '.join(TABLE_LABELS)}")
+        for j, c in enumerate(t.get("header_cells", [])):
+            cw = f"{where}.header_cells[{j}]"
+            if not isinstance(c.get("text"), str) or c.get("label") not in LABELS:
+                raise SystemExit(f"{cw}: needs a 'text' and a 'label' abstract or clear")
+            if c["label"] == "abstract" and c.get("category") not in CATEGORIES:
+                raise SystemExit(f"{cw}: an abstract cell needs 'category' in {', '.join(CATEGORIES)}")
+            if c.get("role", "column") not in ("column", "row"):
+                raise SystemExit(f"{cw}: 'role' must be column or row")
+    return tables
+
+
+def content_f1(given: str, gold: str) -> float:
+    """Token F1 of the content words (lemmatised, stopwords out) of two meanings."""
+    got, want = content_words(given), content_words(gold)
+    common = len(got & want)
+    if not common:
+        return 0.0
+    p, r = common / len(got), common / len(want)
+    return 2 * p * r / (p + r)
+
+
+def _inside(row: int, col: int, cell: Cell) -> bool:
+    return cell.row <= row < cell.row + cell.row_span and cell.col <= col < cell.col + cell.col_span
+
+
+def _locate(label: dict, table: Table) -> Cell | None:
+    texts = {_norm(label["text"]), _norm(label.get("text_clean") or label["text"])}
+    for cell in table.cells:
+        candidate = cell.header or (label.get("role") == "row" and cell.col == 0)
+        if candidate and _norm(cell.text) in texts:
+            return cell
+    return None
+
+
+class Workspace:
+    """The records of one extract → judge → resolve run, indexed for scoring."""
+
+    def __init__(self, work: Path) -> None:
+        ex = StageDir(work, "extract", ())
+        self.doc_ids = {Path(d.source).resolve(): d.doc_id for d in ex.read("documents", Document)}
+        self.tables: dict[str, list[Table]] = defaultdict(list)
+        for t in ex.read("tables", Table):
+            self.tables[t.doc_id].append(t)
+        self.judgments = {j.table_id: j for j in StageDir(work, "judge", ()).read("judgments", Judgment)}
+        self.resolutions: dict[str, list[Resolution]] = defaultdict(list)
+        for r in StageDir(work, "resolve", ()).read("resolutions", Resolution):
+            self.resolutions[r.table_id].append(r)
+
+
+def score_table(label: dict, candidates: list[Table], ws: Workspace,
+                claimed: set[str]) -> tuple[list[dict], dict]:
+    """One outcome per labelled header cell of ``label``, located among ``candidates``, and
+    the table label against the judgment of the abstab table that holds most of its cells (the
+    first table on its pages when none does; for ``not_table``, no table there is right too).
+    On a tie a table no earlier label ``claimed`` goes first (two tables with one header on a
+    page); the chosen table is added to ``claimed``."""
+    pages = set(label.get("pages") or [label["page"]])
+    tables = [t for t in candidates if pages & set(t.pages)]
+    cells = label.get("header_cells", [])
+    tables.sort(key=lambda t: (-sum(_locate(c, t) is not None for c in cells),
+                               t.table_id in claimed))
+    if tables:
+        claimed.add(tables[0].table_id)
+    out = []
+    for c in cells:
+        hit = next(((t, cell) for t in tables if (cell := _locate(c, t)) is not None), None)
+        judged = False
+        meaning = ""
+        if hit is not None:
+            t, cell = hit
+            j = ws.judgments.get(t.table_id)
+            judged = j is not None and j.label == "abstract" and any(
+                _inside(k.row, k.col, cell) for k in j.keywords)
+            meaning = " ".join(r.expansion for r in ws.resolutions.get(t.table_id, [])
+                               if r.expansion and r.category != "unresolvable"
+                               and _inside(r.row, r.column, cell))
+        f1 = content_f1(meaning, c.get("meaning", "")) if meaning else 0.0
+        out.append({"text": c["text"], "gold": c["label"], "unsure": bool(c.get("unsure")),
+                    "role": c.get("role", "column"),
+                    "category": c.get("category"), "located": hit is not None,
+                    "judged_abstract": judged, "meaning": meaning,
+                    "meaning_ok": bool(meaning) and c.get("category") != "unresolvable"
+                    and f1 >= MATCH_F1})
+    j = ws.judgments.get(tables[0].table_id) if tables else None
+    predicted = j.label if j else None
+    right = predicted == label["label"] or (label["label"] == "not_table" and predicted is None)
+    return out, {"gold": label["label"], "predicted": predicted, "right": right}
+
+
+def summarize(outcomes: list[dict]) -> dict:
+    """Located, judge P/R/F1 (all and sure labels), resolve accuracy and meaning precision."""
+    judge_all = prf_counts([(o["judged_abstract"], o["gold"] == "abstract") for o in outcomes])
+    judge_sure = prf_counts([(o["judged_abstract"], o["gold"] == "abstract")
+                             for o in outcomes if not o["unsure"]])
+    judge_columns = prf_counts([(o["judged_abstract"], o["gold"] == "abstract")
+                                for o in outcomes if o.get("role") != "row"])
+    abstract = [o for o in outcomes if o["gold"] == "abstract"]
+    resolvable = [o for o in abstract if o["category"] != "unresolvable"]
+    given = [o for o in abstract if o["meaning"]]
+    per_cat = {}
+    for cat in CATEGORIES:
+        cells = [o for o in abstract if o["category"] == cat]
+        per_cat[cat] = {"cells": len(cells), "meanings_given": sum(bool(o["meaning"]) for o in cells),
+                        "right": sum(o["meaning_ok"] for o in cells)}
+    right = sum(o["meaning_ok"] for o in resolvable)
+    rows = [o for o in outcomes if o.get("role") == "row"]
+    return {
+        "cells": len(outcomes), "located": sum(o["located"] for o in outcomes),
+        "located_rate": round(sum(o["located"] for o in outcomes) / len(outcomes), 4)
+        if outcomes else None,
+        "judge_all": judge_all, "judge_sure": judge_sure, "judge_columns": judge_columns,
+        "resolve_accuracy": round(right / len(resolvable), 4) if resolvable else None,
+        "resolve_right": right, "resolvable": len(resolvable),
+        "meaning_precision": round(sum(o["meaning_ok"] for o in given) / len(given), 4)
+        if given else None,
+        "meanings_given": len(given),
+        "meanings_on_clear_cells": sum(bool(o["meaning"]) for o in outcomes if o["gold"] == "clear"),
+        "by_category": per_cat,
+        # stub-column labels (codes such as "BFP (Assured)"): found, abstract, judged abstract
+        "row_cells": {"cells": len(rows), "located": sum(o["located"] for o in rows),
+                      "abstract": sum(o["gold"] == "abstract" for o in rows),
+                      "judged_abstract": sum(o["judged_abstract"] for o in rows
+                                             if o["gold"] == "abstract")},
+    }
+
+
+def score(labels: list[dict], work: Path, data: Path) -> dict:
+    """Score the workspace ``work`` (extract, judge and resolve done) against ``labels``.
+
+    Cells of tables labelled ``not_table`` are not scored, only the table label."""
+    ws = Workspace(work)
+    per_doc: dict[str, list[dict]] = defaultdict(list)
+    tables_seen: dict[str, list[dict]] = defaultdict(list)
+    claimed: set[str] = set()
+    for label in labels:
+        doc_id = ws.doc_ids.get((data / label["doc"]).resolve())
+        outcomes, table = score_table(label, ws.tables.get(doc_id, []) if doc_id else [], ws,
+                                     claimed)
+        if label["label"] != "not_table":
+            per_doc[label["doc"]].extend(outcomes)
+        tables_seen[label["doc"]].append(table)
+    docs = {}
+    for doc, seen in tables_seen.items():
+        docs[doc] = summarize(per_doc[doc])
+        docs[doc]["tables"] = len(seen)
+        docs[doc]["table_label_right"] = sum(t["right"] for t in seen)
+    all_tables = [t for ts in tables_seen.values() for t in ts]
+    overall = summarize([o for os_ in per_doc.values() for o in os_])
+    overall["tables"] = len(all_tables)
+    overall["table_label_right"] = sum(t["right"] for t in all_tables)
+    overall["tables_without_abstab_table"] = sum(t["predicted"] is None for t in all_tables)
+    return {"documents": docs, "overall": overall}
+
+
+def run_pipeline(pdfs: list[Path], work: Path, backend_name: str, backend_settings: dict,
+                 retriever: str | None) -> None:
+    """Extract, judge and resolve ``pdfs`` into ``work`` through the public stage API, as
+    ``abstab extract`` / ``judge`` / ``resolve`` do (a finished stage is not redone)."""
+    ExtractStage(work, {"inputs": [str(p) for p in pdfs]}).run()
+    backend = build_backend(backend_name, backend_settings, work)
+    try:
+        JudgeStage(work, {}, backend).run()
+        ResolveStage(work, {"retriever": retriever} if retriever else {}, backend).run()
+    finally:
+        backend.close()
+
+
+def _line(name: str, s: dict) -> str:
+    ja, js = s["judge_all"], s["judge_sure"]
+    return (f"{name[:44]:44s} cells {s['located']:3d}/{s['cells']:<3d} judge F1 {ja['f1']:.2f} "
+            f"(sure {js['f1']:.2f}) resolve {s['resolve_right']}/{s['resolvable']} "
+            f"meanings {s['meanings_given']} tables {s['table_label_right']}/{s['tables']}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, required=True, help="folder the labels' doc paths are in")
+    ap.add_argument("--labels", type=Path, required=True, help="hand labels (JSON)")
+    ap.add_argument("--work", type=Path, default=None, help="workspace (default: a temp dir)")
+    ap.add_argument("--backend", default="rules", help="abstab backend for judge and resolve")
+    ap.add_argument("--model", default=None, help="backend model (a GGUF path for local)")
+    ap.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint")
+    ap.add_argument("--retriever", default=None,
+                    help="resolve's retriever (bm25, dense, hybrid; default: the stage's)")
+    args = ap.parse_args()
+    data = args.data.resolve()
+    labels = load_labels(args.labels)
+    # one labels file may cover several corpora: only the tables whose PDF is in DIR count
+    named = len(labels)
+    labels = [t for t in labels if (data / t["doc"]).is_file()]
+    if not labels:
+        raise SystemExit(f"{args.labels}: none of its PDFs is in {data}; give the folder the "
+                         f"labels' doc paths are relative to")
+    pdfs = sorted({data / t["doc"] for t in labels})
+    work = args.work or Path(tempfile.mkdtemp(prefix="abstab-real-headers-")) / "work"
+    settings = {k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}
+    run_pipeline(pdfs, work, args.backend, settings, args.retriever)
+    result = score(labels, work, data)
+    for doc, s in sorted(result["documents"].items()):
+        print(_line(doc, s))
+    print(_line("overall", result["overall"]))
+    print(json.dumps({"data": str(data), "labels": str(args.labels), "backend": args.backend,
+                      "retriever": args.retriever, "work": str(work), "pdfs": len(pdfs), "tables_labelled": named,
+                      "tables_in_data": len(labels), **result}))
+
+
+if __name__ == "__main__":
+    main()
