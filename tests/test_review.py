@@ -151,6 +151,56 @@ def test_the_page_resumes_where_the_reviewer_stopped(work, serve, browser):
     page.close()
 
 
+def test_queues_filter_and_sort(work, serve, browser):
+    ws = ReviewWorkspace(work)
+    summaries = ws.summaries()
+    page = browser.new_page()
+    page.goto(serve())
+    _ready(page, T0)
+    page.check("#f-abstract")
+    abstract = [s for s in summaries if s.label == "abstract"]
+    assert page.inner_text("#progress") == f"0 of 8 tables reviewed · {len(abstract)} in queue"
+    page.select_option("#f-order", "confidence")
+    lowest = min(abstract, key=lambda s: s.confidence)  # the first of the lowest, stable
+    _ready(page, lowest.table_id)
+    page.uncheck("#f-abstract")
+    page.select_option("#f-order", "document")
+    doc = summaries[-1].doc_id
+    page.select_option("#f-doc", doc)
+    in_doc = [s.table_id for s in summaries if s.doc_id == doc]
+    _ready(page, in_doc[0])
+    assert page.inner_text("#progress") == f"0 of 8 tables reviewed · {len(in_doc)} in queue"
+    # Enter accepts the table and everything on it as proposed, then shows the next table
+    units = list(ws.units(in_doc[0]))
+    page.keyboard.press("Enter")
+    _ready(page, in_doc[1])
+    assert page.inner_text("#progress") == f"1 of 8 tables reviewed · {len(in_doc) - 1} in queue"
+    assert [(d[0], d[1], d[2]) for d in _decided(work)] == [
+        (unit, uid, "accept") for unit, uid, _ in units]
+    page.close()
+
+
+def test_a_torn_last_line_is_ignored_and_cut_before_the_next_append(work):
+    ws, log = ReviewWorkspace(work), DecisionLog(work)
+    _decide(ws, log, "alice", "table", T0, "accept")
+    with log.path.open("ab") as fh:
+        fh.write(b'{"unit": "table", "id": "')  # a crash mid-append
+    assert [d.id for d in log.read()] == [T0]
+    _decide(ws, log, "alice", "table", T1, "reject")
+    assert [(d[1], d[2]) for d in _decided(work)] == [(T0, "accept"), (T1, "reject")]
+
+
+def test_an_edited_decisions_file_is_named_with_its_line(work):
+    ws, log = ReviewWorkspace(work), DecisionLog(work)
+    _decide(ws, log, "alice", "table", T0, "accept")
+    with log.path.open("a") as fh:
+        fh.write('{"unit": "table", "id": "x", "decision": "accept"}\n')
+    result = _invoke(work, "--report")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {log.path}:2: not a valid decision (reviewer: ")
+    assert result.output.endswith("the file was edited; fix or delete that line\n")
+
+
 HOSTILE = '<img src=x onerror="window.__pwned=1"></li><script>window.__pwned=2</script>'
 
 

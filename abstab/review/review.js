@@ -4,7 +4,12 @@
 
 const SCALE = 2; // pixels per PDF point in the rendered regions (abstab/review/render.py)
 const CATEGORIES = ["explicit", "inferable_document", "inferable_table", "unresolvable"];
-const S = { state: null, current: null, detail: null, focus: 0, cache: new Map(), busy: false };
+const S = { state: null, current: null, detail: null, focus: 0, cache: new Map(), busy: false,
+            prefetch: true, keyAt: null };
+// Timings for benchmarks/bench_review.py: key press to the next table shown (its page image
+// decoded), and key press to a decision saved and shown.
+const TIMINGS = { next: [], decision: [] };
+window.reviewTimings = TIMINGS;
 
 function $(id) { return document.getElementById(id); }
 
@@ -68,6 +73,7 @@ function saveHash() {
   const f = filters();
   const p = new URLSearchParams({ t: S.current || "", queue: f.queue, order: f.order, doc: f.doc,
                                   abstract: f.abstract ? "1" : "" });
+  if (!S.prefetch) p.set("prefetch", "0");
   history.replaceState(null, "", "#" + p.toString());
 }
 
@@ -98,8 +104,11 @@ async function show(id, keepFocus) {
   await Promise.all([...document.querySelectorAll("#images img")].map(
     img => img.decode().catch(() => {})));
   placeBoxes();
-  if (S.current === id) document.body.dataset.ready = id;
-  prefetch(neighbour(1));
+  if (S.current !== id) return;
+  document.body.dataset.ready = id;
+  if (S.keyAt !== null) TIMINGS.next.push({ table: id, ms: performance.now() - S.keyAt });
+  S.keyAt = null;
+  if (S.prefetch) prefetch(neighbour(1));
 }
 
 function decisionOf(unit, id) { return S.detail.decisions[unit + "|" + id] || null; }
@@ -330,12 +339,14 @@ async function acceptRest() {
   }
 }
 
-async function run(fn) {
+async function run(fn, timed) {
   if (S.busy) return;
   S.busy = true;
+  const t0 = performance.now();
   try { await fn(); } catch (e) { status("Error: " + e.message); }
   finally { S.busy = false; }
   if (S.detail) { render(); placeBoxes(); progress(); }
+  if (timed) TIMINGS.decision.push({ ms: performance.now() - t0 });
 }
 
 function onKey(ev) {
@@ -384,7 +395,9 @@ function onKey(ev) {
   if (!fn) return;
   ev.preventDefault();
   if (key === "e" || key === "E") { fn(); return; }
-  run(fn);
+  const moves = ["ArrowRight", "ArrowLeft", "]", "[", "Enter"];
+  if (moves.includes(key)) S.keyAt = performance.now();
+  run(fn, "ynadxwtuc ".includes(k) && key !== "Enter");
 }
 
 // ------------------------------------------------------------------------------- start
@@ -396,15 +409,15 @@ async function start() {
     $("f-doc").append(el("option", { value: id }, title));
   }
   const p = new URLSearchParams(location.hash.slice(1));
+  S.prefetch = p.get("prefetch") !== "0";
   if (p.get("queue")) $("f-queue").value = p.get("queue");
   if (p.get("order")) $("f-order").value = p.get("order");
   if (p.get("doc") && S.state.docs[p.get("doc")]) $("f-doc").value = p.get("doc");
   $("f-abstract").checked = p.get("abstract") === "1";
   for (const id of ["f-queue", "f-order", "f-doc", "f-abstract"]) {
-    $(id).addEventListener("change", () => {
-      const q = queue();
-      const keep = q.some(t => t.id === S.current && (filters().queue === "all" || !t.reviewed));
-      show(keep ? S.current : (q.find(t => t.id !== S.current) || {}).id);
+    $(id).addEventListener("change", () => {  // a new queue starts at its top
+      S.current = null;
+      show((queue()[0] || {}).id);
       $(id).blur();
     });
   }

@@ -309,11 +309,19 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def make_server(work: Path, reviewer: str, port: int = 0) -> ThreadingHTTPServer:
+class ReviewServer(ThreadingHTTPServer):
+    """The HTTP server, with the app it serves."""
+
+    daemon_threads = True
+
+    def __init__(self, app: ReviewApp, port: int):
+        self.app = app
+        super().__init__(("127.0.0.1", port), _handler(app))
+
+
+def make_server(work: Path, reviewer: str, port: int = 0) -> ReviewServer:
     """The review server of ``work`` on 127.0.0.1:``port`` (0: a free port), not yet serving."""
-    app = ReviewApp(work, reviewer)
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(app))
-    server.daemon_threads = True
+    server = ReviewServer(ReviewApp(work, reviewer), port)
     # Load the PDF library now, not when the first table asks for its image.
     threading.Thread(target=importlib.import_module, args=("pymupdf",), daemon=True).start()
     return server
