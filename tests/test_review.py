@@ -5,6 +5,7 @@ import json
 import shutil
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -250,6 +251,25 @@ def test_server_answers_only_its_routes_and_host(work, serve):
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(req)
     assert exc.value.code == 415
+
+
+def test_a_table_box_past_any_page_renders_a_bounded_image(work, serve):
+    """A record's box is data: a huge one gets fewer pixels, not gigabytes."""
+    from abstab.review.render import MAX_PIXELS
+
+    rows = _lines(work / "extract/tables.jsonl")
+    for r in rows:
+        if r["table_id"] == T0:
+            r["bbox"] = [0, 0, 1e7, 1e7]
+    (work / "extract/tables.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    url = serve()
+    with urllib.request.urlopen(url + "api/table?id=" + urllib.parse.quote(T0)) as r:
+        image = json.load(r)["images"][0]
+    assert image["scale"] == (MAX_PIXELS / (1e7 + 12) ** 2) ** 0.5
+    with urllib.request.urlopen(url + image["url"].lstrip("/")) as r:
+        png = r.read()
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width * height <= MAX_PIXELS
 
 
 # ----------------------------------------------------------------------- export / import

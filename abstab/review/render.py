@@ -19,6 +19,8 @@ from abstab.review.workspace import REVIEW_DIR
 
 CACHE: Final = "cache"
 SCALE: Final = 2.0  # pixels per PDF point: 144 dpi, sharp enough to read a table
+# A record's box (hostile, or a poster-sized page) could ask for a huge image: fewer pixels then.
+MAX_PIXELS: Final = 16_000_000
 # Points around the table's box: the caption above, a margin elsewhere.
 MARGIN_TOP: Final = 36.0
 MARGIN: Final = 12.0
@@ -33,9 +35,11 @@ class Region:
     name: str  # file name in the cache folder
 
     @property
-    def size(self) -> tuple[int, int]:
+    def scale(self) -> float:
+        """Pixels per point: :data:`SCALE`, less for a region past :data:`MAX_PIXELS`."""
         x0, y0, x1, y1 = self.clip
-        return round((x1 - x0) * SCALE), round((y1 - y0) * SCALE)
+        area = max(x1 - x0, 1.0) * max(y1 - y0, 1.0)
+        return min(SCALE, (MAX_PIXELS / area) ** 0.5)
 
 
 def cache_dir(work: Path) -> Path:
@@ -72,7 +76,8 @@ def render(pdf: Path, region: Region, cache: Path) -> Path:
     with pymupdf.open(pdf) as pdf_doc:
         page = pdf_doc[region.page - 1]
         clip = pymupdf.Rect(*region.clip) & page.rect
-        pix = page.get_pixmap(matrix=pymupdf.Matrix(SCALE, SCALE), clip=clip, alpha=False)
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(region.scale, region.scale), clip=clip,
+                              alpha=False)
         data = pix.tobytes("png")
     tmp = cache / f".{region.name}.{os.getpid()}.tmp"
     tmp.write_bytes(data)

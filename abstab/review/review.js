@@ -2,7 +2,6 @@
 // page with textContent (never as HTML): records are data, possibly hostile.
 "use strict";
 
-const SCALE = 2; // pixels per PDF point in the rendered regions (abstab/review/render.py)
 const CATEGORIES = ["explicit", "inferable_document", "inferable_table", "unresolvable"];
 const S = { state: null, current: null, detail: null, focus: 0, cache: new Map(), busy: false,
             prefetch: true, keyAt: null };
@@ -188,7 +187,7 @@ function placeBoxes() {
       const c = d.cells.find(x => x.row === h.row && x.col === h.col);
       if (!c || !c.bbox || c.page !== im.page) continue;
       const [x0, y0, x1, y1] = c.bbox, [cx, cy] = im.clip;
-      const W = img.naturalWidth, H = img.naturalHeight;
+      const W = img.naturalWidth, H = img.naturalHeight, SCALE = im.scale;
       const box = el("div", { class: "box" });
       const abstract = headerAbstract(h) ?? h.abstract;
       if (abstract) box.classList.add("abstract");

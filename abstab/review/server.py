@@ -123,7 +123,8 @@ class ReviewApp:
             "reasons": j.reasons if j else [],
             "pdf": pdf is not None, "source": Path(doc.source.replace("\\", "/")).name,
             "images": [{"url": f"/api/image?table={quote(table_id, safe='')}&page={r.page}",
-                        "page": r.page, "clip": r.clip} for r in regions(t, doc)]
+                        "page": r.page, "clip": r.clip, "scale": r.scale}
+                       for r in regions(t, doc)]
             if pdf is not None else [],
             "cells": [{"row": c.row, "col": c.col, "row_span": c.row_span,
                        "col_span": c.col_span, "text": c.text, "header": c.header,
