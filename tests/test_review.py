@@ -272,6 +272,30 @@ def test_a_table_box_past_any_page_renders_a_bounded_image(work, serve):
     assert width * height <= MAX_PIXELS
 
 
+def test_the_command_prints_its_url_serves_as_the_os_user_and_stops_on_ctrl_c(work):
+    """`abstab review WORK --port 0` on 127.0.0.1; the reviewer defaults to the OS user."""
+    import getpass
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "abstab", "review", str(work), "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # the child prints the URL once it listens
+        url = line.split("open ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "api/state") as r:
+            state = json.load(r)
+        assert state["reviewer"] == getpass.getuser()
+        assert len(state["tables"]) == 8
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert out == "stopped; every decision made is saved\n"
+
+
 # ----------------------------------------------------------------------- export / import
 
 
