@@ -105,6 +105,16 @@ def test_keyboard_review_writes_decisions_and_undo_withdraws(work, serve, browse
     assert resp.locator(".meaning").inner_text() == \
         "number of students who returned the questionnaire"
     assert page.locator("li[data-unit='item']").count() == 17
+    # the evidence where it stands: page, the text around it, and its block on the page
+    c3 = page.locator("li[data-id='46131da9c7b958d7:t0#0,3']")
+    assert c3.locator(".ev .muted").inner_text() == (
+        "p. 1 · Westvale Schools Trust: Student Wellbeing Cohort Survey 2024 › 1 Background: ")
+    evidence = ReviewWorkspace(work).resolutions[T0][0, 3].evidence[0]
+    assert evidence.text.startswith("The survey follows three cohorts of students")
+    assert c3.locator(".ev mark").inner_text() == evidence.text
+    c3.locator("img.ev-img").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector(\"li[data-id='46131da9c7b958d7:t0#0,3'] "
+                           "img.ev-img\").naturalWidth > 0")
     _press(page, "a", f"table {T0}: accept")
     assert page.inner_text("#progress") == "1 of 8 tables reviewed · 7 in queue"
     page.keyboard.press("ArrowRight")
@@ -223,7 +233,7 @@ def test_record_text_is_shown_as_text(work, serve, browser):
     assert set(page.locator("li[data-unit='meaning'] .meaning").all_inner_texts()) == {HOSTILE}
     questions = page.locator("li[data-unit='item'] .q").all_inner_texts()
     assert questions.count(HOSTILE) == changed["question"] == 9
-    assert page.locator("#info img, #info script").count() == 0
+    assert page.locator("#info script, #info img:not(.ev-img)").count() == 0
     assert page.evaluate("window.__pwned") is None
     page.close()
 
@@ -241,6 +251,9 @@ def test_server_answers_only_its_routes_and_host(work, serve):
 
     assert status("/") == 200
     assert status("/review.js") == 200
+    assert status(f"/api/evidence?table={T0}&meaning=0,3&n=0") == 200
+    for junk in ("0,3&n=1", "..%2F0,3&n=0", "0,3/../x&n=0", "0,9&n=0"):
+        assert status(f"/api/evidence?table={T0}&meaning={junk}") == 404, junk
     for path in ("/../pyproject.toml", "/review.html", "/%2e%2e/etc/passwd", "/api/image?table="
                  + T0 + "&page=../../x", "/review/cache", "/api/table?id=../extract"):
         assert status(path) == 404, path

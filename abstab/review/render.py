@@ -59,10 +59,26 @@ def regions(table: Table, doc: Document) -> list[Region]:
         y0 = min(b[1] for b in boxes) - (MARGIN_TOP if page == table.pages[0] else MARGIN)
         x1 = max(b[2] for b in boxes) + MARGIN
         y1 = max(b[3] for b in boxes) + MARGIN
-        clip = (max(0.0, x0), max(0.0, y0), x1, y1)
-        key = f"{doc.sha256}|{table.table_id}|{page}|{clip}".encode()
-        out.append(Region(page, clip, hashlib.sha256(key).hexdigest()[:32] + ".png"))
+        out.append(_region(doc, table.table_id, page, (x0, y0, x1, y1)))
     return out
+
+
+def block_region(doc: Document, block_id: str | None) -> Region | None:
+    """Where a text block stands on its page (evidence shown in place), or None if the
+    document has no such block."""
+    block = next((b for b in doc.blocks if b.block_id == block_id), None)
+    if block is None:
+        return None
+    x0, y0, x1, y1 = block.bbox
+    return _region(doc, block.block_id, block.page, (x0 - MARGIN, y0 - MARGIN, x1 + MARGIN,
+                                                     y1 + MARGIN))
+
+
+def _region(doc: Document, what: str, page: int,
+            box: tuple[float, float, float, float]) -> Region:
+    clip = (max(0.0, box[0]), max(0.0, box[1]), box[2], box[3])
+    key = f"{doc.sha256}|{what}|{page}|{clip}".encode()
+    return Region(page, clip, hashlib.sha256(key).hexdigest()[:32] + ".png")
 
 
 def render(pdf: Path, region: Region, cache: Path) -> Path:

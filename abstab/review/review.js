@@ -233,7 +233,9 @@ function renderEvidence(e) {
   const where = [e.page ? `p. ${e.page}` : null, e.section.length ? e.section.join(" › ") : null,
                  e.source !== "block" ? e.source : null].filter(Boolean).join(" · ");
   return el("div", { class: "ev" }, where ? el("span", { class: "muted" }, where + ": ") : "",
-            e.before ? "…" + e.before : "", el("mark", {}, e.text), e.after ? e.after + "…" : "");
+            e.before ? "…" + e.before : "", el("mark", {}, e.text), e.after ? e.after + "…" : "",
+            e.image ? el("img", { class: "ev-img", src: e.image, loading: "lazy",
+                                  alt: "the evidence on its page" }) : "");
 }
 
 function renderMeaning(m, focused) {

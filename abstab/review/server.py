@@ -7,7 +7,8 @@ Routes (anything else is 404; no path in a request ever names a file):
 - ``GET /api/table?id=TABLE_ID``: one table with everything the machine said about it and the
   decisions standing on its units;
 - ``GET /api/image?table=TABLE_ID&page=N``: the table's region of page N (rendered once into
-  ``WORK/review/cache/``);
+  ``WORK/review/cache/``); ``GET /api/evidence?table=TABLE_ID&meaning=ROW,COL&n=K``: the text
+  block of that meaning's K-th evidence on its page;
 - ``POST /api/decide`` ``{"unit", "id", "decision", "value"}`` and ``POST /api/undo`` ``{}``.
 
 Records are data: the page renders them as text only. Requests must name this server as
@@ -29,10 +30,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import ValidationError
 
-from abstab.records import Decision, Document, Table
+from abstab.records import Decision, Document, Resolution, Table, split_cell_unit
 from abstab.release.build import find_pdf
 from abstab.review.decisions import DecisionLog, Key, apply, replay
-from abstab.review.render import cache_dir, regions, render
+from abstab.review.render import Region, block_region, cache_dir, regions, render
 from abstab.review.workspace import ReviewWorkspace, cell_id
 
 STATIC: Final = {"/": ("review.html", "text/html; charset=utf-8"),
@@ -132,23 +133,46 @@ class ReviewApp:
             "headers": [{"id": uid, **p, "row": c.row, "col": c.col}
                         for c in t.cells if c.header
                         for uid in [cell_id(table_id, c.row, c.col)] for p in [headers[uid]]],
-            "meanings": [{"id": uid, **p, "evidence": [_evidence(e, doc) for e in
-                                                       self.ws.resolutions[table_id][
-                                                           _cell(uid)].evidence]}
+            "meanings": [{"id": uid, **p, "evidence": self._evidence(uid, doc, pdf is not None)}
                          for uid, p in meanings.items()],
             "items": [{"id": iid, **p} for iid, p in self.ws.item_proposals(table_id).items()],
             "decisions": decisions,
         }
 
     def image(self, table_id: str, page: int) -> bytes:
+        """The table's region of one page."""
         if table_id not in self.ws.tables:
             raise ApiError(HTTPStatus.NOT_FOUND, "no such table")
         t: Table = self.ws.tables[table_id]
         doc: Document = self.ws.documents[t.doc_id]
-        region = next((r for r in regions(t, doc) if r.page == page), None)
+        return self._render(doc, next((r for r in regions(t, doc) if r.page == page), None))
+
+    def evidence_image(self, table_id: str, meaning: str, k: int) -> bytes:
+        """The block of a meaning's k-th evidence, where it stands on its page."""
+        found = self._resolution(f"{table_id}#{meaning}")
+        if found is None or not 0 <= k < len(found.evidence):
+            raise ApiError(HTTPStatus.NOT_FOUND, "no such evidence")
+        doc: Document = self.ws.documents[found.doc_id]
+        return self._render(doc, block_region(doc, found.evidence[k].block_id))
+
+    def _evidence(self, uid: str, doc: Document, pdf: bool) -> list[dict[str, Any]]:
+        """A meaning's evidence where it stands: page, section, the text around it, and the
+        URL of its block's image when the PDF is there."""
+        found = self._resolution(uid)
+        return [{**_evidence(e, doc), "image": _evidence_url(uid, k)
+                 if pdf and block_region(doc, e.block_id) is not None else None}
+                for k, e in enumerate(found.evidence if found else [])]
+
+    def _resolution(self, uid: str) -> Resolution | None:
+        where = split_cell_unit(uid)
+        if where is None:
+            return None
+        return self.ws.resolutions.get(where[0], {}).get(where[1:])
+
+    def _render(self, doc: Document, region: Region | None) -> bytes:
         pdf = self._pdf(doc)
         if region is None or pdf is None:
-            raise ApiError(HTTPStatus.NOT_FOUND, "no image of that page")
+            raise ApiError(HTTPStatus.NOT_FOUND, "no image of that")
         return render(pdf, region, cache_dir(self.work)).read_bytes()
 
     # -- deciding -------------------------------------------------------------------------
@@ -201,9 +225,9 @@ class ReviewApp:
                 "reviewed": self.reviewed(table_id)}
 
 
-def _cell(uid: str) -> tuple[int, int]:
-    row, col = uid.rpartition("#")[2].split(",")
-    return int(row), int(col)
+def _evidence_url(uid: str, k: int) -> str:
+    table_id, _, cell = uid.rpartition("#")
+    return f"/api/evidence?table={quote(table_id, safe='')}&meaning={quote(cell)}&n={k}"
 
 
 def _decision_json(d: Decision) -> dict[str, Any]:
@@ -282,6 +306,11 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             elif url.path == "/api/image" and "table" in query and \
                     query.get("page", "").isdigit():
                 self._send(HTTPStatus.OK, app.image(query["table"], int(query["page"])),
+                           "image/png", cache="private, max-age=86400")
+            elif url.path == "/api/evidence" and {"table", "meaning"} <= set(query) and \
+                    query.get("n", "").isdigit():
+                self._send(HTTPStatus.OK, app.evidence_image(query["table"], query["meaning"],
+                                                             int(query["n"])),
                            "image/png", cache="private, max-age=86400")
             else:
                 raise ApiError(HTTPStatus.NOT_FOUND, "not found")
