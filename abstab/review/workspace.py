@@ -7,6 +7,7 @@ an item. Its *proposal* is what the machine said about it, as plain JSON.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,14 +84,13 @@ class ReviewWorkspace:
                                  group=True).items():
             for r in group:  # one meaning per header cell: the first resolution of the cell
                 self.resolutions.setdefault(tid, {}).setdefault(self._anchor(tid, r), r)
-        variants = _index(self.work, "variants", Table, "table_id")
-        self.source_of = {tid: t.derived_from for tid, t in variants.items() if t.derived_from}
-        self.items = _index(self.work, "items", QAItem, "item_id")
+        self.source_of = _derived_from(_source(self.work, "variants"))
+        self.items = _index(self.work, "items", QAItem, "item_id", by="table_id")
         self.items_by_table: dict[str, list[str]] = {}
-        for iid, item in self.items.items():
-            if item.table_id is not None:
-                source = self.source_of.get(item.table_id, item.table_id)
-                self.items_by_table.setdefault(source, []).append(iid)
+        for tid, iids in self.items.keys_by.items():
+            if tid is not None:
+                source = self.source_of.get(tid, tid)
+                self.items_by_table.setdefault(source, []).extend(iids)
         self.doc_order = list(self.tables.keys_by)
 
     def _anchor(self, table_id: str, r: Resolution) -> tuple[int, int]:
@@ -110,9 +110,11 @@ class ReviewWorkspace:
                 j = self.judgments.get(tid)
                 confidences = [j.confidence] if j else []
                 confidences += [r.confidence for r in self.resolutions.get(tid, {}).values()]
+                # cells the judge flagged, counted without parsing the table
+                flagged = {(k.row, k.col) for k in j.keywords} if j and j.label != "not_table" \
+                    else set()
                 out.append(TableSummary(tid, doc_id, j.label if j else None,
-                                        min(confidences, default=0.0),
-                                        len(self.abstract_cells(tid))))
+                                        min(confidences, default=0.0), len(flagged)))
         return out
 
     def abstract_cells(self, table_id: str) -> dict[tuple[int, int], Any]:
@@ -216,6 +218,25 @@ class ReviewWorkspace:
         where = split_cell_unit(uid)
         assert where is not None
         return where[0]
+
+
+def _derived_from(path: Path | None) -> dict[str, str]:
+    """Table variant → the document table it was made from. Only these two ids are read (a
+    variant is validated by the stage that wrote it, and parsing every variant would cost
+    seconds per thousand); a line without them is skipped."""
+    out: dict[str, str] = {}
+    if path is None:
+        return out
+    with path.open("rb") as fh:
+        for line in fh:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict) and isinstance(row.get("table_id"), str) and \
+                    isinstance(row.get("derived_from"), str):
+                out[row["table_id"]] = row["derived_from"]
+    return out
 
 
 def _made_by(record: Any) -> dict[str, Any]:
