@@ -109,7 +109,7 @@ def test_keyboard_review_writes_decisions_and_undo_withdraws(work, serve, browse
     c3 = page.locator("li[data-id='46131da9c7b958d7:t0#0,3']")
     assert c3.locator(".ev .muted").inner_text() == (
         "p. 1 · Westvale Schools Trust: Student Wellbeing Cohort Survey 2024 › 1 Background: ")
-    evidence = ReviewWorkspace(work).resolutions[T0][0, 3].evidence[0]
+    evidence = ReviewWorkspace(work).resolutions_at(T0)[0, 3].evidence[0]
     assert evidence.text.startswith("The survey follows three cohorts of students")
     assert c3.locator(".ev mark").inner_text() == evidence.text
     c3.locator("img.ev-img").scroll_into_view_if_needed()
@@ -460,6 +460,17 @@ def test_two_reviewers_files_imported_give_kappa(work, tmp_path):
                                  "agree": 3, "kappa": 0.5}]
     # the latest decision per unit wins: bob's
     assert [latest_decisions(work)["header", u["id"]].reviewer for u in headers] == ["bob"] * 4
+
+
+def test_a_missing_import_file_or_unwritable_export_is_a_message(work, tmp_path):
+    result = _invoke(work, "--import", tmp_path / "nope.jsonl")
+    assert (result.exit_code, result.output) == (
+        2, (f"Error: cannot read {tmp_path / 'nope.jsonl'} (No such file or directory): give "
+            f"the file --export wrote, with the decisions set\n"))
+    result = _invoke(work, "--export", tmp_path / "no" / "units.jsonl")
+    assert (result.exit_code, result.output) == (
+        2, (f"Error: cannot write {tmp_path / 'no' / 'units.jsonl'} (No such file or "
+            f"directory): name a file in a folder you can write\n"))
 
 
 def test_flags_that_do_different_things_are_refused(work, tmp_path):

@@ -167,11 +167,16 @@ def export_units(ws: ReviewWorkspace, path: Path) -> int:
     """Write every unit of the workspace to ``path`` (that file only) for people to decide;
     returns how many."""
     n = 0
-    with Path(path).open("w", encoding="utf-8") as fh:
-        for unit, uid, proposal in ws.all_units():
-            fh.write(json.dumps({"unit": unit, "id": uid, "proposal": proposal,
-                                 "decision": None, "value": None}, ensure_ascii=False) + "\n")
-            n += 1
+    try:
+        with Path(path).open("w", encoding="utf-8") as fh:
+            for unit, uid, proposal in ws.all_units():
+                fh.write(json.dumps({"unit": unit, "id": uid, "proposal": proposal,
+                                     "decision": None, "value": None}, ensure_ascii=False)
+                         + "\n")
+                n += 1
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path} ({exc.strerror}): name a file in a folder you "
+                          f"can write") from None
     return n
 
 
@@ -192,9 +197,14 @@ def parse_import(ws: ReviewWorkspace, path: Path, reviewer: str) -> tuple[list[D
         ConfigError: naming ``path:line``, what is wrong and the fix, for the first bad line.
     """
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path} ({exc.strerror}): give the file --export wrote, "
+                          f"with the decisions set") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = Path(path).read_bytes()[:exc.start].count(b"\n") + 1
+        line = data[:exc.start].count(b"\n") + 1
         raise _bad(path, line, "not UTF-8 text", "save the file as UTF-8") from None
     decided, undecided = [], 0
     for lineno, raw in enumerate(text.splitlines(), 1):

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import ValidationError
 
+from abstab.errors import AbstabError
 from abstab.records import Decision, Document, Resolution, Table, split_cell_unit
 from abstab.release.build import find_pdf
 from abstab.review.decisions import DecisionLog, Key, apply, replay
@@ -167,7 +168,8 @@ class ReviewApp:
         where = split_cell_unit(uid)
         if where is None:
             return None
-        return self.ws.resolutions.get(where[0], {}).get(where[1:])
+        return self.ws.resolutions_at(where[0]).get(where[1:]) \
+            if where[0] in self.ws.tables else None
 
     def _render(self, doc: Document, region: Region | None) -> bytes:
         pdf = self._pdf(doc)
@@ -285,6 +287,8 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
                 fn()
             except ApiError as exc:
                 self._json(exc.status, {"error": str(exc)})
+            except AbstabError as exc:  # a damaged record: say which, keep serving
+                self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
 
         def do_GET(self) -> None:
             self._run(self._get)

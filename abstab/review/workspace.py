@@ -13,8 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import BaseModel
+
 from abstab.errors import ConfigError
-from abstab.records import Document, Judgment, QAItem, Resolution, Table, split_cell_unit
+from abstab.records import (
+    Document,
+    Judgment,
+    QAItem,
+    Resolution,
+    SafeId,
+    Table,
+    split_cell_unit,
+)
 from abstab.store import RecordIndex, StageDir
 
 # (stage folder, records file without .jsonl), first that exists wins: where review reads each
@@ -67,25 +77,22 @@ class TableSummary:
 class ReviewWorkspace:
     """The records of ``work`` a review shows, looked up by unit.
 
-    Tables, documents and items are indexed by byte offset and parsed when a table is shown;
-    judgments and resolutions (small) are held.
+    Tables, documents and items are indexed by byte offset and parsed (and validated) when a
+    table is shown; judgments and resolutions (small) are held.
     """
 
     def __init__(self, work: Path):
         self.work = Path(work)
         if _source(self.work, "tables") is None:
             raise _no_tables(self.work)
-        self.tables = _index(self.work, "tables", Table, "table_id", by="doc_id")
+        self.tables = _lazy_index(self.work, "tables", Table, _TableKey, "table_id", by="doc_id")
         self.documents = _index(self.work, "documents", Document, "doc_id", cache=8)
         self.judgments: dict[str, Judgment] = dict(
             _index(self.work, "judgments", Judgment, "table_id").items())
-        self.resolutions: dict[str, dict[tuple[int, int], Resolution]] = {}
-        for tid, group in _index(self.work, "resolutions", Resolution, "table_id",
-                                 group=True).items():
-            for r in group:  # one meaning per header cell: the first resolution of the cell
-                self.resolutions.setdefault(tid, {}).setdefault(self._anchor(tid, r), r)
+        self.resolutions: dict[str, list[Resolution]] = dict(
+            _index(self.work, "resolutions", Resolution, "table_id", group=True).items())
         self.source_of = _derived_from(_source(self.work, "variants"))
-        self.items = _index(self.work, "items", QAItem, "item_id", by="table_id")
+        self.items = _lazy_index(self.work, "items", QAItem, _ItemKey, "item_id", by="table_id")
         self.items_by_table: dict[str, list[str]] = {}
         for tid, iids in self.items.keys_by.items():
             if tid is not None:
@@ -93,12 +100,15 @@ class ReviewWorkspace:
                 self.items_by_table.setdefault(source, []).extend(iids)
         self.doc_order = list(self.tables.keys_by)
 
-    def _anchor(self, table_id: str, r: Resolution) -> tuple[int, int]:
-        """The top-left slot of the header cell holding a resolution (its own slot if none)."""
-        if table_id not in self.tables:
-            return r.row, r.column
-        cell = self.tables[table_id].header_cell(r.row, r.column)
-        return (cell.row, cell.col) if cell is not None else (r.row, r.column)
+    def resolutions_at(self, table_id: str) -> dict[tuple[int, int], Resolution]:
+        """A table's resolutions by the top-left slot of their header cell; one meaning per
+        cell (the first resolution of the cell)."""
+        table = self.tables.get(table_id)
+        out: dict[tuple[int, int], Resolution] = {}
+        for r in self.resolutions.get(table_id, []):
+            cell = table.header_cell(r.row, r.column) if table is not None else None
+            out.setdefault((cell.row, cell.col) if cell is not None else (r.row, r.column), r)
+        return out
 
     # -- the queue --------------------------------------------------------------------
 
@@ -109,7 +119,7 @@ class ReviewWorkspace:
             for tid in self.tables.keys_by[doc_id]:
                 j = self.judgments.get(tid)
                 confidences = [j.confidence] if j else []
-                confidences += [r.confidence for r in self.resolutions.get(tid, {}).values()]
+                confidences += [r.confidence for r in self.resolutions.get(tid, [])]
                 # cells the judge flagged, counted without parsing the table
                 flagged = {(k.row, k.col) for k in j.keywords} if j and j.label != "not_table" \
                     else set()
@@ -154,7 +164,7 @@ class ReviewWorkspace:
 
     def meaning_proposals(self, table_id: str) -> dict[str, dict[str, Any]]:
         out = {}
-        for (row, col), r in sorted(self.resolutions.get(table_id, {}).items()):
+        for (row, col), r in sorted(self.resolutions_at(table_id).items()):
             out[cell_id(table_id, row, col)] = {
                 "keyword": r.keyword, "meaning": r.expansion, "category": r.category,
                 "confidence": r.confidence, "method": r.method,
@@ -218,6 +228,26 @@ class ReviewWorkspace:
         where = split_cell_unit(uid)
         assert where is not None
         return where[0]
+
+
+class _TableKey(BaseModel):
+    table_id: SafeId
+    doc_id: SafeId
+
+
+class _ItemKey(BaseModel):
+    item_id: SafeId
+    table_id: SafeId | None
+
+
+def _lazy_index(work: Path, kind: str, record: type[Any], keys: type[BaseModel], key: str,
+                **kwargs: Any) -> RecordIndex:
+    """An index whose scan checks only the ids (``keys``); a record is validated whole as
+    ``record`` when it is looked up. Validating every table up front costs about 4 ms per table
+    (their cells against their views): a minute for 5,000 tables before the first is shown."""
+    index = _index(work, kind, keys, key, **kwargs)
+    index.kind = record
+    return index
 
 
 def _derived_from(path: Path | None) -> dict[str, str]:
