@@ -6,3 +6,7 @@ decisions are records in ``WORK/review/decisions.jsonl`` (:mod:`.decisions`); ``
 (:mod:`.report`). What to review is read in :mod:`.workspace`. The pipeline reads the decisions
 through :func:`abstab.review.decisions.latest_decisions`.
 """
+
+from abstab.review.decisions import latest_decisions
+
+__all__ = ["latest_decisions"]
