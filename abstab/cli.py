@@ -431,6 +431,29 @@ def validate_cmd(release_dir: Path) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@work_arg
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 (0: a free one).")
+@click.option("--reviewer", envvar="ABSTAB_REVIEWER", help="Who decides (default: the OS user).")
+@click.option("--export", "export_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every unit to decide to FILE (JSON lines) instead of serving.")
+@click.option("--import", "import_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Take the decisions of FILE (as --export wrote it, decided).")
+@click.option("--report", is_flag=True, help="Score the judge, resolver and items against the "
+              "decisions; Cohen's kappa between reviewers.")
+@click.option("--json", "as_json", is_flag=True, help="With --report: one JSON object.")
+@_handle_errors
+def review(work: Path, port: int, reviewer: str | None, export_file: Path | None,
+           import_file: Path | None, report: bool, as_json: bool) -> None:
+    """Check and correct the machine's tables, abstract headers, meanings and items on a local
+    page (127.0.0.1), by keyboard; decisions go to WORK/review/decisions.jsonl."""
+    from abstab.review.command import run_review
+
+    run_review(work, port=port, reviewer=reviewer, export=export_file, import_=import_file,
+               report=report, as_json=as_json, echo=click.echo)
+
+
 @cli.group()
 def export() -> None:
     """Write workspace records in other tools' formats, or a dataset's items as inputs."""

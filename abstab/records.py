@@ -9,10 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 from abstab.registry import question_types
 from abstab.text import squash
@@ -571,7 +580,95 @@ class Score(Record):
         return f"{self.system}|{self.item_id}"
 
 
-RECORD_TYPES: dict[str, type[Record]] = {
+# ---------------------------------------------------------------------- review decisions
+
+ReviewUnit = Literal["table", "header", "meaning", "item"]
+# Header and meaning units are one header cell: ``TABLE_ID#ROW,COL`` (the cell's top-left slot).
+CELL_UNIT_PATTERN = r"^(.+)#(0|[1-9][0-9]*),(0|[1-9][0-9]*)$"
+_CELL_UNIT = re.compile(CELL_UNIT_PATTERN)
+
+
+def split_cell_unit(unit_id: str) -> tuple[str, int, int] | None:
+    """``TABLE_ID#ROW,COL`` as (table id, row, col), or None when it is not one."""
+    m = _CELL_UNIT.fullmatch(unit_id)
+    if m is None or not is_safe_id(m.group(1)):
+        return None
+    return m.group(1), int(m.group(2)), int(m.group(3))
+
+
+class MeaningValue(_Strict):
+    """A person's meaning for an abstract header: ``meaning`` is None exactly when the
+    category is ``unresolvable``."""
+
+    meaning: str | None = Field(description="what the header means; null if unresolvable")
+    category: ResolutionCategory
+
+    @model_validator(mode="after")
+    def _meaning_iff_resolvable(self) -> MeaningValue:
+        if self.meaning is not None:
+            self.meaning = " ".join(self.meaning.split())
+        if (self.category == "unresolvable") != (not self.meaning):
+            raise ValueError("a meaning is null (or empty) exactly when its category is "
+                             "'unresolvable'")
+        return self
+
+
+class Decision(_Strict):
+    """One person's decision on one review unit (``WORK/review/decisions.jsonl``).
+
+    ``accept``: the machine's ``proposal`` is right; ``reject``: it is wrong (a table: not a
+    table or extracted wrong, ``value`` may say which; a header: the judge's abstract/not call is
+    wrong; a meaning: wrong, the right one unknown; an item: dropped); ``edit``: the right value
+    is ``value`` (a header: true/false for abstract; a meaning: a :class:`MeaningValue`);
+    ``undo``: withdraws this reviewer's latest live decision on the unit. The latest live
+    decision per unit wins.
+    """
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    unit: ReviewUnit
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH + 24,
+                    description="table id; TABLE_ID#ROW,COL for header and meaning; item id")
+    decision: Literal["accept", "reject", "edit", "undo"]
+    value: StrictBool | MeaningValue | Literal["not_table", "bad_extraction"] | None = None
+    proposal: dict[str, Any] | None = Field(
+        None, description="what the machine proposed when the person decided")
+    reviewer: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+    time: AwareDatetime = Field(description="when it was decided (UTC)")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.unit, self.id
+
+    @model_validator(mode="after")
+    def _value_fits(self) -> Decision:
+        if self.unit in ("table", "item"):
+            if not is_safe_id(self.id):
+                raise ValueError(f"{self.id!r} is not a {self.unit} id")
+        elif split_cell_unit(self.id) is None:
+            raise ValueError(f"{self.id!r} is not a {self.unit} id: write TABLE_ID#ROW,COL")
+        allowed: dict[tuple[str, str], tuple[type, ...]] = {
+            ("header", "edit"): (bool,), ("meaning", "edit"): (MeaningValue,),
+            ("table", "reject"): (str, type(None)),
+        }
+        if self.unit in ("table", "item") and self.decision == "edit":
+            raise ValueError(f"a {self.unit} is accepted or rejected, not edited")
+        want = allowed.get((self.unit, self.decision), (type(None),))
+        if not isinstance(self.value, want):  # pydantic reports ValueError, not TypeError
+            raise ValueError(  # noqa: TRY004
+                f"value {self.value!r} does not fit a {self.unit} {self.decision}: write "
+                + {bool: "true or false", MeaningValue: '{"meaning": "...", "category": '
+                   '"explicit"}', str: '"not_table", "bad_extraction" or null'}.get(want[0],
+                                                                                  "null"))
+        self.time = self.time.astimezone(UTC)
+        return self
+
+    @classmethod
+    def now(cls, **fields: Any) -> Decision:
+        """A decision made now (UTC)."""
+        return cls(time=datetime.now(UTC), **fields)
+
+
+RECORD_TYPES: dict[str, type[BaseModel]] = {
     "document": Document,
     "table": Table,
     "judgment": Judgment,
@@ -579,6 +676,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
     "qa_item": QAItem,
     "prediction": Prediction,
     "score": Score,
+    "decision": Decision,
 }
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"

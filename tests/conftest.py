@@ -1,4 +1,5 @@
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,28 @@ SAMPLE_PIPELINE = REPO / "pipelines" / "sample.yaml"
 CORPORA = REPO.parent / "shared" / "corpora"
 
 os.environ.setdefault("ABSTAB_RAISE_ERRORS", "")
+
+# Debian's chromium, driven by playwright, for the tests of the pages abstab ships.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def playwright_api():
+    """playwright.sync_api, or skip (fail on CI) when chromium or playwright is missing."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs it with apt-get")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless chromium for this test module."""
+    with playwright_api().sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def corpus(*parts: str) -> Path:

@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(f.split()) for f in (
     "rules",
     "stages",
     "release",
-    "bench",
+    "bench review",
     "export",
     "cli __main__",
 ))

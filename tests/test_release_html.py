@@ -2,7 +2,6 @@
 what it shows, and its filters by answer location and style."""
 
 import json
-import os
 import shutil
 from collections import Counter
 
@@ -10,26 +9,15 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE
+from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE, playwright_api
 
 from abstab.cli import cli
 from abstab.release.build import ReleaseSettings, build_release
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _sync_api():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs it with apt-get")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture(scope="module")
 def html_work(tmp_path_factory):
-    _sync_api()
+    playwright_api()
     tmp = tmp_path_factory.mktemp("html")
     pipe = yaml.safe_load(SAMPLE_PIPELINE.read_text())
     pipe["inputs"] = [str(SAMPLE_PDFS)]
@@ -40,14 +28,6 @@ def html_work(tmp_path_factory):
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return tmp / "w"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with _sync_api().sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

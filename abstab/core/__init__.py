@@ -31,7 +31,7 @@ a cycle or an upward import, naming it):
 9. ``rules``
 10. ``stages``
 11. ``release``
-12. ``bench``
+12. ``bench``, ``review``
 13. ``export``
 14. ``cli``, ``__main__``
 

@@ -192,7 +192,7 @@ def _file_name(source: str) -> str:
     return PurePath(source.replace("\\", "/")).name
 
 
-def _find_pdf(doc: Document, work: Path) -> Path | None:
+def find_pdf(doc: Document, work: Path) -> Path | None:
     """The document's PDF, if it is still there with the same content: at its source path, or
     where a dataset pipeline renders it (WORK/extract/pdfs/<doc_id>.pdf)."""
     if not doc.sha256:  # records made without a PDF (render_pdf: false)
@@ -312,7 +312,7 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
         for doc_id in sorted(doc_split):
             doc, lic = ws.documents[doc_id], licensed[doc_id]
             pdf = None
-            src = _find_pdf(doc, ws.path) if settings.pdfs else None
+            src = find_pdf(doc, ws.path) if settings.pdfs else None
             if src is not None:
                 pdf = f"pdfs/{doc_id}.pdf"
                 (tmp / "pdfs").mkdir(exist_ok=True)
