@@ -1,0 +1,155 @@
+"""Cell text is never cut, and tables of text ruled only across are found (issue 19, point 1).
+
+Real CRS pages (public domain, ``../shared/corpora/crs-reports``) are copied page by page into a
+temporary PDF so each test reads one page; synthetic pages reproduce each failure alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+from builders import PROV
+from conftest import corpus
+
+from abstab.extract import ExtractSettings, extract_pdf
+
+
+def _one_page(src: Path, page: int, out: Path) -> Path:
+    """Page ``page`` (1-based) of ``src`` as a PDF of its own."""
+    with pymupdf.open(src) as doc, pymupdf.open() as new:
+        new.insert_pdf(doc, from_page=page - 1, to_page=page - 1)
+        new.save(out)
+    return out
+
+
+def _cells(table) -> list[list[str]]:
+    return table.header_rows + table.rows
+
+
+def test_a_two_line_header_over_right_aligned_amounts_keeps_its_words_whole(tmp_path):
+    # R47194 Table 2: "Annual Average / (FY2022-FY2026)" and "Program Total / (FY2022-FY2026)"
+    # were read as one label over two columns, cut into "An FY2026 (F" and "nual Average
+    # Program T Y2022-FY2026) (FY2022-FY2"
+    pdf = _one_page(corpus("crs-reports", "pdf", "reports", "R47194.5.pdf"), 11,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Program", "FY2022", "FY2023", "FY2024", "FY2025", "FY2026",
+                                  "Annual Average (FY2022-FY2026)",
+                                  "Program Total (FY2022-FY2026)"]]
+    assert table.rows[1] == ["BFP (Assured)", "$5,500", "$5,500", "$5,500", "$5,500",
+                             "$5,500", "$5,500", "$27,500"]
+
+
+def test_a_schedule_ruled_only_between_its_row_groups_is_found(tmp_path):
+    # RL34498 page 12: a tax schedule continued from the page before, with rules across the
+    # page between its groups and no numbers in columns: no table was found
+    pdf = _one_page(corpus("crs-reports", "pdf", "reports", "RL34498.pdf"), 12,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    cells = _cells(table)
+    assert cells[0] == [
+        "Limitation on Itemized Deductions:",
+        ("Itemized deductions are reduced by 2/37ths of the lesser of (1) the total value of "
+        "itemized deductions claimed; or (2) the amount by which the sum of taxable income and "
+        "all itemized deductions exceeds the threshold at which the 37% bracket begins.")]
+    assert ["If taxable income is:", "Then, tax is:"] in cells
+    assert ["over $24,800 to $100,800", "$2,480 + 12% of the amount over $24,800"] in cells
+    assert ["over $640,600", "$191,171 + 37% of the amount over $640,600"] in cells
+    assert table.quality.cols == 2
+
+
+def test_a_ruled_table_of_wrapped_text_keeps_each_cell_whole(tmp_path):
+    # R47324 Table 1 (three rules: over the labels, under them, at the bottom; each cell a
+    # paragraph in a narrow column): no table was found
+    pdf = _one_page(corpus("crs-reports", "pdf", "reports", "R47324.18.pdf"), 7,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Marine Deposit Type", "Deposit Description", "Minerals",
+                                  "Occurrences"]]
+    assert table.rows[0] == [
+        "Polymetallic Nodules",
+        ("Potato-shaped rocks composed of concentric layers that form over millions of years as "
+        "minerals from the seawater and sediment pore water accrete around a hard nucleus "
+        "(e.g., shark tooth, whale ear bone, rock fragment) lying on the deep seafloor."),
+        ("Cobalt, copper, lithium, manganese, nickel, tellurium, and titanium; and some "
+        "metallic REEs."),
+        "Abyssal plains, such as the Clarion-Clipperton Zone in the Pacific Ocean."]
+    assert len(table.rows) == 3
+
+
+# ---------------------------------------------------------------------------- synthetic
+
+
+def _text(page: pymupdf.Page, x: float, y: float, s: str, size: float = 9,
+          align: str = "left") -> None:
+    width = pymupdf.get_text_length(s, fontsize=size)
+    x -= {"left": 0.0, "right": width, "centre": width / 2}[align]
+    page.insert_text((x, y), s, fontsize=size)
+
+
+def test_a_spanning_two_line_header_over_narrow_columns_is_not_cut(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 90, "Table 1. Spending by program")
+    # two-line labels centred over narrow columns of right-aligned amounts: the second lines
+    # of the last two labels are one space apart, so the pair reads as one label over both
+    # columns; the first word of "Annual Average" reaches left of its column's amounts
+    _text(page, 72, 130, "Program")
+    _text(page, 200, 130, "FY2026", align="right")
+    _text(page, 245, 130, "FY2027", align="right")
+    for centre, label in ((300, "Annual Average"), (375, "Program Total")):
+        _text(page, centre, 120, label, align="centre")
+        _text(page, centre, 130, "(FY2022-FY2026)", align="centre")
+    right = [200, 245, 316, 391]
+    rows = [("Total", "$8,547", "$8,627", "$8,653", "$43,265"),
+            ("Bridges", "$5,500", "$5,500", "$5,500", "$27,500"),
+            ("Tunnels", "$3,047", "$3,127", "$3,153", "$15,765"),
+            ("Ferries", "$2,447", "$2,487", "$2,500", "$12,500")]
+    for i, row in enumerate(rows):
+        y = 148 + 14 * i
+        _text(page, 72, y, row[0])
+        for x, v in zip(right, row[1:], strict=True):
+            _text(page, x, y, v, align="right")
+    pdf = tmp_path / "span.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Program", "FY2026", "FY2027",
+                                  "Annual Average (FY2022-FY2026)",
+                                  "Program Total (FY2022-FY2026)"]]
+    assert table.rows == [list(r) for r in rows]
+
+
+def test_a_program_list_between_three_rules_is_one_table_with_whole_cells(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 100, "Table 2. Programs")
+    shape = page.new_shape()
+    for y in (110, 128, 220):
+        shape.draw_line((72, y), (540, y))
+    shape.finish(color=(0, 0, 0), width=0.5)
+    shape.commit()
+    cols = [74, 200, 330]
+    for x, s in zip(cols, ("Program", "Authorizing Statute", "Program Summary"), strict=True):
+        _text(page, x, 122, s)
+    # two rows, each a few wrapped lines set tight, the rows apart
+    body = [
+        (140, ["Bridge Formula", "Program"], ["23 U.S.C. §144"],
+         ["Formula funds to states for", "bridge replacement and", "rehabilitation."]),
+        (185, ["Bridge Investment", "Program"], ["23 U.S.C. §124"],
+         ["Competitive grants for large", "bridge projects."]),
+    ]
+    for y, *parts in body:
+        for x, lines in zip(cols, parts, strict=True):
+            for k, s in enumerate(lines):
+                _text(page, x, y + 10 * k, s)
+    pdf = tmp_path / "programs.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert _cells(table) == [
+        ["Program", "Authorizing Statute", "Program Summary"],
+        ["Bridge Formula Program", "23 U.S.C. §144",
+         "Formula funds to states for bridge replacement and rehabilitation."],
+        ["Bridge Investment Program", "23 U.S.C. §124",
+         "Competitive grants for large bridge projects."],
+    ]
