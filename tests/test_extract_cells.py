@@ -153,3 +153,34 @@ def test_a_program_list_between_three_rules_is_one_table_with_whole_cells(tmp_pa
         ["Bridge Investment Program", "23 U.S.C. §124",
          "Competitive grants for large bridge projects."],
     ]
+
+
+def test_wrapped_events_beside_their_dates_stay_one_row_each(tmp_path):
+    # IF13199 Table 1 (a rule over and under the labels and one at the bottom, beside a column
+    # of running text): no table was found; a date set close to its event's first line must not
+    # make a label over both columns
+    pdf = _one_page(corpus("crs-reports", "pdf", "in-focus",
+                           "IF13199v1-section-122-of-the-trade-act-of-1974.pdf"), 1,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    cells = _cells(table)
+    assert cells[0] == ["Date", "Event"]
+    assert cells[2] == ["Dec. 20, 1971", ("After agreeing with major economies to devalue the "
+                        "dollar, President Nixon terminated the surcharge.")]
+    assert [r[0] for r in cells[1:]] == ["Aug. 15, 1971", "Dec. 20, 1971", "Apr. 10, 1973",
+                                         "Jul. 8, 1974", "Jan. 3, 1975", "Nov. 6, 1975",
+                                         "May 1976"]
+
+
+def test_a_table_shaded_on_every_other_row_is_one_table(tmp_path):
+    # IF11286 Table 1: PyMuPDF's lines strategy read each shaded stripe as a table of its own
+    # and lost the unshaded rows between them
+    pdf = _one_page(corpus("crs-reports", "pdf", "in-focus", "IF11286.9.pdf"), 2,
+                    tmp_path / "p.pdf")
+    _, tables = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if "AL" in [c.text for c in t.cells]]
+    cells = _cells(table)
+    assert len(cells) == 14
+    assert cells[0] == ["AL", "17.3", "IN", "20.8", "NV", "13.2", "TN", "20.8"]
+    assert cells[1] == ["AK", "10.1", "IA", "13.9", "NH", "10.7", "TX", "61.6"]
+    assert cells[-1] == ["IL", "34.5", "NE", "11.5", "SD", "10.1", "VI", "2.0"]

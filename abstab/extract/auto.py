@@ -5,7 +5,9 @@ unruled finder (:mod:`.unruled`), which itself stands on those blocks.
 
 from __future__ import annotations
 
+import bisect
 import re
+from itertools import pairwise
 
 from abstab.extract import banded, unruled
 from abstab.extract.engines import (
@@ -27,7 +29,8 @@ class AutoEngine(TableEngine):
     """The default: each table read by the method that fits it.
 
     - Ruled tables (vector lines around the cells) come from PyMuPDF's ``lines`` strategy
-      (:func:`ruled_tables`, a few milliseconds a page);
+      (:func:`ruled_tables`, a few milliseconds a page); a table shaded on every other row
+      comes out as one table per stripe and is joined again (:func:`join_striped`);
     - tables ruled only by horizontal rules across their width, with text between them and
       little or no numbers (program lists, tax schedules), come from those rules
       (:mod:`abstab.extract.banded`);
@@ -54,7 +57,7 @@ class AutoEngine(TableEngine):
     look like rows of numbers; the layout model is not run there."""
 
     def find(self, ctx: PageContext) -> list[RawTable]:
-        ruled = drop_frames(ruled_tables(ctx))
+        ruled = join_striped(ctx, drop_frames(ruled_tables(ctx)))
         text = unruled.find(ctx, [t.bbox for t in ruled] + chart_regions(ctx))
         for labels in [t for t in text if t.method == "labels"]:
             pair = unruled.attach_labels(labels, ruled)
@@ -89,6 +92,66 @@ class AutoEngine(TableEngine):
 
 _TABLE_CAPTION = re.compile(r"^\s*Table\s+[A-Z]?-?\d+[A-Za-z]?\s*[.:—–-]")
 _LEADERS = re.compile(r"(\.\s?){4,}|…")
+
+
+def _edges(t: RawTable) -> list[float]:
+    return sorted({round(v) for c in t.cells for v in (c[0], c[2])})
+
+
+def join_striped(ctx: PageContext, tables: list[RawTable]) -> list[RawTable]:
+    """Ruled tables that are the shaded stripes of one table, joined with the rows between.
+
+    A table shaded on every other row and otherwise unruled is read by the ``lines`` strategy
+    as one table per shaded row; the unshaded rows between are lost. Tables stacked with the
+    same column edges, apart by at most two of their row heights with text between them, are
+    one table: the text between gets a row of cells on the same column edges."""
+    if len(tables) < 2:
+        return tables
+    out: list[RawTable] = []
+    joined: dict[int, float] = {}  # id of a joined table → the height of its unshaded rows
+    for t in sorted(tables, key=lambda t: (t.bbox[1], t.bbox[0])):
+        last = out[-1] if out else None
+        if last is not None and t.method == last.method == "lines":
+            edges, height = _edges(t), t.bbox[3] - t.bbox[1]
+            gap = (last.bbox[3], t.bbox[1])
+            close = len(edges) >= 3 and 0 <= gap[1] - gap[0] <= 2 * height \
+                and len(edges) == len(_edges(last)) \
+                and all(abs(a - b) <= 2 for a, b in zip(edges, _edges(last), strict=True))
+            text = close and any(t.bbox[0] <= c.cx <= t.bbox[2] and gap[0] < c.cy < gap[1]
+                                 and not c.c.isspace() for c in ctx.text.chars)
+            if text:
+                between = [(a, gap[0], b, gap[1]) for a, b in pairwise(edges)]
+                cells = last.cells + between + t.cells
+                bbox = (min(last.bbox[0], t.bbox[0]), last.bbox[1],
+                        max(last.bbox[2], t.bbox[2]), t.bbox[3])
+                out[-1] = RawTable(t.page, bbox, cells, None, "lines", last.score)
+                joined[id(out[-1])] = gap[1] - gap[0]
+                continue
+        out.append(t)
+    return [_unshaded_ends(ctx, t, joined[id(t)]) if id(t) in joined else t for t in out]
+
+
+_NOT_A_ROW = re.compile(r"^(Sources?|Notes?|Table|Figure)\b", re.IGNORECASE)
+
+
+def _unshaded_ends(ctx: PageContext, t: RawTable, pitch: float) -> RawTable:
+    """A joined striped table with its unshaded first and last rows (one unshaded row's
+    height above the first stripe and under the last), when they hold text."""
+    edges = _edges(t)
+    x0, y0, x1, y1 = t.bbox
+    cells = list(t.cells)
+    filled = {bisect.bisect_right(edges, c.cx) for c in ctx.text.chars
+              if x0 <= c.cx <= x1 and y0 < c.cy < y1 and not c.c.isspace()}
+    for top, bottom in ((y0 - pitch, y0), (y1, y1 + pitch)):
+        ink = sorted((c for c in ctx.text.chars if x0 <= c.cx <= x1 and top < c.cy < bottom
+                      and not c.c.isspace()), key=lambda c: c.x0)
+        used = {bisect.bisect_right(edges, c.cx) for c in ink}
+        # a row of the table fills most columns; a source line or a note does not belong
+        if len(used) >= 0.5 * len(filled) and not _NOT_A_ROW.match(
+                "".join(c.c for c in ink)):
+            cells += [(a, top, b, bottom) for a, b in pairwise(edges)]
+            y0, y1 = min(y0, top), max(y1, bottom)
+    return RawTable(t.page, (x0, y0, x1, y1), cells, None, t.method, t.score)
 
 
 def unclaimed_captions(ctx: PageContext, found: list[RawTable]) -> list[Rect]:

@@ -13,11 +13,12 @@ evidence:
    already;
 2. **columns**: the gutters that the region's lines of two or more segments leave free (a single
    label line, such as a centred group title, may cross them);
-3. **rows**: a rule inside the region always starts a row; between rules, a gap clearly wider
-   than the tightest line spacing starts one (wrapped lines of one cell are set tight), and when
+3. **rows**: a rule inside the region always starts a row; between rules, a baseline pitch
+   clearly wider than the tightest one starts one (wrapped lines of one cell are set tight), and when
    the spacing is uniform every line is a row;
-4. **cells**: per row, one cell per column, except that a segment crossing gutters makes one
-   cell over the columns it covers (a centred ``Joint Returns`` spans the table).
+4. **cells**: per row, one cell per column, except that a word crossing gutters, or in a row of
+   one line a segment crossing them, makes one cell over the columns it covers (a centred
+   ``Joint Returns`` spans the table).
 
 The cell rectangles then go through the shared grid cleanup like any engine's.
 """
@@ -115,16 +116,22 @@ def _settle(xs: list[float], lines: list[TLine], lo: float, hi: float) -> list[f
     return keep
 
 
+def _baseline(ln: TLine) -> float:
+    bases = sorted(c.oy for w in ln.words for c in w.chars)
+    return bases[len(bases) // 2]
+
+
 def _rows(lines: list[TLine], rules: list[float]) -> list[list[TLine]]:
     """The region's lines grouped into table rows (step 3 of the module docstring)."""
-    gaps = [b.y0 - a.y1 for a, b in pairwise(lines)]
+    # baseline to baseline: glyph boxes vary with fonts and links, baselines do not
+    pitches = [_baseline(b) - _baseline(a) for a, b in pairwise(lines)]
     size = sorted(ln.size for ln in lines)[len(lines) // 2]
-    tight = min(gaps) if gaps else 0.0
-    uniform = not gaps or max(gaps) - tight < 0.3 * size
+    tight = min(pitches) if pitches else 0.0
+    uniform = not pitches or max(pitches) - tight < 0.3 * size
     rows: list[list[TLine]] = [[lines[0]]]
-    for (a, b), gap in zip(pairwise(lines), gaps, strict=True):
+    for (a, b), pitch in zip(pairwise(lines), pitches, strict=True):
         ruled = any(a.y1 - 1 <= y <= b.y0 + 1 for y in rules)
-        if ruled or uniform or gap > max(0.45 * size, tight + 0.3 * size):
+        if ruled or uniform or pitch > tight + 0.3 * size:
             rows.append([b])
         else:
             rows[-1].append(b)
@@ -145,7 +152,11 @@ def _cells(rows: list[list[TLine]], xs: list[float], box: Rect) -> list[Rect]:
             return c
 
         for ln in row:
-            for seg in ln.segs:
+            # a word over a gutter joins the columns; so does a whole segment in a row of
+            # one line (a title centred over the table); in a row of wrapped lines, a date
+            # set close to its text is not a label over both columns
+            spans = ln.segs if len(row) == 1 else [[w] for w in ln.words]
+            for seg in spans:
                 a, b = seg[0].x0, seg[-1].x1
                 cols = [c for c in range(ncols) if a < xs[c + 1] and b > xs[c]]
                 for c in cols[1:]:
@@ -185,9 +196,13 @@ def find(ctx: PageContext, found: Sequence[RawTable], avoid: Sequence[Rect] = ()
         stacks.append((box, ys, inside))
     if not stacks:
         return added, replaced
-    lines = page_lines(ctx.text, [t.bbox for t in found
-                                  if not any(t in inside for _, _, inside in stacks)])
+    others = [t.bbox for t in found if not any(t in inside for _, _, inside in stacks)]
     for box, ys, inside in stacks:
+        # only the characters over the region's width: a page set in columns has other text
+        # on the same baselines
+        beside = [(-1.0, box[1] - 1, box[0] - 2, box[3] + 1),
+                  (box[2] + 2, box[1] - 1, ctx.text.width + 1, box[3] + 1)]
+        lines = page_lines(ctx.text, others + beside)
         region = [ln for ln in lines if ln.kind != "rule" and ln.words
                   and box[0] - 2 <= ln.x0 and ln.x1 <= box[2] + 2
                   and box[1] <= (ln.y0 + ln.y1) / 2 <= box[3]]
