@@ -184,3 +184,60 @@ def test_a_table_shaded_on_every_other_row_is_one_table(tmp_path):
     assert cells[0] == ["AL", "17.3", "IN", "20.8", "NV", "13.2", "TN", "20.8"]
     assert cells[1] == ["AK", "10.1", "IA", "13.9", "NH", "10.7", "TX", "61.6"]
     assert cells[-1] == ["IL", "34.5", "NE", "11.5", "SD", "10.1", "VI", "2.0"]
+
+
+def test_a_running_title_over_a_table_on_every_page_is_not_a_header_row(tmp_path):
+    # "2007 Tax Table-Continued" at the top of each page, right over the table: it was read as
+    # a header row over the value columns on every page
+    doc = pymupdf.open()
+    for k in range(3):
+        page = doc.new_page(width=612, height=792)
+        _text(page, 306, 50, "2007 Tax Table-Continued", size=10, align="centre")
+        _text(page, 72, 70, "At least")
+        _text(page, 160, 70, "But less than")
+        _text(page, 300, 70, "Single", align="right")
+        _text(page, 380, 70, "Married", align="right")
+        for i in range(12):
+            y, a = 84 + 14 * i, 10000 + 1000 * k + 50 * i
+            _text(page, 72, y, f"{a:,}")
+            _text(page, 160, y, f"{a + 50:,}")
+            _text(page, 300, y, f"{a // 8:,}", align="right")
+            _text(page, 380, y, f"{a // 9:,}", align="right")
+        _text(page, 72, 400, "The schedule continues on the next page with the next incomes.")
+    pdf = tmp_path / "running.pdf"
+    doc.save(pdf)
+    document, tables = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert [t.header_rows for t in tables] == [[["At least", "But less than", "Single",
+                                                 "Married"]]] * len(tables)
+    assert sum(len(t.rows) for t in tables) == 36
+    assert [b.kind for b in document.blocks if b.text == "2007 Tax Table-Continued"] == [
+        "running_header"] * 3
+
+
+def test_a_legend_inside_the_table_frame_is_a_note_not_a_header_cell(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 60, "Table 3. Alarm levels by site")
+    rows = [["Site", "Level", "Reading"], ["North", "H", "12.5"], ["South", "HH", "30.1"],
+            ["East", "L", "2.2"], ["West", "H", "11.0"]]
+    xs, y0, h = [72, 200, 330, 460], 70, 18
+    shape = page.new_shape()
+    for r in range(len(rows) + 2):
+        shape.draw_line((72, y0 + h * r), (460, y0 + h * r))
+    for x in xs:  # the legend's row, the last inside the frame, has no column rules
+        shape.draw_line((x, y0), (x, y0 + h * len(rows)))
+    for x in (72, 460):
+        shape.draw_line((x, y0 + h * len(rows)), (x, y0 + h * (len(rows) + 1)))
+    shape.finish(color=(0, 0, 0), width=0.5)
+    shape.commit()
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            _text(page, xs[c] + 4, y0 + h * r + 13, v)
+    _text(page, 76, y0 + h * len(rows) + 13, "Symbol convention: H = High, HH = High high, L = Low")
+    pdf = tmp_path / "legend.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Site", "Level", "Reading"]]
+    assert table.rows == [r for r in rows[1:]]
+    assert " ".join(n.text for n in table.notes) == (
+        "Symbol convention: H = High HH = High high L = Low")

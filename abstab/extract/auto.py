@@ -98,23 +98,29 @@ def _edges(t: RawTable) -> list[float]:
     return sorted({round(v) for c in t.cells for v in (c[0], c[2])})
 
 
+def _one_row(t: RawTable) -> bool:
+    """Whether every cell of ``t`` spans its whole height (a single shaded stripe)."""
+    return all(abs(c[1] - t.bbox[1]) <= 1.5 and abs(c[3] - t.bbox[3]) <= 1.5 for c in t.cells)
+
+
 def join_striped(ctx: PageContext, tables: list[RawTable]) -> list[RawTable]:
     """Ruled tables that are the shaded stripes of one table, joined with the rows between.
 
     A table shaded on every other row and otherwise unruled is read by the ``lines`` strategy
     as one table per shaded row; the unshaded rows between are lost. Tables stacked with the
-    same column edges, apart by at most two of their row heights with text between them, are
-    one table: the text between gets a row of cells on the same column edges."""
+    same column edges, each a single row, apart by half to two of their heights with text
+    between them, are one table: the text between gets a row of cells on the same column edges."""
     if len(tables) < 2:
         return tables
     out: list[RawTable] = []
     joined: dict[int, float] = {}  # id of a joined table → the height of its unshaded rows
     for t in sorted(tables, key=lambda t: (t.bbox[1], t.bbox[0])):
         last = out[-1] if out else None
-        if last is not None and t.method == last.method == "lines":
+        if last is not None and t.method == last.method == "lines" \
+                and _one_row(t) and (id(last) in joined or _one_row(last)):
             edges, height = _edges(t), t.bbox[3] - t.bbox[1]
             gap = (last.bbox[3], t.bbox[1])
-            close = len(edges) >= 3 and 0 <= gap[1] - gap[0] <= 2 * height \
+            close = len(edges) >= 3 and 0.5 * height <= gap[1] - gap[0] <= 2 * height \
                 and len(edges) == len(_edges(last)) \
                 and all(abs(a - b) <= 2 for a, b in zip(edges, _edges(last), strict=True))
             text = close and any(t.bbox[0] <= c.cx <= t.bbox[2] and gap[0] < c.cy < gap[1]

@@ -174,6 +174,42 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
     return draft
 
 
+def drop_running_rows(drafts: list[TableDraft], heights: dict[int, float], margin: float,
+                      share: float) -> None:
+    """Take a running title off the tables that read it as their first row.
+
+    A line repeated at the top of most pages (``2007 Tax Table-Continued``) right over a
+    table is taken in as its first row, then as a header row. When the first row of a table
+    holds one text only, in the page's top margin, and that text is the first row of tables
+    on at least ``share`` of the pages (and two), it is running text: the row is dropped,
+    and layout then reads the line as a running header.
+    """
+    def top(d: TableDraft) -> str | None:
+        cells = [c for c in d.grid.cells if c.r == 0 and c.rs == 1 and c.text]
+        texts = {" ".join(c.text.split()).casefold() for c in cells}
+        if len(texts) != 1 or d.grid.nrows < 3:
+            return None
+        if min(c.bbox[1] for c in cells) > margin * heights.get(d.page, 0.0):
+            return None
+        return texts.pop()
+
+    pages: dict[str, set[int]] = {}
+    for d in drafts:
+        t = top(d)
+        if t is not None:
+            pages.setdefault(t, set()).add(d.page)
+    need = max(2.0, share * len(heights))
+    for d in drafts:
+        t = top(d)
+        if t is None or len(pages[t]) < need:
+            continue
+        d.grid = _drop_row(d.grid, 0)
+        d.n_header = max(0, d.n_header - 1)
+        d.numbering = {r - 1 for r in d.numbering if r > 0}
+        x0, y0, x1, y1 = d.bbox
+        d.bbox = (x0, max(y0, d.grid.row_y[0]), x1, y1)
+
+
 def empty_ratio(grid: Grid) -> float:
     slots = grid.nrows * grid.ncols
     empty = sum(c.rs * c.cs for c in grid.cells if not c.text)
