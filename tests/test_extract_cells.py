@@ -241,3 +241,15 @@ def test_a_legend_inside_the_table_frame_is_a_note_not_a_header_cell(tmp_path):
     assert table.rows == [r for r in rows[1:]]
     assert " ".join(n.text for n in table.notes) == (
         "Symbol convention: H = High HH = High high L = Low")
+
+
+def test_a_subtitle_centred_over_the_table_is_not_a_header_row(tmp_path):
+    # R47194 Table 3: "FY2018-FY2026" printed centred under the caption was read as a header
+    # row over every column (a body-less label row promoted to the header)
+    pdf = _one_page(corpus("crs-reports", "pdf", "reports", "R47194.5.pdf"), 15,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Fiscal Year", "Amount ($ millions)", "Legislation"]]
+    assert table.caption == "Table 3. Bridge Funding in Annual Appropriations Acts FY2018-FY2026"
+    assert table.rows[0] == ["2018", "225", "Consolidated Appropriations Act, 2018 (P.L. 115-141)"]
+    assert table.rows[-1] == ["Annual Average", "633", "NA"]
