@@ -253,3 +253,21 @@ def test_a_subtitle_centred_over_the_table_is_not_a_header_row(tmp_path):
     assert table.caption == "Table 3. Bridge Funding in Annual Appropriations Acts FY2018-FY2026"
     assert table.rows[0] == ["2018", "225", "Consolidated Appropriations Act, 2018 (P.L. 115-141)"]
     assert table.rows[-1] == ["Annual Average", "633", "NA"]
+
+
+def test_rows_of_wrapped_text_between_rules_stay_whole_beside_an_overlapping_line(tmp_path):
+    # IN12680 page 2 (a table continued without a caption, rows of wrapped text): one label
+    # line set 6 pt under another made every 10 pt line look like a new row
+    pdf = _one_page(corpus("crs-reports", "pdf", "insights", "IN12680.1.pdf"), 2,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    cells = _cells(table)
+    assert cells[0] == ["Changes to", "Status/Date", "Description"]
+    assert cells[1][:2] == ["Advanced Approach (Basel Endgame Re-Proposal)", "Proposal (3/26)"]
+    assert cells[1][2].startswith("Would standardize and simplify the capital calculations")
+    assert cells[1][2].endswith("thereby reducing required capital for covered institutions.")
+    assert [r[0] for r in cells if r[0]] == [
+        "Changes to", "Advanced Approach (Basel Endgame Re-Proposal)",
+        "Standardized Approach and AOCI",
+        "Global Systemically Important Bank (G-SIB) Surcharge",
+        "Enhanced Supplementary Leverage Ratio (eSLR)"]

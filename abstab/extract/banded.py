@@ -126,8 +126,10 @@ def _rows(lines: list[TLine], rules: list[float]) -> list[list[TLine]]:
     # baseline to baseline: glyph boxes vary with fonts and links, baselines do not
     pitches = [_baseline(b) - _baseline(a) for a, b in pairwise(lines)]
     size = sorted(ln.size for ln in lines)[len(lines) // 2]
-    tight = min(pitches) if pitches else 0.0
-    uniform = not pitches or max(pitches) - tight < 0.3 * size
+    # (lines closer than the font size overlap: a label set beside two lines, not a pitch)
+    usual = [p for p in pitches if p >= 0.9 * size] or pitches
+    tight = min(usual) if usual else 0.0
+    uniform = not usual or max(usual) - tight < 0.3 * size
     rows: list[list[TLine]] = [[lines[0]]]
     for (a, b), pitch in zip(pairwise(lines), pitches, strict=True):
         ruled = any(a.y1 - 1 <= y <= b.y0 + 1 for y in rules)
