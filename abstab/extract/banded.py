@@ -12,10 +12,12 @@ evidence:
    them (never across a ``Table 3.`` or ``Figure 2.`` caption), and no table found there
    already;
 2. **columns**: the gutters that the region's lines of two or more segments leave free (a single
-   label line, such as a centred group title, may cross them);
+   label line, such as a centred group title, may cross them), each moved to the stretch the
+   fewest words cross; two columns that never hold a segment each on one line are one (a
+   left-aligned label over right-aligned amounts);
 3. **rows**: a rule inside the region always starts a row; between rules, a baseline pitch
-   clearly wider than the tightest one starts one (wrapped lines of one cell are set tight), and when
-   the spacing is uniform every line is a row;
+   clearly wider than the tightest one starts one (wrapped lines of one cell are set tight),
+   and when the spacing is uniform every line is a row;
 4. **cells**: per row, one cell per column, except that a word crossing gutters, or in a row of
    one line a segment crossing them, makes one cell over the columns it covers (a centred
    ``Joint Returns`` spans the table).
@@ -52,6 +54,8 @@ def rule_stacks(ctx: PageContext) -> list[tuple[Rect, list[float]]]:
     height, width = ctx.text.height, ctx.text.width
     rules = [r for r in ctx.rules() if r[2] - r[0] >= width / 3
              and MARGIN * height <= r[1] <= (1 - MARGIN) * height]
+    if len(rules) < MIN_RULES:
+        return []
     captions = [(ln.y0 + ln.y1) / 2 for ln in page_lines(ctx.text, [])
                 if ln.words and CAPTION.match(" ".join(w.text for w in ln.words))]
     stacks: list[list[Rect]] = []
