@@ -96,6 +96,8 @@ def extract_pdf(path: Path, settings: ExtractSettings | None,
                     drafts.append(draft)
         if all(t.n_chars == 0 for t in texts) or len(scanned) == n_pages:
             raise pdf_mod.no_text_layer_error(path, n_pages, len(scanned))
+        tables_mod.drop_running_rows(drafts, {t.number: t.height for t in texts},
+                                     settings.margin, settings.running_share)
         boxes: dict[int, list[tuple[float, float, float, float]]] = {}
         for d in drafts:
             boxes.setdefault(d.page, []).append(d.bbox)

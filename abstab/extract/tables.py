@@ -130,14 +130,33 @@ def _single_wide(grid: Grid, r: int) -> GCell | None:
     return None
 
 
+def _subtitle(grid: Grid) -> GCell | None:
+    """The only text of the top row when it is one line centred on the whole table, over a row
+    of two or more labels (``FY2018-FY2026`` under a caption): the caption's second line, not
+    a label grouping columns (a group label is centred on the columns it groups, not on the
+    stub as well)."""
+    texts = [c for c in _row_cells(grid, 0) if c.text]
+    if len(texts) != 1 or len(texts[0].lines) != 1 or grid.ncols < 2 \
+            or len([c for c in _row_cells(grid, 1) if c.text]) < 2:
+        return None
+    chars = [ch for ch in texts[0].lines[0] if not ch.c.isspace()]
+    if not chars:
+        return None
+    mid = (min(ch.x0 for ch in chars) + max(ch.x1 for ch in chars)) / 2
+    x0, x1 = grid.col_x[0], grid.col_x[-1]
+    return texts[0] if abs(mid - (x0 + x1) / 2) <= 0.04 * (x1 - x0) else None
+
+
 def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | None:
     """Title rows off the top, note rows off the bottom, header rows found; None if junk."""
     draft = TableDraft(raw, grid, [raw.page], raw.bbox)
     # a title row: one wide cell with a sentence-like text
     while grid.nrows > 2:
-        cell = _single_wide(grid, 0)
-        if cell is None or is_value(cell.text) or not (
-                draft.title or len(cell.text.split()) >= 4 or CAPTION_RE.match(cell.text)):
+        sub = _subtitle(grid)  # (a centred second line of the caption: a title in any case)
+        cell = _single_wide(grid, 0) or sub
+        if cell is None or cell is not sub and (
+                is_value(cell.text) or not (draft.title or len(cell.text.split()) >= 4
+                                            or CAPTION_RE.match(cell.text))):
             break  # (a wide row right under a title row continues the title)
         draft.title = join_lines([draft.title or "", cell.text]) if draft.title else cell.text
         grid = _drop_row(grid, 0)
@@ -172,6 +191,42 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
         draft.grid = grid = infer_header_spans(grid, draft.n_header)
     draft.last_page, draft.last_bbox = raw.page, raw.bbox
     return draft
+
+
+def drop_running_rows(drafts: list[TableDraft], heights: dict[int, float], margin: float,
+                      share: float) -> None:
+    """Take a running title off the tables that read it as their first row.
+
+    A line repeated at the top of most pages (``2007 Tax Table-Continued``) right over a
+    table is taken in as its first row, then as a header row. When the first row of a table
+    holds one text only, in the page's top margin, and that text is the first row of tables
+    on at least ``share`` of the pages (and two), it is running text: the row is dropped,
+    and layout then reads the line as a running header.
+    """
+    def top(d: TableDraft) -> str | None:
+        cells = [c for c in d.grid.cells if c.r == 0 and c.rs == 1 and c.text]
+        texts = {" ".join(c.text.split()).casefold() for c in cells}
+        if len(texts) != 1 or d.grid.nrows < 3:
+            return None
+        if min(c.bbox[1] for c in cells) > margin * heights.get(d.page, 0.0):
+            return None
+        return texts.pop()
+
+    pages: dict[str, set[int]] = {}
+    for d in drafts:
+        t = top(d)
+        if t is not None:
+            pages.setdefault(t, set()).add(d.page)
+    need = max(2.0, share * len(heights))
+    for d in drafts:
+        t = top(d)
+        if t is None or len(pages[t]) < need:
+            continue
+        d.grid = _drop_row(d.grid, 0)
+        d.n_header = max(0, d.n_header - 1)
+        d.numbering = {r - 1 for r in d.numbering if r > 0}
+        x0, y0, x1, y1 = d.bbox
+        d.bbox = (x0, max(y0, d.grid.row_y[0]), x1, y1)
 
 
 def empty_ratio(grid: Grid) -> float:

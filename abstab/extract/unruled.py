@@ -476,7 +476,9 @@ def find(ctx: PageContext, exclude: Sequence[Rect] = ()) -> list[RawTable]:
             continue
         cells = to_cells(cand)
         if cells:
-            out.append(RawTable(ctx.number, cand.bbox, cells, None, "text",
+            box = (min([cand.bbox[0]] + [c[0] for c in cells]), cand.bbox[1],
+                   max([cand.bbox[2]] + [c[2] for c in cells]), cand.bbox[3])
+            out.append(RawTable(ctx.number, box, cells, None, "text",
                                 round(min(0.85, 0.6 + 0.3 * min(cand.score, 1.0)), 3)))
     return out
 

@@ -170,6 +170,53 @@ def _continues(first: TLine, prev: TLine, ln: TLine, nxt: TLine | None, pieces: 
     return False
 
 
+def _split_ungrouped(pieces: list[list[Piece]], ext: list[tuple[float, float] | None]
+                     ) -> list[list[Piece]]:
+    """Labels over several columns that group nothing are cut back into column labels.
+
+    A multi-line header set tight (``Annual Average  Program Total`` over ``(FY2022-FY2026)
+    (FY2022-FY2026)``) reads as one label over two columns per line. A real group label has
+    labels of single columns under it; one without them is cut at the word gap that falls in
+    the white space between two columns' body text, so no word is shared by two cells."""
+    out: list[list[Piece]] = []
+    for i, ps in enumerate(pieces):
+        line: list[Piece] = []
+        for p in ps:
+            if p.c1 == p.c0 or p.ruled:
+                line.append(p)
+                continue
+            under = {q.c0 for qs in pieces[i + 1:] for q in qs
+                     if q.c0 == q.c1 and p.c0 <= q.c0 <= p.c1}
+            if len(under) >= 2:
+                line.append(p)
+                continue
+            parts: list[list[Word]] = [[p.words[0]]]
+            for u, v in pairwise(p.words):
+                cut = False
+                for j in range(p.c0 + 1, p.c1 + 1):
+                    left, right = ext[j - 1], ext[j]
+                    if left is not None and right is not None and left[1] < right[0] \
+                            and u.x1 < right[0] and v.x0 > left[1] and u.x1 <= v.x0:
+                        cut = True
+                        break
+                if cut:
+                    parts.append([v])
+                else:
+                    parts[-1].append(v)
+            if len(parts) == 1:
+                line.append(p)
+                continue
+            for ws in parts:
+                covered = _covered(ws[0].x0, ws[-1].x1, ext)
+                if not covered:
+                    mid = (ws[0].x0 + ws[-1].x1) / 2
+                    near = [c for c, e in enumerate(ext) if e is not None]
+                    covered = [min(near, key=lambda c: abs((ext[c][0] + ext[c][1]) / 2 - mid))]  # type: ignore[index]
+                line.append(Piece(p.line, ws, covered[0], covered[-1]))
+        out.append(line)
+    return out
+
+
 def _levels(header: list[TLine], pieces: list[list[Piece]]) -> list[int]:
     """Indices of the header lines that start a header row of their own: lines with a group
     label, and lines above one with a label over the columns it groups."""
@@ -264,8 +311,13 @@ def to_cells(cand: Candidate) -> list[Rect]:
     start = body_top - 1.0
     if cand.header:
         header = cand.header
-        pieces = [_pieces(ln, xs, ext, cand.rules) for ln in header]
+        pieces = _split_ungrouped([_pieces(ln, xs, ext, cand.rules) for ln in header], ext)
         xs = _fit_bounds(xs, ext, [p for ps in pieces for p in ps])
+        # the outer edges reach the header's words too: a label wider than its column's
+        # numbers (``Program Total`` over right-aligned amounts) is not cut at the table edge
+        words = [w for ps in pieces for p in ps for w in p.words]
+        xs[0] = min(xs[0], min(w.x0 for w in words) - 0.5)
+        xs[-1] = max(xs[-1], max(w.x1 for w in words) + 0.5)
         levels = _levels(header, pieces)
         top = header[0].y0 - 1.0
         bottom = (header[-1].y1 + body_top) / 2

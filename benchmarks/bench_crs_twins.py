@@ -1,0 +1,240 @@
+"""Table extraction on CRS reports scored against their Markdown twins.
+
+Usage: python benchmarks/bench_crs_twins.py --data ../shared/corpora/crs-reports [--work DIR]
+       [--engine NAME]
+
+DIR holds ``pdf/**/*.pdf`` and ``markdown/**/*.md`` (the layout of the shared ``crs-reports``
+corpus; a held-out copy with the same layout works the same). A Markdown twin was made from
+CRS's HTML of the same report, independently of the PDF, so its pipe tables are a
+semi-independent check on the cells abstab extracts. The script
+
+1. runs ``abstab extract`` on every PDF that has a twin (a child process, the public CLI);
+2. pairs each PDF with its twin by report number and version (``R47194.5.pdf`` or
+   ``R47194v5-….pdf`` ↔ ``R47194v5-….md``; a PDF without a version pairs with the report's
+   only twin);
+3. reads the twin's pipe tables, skipping what SOURCES.md says is not a table: the metadata box
+   (``| **CRS Product Type:** | … |``), footnotes (``| 1. | text |``), figure placeholders
+   (a block whose first row starts ``Figure``, and empty, ``Figure …`` and ``Source: …`` rows)
+   and one-column boxes (sidebars);
+4. counts the twin's non-empty cells whose text (Markdown emphasis and links removed, Unicode
+   NFKC, all whitespace removed, since the HTML and the PDF break lines differently) equals the
+   text of some cell of abstab's tables for that PDF;
+5. reads the legends under the twin's tables ("Notes: BFP = Bridge Formula Program; …") and
+   counts the codes they define that occur (as a whole token) in abstab's table labels: a
+   header cell or a cell of the first column.
+
+Per report it prints twin cells, cells found, abstab's tables, legend codes and codes found;
+then the overall numbers. The last line of stdout is one JSON object with every number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_MD_NAME = re.compile(r"^(?P<rep>[A-Z]+\d+)v(?P<ver>\d+)-")
+_PDF_NAME = re.compile(r"^(?P<rep>[A-Z]+\d+)(?:(?:\.(?P<ver>\d+))?\.pdf$|v(?P<ver2>\d+)-.*\.pdf$)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_META = re.compile(r"^\*\*[^*]+:\*\*$")
+_FOOTNOTE = re.compile(r"^\d+\.$")
+_NOTES = re.compile(r"\bNotes?\s*:\s*", re.IGNORECASE)
+_DEF = re.compile(r"^\s*(?P<code>[^=;]{1,30}?)\s+=\s+(?P<meaning>\S.*)$")
+_SPACE = re.compile(r"\s+")
+_FIGURE_ROW = re.compile(r"^(Figure \d|Sources?:|$)")
+
+
+@dataclass
+class Twin:
+    """The tables of one Markdown twin: their cells and the codes their legends define."""
+
+    cells: list[str] = field(default_factory=list)
+    codes: dict[str, str] = field(default_factory=dict)
+
+
+def plain(text: str) -> str:
+    """Markdown cell text as read: links to their text, emphasis markers dropped."""
+    text = _LINK.sub(r"\1", text)
+    return text.replace("**", "").replace("__", "").replace("\\", "").strip()
+
+
+def key(text: str) -> str:
+    """The comparison key of a cell: NFKC, typographic quotes and dashes unified, no spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    for a, b in (("“", '"'), ("”", '"'), ("‘", "'"), ("’", "'"), ("–", "-"), ("—", "-")):
+        text = text.replace(a, b)
+    return _SPACE.sub("", text)
+
+
+def _row_cells(line: str) -> list[str]:
+    body = line.strip()
+    body = body.removeprefix("|")
+    body = body.removesuffix("|")
+    return [c.strip() for c in body.split("|")]
+
+
+def legend_codes(text: str) -> dict[str, str]:
+    """Codes a "Notes: X = meaning; Y = meaning." legend defines (code → meaning)."""
+    out: dict[str, str] = {}
+    m = _NOTES.search(text)
+    if m is None:
+        return out
+    rest = text[m.end():]
+    for part in re.split(r";|\.\s+(?=[A-Z_])", rest):
+        d = _DEF.match(plain(part).strip("_ "))
+        if d is None:
+            continue
+        code = d.group("code").strip().strip("_*")
+        # a code is short and has a capital or a digit ("BFP", "TEA-21", "NA", "H Cmte.")
+        if len(code.split()) <= 4 and re.search(r"[A-Z0-9]", code):
+            out.setdefault(code, d.group("meaning").strip().rstrip("."))
+    return out
+
+
+def read_twin(path: Path) -> Twin:
+    """The table cells and legend codes of one Markdown twin."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    twin = Twin()
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("|"):
+            i += 1
+            continue
+        block: list[list[str]] = []
+        while i < len(lines) and lines[i].startswith("|"):
+            block.append(_row_cells(lines[i]))
+            i += 1
+        if plain(block[0][0]).startswith("Figure"):
+            continue
+        kept = [r for r in block if not (_META.match(r[0]) or _FOOTNOTE.match(r[0])
+                                         or _FIGURE_ROW.match(plain(r[0])))]
+        if max((len(r) for r in kept), default=0) < 2:
+            continue  # a one-column box (a sidebar, a figure's source line) is not a table
+        twin.cells.extend(plain(c) for r in kept for c in r if key(plain(c)))
+        # the legend: a Notes line among the next few lines under the table
+        for line in lines[i:i + 8]:
+            if line.startswith("|"):
+                break
+            twin.codes.update(legend_codes(line.replace("*", "")))
+    return twin
+
+
+def pair(data: Path) -> list[tuple[Path, Path]]:
+    """(PDF, twin) pairs by report number and version."""
+    twins: dict[str, dict[str, Path]] = {}
+    for md in sorted((data / "markdown").rglob("*.md")):
+        m = _MD_NAME.match(md.name)
+        if m:
+            twins.setdefault(m.group("rep"), {})[m.group("ver")] = md
+    out = []
+    for pdf in sorted((data / "pdf").rglob("*.pdf")):
+        m = _PDF_NAME.match(pdf.name)
+        if not m or m.group("rep") not in twins:
+            continue
+        versions = twins[m.group("rep")]
+        ver = m.group("ver") or m.group("ver2")
+        if ver is not None and ver in versions:
+            out.append((pdf, versions[ver]))
+        elif ver is None and len(versions) == 1:
+            out.append((pdf, next(iter(versions.values()))))
+    return out
+
+
+def extract(pdfs: list[Path], work: Path, engine: str | None) -> dict[str, list[dict]]:
+    """Run ``abstab extract`` on the PDFs; their tables by source path."""
+    args = [sys.executable, "-m", "abstab", "extract", *map(str, pdfs), "-o", str(work)]
+    if engine:
+        args += ["--engine", engine]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        sys.exit(f"abstab extract failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    docs = {}
+    for line in (work / "extract" / "documents.jsonl").read_text().splitlines():
+        d = json.loads(line)
+        docs[d["doc_id"]] = str(Path(d["source"]).resolve())
+    tables: dict[str, list[dict]] = {p: [] for p in docs.values()}
+    for line in (work / "extract" / "tables.jsonl").read_text().splitlines():
+        t = json.loads(line)
+        tables.setdefault(docs.get(t["doc_id"], ""), []).append(t)
+    return tables
+
+
+def labels(table: dict) -> list[str]:
+    """A table's labels: its header cells and the cells of its first column."""
+    return [c["text"] for c in table["cells"] if c["header"] or c["col"] == 0]
+
+
+def has_token(code: str, texts: list[str]) -> bool:
+    pattern = re.compile(r"(?<![\w])" + re.escape(code) + r"(?![\w])")
+    return any(pattern.search(t) for t in texts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True,
+                    help="the crs-reports folder (pdf/ and markdown/ inside)")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="workspace for abstab extract (default: a temporary folder); an "
+                         "existing finished workspace is reused as is")
+    ap.add_argument("--engine", default=None, help="extraction engine (default: abstab's)")
+    args = ap.parse_args()
+    pairs = pair(args.data)
+    if not pairs:
+        sys.exit(f"no PDF/Markdown twins under {args.data}/pdf and {args.data}/markdown")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        tables = extract([p for p, _ in pairs], work, args.engine)
+    total = found_total = n_tables = codes_total = codes_found = 0
+    zero: list[str] = []
+    per: list[dict] = []
+    print(f"{'report':28} {'twin':>5} {'found':>5} {'share':>6} {'tables':>6} {'codes':>5} "
+          f"{'in labels':>9}")
+    for pdf, md in pairs:
+        twin = read_twin(md)
+        mine = tables.get(str(pdf.resolve()), [])
+        keys = {key(c["text"]) for t in mine for c in t["cells"]}
+        found = sum(1 for c in twin.cells if key(c) in keys)
+        labs = [x for t in mine for x in labels(t)]
+        in_labels = sorted(c for c in twin.codes if has_token(c, labs))
+        total += len(twin.cells)
+        found_total += found
+        n_tables += len(mine)
+        codes_total += len(twin.codes)
+        codes_found += len(in_labels)
+        if len(twin.cells) >= 10 and found == 0:
+            zero.append(pdf.name)
+        share = found / len(twin.cells) if twin.cells else None
+        per.append({"pdf": pdf.name, "twin_cells": len(twin.cells), "found": found,
+                    "tables": len(mine), "codes": sorted(twin.codes),
+                    "codes_in_labels": in_labels})
+        print(f"{pdf.name[:28]:28} {len(twin.cells):5d} {found:5d} "
+              f"{(f'{share:.2f}' if share is not None else '-'):>6} {len(mine):6d} "
+              f"{len(twin.codes):5d} {len(in_labels):9d}")
+    n_big = sum(1 for r in per if r["twin_cells"] >= 10)
+    summary = {
+        "reports": len(pairs),
+        "twin_cells": total,
+        "cells_found": found_total,
+        "cell_recall": round(found_total / total, 4) if total else None,
+        "reports_with_10_cells": n_big,
+        "reports_with_10_cells_none_found": len(zero),
+        "zero_reports": zero,
+        "tables": n_tables,
+        "legend_codes": codes_total,
+        "legend_codes_in_labels": codes_found,
+        "per_report": per,
+    }
+    print(f"\ncells found {found_total}/{total} ({summary['cell_recall']}); reports with >= 10 "
+          f"twin cells: {n_big}, none found: {len(zero)} {zero}; tables {n_tables}; legend "
+          f"codes in labels {codes_found}/{codes_total}")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
