@@ -346,8 +346,8 @@ def test_a_new_question_type_is_one_class_and_reaches_the_llm_schema(monkeypatch
                 "Southgate?", "column": 2, "rows": [0, 1], "answer": "2.0"}
     server = FakeLLMServer(lambda _request: ok({"questions": [proposal]})).start()
     try:
-        with OpenAIBackend(base_url=server.url, api_key="k", model="m",
-                           cache_path=tmp_path / "c.sqlite") as backend:
+        with OpenAIBackend.from_settings({"base_url": server.url, "api_key": "k", "model": "m",
+                                          "cache_path": tmp_path / "c.sqlite"}) as backend:
             out = backend.generate(_table(), None, GenerateRequest(
                 key_column=1, columns=[2], types=["lookup", "ratio"], lookups_per_column=0,
                 per_type=1))
