@@ -44,6 +44,7 @@ from abstab.records import (
     safe_id,
 )
 from abstab.registry import Registry
+from abstab.store import producer, read_kind
 
 __all__ = ["BenchData", "dataset_kinds", "detect_kind", "header_row_count", "load_data",
            "source_to_records"]
@@ -148,19 +149,16 @@ def _files_hash(paths: list[Path]) -> str:
 
 
 def _is_workspace(path: Path) -> bool:
-    return (path / "assemble" / "done.json").is_file()
+    return path.is_dir() and producer(path, "dataset_items") is not None
 
 
 def _load_workspace(path: Path) -> BenchData:
-    from abstab.store import StageDir
-
-    ex = StageDir(path, "extract", ())
-    asm = StageDir(path, "assemble", ())
-    docs = {d.doc_id: d for d in ex.read("documents", Document)}
-    tables = {t.table_id: t for t in ex.read("tables", Table)}
-    tables.update({t.table_id: t for t in asm.read("tables", Table)})
-    items = list(asm.read("items", QAItem))
-    marks = [StageDir(path, s, ()).marker() or {} for s in ("extract", "assemble")]
+    docs = {d.doc_id: d for d in read_kind(path, "documents")}
+    tables = {t.table_id: t for t in read_kind(path, "tables")}
+    tables.update({t.table_id: t for t in read_kind(path, "dataset_tables")})
+    items = list(read_kind(path, "dataset_items"))
+    marks = [(sd.marker() if sd else None) or {}
+             for sd in (producer(path, "documents"), producer(path, "dataset_items"))]
     fingerprint = hashlib.sha256(
         json.dumps([m.get("config_hash") for m in marks]).encode()).hexdigest()[:16]
     return BenchData("workspace", path, docs, tables, items, fingerprint)
