@@ -315,6 +315,14 @@ class StageDir:
         k = RECORD_KINDS[kind]
         return self.read(k.file, k.record)
 
+    def lines(self, kind: str) -> Iterator[tuple[int, str]]:
+        """The committed lines of ``kind``'s file, unparsed, with their 1-based numbers (blank
+        lines left out), for a reader that checks each line itself."""
+        path = self.path / f"{RECORD_KINDS[kind].file}.jsonl"
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                yield from ((n, line) for n, line in enumerate(fh, 1) if line.strip())
+
     def index_of(self, kind: str, key: str, **kwargs: Any) -> RecordIndex:
         """The records of ``kind`` by ``key``, read on demand (see :class:`RecordIndex`)."""
         k = RECORD_KINDS[kind]

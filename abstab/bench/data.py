@@ -29,7 +29,7 @@ from typing import Any
 
 from abstab import __version__
 from abstab.core.normalize import parse_number
-from abstab.errors import ConfigError
+from abstab.errors import ConfigError, WorkspaceError
 from abstab.records import (
     MAX_ID_LENGTH,
     Abstraction,
@@ -149,7 +149,10 @@ def _files_hash(paths: list[Path]) -> str:
 
 
 def _is_workspace(path: Path) -> bool:
-    return path.is_dir() and producer(path, "dataset_items") is not None
+    try:
+        return path.is_dir() and producer(path, "dataset_items") is not None
+    except WorkspaceError:  # a stage's damaged done.json: a workspace, whose loading says so
+        return True
 
 
 def _load_workspace(path: Path) -> BenchData:

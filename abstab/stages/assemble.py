@@ -51,7 +51,7 @@ from abstab.records import (
     json_schema,
 )
 from abstab.stages.base import Stage
-from abstab.store import RECORD_KINDS, RecordIndex, UnitResult
+from abstab.store import RecordIndex, UnitResult
 
 SPLITS = ("train", "validation", "test")
 DEDUP_MODES = ("auto", "embeddings", "text")
@@ -153,17 +153,13 @@ class AssembleStage(Stage):
         self.docs = self.index_of("documents", "doc_id")
         self._extracted = self.index_of("tables", "table_id")
         derived = self.optional_input("derived_tables")
+        made = (derived.index_of("derived_tables", "table_id") if derived is not None
+                else RecordIndex(None, Table, "table_id"))
         # ChainMap is typed for mutable maps; it only reads the two read-only indexes here.
-        self.tables: Mapping[str, Table] = ChainMap(  # type: ignore[arg-type]
-            derived.index_of("derived_tables", "table_id") if derived is not None
-            else RecordIndex(None, Table, "table_id"), self._extracted)
+        self.tables: Mapping[str, Table] = ChainMap(made, self._extracted)  # type: ignore[arg-type]
         # Lines, not records: each one is checked against the JSON Schema on its own.
         self.items_dir = self.input("items")
-        self.item_lines = []
-        path = self.items_dir.path / f"{RECORD_KINDS['items'].file}.jsonl"
-        if path.exists():
-            with path.open(encoding="utf-8") as fh:
-                self.item_lines = [(n, line) for n, line in enumerate(fh, 1) if line.strip()]
+        self.item_lines = list(self.items_dir.lines("items"))
 
     @cached_property
     def _validator(self) -> Any:
