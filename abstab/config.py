@@ -12,6 +12,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from abstab import __version__
 from abstab.errors import ConfigError
 from abstab.records import SCHEMA_VERSION
+from abstab.registry import stages as stage_registry
 
 # What every pipeline makes (the record kind of the assembled items).
 PIPELINE_GOAL = "dataset_items"
@@ -210,8 +212,6 @@ class Pipeline:
             from abstab.sources import sources
 
             dataset = sources.canonical(str(dataset))
-        from abstab.registry import stages as stage_registry
-
         bad = sorted(set(stages) - set(stage_registry.ordered()))
         if bad:
             raise ConfigError(f"{path}: unknown stage(s) {', '.join(bad)}; stages are "
@@ -256,10 +256,6 @@ def plan_stages(listed: list[str], reads: str, where: str) -> tuple[str, ...]:
             stage can make here (the message names the stage and the kind), two stages make
             one kind, or a kind can come from two stages and none is listed.
     """
-    from graphlib import CycleError, TopologicalSorter
-
-    from abstab.registry import stages as stage_registry
-
     cls = {n: stage_registry.get(n) for n in stage_registry.ordered()}
 
     def fits(name: str) -> bool:
@@ -301,7 +297,7 @@ def plan_stages(listed: list[str], reads: str, where: str) -> tuple[str, ...]:
             raise ConfigError(f"{where}: {kind} can come from stage {' or '.join(pick)}: name "
                               f"the one you want under `stages:`")
         chosen.append(pick[0])
-    for kind in {k for n in chosen for k in cls[n].produces}:
+    for kind in dict.fromkeys(k for n in chosen for k in cls[n].produces):
         makers = [n for n in chosen if kind in cls[n].produces]
         if len(makers) > 1:
             raise ConfigError(f"{where}: stages {' and '.join(makers)} both produce {kind}; a "
