@@ -224,6 +224,29 @@ def _stage_command(name: str, doc: str, with_backend: bool) -> None:
     cli.command(name=name, help=doc)(work_arg(command))
 
 
+@cli.command()
+@click.argument("data", nargs=-1, required=True)
+@click.option("-o", "--output", "work", required=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Workspace directory.")
+@click.option("-s", "--source", default="wtq", show_default=True,
+              help="The dataset DATA holds: wtq or tatqa.")
+@click.option("--limit", type=click.IntRange(1), default=None,
+              help="Source tables used (picked by a seeded hash; default: all).")
+@click.option("--pdf/--no-pdf", "render_pdf", default=True, show_default=True,
+              help="Render each synthetic document as a PDF.")
+@force_opt
+@executor_options
+@_handle_errors
+def ingest(data: tuple[str, ...], work: Path, source: str, limit: int | None,
+           render_pdf: bool, force: bool) -> None:
+    """Turn a table-QA dataset (DATA: its folder or files) into clear and abstracted synthetic
+    documents with their items, gold by construction, in WORK/ingest."""
+    _run_stages(work, [("ingest", {"inputs": list(data), "source": source, "limit": limit,
+                                   "render_pdf": render_pdf})], "rules", {}, force)
+
+
+_stage_command("controlled", "Re-check every ingested item's evidence; pass those that hold "
+               "to assemble.", with_backend=False)
 _stage_command("judge", "Label each table clear, abstract or not a table; find its abstract "
                "headers.", with_backend=True)
 _stage_command("resolve", "Find what each abstract header means, with evidence from the "
@@ -245,21 +268,23 @@ _stage_command("assemble", "Validate, deduplicate and split the items by documen
 @_handle_errors
 def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
           llm: dict[str, Any], force: bool) -> None:
-    """Run extract → judge → resolve → generate → assemble as a pipeline file says.
+    """Run a pipeline file's stages (extract → judge → resolve → generate → assemble, or
+    ingest → controlled → assemble), each after the stages whose records it reads.
 
     PDFS, when given, replace the pipeline's inputs (for a dataset pipeline such as
     pipelines/wtq.yaml: the dataset's folder or file).
     """
     from abstab.config import Pipeline
+    from abstab.registry import stages
 
     pipe = Pipeline.load(pipeline)
     plan = []
     for name in pipe.stage_order:
         settings = dict(pipe.stages.get(name, {}))
-        if name in ("extract", "ingest"):
+        if stages.get(name).external is not None:  # the stage that reads the pipeline's inputs
             settings["inputs"] = list(pdfs) if pdfs else [str(p) for p in pipe.inputs]
-        if name == "ingest":
-            settings["source"] = pipe.dataset
+            if pipe.dataset:
+                settings["source"] = pipe.dataset
         plan.append((name, settings))
     _run_stages(work, plan, backend or pipe.backend, {**pipe.backend_settings, **llm}, force)
 

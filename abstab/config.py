@@ -12,6 +12,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from abstab import __version__
 from abstab.errors import ConfigError
 from abstab.records import SCHEMA_VERSION
+from abstab.registry import stages as stage_registry
 
-STAGE_ORDER = ("extract", "judge", "resolve", "generate", "assemble")
-# A pipeline with a ``source`` dataset (WTQ, TAT-QA) instead of PDFs: ingest stands in for
-# extract (synthetic documents), controlled for generate (items re-checked), then assemble.
-DATASET_STAGE_ORDER = ("ingest", "controlled", "assemble")
+# What every pipeline makes (the record kind of the assembled items).
+PIPELINE_GOAL = "dataset_items"
 
 
 def stable_hash(obj: Any, length: int = 16) -> str:
@@ -174,7 +174,14 @@ class Pipeline:
 
     @property
     def stage_order(self) -> tuple[str, ...]:
-        return DATASET_STAGE_ORDER if self.dataset else STAGE_ORDER
+        """The stages to run, in an order where each runs after the stages it reads (see
+        :func:`plan_stages`)."""
+        return plan_stages(list(self.stages), self.reads, str(self.source or self.name))
+
+    @property
+    def reads(self) -> str:
+        """What the pipeline's inputs are: ``dataset`` files (with ``dataset:``) or ``pdfs``."""
+        return "dataset" if self.dataset else "pdfs"
 
     @classmethod
     def load(cls, ref: str | Path) -> Pipeline:
@@ -205,17 +212,14 @@ class Pipeline:
             from abstab.sources import sources
 
             dataset = sources.canonical(str(dataset))
-        order = DATASET_STAGE_ORDER if dataset else STAGE_ORDER
-        bad = sorted(set(stages) - set(order))
+        bad = sorted(set(stages) - set(stage_registry.ordered()))
         if bad:
             raise ConfigError(f"{path}: unknown stage(s) {', '.join(bad)}; stages are "
-                              f"{', '.join(order)}"
-                              + ("" if dataset else " (ingest and controlled need `dataset:`)"))
-        from abstab.registry import stages as stage_registry
-
+                              f"{', '.join(stage_registry.ordered())}")
         for name, settings in stages.items():
             resolve_settings(stage_registry.get(name).settings_cls, settings,
                              f"{path}: stage {name}")
+        plan_stages(list(stages), "dataset" if dataset else "pdfs", str(path))
         inputs = data.get("inputs") or []
         if isinstance(inputs, str):
             inputs = [inputs]
@@ -230,6 +234,82 @@ class Pipeline:
             source=path,
             dataset=dataset,
         )
+
+
+def plan_stages(listed: list[str], reads: str, where: str) -> tuple[str, ...]:
+    """The stages a pipeline runs, in order, derived from what each stage consumes and produces.
+
+    The pipeline makes :data:`PIPELINE_GOAL` from its inputs (``reads``: PDFs, or a dataset's
+    files). Its stages are the ``listed`` ones plus, for every kind of record that one of them
+    (or the goal) needs and none of them produces, a registered stage that produces it and can
+    run on these inputs: the one whose own inputs are already there when there is a choice
+    (a dataset pipeline's items come from controlled, not from generate). They are ordered so
+    that each stage runs after the stages whose records it reads.
+
+    Args:
+        listed: the stages named under the pipeline file's ``stages:``.
+        reads: ``pdfs`` or ``dataset``.
+        where: the pipeline file, for messages.
+
+    Raises:
+        ConfigError: a stage reads inputs this pipeline does not give, needs a kind of record no
+            stage can make here (the message names the stage and the kind), two stages make
+            one kind, or a kind can come from two stages and none is listed.
+    """
+    cls = {n: stage_registry.get(n) for n in stage_registry.ordered()}
+
+    def fits(name: str) -> bool:
+        return cls[name].external in (None, reads)
+
+    def makeable(kind: str, made: frozenset[str], seen: frozenset[str] = frozenset()) -> bool:
+        """Whether ``kind`` is in ``made`` or a stage not in ``seen`` can make it here."""
+        return kind in made or any(
+            fits(n) and n not in seen and all(makeable(k, made, seen | {n})
+                                              for k in cls[n].consumes)
+            for n in cls if kind in cls[n].produces)
+
+    for name in listed:
+        if not fits(name):
+            if cls[name].external == "dataset":
+                needy = [n for n in cls if not fits(n) or not all(
+                    makeable(k, frozenset()) for k in cls[n].consumes)]
+                raise ConfigError(f"{where}: stage {name} reads a source dataset and this "
+                                  f"pipeline names none: {' and '.join(needy)} need `dataset:`")
+            raise ConfigError(f"{where}: stage {name} reads {cls[name].external}, and this pipeline "
+                              f"reads a dataset (`dataset:`): remove {name} from its stages")
+    chosen = list(dict.fromkeys(listed))
+    while True:
+        made = frozenset(k for n in chosen for k in cls[n].produces)
+        wanted = [(None, PIPELINE_GOAL)] + [(n, k) for n in chosen for k in cls[n].consumes]
+        missing = next(((n, k) for n, k in wanted if k not in made), None)
+        if missing is None:
+            break
+        who, kind = missing
+        makers = [n for n in cls if kind in cls[n].produces and n not in chosen and fits(n)
+                  and all(makeable(k, made, frozenset(chosen) | {n}) for k in cls[n].consumes)]
+        ready = [n for n in makers if all(k in made for k in cls[n].consumes)]
+        pick = ready if len(ready) == 1 else makers
+        if not makers:
+            needer = f"stage {who}" if who else "the pipeline (it makes a dataset)"
+            raise ConfigError(f"{where}: {needer} needs {kind}, and no stage of this pipeline "
+                              f"can produce them from its {reads}")
+        if len(pick) > 1:
+            raise ConfigError(f"{where}: {kind} can come from stage {' or '.join(pick)}: name "
+                              f"the one you want under `stages:`")
+        chosen.append(pick[0])
+    for kind in dict.fromkeys(k for n in chosen for k in cls[n].produces):
+        makers = [n for n in chosen if kind in cls[n].produces]
+        if len(makers) > 1:
+            raise ConfigError(f"{where}: stages {' and '.join(makers)} both produce {kind}; a "
+                              f"pipeline keeps one of them")
+    maker = {k: n for n in chosen for k in cls[n].produces}
+    graph = TopologicalSorter({n: [maker[k] for k in (*cls[n].consumes, *cls[n].reads_if_present)
+                                   if k in maker and maker[k] != n] for n in chosen})
+    try:
+        return tuple(graph.static_order())
+    except CycleError as exc:
+        raise ConfigError(f"{where}: stages {' → '.join(exc.args[1])} read each other's "
+                          f"records: no order runs them") from None
 
 
 def shipped_pipelines() -> list[str]:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from abstab.records import Document, Table
-from abstab.store import StageDir
+from abstab.store import producer, read_kind
 
 
 def icdar_predictions(work: Path) -> list[dict[str, Any]]:
@@ -18,14 +17,14 @@ def icdar_predictions(work: Path) -> list[dict[str, Any]]:
     A table over several pages gives one entry per page, with the cells of that page and a bbox
     around them.
     """
-    ex = StageDir(work, "extract", ())
-    if not ex.is_done():
+    ex = producer(work, "tables")
+    if ex is None:
         from abstab.errors import ConfigError
 
         raise ConfigError(f"no finished extract stage in {work}: run `abstab extract PDFS -o {work}`")
-    stems = {d.doc_id: Path(d.source).stem for d in ex.read("documents", Document)}
+    stems = {d.doc_id: Path(d.source).stem for d in read_kind(work, "documents")}
     out = []
-    for t in ex.read("tables", Table):
+    for t in ex.records("tables"):
         if t.derived_from is not None:
             continue
         for page in t.pages:

@@ -229,9 +229,9 @@ stages.add("generate", "abstab.stages.generate:GenerateStage",
 stages.add("assemble", "abstab.stages.assemble:AssembleStage",
            help="validate, deduplicate, split by document")
 stages.add("ingest", "abstab.stages.ingest:IngestStage",
-           help="a dataset (WTQ, TAT-QA) → synthetic documents as PDFs, tables, items (extract)")
+           help="a dataset (WTQ, TAT-QA) → synthetic documents as PDFs, tables, items")
 stages.add("controlled", "abstab.stages.ingest:ControlledStage",
-           help="re-check the evidence of ingested items (generate, for dataset pipelines)")
+           help="re-check the evidence of ingested items")
 executors: Registry[Any] = Registry("executor", "abstab.executors")
 executors.add("local", "abstab.executors:LocalExecutor",
               help="default: threads for LLM calls, a process pool for PDFs (--workers)")

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from abstab.errors import ConfigError, RecordError, WorkspaceError
-from abstab.records import Record
+from abstab.records import Document, Judgment, Prediction, QAItem, Record, Resolution, Score, Table
 
 R = TypeVar("R", bound=Record)
 
@@ -142,15 +142,17 @@ class RecordIndex(Mapping[str, Any]):
     sees the same workspace path reads the records itself.
     """
 
-    def __init__(self, path: Path, kind: type[R], key: str, *, group: bool = False,
+    def __init__(self, path: Path | None, kind: type[R], key: str, *, group: bool = False,
                  keep: Callable[[Any], bool] | None = None, by: str | None = None,
                  cache: int = 64):
-        self.path, self.kind, self.group, self.cache_size = Path(path), kind, group, cache
+        # No path: no stage produced these records (an empty index).
+        self.path = Path(path) if path is not None else Path(os.devnull)
+        self.kind, self.group, self.cache_size = kind, group, cache
         self._offsets: dict[str, Any] = {}
         self.keys_by: dict[Any, list[str]] = {}
         self._lru: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
-        if not self.path.exists():
+        if path is None or not self.path.exists():
             return
         offset = 0
         with self.path.open("rb") as fh:
@@ -240,16 +242,21 @@ class UnitResult:
     records: dict[str, list[Record]] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
+    dropped_inputs: int = 0  # drops that were one of the stage's counted inputs
 
     def add(self, output: str, record: Record) -> None:
         self.records.setdefault(output, []).append(record)
 
     def drop(self, item: str, reason: str, message: str, *, failure: bool = True,
-             **extra: Any) -> None:
-        """Record a dropped item. ``failure=False`` marks a deliberate filter, not an error."""
+             counted: bool = True, **extra: Any) -> None:
+        """Record a dropped item. ``failure=False`` marks a deliberate filter, not an error;
+        ``counted=False`` marks something that is not one of the stage's inputs (a keyword
+        left out of a kept judgment, a table no question was asked of): it is listed and
+        counted by reason, but not in the stage's ``in``."""
         self.errors.append({"item": item, "reason": reason, "message": message,
                             "failure": failure, **extra})
         self.stats[f"dropped.{reason}"] += 1
+        self.dropped_inputs += counted
 
 
 class StageDir:
@@ -261,14 +268,17 @@ class StageDir:
         outputs: its record files, without ``.jsonl``.
         owned: glob patterns of other files the stage writes there (e.g. ``pdfs/*.pdf``), which
             :meth:`clear` may delete.
+        kinds: the record kinds (:data:`RECORD_KINDS`) the stage produces, named in its
+            ``done.json`` so that later stages find them (:func:`producer`).
     """
 
     def __init__(self, work: Path, stage: str, outputs: Iterable[str],
-                 owned: Iterable[str] = ()):
+                 owned: Iterable[str] = (), kinds: Iterable[str] = ()):
         self.path = Path(work) / stage
         self.stage = stage
         self.outputs = [f"{o}.jsonl" for o in outputs]
         self.owned = list(owned)
+        self.kinds = list(kinds)
 
     @property
     def lock_path(self) -> Path:
@@ -299,6 +309,24 @@ class StageDir:
     def index(self, output: str, kind: type[R], key: str, **kwargs: Any) -> RecordIndex:
         """``output``'s records by ``key``, read on demand (see :class:`RecordIndex`)."""
         return RecordIndex(self.path / f"{output}.jsonl", kind, key, **kwargs)
+
+    def records(self, kind: str) -> Iterator[Any]:
+        """The validated records of ``kind`` (:data:`RECORD_KINDS`) in this folder."""
+        k = RECORD_KINDS[kind]
+        return self.read(k.file, k.record)
+
+    def lines(self, kind: str) -> Iterator[tuple[int, str]]:
+        """The committed lines of ``kind``'s file, unparsed, with their 1-based numbers (blank
+        lines left out), for a reader that checks each line itself."""
+        path = self.path / f"{RECORD_KINDS[kind].file}.jsonl"
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                yield from ((n, line) for n, line in enumerate(fh, 1) if line.strip())
+
+    def index_of(self, kind: str, key: str, **kwargs: Any) -> RecordIndex:
+        """The records of ``kind`` by ``key``, read on demand (see :class:`RecordIndex`)."""
+        k = RECORD_KINDS[kind]
+        return self.index(k.file, k.record, key, **kwargs)
 
     def stats(self) -> dict[str, Any]:
         p = self.path / STATS
@@ -554,6 +582,7 @@ class StageWriter:
     """Appends units atomically (see the module docstring) and writes the marker at the end.
 
     Attributes:
+        stats: the summed counts of every committed unit (those resumed included).
         resumed: units found done when the stage was opened.
         retried: failed units cut out to be redone.
         foreign: files in the stage folder that abstab did not write (left in place).
@@ -635,6 +664,8 @@ class StageWriter:
                      (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
         marker = {"config_hash": self.config_hash, "finished": time.time(),
                   "units": len(self.done_units), "outputs": self.outputs_digest()}
+        if self.dir.kinds:
+            marker["produces"] = self.dir.kinds
         atomic_write(self.dir.path / DONE, (json.dumps(marker) + "\n").encode())
         self.close()
         return stats
@@ -668,3 +699,95 @@ def funnel(counts: Counter[str]) -> dict[str, Any]:
         elif k not in ("in", "kept"):
             out.setdefault("counts", {})[k] = v
     return out
+
+
+# -- record kinds and where a workspace holds them ------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record a stage produces: its file in the stage's folder and its type."""
+
+    file: str
+    record: type[Record]
+
+
+RECORD_KINDS: dict[str, RecordKind] = {
+    "documents": RecordKind("documents", Document),
+    "tables": RecordKind("tables", Table),  # as extracted from the PDFs (or rendered by ingest)
+    "judgments": RecordKind("judgments", Judgment),
+    "resolutions": RecordKind("resolutions", Resolution),
+    "ingested_items": RecordKind("items", QAItem),  # a dataset's items, before re-checking
+    "items": RecordKind("items", QAItem),  # candidate items, before assembling
+    "derived_tables": RecordKind("tables", Table),  # tables made from tables (de-abstracted...)
+    "dataset_items": RecordKind("items", QAItem),  # the assembled dataset
+    "dataset_tables": RecordKind("tables", Table),
+    "predictions": RecordKind("predictions", Prediction),
+    "scores": RecordKind("scores", Score),
+}
+
+# Stage folders whose done.json predates ``produces``: what each one held.
+_LEGACY_KINDS: dict[str, tuple[str, ...]] = {
+    "extract": ("documents", "tables"), "judge": ("judgments",), "resolve": ("resolutions",),
+    "generate": ("items", "derived_tables"), "assemble": ("dataset_items", "dataset_tables"),
+}
+
+
+def producers(work: Path, kind: str) -> list[StageDir]:
+    """The finished stage folders of ``work`` that hold records of ``kind``."""
+    work = Path(work)
+    if not work.is_dir():
+        return []
+    found = []
+    damaged: WorkspaceError | None = None
+    for p in sorted(work.iterdir()):
+        if p.name.startswith(".") or not (p / DONE).is_file():
+            continue
+        try:
+            marker = StageDir(work, p.name, ()).marker() or {}
+        except WorkspaceError as exc:
+            # Another stage's damaged marker does not hide this kind's producer (judge
+            # --force repairs judge/done.json while reading extract's records).
+            if kind in _LEGACY_KINDS.get(p.name, ()):
+                raise
+            damaged = damaged or exc
+            continue
+        kinds = marker.get("produces") or _LEGACY_KINDS.get(p.name, ())
+        if kind in kinds:
+            found.append(StageDir(work, p.name, [RECORD_KINDS[k].file for k in kinds
+                                                 if k in RECORD_KINDS], kinds=kinds))
+    if not found and damaged is not None:
+        raise damaged  # it may have been the producer
+    return found
+
+
+def producer(work: Path, kind: str) -> StageDir | None:
+    """The finished stage folder of ``work`` holding ``kind`` records (None: no stage made
+    them). Every reader of a workspace finds its input here, by kind, not by folder name.
+
+    Raises:
+        WorkspaceError: two stage folders hold ``kind``; the message names both.
+    """
+    found = producers(work, kind)
+    if len(found) > 1:
+        names = " and ".join(f"{sd.path.name}/" for sd in found)
+        raise WorkspaceError(
+            f"{work}: {names} both hold {kind} ({RECORD_KINDS[kind].file}.jsonl); a workspace "
+            f"holds one stage's {kind}: delete the folder you do not want, or use a fresh "
+            f"workspace")
+    return found[0] if found else None
+
+
+def read_kind(work: Path, kind: str) -> Iterator[Any]:
+    """The records of ``kind`` in ``work`` (none when no stage produced them)."""
+    sd = producer(work, kind)
+    if sd is not None:
+        yield from sd.records(kind)
+
+
+def index_kind(work: Path, kind: str, key: str, **kwargs: Any) -> RecordIndex:
+    """The records of ``kind`` in ``work`` by ``key`` (empty when no stage produced them)."""
+    sd = producer(work, kind)
+    if sd is None:
+        return RecordIndex(None, RECORD_KINDS[kind].record, key, **kwargs)
+    return sd.index_of(kind, key, **kwargs)

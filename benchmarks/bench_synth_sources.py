@@ -48,11 +48,10 @@ def round_trip(work: Path, n: int) -> dict[str, Any]:
     from abstab.config import stable_hash
     from abstab.records import Document, Table
     from abstab.stages.extract import ExtractStage
-    from abstab.store import StageDir
+    from abstab.store import StageDir, read_kind
 
-    ex = StageDir(work, "extract", ())
-    docs = sorted(ex.read("documents", Document), key=lambda d: stable_hash(["rt", d.doc_id]))[:n]
-    ours = {t.doc_id: t for t in ex.read("tables", Table)}
+    docs = sorted(read_kind(work, "documents"), key=lambda d: stable_hash(["rt", d.doc_id]))[:n]
+    ours = {t.doc_id: t for t in read_kind(work, "tables")}
     rt = work / "roundtrip"
     ExtractStage(rt, {"inputs": [d.source for d in docs]}).run()
     got_docs = {d.source: d.doc_id for d in StageDir(rt, "extract", ()).read("documents", Document)}
@@ -135,7 +134,7 @@ def run_source(source: str, data: Path, limit: int | None, roundtrip_n: int,
     from abstab.records import QAItem
     from abstab.stages.assemble import AssembleStage
     from abstab.stages.ingest import ControlledStage, IngestStage
-    from abstab.store import StageDir
+    from abstab.store import read_kind
 
     pipe = Pipeline.load(REPO / "pipelines" / f"{source}.yaml")
     settings = {**pipe.stages.get("ingest", {}), "source": source, "inputs": [str(data)],
@@ -145,8 +144,8 @@ def run_source(source: str, data: Path, limit: int | None, roundtrip_n: int,
     controlled = ControlledStage(work, {}).run()
     seconds = time.perf_counter() - start
     assemble = AssembleStage(work, pipe.stages.get("assemble", {})).run()
-    ingested = list(StageDir(work, "extract", ()).read("items", QAItem))
-    kept = list(StageDir(work, "assemble", ()).read("items", QAItem))
+    ingested: list[QAItem] = list(read_kind(work, "ingested_items"))
+    kept: list[QAItem] = list(read_kind(work, "dataset_items"))
     docs = ingest.stats.get("counts", {}).get("documents", 0)
     cells: dict[str, int] = Counter(
         f"{i.abstraction.style}×{i.abstraction.legend}" for i in ingested)

@@ -98,13 +98,13 @@ def test_header_rows_of_tatqa_style_tables():
 
 def test_ingest_writes_pdfs_records_and_items_that_revalidate(work):
     work, ingest, controlled = work
-    ex = StageDir(work, "extract", ())
+    ex = StageDir(work, "ingest", ())
     docs = {d.doc_id: d for d in ex.read("documents", Document)}
     tables = {t.table_id: t for t in ex.read("tables", Table)}
     items = list(ex.read("items", QAItem))
     assert ingest.stats["in"] == 3 and ingest.stats["kept"] == 2
     assert ingest.stats["dropped"] == {"answer_not_in_document": 1}
-    assert len(docs) == 25 and len(list((work / "extract" / "pdfs").glob("*.pdf"))) == 25
+    assert len(docs) == 25 and len(list((work / "ingest" / "pdfs").glob("*.pdf"))) == 25
     cells = Counter((i.abstraction.style, i.abstraction.legend) for i in items)
     assert cells[("natural", "none")] == 3
     assert all(cells[(s, e)] == 3 for s in STYLES for e in ("explicit", "implicit", "removed"))
@@ -155,7 +155,7 @@ def test_extract_reads_the_rendered_table_back(work, tmp_path):
     from abstab.stages.extract import ExtractStage
 
     work, _, _ = work
-    ex = StageDir(work, "extract", ())
+    ex = StageDir(work, "ingest", ())
     table = next(t for t in ex.read("tables", Table) if t.columns[1] == "ξp")
     doc = next(d for d in ex.read("documents", Document) if d.doc_id == table.doc_id)
     ExtractStage(tmp_path / "rt", {"inputs": [doc.source]}).run()

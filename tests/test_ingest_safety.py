@@ -78,12 +78,12 @@ def test_synth_on_wtq_reads_nothing_outside_the_dataset_folder(hostile_wtq: Path
                              catch_exceptions=False)
     # The bad rows are per-item errors (exit 1); the good table still makes its documents.
     assert res.exit_code == 1, res.output
-    errors = [json.loads(line) for line in (work / "extract" / "errors.jsonl").open()]
+    errors = [json.loads(line) for line in (work / "ingest" / "errors.jsonl").open()]
     assert [(e["item"], e["reason"], e["message"]) for e in errors] == [
         (item, "bad_source_example", message) for item, message in _refusals(hostile_wtq)]
     assert {i["source"]["doc_id"] for i in map(json.loads, (work / "assemble" / "items.jsonl")
                                                .open())} == {"csv/200-csv/1.csv"}
-    assert any((work / "extract" / "pdfs").glob("*.pdf"))
+    assert any((work / "ingest" / "pdfs").glob("*.pdf"))
     assert SECRET not in _everything_under(work)
 
 
@@ -169,7 +169,7 @@ def test_a_workspace_id_naming_a_path_is_a_validation_error(tmp_path: Path) -> N
     assert res.exit_code == 0, res.output
     # Rename one document to a path everywhere the workspace names it, as a hostile or
     # hand-edited workspace would: the release would write its PDF to tmp_path/escape.pdf.
-    docs = work / "extract" / "documents.jsonl"
+    docs = work / "ingest" / "documents.jsonl"
     doc_id = json.loads(docs.open().readline())["doc_id"]
     for f in work.rglob("*.jsonl"):
         f.write_text(f.read_text(encoding="utf-8").replace(doc_id, "../../../escape"),

@@ -62,6 +62,9 @@ def test_judge_with_openai_backend_records_bad_replies_and_keeps_the_rest(extrac
     assert reasons == [("invalid_output", True), ("keyword_not_header", False)]
     stats = json.loads((work / "judge" / "stats.json").read_text())
     assert stats["llm"]["calls"] == requests == 3  # one answer, one bad reply + one repair
+    # Two tables in: one kept (its wrong keyword is dropped from it, not the table), one failed.
+    assert (stats["in"], stats["kept"], stats["dropped"]) == (
+        2, 1, {"invalid_output": 1, "keyword_not_header": 1})
     assert "1 item(s) failed" in r.output
 
     # A rerun with the same settings retries the failed table only: the good one is not asked.

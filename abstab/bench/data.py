@@ -29,7 +29,7 @@ from typing import Any
 
 from abstab import __version__
 from abstab.core.normalize import parse_number
-from abstab.errors import ConfigError
+from abstab.errors import ConfigError, WorkspaceError
 from abstab.records import (
     MAX_ID_LENGTH,
     Abstraction,
@@ -45,6 +45,7 @@ from abstab.records import (
 )
 from abstab.registry import Registry
 from abstab.sources import all_source_files, open_source, sources
+from abstab.store import producer, read_kind
 
 __all__ = ["BenchData", "dataset_kinds", "detect_kind", "header_row_count", "load_data",
            "source_to_records"]
@@ -153,19 +154,19 @@ def _files_hash(paths: list[Path]) -> str:
 
 
 def _is_workspace(path: Path) -> bool:
-    return (path / "assemble" / "done.json").is_file()
+    try:
+        return path.is_dir() and producer(path, "dataset_items") is not None
+    except WorkspaceError:  # a stage's damaged done.json: a workspace, whose loading says so
+        return True
 
 
 def _load_workspace(path: Path) -> BenchData:
-    from abstab.store import StageDir
-
-    ex = StageDir(path, "extract", ())
-    asm = StageDir(path, "assemble", ())
-    docs = {d.doc_id: d for d in ex.read("documents", Document)}
-    tables = {t.table_id: t for t in ex.read("tables", Table)}
-    tables.update({t.table_id: t for t in asm.read("tables", Table)})
-    items = list(asm.read("items", QAItem))
-    marks = [StageDir(path, s, ()).marker() or {} for s in ("extract", "assemble")]
+    docs = {d.doc_id: d for d in read_kind(path, "documents")}
+    tables = {t.table_id: t for t in read_kind(path, "tables")}
+    tables.update({t.table_id: t for t in read_kind(path, "dataset_tables")})
+    items = list(read_kind(path, "dataset_items"))
+    marks = [(sd.marker() if sd else None) or {}
+             for sd in (producer(path, "documents"), producer(path, "dataset_items"))]
     fingerprint = hashlib.sha256(
         json.dumps([m.get("config_hash") for m in marks]).encode()).hexdigest()[:16]
     return BenchData("workspace", path, docs, tables, items, fingerprint)

@@ -45,6 +45,7 @@ from abstab.llm.tasks import AnswerOutput
 from abstab.llm.transport import limited_http_client, request_limits
 from abstab.records import TEXT_KINDS, QAItem
 from abstab.registry import systems
+from abstab.store import producer
 
 __all__ = ["FunctionSystem", "HttpSystem", "MissingPredictionError", "OwnSystem",
            "PredictionsSystem", "coerce_answer", "function_system", "item_inputs"]
@@ -97,8 +98,9 @@ def _pdf_path(data: BenchData, doc_id: str) -> str | None:
     from); None when there is none. Paths from records never leave the dataset folder except
     a workspace's own extracted sources."""
     root = Path(data.path).resolve()
-    inside = [(root / "pdfs" / f"{doc_id}.pdf").resolve(),
-              (root / "extract" / "pdfs" / f"{doc_id}.pdf").resolve()]
+    inside = [(root / "pdfs" / f"{doc_id}.pdf").resolve()]
+    if data.kind == "workspace" and (made := producer(root, "documents")) is not None:
+        inside.append((made.path / "pdfs" / f"{doc_id}.pdf").resolve())  # rendered by ingest
     candidates = [p for p in inside if root in p.parents]
     if data.kind == "workspace":  # abstab extract wrote this source path itself
         candidates.insert(0, Path(data.docs[doc_id].source).resolve())

@@ -110,8 +110,7 @@ class BenchStage(Stage):
             a service.
     """
 
-    upstream = ()
-    outputs = ("predictions", "scores")
+    produces = ("predictions", "scores")
     settings_cls = BenchSettings
 
     def __init__(self, out: Path, data: BenchData, settings: Any = None, backend: Any = None,

@@ -34,7 +34,7 @@ from abstab.release.layout import (
 from abstab.release.licenses import Licensed, LicenseResolver
 from abstab.release.output import Staging, check_output
 from abstab.release.paths import regular_files, sha256_file
-from abstab.store import StageDir
+from abstab.store import StageDir, producer, read_kind
 
 
 @dataclass
@@ -97,33 +97,30 @@ class Workspace:
     @classmethod
     def load(cls, work: Path) -> Workspace:
         work = Path(work)
-        assemble = StageDir(work, "assemble", ())
-        if not assemble.is_done():
-            raise ConfigError(f"{work}: no finished assemble stage (no {assemble.path}/done.json);"
-                              f" run `abstab synth -p PIPELINE -o {work}` or `abstab assemble "
-                              f"{work}` first")
-        # Stages in the order they ran (a dataset pipeline has ingest instead of extract).
+        assemble = producer(work, "dataset_items")
+        if assemble is None:
+            raise ConfigError(f"{work}: no finished assemble stage (no {work / 'assemble'}/"
+                              f"done.json); run `abstab synth -p PIPELINE -o {work}` or `abstab "
+                              f"assemble {work}` first")
+        # Stages in the order they ran.
         done = [sd for p in sorted(work.iterdir()) if p.is_dir()
                 and (sd := StageDir(work, p.name, ())).is_done()]
         done.sort(key=lambda sd: (sd.marker() or {}).get("finished", 0))
+        stats = {sd.stage: sd.stats() for sd in done}
+        markers = {sd.stage: sd.marker() or {} for sd in done}
         documents: dict[str, Document] = {}
+        for d in read_kind(work, "documents"):
+            documents.setdefault(d.doc_id, d)
         tables: dict[str, Table] = {}
-        stats, markers = {}, {}
-        for sd in done:
-            name = sd.stage
-            stats[name] = sd.stats()
-            markers[name] = sd.marker() or {}
-            for d in sd.read("documents", Document):
-                documents.setdefault(d.doc_id, d)
-            for t in sd.read("tables", Table):
-                tables[t.table_id] = t  # later stages win: assemble's are the released ones
+        # Later kinds win: the assembled tables are the released ones.
+        for kind in ("tables", "derived_tables", "dataset_tables"):
+            tables.update((t.table_id, t) for t in read_kind(work, kind))
         return cls(
             path=work, documents=documents, tables=tables,
-            items=list(assemble.read("items", QAItem)),
-            judgments={j.table_id: j for j in StageDir(work, "judge", ()).read("judgments",
-                                                                               Judgment)},
+            items=list(assemble.records("dataset_items")),
+            judgments={j.table_id: j for j in read_kind(work, "judgments")},
             resolutions={(r.table_id, r.column, r.keyword): r
-                         for r in StageDir(work, "resolve", ()).read("resolutions", Resolution)},
+                         for r in read_kind(work, "resolutions")},
             stats=stats, markers=markers)
 
 
@@ -194,10 +191,13 @@ def _file_name(source: str) -> str:
 
 def find_pdf(doc: Document, work: Path) -> Path | None:
     """The document's PDF, if it is still there with the same content: at its source path, or
-    where a dataset pipeline renders it (WORK/extract/pdfs/<doc_id>.pdf)."""
+    where a dataset pipeline renders it (WORK/ingest/pdfs/<doc_id>.pdf: the folder of the stage
+    that produced the documents)."""
     if not doc.sha256:  # records made without a PDF (render_pdf: false)
         return None
-    for p in (Path(doc.source), Path(work) / "extract" / "pdfs" / f"{doc.doc_id}.pdf"):
+    made = producer(work, "documents")
+    rendered = [made.path / "pdfs" / f"{doc.doc_id}.pdf"] if made is not None else []
+    for p in (Path(doc.source), *rendered):
         if p.suffix.lower() == ".pdf" and p.is_file() and \
                 sha256_file(p)[:len(doc.sha256)] == doc.sha256:
             return p
@@ -393,6 +393,8 @@ def release_stats(ws: Workspace, items: list[QAItem], licensed: dict[str, Licens
                "dropped": s.get("dropped", {}), "counts": s.get("counts", {})}
               for name, s in ws.stats.items()]
     pair_ids = Counter(i.pair_id for i in items if i.pair_id)
+    assembled = producer(ws.path, "dataset_items")
+    run_funnel = ws.stats.get(assembled.stage, {}).get("funnel", []) if assembled else []
     return {
         "abstab_version": __version__,
         "workspace_config": {n: m.get("config_hash") for n, m in ws.markers.items()},
@@ -407,6 +409,6 @@ def release_stats(ws: Workspace, items: list[QAItem], licensed: dict[str, Licens
         "location_by_style": {k: dict(sorted(v.items())) for k, v in sorted(loc_style.items())},
         "sources": dict(sorted(sources.items())),
         "funnel": funnel,
-        "run_funnel": ws.stats.get("assemble", {}).get("funnel", []),
+        "run_funnel": run_funnel,
         "left_out": left_out,
     }

@@ -25,6 +25,9 @@ _STAGES_DOC = {
     "generate": "QA items on the de-abstracted table, re-asked on the abstract one; text "
                 "questions; controlled abstraction of clear tables (gold by construction)",
     "assemble": "grounding checks, deduplication, splits by document",
+    "ingest": "a table-QA dataset's tables → clear and abstracted synthetic documents (rendered "
+              "PDFs, tables) with the dataset's questions and gold answers",
+    "controlled": "every ingested item's evidence re-checked against its document and table",
 }
 
 

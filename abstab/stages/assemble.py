@@ -46,15 +46,12 @@ from abstab.executors import Unit
 from abstab.records import (
     ABSTRACT_STYLES,
     ANSWER_LOCATIONS,
-    Document,
-    Judgment,
     QAItem,
-    Resolution,
     Table,
     json_schema,
 )
 from abstab.stages.base import Stage
-from abstab.store import StageDir, UnitResult
+from abstab.store import RecordIndex, UnitResult
 
 SPLITS = ("train", "validation", "test")
 DEDUP_MODES = ("auto", "embeddings", "text")
@@ -141,25 +138,28 @@ def _operation_key(item: QAItem) -> str | None:
 
 class AssembleStage(Stage):
     name = "assemble"
-    upstream = ("extract", "generate")
-    outputs = ("items", "tables")
+    consumes = ("documents", "tables", "items")
+    # Tables generate made, and for the funnel the judgments and resolutions (a dataset
+    # pipeline has none of them).
+    reads_if_present = ("derived_tables", "judgments", "resolutions")
+    produces = ("dataset_items", "dataset_tables")
+    shape = "reduce"  # dedup, balance and splits compare every item with every other one
+    counted = "dataset_items"
     settings_cls = AssembleSettings
 
     def load(self) -> None:
-        ex = StageDir(self.work, "extract", ())
-        gen = StageDir(self.work, "generate", ())
         # Documents and tables are read on demand; assemble holds only the items (it compares
         # every item with every other one for duplicates and balance).
-        self.docs = ex.index("documents", Document, "doc_id")
-        self._extracted = ex.index("tables", Table, "table_id")
+        self.docs = self.index_of("documents", "doc_id")
+        self._extracted = self.index_of("tables", "table_id")
+        derived = self.optional_input("derived_tables")
+        made = (derived.index_of("derived_tables", "table_id") if derived is not None
+                else RecordIndex(None, Table, "table_id"))
         # ChainMap is typed for mutable maps; it only reads the two read-only indexes here.
-        self.tables: Mapping[str, Table] = ChainMap(
-            gen.index("tables", Table, "table_id"), self._extracted)  # type: ignore[arg-type]
-        self.item_lines = []
-        path = gen.path / "items.jsonl"
-        if path.exists():
-            with path.open(encoding="utf-8") as fh:
-                self.item_lines = [(n, line) for n, line in enumerate(fh, 1) if line.strip()]
+        self.tables: Mapping[str, Table] = ChainMap(made, self._extracted)  # type: ignore[arg-type]
+        # Lines, not records: each one is checked against the JSON Schema on its own.
+        self.items_dir = self.input("items")
+        self.item_lines = list(self.items_dir.lines("items"))
 
     @cached_property
     def _validator(self) -> Any:
@@ -173,7 +173,7 @@ class AssembleStage(Stage):
     # -- steps ---------------------------------------------------------------------------
 
     def _valid(self, lineno: int, line: str, result: UnitResult) -> QAItem | None:
-        where = f"generate/items.jsonl:{lineno}"
+        where = f"{self.items_dir.stage}/items.jsonl:{lineno}"
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -185,7 +185,7 @@ class AssembleStage(Stage):
             path = "/".join(str(p) for p in first.path) or "(record)"
             result.drop(str(data.get("item_id", where)), "schema_invalid",
                         f"{where}: field {path}: {first.message} ({len(errors)} error(s)); "
-                        "rerun `abstab generate --force`")
+                        f"rerun `abstab {self.items_dir.stage} --force`")
             return None
         return QAItem.model_validate(data)
 
@@ -288,7 +288,6 @@ class AssembleStage(Stage):
         seen_questions: dict[tuple[str, str | None, str], str] = {}
         seen_operations: dict[str, str] = {}
         for lineno, line in self.item_lines:
-            result.stats["in"] += 1
             item = self._valid(lineno, line, result)
             if item is None:
                 continue
@@ -323,7 +322,6 @@ class AssembleStage(Stage):
             label = difficulty(item.answer_location, item.operation.type if item.operation else None)
             out = item.model_copy(update={"split": split, "difficulty": label})
             result.add("items", QAItem.model_validate(out.model_dump()))
-            result.stats["kept"] += 1
             for k in (f"split.{split}", f"location.{item.answer_location}",
                       f"style.{item.abstraction.style}", f"difficulty.{label}",
                       f"origin.{item.origin}",
@@ -341,10 +339,14 @@ class AssembleStage(Stage):
     def funnel(self, items_in: int, items_kept: int, item_drops: dict[str, int]) -> list[dict[str, Any]]:
         """PDFs → documents → tables → clean tables → abstract tables → items, with the
         reasons each step dropped things."""
-        ex = StageDir(self.work, "extract", ()).stats()
-        judgments = StageDir(self.work, "judge", ()).index("judgments", Judgment, "table_id")
-        resolved: set[str] = {r.table_id for r in StageDir(self.work, "resolve", ()).read(
-            "resolutions", Resolution) if r.category != "unresolvable" and r.expansion}
+        ex = self.input("documents").stats()
+        judged = self.optional_input("judgments")
+        judgments = (judged.index_of("judgments", "table_id") if judged is not None
+                     else {})
+        resolutions = self.optional_input("resolutions")
+        resolved: set[str] = {r.table_id for r in (
+            resolutions.records("resolutions") if resolutions is not None else ())
+            if r.category != "unresolvable" and r.expansion}
         n_tables = n_clean = n_abstract = 0
         clean_drops: Counter[str] = Counter()
         abstract_drops: Counter[str] = Counter()
@@ -377,17 +379,12 @@ class AssembleStage(Stage):
             {"step": "items", "n": items_kept, "generated": items_in,
              "dropped": dict(sorted(item_drops.items()))},
         ]
-        if StageDir(self.work, "judge", ()).marker() is None:
+        if judged is None:
             # A dataset pipeline (ingest → controlled) judges nothing: no table steps to show.
             steps = [s for s in steps if s["step"] not in ("clean tables", "abstract tables")]
         return steps
 
-    def extra_stats(self) -> dict[str, Any]:
-        stats = self.dir.path / ".journal"
-        counts: Counter[str] = Counter()
-        if stats.exists():
-            for line in stats.read_text().splitlines()[1:]:  # after the config-hash line
-                counts.update(json.loads(line)["stats"])
+    def extra_stats(self, counts: Mapping[str, int]) -> dict[str, Any]:
         drops = {k.removeprefix("dropped."): v for k, v in counts.items() if k.startswith("dropped.")}
         method = next((k.removeprefix("dedup.") for k in counts if k.startswith("dedup.")), "")
         return {"funnel": self.funnel(counts.get("in", 0), counts.get("kept", 0), drops),

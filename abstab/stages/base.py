@@ -1,8 +1,15 @@
 """The stage protocol and the runner every stage goes through.
 
-A stage reads validated records from the stages before it, splits its work into units
-(a PDF, a table, a document), processes each unit into a :class:`~abstab.store.UnitResult`,
-and the runner commits units one by one so that an interrupted run resumes exactly.
+A stage declares the record kinds it consumes and produces (:data:`abstab.store.RECORD_KINDS`);
+it finds each input by kind in whichever stage folder of the workspace produced it
+(:func:`abstab.store.producer`), and a pipeline's run order is derived from these declarations
+(:func:`abstab.config.plan_stages`). It splits its work into units (a PDF, a table, a
+document), processes each unit into a :class:`~abstab.store.UnitResult`, and the runner
+commits units one by one so that an interrupted run resumes exactly.
+
+A stage's *shape* says how its units run: ``map`` (each unit is a call, in threads or on Ray
+workers), ``file`` (each unit is an input file read in an isolated, bounded child process:
+extract) or ``reduce`` (one unit over every input record, in this process: assemble).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +28,11 @@ from tqdm import tqdm
 from abstab import __version__
 from abstab.config import config_hash, resolve_settings, settings_dict
 from abstab.errors import ConfigError
-from abstab.executors import LocalExecutor, Unit
+from abstab.executors import FileOutcome, LocalExecutor, Unit
 from abstab.records import Provenance
+from abstab.registry import stages as stage_registry
 from abstab.retrieval import describe
-from abstab.store import StageDir, UnitResult
+from abstab.store import RECORD_KINDS, RecordIndex, StageDir, UnitResult, producer
 
 _RLOCK = type(threading.RLock())
 _LOCK_TYPES = (type(threading.Lock()), _RLOCK)
@@ -62,11 +70,24 @@ class StageReport:
 
 class Stage:
     """Base class of every stage. Subclasses set the class attributes and implement
-    :meth:`units` and :meth:`process`."""
+    :meth:`units` and :meth:`process` (a ``file``-shaped stage also :meth:`file_args`,
+    :meth:`file_limits` and :meth:`file_result`)."""
 
-    name: str  # set on the class; a bench run names itself after its system
-    upstream: ClassVar[tuple[str, ...]] = ()
-    outputs: ClassVar[tuple[str, ...]]
+    name: str  # set on the class (its folder in the workspace); a bench run names itself
+    # Record kinds (abstab.store.RECORD_KINDS) the stage needs, and those it reads when a stage
+    # of the workspace produced them (assemble's funnel reads the judgments). Both order a
+    # pipeline; the needed ones' producers chain into the config hash.
+    consumes: ClassVar[tuple[str, ...]] = ()
+    reads_if_present: ClassVar[tuple[str, ...]] = ()
+    produces: ClassVar[tuple[str, ...]]
+    # What the stage reads from outside the workspace (``pdfs``, ``dataset``): a pipeline hands
+    # it its ``inputs``. None: it reads records only.
+    external: ClassVar[str | None] = None
+    shape: ClassVar[str] = "map"  # "map" | "file" | "reduce" (see the module docstring)
+    # The produced kind whose records a unit keeps: the runner counts ``kept`` (records of it
+    # the unit added) and ``in`` (kept plus the inputs the unit dropped). None: the stage
+    # counts ``in`` and ``kept`` itself (ingest counts source examples).
+    counted: ClassVar[str | None] = None
     settings_cls: ClassVar[type]
     # Whether the stage asks a backend (judge, resolve, generate): the runner builds one only
     # for those, so a backend flag given to another stage is an error, not ignored.
@@ -81,7 +102,8 @@ class Stage:
         self.work = Path(work)
         self.settings: Any = resolve_settings(self.settings_cls, settings, f"stage {self.name}")
         self.backend = backend
-        self.dir = StageDir(self.work, self.name, self.outputs, self.owned)
+        self.dir = StageDir(self.work, self.name, [RECORD_KINDS[k].file for k in self.produces],
+                            self.owned, kinds=self.produces)
         # LLM backends bring their own concurrency (--concurrency sets both).
         self.concurrency: int = max(getattr(self.settings, "concurrency", 1),
                                     getattr(getattr(backend, "settings", None), "concurrency", 1))
@@ -97,17 +119,51 @@ class Stage:
             out["backend"] = self.backend.provenance(self.name)
         return out
 
+    def input(self, kind: str) -> StageDir:
+        """The stage folder of the workspace that produced ``kind``, which this stage needs.
+
+        Raises:
+            ConfigError: no finished stage produced it; the message names the stages that
+                make it.
+        """
+        found = producer(self.work, kind)
+        if found is None:
+            makers = [n for n in stage_registry.ordered() if kind in stage_registry.get(n).produces]
+            others = "".join(f" (or the {n} stage's)" for n in makers[1:])
+            raise ConfigError(
+                f"stage {self.name} needs {kind}, and no finished stage in {self.work} produced "
+                f"them: it needs the {makers[0]} stage's output{others}; run `abstab "
+                f"{makers[0]}` (or `abstab synth`) into {self.work} first")
+        return found
+
+    def records_of(self, kind: str) -> Iterator[Any]:
+        """The needed ``kind``'s records, validated, in file order."""
+        return self.input(kind).records(kind)
+
+    def index_of(self, kind: str, key: str, **kwargs: Any) -> RecordIndex:
+        """The needed ``kind``'s records by ``key``, read on demand (see
+        :class:`~abstab.store.RecordIndex`)."""
+        return self.input(kind).index_of(kind, key, **kwargs)
+
+    def optional_input(self, kind: str) -> StageDir | None:
+        """The stage folder that produced ``kind``, or None when no stage did."""
+        return producer(self.work, kind)
+
+    def inputs(self) -> list[StageDir]:
+        """The folders of the kinds this stage needs, each once, in the order of
+        :attr:`consumes`."""
+        found: dict[str, StageDir] = {}
+        for kind in self.consumes:
+            sd = self.input(kind)
+            found.setdefault(sd.stage, sd)
+        return list(found.values())
+
     def upstream_hashes(self) -> list[str]:
-        """Each upstream stage's config hash and the digest of the records it wrote, so that
+        """Each input stage's config hash and the digest of the records it wrote, so that
         changed upstream outputs (a ``--force`` rerun, a retried failure) redo this stage."""
         hashes = []
-        for name in self.upstream:
-            marker = StageDir(self.work, name, ()).marker()
-            if marker is None:
-                raise ConfigError(
-                    f"stage {self.name} needs the {name} stage's output in {self.work}; "
-                    f"run `abstab {name} {self.work}` (or `abstab synth`) first"
-                )
+        for sd in self.inputs():
+            marker = sd.marker() or {}
             hashes.append(f"{marker['config_hash']}/{marker.get('outputs', '')}")
         return hashes
 
@@ -127,15 +183,46 @@ class Stage:
         raise NotImplementedError
 
     def process(self, unit: Unit) -> UnitResult:
+        """One unit's result (for a ``file``-shaped stage: a unit that needs no child, e.g. a
+        missing path)."""
+        raise NotImplementedError
+
+    # A file-shaped stage's child: ``file_worker(*file_args(unit))`` runs in an isolated
+    # process of the executor, bounded by :meth:`file_limits`; :meth:`file_result` reads its
+    # outcome in the driver.
+    file_worker: ClassVar[Callable[..., Any] | None] = None
+
+    def file_args(self, unit: Unit) -> tuple[Any, ...] | None:
+        """The child's arguments for ``unit``; None: :meth:`process` handles it here."""
+        raise NotImplementedError
+
+    def file_limits(self, files: int) -> dict[str, Any]:
+        """``workers``, ``timeout``, ``files_per_worker`` and ``memory_limit`` for ``files``
+        files (see :meth:`abstab.executors.LocalExecutor.map_files`)."""
+        raise NotImplementedError
+
+    def file_result(self, unit: Unit, outcome: FileOutcome) -> UnitResult:
+        """The unit's result from how its child ended."""
         raise NotImplementedError
 
     def map(self, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
-        """Process units through the run's executor, yielding each as it finishes.
+        """Process units as the stage's shape says, yielding each as it finishes, counted.
 
-        The local executor runs at most ``concurrency`` at once in threads; ``ray`` ships the
-        stage to its workers (see :meth:`__getstate__`). Either way the driver commits.
+        ``map``: the local executor runs at most ``concurrency`` at once in threads; ``ray``
+        ships the stage to its workers (see :meth:`__getstate__`). ``file``: each file in a
+        bounded child of the executor. ``reduce``: here. Either way the driver commits.
         """
-        return self.executor.map_calls(self, units)
+        for unit, result in _SHAPES[self.shape](self, units):
+            yield unit, self.count(result)
+
+    def count(self, result: UnitResult) -> UnitResult:
+        """Add the unit's ``kept`` (records of :attr:`counted` it added) and ``in`` (kept plus
+        the inputs it dropped) to its counts."""
+        if self.counted is not None:
+            kept = len(result.records.get(RECORD_KINDS[self.counted].file, []))
+            result.stats["kept"] += kept
+            result.stats["in"] += kept + result.dropped_inputs
+        return result
 
     @property
     def executor(self) -> Any:
@@ -170,8 +257,10 @@ class Stage:
                 state[k] = threading.RLock() if v.reentrant else threading.Lock()
         self.__dict__.update(state)
 
-    def call_backend(self, result: UnitResult, item: str, fn: Any, *args: Any) -> Any:
-        """Call the backend for one item; a failure of that item is recorded, not raised.
+    def call_backend(self, result: UnitResult, item: str, fn: Any, *args: Any,
+                     counted: bool = True) -> Any:
+        """Call the backend for one item; a failure of that item is recorded, not raised
+        (``counted=False``: the item is not one of the stage's counted inputs).
 
         Errors that no other item can escape (a bad key, an unknown model) stop the run.
         """
@@ -183,11 +272,12 @@ class Stage:
             reason = getattr(exc, "reason", None) or "backend_error"
             raw = getattr(exc, "raw", None)
             extra = {"raw": raw} if raw else {}
-            result.drop(item, reason, f"{type(exc).__name__}: {exc}", **extra)
+            result.drop(item, reason, f"{type(exc).__name__}: {exc}", counted=counted, **extra)
             return None
 
-    def extra_stats(self) -> dict[str, Any]:
-        """Stage-level figures added to stats.json (e.g. the LLM ledger)."""
+    def extra_stats(self, counts: Mapping[str, int]) -> dict[str, Any]:
+        """Stage-level figures added to stats.json (e.g. the LLM ledger), given the summed
+        counts of every committed unit."""
         ledger = getattr(self.backend, "ledger", None)
         if ledger is not None:
             return {"llm": {**ledger.summary(), "line": ledger.format()}}
@@ -203,8 +293,12 @@ class Stage:
         if executor is not None:
             self.executor = executor
         with ExitStack() as upstream:  # no upstream stage is rewritten while this one reads it
-            for name in self.upstream:
-                upstream.enter_context(StageDir(self.work, name, ()).reading())
+            read = {sd.stage: sd for sd in self.inputs()}
+            for kind in self.reads_if_present:
+                if (sd := self.optional_input(kind)) is not None:
+                    read.setdefault(sd.stage, sd)
+            for sd in read.values():
+                upstream.enter_context(sd.reading())
             return self._run(force)
 
     def _run(self, force: bool) -> StageReport:
@@ -225,12 +319,45 @@ class Stage:
                 for unit, result in self.map(todo):
                     writer.commit(unit.id, result)
                     bar.update(1)
-            stats = writer.finish(self.extra_stats())
+            stats = writer.finish(self.extra_stats(writer.stats))
         finally:
             writer.close()
         return StageReport(self.name, "ran", stats, count_failures(self.dir.path),
                            time.perf_counter() - start, writer.resumed,
                            [*notes, *self.summary_lines(stats)], retried_units=writer.retried)
+
+
+def _map_calls(stage: Stage, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
+    return stage.executor.map_calls(stage, units)  # type: ignore[no-any-return]
+
+
+def _map_files(stage: Stage, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
+    """Units that need no child first (processed here), then each file in a bounded child of
+    the executor, streamed: at most a few are in flight, so memory does not grow with the
+    corpus."""
+    jobs = []
+    for unit in units:
+        args = stage.file_args(unit)
+        if args is None:
+            yield unit, stage.process(unit)
+        else:
+            jobs.append((unit, args))
+    if not jobs:
+        return
+    assert stage.file_worker is not None, f"stage {stage.name} is file-shaped: set file_worker"
+    for unit, outcome in stage.executor.map_files(stage.file_worker, iter(jobs),
+                                                  **stage.file_limits(len(jobs))):
+        yield unit, stage.file_result(unit, outcome)
+
+
+def _reduce(stage: Stage, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
+    """The unit over every input record, in this process (shipping it would only copy)."""
+    for unit in units:
+        yield unit, stage.process(unit)
+
+
+_SHAPES: dict[str, Callable[[Stage, list[Unit]], Iterator[tuple[Unit, UnitResult]]]] = {
+    "map": _map_calls, "file": _map_files, "reduce": _reduce}
 
 
 def retrieval_identity(settings: Any) -> dict[str, Any]:

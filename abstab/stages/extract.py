@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from abstab.config import Number, StageSettings
 from abstab.errors import ConfigError, InputError
-from abstab.executors import Unit
+from abstab.executors import FileOutcome, Unit
 from abstab.records import Document, Provenance, Table
 from abstab.stages.base import Stage
 from abstab.store import UnitResult
@@ -138,7 +138,11 @@ _extract_in_worker.warm = _warm_worker  # type: ignore[attr-defined]
 
 class ExtractStage(Stage):
     name = "extract"
-    outputs = ("documents", "tables")
+    produces = ("documents", "tables")
+    external = "pdfs"
+    shape = "file"  # each PDF in an isolated worker of the executor, with a timeout
+    counted = "documents"
+    file_worker = staticmethod(_extract_in_worker)
     settings_cls = ExtractStageSettings
     speed_settings = (*Stage.speed_settings, "files_per_worker", "max_worker_memory")
 
@@ -158,63 +162,60 @@ class ExtractStage(Stage):
 
         engines.canonical(self.settings.engine)  # fail early with "did you mean"
         self.seen_docs = {d.doc_id for d in self.dir.read("documents", Document)}
+        self.child_provenance = self.provenance(engine=self.settings.engine).model_dump()
 
     def units(self) -> list[Unit]:
-        return discover(self.settings.inputs)
+        """One unit per PDF; with more than one worker the largest files go first, so that no
+        worker is left alone with a long one at the end."""
+        units = discover(self.settings.inputs)
+        if self.settings.workers > 1:
+            units.sort(key=lambda u: -_size(u.payload) if isinstance(u.payload, Path) else 0)
+        return units
 
-    def map(self, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:
-        """Extract each PDF in an isolated worker (the executor's), committing as they finish.
+    def process(self, unit: Unit) -> UnitResult:
+        """A path that is missing, or a folder without PDFs: its error, no child."""
+        error: InputError = unit.payload
+        return self._failed(unit, error.reason, str(error))
 
-        Files stream through the executor: at most a few are in flight, so memory does not grow
-        with the corpus. With more than one worker the largest files go first, so that no worker
-        is left alone with a long one at the end.
-        """
-        prov = self.provenance(engine=self.settings.engine).model_dump()
-        todo = [u for u in units if isinstance(u.payload, Path)]
-        for u in units:
-            if isinstance(u.payload, InputError):
-                yield u, self._failed(u, u.payload.reason, str(u.payload))
-        if not todo:
-            return
-        workers = min(self.settings.workers, len(todo))
-        if workers > 1:
-            todo.sort(key=lambda u: -_size(u.payload))
-        jobs = ((u, (str(u.payload), self.settings.engine, self.settings.engine_settings, prov))
-                for u in todo)
+    def file_args(self, unit: Unit) -> tuple[Any, ...] | None:
+        if not isinstance(unit.payload, Path):
+            return None
+        return (str(unit.payload), self.settings.engine, self.settings.engine_settings,
+                self.child_provenance)
+
+    def file_limits(self, files: int) -> dict[str, Any]:
+        return {"workers": min(self.settings.workers, files), "timeout": self.settings.timeout,
+                "files_per_worker": self.settings.files_per_worker,
+                "memory_limit": self.settings.max_worker_memory}
+
+    def file_result(self, unit: Unit, out: FileOutcome) -> UnitResult:
         timeout = self.settings.timeout
-        for u, out in self.executor.map_files(_extract_in_worker, jobs, workers=workers,
-                                              timeout=timeout,
-                                              files_per_worker=self.settings.files_per_worker,
-                                              memory_limit=self.settings.max_worker_memory):
-            if out.status == "timeout":
-                yield u, self._failed(u, "timeout", f"{u.id}: extraction took longer than "
-                                      f"{timeout:g}s and was stopped; raise --timeout or check "
-                                      f"the file")
-            elif out.status == "memory":
-                limit = self.settings.max_worker_memory
-                yield u, self._failed(u, "memory", f"{u.id}: extraction needed more than the "
-                                      f"worker memory limit of {limit / 2**20:g} MiB "
-                                      f"({out.message}) and was stopped; raise "
-                                      f"--max-worker-memory if the file is genuine")
-            elif out.status == "crash":
-                yield u, self._failed(u, "crash", f"{u.id}: the PDF library crashed on this "
-                                      f"file ({out.message}); the file is skipped")
-            elif out.status == "error":
-                yield u, self._failed(u, "extract_error", f"{u.id}: {out.message}")
-            elif out.value[0] == "input_error":
-                yield u, self._failed(u, out.value[1]["reason"], out.value[1]["message"])
-            else:
-                yield u, self._accepted(u, *out.value[1])
+        if out.status == "timeout":
+            return self._failed(unit, "timeout", f"{unit.id}: extraction took longer than "
+                                f"{timeout:g}s and was stopped; raise --timeout or check "
+                                f"the file")
+        if out.status == "memory":
+            limit = self.settings.max_worker_memory
+            return self._failed(unit, "memory", f"{unit.id}: extraction needed more than the "
+                                f"worker memory limit of {limit / 2**20:g} MiB "
+                                f"({out.message}) and was stopped; raise "
+                                f"--max-worker-memory if the file is genuine")
+        if out.status == "crash":
+            return self._failed(unit, "crash", f"{unit.id}: the PDF library crashed on this "
+                                f"file ({out.message}); the file is skipped")
+        if out.status == "error":
+            return self._failed(unit, "extract_error", f"{unit.id}: {out.message}")
+        if out.value[0] == "input_error":
+            return self._failed(unit, out.value[1]["reason"], out.value[1]["message"])
+        return self._accepted(unit, *out.value[1])
 
     def _failed(self, unit: Unit, reason: str, message: str) -> UnitResult:
         result = UnitResult()
-        result.stats["in"] += 1
         result.drop(unit.id.removeprefix("missing:"), reason, message)
         return result
 
     def _accepted(self, unit: Unit, doc_json: str, table_jsons: list[str]) -> UnitResult:
         result = UnitResult()
-        result.stats["in"] += 1
         doc = Document.model_validate_json(doc_json)
         if doc.doc_id in self.seen_docs:
             result.drop(unit.id, "duplicate", f"{unit.id}: same content as a PDF already "
@@ -224,7 +225,6 @@ class ExtractStage(Stage):
         result.add("documents", doc)
         for tj in table_jsons:
             result.add("tables", Table.model_validate_json(tj))
-        result.stats["kept"] += 1
         result.stats["tables"] += len(table_jsons)
         result.stats["pages"] += doc.pages
         if doc.scanned_pages:

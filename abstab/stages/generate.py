@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -48,7 +48,6 @@ from abstab.records import (
     Answer,
     Document,
     ItemEvidence,
-    Judgment,
     KeywordLink,
     Operation,
     QAItem,
@@ -58,7 +57,7 @@ from abstab.records import (
 )
 from abstab.registry import question_types as qtype_registry
 from abstab.stages.base import Stage
-from abstab.store import StageDir, UnitResult
+from abstab.store import UnitResult
 
 __all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "question_for"]
 
@@ -126,6 +125,18 @@ def question_for(term: str, row_key: str) -> str:
     return f"What is the {phrase(term)} for {row_key}?"
 
 
+# A document's sentences, a document table, or the controlled abstraction of a clear table.
+_UnitKind = Literal["text", "table", "controlled"]
+
+
+@dataclass(frozen=True)
+class _GenerateUnit:
+    """What one unit of generate asks questions of (its ``kind`` picks the method)."""
+
+    kind: _UnitKind
+    target: str  # the doc_id (text) or the table_id
+
+
 @dataclass
 class _TablePlan:
     """One document table made ready for questions."""
@@ -139,8 +150,9 @@ class _TablePlan:
 
 class GenerateStage(Stage):
     name = "generate"
-    upstream = ("extract", "judge", "resolve")
-    outputs = ("items", "tables")
+    consumes = ("documents", "tables", "judgments", "resolutions")
+    produces = ("items", "derived_tables")
+    counted = "items"
     settings_cls = GenerateSettings
     uses_backend = True
 
@@ -154,29 +166,31 @@ class GenerateStage(Stage):
     def load(self) -> None:
         # Indexes, not dicts of records: records are read when their unit runs, so memory
         # holds offsets and the small summaries below, not the corpus.
-        ex = StageDir(self.work, "extract", ())
-        self.docs = ex.index("documents", Document, "doc_id")
-        self.tables = ex.index("tables", Table, "table_id", by="doc_id")
-        self.judgments = StageDir(self.work, "judge", ()).index("judgments", Judgment, "table_id")
-        self.resolutions = StageDir(self.work, "resolve", ()).index(
-            "resolutions", Resolution, "table_id", group=True)
+        self.docs = self.index_of("documents", "doc_id")
+        self.tables = self.index_of("tables", "table_id", by="doc_id")
+        self.judgments = self.index_of("judgments", "table_id")
+        self.resolutions = self.index_of("resolutions", "table_id", group=True)
         self.term_pool = self._term_pool()
 
     def units(self) -> list[Unit]:
-        units = [Unit(f"text:{d}", d) for d in sorted(self.docs)]
+        def unit(kind: _UnitKind, target: str) -> Unit:
+            # The id keeps the form of earlier versions, so their journals resume.
+            return Unit(f"{kind}:{target}", _GenerateUnit(kind, target))
+
+        units = [unit("text", d) for d in sorted(self.docs)]
         for tid, j in self.judgments.items():
             if j.label == "not_table" or tid not in self.tables:
                 continue
-            units.append(Unit(f"table:{tid}", tid))
+            units.append(unit("table", tid))
             if j.label == "clear" and self.settings.controlled:
-                units.append(Unit(f"controlled:{tid}", tid))
+                units.append(unit("controlled", tid))
         return units
 
     def process(self, unit: Unit) -> UnitResult:
-        kind = unit.id.split(":", 1)[0]
+        work: _GenerateUnit = unit.payload
         result = UnitResult()
         {"text": self._text_items, "table": self._table_items,
-         "controlled": self._controlled_items}[kind](unit.payload, result)
+         "controlled": self._controlled_items}[work.kind](work.target, result)
         return result
 
     # -- helpers -------------------------------------------------------------------------
@@ -203,7 +217,6 @@ class GenerateStage(Stage):
                                                          "model": "templates"})),
         )
         result.add("items", item)
-        result.stats["kept"] += 1
         result.stats[f"location.{location}"] += 1
         result.stats[f"style.{style}"] += 1
         if operation is not None:
@@ -237,7 +250,7 @@ class GenerateStage(Stage):
         result.stats["tables.in"] += 1
         if kc is None:
             result.drop(table_id, "no_row_keys", "no column of distinct row labels to ask about",
-                        failure=False)
+                        failure=False, counted=False)
             return None
         res = {(r.row, r.column, r.keyword): r for r in self.resolutions.get(table_id, [])}
         col_keywords: dict[int, list[tuple[Any, Resolution | None]]] = defaultdict(list)
@@ -255,7 +268,6 @@ class GenerateStage(Stage):
             name = table.columns[c] if c < len(table.columns) else str(c)
             if any(r is None or r.category == "unresolvable" or not r.expansion for _, r in kws):
                 if c != kc:
-                    result.stats["in"] += 1
                     result.drop(f"{table_id}|col{c}", "unresolved_header",
                                 f"column {name!r} has a header with no known meaning",
                                 failure=False)
@@ -265,7 +277,6 @@ class GenerateStage(Stage):
                         else term_problem(r.expansion, self.settings.max_term_words)))]
             if bad:
                 if c != kc:
-                    result.stats["in"] += 1
                     result.drop(f"{table_id}|col{c}", "unusable_meaning",
                                 f"column {name!r}: the meaning of {bad[0][0]!r} is not a column "
                                 f"name ({bad[0][2]}): {bad[0][1][:80]!r}", failure=False)
@@ -304,7 +315,6 @@ class GenerateStage(Stage):
             if why is None and counts[term.lower()] > 1:
                 why = f"{counts[term.lower()]} columns are called {term!r}"
             if why is not None:
-                result.stats["in"] += 1
                 result.drop(f"{table_id}|col{c}", "unusable_term",
                             f"column {c} cannot be named in a question: {why}", failure=False)
                 continue
@@ -323,7 +333,7 @@ class GenerateStage(Stage):
                 lookups_per_abstract_column=self.settings.rows_per_abstract_column,
                 per_type=self.settings.questions_per_type, seed=self.settings.seed)
             out = self.call_backend(result, table_id, self.backend.generate, plan.source,
-                                    self.docs.get(table.doc_id), request)
+                                    self.docs.get(table.doc_id), request, counted=False)
             seen: set[str] = set()
             for q in out.questions if out is not None else []:
                 self._accept(q, plan, columns, seen, result)
@@ -333,7 +343,6 @@ class GenerateStage(Stage):
                 result: UnitResult) -> None:
         """Check one proposed question against the table; emit it (and its clear twin)."""
         table, view, kc = plan.table, plan.view, plan.view.key_column
-        result.stats["in"] += 1
         item = f"{table.table_id}|{q.type}|{q.question}"
         if q.column not in columns:
             result.drop(item, "bad_column", f"column {q.column} was not asked about "
@@ -386,7 +395,6 @@ class GenerateStage(Stage):
                    legend=legend, pair_id=pair, keywords=links, spans=spans,
                    blocks=sorted({s.block_id for s in spans if s.block_id}),
                    **common)  # type: ignore[arg-type]
-        result.stats["in"] += 1
         self._item(result, table_id=plan.source.table_id, location="table_clear",
                    style="natural", legend="none", pair_id=pair, **common)  # type: ignore[arg-type]
 
@@ -408,7 +416,6 @@ class GenerateStage(Stage):
                  if d != doc.doc_id and not (content_words(term) & doc_words)]
         for term in self._pick(terms, self.settings.unanswerable_per_table, table.table_id):
             _, key = self._pick(row_keys, 1, table.table_id + term)[0]
-            result.stats["in"] += 1
             self._item(result, doc_id=table.doc_id, table_id=table.table_id,
                        question=question_for(term, key), answer=Answer(text="", type="none"),
                        location="unanswerable", style="natural", legend="none", origin="document",
@@ -423,7 +430,6 @@ class GenerateStage(Stage):
                 if table.header_cell(table.n_header_rows - 1, c) is not None
                 and core_text(table.header_cell(table.n_header_rows - 1, c).text)]  # type: ignore[union-attr]
         if not row_keys or not cols or table.n_header_rows == 0:
-            result.stats["in"] += 1
             result.drop(table_id, "not_controllable", "no row labels or no header to abstract",
                         failure=False)
             return
@@ -433,7 +439,6 @@ class GenerateStage(Stage):
             try:
                 new, code, meaning = abstract_column(table, c, style, legend, new_id, self.provenance())
             except ValueError as exc:
-                result.stats["in"] += 1
                 result.drop(new_id, "not_controllable", str(exc), failure=False)
                 continue
             result.add("tables", new)
@@ -446,7 +451,6 @@ class GenerateStage(Stage):
                 cell = [[table.n_header_rows + r, c]]
                 pair = stable_hash([new_id, r, c])
                 link = keyword_link(code, meaning, c, legend)
-                result.stats["in"] += 2
                 op = Operation(type="lookup", column=c, key_column=0, rows=[r])
                 self._item(result, doc_id=table.doc_id, table_id=new_id, question=question,
                            answer=answer, location=location, style=style, legend=legend,
@@ -471,7 +475,6 @@ class GenerateStage(Stage):
                     continue
                 candidates.append((b, sentence, nums[0]))
         for b, sentence, num in self._pick(candidates, self.settings.text_questions_per_document, doc_id):
-            result.stats["in"] += 1
             cloze = sentence[:num.start()] + BLANK + sentence[num.end():]
             if sentence.count(num.group()) > 1:
                 result.drop(f"{doc_id}|{sentence[:40]}", "ambiguous_blank",

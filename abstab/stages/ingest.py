@@ -1,13 +1,12 @@
 """ingest + controlled: external table-QA datasets (WTQ, TAT-QA) as synthetic documents.
 
-``ingest`` is the extract step of a dataset pipeline: it reads a dataset through
-:mod:`abstab.sources`, plans for every source table a clear document and its abstract variants
-(:mod:`abstab.synth.build`), renders each one to a PDF (``WORK/extract/pdfs/<doc_id>.pdf``),
-and writes their Document and Table records — to ``WORK/extract``, where every later stage and
-``abstab bench`` look for documents and tables — together with the QA items, gold by
-construction. ``controlled`` is the generate step of such a pipeline: it re-checks every
-item's evidence against the records (:func:`abstab.synth.validate.evidence_problem`) and passes
-the items that hold to ``assemble``.
+``ingest`` reads a dataset through :mod:`abstab.sources`, plans for every source table a clear
+document and its abstract variants (:mod:`abstab.synth.build`), renders each one to a PDF
+(``WORK/ingest/pdfs/<doc_id>.pdf``), and writes to ``WORK/ingest`` their Document and Table
+records (the documents and tables every later stage and ``abstab bench`` read, as they read
+extract's) together with the QA items, gold by construction. ``controlled`` re-checks every
+ingested item's evidence against the records (:func:`abstab.synth.validate.evidence_problem`)
+and passes the items that hold to ``assemble`` (``WORK/controlled``).
 """
 
 from __future__ import annotations
@@ -27,17 +26,15 @@ from abstab.executors import Unit
 from abstab.records import (
     ABSTRACT_STYLES,
     Abstraction,
-    Document,
     ItemEvidence,
     KeywordLink,
     QAItem,
     SourceRef,
-    Table,
     TextSpan,
 )
 from abstab.sources import SourceExample, open_source, sources
 from abstab.stages.base import Stage
-from abstab.store import StageDir, UnitResult
+from abstab.store import UnitResult
 from abstab.synth.build import (
     DocPlan,
     ItemPlan,
@@ -97,8 +94,9 @@ class IngestSettings(StageSettings):
 class IngestStage(Stage):
     """A dataset's tables as clear and abstracted synthetic documents (PDF + records + items)."""
 
-    name = "extract"  # it stands in for extract: later stages read documents and tables here
-    outputs = ("documents", "tables", "items")
+    name = "ingest"
+    produces = ("documents", "tables", "ingested_items")
+    external = "dataset"
     owned = ("pdfs/*.pdf",)  # the synthetic documents, deleted with the stage
     settings_cls = IngestSettings
 
@@ -254,20 +252,20 @@ class ControlledSettings(StageSettings):
 class ControlledStage(Stage):
     """Re-check every ingested item's evidence; pass the items that hold to assemble."""
 
-    name = "generate"  # it stands in for generate: assemble reads the items here
-    upstream = ("extract",)
-    outputs = ("items", "tables")
+    name = "controlled"
+    consumes = ("documents", "tables", "ingested_items")
+    produces = ("items",)
+    counted = "items"
     settings_cls = ControlledSettings
 
     def hash_inputs(self) -> dict[str, Any]:
         return {**super().hash_inputs(), "kind": "controlled"}
 
     def load(self) -> None:
-        ex = StageDir(self.work, "extract", ())
-        self.docs = {d.doc_id: d for d in ex.read("documents", Document)}
-        self.tables = {t.table_id: t for t in ex.read("tables", Table)}
+        self.docs = {d.doc_id: d for d in self.records_of("documents")}
+        self.tables = {t.table_id: t for t in self.records_of("tables")}
         self.by_doc: dict[str, list[QAItem]] = defaultdict(list)
-        for item in ex.read("items", QAItem):
+        for item in self.records_of("ingested_items"):
             self.by_doc[item.doc_id].append(item)
 
     def units(self) -> list[Unit]:
@@ -277,14 +275,12 @@ class ControlledStage(Stage):
         result = UnitResult()
         doc = self.docs.get(unit.payload)
         for item in self.by_doc[unit.payload]:
-            result.stats["in"] += 1
             problem = (f"unknown document {item.doc_id}" if doc is None else
                        evidence_problem(item, doc, self.tables.get(item.table_id or "")))
             if problem:
                 result.drop(item.item_id, "evidence_mismatch", problem)
                 continue
             result.add("items", item)
-            result.stats["kept"] += 1
             result.stats[f"location.{item.answer_location}"] += 1
         return result
 

@@ -8,9 +8,9 @@ from pydantic import model_validator
 
 from abstab.config import StageSettings
 from abstab.executors import Unit
-from abstab.records import Document, Judgment, Table
+from abstab.records import Judgment, Table
 from abstab.stages.base import Stage
-from abstab.store import StageDir, UnitResult
+from abstab.store import UnitResult
 
 
 class JudgeSettings(StageSettings):
@@ -31,16 +31,16 @@ class JudgeSettings(StageSettings):
 
 class JudgeStage(Stage):
     name = "judge"
-    upstream = ("extract",)
-    outputs = ("judgments",)
+    consumes = ("documents", "tables")
+    produces = ("judgments",)
+    counted = "judgments"
     settings_cls = JudgeSettings
     uses_backend = True
 
     def load(self) -> None:
         # Indexes, not lists: a table and its document are read when their unit runs.
-        d = StageDir(self.work, "extract", ())
-        self.docs = d.index("documents", Document, "doc_id")
-        self.tables = d.index("tables", Table, "table_id")
+        self.docs = self.index_of("documents", "doc_id")
+        self.tables = self.index_of("tables", "table_id")
 
     def units(self) -> list[Unit]:
         return [Unit(tid) for tid in self.tables]
@@ -48,7 +48,6 @@ class JudgeStage(Stage):
     def process(self, unit: Unit) -> UnitResult:
         table: Table = self.tables[unit.id]
         result = UnitResult()
-        result.stats["in"] += 1
         out = self.call_backend(result, table.table_id, self.backend.judge, table,
                                 self.docs.get(table.doc_id))
         if out is None:
@@ -61,13 +60,13 @@ class JudgeStage(Stage):
         problems = judgment.check_against(table)
         if problems:  # a keyword that is not a header is rejected, the rest is kept
             for _, why in problems:
-                result.drop(table.table_id, "keyword_not_header", why, failure=False)
+                result.drop(table.table_id, "keyword_not_header", why, failure=False,
+                            counted=False)
             bad = [id(k) for k, _ in problems]
             judgment.keywords = [k for k in judgment.keywords if id(k) not in bad]
             if judgment.label == "abstract" and not judgment.keywords:
                 judgment.label = "clear"
         result.add("judgments", judgment)
-        result.stats["kept"] += 1
         result.stats[f"label.{judgment.label}"] += 1
         result.stats["keywords"] += len(judgment.keywords)
         return result

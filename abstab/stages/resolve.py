@@ -15,7 +15,7 @@ from abstab.llm.tasks import EvidenceOut, KeywordOut, Passage
 from abstab.records import TEXT_KINDS, Document, Evidence, Judgment, Resolution, Table
 from abstab.retrieval import PassageIndex
 from abstab.stages.base import Stage
-from abstab.store import StageDir, UnitResult
+from abstab.store import UnitResult
 
 _KEPT_INDEXES = 8
 """Documents whose retrieval index stays built (units of one document run together)."""
@@ -74,18 +74,18 @@ def locate(ev: EvidenceOut, doc: Document) -> Evidence:
 
 class ResolveStage(Stage):
     name = "resolve"
-    upstream = ("extract", "judge")
-    outputs = ("resolutions",)
+    consumes = ("documents", "tables", "judgments")
+    produces = ("resolutions",)
+    counted = "resolutions"
     settings_cls = ResolveSettings
     uses_backend = True
 
     def load(self) -> None:
         # Indexes, not lists: records are read when their unit runs (memory stays flat).
-        ex = StageDir(self.work, "extract", ())
-        self.docs = ex.index("documents", Document, "doc_id")
-        self.tables = ex.index("tables", Table, "table_id")
-        self.judgments = StageDir(self.work, "judge", ()).index(
-            "judgments", Judgment, "table_id", keep=lambda j: j.label == "abstract")
+        self.docs = self.index_of("documents", "doc_id")
+        self.tables = self.index_of("tables", "table_id")
+        self.judgments = self.index_of("judgments", "table_id",
+                                       keep=lambda j: j.label == "abstract")
 
         self._indexes: OrderedDict[str, PassageIndex] = OrderedDict()
         self._index_lock = threading.Lock()
@@ -123,7 +123,6 @@ class ResolveStage(Stage):
         doc = self.docs[judgment.doc_id]
         result = UnitResult()
         for kw in judgment.keywords:
-            result.stats["in"] += 1
             item = f"{table.table_id}|{kw.keyword}"
             context = self.context(table, doc, kw.keyword)
             out = self.call_backend(result, item, self.backend.resolve, table, doc,
@@ -135,7 +134,7 @@ class ResolveStage(Stage):
             if len(grounded) < len(evidence):  # a model may quote text the document lacks
                 result.drop(item, "evidence_not_in_document",
                             f"{len(evidence) - len(grounded)} evidence text(s) not found in the "
-                            f"document were left out", failure=False)
+                            f"document were left out", failure=False, counted=False)
             category = out.category
             if out.confidence < self.settings.min_confidence or not out.expansion:
                 category = "unresolvable"
@@ -147,7 +146,6 @@ class ResolveStage(Stage):
                 provenance=self.provenance(**self.backend.provenance("resolve")),
             )
             result.add("resolutions", res)
-            result.stats["kept"] += 1
             result.stats[f"category.{category}"] += 1
         return result
 
