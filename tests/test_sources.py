@@ -214,7 +214,7 @@ def test_a_new_dataset_is_one_class(tmp_path, monkeypatch):
     IngestStage(tmp_path / "w", {"source": "toy", "inputs": [str(tmp_path / "data")],
                                  "styles": ["acronym"], "explanations": ["explicit"],
                                  "lookup_questions": 0, "render_pdf": False}).run()
-    docs = list(StageDir(tmp_path / "w", "extract", ()).read("documents", Document))
+    docs = list(StageDir(tmp_path / "w", "ingest", ()).read("documents", Document))
     assert len(docs) == 2
     assert {d.blocks[-1].text for d in docs} == {"Source: Toy QA (CC0), table t1."}
     assert detect_kind(tmp_path / "data") == "toy"
