@@ -413,3 +413,23 @@ def test_damaged_state_foreign_files_and_a_busy_upstream_are_messages_not_traceb
     assert r.output == (f"Error: another abstab process is writing {work / 'judge'}; wait for it "
                         f"to finish (or stop it), then run this stage again\n")
     assert run("resolve", str(work)).exit_code == 0
+
+
+def _without_timings(text: str) -> list[str]:
+    return [re.sub(r"\s+\d+(\.\d+)?s$", "", line.rstrip()) for line in text.splitlines()]
+
+
+def test_the_readme_sample_block_is_what_the_readme_command_prints(sample_work, tmp_path):
+    """The README's sample block, line for line (timings aside), is what its first command
+    prints: synth, then `abstab bench work` with the default retriever (the fixture's bench
+    uses bm25, so the block's bench lines are checked on a bench run of their own)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What the sample run prints", 1)[1]
+    block = _without_timings(section.split("```\n", 1)[1].split("```", 1)[0])
+    work = tmp_path / "work"
+    shutil.copytree(sample_work[0], work, ignore=shutil.ignore_patterns("bench"))
+    bench = CliRunner().invoke(cli, ["bench", str(work)], catch_exceptions=False)
+    assert bench.exit_code == 0, bench.output
+    printed = _without_timings(sample_work[1].output) + _without_timings(bench.output)
+    printed = [line for line in printed if line.strip()]
+    assert printed[:len(block)] == block
