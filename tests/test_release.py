@@ -510,3 +510,41 @@ def test_release_and_validate_without_pyarrow_name_the_extra(tmp_path, command):
                          env=env, timeout=120, check=False)
     assert (run.returncode, run.stderr.strip()) == (
         2, f"Error: abstab {command} needs the 'pyarrow' package: pip install 'abstab[release]'")
+
+
+def test_citation_from_bibtex_workspace_cff_and_preferred_citation(tmp_path):
+    from abstab.release.citation import load_citation
+
+    bib = tmp_path / "ref.bib"
+    bib.write_text("@article{x2024,\n  title = {X}\n}\n")
+    assert load_citation(bib, tmp_path, "n", None, "0.1.0").bibtex == \
+        "@article{x2024,\n  title = {X}\n}"
+    (tmp_path / "notes.txt").write_text("just words")
+    with pytest.raises(ConfigError) as exc:
+        load_citation(tmp_path / "notes.txt", tmp_path, "n", None, "0.1.0")
+    assert str(exc.value) == (f"--citation {tmp_path / 'notes.txt'}: neither a CITATION.cff "
+                              "(by its .cff suffix) nor BibTeX (an entry starting with @); "
+                              "pass one of those")
+    # Without --citation, the workspace's CITATION.cff; its preferred-citation wins.
+    (tmp_path / "CITATION.cff").write_text(CFF + """preferred-citation:
+  type: article
+  title: Reading abstract headers
+  authors:
+    - family-names: Hopper
+      given-names: Grace
+  journal: Journal of Tables
+  year: 2024
+  doi: 10.1234/abc
+""")
+    cit = load_citation(None, tmp_path, "n", None, "0.1.0")
+    assert cit.bibtex == ("@article{readingabstractheaders2024,\n"
+                          "  title = {Reading abstract headers},\n"
+                          "  author = {Hopper, Grace},\n  year = {2024},\n"
+                          "  journal = {Journal of Tables},\n  doi = {10.1234/abc}\n}")
+    assert (cit.source, cit.contact) == ("CITATION.cff", ["Lovelace, Ada <ada@example.org>"])
+    (tmp_path / "CITATION.cff").write_text("cff-version: 1.2.0\n")
+    with pytest.raises(ConfigError) as exc:
+        load_citation(None, tmp_path, "n", None, "0.1.0")
+    assert str(exc.value) == (f"{tmp_path / 'CITATION.cff'}: a CITATION.cff needs a `title:` "
+                              "(see citation-file-format.github.io); fix it or pass --citation "
+                              "another file")

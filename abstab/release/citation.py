@@ -59,8 +59,8 @@ def from_cff(path: Path) -> Citation:
     if not isinstance(data, dict) or not data.get("title"):
         raise ConfigError(f"{path}: a CITATION.cff needs a `title:` (see citation-file-format."
                           "github.io); fix it or pass --citation another file")
-    ref = data.get("preferred-citation") if isinstance(data.get("preferred-citation"),
-                                                       dict) else data
+    preferred = data.get("preferred-citation")
+    ref: dict[str, Any] = preferred if isinstance(preferred, dict) else data
     authors = [a for a in ref.get("authors") or data.get("authors") or [] if isinstance(a, dict)]
     date = str(ref.get("date-released") or data.get("date-released") or "")
     year = str(ref.get("year") or date[:4] or _dt.date.today().year)
