@@ -414,7 +414,8 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
         citation = load_citation(settings.citation, ws.path, name, settings.url, __version__)
         write_browser(tmp, item_rows, table_rows, ws.documents, settings.browse_max_items, name,
                       {r["doc_id"]: r["pdf"] for rows in doc_rows.values() for r in rows})
-        write_card(tmp, CardInfo(name=name, settings=settings, citation=citation,
+        write_card(tmp, CardInfo(name=name, citation=citation, homepage=settings.homepage,
+                                 repo_id=settings.repo_id, languages=settings.languages,
                                  fragment=_read_fragment(settings.card_fragment),
                                  example=_example(item_rows, table_rows)),
                    stats, sizes, files, settings.figures)

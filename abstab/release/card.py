@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
@@ -17,9 +17,6 @@ from abstab.release.arrow import whole_numbers_as_int
 from abstab.release.citation import Citation
 from abstab.release.layout import CARD, CONFIGS, SPLITS, field_docs
 from abstab.release.licenses import known_licenses
-
-if TYPE_CHECKING:
-    from abstab.release.build import ReleaseSettings
 
 TASK_CATEGORIES = ["table-question-answering", "question-answering"]
 
@@ -56,8 +53,10 @@ class CardInfo:
     """What the card says beyond the data: names, addresses, citation, the authors' prose."""
 
     name: str
-    settings: ReleaseSettings
     citation: Citation
+    homepage: str | None = None
+    repo_id: str | None = None  # the Hugging Face dataset repository, OWNER/NAME
+    languages: list[str] = field(default_factory=lambda: ["en"])
     fragment: str = ""  # the authors' markdown (--card-fragment)
     example: dict[str, Any] = field(default_factory=dict)  # {"item": row, "table": excerpt}
 
@@ -92,8 +91,8 @@ def front_matter(info: CardInfo, stats: dict[str, Any],
             config_name=cname, download_size=download,
             dataset_size=sum(v["num_bytes"] for v in split_sizes.values()))
     card = DatasetCardData(
-        pretty_name=info.name, license=licenses, language=list(info.settings.languages),
-        multilinguality="monolingual" if len(info.settings.languages) == 1 else "multilingual",
+        pretty_name=info.name, license=licenses, language=list(info.languages),
+        multilinguality="monolingual" if len(info.languages) == 1 else "multilingual",
         # Questions and answers are made by code (or an LLM) from documents found as they are.
         annotations_creators=["machine-generated"], language_creators=["found"],
         source_datasets=["original"], task_categories=TASK_CATEGORIES,
@@ -219,11 +218,11 @@ def _evaluate_section(repo_id: str | None) -> list[str]:
 
 def _contact(info: CardInfo) -> str:
     parts = list(info.citation.contact)
-    if info.settings.homepage:
-        parts.append(f"<{info.settings.homepage}>")
-    if info.settings.repo_id:
+    if info.homepage:
+        parts.append(f"<{info.homepage}>")
+    if info.repo_id:
         parts.append("the discussions of "
-                     f"<https://huggingface.co/datasets/{info.settings.repo_id}/discussions>")
+                     f"<https://huggingface.co/datasets/{info.repo_id}/discussions>")
     return "; ".join(parts) if parts else "none given by the publisher of this release."
 
 
@@ -243,12 +242,12 @@ def _tables_made(stats: dict[str, Any]) -> str:
 def body(info: CardInfo, stats: dict[str, Any], has_figures: bool) -> str:
     by = stats["by"]
     name = info.name
-    path = info.settings.repo_id or "PATH/TO/THIS/FOLDER"
-    links = [f"- **Homepage:** <{info.settings.homepage}>"] if info.settings.homepage else []
-    if info.settings.repo_id:
+    path = info.repo_id or "PATH/TO/THIS/FOLDER"
+    links = [f"- **Homepage:** <{info.homepage}>"] if info.homepage else []
+    if info.repo_id:
         links.append(f"- **Repository:** <https://huggingface.co/datasets/"
-                     f"{info.settings.repo_id}>")
-    links += [f"- **Language(s):** {', '.join(info.settings.languages)}",
+                     f"{info.repo_id}>")
+    links += [f"- **Language(s):** {', '.join(info.languages)}",
               f"- **Point of contact:** {_contact(info)}"]
     parts = [f"# {name}", "",
              (f"A question-answering benchmark over report tables whose headers are *abstract*: "
@@ -263,7 +262,7 @@ def body(info: CardInfo, stats: dict[str, Any], has_figures: bool) -> str:
               f'items = load_dataset("{path}")                 # config "items"',
               f'tables = load_dataset("{path}", "tables")',
               f'docs = load_dataset("{path}", "documents")']
-    if not info.settings.repo_id:
+    if not info.repo_id:
         parts += [f'same = load_dataset("parquet", data_dir="{path}/items")', "",
                   "import pandas as pd", f'df = pd.read_parquet("{path}/items")']
     parts += ["```", "",
@@ -278,7 +277,7 @@ def body(info: CardInfo, stats: dict[str, Any], has_figures: bool) -> str:
     parts += _values_section()
     if info.example:
         parts += _example_section(info.example)
-    parts += _evaluate_section(info.settings.repo_id)
+    parts += _evaluate_section(info.repo_id)
     parts += ["## How the data was made", "",
               ("abstab ran these stages on the source PDFs (each stage's settings are hashed "
               "into the `provenance.config_hash` of its records):"), ""]
