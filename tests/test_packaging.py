@@ -80,3 +80,32 @@ def test_license_and_citation_files_match_pyproject() -> None:
     cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
     assert {"cff-version", "message", "title", "authors"} <= set(cff)
     assert (cff["license"], cff["version"]) == (project["license"], project["version"])
+
+
+def _imported_modules(folder: Path) -> set[str]:
+    import ast
+
+    out = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                out |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                out.add(node.module.split(".")[0])
+    return out
+
+
+def test_extras_declare_what_the_code_imports_and_nothing_it_does_not() -> None:
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+
+    def names(extra: str) -> set[str]:
+        return {d.split(">")[0].split("=")[0].split("[")[0].strip().lower().replace("-", "_")
+                for d in extras[extra]}
+
+    release_imports = _imported_modules(REPO / "abstab" / "release")
+    assert {"pyarrow", "datasets", "huggingface_hub", "matplotlib"} <= release_imports
+    assert names("release") == {"pyarrow", "datasets", "huggingface_hub", "matplotlib"}
+    # pdfplumber is only a benchmark's engine: no extra installs it for nothing.
+    assert "pdfplumber" not in _imported_modules(REPO / "abstab")
+    assert names("camelot") == {"camelot_py"}
