@@ -444,7 +444,7 @@ def test_release_card_with_name_homepage_repo_citation_and_fragment(synth_work, 
         "--card-fragment", str(tmp_path / "about.md")], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "validate: ok"
-    assert "warning: no --name" not in result.output
+    assert "warning:" not in result.output
     bibtex = ("@misc{abstractheadersincouncil2025,\n"
               "  title = {Abstract headers in council reports},\n"
               "  author = {Lovelace, Ada and The Sample Lab},\n  year = {2025}\n}")
@@ -473,6 +473,8 @@ def test_release_without_name_warns_and_invents_no_address(synth_work, tmp_path)
     assert result.exit_code == 0, result.output
     assert ("warning: no --name: the card and croissant.json call the dataset 'work' (the "
             "workspace folder's name); pass --name NAME") in result.output.splitlines()
+    assert ("warning: the card names no contact: pass --homepage or --repo-id, or give the "
+            "CITATION.cff a `contact:`") in result.output.splitlines()
     croissant = json.loads((out / "croissant.json").read_text())
     assert "url" not in croissant
     assert croissant["citeAs"].startswith("@misc{work") and "title = {work}" in croissant["citeAs"]

@@ -412,6 +412,9 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
             messages.append(f"warning: no --name: the card and croissant.json call the dataset "
                             f"{name!r} (the workspace folder's name); pass --name NAME")
         citation = load_citation(settings.citation, ws.path, name, settings.url, __version__)
+        if not (citation.contact or settings.url):
+            messages.append("warning: the card names no contact: pass --homepage or --repo-id, "
+                            "or give the CITATION.cff a `contact:`")
         write_browser(tmp, item_rows, table_rows, ws.documents, settings.browse_max_items, name,
                       {r["doc_id"]: r["pdf"] for rows in doc_rows.values() for r in rows})
         write_card(tmp, CardInfo(name=name, citation=citation, homepage=settings.homepage,
