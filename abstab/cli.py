@@ -403,7 +403,23 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
 @work_arg
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Release folder to write.")
-@click.option("--name", default=None, help="Dataset name on the card (default: WORK's name).")
+@click.option("--name", default=None,
+              help="Dataset name on the card and in croissant.json (default: WORK's folder "
+                   "name, with a warning).")
+@click.option("--homepage", default=None, metavar="URL",
+              help="The dataset's home page: on the card and Croissant's url.")
+@click.option("--repo-id", default=None, metavar="OWNER/NAME",
+              help="The Hugging Face dataset repository it will be published as (the card's "
+                   "loading example; Croissant's url when --homepage is not given).")
+@click.option("--citation", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CITATION.cff or .bib file to cite the dataset by (default: "
+                   "WORK/CITATION.cff, else an entry made from --name).")
+@click.option("--card-fragment", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, metavar="FILE.md",
+              help="Your own markdown, merged into the card under its summary (the release "
+                   "still validates: checksums are written after).")
+@click.option("--language", "languages", multiple=True, default=("en",), show_default=True,
+              help="Language code of the documents and questions (ISO 639-1); repeatable.")
 @click.option("--license", "licenses", multiple=True, metavar="GLOB=SPDX",
               help="License of the documents whose source path matches GLOB, e.g. "
                    "'*/govreports/*=CC-BY-4.0'; repeatable.")
@@ -413,14 +429,22 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
               help="Draw PNG figures (needs matplotlib).")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @_handle_errors
-def release(work: Path, output: Path, name: str | None, licenses: tuple[str, ...], pdfs: bool,
+def release(work: Path, output: Path, name: str | None, homepage: str | None,
+            repo_id: str | None, citation: Path | None, card_fragment: Path | None,
+            languages: tuple[str, ...], licenses: tuple[str, ...], pdfs: bool,
             figures: bool, force: bool) -> None:
     """Package the assembled items of WORK as a dataset release (Hugging Face datasets
     layout, card, schemas, Croissant, checksums, figures, browse.html), then validate it."""
+    from abstab.release import RELEASE_NEEDS, require
+
+    require("abstab release", RELEASE_NEEDS)
     from abstab.release.build import ReleaseSettings, build_release
     from abstab.release.validate import validate_release
 
-    settings = ReleaseSettings(name=name, licenses=list(licenses), pdfs=pdfs, figures=figures)
+    settings = ReleaseSettings(name=name, homepage=homepage, repo_id=repo_id,
+                               citation=citation, card_fragment=card_fragment,
+                               languages=list(languages), licenses=list(licenses), pdfs=pdfs,
+                               figures=figures)
     rep = build_release(work, output, settings, force=force)
     for m in rep.messages:
         click.echo(m)
@@ -441,6 +465,9 @@ def release(work: Path, output: Path, name: str | None, licenses: tuple[str, ...
 def validate_cmd(release_dir: Path) -> None:
     """Check a release: schema, checksums, splits by document, ids, answer grounding and
     card/data agreement. Exit 1 when anything is wrong."""
+    from abstab.release import VALIDATE_NEEDS, require
+
+    require("abstab validate", VALIDATE_NEEDS)
     from abstab.release.validate import validate_release
 
     rep = validate_release(release_dir)

@@ -19,6 +19,8 @@ RSS is its own; every page of every document is processed):
 - ``camelot-lattice``, ``camelot-stream``: ``camelot.read_pdf(pdf, pages=N, flavor=...)`` page by
   page; the bottom-left ``table._bbox`` is flipped with the page height, one cell per grid slot.
 - ``pdfplumber``: ``page.find_tables()`` with default settings; cells from ``table.rows``.
+  pdfplumber is no dependency of abstab (no extra installs it): ``pip install pdfplumber``
+  for this engine; ``camelot-*`` need ``pip install 'abstab[camelot]'``.
 - ``abstab``: ``python -m abstab extract PDFS -o WORK --engine E --workers N`` then
   ``python -m abstab export icdar WORK -o preds.json`` per subset (``--abstab-engine``, default
   ``auto``, abstab's default engine; ``--workers``, default 1), when ``abstab export icdar``
@@ -134,7 +136,12 @@ class PyMuPDFRunner(Runner):
 
 class PdfplumberRunner(Runner):
     def setup(self) -> None:
-        import pdfplumber
+        try:
+            import pdfplumber
+        except ImportError:
+            raise SystemExit("the pdfplumber engine needs pdfplumber, which abstab does not "
+                             "install: pip install pdfplumber (or leave it out of --engines)"
+                             ) from None
 
         self.pdfplumber = pdfplumber
         self.info = {"pdfplumber": pdfplumber.__version__}

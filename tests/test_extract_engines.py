@@ -255,6 +255,19 @@ def test_a_page_of_20000_drawings_finishes_within_the_stage_timeout(scatter_pdf,
 # ---------------------------------------------------------------------------- camelot
 
 
+def test_camelot_engine_without_camelot_names_the_extra(monkeypatch):
+    import sys
+
+    from abstab.errors import ConfigError
+    from abstab.extract.camelot_engine import _camelot
+
+    monkeypatch.setitem(sys.modules, "camelot", None)  # import camelot → ImportError
+    with pytest.raises(ConfigError) as exc:
+        _camelot()
+    assert str(exc.value) == ("the camelot engines need camelot-py: pip install "
+                              "'abstab[camelot]' (or use --engine auto)")
+
+
 def test_camelot_engines_give_grids_read_from_the_page(tmp_path):
     pytest.importorskip("camelot")
     from abstab.registry import engines

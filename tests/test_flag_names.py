@@ -21,6 +21,7 @@ OTHER_TOOLS = {
     "--include": "lm_eval --include_path", "--tasks": "lm_eval",
     "--host": "llama_cpp.server", "--port": "llama_cpp.server", "--n": "llama_cpp.server --n_ctx",
     "--pred": "tatqa_eval.py --pred_path",
+    "--repo-type": "hf download", "--local-dir": "hf download",  # the release card's
 }
 
 

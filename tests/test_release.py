@@ -336,3 +336,217 @@ def test_release_of_a_workspace_without_assemble_says_what_to_run(tmp_path):
                                 catch_exceptions=False)
     assert result.exit_code == 2
     assert "no finished assemble stage" in result.output and "abstab synth" in result.output
+
+
+# -- the card a Hub maintainer would accept (issue 21) --------------------------------------
+
+
+def _fields_rows(text: str, config: str) -> dict[str, str]:
+    """column → description, from the card's table of one config."""
+    section = text.split(f"### Config `{config}`", 1)[1].split("\n#", 1)[0]
+    rows = [ln.split(" | ") for ln in section.splitlines() if ln.startswith("| `")]
+    return {r[0].strip("| `"): r[2].rstrip(" |") for r in rows}
+
+
+def test_every_items_field_has_a_description_that_is_not_its_name(released):
+    out, _, _ = released
+    meta = read_front_matter(out / "README.md")
+    features = next(i for i in meta["dataset_info"] if i["config_name"] == "items")["features"]
+    names = [f["name"] for f in features]
+    described = _fields_rows((out / "README.md").read_text(), "items")
+    assert names == list(described)
+    for name in names:
+        desc = described[name]
+        assert desc and desc.lower() not in {name.lower(), name.replace("_", " ").lower()}, name
+    for config in ("tables", "documents"):
+        rows = _fields_rows((out / "README.md").read_text(), config)
+        assert all(d and d.lower() != n.replace("_", " ").lower() for n, d in rows.items()), rows
+
+
+def test_every_enum_value_is_explained_on_the_card(released):
+    from typing import get_args
+
+    from abstab.records import Abstraction, QAItem, ResolutionCategory
+    from abstab.release.layout import field_docs
+
+    enums = {"answer_location": get_args(QAItem.model_fields["answer_location"].annotation),
+             "abstraction.style": get_args(Abstraction.model_fields["style"].annotation),
+             "abstraction.legend": get_args(Abstraction.model_fields["legend"].annotation),
+             "keywords.category": get_args(ResolutionCategory),
+             "origin": get_args(QAItem.model_fields["origin"].annotation),
+             "difficulty": get_args(QAItem.model_fields["difficulty"].annotation)}
+    values = field_docs()["values"]
+    assert {k: tuple(values[k]) for k in enums} == enums
+    text = (released[0] / "README.md").read_text()
+    section = text.split("## Field values", 1)[1].split("\n## ", 1)[0]
+    for column, vals in enums.items():
+        assert f"`{column}`:" in section
+        for v in vals:
+            assert f"- `{v}`: {values[column][v]}" in section
+
+
+def test_card_is_self_consistent_and_explains_derived_tables(released):
+    out, _, _ = released
+    text = (out / "README.md").read_text()
+    assert _fields_rows(text, "documents")["source"] == (
+        "the PDF's file name (a release never publishes the local path it was read from)")
+    docs = [r for p in (out / "documents").glob("*.parquet") for r in _rows(p)]
+    assert all("/" not in d["source"] for d in docs)
+    tables = [r for p in (out / "tables").glob("*.parquet") for r in _rows(p)]
+    found = sum(t["derived_from"] is None for t in tables)
+    twins = sum(t["table_id"].endswith(":clear") for t in tables)
+    assert (len(tables), found, twins) == (22, 8, 6)
+    assert ("The 22 released tables are 8 tables found in the PDFs and 14 that abstab derived "
+            "from them (`derived_from` names the table): 6 clear twins") in text
+    assert "and 8 controlled abstractions (`<table_id>:<style>:<legend>`" in text
+    for heading in ("## Field values", "## Example instance", "## How to evaluate",
+                    "## Citation", "## Contact"):
+        assert heading in text
+    assert "abstab bench PATH/TO/THIS/FOLDER --split test" in text
+
+
+def test_whole_numbers_are_integers_in_the_release(released):
+    out, _, _ = released
+    items = [r for p in (out / "items").glob("*.parquet") for r in _rows(p)]
+    values = {r["answer"]["text"]: r["answer"]["value"] for r in items
+              if r["answer"]["type"] == "number"}
+    assert values["2023"] == "2023"  # was "2023.0"
+    assert values["12,450"] == "12450"
+    assert not [v for v in values.values() if v.endswith(".0")]
+    assert json.loads(values["0.10"]) == 0.1
+
+
+CFF = """cff-version: 1.2.0
+title: Abstract headers in council reports
+message: Please cite this dataset.
+authors:
+  - family-names: Lovelace
+    given-names: Ada
+  - name: The Sample Lab
+contact:
+  - family-names: Lovelace
+    given-names: Ada
+    email: ada@example.org
+date-released: 2025-03-01
+"""
+
+
+def test_release_card_with_name_homepage_repo_citation_and_fragment(synth_work, tmp_path):
+    from huggingface_hub import DatasetCard
+
+    (tmp_path / "CITATION.cff").write_text(CFF)
+    (tmp_path / "about.md").write_text("## About\n\nCollected for the *abstab* tutorial.\n")
+    out = tmp_path / "rel"
+    result = CliRunner().invoke(cli, [
+        "release", str(synth_work), "-o", str(out), "--no-figures", "--name", "Council tables",
+        "--homepage", "https://example.org/council", "--repo-id", "lab/council-tables",
+        "--citation", str(tmp_path / "CITATION.cff"),
+        "--card-fragment", str(tmp_path / "about.md")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "validate: ok"
+    assert "warning:" not in result.output
+    bibtex = ("@misc{abstractheadersincouncil2025,\n"
+              "  title = {Abstract headers in council reports},\n"
+              "  author = {Lovelace, Ada and The Sample Lab},\n  year = {2025}\n}")
+    text = (out / "README.md").read_text()
+    assert f"```bibtex\n{bibtex}\n```" in text
+    assert "# Council tables\n" in text and "## About\n\nCollected for the *abstab* tutorial.\n" in text
+    assert text.index("## About") < text.index("## Loading")
+    assert ("- **Point of contact:** Lovelace, Ada <ada@example.org>; "
+            "<https://example.org/council>; the discussions of "
+            "<https://huggingface.co/datasets/lab/council-tables/discussions>") in text
+    assert 'items = load_dataset("lab/council-tables")' in text
+    card = DatasetCard.load(out / "README.md", ignore_metadata_errors=False)
+    assert (card.data.pretty_name, card.data.language, card.data.license) == (
+        "Council tables", ["en"], ["apache-2.0"])
+    assert card.data.annotations_creators == ["machine-generated"]
+    croissant = json.loads((out / "croissant.json").read_text())
+    assert (croissant["name"], croissant["url"], croissant["citeAs"]) == (
+        "Council tables", "https://example.org/council", bibtex)
+    assert validate_release(out).ok
+
+
+def test_release_without_name_warns_and_invents_no_address(synth_work, tmp_path):
+    out = tmp_path / "rel"
+    result = CliRunner().invoke(cli, ["release", str(synth_work), "-o", str(out), "--no-figures"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert ("warning: no --name: the card and croissant.json call the dataset 'work' (the "
+            "workspace folder's name); pass --name NAME") in result.output.splitlines()
+    assert ("warning: the card names no contact: pass --homepage or --repo-id, or give the "
+            "CITATION.cff a `contact:`") in result.output.splitlines()
+    croissant = json.loads((out / "croissant.json").read_text())
+    assert "url" not in croissant
+    assert croissant["citeAs"].startswith("@misc{work") and "title = {work}" in croissant["citeAs"]
+    assert "## Contact\n\nnone given by the publisher of this release.\n" in (
+        out / "README.md").read_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--repo-id", "not a repo"], ("Error: --repo-id 'not a repo' is not a Hugging Face "
+     "repository id; give OWNER/NAME, e.g. --repo-id my-lab/abstab-reports")),
+    (["--homepage", "example.org"], ("Error: --homepage 'example.org' is not a web address; "
+     "give one starting with https://")),
+    (["--language", "English"], ("Error: --language 'English' is not an ISO 639-1 code; give "
+     "a code such as en, fr or de")),
+    (["--citation", "missing.cff"], ("Error: --citation missing.cff: no such file; pass a "
+     "CITATION.cff or a .bib file")),
+])
+def test_bad_card_options_are_usage_errors(synth_work, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["release", str(synth_work), "-o", "rel", "--no-figures",
+                                      *args], catch_exceptions=False)
+    assert (result.exit_code, result.output.strip()) == (2, message)
+    assert not (tmp_path / "rel").exists()
+
+
+@pytest.mark.parametrize("command", ["release", "validate"])
+def test_release_and_validate_without_pyarrow_name_the_extra(tmp_path, command):
+    """In a fresh interpreter where `import pyarrow` fails, as without abstab[release]."""
+    args = [str(tmp_path)] + (["-o", str(tmp_path / "rel")] if command == "release" else [])
+    script = ("import sys; sys.modules['pyarrow'] = None\n"
+              f"from abstab.cli import main; sys.argv = ['abstab', {command!r}, *{args!r}]\n"
+              "main()")
+    env = {k: v for k, v in os.environ.items() if k != "ABSTAB_RAISE_ERRORS"}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=120, check=False)
+    assert (run.returncode, run.stderr.strip()) == (
+        2, f"Error: abstab {command} needs the 'pyarrow' package: pip install 'abstab[release]'")
+
+
+def test_citation_from_bibtex_workspace_cff_and_preferred_citation(tmp_path):
+    from abstab.release.citation import load_citation
+
+    bib = tmp_path / "ref.bib"
+    bib.write_text("@article{x2024,\n  title = {X}\n}\n")
+    assert load_citation(bib, tmp_path, "n", None, "0.1.0").bibtex == \
+        "@article{x2024,\n  title = {X}\n}"
+    (tmp_path / "notes.txt").write_text("just words")
+    with pytest.raises(ConfigError) as exc:
+        load_citation(tmp_path / "notes.txt", tmp_path, "n", None, "0.1.0")
+    assert str(exc.value) == (f"--citation {tmp_path / 'notes.txt'}: neither a CITATION.cff "
+                              "(by its .cff suffix) nor BibTeX (an entry starting with @); "
+                              "pass one of those")
+    # Without --citation, the workspace's CITATION.cff; its preferred-citation wins.
+    (tmp_path / "CITATION.cff").write_text(CFF + """preferred-citation:
+  type: article
+  title: Reading abstract headers
+  authors:
+    - family-names: Hopper
+      given-names: Grace
+  journal: Journal of Tables
+  year: 2024
+  doi: 10.1234/abc
+""")
+    cit = load_citation(None, tmp_path, "n", None, "0.1.0")
+    assert cit.bibtex == ("@article{readingabstractheaders2024,\n"
+                          "  title = {Reading abstract headers},\n"
+                          "  author = {Hopper, Grace},\n  year = {2024},\n"
+                          "  journal = {Journal of Tables},\n  doi = {10.1234/abc}\n}")
+    assert (cit.source, cit.contact) == ("CITATION.cff", ["Lovelace, Ada <ada@example.org>"])
+    (tmp_path / "CITATION.cff").write_text("cff-version: 1.2.0\n")
+    with pytest.raises(ConfigError) as exc:
+        load_citation(None, tmp_path, "n", None, "0.1.0")
+    assert str(exc.value) == (f"{tmp_path / 'CITATION.cff'}: a CITATION.cff needs a `title:` "
+                              "(see citation-file-format.github.io); fix it or pass --citation "
+                              "another file")

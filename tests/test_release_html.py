@@ -153,6 +153,7 @@ def test_no_name_or_cell_can_break_out_of_the_page(html_work, browser, tmp_path)
         page.fill("#f-text", payload)
         hits = [r for r in released if payload.lower() in r["question"].lower()]
         assert hits, payload
+        hits.sort(key=lambda r: r["answer_location"] not in ABSTRACT)  # the page's order
         assert page.locator("div.item .q").all_inner_texts() == [r["question"] for r in hits]
     page.fill("#f-text", "")
     page.select_option("#f-location", table_items[0]["answer_location"])
@@ -163,4 +164,99 @@ def test_no_name_or_cell_can_break_out_of_the_page(html_work, browser, tmp_path)
     assert page.evaluate("window.__pwned") is None
     assert page.locator("img").count() == 0
     assert errors == [] and console == []
+    page.close()
+
+
+# -- issue 21: opens on the abstract-table items, PDF and twin links, origin/difficulty ------
+
+ABSTRACT = {"table_defined", "table_implicit"}
+
+
+def test_page_opens_on_the_abstract_table_items(page_and_items):
+    page, items, _ = page_and_items
+    n_abstract = sum(i["answer_location"] in ABSTRACT for i in items)
+    assert n_abstract > 0
+    shown = page.locator("div.item").evaluate_all("els => els.map(e => e.dataset.location)")
+    first = shown[:min(50, n_abstract)]
+    assert set(first) <= ABSTRACT and len(first) == min(50, n_abstract)
+
+
+def test_filters_by_origin_and_difficulty(page_and_items):
+    page, items, _ = page_and_items
+    n = len(items)
+    for select, key in (("#f-origin", "origin"), ("#f-difficulty", "difficulty")):
+        for value, count in Counter(i[key] for i in items).items():
+            page.select_option(select, value)
+            assert _count(page).split(" (")[0] == f"{count} of {n} items"
+            ids = page.locator("div.item").evaluate_all("els => els.map(e => e.dataset.id)")
+            want = [i["item_id"] for i in items if i[key] == value]
+            assert set(ids) <= set(want) and len(ids) == min(50, count)
+        page.select_option(select, "")
+    hard_controlled = sum(i["origin"] == "controlled" and i["difficulty"] == "hard"
+                          for i in items)
+    page.select_option("#f-origin", "controlled")
+    page.select_option("#f-difficulty", "hard")
+    assert _count(page) == f"{hard_controlled} of {n} items"
+    assert page.url.endswith("#origin=controlled&difficulty=hard")
+    page.click("#f-clear")
+    assert _count(page) == f"{n} of {n} items (showing 50)"
+
+
+def test_item_links_to_its_pdf_page_and_to_its_twin(page_and_items):
+    page, items, tables = page_and_items
+    by_pair = {}
+    for i in items:
+        if i["pair_id"]:
+            by_pair.setdefault(i["pair_id"], []).append(i)
+    item = next(i for i in items if i["answer_location"] == "table_defined"
+                and len(by_pair.get(i["pair_id"], [])) == 2)
+    twin = next(t for t in by_pair[item["pair_id"]] if t["item_id"] != item["item_id"])
+    assert twin["answer_location"] == "table_clear"
+    page.fill("#f-text", item["question"])
+    card = page.locator(f"div.item[data-id='{item['item_id']}']")
+    pdf = card.locator("a.pdf")
+    page_no = tables[item["table_id"]]["pages"][0]
+    assert pdf.get_attribute("href") == f"pdfs/{item['doc_id']}.pdf#page={page_no}"
+    assert pdf.inner_text() == f"PDF, page {page_no}"
+    # The link resolves to the PDF the release ships.
+    target = page.evaluate("h => new URL(h, location.href).pathname", pdf.get_attribute("href"))
+    assert target.endswith(f"/pdfs/{item['doc_id']}.pdf")
+    link = card.locator("a.twin")
+    assert (link.inner_text(), link.get_attribute("data-twin")) == ("clear twin", twin["item_id"])
+    link.click()
+    shown = page.locator("div.item")
+    assert shown.evaluate_all("els => els.map(e => e.dataset.id)") == [twin["item_id"]]
+    assert _count(page) == f"1 of {len(items)} items"
+    assert page.input_value("#f-text") == ""
+    back = shown.locator("a.twin")
+    assert (back.inner_text(), back.get_attribute("data-twin")) == ("abstract twin",
+                                                                    item["item_id"])
+    page.click("#f-clear")
+
+
+def test_text_item_links_to_the_page_of_its_sentence(page_and_items, html_work):
+    page, items, _ = page_and_items
+    from abstab.records import Document
+    from abstab.store import StageDir
+
+    docs = {d.doc_id: d for d in StageDir(html_work, "extract", ()).read("documents", Document)}
+    item = next(i for i in items if i["answer_location"] == "text")
+    span = next(s for s in item["evidence"]["spans"] if s["role"] == "answer")
+    want = next(b.page for b in docs[item["doc_id"]].blocks if b.block_id == span["block_id"])
+    page.fill("#f-text", item["question"])
+    card = page.locator(f"div.item[data-id='{item['item_id']}']")
+    assert card.locator("a.pdf").get_attribute("href") == \
+        f"pdfs/{item['doc_id']}.pdf#page={want}"
+    page.fill("#f-text", "")
+
+
+def test_page_is_titled_with_the_dataset_name(html_work, browser, tmp_path):
+    out = tmp_path / "rel"
+    result = CliRunner().invoke(cli, ["release", str(html_work), "-o", str(out), "--no-figures",
+                                      "--name", "Council tables"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page = browser.new_page()
+    page.goto((out / "browse.html").as_uri())
+    assert (page.title(), page.inner_text("h1")) == ("Council tables — browse items",
+                                                    "Council tables")
     page.close()

@@ -7,7 +7,7 @@ reports boxes with a bottom-left origin on the displayed page; they are flipped 
 page space (top-left origin). Merged cells of a lattice table are rebuilt from the edges camelot
 found missing between neighbouring cells.
 
-camelot is optional: ``pip install camelot-py opencv-python-headless`` (lattice needs OpenCV).
+camelot is optional: ``pip install 'abstab[camelot]'`` (camelot-py, which brings OpenCV).
 It parses the PDF again for every page (with pdfminer), so it is several times slower than the
 default ``auto`` engine.
 """
@@ -26,8 +26,8 @@ def _camelot() -> Any:
         import camelot
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ConfigError(
-            "the camelot engines need camelot-py: pip install camelot-py "
-            "opencv-python-headless (or use --engine auto)"
+            "the camelot engines need camelot-py: pip install 'abstab[camelot]' "
+            "(or use --engine auto)"
         ) from exc
     return camelot
 

@@ -81,8 +81,21 @@ def _convert(value: Any, field: pa.Field, leaf: Callable[[Any], Any]) -> Any:
     return value
 
 
+def whole_numbers_as_int(value: Any) -> Any:
+    """``value`` with every whole float made an int: records hold numbers as floats, the
+    release shows ``2019`` as ``2019``, not ``2019.0`` (the same JSON number)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [whole_numbers_as_int(v) for v in value]
+    if isinstance(value, dict):
+        return {k: whole_numbers_as_int(v) for k, v in value.items()}
+    return value
+
+
 def _encode(value: Any, field: pa.Field) -> Any:
-    return _convert(value, field, lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
+    return _convert(value, field, lambda v: json.dumps(whole_numbers_as_int(v),
+                                                       ensure_ascii=False, sort_keys=True))
 
 
 def _decode(value: Any, field: pa.Field) -> Any:

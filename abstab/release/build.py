@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import time
 from collections import Counter, defaultdict
@@ -20,8 +21,9 @@ from typing import Any
 
 from abstab import __version__
 from abstab.core.grounding import grounding_problem
-from abstab.errors import ConfigError, MissingDependencyError
+from abstab.errors import ConfigError
 from abstab.records import Document, Judgment, QAItem, Resolution, Table, json_schema
+from abstab.release import RELEASE_NEEDS, require
 from abstab.release.grounding import with_spans
 from abstab.release.layout import (
     CHECKSUMS,
@@ -36,13 +38,22 @@ from abstab.release.output import Staging, check_output
 from abstab.release.paths import regular_files, sha256_file
 from abstab.store import StageDir, producer, read_kind
 
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+
 
 @dataclass
 class ReleaseSettings:
     """Settings of ``abstab release``.
 
     Args:
-        name: the dataset's pretty name on its card (default: the workspace folder's name).
+        name: the dataset's pretty name on its card (default: the workspace folder's name,
+            with a warning among the report's messages).
+        homepage: the dataset's home page (card, Croissant ``url``).
+        repo_id: the Hugging Face dataset repository (``owner/name``) it will be published as.
+        citation: CITATION.cff or .bib file (default: WORK/CITATION.cff, else a generated entry).
+        card_fragment: markdown of the authors' own, merged into the card under its summary.
+        languages: ISO 639-1 codes of the documents' and questions' language.
         licenses: ``GLOB=SPDX`` rules declaring the license of documents whose source path
             matches GLOB; tried before the shipped table of known sources.
         pdfs: copy each document's PDF into the release where its license allows.
@@ -51,6 +62,11 @@ class ReleaseSettings:
     """
 
     name: str | None = None
+    homepage: str | None = None
+    repo_id: str | None = None
+    citation: Path | None = None
+    card_fragment: Path | None = None
+    languages: list[str] = field(default_factory=lambda: ["en"])
     licenses: list[str] = field(default_factory=list)
     pdfs: bool = True
     figures: bool = True
@@ -59,6 +75,26 @@ class ReleaseSettings:
     def __post_init__(self) -> None:
         if self.browse_max_items < 1:
             raise ConfigError(f"browse_max_items must be >= 1, got {self.browse_max_items}")
+        if self.repo_id is not None and not _REPO_ID.fullmatch(self.repo_id):
+            raise ConfigError(f"--repo-id {self.repo_id!r} is not a Hugging Face repository id; "
+                              "give OWNER/NAME, e.g. --repo-id my-lab/abstab-reports")
+        if self.homepage is not None and not self.homepage.startswith(("https://", "http://")):
+            raise ConfigError(f"--homepage {self.homepage!r} is not a web address; give one "
+                              "starting with https://")
+        bad = [c for c in self.languages if not _LANGUAGE.fullmatch(c)]
+        if bad:
+            raise ConfigError(f"--language {bad[0]!r} is not an ISO 639-1 code; give a code "
+                              "such as en, fr or de")
+        if self.card_fragment is not None and not Path(self.card_fragment).is_file():
+            raise ConfigError(f"--card-fragment {self.card_fragment}: no such file; pass a "
+                              "markdown file")
+
+    @property
+    def url(self) -> str | None:
+        """The dataset's address: its home page, else its Hugging Face repository."""
+        if self.homepage:
+            return self.homepage
+        return f"https://huggingface.co/datasets/{self.repo_id}" if self.repo_id else None
 
 
 @dataclass
@@ -70,15 +106,6 @@ class ReleaseReport:
     failures: int  # items left out because something is wrong with them (not a license)
     seconds: float
     bytes: int
-
-
-def _require(module: str, package: str, extra: str, feature: str) -> None:
-    import importlib
-
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        raise MissingDependencyError(package, extra, feature) from None
 
 
 @dataclass
@@ -189,6 +216,34 @@ def _file_name(source: str) -> str:
     return PurePath(source.replace("\\", "/")).name
 
 
+def _read_fragment(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--card-fragment {path}: not readable as UTF-8 text ({exc})") from None
+
+
+def _example(item_rows: dict[str, list[dict[str, Any]]],
+             table_rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The card's example instance: an item under an abstract header the document defines
+    (the point of the dataset), else under one it implies, else the first item; with its
+    table's header and first body rows."""
+    rows = [r for s in SPLITS for r in item_rows.get(s, [])]
+    for loc in ("table_defined", "table_implicit", None):
+        item = next((r for r in rows if loc is None or r["answer_location"] == loc), None)
+        if item is not None:
+            break
+    assert item is not None  # the release has items (checked before the card is written)
+    tables = {t["table_id"]: t for s in SPLITS for t in table_rows.get(s, [])}
+    table = tables.get(item["table_id"] or "")
+    return {"item": item, "table": None if table is None else {
+        "table_id": table["table_id"], "caption": table["caption"],
+        "header_rows": table["header_rows"], "rows": table["rows"][:3],
+        "abstract_headers": table["abstract_headers"]}}
+
+
 def find_pdf(doc: Document, work: Path) -> Path | None:
     """The document's PDF, if it is still there with the same content: at its source path, or
     where a dataset pipeline renders it (WORK/ingest/pdfs/<doc_id>.pdf: the folder of the stage
@@ -222,11 +277,10 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
     """
     t0 = time.perf_counter()
     settings = settings or ReleaseSettings()
-    _require("pyarrow", "pyarrow", "release", "abstab release")
-    _require("datasets", "datasets", "release", "abstab release (the card's features)")
+    require("abstab release", RELEASE_NEEDS)
     if settings.figures:
-        _require("matplotlib", "matplotlib", "release",
-                 "abstab release figures (or pass --no-figures)")
+        require("abstab release figures (or pass --no-figures)",
+                (("matplotlib", "matplotlib"),))
     output = Path(output)
     check_output(output, work, force)
     ws = Workspace.load(work)
@@ -349,13 +403,26 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
             draw_figures(stats, tmp / "figures")
 
         from abstab.release.browse import write_browser
-        from abstab.release.card import write_card
+        from abstab.release.card import CardInfo, write_card
+        from abstab.release.citation import load_citation
         from abstab.release.croissant import write_croissant
 
         name = settings.name or Path(work).resolve().name
-        write_browser(tmp, item_rows, table_rows, ws.documents, settings.browse_max_items, name)
-        write_card(tmp, name, stats, sizes, files, settings.figures)
-        write_croissant(tmp, name, stats, files)
+        if settings.name is None:
+            messages.append(f"warning: no --name: the card and croissant.json call the dataset "
+                            f"{name!r} (the workspace folder's name); pass --name NAME")
+        citation = load_citation(settings.citation, ws.path, name, settings.url, __version__)
+        if not (citation.contact or settings.url):
+            messages.append("warning: the card names no contact: pass --homepage or --repo-id, "
+                            "or give the CITATION.cff a `contact:`")
+        write_browser(tmp, item_rows, table_rows, ws.documents, settings.browse_max_items, name,
+                      {r["doc_id"]: r["pdf"] for rows in doc_rows.values() for r in rows})
+        write_card(tmp, CardInfo(name=name, citation=citation, homepage=settings.homepage,
+                                 repo_id=settings.repo_id, languages=settings.languages,
+                                 fragment=_read_fragment(settings.card_fragment),
+                                 example=_example(item_rows, table_rows)),
+                   stats, sizes, files, settings.figures)
+        write_croissant(tmp, name, stats, files, url=settings.url, cite_as=citation.bibtex)
         write_checksums(tmp)
         staging.commit()
     total = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
@@ -395,6 +462,13 @@ def release_stats(ws: Workspace, items: list[QAItem], licensed: dict[str, Licens
     pair_ids = Counter(i.pair_id for i in items if i.pair_id)
     assembled = producer(ws.path, "dataset_items")
     run_funnel = ws.stats.get(assembled.stage, {}).get("funnel", []) if assembled else []
+    # Released tables by where they come from: the PDFs, or made by abstab from one of them.
+    table_kinds: Counter[str] = Counter()
+    for tid in {i.table_id for i in items if i.table_id}:
+        parent = ws.tables[tid].derived_from
+        judged = ws.judgments.get(parent) if parent else None
+        table_kinds["found" if parent is None else "clear_twin"
+                    if judged is not None and judged.label == "abstract" else "controlled"] += 1
     return {
         "abstab_version": __version__,
         "workspace_config": {n: m.get("config_hash") for n, m in ws.markers.items()},
@@ -405,6 +479,7 @@ def release_stats(ws: Workspace, items: list[QAItem], licensed: dict[str, Licens
         "documents": len(doc_split),
         "pdfs": pdfs,
         "pairs": sum(1 for n in pair_ids.values() if n >= 2),
+        "table_kinds": {k: table_kinds[k] for k in ("found", "clear_twin", "controlled")},
         "by": {k: dict(sorted(v.items())) for k, v in sorted(by.items())},
         "location_by_style": {k: dict(sorted(v.items())) for k, v in sorted(loc_style.items())},
         "sources": dict(sorted(sources.items())),

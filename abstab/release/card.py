@@ -6,12 +6,16 @@ Every number on the card comes from ``stats.json`` or the parquet files just wri
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from abstab.release.layout import CARD, CONFIGS, SPLITS
+from abstab.release.arrow import whole_numbers_as_int
+from abstab.release.citation import Citation
+from abstab.release.layout import CARD, CONFIGS, SPLITS, field_docs
 from abstab.release.licenses import known_licenses
 
 TASK_CATEGORIES = ["table-question-answering", "question-answering"]
@@ -47,7 +51,21 @@ def size_category(n: int) -> str:
     return "n>1T" if n >= 10**12 else "10M<n<100M"
 
 
-def front_matter(name: str, stats: dict[str, Any], sizes: dict[str, dict[str, dict[str, int]]],
+@dataclass
+class CardInfo:
+    """What the card says beyond the data: names, addresses, citation, the authors' prose."""
+
+    name: str
+    citation: Citation
+    homepage: str | None = None
+    repo_id: str | None = None  # the Hugging Face dataset repository, OWNER/NAME
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    fragment: str = ""  # the authors' markdown (--card-fragment)
+    example: dict[str, Any] = field(default_factory=dict)  # {"item": row, "table": excerpt}
+
+
+def front_matter(info: CardInfo, stats: dict[str, Any],
+                 sizes: dict[str, dict[str, dict[str, int]]],
                  files: dict[str, list[str]], root: Path) -> str:
     """The YAML front matter (huggingface_hub's card data, datasets' feature encoding)."""
     from datasets.info import DatasetInfosDict
@@ -76,7 +94,11 @@ def front_matter(name: str, stats: dict[str, Any], sizes: dict[str, dict[str, di
             config_name=cname, download_size=download,
             dataset_size=sum(v["num_bytes"] for v in split_sizes.values()))
     card = DatasetCardData(
-        pretty_name=name, license=licenses, task_categories=TASK_CATEGORIES,
+        pretty_name=info.name, license=licenses, language=list(info.languages),
+        multilinguality="monolingual" if len(info.languages) == 1 else "multilingual",
+        # Questions and answers are made by code (or an LLM) from documents found as they are.
+        annotations_creators=["machine-generated"], language_creators=["found"],
+        source_datasets=["original"], task_categories=TASK_CATEGORIES,
         size_categories=[size_category(stats["items"])],
         tags=["tables", "abstract-headers", "document-qa", "table-qa", "abstab"],
         configs=configs)
@@ -148,29 +170,117 @@ def _limitations(stats: dict[str, Any]) -> list[str]:
     return out
 
 
-def body(name: str, stats: dict[str, Any], has_figures: bool) -> str:
+def _values_section() -> list[str]:
+    """What each enum value means (``fields.yaml``'s ``values``)."""
+    out = ["## Field values", ""]
+    for column, values in field_docs()["values"].items():
+        out += [f"`{column}`:", ""]
+        out += [f"- `{v}`: {meaning}" for v, meaning in values.items()]
+        out.append("")
+    return out
+
+
+def _json_lines(obj: dict[str, Any]) -> str:
+    """A JSON object with one key per line and compact values (short enough for a card)."""
+    obj = whole_numbers_as_int(obj)
+    return "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
+                              for k, v in obj.items()) + "\n}"
+
+
+def _example_section(example: dict[str, Any]) -> list[str]:
+    item = {k: v for k, v in example["item"].items() if k not in ("provenance", "source")}
+    out = ["## Example instance", "",
+           (f"An item of config `items` (answer location `{item['answer_location']}`; "
+            "`provenance` and `source` left out here; in parquet `answer.value` is that value "
+            "JSON-encoded):"), "", "```json", _json_lines(item), "```", ""]
+    if example.get("table"):
+        out += ["Its table in config `tables` (some columns, first body rows only):", "",
+                "```json", _json_lines(example["table"]), "```", ""]
+    return out
+
+
+def _evaluate_section(repo_id: str | None) -> list[str]:
+    from abstab.registry import metrics, systems
+
+    path = "REL" if repo_id else "PATH/TO/THIS/FOLDER"
+    fetch = [f"hf download {repo_id} --repo-type dataset --local-dir REL"] if repo_id else []
+    return ["## How to evaluate", "",
+            ("Score systems with abstab (`pip install abstab`) on a local copy; the test split "
+             "is the one to report:"), "", "```bash", *fetch,
+            f"abstab bench {path} --split test                # the baseline systems",
+            f"abstab bench {path} --split test -s mine.py:answer   # def answer(item) -> str",
+            f"abstab bench {path} --split test --predictions preds.jsonl   # item_id, answer",
+            "```", "",
+            ("The headline metric is `correct`; results are broken down by `answer_location`, "
+             "`abstraction.style` and `difficulty`, and the *abstraction gap* compares the two "
+             "items of each `pair_id` (same question, clear vs abstract headers). Metrics:"), ""]\
+        + [f"- `{m}`: {metrics.help(m)}" for m in metrics] \
+        + ["", "Baseline systems (`-s`):", ""] + [f"- `{n}`: {systems.help(n)}" for n in systems] \
+        + [""]
+
+
+def _contact(info: CardInfo) -> str:
+    parts = list(info.citation.contact)
+    if info.homepage:
+        parts.append(f"<{info.homepage}>")
+    if info.repo_id:
+        parts.append("the discussions of "
+                     f"<https://huggingface.co/datasets/{info.repo_id}/discussions>")
+    return "; ".join(parts) if parts else "none given by the publisher of this release."
+
+
+def _tables_made(stats: dict[str, Any]) -> str:
+    k = stats.get("table_kinds", {})
+    total = sum(k.values())
+    return (f"The {total} released tables are {k.get('found', 0)} tables found in the PDFs and "
+            f"{total - k.get('found', 0)} that abstab derived from them (`derived_from` names "
+            f"the table): {k.get('clear_twin', 0)} clear twins (`<table_id>:clear`: an "
+            "abstract table with each abstract header replaced by its meaning, asked the same "
+            f"questions) and {k.get('controlled', 0)} controlled abstractions "
+            "(`<table_id>:<style>:<legend>`: a clear table whose headers abstab abbreviated, "
+            "so their meaning is gold by construction). The judge stage's counts are of the "
+            "tables found in the PDFs only.")
+
+
+def body(info: CardInfo, stats: dict[str, Any], has_figures: bool) -> str:
     by = stats["by"]
+    name = info.name
+    path = info.repo_id or "PATH/TO/THIS/FOLDER"
+    links = [f"- **Homepage:** <{info.homepage}>"] if info.homepage else []
+    if info.repo_id:
+        links.append(f"- **Repository:** <https://huggingface.co/datasets/"
+                     f"{info.repo_id}>")
+    links += [f"- **Language(s):** {', '.join(info.languages)}",
+              f"- **Point of contact:** {_contact(info)}"]
     parts = [f"# {name}", "",
              (f"A question-answering benchmark over report tables whose headers are *abstract*: "
              "letter codes, acronyms, shortened names and symbols that only the document "
              "explains (a legend, a footnote, a definition sentence) or merely implies. "
              f"{stats['items']} items over {stats['documents']} documents, made with abstab "
              f"{stats['abstab_version']} (backend: {', '.join(stats['backends'])})."), "",
-             "## Loading", "", "```python", "from datasets import load_dataset", "",
-             'items = load_dataset("PATH/TO/THIS/FOLDER")                 # config "items"',
-             'tables = load_dataset("PATH/TO/THIS/FOLDER", "tables")',
-             'docs = load_dataset("PATH/TO/THIS/FOLDER", "documents")',
-             'same = load_dataset("parquet", data_dir="PATH/TO/THIS/FOLDER/items")',
-             "", "import pandas as pd", 'df = pd.read_parquet("PATH/TO/THIS/FOLDER/items")',
-             "```", "",
-             ("An item points to its table (`table_id` → config `tables`) and its document "
-             "(`doc_id` → config `documents`). A table is `header_rows` (a list of rows, spans "
-             "repeated per column) above `rows` (lists of cell strings); `evidence.cells` are "
-             "`[row, col]` counted over header rows then body rows. Text evidence is a char "
-             "span of `documents.text`."), ""]
+             *links, ""]
+    if info.fragment:
+        parts += [info.fragment, ""]
+    parts += ["## Loading", "", "```python", "from datasets import load_dataset", "",
+              f'items = load_dataset("{path}")                 # config "items"',
+              f'tables = load_dataset("{path}", "tables")',
+              f'docs = load_dataset("{path}", "documents")']
+    if not info.repo_id:
+        parts += [f'same = load_dataset("parquet", data_dir="{path}/items")', "",
+                  "import pandas as pd", f'df = pd.read_parquet("{path}/items")']
+    parts += ["```", "",
+              ("An item points to its table (`table_id` → config `tables`) and its document "
+              "(`doc_id` → config `documents`). A table is `header_rows` (a list of rows, spans "
+              "repeated per column) above `rows` (lists of cell strings); `evidence.cells` are "
+              "`[row, col]` counted over header rows then body rows. Text evidence is a char "
+              "span of `documents.text`."), ""]
     for cname in CONFIGS:
         if stats["rows"].get(cname):
             parts += [f"### Config `{cname}`", "", _fields_table(cname), ""]
+    parts += _values_section()
+    if info.example:
+        parts += _example_section(info.example)
+    parts += _evaluate_section(info.repo_id)
     parts += ["## How the data was made", "",
               ("abstab ran these stages on the source PDFs (each stage's settings are hashed "
               "into the `provenance.config_hash` of its records):"), ""]
@@ -183,14 +293,17 @@ def body(name: str, stats: dict[str, Any], has_figures: bool) -> str:
         parts += [_table(["step", "n", "dropped (by reason)"],
                          [[s["step"], s["n"], _reasons(s.get("dropped", {}))]
                           for s in stats["run_funnel"]]), "", "Per stage:", ""]
+    n_tables = sum(stats["rows"].get("tables", {}).values())
     parts += [_table(["stage", "in", "kept", "dropped (by reason)", "counts"],
                      [[s["stage"], s["in"], s["kept"], _reasons(s["dropped"]),
                        _reasons({k: v for k, v in s["counts"].items()
                                  if k.split(".")[0] not in _SHOWN_ELSEWHERE})]
                       for s in stats["funnel"]]),
-              "", (f"Released: {stats['items']} items, {stats['rows'].get('tables', {}) and sum(stats['rows']['tables'].values())} tables, "
-              f"{stats['documents']} documents, {stats['pdfs']} PDFs."), "",
-              "## Counts", "",
+              "", (f"Released: {stats['items']} items, {n_tables} tables, "
+              f"{stats['documents']} documents, {stats['pdfs']} PDFs."), ""]
+    if "table_kinds" in stats:
+        parts += [_tables_made(stats), ""]
+    parts += ["## Counts", "",
               _table(["split", "items", "tables", "documents"],
                      [[s, stats["rows"]["items"].get(s, 0), stats["rows"].get("tables", {}).get(s, 0),
                        stats["rows"]["documents"].get(s, 0)] for s in SPLITS]), ""]
@@ -228,14 +341,19 @@ def body(name: str, stats: dict[str, Any], has_figures: bool) -> str:
               "everything (schema, checksums, splits, ids, grounding, this card)"), "",
               "## Known limitations", ""]
     parts += [f"- {x}" for x in _limitations(stats)]
+    parts += ["", "## Citation", "",
+              ("Cite the dataset as" + (f" (from its {info.citation.source}):"
+                                        if info.citation.source != "generated" else ":")),
+              "", "```bibtex", info.citation.bibtex, "```", "",
+              "## Contact", "", _contact(info)]
     return "\n".join(parts) + "\n"
 
 
-def write_card(root: Path, name: str, stats: dict[str, Any],
+def write_card(root: Path, info: CardInfo, stats: dict[str, Any],
                sizes: dict[str, dict[str, dict[str, int]]], files: dict[str, list[str]],
                figures: bool) -> None:
-    yaml_text = front_matter(name, stats, sizes, files, root)
-    (root / CARD).write_text(f"---\n{yaml_text}\n---\n\n{body(name, stats, figures)}",
+    yaml_text = front_matter(info, stats, sizes, files, root)
+    (root / CARD).write_text(f"---\n{yaml_text}\n---\n\n{body(info, stats, figures)}",
                              encoding="utf-8")
 
 

@@ -74,8 +74,10 @@ def _field(f: pa.Field, rs: str, column: str, path: list[str], desc: str
     return out
 
 
-def croissant(root: Path, name: str, stats: dict[str, Any], files: dict[str, list[str]]
-              ) -> dict[str, Any]:
+def croissant(root: Path, name: str, stats: dict[str, Any], files: dict[str, list[str]],
+              url: str | None = None, cite_as: str | None = None) -> dict[str, Any]:
+    """The release's Croissant metadata. ``url`` (the dataset's home page or Hub repository)
+    is left out when unknown rather than made up; ``cite_as`` is the card's BibTeX."""
     licenses = known_licenses()
     urls = sorted({licenses[s["license"]].url or s["license"] for s in stats["sources"].values()})
     distribution: list[dict[str, Any]] = []
@@ -103,22 +105,24 @@ def croissant(root: Path, name: str, stats: dict[str, Any], files: dict[str, lis
         distribution.append({"@type": "cr:FileSet", "@id": "pdfs", "name": "pdfs",
                              "includes": "pdfs/*.pdf", "encodingFormat": "application/pdf",
                              "description": "the source PDFs whose license allows it"})
-    return {
+    meta: dict[str, Any] = {
         "@context": CONTEXT, "@type": "sc:Dataset", "name": name,
         "conformsTo": "http://mlcommons.org/croissant/1.0",
         "description": (f"QA over report tables with abstract headers: {stats['items']} items, "
                         f"{stats['documents']} documents; made with abstab {__version__}."),
         "license": urls[0] if len(urls) == 1 else urls,
-        "url": "https://huggingface.co/datasets/" + name,
         "version": "1.0.0",
         "datePublished": _dt.date.today().isoformat(),
-        "citeAs": f"{name}, made with abstab {__version__}",
+        "citeAs": cite_as or f"{name}, made with abstab {__version__}",
         "keywords": ["tables", "abstract headers", "question answering", "documents"],
         "distribution": distribution,
         "recordSet": record_sets,
     }
+    if url:
+        meta["url"] = url
+    return meta
 
 
-def write_croissant(root: Path, name: str, stats: dict[str, Any],
-                    files: dict[str, list[str]]) -> None:
-    (root / CROISSANT).write_text(json_dumps(croissant(root, name, stats, files)))
+def write_croissant(root: Path, name: str, stats: dict[str, Any], files: dict[str, list[str]],
+                    url: str | None = None, cite_as: str | None = None) -> None:
+    (root / CROISSANT).write_text(json_dumps(croissant(root, name, stats, files, url, cite_as)))

@@ -22,9 +22,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from typing import Any
 
 import pyarrow as pa
+import yaml
 
 from abstab.records import json_schema
 from abstab.release.arrow import schema_from_json_schema
@@ -65,6 +67,8 @@ class Config:
         return base
 
     def descriptions(self) -> dict[str, str]:
+        """Each column's description: ``fields.yaml``'s, else the JSON Schema's (never the
+        schema's title, which is only the field name in title case)."""
         schema = self.record_schema
         defs = schema.get("$defs", {})
         out = {}
@@ -72,8 +76,9 @@ class Config:
             ref = next((o["$ref"] for o in [v, *v.get("anyOf", ()), *([v["items"]] if "items"
                         in v else [])] if "$ref" in o), None)
             target = defs.get(ref.rsplit("/", 1)[-1], {}) if ref else {}
-            out[k] = v.get("description") or target.get("description") or v.get("title", "")
+            out[k] = v.get("description") or target.get("description") or ""
         out.update({f.name: d for f, d in self.extras})
+        out.update(field_docs()["columns"].get(self.name, {}))
         return out
 
     def shard_path(self, split: str, index: int, count: int) -> str:
@@ -83,6 +88,13 @@ class Config:
 @cache
 def _record_schema(kind: str) -> dict[str, Any]:
     return json_schema(kind)
+
+
+@cache
+def field_docs() -> dict[str, Any]:
+    """``fields.yaml``: each config's column descriptions and what each enum value means."""
+    text = resources.files("abstab.release").joinpath("fields.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
 
 
 _LICENSE = (pa.field("license", pa.string(), False),
