@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from abstab.cli import cli
 from abstab.core.headers import classify
-from abstab.records import Block, Document, Judgment, Table
-from abstab.rules.judge import column_letters, document_words, judge_table
+from abstab.records import Block, Document, Judgment, Note, Table
+from abstab.rules.judge import column_letters, document_evidence, judge_table
 from abstab.store import StageDir, UnitResult
 
 
@@ -125,11 +125,26 @@ def test_words_the_document_writes_in_lower_case_are_not_acronyms():
     assert _keywords(judge_table(crops)) == [("CANOLA", 1, 0, "acronym", "stub"),
                                              ("NYMEX", 2, 0, "acronym", "stub")]
     doc = make_doc("Canola harvests rose. See https://example.gov/nymex/prices for prices.")
-    assert document_words(doc) >= {"canola", "harvests"} and "nymex" not in document_words(doc)
+    words = document_evidence(doc).words
+    assert words >= {"canola", "harvests"} and "nymex" not in words
     assert _keywords(judge_table(crops, doc)) == [("NYMEX", 2, 0, "acronym", "stub")]
     # a word the text defines as a short form stays an acronym: "(BIP)" keys it
     doc = make_doc("The bip of the meter; the Bridge Investment Program (BIP) pays.")
-    assert "bip" not in document_words(doc)
+    assert "bip" not in document_evidence(doc).words
+    assert document_evidence(doc).keys == {"BIP"}
+
+
+def test_a_short_form_the_document_keys_is_abstract_even_when_it_spells_a_word():
+    traffic = make_table(["Routes", "RPK", "ASK", "Seats"], [["Tokyo", "12", "15", "300"]])
+    assert _keywords(judge_table(traffic)) == [("RPK", 0, 1, "acronym", "header")]
+    doc = make_doc("Key. RPK = revenue passenger kilometers. ASK = available seat kilometers.")
+    assert _keywords(judge_table(traffic, doc)) == [("RPK", 0, 1, "acronym", "header"),
+                                                    ("ASK", 0, 2, "acronym", "header")]
+    # a legend among the table's notes keys it as well
+    noted = traffic.model_copy(update={"notes": [Note(kind="legend", text=(
+        "ASK = available seat kilometers"))]})
+    assert _keywords(judge_table(noted)) == [("RPK", 0, 1, "acronym", "header"),
+                                             ("ASK", 0, 2, "acronym", "header")]
 
 
 def test_stub_keywords_are_checked_against_stub_cells():

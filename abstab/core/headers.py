@@ -26,9 +26,11 @@ a single letter an initial or a row's name (``Zone B``) and a letter–digit des
 or item name (``Heron HX-40``). A row
 label of prose (a note, a sentence) is no name at all.
 
-``doc_words`` (lower-cased words a document writes other than in capitals) turn an all-capitals
-token of three or more letters into an ordinary word set in capitals (``ODISHA`` in a text that
-says "Odisha"): acronyms are written in capitals wherever they occur.
+A :class:`DocumentEvidence` brings the document's own text in: a short form it keys ("ASK =
+available seat kilometers", "Bridge Investment Program (BIP)") is an acronym even when it spells
+a common word; an all-capitals token of three or more letters it writes elsewhere as a word
+("Odisha") is that word set in capitals, for acronyms are written in capitals wherever they
+occur.
 
 Word frequencies (wordfreq, Zipf scale) tell an ordinary word ("Total", "Discharge") from a code
 or a clipped form; thresholds rise for short tokens, which are more often cut-downs.
@@ -115,6 +117,22 @@ _VOWELS = set("aeiouy")
 
 
 @dataclass(frozen=True)
+class DocumentEvidence:
+    """What a document's text says about the tokens of its tables' cells.
+
+    Attributes:
+        words: lower-cased words the text writes other than in capitals.
+        keys: short forms the text gives a long form for (a legend, an acronym pair).
+    """
+
+    words: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
+
+
+NO_EVIDENCE = DocumentEvidence()
+
+
+@dataclass(frozen=True)
 class HeaderFeatures:
     keyword: str  # the header without footnote markers and a trailing unit
     style: str  # natural | letter_codes | acronym | shortened | symbol
@@ -142,7 +160,7 @@ def _is_symbolic(ch: str) -> bool:
     return cat.startswith("L") and "GREEK" in unicodedata.name(ch, "")
 
 
-def _token_style(tok: str, clipped: bool, doc_words: frozenset[str] = frozenset()
+def _token_style(tok: str, clipped: bool, doc: DocumentEvidence = NO_EVIDENCE
                  ) -> tuple[str, str, bool] | None:
     """(style, reason, strong) when one token is abstract, else None. ``strong``: the evidence
     holds in a column of names too (see the module docstring)."""
@@ -151,6 +169,8 @@ def _token_style(tok: str, clipped: bool, doc_words: frozenset[str] = frozenset(
     low = tok.lower()
     if low in _KNOWN_SHORT or low in _FUNCTION_WORDS:
         return None
+    if tok in doc.keys and len(tok) >= 2 and tok.isupper():
+        return "acronym", f"short form the document keys: {tok}", True
     if re.fullmatch(r"[a-z]{1,3}\d?", low) and re.sub(r"\d", "", low) in _MEASURE_UNITS:
         return None
     if _CODE_TOKEN_RE.match(tok):
@@ -171,7 +191,7 @@ def _token_style(tok: str, clipped: bool, doc_words: frozenset[str] = frozenset(
     if tok.isupper() or plural_acronym:
         if zipf(word) >= _CAPS_WORD_ZIPF.get(len(word), _LONG_WORD_ZIPF - 0.5):
             return None
-        if tok.isupper() and n >= 3 and low in doc_words:
+        if tok.isupper() and n >= 3 and low in doc.words:
             return None  # the document writes it as a word: capitals are emphasis here
         return "acronym", f"acronym {tok}", True
     if zipf(word) >= _WORD_ZIPF.get(n, _LONG_WORD_ZIPF):
@@ -234,7 +254,7 @@ def _spelled_before(words: list[str], short: str) -> bool:
     return True
 
 
-def _parenthesised_codes(text: str, doc_words: frozenset[str], letters: bool = False
+def _parenthesised_codes(text: str, doc: DocumentEvidence, letters: bool = False
                          ) -> list[tuple[str, str, str]]:
     """(style, reason, token) of the acronyms and codes in ``text``'s parentheses that the words
     before them do not spell out; with ``letters``, also a capital letter alone in parentheses
@@ -252,7 +272,7 @@ def _parenthesised_codes(text: str, doc_words: frozenset[str], letters: bool = F
         for n, (tok, clipped) in enumerate(_tokens(inner)):
             if len(tok) < 2 or not any(ch.isupper() for ch in tok) or tok != tok.upper():
                 continue  # units, qualifiers and single letters: "(in lakhs)", "(Assured)", "(a)"
-            got = _token_style(tok, clipped, doc_words)
+            got = _token_style(tok, clipped, doc)
             if got and got[0] in ("acronym", "letter_codes") and not (
                     n == 0 and _spelled_before(before, tok)):
                 out.append((got[0], f"{got[1]} in parentheses", tok))
@@ -270,13 +290,13 @@ def is_prose_label(text: str) -> bool:
 
 
 def classify(header: str, *, stub: bool = False,
-             doc_words: frozenset[str] = frozenset()) -> HeaderFeatures:
+             doc: DocumentEvidence = NO_EVIDENCE) -> HeaderFeatures:
     """Classify one header cell's text.
 
     Args:
         header: the cell text.
         stub: the cell is a row label in the first column: only strong evidence counts.
-        doc_words: lower-cased words the document writes other than in capitals.
+        doc: what the document's text says of the cell's tokens.
     """
     kw = core_text(header)
     text = _LEAD_MARKER_RE.sub("", squash(header))
@@ -290,7 +310,7 @@ def classify(header: str, *, stub: bool = False,
     body = _DOTTED_CAPS.sub(lambda m: m.group().replace(".", ""), body)
     if stub:
         body = _DESIGNATION.sub(" ", body).strip()
-    in_parens = _parenthesised_codes(text, doc_words, letters=stub)
+    in_parens = _parenthesised_codes(text, doc, letters=stub)
     if any(tok not in kw for _, _, tok in in_parens):
         kw = text  # the code sits in the trailing parentheses core_text cuts
     if (not body or _NUMERIC_RE.match(body)) and not in_parens:
@@ -305,7 +325,7 @@ def classify(header: str, *, stub: bool = False,
     if _LETTER_CODE_RE.match(body) and (not stub or any(ch.isdigit() for ch in body)):
         return HeaderFeatures(kw, "letter_codes", 0.9, ("letter code",))
     found = [(st, why) for st, why, strong in
-             (t for t in (_token_style(tok, c, doc_words) for tok, c in _tokens(body)) if t)
+             (t for t in (_token_style(tok, c, doc) for tok, c in _tokens(body)) if t)
              if strong or not stub] + [(st, why) for st, why, _ in in_parens]
     if found:
         style = min((s for s, _ in found), key=_STYLE_RANK.__getitem__)

@@ -3,16 +3,20 @@
 Header cells are judged by :func:`abstab.core.headers.classify`, and so are the row labels of
 the first column (``stub=True``: only code-like evidence counts there, for such a column mostly
 holds names); their keywords carry ``role="stub"``. Letters that only name columns (A B C D) are
-not abstract.
+not abstract. The document's text and the table's notes are evidence too: a short form they key
+is abstract even when it spells a word ("ASK = available seat kilometers"), a word they write in
+lower case is no acronym in capitals ("ODISHA").
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from abstab.core.headers import classify
+from abstab.core.headers import NO_EVIDENCE, DocumentEvidence, classify
 from abstab.llm.tasks import JudgeOutput, KeywordOut
 from abstab.records import Cell, Document, Table
+from abstab.rules.acronyms import find_acronyms
 
 _FIGURE_CAPTION = re.compile(r"^\s*(fig\.?|figure|chart|diagram|graph|map)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"^[\s(]*[-−–+]?[\d.,]+\s*%?[)\s]*$")
@@ -42,18 +46,22 @@ _COLUMN_LETTER = re.compile(r"^\(?([A-Za-z])[.)]?$")  # A, (a), b., c)
 
 
 _LINKLIKE = re.compile(r"[/@_=\\]|www\.|https?|\w\.\w")  # URLs, e-mails, file names
-_DEFINED_SHORT = re.compile(r"\(([A-Z]{3,})s?\)")  # "Bridge Investment Program (BIP)"
 
 
-def document_words(doc: Document | None) -> frozenset[str]:
-    """Lower-cased words ``doc`` writes other than in capitals ("Odisha", "canola"): an
-    all-capitals cell token among them is a word set in capitals, not an acronym. Links and
-    file names ("…/saipe/…") do not count, nor words the text defines as a short form."""
-    if doc is None:
-        return frozenset()
-    words = {w.lower() for chunk in doc.text.split() if not _LINKLIKE.search(chunk)
+@lru_cache(maxsize=16)
+def _evidence(text: str) -> DocumentEvidence:
+    keys = frozenset(p.short for p in find_acronyms(text) if p.long)
+    words = {w.lower() for chunk in text.split() if not _LINKLIKE.search(chunk)
              for w in _WORD.findall(chunk) if not w.isupper()}
-    return frozenset(words - {m.lower() for m in _DEFINED_SHORT.findall(doc.text)})
+    return DocumentEvidence(words=frozenset(words - {k.lower() for k in keys}), keys=keys)
+
+
+def document_evidence(doc: Document | None) -> DocumentEvidence:
+    """What ``doc``'s text says of table tokens: the short forms it keys (legends "ASK =
+    available seat kilometers", pairs "Bridge Investment Program (BIP)") and the words it
+    writes other than in capitals ("Odisha", "canola"; links and file names such as
+    "…/saipe/…" left out, and keyed short forms too)."""
+    return NO_EVIDENCE if doc is None else _evidence(doc.text)
 
 
 def _defines_letter(text: str, letter: str) -> bool:
@@ -94,14 +102,20 @@ def _cells_to_judge(table: Table, doc: Document | None) -> list[tuple[Cell, bool
 
 def judge_table(table: Table, doc: Document | None = None) -> JudgeOutput:
     """Is ``table`` clear, abstract or no table, and which header cells and row labels are
-    abstract? ``doc``'s text tells words in capitals from acronyms."""
+    abstract? ``doc``'s text and the table's notes tell keyed short forms and words in capitals
+    apart."""
     reasons = not_table_reasons(table)
     if reasons:
         return JudgeOutput(label="not_table", reasons=reasons, confidence=0.8)
-    words = document_words(doc)
+    evidence = document_evidence(doc)
+    # a legend under the table keys its codes too ("Notes: BFP = Bridge Formula Program")
+    noted = frozenset(p.short for n in table.notes for p in find_acronyms(n.text) if p.long)
+    if noted - evidence.keys:
+        evidence = DocumentEvidence(words=evidence.words - {k.lower() for k in noted},
+                                    keys=evidence.keys | noted)
     keywords: list[KeywordOut] = []
     for cell, stub in _cells_to_judge(table, doc):
-        feats = classify(cell.text, stub=stub, doc_words=words)
+        feats = classify(cell.text, stub=stub, doc=evidence)
         if feats.style != "natural" and feats.keyword and feats.keyword in cell.text:
             keywords.append(KeywordOut(keyword=feats.keyword, row=cell.row, col=cell.col,
                                        style=feats.style, score=feats.score,
