@@ -90,10 +90,12 @@ def test_a_capital_letter_in_parentheses_is_a_row_labels_code():
     ("Projected Population for 2012-13 (In lakhs)", "Projected Population for 2012-13", "natural"),
     ("FY2012 (P.L. 112-55)", "FY2012", "natural"),
     ("Revenue (EUR thousand)", "Revenue", "natural"),
-    # dotted initials read as one known short form
+    # dotted initials read as one known short form; a form number is a number
     ("Cost on U.S. operators", "Cost on U.S. operators", "natural"),
+    ("If Form 1040NR, line 40, is—", "If Form 1040NR, line 40, is—", "natural"),
+    ("44PSS", "44PSS", "acronym"),
 ])
-def test_parentheses_and_dotted_initials(header, keyword, style):
+def test_parentheses_dotted_initials_and_form_numbers(header, keyword, style):
     f = classify(header)
     assert (f.keyword, f.style) == (keyword, style)
 

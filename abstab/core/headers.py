@@ -12,7 +12,8 @@ when one of its tokens is:
   vowel-less tokens (``mnth``, ``Inspctr``) are shortened names;
 - Greek letters and mathematical symbols (``ΔT``) are symbols;
 - a one-word header carrying a footnote marker (``*Other``) is defined by its footnote;
-- dotted initials read as one short form (``U.S.`` is ``US``, a known short form);
+- dotted initials read as one short form (``U.S.`` is ``US``, a known short form), and a
+  number with a capital suffix is a form number (``Form 1040NR``);
 - an acronym in parentheses counts (``Poverty Rate (from SAIPE)``) unless the words before it
   spell it (``Bridge Investment Program (BIP)``: the cell gives its own meaning); other
   parenthesised words are units or qualifiers (``(in lakhs)``, ``(Assured)``), and a letter
@@ -94,6 +95,8 @@ _DOTTED_CAPS = re.compile(r"\b(?:[A-Z]\.){2,}")  # U.S., U.K.: initials read as 
 # Model and item designations ("HX-40", "V3", "I-95"): in a row label they name the row, as a
 # product or road name does; they stand for no words a reader must find.
 _DESIGNATION = re.compile(r"\b[A-Z]{1,4}-?\d+[A-Za-z]?\b")
+# Form numbers led by digits ("Form 1040NR", "1040EZ"): a number with a suffix, not a code.
+_NUMBERED = re.compile(r"\b\d{3,}[A-Z]{1,3}\b")
 _PAREN_CONTENT = re.compile(r"[\(\[（]([^()\[\]（）]*)[\)\]）]")
 
 # Short forms every reader knows: not abstract. Months, weekdays, currency codes and a few
@@ -307,7 +310,7 @@ def classify(header: str, *, stub: bool = False,
         return HeaderFeatures(kw, "natural", 0.0, ("prose, not a row name",))
     body = _PARENS_RE.sub(" ", text).strip()
     body = _UNIT_TOKENS.sub(" ", _POSSESSIVE.sub("", body)).strip()
-    body = _DOTTED_CAPS.sub(lambda m: m.group().replace(".", ""), body)
+    body = _NUMBERED.sub(" ", _DOTTED_CAPS.sub(lambda m: m.group().replace(".", ""), body))
     if stub:
         body = _DESIGNATION.sub(" ", body).strip()
     in_parens = _parenthesised_codes(text, doc, letters=stub)
