@@ -77,6 +77,10 @@ TEXT_KINDS: frozenset[str] = frozenset({"heading", "paragraph", "caption", "foot
 AbstractionStyle = Literal["natural", "letter_codes", "acronym", "shortened", "symbol"]
 AnswerLocation = Literal["text", "table_clear", "table_defined", "table_implicit", "unanswerable"]
 ResolutionCategory = Literal["explicit", "inferable_table", "inferable_document", "unresolvable"]
+KeywordRole = Literal["header", "stub"]
+"""Where an abstract keyword lies: ``header``, a header cell (a column header, or a row header
+the extractor marked); ``stub``, a body cell of the first column (a row label such as
+``BFP (Assured)``)."""
 
 ANSWER_LOCATIONS: tuple[str, ...] = AnswerLocation.__args__  # type: ignore[attr-defined]
 ABSTRACT_STYLES: tuple[str, ...] = ("letter_codes", "acronym", "shortened", "symbol")
@@ -365,6 +369,13 @@ class Table(Record):
                 return c
         return None
 
+    def stub_cell(self, row: int) -> Cell | None:
+        """The body cell of the first column covering ``row`` (a row label), if any."""
+        for c in self.cells:
+            if not c.header and c.col == 0 and c.row <= row < c.row + c.row_span:
+                return c
+        return None
+
 
 # --------------------------------------------------------------------------- judgments
 
@@ -375,6 +386,9 @@ class HeaderKeyword(_Strict):
     col: int = Field(ge=0)
     style: AbstractionStyle
     score: float
+    role: KeywordRole = Field("header", description=(
+        "header: the keyword lies in a header cell; stub: in a first-column body cell (a row "
+        "label), at column 0"))
 
 
 class Judgment(Record):
@@ -390,14 +404,20 @@ class Judgment(Record):
         return self.table_id
 
     def check_against(self, table: Table) -> list[tuple[HeaderKeyword, str]]:
-        """Keywords of this judgment that are not in a header cell of ``table``, with why."""
+        """Keywords of this judgment that are not in a cell of their role in ``table`` (a
+        header cell, or for ``stub`` keywords a first-column body cell), with why."""
         problems = []
         for k in self.keywords:
-            cell = table.header_cell(k.row, k.col)
+            if k.role == "stub":
+                cell = table.stub_cell(k.row) if k.col == 0 else None
+                kind = "stub cell"
+            else:
+                cell = table.header_cell(k.row, k.col)
+                kind = "header cell"
             if cell is None:
-                problems.append((k, f"keyword {k.keyword!r} at ({k.row},{k.col}) is not a header cell"))
+                problems.append((k, f"keyword {k.keyword!r} at ({k.row},{k.col}) is not a {kind}"))
             elif k.keyword not in cell.text:
-                problems.append((k, f"keyword {k.keyword!r} is not in header cell {cell.text!r}"))
+                problems.append((k, f"keyword {k.keyword!r} is not in {kind} {cell.text!r}"))
         return problems
 
 

@@ -84,9 +84,10 @@ def test_fixture_loads_and_is_complete():
 def test_rules_judge_on_the_govreports_fixture():
     cells = judge_headers.load_fixture(FIXTURE)
     scores = judge_headers.prf([(c["text"], c["label"] == "abstract") for c in cells])
-    # Measured; a change in the judge that moves any cell changes these counts.
-    assert {k: scores[k] for k in ("tp", "fp", "fn", "tn")} == {"tp": 60, "fp": 1, "fn": 2, "tn": 99}
-    assert scores["f1"] == 0.9756
+    # Measured; a change in the judge that moves any cell changes these counts. (Acronyms in
+    # parentheses count since issue 19: "Bio Mass (IA/MN/NE/SD/KS/MO/IL)" is now found.)
+    assert {k: scores[k] for k in ("tp", "fp", "fn", "tn")} == {"tp": 61, "fp": 1, "fn": 1, "tn": 99}
+    assert scores["f1"] == 0.9839
 
 
 def _norm(text: str) -> str:

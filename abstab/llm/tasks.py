@@ -12,7 +12,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from abstab.core.questions import question_type
-from abstab.records import AbstractionStyle, QuestionType, ResolutionCategory, Table
+from abstab.records import (
+    AbstractionStyle,
+    KeywordRole,
+    QuestionType,
+    ResolutionCategory,
+    Table,
+)
 
 
 class _Out(BaseModel):
@@ -25,6 +31,8 @@ class KeywordOut(_Out):
     col: int = Field(ge=0, description="column of the cell")
     style: AbstractionStyle
     score: float = Field(ge=0, le=1)
+    role: KeywordRole = Field("header", description="header: a header cell; stub: a row label "
+                              "in the first column (col 0, row of the body)")
 
 
 class JudgeOutput(_Out):

@@ -57,7 +57,7 @@ class RulesBackend(Backend):
     identity = Identity("rules", f"rules-{__version__}", "offline")
 
     def judge(self, table: Table, doc: Document | None) -> JudgeOutput:
-        return judge_table(table)
+        return judge_table(table, doc)
 
     def resolve(self, table: Table, doc: Document, keyword: KeywordOut,
                 context: Sequence[Passage] = ()) -> ResolveOutput:

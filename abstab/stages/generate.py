@@ -255,6 +255,8 @@ class GenerateStage(Stage):
         res = {(r.row, r.column, r.keyword): r for r in self.resolutions.get(table_id, [])}
         col_keywords: dict[int, list[tuple[Any, Resolution | None]]] = defaultdict(list)
         for kw in judgment.keywords:
+            if kw.role == "stub":  # row-label codes are not asked about yet: no column of theirs
+                continue
             cell = table.header_cell(kw.row, kw.col)
             span = range(cell.col, cell.col + cell.col_span) if cell else [kw.col]
             for c in span:
