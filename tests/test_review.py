@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE
 
 from abstab.cli import cli
+from abstab.decisions import DecisionLog, latest_decisions
 from abstab.records import Decision
-from abstab.review.decisions import DecisionLog, latest_decisions
 from abstab.review.server import make_server, url_of
 from abstab.review.workspace import ReviewWorkspace
 
