@@ -26,7 +26,9 @@ any decision). A rerun whose decisions give a unit another digest cuts that unit
 a failed one and redoes it. :meth:`StageWriter.outputs_digest` counts ``base`` in place of
 ``own``: the digest later stages chain stays what it was, so a decision redoes only the units it
 concerns downstream too (their own digests change), not whole stages. A journal without
-``review`` lines reads and digests exactly as before.
+``review`` lines reads and digests exactly as before. A run killed after such a cut and before
+the unit's redo loses its ``base``: the redone unit then counts as new output, so later stages
+are redone whole (more work, the same records).
 """
 
 from __future__ import annotations
@@ -453,8 +455,9 @@ class StageDir:
         no unit's decisions changed.
 
         Units that failed, and units whose decisions digest is not ``review.digest(unit)``, are
-        cut out (see the module docstring) and left for the caller to redo. The writer holds an OS file lock on the stage until :meth:`StageWriter.close` (or
-        the process ends, however it ends), so two runs never write one stage at once.
+        cut out (see the module docstring) and left for the caller to redo. The writer holds
+        an OS file lock on the stage until :meth:`StageWriter.close` (or the process ends,
+        however it ends), so two runs never write one stage at once.
         """
         if not force and self.up_to_date(config_hash, review):
             return None

@@ -230,9 +230,8 @@ class ReviewWorkspace:
             return uid
         if unit == "item":
             item = self.item(uid)
-            assert item is not None
-            tid = item.table_id
-            return self.source_of.get(tid, tid)
+            assert item is not None and item.table_id is not None  # proposal() checked both
+            return self.source_of.get(item.table_id, item.table_id)
         where = split_cell_unit(uid)
         assert where is not None
         return where[0]

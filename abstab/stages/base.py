@@ -378,6 +378,8 @@ class Stage:
         notes = [note] if writer.foreign else []
         try:
             self.load()
+            if self.reads_review:  # read here: units shipped to other processes take this copy
+                self.review  # noqa: B018
             todo = list({u.id: u for u in self.units() if u.id not in writer.done_units}.values())
             with tqdm(total=len(todo) + writer.resumed, initial=writer.resumed, desc=self.name,
                       unit="item", disable=None, file=sys.stderr, leave=False) as bar:
