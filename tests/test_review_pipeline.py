@@ -132,6 +132,9 @@ def test_a_rerun_redoes_only_what_the_decisions_change(built, work, tmp_path):
     assert stats["dropped"]["dropped_in_review"] == 1
     funnel = {step["step"]: step for step in stats["funnel"]}
     assert funnel["clean tables"]["dropped"] == {"rejected_in_review": 1}
+    # the table with the header marked abstract is abstract now, its meaning unknown
+    assert (funnel["abstract tables"]["n"], funnel["abstract tables"]["dropped"]) == (
+        5, {"clear_headers": 1, "unresolved_headers": 1})
     assert "clean tables         7   dropped 1 (rejected_in_review 1)" in out
     assert "rejected_in_review 26" in out and "dropped_in_review 1" in out
 

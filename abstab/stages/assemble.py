@@ -413,9 +413,12 @@ class AssembleStage(Stage):
                 clean_drops["no_row_labels"] += 1
             else:
                 n_clean += 1
-                if j.label != "abstract":
+                # a person's header calls and meanings stand over the judge's and resolver's
+                reviewed = self.review.headers.get(t.table_id) is not None
+                if not (self.review.keywords(t, j) if reviewed else j.label == "abstract"):
                     abstract_drops["clear_headers"] += 1
-                elif t.table_id not in resolved:
+                elif t.table_id not in resolved and not any(
+                        v.meaning for v, _ in self.review.meanings.get(t.table_id, {}).values()):
                     abstract_drops["unresolved_headers"] += 1
                 else:
                     n_abstract += 1
