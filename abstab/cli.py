@@ -92,7 +92,10 @@ def _report(reports: list[Any], work: Path) -> None:
                 f"dropped {dropped:>3}")
         if r.status == "ran":
             line += f"  {r.seconds:6.1f}s"
-            if r.retried_units:
+            if r.redone_units:
+                line += (f"  (redid {r.redone_units} unit(s) the review changed, kept "
+                         f"{r.resumed_units})")
+            elif r.retried_units:
                 line += f"  (retried {r.retried_units} failed unit(s), kept {r.resumed_units})"
             elif r.resumed_units:
                 line += f"  (resumed after {r.resumed_units} done units)"

@@ -19,7 +19,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
+    model_serializer,
     model_validator,
 )
 
@@ -81,6 +83,7 @@ KeywordRole = Literal["header", "stub"]
 """Where an abstract keyword lies: ``header``, a header cell (a column header, or a row header
 the extractor marked); ``stub``, a body cell of the first column (a row label such as
 ``BFP (Assured)``)."""
+ReviewUnit = Literal["table", "header", "meaning", "item"]
 
 ANSWER_LOCATIONS: tuple[str, ...] = AnswerLocation.__args__  # type: ignore[attr-defined]
 ABSTRACT_STYLES: tuple[str, ...] = ("letter_codes", "acronym", "shortened", "symbol")
@@ -562,10 +565,24 @@ class QAItem(Record):
     difficulty: Literal["easy", "medium", "hard"]
     split: Literal["train", "validation", "test"] | None = None
     source: SourceRef | None = Field(None, description="the external dataset item it comes from")
+    reviewed: list[ReviewUnit] = Field(
+        default_factory=list,
+        description="what a person decided behind this item in abstab review: the item itself "
+                    "(kept), its table (right), the headers or meanings of its columns (checked "
+                    "or rewritten); absent when nothing was reviewed")
 
     @property
     def key(self) -> str:
         return self.item_id
+
+    @model_serializer(mode="wrap")
+    def _omit_unreviewed(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # An item nobody reviewed is written as before the field existed: same bytes, same
+        # hashes downstream.
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("reviewed"):
+            data.pop("reviewed", None)
+        return data
 
 
 # ------------------------------------------------------------------------- predictions
@@ -602,7 +619,6 @@ class Score(Record):
 
 # ---------------------------------------------------------------------- review decisions
 
-ReviewUnit = Literal["table", "header", "meaning", "item"]
 # Header and meaning units are one header cell: ``TABLE_ID#ROW,COL`` (the cell's top-left slot).
 CELL_UNIT_PATTERN = r"^(.+)#(0|[1-9][0-9]*),(0|[1-9][0-9]*)$"
 _CELL_UNIT = re.compile(CELL_UNIT_PATTERN)

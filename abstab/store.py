@@ -18,6 +18,17 @@ byte ranges are cut out of every file by writing the kept ranges to ``.<file>.re
 then ``.compact`` is created (the commit point) and the copies are renamed over the originals;
 reopening finishes the renames when ``.compact`` exists and drops the copies when it does not.
 ``done.json`` and ``stats.json`` are replaced by rename after an fsync, never rewritten in place.
+
+A unit a review decision concerns (see :mod:`abstab.stages.base`) has its journal line carry
+``review`` (the digest of those decisions), ``own`` (the line count and digest sum of the
+records it wrote) and ``base`` (the same of the records it replaced, the unit's output before
+any decision). A rerun whose decisions give a unit another digest cuts that unit out as it cuts
+a failed one and redoes it. :meth:`StageWriter.outputs_digest` counts ``base`` in place of
+``own``: the digest later stages chain stays what it was, so a decision redoes only the units it
+concerns downstream too (their own digests change), not whole stages. A journal without
+``review`` lines reads and digests exactly as before. A run killed after such a cut and before
+the unit's redo loses its ``base``: the redone unit then counts as new output, so later stages
+are redone whole (more work, the same records).
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
 
@@ -53,6 +64,9 @@ COMPACT = ".compact"
 # commit.
 _STOP = os.environ.get("ABSTAB_DEBUG_STOP", "")
 _CHUNK = 1 << 20
+_MOD = 1 << 256
+NO_LINES: Final = (0, 0)
+"""The digest contribution (line count, sum) of a unit that wrote no records."""
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -259,6 +273,20 @@ class UnitResult:
         self.dropped_inputs += counted
 
 
+@dataclass(frozen=True)
+class UnitReview:
+    """How a stage's units stand with the review's decisions (see :mod:`abstab.stages.base`).
+
+    Attributes:
+        digest: unit id → digest of the decisions that change its output ("" when none).
+        expected: units that exist only through a decision (a header a person marked abstract
+            in a table the judge called clear): made when missing.
+    """
+
+    digest: Callable[[str], str]
+    expected: frozenset[str] = frozenset()
+
+
 class StageDir:
     """One stage's directory in the workspace.
 
@@ -398,18 +426,40 @@ class StageDir:
 
     # -- writing ------------------------------------------------------------------------
 
-    def up_to_date(self, config_hash: str) -> bool:
-        """Done with this config, and no unit failed (a rerun retries failures)."""
-        return self.is_done(config_hash) and not self.failed_units()
+    def stale_units(self, review: UnitReview | None,
+                    journal: list[Any] | None = None) -> list[str]:
+        """Committed units whose decisions digest (their journal line's ``review``, "" when
+        none) is not ``review.digest(unit)`` now, then the units only a decision makes exist
+        that were never made; none when ``review`` is None."""
+        if review is None:
+            return []
+        commits = (self._read_journal() if journal is None else journal)[1:]
+        stale = [c["unit"] for c in commits if c.get("review", "") != review.digest(c["unit"])]
+        done = {c["unit"] for c in commits}
+        return stale + sorted(u for u in review.expected if u not in done)
 
-    def open(self, config_hash: str, force: bool = False) -> StageWriter | None:
-        """Open for writing; None when the stage is done with this config and nothing failed.
+    def reviewed_outputs(self) -> dict[str, Any]:
+        """Unit → the ``own`` digest of the records it wrote, for the committed units a
+        decision concerns (a later stage's unit made from one chains it into its identity)."""
+        return {c["unit"]: c["own"] for c in self._read_journal()[1:] if c.get("review")}
 
-        Units that failed are cut out (see the module docstring) and left for the caller to
-        redo. The writer holds an OS file lock on the stage until :meth:`StageWriter.close` (or
-        the process ends, however it ends), so two runs never write one stage at once.
+    def up_to_date(self, config_hash: str, review: UnitReview | None = None) -> bool:
+        """Done with this config, no unit failed (a rerun retries failures) and no unit's
+        decisions changed."""
+        return (self.is_done(config_hash) and not self.failed_units()
+                and not self.stale_units(review))
+
+    def open(self, config_hash: str, force: bool = False,
+             review: UnitReview | None = None) -> StageWriter | None:
+        """Open for writing; None when the stage is done with this config, nothing failed and
+        no unit's decisions changed.
+
+        Units that failed, and units whose decisions digest is not ``review.digest(unit)``, are
+        cut out (see the module docstring) and left for the caller to redo. The writer holds
+        an OS file lock on the stage until :meth:`StageWriter.close` (or the process ends,
+        however it ends), so two runs never write one stage at once.
         """
-        if not force and self.up_to_date(config_hash):
+        if not force and self.up_to_date(config_hash, review):
             return None
         from filelock import FileLock, Timeout
 
@@ -420,12 +470,13 @@ class StageDir:
         except Timeout:
             raise self._busy() from None
         try:
-            return self._open_locked(config_hash, force, lock)
+            return self._open_locked(config_hash, force, lock, review)
         except BaseException:
             lock.release()
             raise
 
-    def _open_locked(self, config_hash: str, force: bool, lock: Any) -> StageWriter | None:
+    def _open_locked(self, config_hash: str, force: bool, lock: Any,
+                     review: UnitReview | None) -> StageWriter | None:
         self._recover()
         if force:
             return StageWriter(self, config_hash, [], lock, foreign=self.clear())
@@ -438,15 +489,43 @@ class StageDir:
         # Failures among the committed units (a done stage without a journal: the whole file).
         committed = commits[-1]["sizes"].get(ERRORS, 0) if commits else 0
         failed = self.failed_units(None if marker is not None and not journal else committed)
-        if marker is not None and not failed:  # finished while we waited for the lock
+        made = {c["unit"] for c in journal[1:]}
+        stale = [u for u in self.stale_units(review, journal) if u not in failed]
+        new = [u for u in stale if u not in made]  # to make, nothing to cut
+        stale = [u for u in stale if u in made]
+        if marker is not None and not failed and not stale and not new:  # done meanwhile
             lock.release()
             return None
         if marker is not None and not journal:  # no journal to redo units one by one
             return StageWriter(self, config_hash, [], lock, foreign=self.clear())
-        if failed:
-            self._unlink(DONE)  # not done until the failed units are redone
-            journal = self._drop_units(journal, set(failed))
-        return StageWriter(self, config_hash, journal, lock, retried=len(failed))
+        bases: dict[str, tuple[int, int]] = {}
+        if failed or stale:
+            self._unlink(DONE)  # not done until those units are redone
+            bases = self._bases(journal, {*failed, *stale})
+            journal = self._drop_units(journal, {*failed, *stale})
+        return StageWriter(self, config_hash, journal, lock, retried=len(failed),
+                           redone=len(stale) + len(new), bases=bases)
+
+    def _bases(self, journal: list[Any], units: set[str]) -> dict[str, tuple[int, int]]:
+        """For units about to be cut out: their output before any decision (the ``base`` of a
+        reviewed unit's line, else the records they wrote), which a reviewed redo keeps."""
+        out: dict[str, tuple[int, int]] = {}
+        prev = dict.fromkeys(self.outputs, 0)
+        for c in journal[1:]:
+            if c["unit"] in units:
+                if "base" in c:
+                    out[c["unit"]] = _unpack(c["base"])
+                else:
+                    payload = {}
+                    for name in self.outputs:
+                        end = c["sizes"].get(name, 0)
+                        if end > prev[name]:
+                            with (self.path / name).open("rb") as fh:
+                                fh.seek(prev[name])
+                                payload[name] = fh.read(end - prev[name])
+                    out[c["unit"]] = lines_digest(payload)
+            prev = {name: c["sizes"].get(name, 0) for name in self.outputs}
+        return out
 
     def clear(self) -> list[str]:
         """Delete what abstab wrote in the stage folder; return the other files' names, which
@@ -567,6 +646,30 @@ def _copy_bytes(src: Any, dst: Any, n: int) -> None:
         n -= len(chunk)
 
 
+def _line_hash(name: str, line: bytes) -> int:
+    """One record line's share of :meth:`StageWriter.outputs_digest` (a sum, so any order)."""
+    return int.from_bytes(hashlib.sha256(name.encode() + b"\0" + line).digest(), "big")
+
+
+def lines_digest(payload: Mapping[str, bytes]) -> tuple[int, int]:
+    """(line count, digest sum) of record file bytes by file name."""
+    n = total = 0
+    for name, data in payload.items():
+        for line in data.split(b"\n"):
+            if line.strip():
+                total = (total + _line_hash(name, line)) % _MOD
+                n += 1
+    return n, total
+
+
+def _pack(contribution: tuple[int, int]) -> list[Any]:
+    return [contribution[0], f"{contribution[1]:064x}"]
+
+
+def _unpack(value: Any) -> tuple[int, int]:
+    return int(value[0]), int(value[1], 16)
+
+
 def _stop_here(n: int, point: str, torn: tuple[Path, bytes] | None = None) -> None:
     """The fault-test hook (see ``_STOP``): signal the test and block at this commit point."""
     want, where, fd = _STOP.split(":")
@@ -585,11 +688,13 @@ class StageWriter:
         stats: the summed counts of every committed unit (those resumed included).
         resumed: units found done when the stage was opened.
         retried: failed units cut out to be redone.
+        redone: units to be redone (or made) because the decisions about them changed.
         foreign: files in the stage folder that abstab did not write (left in place).
     """
 
     def __init__(self, stage_dir: StageDir, config_hash: str, journal: list[Any],
-                 lock: Any = None, *, retried: int = 0, foreign: list[str] | None = None):
+                 lock: Any = None, *, retried: int = 0, foreign: list[str] | None = None,
+                 redone: int = 0, bases: Mapping[str, tuple[int, int]] | None = None):
         self.dir = stage_dir
         self.config_hash = config_hash
         self._lock = lock
@@ -598,6 +703,8 @@ class StageWriter:
         self.done_units: set[str] = set()
         self.stats: Counter[str] = Counter()
         self.retried = retried
+        self.redone = redone
+        self._bases = dict(bases or {})
         self.foreign = foreign or []
         self._commits = 0  # in this process, for the fault-test hook
         jpath = self.dir.path / JOURNAL
@@ -623,7 +730,9 @@ class StageWriter:
             self.stats.update(c["stats"])
         self.resumed = len(self.done_units)
 
-    def commit(self, unit: str, result: UnitResult) -> None:
+    def commit(self, unit: str, result: UnitResult, review: str = "") -> None:
+        """Write one unit's records and errors, then its journal line (``review``: the digest
+        of the decisions it was made under, "" when none)."""
         if unit in self.done_units:
             raise RecordError(f"unit {unit!r} committed twice in stage {self.dir.stage}")
         payload: dict[str, bytes] = {}
@@ -648,7 +757,12 @@ class StageWriter:
         if _STOP:
             _stop_here(self._commits, "records")
         sizes = {f: (self.dir.path / f).stat().st_size for f in self.files}
-        line = json.dumps({"unit": unit, "sizes": sizes, "stats": dict(result.stats)}).encode()
+        entry: dict[str, Any] = {"unit": unit, "sizes": sizes, "stats": dict(result.stats)}
+        if review:
+            entry.update(review=review, base=_pack(self._bases.get(unit, NO_LINES)),
+                         own=_pack(lines_digest({n: d for n, d in payload.items()
+                                                 if n in self.dir.outputs})))
+        line = json.dumps(entry).encode()
         if _STOP:
             _stop_here(self._commits, "torn-journal", (self.dir.path / JOURNAL, line + b"\n"))
         _write_synced(self.dir.path / JOURNAL, line + b"\n")
@@ -672,15 +786,21 @@ class StageWriter:
 
     def outputs_digest(self) -> str:
         """A digest of the record files' lines, whatever their order (units finish in any
-        order): later stages chain it into their config hash, so changed records redo them."""
+        order): later stages chain it into their config hash, so changed records redo them.
+        A reviewed unit counts with its ``base`` (its output before any decision), so that
+        decisions alone do not redo later stages (see the module docstring)."""
         total, lines = 0, 0
         for name in sorted(self.dir.outputs):
             with (self.dir.path / name).open("rb") as fh:
                 for line in fh:
                     if line.strip():
-                        h = hashlib.sha256(name.encode() + b"\0" + line.rstrip(b"\n")).digest()
-                        total = (total + int.from_bytes(h, "big")) % (1 << 256)
+                        total = (total + _line_hash(name, line.rstrip(b"\n"))) % _MOD
                         lines += 1
+        for c in self.dir._read_journal()[1:]:
+            if c.get("review"):
+                (own_n, own), (base_n, base) = _unpack(c["own"]), _unpack(c["base"])
+                total = (total - own + base) % _MOD
+                lines += base_n - own_n
         return f"{lines}:{total:064x}"
 
     def close(self) -> None:

@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from abstab.decisions import REVIEW_DIR
 from abstab.review.server import make_server, url_of
-from abstab.review.workspace import REVIEW_DIR
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(f.split()) for f in (
     "abstab errors schemas text",
     "registry records",
     "sources",
-    "config store",
+    "config store decisions",
     "backends",
     "core",
     "extract embed retrieval executors synth",

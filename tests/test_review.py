@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from conftest import SAMPLE_PDFS, SAMPLE_PIPELINE
 
 from abstab.cli import cli
+from abstab.decisions import DecisionLog, latest_decisions
 from abstab.records import Decision
-from abstab.review.decisions import DecisionLog, latest_decisions
 from abstab.review.server import make_server, url_of
 from abstab.review.workspace import ReviewWorkspace
 
@@ -84,9 +84,10 @@ def _press(page, key, expect_status):
                            arg=expect_status)
 
 
-def test_keyboard_review_writes_decisions_and_undo_withdraws(work, serve, browser):
+def test_keyboard_review_writes_decisions_and_undo_withdraws(built, work, serve, browser):
     """Accept a table, reject one, toggle a header, rewrite a meaning, undo: decisions.jsonl
-    holds exactly those lines, and the decisions standing are the first three."""
+    holds exactly those lines, the decisions standing are the first three, and a rerun of
+    synth follows them."""
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -149,6 +150,17 @@ def test_keyboard_review_writes_decisions_and_undo_withdraws(work, serve, browse
         ("header", f"{T2}#0,0"), ("table", T0), ("table", T1)]
     assert errors == []
     page.close()
+    # a rerun follows them: T1's items leave the dataset, T0's say their table was checked,
+    # the header marked abstract is resolved
+    rerun = CliRunner().invoke(cli, ["synth", "-p", str(built.parent / "p.yaml"), "-o",
+                                     str(work)], catch_exceptions=False)
+    assert rerun.exit_code == 0, rerun.output
+    items = _lines(work / "assemble" / "items.jsonl")
+    assert items and not [i for i in items if (i["table_id"] or "").startswith(T1)]
+    assert {tuple(i.get("reviewed", [])) for i in items if i["table_id"] == T0} == {("table",)}
+    assert [(r["keyword"], r["row"], r["column"]) for r in
+            _lines(work / "resolve" / "resolutions.jsonl")
+            if r["table_id"] == T2 and r["column"] == 0] == [("Project", 0, 0)]
 
 
 def test_the_page_resumes_where_the_reviewer_stopped(work, serve, browser):

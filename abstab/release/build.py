@@ -342,6 +342,7 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
             messages.append(f"item {item.item_id}: left out: {problem}")
             continue
         row = item.model_dump(mode="json")
+        row.setdefault("reviewed", [])  # a column in every row (the record omits it when empty)
         row.update(license=item_lic.license.spdx,  # type: ignore[union-attr]
                    corpus=item_lic.source)
         item_rows[split].append(row)
@@ -480,6 +481,7 @@ def release_stats(ws: Workspace, items: list[QAItem], licensed: dict[str, Licens
         "pdfs": pdfs,
         "pairs": sum(1 for n in pair_ids.values() if n >= 2),
         "table_kinds": {k: table_kinds[k] for k in ("found", "clear_twin", "controlled")},
+        "reviewed": sum(1 for i in items if i.reviewed),
         "by": {k: dict(sorted(v.items())) for k, v in sorted(by.items())},
         "location_by_style": {k: dict(sorted(v.items())) for k, v in sorted(loc_style.items())},
         "sources": dict(sorted(sources.items())),

@@ -242,6 +242,14 @@ def _tables_made(stats: dict[str, Any]) -> str:
             "tables found in the PDFs only.")
 
 
+def _reviewed(stats: dict[str, Any]) -> str:
+    """How many items a person checked in ``abstab review`` (``reviewed`` says what)."""
+    n = stats.get("reviewed", 0)  # releases of earlier versions do not count them
+    return (f"Reviewed by a person (`abstab review`): {n} of {stats['items']} items (their "
+            "`reviewed` field names what was checked: the item, its table, its headers' "
+            "abstract calls or meanings).")
+
+
 def body(info: CardInfo, stats: dict[str, Any], has_figures: bool) -> str:
     by = stats["by"]
     name = info.name
@@ -316,7 +324,7 @@ def body(info: CardInfo, stats: dict[str, Any], has_figures: bool) -> str:
                        ("origin", "origin"), ("difficulty", "difficulty")):
         parts.append(f"- {title}: " + ", ".join(f"{k} {v}" for k, v in by.get(key, {}).items()))
     parts += ["", (f"Paired items (`pair_id` shared by a clear and an abstract version): "
-              f"{stats['pairs']} pairs."), "", "## Sources and licenses", "",
+              f"{stats['pairs']} pairs."), "", _reviewed(stats), "", "## Sources and licenses", "",
               "Each item carries the license of its source document (`license`, `corpus`).", "",
               _table(["corpus", "license", "documents", "items", "note"],
                      [[k, f"[{v['license']}]({v['url']})" if v["url"] else v["license"],

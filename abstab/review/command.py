@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from abstab.decisions import decisions_path, read_decisions
 from abstab.errors import ConfigError
-from abstab.review.decisions import decisions_path, export_units, import_units, read_decisions
+from abstab.review.decisions import export_units, import_units
 from abstab.review.report import build_report, format_report
 from abstab.review.workspace import ReviewWorkspace
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from abstab.decisions import REVIEW_DIR
 from abstab.records import Document, Table
-from abstab.review.workspace import REVIEW_DIR
 
 CACHE: Final = "cache"
 SCALE: Final = 2.0  # pixels per PDF point: 144 dpi, sharp enough to read a table

@@ -22,8 +22,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from abstab.decisions import Key, by_reviewer, replay
 from abstab.records import Decision
-from abstab.review.decisions import Key, by_reviewer, replay
 from abstab.review.workspace import UNITS, ReviewWorkspace
 
 

@@ -30,10 +30,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import ValidationError
 
+from abstab.decisions import DecisionLog, Key, apply, replay
 from abstab.errors import AbstabError
 from abstab.records import Decision, Document, Resolution, Table, split_cell_unit
 from abstab.release.build import find_pdf
-from abstab.review.decisions import DecisionLog, Key, apply, replay
 from abstab.review.render import Region, block_region, cache_dir, regions, render
 from abstab.review.workspace import ReviewWorkspace, cell_id
 

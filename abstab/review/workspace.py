@@ -1,7 +1,7 @@
 """What there is to review in a workspace, read through the stages' record files.
 
-Every folder name the review reads is in :data:`SOURCES` (the one place to change when a stage
-is renamed). A unit is one thing a person decides: a table, a header cell, a header's meaning,
+Review finds each input by record kind (:data:`SOURCES`), in whichever stage folder produced it
+(:func:`abstab.store.producer`), as every stage does. A unit is one thing a person decides: a table, a header cell, a header's meaning,
 an item. Its *proposal* is what the machine said about it, as plain JSON.
 """
 
@@ -25,20 +25,22 @@ from abstab.records import (
     Table,
     split_cell_unit,
 )
-from abstab.store import RecordIndex, StageDir
+from abstab.store import RECORD_KINDS, RecordIndex, producer
 
-# (stage folder, records file without .jsonl), first that exists wins: where review reads each
-# kind of record. Items and table variants: the assembled ones, else the generated ones.
-SOURCES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
-    "documents": (("extract", "documents"),),
-    "tables": (("extract", "tables"),),
-    "judgments": (("judge", "judgments"),),
-    "resolutions": (("resolve", "resolutions"),),
-    "items": (("assemble", "items"), ("generate", "items")),
-    "variants": (("assemble", "tables"), ("generate", "tables")),
+# Where review reads each of its inputs: record kinds (abstab.store.RECORD_KINDS), found in
+# whichever stage folder produced them; the first kind the workspace holds wins. Items and table
+# variants: the assembled ones, else the generated ones.
+SOURCES: Final[dict[str, tuple[str, ...]]] = {
+    "documents": ("documents",),
+    "tables": ("tables",),
+    "judgments": ("judgments",),
+    "resolutions": ("resolutions",),
+    "items": ("dataset_items", "items"),
+    # Items the dataset left out (a person dropped them, their table was rejected) are still
+    # the units people decided on: looked up among the candidates.
+    "candidates": ("items",),
+    "variants": ("dataset_tables", "derived_tables"),
 }
-REVIEW_DIR: Final = "review"
-"""``WORK/review/``: decisions.jsonl and cache/ (the rendered page regions)."""
 
 UNITS: Final = ("table", "header", "meaning", "item")
 
@@ -48,19 +50,20 @@ def cell_id(table_id: str, row: int, col: int) -> str:
     return f"{table_id}#{row},{col}"
 
 
-def _source(work: Path, kind: str) -> Path | None:
-    for stage, name in SOURCES[kind]:
-        path = StageDir(work, stage, ()).path / f"{name}.jsonl"
-        if path.exists():
-            return path
+def _source(work: Path, what: str) -> Path | None:
+    """The records file of the first of ``what``'s kinds that a stage of ``work`` produced."""
+    for kind in SOURCES[what]:
+        sd = producer(work, kind)
+        if sd is not None:
+            path = sd.path / f"{RECORD_KINDS[kind].file}.jsonl"
+            if path.exists():
+                return path
     return None
 
 
-def _index(work: Path, kind: str, record: type[Any], key: str, **kwargs: Any) -> RecordIndex:
-    path = _source(work, kind)
-    # A missing stage reads as no records (RecordIndex of a missing file is empty).
-    return RecordIndex(path or Path(work) / SOURCES[kind][0][0] / "absent.jsonl", record, key,
-                       **kwargs)
+def _index(work: Path, what: str, record: type[Any], key: str, **kwargs: Any) -> RecordIndex:
+    # No stage produced them: no records (an empty index).
+    return RecordIndex(_source(work, what), record, key, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class ReviewWorkspace:
             _index(self.work, "resolutions", Resolution, "table_id", group=True).items())
         self.source_of = _derived_from(_source(self.work, "variants"))
         self.items = _lazy_index(self.work, "items", QAItem, _ItemKey, "item_id", by="table_id")
+        self._candidates: RecordIndex | None = None
         self.items_by_table: dict[str, list[str]] = {}
         for tid, iids in self.items.keys_by.items():
             if tid is not None:
@@ -172,14 +176,17 @@ class ReviewWorkspace:
                 **_made_by(r)}
         return out
 
+    def item(self, item_id: str) -> QAItem | None:
+        """An item of the dataset, else a candidate the dataset left out (None: neither)."""
+        if item_id in self.items:
+            return self.items[item_id]  # type: ignore[no-any-return]
+        if self._candidates is None:
+            self._candidates = _lazy_index(self.work, "candidates", QAItem, _ItemKey, "item_id")
+        return self._candidates.get(item_id)
+
     def item_proposals(self, table_id: str) -> dict[str, dict[str, Any]]:
-        out = {}
-        for iid in self.items_by_table.get(table_id, []):
-            item: QAItem = self.items[iid]
-            out[iid] = {"table_id": item.table_id, "question": item.question,
-                        "answer": item.answer.text, "answer_location": item.answer_location,
-                        "origin": item.origin, "cells": item.evidence.cells, **_made_by(item)}
-        return out
+        return {iid: _item_proposal(self.items[iid])
+                for iid in self.items_by_table.get(table_id, [])}
 
     def units(self, table_id: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(unit, id, proposal) of every unit of one table, table first."""
@@ -202,11 +209,10 @@ class ReviewWorkspace:
                 raise KeyError(uid)
             return self.table_proposal(uid)
         if unit == "item":
-            item = self.items.get(uid)
+            item = self.item(uid)
             if item is None or item.table_id is None:
                 raise KeyError(uid)
-            source = self.source_of.get(item.table_id, item.table_id)
-            return self.item_proposals(source)[uid]
+            return _item_proposal(item)
         where = split_cell_unit(uid)
         if where is None or where[0] not in self.tables:
             raise KeyError(uid)
@@ -223,8 +229,9 @@ class ReviewWorkspace:
         if unit == "table":
             return uid
         if unit == "item":
-            tid = self.items[uid].table_id
-            return self.source_of.get(tid, tid)
+            item = self.item(uid)
+            assert item is not None and item.table_id is not None  # proposal() checked both
+            return self.source_of.get(item.table_id, item.table_id)
         where = split_cell_unit(uid)
         assert where is not None
         return where[0]
@@ -269,12 +276,17 @@ def _derived_from(path: Path | None) -> dict[str, str]:
     return out
 
 
+def _item_proposal(item: QAItem) -> dict[str, Any]:
+    return {"table_id": item.table_id, "question": item.question, "answer": item.answer.text,
+            "answer_location": item.answer_location, "origin": item.origin,
+            "cells": item.evidence.cells, **_made_by(item)}
+
+
 def _made_by(record: Any) -> dict[str, Any]:
     prov = getattr(record, "provenance", None)
     return {"backend": prov.backend if prov else None, "model": prov.model if prov else None}
 
 
 def _no_tables(work: Path) -> ConfigError:
-    where = ", ".join(f"{work}/{s}/{n}.jsonl" for s, n in SOURCES["tables"])
-    return ConfigError(f"{work} holds no tables to review ({where} is missing): run "
-                       f"`abstab extract PDFS -o {work}` (or `abstab synth`) first")
+    return ConfigError(f"{work} holds no tables to review (no finished stage there produced "
+                       f"tables): run `abstab extract PDFS -o {work}` (or `abstab synth`) first")

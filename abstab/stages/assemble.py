@@ -21,6 +21,11 @@ In order, every generated item is
 6. split by document: documents are ordered by a salted hash of their doc_id and cut by the
    split fractions, so no document is in two splits.
 
+Before all that, the review's decisions (:mod:`abstab.stages.reviewed`) drop the items of a
+table a person rejected (``rejected_in_review``) and the items a person dropped
+(``dropped_in_review``); each kept item says which of its units a person decided
+(``reviewed``).
+
 ``stats.json`` also holds the cleaning funnel of the whole run (PDFs → documents → tables →
 clean tables → abstract tables → items, with what each step dropped and why), printed at
 the end of ``abstab synth``.
@@ -146,6 +151,7 @@ class AssembleStage(Stage):
     shape = "reduce"  # dedup, balance and splits compare every item with every other one
     counted = "dataset_items"
     settings_cls = AssembleSettings
+    reads_review = True  # rejected tables and dropped items go; kept items say what was reviewed
 
     def load(self) -> None:
         # Documents and tables are read on demand; assemble holds only the items (it compares
@@ -169,6 +175,45 @@ class AssembleStage(Stage):
 
     def units(self) -> list[Unit]:
         return [Unit("dataset")]
+
+    def unit_decisions(self, unit_id: str) -> Any:
+        # Every decision (an accept too marks the items it stands behind as reviewed), and
+        # what generate made under them.
+        decided = [[d.unit, d.id, d.decision, d.model_dump(mode="json")["value"]]
+                   for _, d in sorted(self.decisions.items())]
+        return {"decisions": decided, "generated": self.upstream_reviewed("items")}
+
+    def _source_table(self, table_id: str | None) -> str | None:
+        """The document table an item's table was made from (itself if it is one)."""
+        if table_id is None or table_id not in self.tables:
+            return table_id
+        return self.tables[table_id].derived_from or table_id
+
+    def _dropped_in_review(self, item: QAItem, result: UnitResult) -> bool:
+        gone = self.__dict__.setdefault("_gone_in_review", set())
+        if item.item_id in gone:  # a candidate twice: counted once
+            result.drop(item.item_id, "duplicate", "same question (text or operation) on "
+                        "the same table", failure=False)
+            return True
+        gone.add(item.item_id)
+        source = self._source_table(item.table_id)
+        if source in self.review.rejected_tables:
+            result.drop(item.item_id, "rejected_in_review",
+                        f"its table {source} was rejected in review", failure=False)
+            return True
+        if item.item_id in self.review.dropped_items:
+            result.drop(item.item_id, "dropped_in_review", "dropped in review", failure=False)
+            return True
+        gone.discard(item.item_id)
+        return False
+
+    def _reviewed(self, item: QAItem) -> list[str]:
+        source = self._source_table(item.table_id)
+        cols = {k.column for k in item.keywords if k.column is not None}
+        if item.operation is not None:
+            cols |= {item.operation.column, item.operation.key_column}
+        return self.review.reviewed(item.item_id, source, cols,
+                                    self.tables.get(source) if source else None)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -289,7 +334,7 @@ class AssembleStage(Stage):
         seen_operations: dict[str, str] = {}
         for lineno, line in self.item_lines:
             item = self._valid(lineno, line, result)
-            if item is None:
+            if item is None or self._dropped_in_review(item, result):
                 continue
             problem = grounding_problem(item, self.tables, self.docs)
             if problem:
@@ -320,7 +365,8 @@ class AssembleStage(Stage):
         for item in items:
             split = splits[split_unit(item)]
             label = difficulty(item.answer_location, item.operation.type if item.operation else None)
-            out = item.model_copy(update={"split": split, "difficulty": label})
+            out = item.model_copy(update={"split": split, "difficulty": label,
+                                          "reviewed": self._reviewed(item)})
             result.add("items", QAItem.model_validate(out.model_dump()))
             for k in (f"split.{split}", f"location.{item.answer_location}",
                       f"style.{item.abstraction.style}", f"difficulty.{label}",
@@ -329,6 +375,8 @@ class AssembleStage(Stage):
                 result.stats[k] += 1
             if item.table_id:
                 used_tables.add(item.table_id)
+            if out.reviewed:
+                result.stats["reviewed"] += 1
         for tid in sorted(used_tables):
             result.add("tables", self.tables[tid])
         result.stats[f"dedup.{method}"] = 1
@@ -355,7 +403,9 @@ class AssembleStage(Stage):
                 continue
             n_tables += 1
             j = judgments.get(t.table_id)
-            if j is None:
+            if t.table_id in self.review.rejected_tables:
+                clean_drops["rejected_in_review"] += 1
+            elif j is None:
                 clean_drops["not_judged"] += 1
             elif j.label == "not_table":
                 clean_drops["not_table"] += 1
@@ -363,9 +413,12 @@ class AssembleStage(Stage):
                 clean_drops["no_row_labels"] += 1
             else:
                 n_clean += 1
-                if j.label != "abstract":
+                # a person's header calls and meanings stand over the judge's and resolver's
+                reviewed = self.review.headers.get(t.table_id) is not None
+                if not (self.review.keywords(t, j) if reviewed else j.label == "abstract"):
                     abstract_drops["clear_headers"] += 1
-                elif t.table_id not in resolved:
+                elif t.table_id not in resolved and not any(
+                        v.meaning for v, _ in self.review.meanings.get(t.table_id, {}).values()):
                     abstract_drops["unresolved_headers"] += 1
                 else:
                     n_abstract += 1

@@ -10,6 +10,17 @@ commits units one by one so that an interrupted run resumes exactly.
 A stage's *shape* says how its units run: ``map`` (each unit is a call, in threads or on Ray
 workers), ``file`` (each unit is an input file read in an isolated, bounded child process:
 extract) or ``reduce`` (one unit over every input record, in this process: assemble).
+
+Review decisions (``WORK/review/decisions.jsonl``, :mod:`abstab.decisions`) are honoured unit
+by unit, not stage by stage. A stage that reads them (:attr:`Stage.reads_review`) says, per
+unit, which decisions change that unit's output (:meth:`Stage.unit_decisions`); the runner
+stores their digest in the unit's journal line. A rerun redoes exactly the units whose digest
+changed (a new decision, an edit, an undo), cutting their old records out as it cuts a failed
+unit's, and keeps every other unit. The decisions are not part of the stage's config hash, and
+a reviewed unit's records count in the digest later stages chain as the unit's output before
+any decision (:mod:`abstab.store`), so a decision does not redo later stages whole either:
+their units the decision concerns have their own digests. A workspace without decisions (no
+``decisions.jsonl``) runs, hashes and resumes exactly as before.
 """
 
 from __future__ import annotations
@@ -26,13 +37,15 @@ from typing import Any, ClassVar
 from tqdm import tqdm
 
 from abstab import __version__
-from abstab.config import config_hash, resolve_settings, settings_dict
+from abstab.config import config_hash, resolve_settings, settings_dict, stable_hash
+from abstab.decisions import decisions_path, latest_decisions
 from abstab.errors import ConfigError
 from abstab.executors import FileOutcome, LocalExecutor, Unit
 from abstab.records import Provenance
 from abstab.registry import stages as stage_registry
 from abstab.retrieval import describe
-from abstab.store import RECORD_KINDS, RecordIndex, StageDir, UnitResult, producer
+from abstab.stages.reviewed import Review
+from abstab.store import RECORD_KINDS, RecordIndex, StageDir, UnitResult, UnitReview, producer
 
 _RLOCK = type(threading.RLock())
 _LOCK_TYPES = (type(threading.Lock()), _RLOCK)
@@ -66,6 +79,7 @@ class StageReport:
     resumed_units: int = 0
     lines: list[str] = field(default_factory=list)
     retried_units: int = 0  # units that had failed and were redone
+    redone_units: int = 0  # units redone because the review's decisions about them changed
 
 
 class Stage:
@@ -97,6 +111,8 @@ class Stage:
     # Files besides the records that the stage writes in its folder (globs), so that --force
     # deletes them and nothing else.
     owned: ClassVar[tuple[str, ...]] = ()
+    # Whether the stage honours review decisions (see :meth:`unit_decisions`).
+    reads_review: ClassVar[bool] = False
 
     def __init__(self, work: Path, settings: Any = None, backend: Any = None):
         self.work = Path(work)
@@ -173,6 +189,54 @@ class Stage:
     def provenance(self, **extra: Any) -> Provenance:
         return Provenance(stage=self.name, abstab_version=__version__,
                           config_hash=self._hash, **extra)
+
+    # -- review -------------------------------------------------------------------------
+
+    @property
+    def decisions(self) -> Any:
+        """The review's standing decisions (:func:`abstab.decisions.latest_decisions`), read
+        once per stage object."""
+        if "_decisions" not in self.__dict__:
+            self.__dict__["_decisions"] = latest_decisions(self.work)
+        return self.__dict__["_decisions"]
+
+    @property
+    def review(self) -> Review:
+        """The decisions by table (:class:`abstab.stages.reviewed.Review`)."""
+        if "_review" not in self.__dict__:
+            self.__dict__["_review"] = Review(self.decisions)
+        return self.__dict__["_review"]  # type: ignore[no-any-return]
+
+    def unit_decisions(self, unit_id: str) -> Any:
+        """What the review decided that changes ``unit_id``'s output, as JSON (None or empty:
+        nothing). Its digest is the unit's review identity (see the module docstring)."""
+        return None
+
+    def review_digest(self, unit_id: str) -> str:
+        """The digest of :meth:`unit_decisions`; "" for a unit no decision changes."""
+        decided = self.unit_decisions(unit_id)
+        return stable_hash(decided) if decided else ""
+
+    def review_units(self) -> Iterable[str]:
+        """Units that exist only through a decision (see :class:`abstab.store.UnitReview`)."""
+        return ()
+
+    def upstream_reviewed(self, kind: str) -> dict[str, Any]:
+        """The reviewed units of the stage that produced ``kind``, with the digest of what each
+        wrote (:meth:`abstab.store.StageDir.reviewed_outputs`): a unit made from one of them
+        puts it in its :meth:`unit_decisions`, so it is redone when that output changes."""
+        cache = self.__dict__.setdefault("_upstream_reviewed", {})
+        if kind not in cache:
+            sd = self.optional_input(kind)
+            cache[kind] = sd.reviewed_outputs() if sd is not None else {}
+        return cache[kind]  # type: ignore[no-any-return]
+
+    def _unit_review(self) -> UnitReview | None:
+        """How this run's units stand with the review; None when the stage does not read the
+        review or the workspace has no decisions (then nothing changes)."""
+        if not self.reads_review or not decisions_path(self.work).exists():
+            return None
+        return UnitReview(self.review_digest, frozenset(self.review_units()))
 
     # -- work ---------------------------------------------------------------------------
 
@@ -304,7 +368,8 @@ class Stage:
     def _run(self, force: bool) -> StageReport:
         start = time.perf_counter()
         self._hash = self.config_hash()
-        writer = self.dir.open(self._hash, force=force)
+        review = self._unit_review()
+        writer = self.dir.open(self._hash, force=force, review=review)
         if writer is None:
             stats = self.dir.stats()
             return StageReport(self.name, "up-to-date", stats, count_failures(self.dir.path))
@@ -313,18 +378,21 @@ class Stage:
         notes = [note] if writer.foreign else []
         try:
             self.load()
+            if self.reads_review:  # read here: units shipped to other processes take this copy
+                self.review  # noqa: B018
             todo = list({u.id: u for u in self.units() if u.id not in writer.done_units}.values())
             with tqdm(total=len(todo) + writer.resumed, initial=writer.resumed, desc=self.name,
                       unit="item", disable=None, file=sys.stderr, leave=False) as bar:
                 for unit, result in self.map(todo):
-                    writer.commit(unit.id, result)
+                    writer.commit(unit.id, result, review.digest(unit.id) if review else "")
                     bar.update(1)
             stats = writer.finish(self.extra_stats(writer.stats))
         finally:
             writer.close()
         return StageReport(self.name, "ran", stats, count_failures(self.dir.path),
                            time.perf_counter() - start, writer.resumed,
-                           [*notes, *self.summary_lines(stats)], retried_units=writer.retried)
+                           [*notes, *self.summary_lines(stats)], retried_units=writer.retried,
+                           redone_units=writer.redone)
 
 
 def _map_calls(stage: Stage, units: list[Unit]) -> Iterator[tuple[Unit, UnitResult]]:

@@ -155,6 +155,8 @@ class GenerateStage(Stage):
     counted = "items"
     settings_cls = GenerateSettings
     uses_backend = True
+    # A table's questions follow the headers and meanings a person set (stages/reviewed.py).
+    reads_review = True
 
     def __init__(self, work: Any, settings: Any = None, backend: Any = None):
         if backend is None:  # templates are the default question writer
@@ -185,6 +187,16 @@ class GenerateStage(Stage):
             if j.label == "clear" and self.settings.controlled:
                 units.append(unit("controlled", tid))
         return units
+
+    def unit_decisions(self, unit_id: str) -> Any:
+        kind, _, target = unit_id.partition(":")
+        if kind != "table":
+            return None
+        decided = {"headers": self.review.header_calls(target),
+                   "meanings": self.review.meaning_values(target),
+                   # what resolve made of the table under the decisions
+                   "resolved": self.upstream_reviewed("resolutions").get(target)}
+        return {k: v for k, v in decided.items() if v}
 
     def process(self, unit: Unit) -> UnitResult:
         work: _GenerateUnit = unit.payload
@@ -254,13 +266,14 @@ class GenerateStage(Stage):
             return None
         res = {(r.row, r.column, r.keyword): r for r in self.resolutions.get(table_id, [])}
         col_keywords: dict[int, list[tuple[Any, Resolution | None]]] = defaultdict(list)
-        for kw in judgment.keywords:
+        for kw in self.review.keywords(table, judgment):
             if kw.role == "stub":  # row-label codes are not asked about yet: no column of theirs
                 continue
             cell = table.header_cell(kw.row, kw.col)
             span = range(cell.col, cell.col + cell.col_span) if cell else [kw.col]
+            meaning = self.review.resolution(table, kw, res.get((kw.row, kw.col, kw.keyword)))
             for c in span:
-                col_keywords[c].append((kw, res.get((kw.row, kw.col, kw.keyword))))
+                col_keywords[c].append((kw, meaning))
         changes: dict[tuple[int, int], tuple[str, str]] = {}
         links: dict[int, list[KeywordLink]] = {}
         spans: dict[int, list[TextSpan]] = {}
@@ -402,7 +415,7 @@ class GenerateStage(Stage):
 
     def _style(self, table: Table, links: list[KeywordLink]) -> str:
         judgment = self.judgments[table.table_id]
-        by_keyword = {k.keyword: k.style for k in judgment.keywords}
+        by_keyword = {k.keyword: k.style for k in self.review.keywords(table, judgment)}
         return by_keyword.get(links[0].abstract, "acronym")
 
     def _unanswerable(self, table: Table, row_keys: list[tuple[int, str]],

@@ -79,19 +79,29 @@ class ResolveStage(Stage):
     counted = "resolutions"
     settings_cls = ResolveSettings
     uses_backend = True
+    reads_review = True  # a header a person marked abstract is resolved, one marked not is not
 
     def load(self) -> None:
         # Indexes, not lists: records are read when their unit runs (memory stays flat).
         self.docs = self.index_of("documents", "doc_id")
         self.tables = self.index_of("tables", "table_id")
+        flagged = self.review.marked_abstract()
+        # Abstract tables, and tables with a header a person marked abstract.
         self.judgments = self.index_of("judgments", "table_id",
-                                       keep=lambda j: j.label == "abstract")
+                                       keep=lambda j: j.label == "abstract"
+                                       or j.table_id in flagged)
 
         self._indexes: OrderedDict[str, PassageIndex] = OrderedDict()
         self._index_lock = threading.Lock()
 
     def units(self) -> list[Unit]:
         return [Unit(tid) for tid in self.judgments]
+
+    def unit_decisions(self, unit_id: str) -> Any:
+        return self.review.header_calls(unit_id)
+
+    def review_units(self) -> set[str]:
+        return self.review.marked_abstract()
 
     def index(self, doc: Document) -> PassageIndex:
         """The document's retrieval index over its text blocks, built once per run (a table's
@@ -122,7 +132,7 @@ class ResolveStage(Stage):
         table = self.tables[judgment.table_id]
         doc = self.docs[judgment.doc_id]
         result = UnitResult()
-        for kw in judgment.keywords:
+        for kw in self.review.keywords(table, judgment):
             item = f"{table.table_id}|{kw.keyword}"
             context = self.context(table, doc, kw.keyword)
             out = self.call_backend(result, item, self.backend.resolve, table, doc,
