@@ -97,6 +97,9 @@ class Stage:
     # Files besides the records that the stage writes in its folder (globs), so that --force
     # deletes them and nothing else.
     owned: ClassVar[tuple[str, ...]] = ()
+    # Bump when the stage's output format or logic changes: it is in the config hash (the
+    # package version is not), so an upgrade redoes only the stages whose version moved.
+    version: ClassVar[int] = 1
 
     def __init__(self, work: Path, settings: Any = None, backend: Any = None):
         self.work = Path(work)
@@ -168,7 +171,7 @@ class Stage:
         return hashes
 
     def config_hash(self) -> str:
-        return config_hash(self.name, self.hash_inputs(), self.upstream_hashes())
+        return config_hash(self.name, self.hash_inputs(), self.upstream_hashes(), self.version)
 
     def provenance(self, **extra: Any) -> Provenance:
         return Provenance(stage=self.name, abstab_version=__version__,
