@@ -286,6 +286,17 @@ class Table(Record):
     def key(self) -> str:
         return self.table_id
 
+    def to_pandas(self) -> Any:
+        """The table as a pandas DataFrame: its body rows under its flattened column names
+        (:attr:`columns`; a name may repeat), every value a string as printed.
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'abstab[pandas]'``).
+        """
+        from abstab.api import require_pandas
+
+        return require_pandas().DataFrame(self.rows, columns=self.columns)
+
     @model_validator(mode="after")
     def _views_match_cells(self) -> Table:
         nrows, ncols, head, body = _grid(self.cells, self.n_header_rows)
