@@ -289,6 +289,13 @@ class Stage:
     def summary_lines(self, stats: dict[str, Any]) -> list[str]:
         return []
 
+    # The progress bar counts what the summary's ``in`` counts: ``unit_size`` of each unit.
+    progress_unit: ClassVar[str] = "item"
+
+    def unit_size(self, unit: Unit) -> int:
+        """How many of the summary's inputs ``unit`` holds (resolve: its headers)."""
+        return 1
+
     # -- the runner -----------------------------------------------------------------------
 
     def run(self, force: bool = False, executor: Any = None) -> StageReport:
@@ -316,12 +323,15 @@ class Stage:
         notes = [note] if writer.foreign else []
         try:
             self.load()
-            todo = list({u.id: u for u in self.units() if u.id not in writer.done_units}.values())
-            with tqdm(total=len(todo) + writer.resumed, initial=writer.resumed, desc=self.name,
-                      unit="item", disable=None, file=sys.stderr, leave=False) as bar:
+            units = list({u.id: u for u in self.units()}.values())
+            todo = [u for u in units if u.id not in writer.done_units]
+            done = sum(self.unit_size(u) for u in units if u.id in writer.done_units)
+            with tqdm(total=done + sum(self.unit_size(u) for u in todo), initial=done,
+                      desc=self.name, unit=self.progress_unit, disable=None, file=sys.stderr,
+                      leave=False) as bar:
                 for unit, result in self.map(todo):
                     writer.commit(unit.id, result)
-                    bar.update(1)
+                    bar.update(self.unit_size(unit))
             stats = writer.finish(self.extra_stats(writer.stats))
         finally:
             writer.close()

@@ -93,6 +93,11 @@ class ResolveStage(Stage):
     def units(self) -> list[Unit]:
         return [Unit(tid) for tid in self.judgments]
 
+    progress_unit = "header"
+
+    def unit_size(self, unit: Unit) -> int:
+        return len(self.judgments[unit.id].keywords)  # the summary counts headers, not tables
+
     def index(self, doc: Document) -> PassageIndex:
         """The document's retrieval index over its text blocks, built once per run (a table's
         units come together, so the last few documents' indexes are kept); its dense vectors
