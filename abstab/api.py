@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abstab.errors import AbstabError, ConfigError, MissingDependencyError
+from abstab.records import require_pandas
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -51,15 +52,6 @@ class NothingKeptError(AbstabError):
     def __init__(self, message: str, reports: list[StageReport]):
         super().__init__(message)
         self.reports = reports
-
-
-def require_pandas() -> Any:
-    """The pandas module, or a MissingDependencyError naming the extra to install."""
-    try:
-        import pandas
-    except ImportError:
-        raise MissingDependencyError("pandas", "pandas", "a DataFrame") from None
-    return pandas
 
 
 def _first_errors(work: Path, stage: str, n: int = FIRST_ERRORS) -> list[str]:

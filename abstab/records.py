@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from abstab.errors import MissingDependencyError
 from abstab.registry import question_types
 from abstab.text import squash
 
@@ -254,6 +255,15 @@ def column_rule(header_rows: list[list[str]],
     return None
 
 
+def require_pandas() -> Any:
+    """The pandas module, or a MissingDependencyError naming the extra to install."""
+    try:
+        import pandas
+    except ImportError:
+        raise MissingDependencyError("pandas", "pandas", "a DataFrame") from None
+    return pandas
+
+
 class Table(Record):
     """A table: its cells are the one source of truth.
 
@@ -293,8 +303,6 @@ class Table(Record):
         Raises:
             MissingDependencyError: pandas is not installed (``pip install 'abstab[pandas]'``).
         """
-        from abstab.api import require_pandas
-
         return require_pandas().DataFrame(self.rows, columns=self.columns)
 
     @model_validator(mode="after")

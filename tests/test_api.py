@@ -91,3 +91,14 @@ def test_the_cli_runs_stages_through_the_api(tmp_path: Path,
     assert (r.exit_code, r.output) == (0, "")
     assert calls == [["extract", "judge", "resolve", "generate", "assemble"]]
     assert not hasattr(abstab.cli, "_report")
+
+
+def test_a_dataframe_without_pandas_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from builders import make_table
+
+    from abstab.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas raises ImportError
+    with pytest.raises(MissingDependencyError) as err:
+        make_table(["Year", "A"], [["2019", "1"]]).to_pandas()
+    assert str(err.value) == "a DataFrame needs the 'pandas' package: pip install 'abstab[pandas]'"

@@ -169,3 +169,20 @@ def test_the_resolve_progress_bar_counts_headers_like_its_summary(
     assert resolve.startswith("resolve   ran        in   22  kept   22")
     assert [b for b in bars if b["unit"] == "header"] == [{"total": 22, "n": 22, "unit": "header"}]
     assert {"total": 8, "n": 8, "unit": "table"} in bars  # judge: 8 tables in, as it prints
+
+
+def test_a_refused_key_stops_the_stage_at_once_with_the_fix(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llm_server import FakeLLMServer, error
+
+    work = tmp_path / "w"
+    assert _run("extract", str(SAMPLE_PDFS / "pump_reliability.pdf"), "-o", str(work))[0] == 0
+    with FakeLLMServer() as server:
+        url = server.url
+        server.enqueue(*[error(401, "Incorrect API key provided")] * 4)
+        code, out = _run("judge", str(work), "-b", "openai", "--base-url", url, "-m",
+                         "m", "--api-key", "sk-wrong-key", "--concurrency", "1", "--no-cache")
+        assert len(server.requests) == 1  # not retried, and no other table asked
+    assert (code, out) == (2, f"Error: {url} rejected the API key (401 Unauthorized): "
+                              "set OPENAI_API_KEY or pass --api-key\n")
+    assert "sk-wrong-key" not in out
