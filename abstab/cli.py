@@ -1,7 +1,8 @@
-"""The ``abstab`` command line. Commands are thin: flags → settings → library call.
+"""The ``abstab`` command line. Commands are thin: flags → settings → library call
+(:mod:`abstab.api`, the same functions a notebook calls).
 
 Exit codes: 0 done, 1 done with per-item errors (see each stage's errors.jsonl),
-2 usage or configuration error.
+2 usage or configuration error, 70 a crash (a bug in abstab: report it).
 """
 
 from __future__ import annotations
@@ -18,9 +19,16 @@ import click
 from abstab import __version__
 from abstab.errors import AbstabError
 
+EX_SOFTWARE = 70  # sysexits.h: an internal software error, distinct from 1 and 2
+CRASH_HINT = ("abstab crashed: this is a bug in abstab, not in your input. Please report it "
+              "with the command you ran, `abstab --version` and the traceback above "
+              "(ABSTAB_RAISE_ERRORS=1 re-raises it).")
+
 
 def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Show AbstabError messages as usage errors (exit 2) instead of tracebacks."""
+    """Show AbstabError messages as usage errors (exit 2, or the error's own ``exit_code``)
+    instead of tracebacks; an unexpected exception is a crash: traceback, how to report it,
+    exit 70."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -30,13 +38,39 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             if os.environ.get("ABSTAB_RAISE_ERRORS"):
                 raise
             click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(getattr(exc, "exit_code", 2))
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (see _terminate)
             click.echo("Interrupted. Finished items are kept; run the same command again to "
                        "resume.", err=True)
             sys.exit(128 + getattr(exc, "signum", 2))
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception:
+            # Under pytest the traceback goes to the test, as with ABSTAB_RAISE_ERRORS.
+            if os.environ.get("ABSTAB_RAISE_ERRORS") or os.environ.get("PYTEST_CURRENT_TEST"):
+                raise
+            import traceback
+
+            traceback.print_exc()
+            click.echo(CRASH_HINT, err=True)
+            sys.exit(EX_SOFTWARE)
 
     return wrapper
+
+
+def _complete(registry_name: str) -> Callable[..., list[Any]]:
+    """Shell completion of an option from a registry's names (``abstab <kind> list``)."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        from abstab import registry
+
+        module, _, attr = registry_name.rpartition(":")
+        reg = getattr(__import__(module, fromlist=[attr]) if module else registry, attr)
+        return [CompletionItem(n, help=reg.help(n)) for n in reg if n.startswith(incomplete)]
+
+    return complete
 
 
 # Flag → LLMSettings field. Flags not given keep the pipeline's value, then the defaults.
@@ -79,63 +113,65 @@ def backend_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         wrapper = click.option(*decls, field, default=extra.pop("default", None),
                                **extra)(wrapper)
     return click.option("-b", "--backend", default=None, envvar="ABSTAB_BACKEND",
-                        help="Backend: rules (default, offline), local, openai. "
+                        show_envvar=True, shell_complete=_complete("backends"), help="Backend: rules (default, offline), local, openai. "
                              "See `abstab backends list`.")(wrapper)
 
 
-def _report(reports: list[Any], work: Path) -> None:
-    failures = 0
-    for r in reports:
-        s = r.stats
-        dropped = sum(s.get("dropped", {}).values()) if s else 0
-        line = (f"{r.stage:<9} {r.status:<10} in {s.get('in', 0):>4}  kept {s.get('kept', 0):>4}  "
-                f"dropped {dropped:>3}")
-        if r.status == "ran":
-            line += f"  {r.seconds:6.1f}s"
-            if r.redone_units:
-                line += (f"  (redid {r.redone_units} unit(s) the review changed, kept "
-                         f"{r.resumed_units})")
-            elif r.retried_units:
-                line += f"  (retried {r.retried_units} failed unit(s), kept {r.resumed_units})"
-            elif r.resumed_units:
-                line += f"  (resumed after {r.resumed_units} done units)"
-        click.echo(line)
-        for extra in r.lines:
-            click.echo(f"{'':<10}{extra}")
-        llm = (s or {}).get("llm")
-        if llm and llm.get("line"):
-            click.echo(f"{'':<10}{llm['line']}")
-        if r.failures:
-            click.echo(f"{'':<10}{r.failures} item(s) failed: see {work / r.stage / 'errors.jsonl'}")
-        failures += r.failures
-    if failures:
-        sys.exit(1)
+def _echo_report(r: Any, work: Path) -> None:
+    """One stage's summary, printed as soon as the stage ends."""
+    s = r.stats
+    dropped = sum(s.get("dropped", {}).values()) if s else 0
+    line = (f"{r.stage:<9} {r.status:<10} in {s.get('in', 0):>4}  kept {s.get('kept', 0):>4}  "
+            f"dropped {dropped:>3}")
+    if r.status == "ran":
+        line += f"  {r.seconds:6.1f}s"
+        if r.redone_units:
+            line += (f"  (redid {r.redone_units} unit(s) the review changed, kept "
+                     f"{r.resumed_units})")
+        elif r.retried_units:
+            line += f"  (retried {r.retried_units} failed unit(s), kept {r.resumed_units})"
+        elif r.resumed_units:
+            line += f"  (resumed after {r.resumed_units} done units)"
+    click.echo(line)
+    for extra in r.lines:
+        click.echo(f"{'':<10}{extra}")
+    llm = (s or {}).get("llm")
+    if llm and llm.get("line"):
+        click.echo(f"{'':<10}{llm['line']}")
+    if r.failures:
+        click.echo(f"{'':<10}{r.failures} item(s) failed: see {work / r.stage / 'errors.jsonl'}")
 
 
 def _run_stages(work: Path, plan: list[tuple[str, Any]], backend_name: str,
                 backend_settings: dict[str, Any], force: bool) -> None:
-    from abstab.backends import build_backend
-    from abstab.config import resolve_settings
-    from abstab.registry import stages
+    """:func:`abstab.api.run_stages`, each stage's summary printed when it ends; exit 1 when
+    items failed."""
+    from abstab.api import run_stages
 
-    # Validate every stage's settings, and the backend's when a stage uses one, before any
-    # stage runs.
-    plan = [(name, resolve_settings(stages.get(name).settings_cls, settings, f"stage {name}"))
-            for name, settings in plan]
-    uses = {name for name, _ in plan if stages.get(name).uses_backend}
-    backend = build_backend(backend_name, backend_settings, work) if uses else None
-    reports = []
-    try:
-        for name, settings in plan:
-            stage = stages.get(name)(work, settings, backend if name in uses else None)
-            reports.append(stage.run(force=force, executor=_executor()))
-    finally:
-        if backend is not None:
-            backend.close()
-    _report(reports, work)
+    reports = run_stages(work, plan, backend_name, backend_settings, force=force,
+                         executor=_executor(), on_stage=lambda r: _echo_report(r, work))
+    if any(r.failures for r in reports):
+        sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+ENVIRONMENT = """\b
+Environment:
+  ABSTAB_BACKEND       backend when -b is not given (rules, local, openai)
+  ABSTAB_EXECUTOR      executor when --executor is not given (local, ray)
+  ABSTAB_MODEL         model when -m is not given (openai backend)
+  ABSTAB_REVIEWER      reviewer name for abstab review (default: the OS user)
+  ABSTAB_RAISE_ERRORS  1: show the traceback of errors instead of a message
+  ABSTAB_LLM_SHOW_RESPONSES  1: print each LLM request and reply to stderr
+  OPENAI_BASE_URL, OPENAI_API_KEY, RAY_ADDRESS  as --base-url, --api-key, --ray-address
+\b
+Shell completion (bash; zsh_source, fish_source likewise):
+  eval "$(_ABSTAB_COMPLETE=bash_source abstab)"
+\b
+Exit codes: 0 done, 1 done with per-item errors, 2 usage or configuration error,
+70 a crash (a bug: please report it)."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=ENVIRONMENT)
 @click.version_option(__version__, prog_name="abstab")
 def cli() -> None:
     """abstab: benchmarks of QA over report tables whose headers are codes, acronyms,
@@ -143,7 +179,8 @@ def cli() -> None:
 
     \b
     Pipeline:  extract → judge → resolve → generate → assemble → bench
-    One go:    abstab synth -p pipelines/sample.yaml -o WORK
+    One go:    abstab synth -p sample -o WORK
+    Python:    import abstab; abstab.synth("sample", "WORK"); abstab.bench("WORK")
     """
 
 
@@ -163,7 +200,8 @@ def executor_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                            help="Ray cluster for --executor ray (else RAY_ADDRESS; without "
                                 "either, Ray runs on this machine).")(wrapper)
     return click.option("--executor", default="local", envvar="ABSTAB_EXECUTOR",
-                        show_default=True,
+                        show_default=True, show_envvar=True,
+                        shell_complete=_complete("executors"),
                         help="Where units run: local or ray (see `abstab executors list`)."
                         )(wrapper)
 
@@ -187,7 +225,7 @@ def _executor() -> Any:
 @click.argument("pdfs", nargs=-1, required=True)
 @click.option("-o", "--output", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Workspace directory.")
-@click.option("--engine", default=None,
+@click.option("--engine", default=None, shell_complete=_complete("engines"),
               help="Extraction engine (see `abstab engines list`; default: the stage's).")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
@@ -277,24 +315,18 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
     PDFS, when given, replace the pipeline's inputs (for a dataset pipeline such as
     pipelines/wtq.yaml: the dataset's folder or file).
     """
-    from abstab.config import Pipeline
-    from abstab.registry import stages
+    from abstab.api import synth as run_synth
 
-    pipe = Pipeline.load(pipeline)
-    plan = []
-    for name in pipe.stage_order:
-        settings = dict(pipe.stages.get(name, {}))
-        if stages.get(name).external is not None:  # the stage that reads the pipeline's inputs
-            settings["inputs"] = list(pdfs) if pdfs else [str(p) for p in pipe.inputs]
-            if pipe.dataset:
-                settings["source"] = pipe.dataset
-        plan.append((name, settings))
-    _run_stages(work, plan, backend or pipe.backend, {**pipe.backend_settings, **llm}, force)
+    reports = run_synth(pipeline, work, pdfs, backend=backend, force=force,
+                        executor=_executor(), on_stage=lambda r: _echo_report(r, work), **llm)
+    if any(r.failures for r in reports):
+        sys.exit(1)
 
 
 @cli.command()
 @click.argument("dataset", type=click.Path(exists=True, path_type=Path))
 @click.option("-s", "--system", "system_names", multiple=True,
+              shell_complete=_complete("systems"),
               help="System(s) to score; repeat or comma-separate (see `abstab systems list`); "
                    "also path/to/file.py:function or package.module:function (your own "
                    "function), or http with --url.  [default: table, rag, hybrid, oracle, "
@@ -321,6 +353,7 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
 @click.option("-k", "--top-k", "k", type=click.IntRange(1), default=5, show_default=True,
               help="Passages retrieved per item.")
 @click.option("--retriever", default=None,
+              shell_complete=_complete("abstab.retrieval:rankers"),
               help="bm25, dense or hybrid (default: hybrid with the embed extra, else bm25).")
 @click.option("--plots/--no-plots", default=True, show_default=True,
               help="Write PNG plots (needs the plot extra).")
@@ -339,48 +372,16 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     (tatqa_dataset_*.json, *.shared.json) or WikiTableQuestions (questions*.tsv beside csv/).
     An interrupted run continues where it stopped.
     """
-    from abstab.backends import build_backend
-    from abstab.bench.data import load_data
-    from abstab.bench.own import llm_settings_used
-    from abstab.bench.run import BenchStage, leaderboard, write_results
-    from abstab.registry import systems
+    from abstab.api import bench as run_bench
+    from abstab.bench.run import leaderboard
 
-    if not system_names and predictions is None:
-        system_names = ("table", "rag", "hybrid", "oracle", "closed-book")
-    names = [systems.canonical(n) for s in system_names for n in s.split(",") if n]
-    if predictions is not None:
-        names.append("predictions")
-    own = [n for n in names if systems.meta(n).get("reader", True) is False]
-    if name is not None and len(own) != 1:
-        raise click.UsageError("--name names your own system (--predictions, -s http or "
-                               f"-s FILE.py:function); this run has {len(own)}")
-    data = load_data(dataset, kind, split)
-    if limit is not None:
-        data.items = data.items[:limit]
-        data.fingerprint = f"{data.fingerprint}-first{limit}"
-    workspace = data.kind == "workspace"
-    out = out or (dataset / "bench" if workspace else Path(f"bench-{dataset.resolve().name}"))
-    cache_root = dataset if workspace else out
-    # A flag is the backend's unless a system of this run uses it (-s http: --request-timeout).
-    be = build_backend(backend or "rules", llm, cache_root, used_elsewhere=llm_settings_used(own))
-    service = {**llm, "workspace": cache_root}
-    reports, runs, stages = [], {}, {}
-    try:
-        for system in names:
-            stage = BenchStage(out, data, {
-                "system": system, "k": k, "split": split, "retriever": retriever,
-                "answer_format": answer_format, "url": url,
-                "predictions": str(predictions) if predictions else None,
-                "name": name if system in own else None}, be,
-                index_dir=dataset / "index" if workspace else None, llm=service)
-            reports.append(stage.run(force=force, executor=_executor()))
-            runs[stage.system_name], stages[stage.system_name] = stage.dir.path, stage
-    finally:
-        be.close()
-    results = write_results(out, data, runs, be.name, split, k=k, plots=plots,
-                            settings={name: stage.settings for name, stage in stages.items()})
-    failures = sum(r.failures for r in reports)
-    click.echo(f"dataset: {data.kind} ({len(data.items)} items)   backend: {be.name}"
+    res = run_bench(dataset, system_names, predictions=predictions, name=name, url=url,
+                    answer_format=answer_format, kind=kind, out=out, split=split, limit=limit,
+                    k=k, retriever=retriever, plots=plots, backend=backend, force=force,
+                    executor=_executor(), **llm)
+    data, results, reports, out = res.data, res.results, res.reports, res.out
+    failures = res.failures
+    click.echo(f"dataset: {data.kind} ({len(data.items)} items)   backend: {res.backend}"
                + (f"   split: {split}" if split else "") + "   metric: correct")
     if data.skipped:
         click.echo(f"{len(data.skipped)} example(s) of the dataset could not be read; "
@@ -391,7 +392,7 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
         for line in r.lines:
             click.echo(f"{r.stage}: {line}")
     click.echo(leaderboard(results))
-    click.echo(f"\npredictions and scores: {out}/<system>-{be.name}/   "
+    click.echo(f"\npredictions and scores: {out}/<system>-{res.backend}/   "
                f"results: {out / 'results.json'}")
     if plots and not results.get("plots"):
         from abstab.bench.plots import PLOT_HINT

@@ -19,7 +19,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from abstab import __version__
 from abstab.errors import ConfigError
 from abstab.records import SCHEMA_VERSION
 from abstab.registry import stages as stage_registry
@@ -42,14 +41,17 @@ def settings_dict(settings: Any) -> dict[str, Any]:
     return dict(settings)
 
 
-def config_hash(stage: str, settings: Any, upstream: list[str]) -> str:
-    """The hash a stage's completion marker holds: its settings chained with its inputs'.
+def config_hash(stage: str, settings: Any, upstream: list[str], version: int = 1) -> str:
+    """The hash a stage's completion marker holds: its settings and its own ``version``
+    chained with its inputs'.
 
-    A changed upstream hash changes every hash after it, so downstream stages redo.
+    A changed upstream hash changes every hash after it, so downstream stages redo. The
+    package version is not in it (it stays in each record's provenance): upgrading abstab
+    redoes only the stages whose ``version`` was bumped.
     """
     return stable_hash(
         {"stage": stage, "settings": settings_dict(settings), "upstream": upstream,
-         "schema_version": SCHEMA_VERSION, "abstab": __version__}
+         "schema_version": SCHEMA_VERSION, "stage_version": version}
     )
 
 

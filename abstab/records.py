@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from abstab.errors import MissingDependencyError
 from abstab.registry import question_types
 from abstab.text import squash
 
@@ -261,6 +262,15 @@ def column_rule(header_rows: list[list[str]],
     return None
 
 
+def require_pandas() -> Any:
+    """The pandas module, or a MissingDependencyError naming the extra to install."""
+    try:
+        import pandas
+    except ImportError:
+        raise MissingDependencyError("pandas", "pandas", "a DataFrame") from None
+    return pandas
+
+
 class Table(Record):
     """A table: its cells are the one source of truth.
 
@@ -292,6 +302,15 @@ class Table(Record):
     @property
     def key(self) -> str:
         return self.table_id
+
+    def to_pandas(self) -> Any:
+        """The table as a pandas DataFrame: its body rows under its flattened column names
+        (:attr:`columns`; a name may repeat), every value a string as printed.
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'abstab[pandas]'``).
+        """
+        return require_pandas().DataFrame(self.rows, columns=self.columns)
 
     @model_validator(mode="after")
     def _views_match_cells(self) -> Table:

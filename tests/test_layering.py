@@ -33,7 +33,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(f.split()) for f in (
     "stages",
     "release",
     "bench review",
-    "export",
+    "export api",
     "cli __main__",
 ))
 

@@ -216,15 +216,32 @@ def test_timeout_is_retried(server: FakeLLMServer, tmp_path: Path) -> None:
     assert len(server.requests) == 2
 
 
-def test_connection_refused_is_transient(tmp_path: Path) -> None:
+def test_connection_refused_after_the_endpoint_answered_is_transient(tmp_path: Path) -> None:
+    srv = FakeLLMServer().start()
+    srv.enqueue(ok(GOOD))
+    b = OpenAIBackend.from_settings({"base_url": srv.url, "api_key": "k", "model": "m",
+                                     "no_cache": True, "max_retries": 1, "retry_max_wait": 0.01,
+                                     "timeout": 2.0})
+    with b:
+        b.judge(make_table(), None)  # the endpoint answered once: a later refusal is a blip
+        srv.stop()
+        with pytest.raises(LLMUnavailableError, match="APIConnectionError after 2 attempt"):
+            b.judge(make_table(), None)
+    assert (b.ledger.calls, b.ledger.retries, b.ledger.failures) == (3, 1, 1)  # 1 ok + 2 tries
+
+
+def test_connection_refused_on_the_first_request_is_a_config_error(tmp_path: Path) -> None:
+    """A wrong --base-url or a server not started: the same for every item, so no retries."""
     with FakeLLMServer() as srv:
         url = srv.url
     b = OpenAIBackend.from_settings({"base_url": url, "api_key": "k", "model": "m",
-                                     "no_cache": True, "max_retries": 1, "retry_max_wait": 0.01,
-                                     "timeout": 2.0})
-    with b, pytest.raises(LLMUnavailableError, match="APIConnectionError after 2 attempt"):
+                                     "no_cache": True, "max_retries": 5, "timeout": 2.0})
+    with b, pytest.raises(ConfigError) as info:
         b.judge(make_table(), None)
-    assert (b.ledger.calls, b.ledger.retries, b.ledger.failures) == (2, 1, 1)
+    assert str(info.value) == (f"cannot connect to {url} ([Errno 111] Connection refused): "
+                               "start the server there, or pass the right --base-url (or "
+                               "OPENAI_BASE_URL)")
+    assert (b.ledger.calls, b.ledger.retries) == (1, 0)  # one attempt, counted, no retry
 
 
 def test_401_names_the_key_and_is_not_retried(server: FakeLLMServer, tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ a cycle or an upward import, naming it):
 10. ``stages``
 11. ``release``
 12. ``bench``, ``review``
-13. ``export``
+13. ``export``, ``api`` (the Python API the CLI calls)
 14. ``cli``, ``__main__``
 
 The registry's lazy ``"module:attr"`` targets are not imports: ``registry`` names stages and

@@ -8,6 +8,7 @@ as structured output and return the validated output model. ``map`` runs many ca
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -352,6 +353,12 @@ class OpenAIBackend(LLMBackend):
     default_response_format: ResponseFormat = "json_schema"
 
     def _model_name(self) -> str:
+        base_url = self.settings.env_base_url()
+        if (base_url != OPENAI_BASE_URL and not self.settings.model
+                and not os.environ.get("ABSTAB_MODEL")):
+            # gpt-4o-mini is OpenAI's model: another endpoint serves models of its own names
+            raise ConfigError(f"no model for {public_url(base_url)}: pass -m/--model NAME (the "
+                              "name the endpoint serves) or set ABSTAB_MODEL")
         return self.settings.env_model()
 
     def _endpoint(self, model: str) -> tuple[str | Callable[[], str], str, str]:

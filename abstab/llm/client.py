@@ -49,7 +49,7 @@ from abstab.llm.prompts import load_prompt
 from abstab.llm.redact import Redactor, public_url, url_secrets
 from abstab.llm.retry import RetryPolicy, final_error, status_of
 from abstab.llm.settings import LLMSettings, ResponseFormat
-from abstab.llm.transport import limited_http_client, request_limits
+from abstab.llm.transport import http_modules, limited_http_client, request_limits
 
 if TYPE_CHECKING:  # pragma: no cover
     import openai
@@ -149,6 +149,9 @@ class ChatClient:
                                            else [])])
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._validators: dict[str, jsonschema.protocols.Validator] = {}
+        # Set once the endpoint answered anything: a connection refused before that is a
+        # wrong or stopped endpoint, the same for every item (no retries, stop the run).
+        self._reached = threading.Event()
 
     # ------------------------------------------------------------------ the HTTP client
 
@@ -299,7 +302,11 @@ class ChatClient:
                 if self.show_responses:
                     self._log("<<< error", {"type": type(exc).__name__, "status": status_of(exc),
                                             "message": str(exc)})
+                if status_of(exc) is not None:
+                    self._reached.set()
+                self._stop_if_unreachable(exc)
                 raise
+            self._reached.set()
             latency = time.perf_counter() - start
         if self.show_responses:
             self._log("<<<", completion.model_dump(mode="json"))
@@ -312,6 +319,18 @@ class ChatClient:
         return ChatReply(content=content, prompt_tokens=prompt_tokens,
                          completion_tokens=completion_tokens, latency_s=latency,
                          finish_reason=choice.finish_reason if choice else None)
+
+    def _stop_if_unreachable(self, exc: Exception) -> None:
+        """Raise a ConfigError when a given endpoint could not be connected to before it ever
+        answered (refused, unknown host): retrying each item would only wait."""
+        httpx, _ = http_modules()
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, httpx.ConnectError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None or self._reached.is_set() or not isinstance(self._base_url, str):
+            return  # the local backend's own server has its own health check and error
+        raise ConfigError(f"cannot connect to {self._known_url} ({self._short(cause)}): start "
+                          "the server there, or pass the right --base-url (or OPENAI_BASE_URL)")
 
     def _translate(self, exc: Exception) -> Exception:
         """Turn an SDK error into the error abstab reports."""

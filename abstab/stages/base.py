@@ -113,6 +113,9 @@ class Stage:
     owned: ClassVar[tuple[str, ...]] = ()
     # Whether the stage honours review decisions (see :meth:`unit_decisions`).
     reads_review: ClassVar[bool] = False
+    # Bump when the stage's output format or logic changes: it is in the config hash (the
+    # package version is not), so an upgrade redoes only the stages whose version moved.
+    version: ClassVar[int] = 1
 
     def __init__(self, work: Path, settings: Any = None, backend: Any = None):
         self.work = Path(work)
@@ -184,7 +187,7 @@ class Stage:
         return hashes
 
     def config_hash(self) -> str:
-        return config_hash(self.name, self.hash_inputs(), self.upstream_hashes())
+        return config_hash(self.name, self.hash_inputs(), self.upstream_hashes(), self.version)
 
     def provenance(self, **extra: Any) -> Provenance:
         return Provenance(stage=self.name, abstab_version=__version__,
@@ -350,6 +353,13 @@ class Stage:
     def summary_lines(self, stats: dict[str, Any]) -> list[str]:
         return []
 
+    # The progress bar counts what the summary's ``in`` counts: ``unit_size`` of each unit.
+    progress_unit: ClassVar[str] = "item"
+
+    def unit_size(self, unit: Unit) -> int:
+        """How many of the summary's inputs ``unit`` holds (resolve: its headers)."""
+        return 1
+
     # -- the runner -----------------------------------------------------------------------
 
     def run(self, force: bool = False, executor: Any = None) -> StageReport:
@@ -380,12 +390,15 @@ class Stage:
             self.load()
             if self.reads_review:  # read here: units shipped to other processes take this copy
                 self.review  # noqa: B018
-            todo = list({u.id: u for u in self.units() if u.id not in writer.done_units}.values())
-            with tqdm(total=len(todo) + writer.resumed, initial=writer.resumed, desc=self.name,
-                      unit="item", disable=None, file=sys.stderr, leave=False) as bar:
+            units = list({u.id: u for u in self.units()}.values())
+            todo = [u for u in units if u.id not in writer.done_units]
+            done = sum(self.unit_size(u) for u in units if u.id in writer.done_units)
+            with tqdm(total=done + sum(self.unit_size(u) for u in todo), initial=done,
+                      desc=self.name, unit=self.progress_unit, disable=None, file=sys.stderr,
+                      leave=False) as bar:
                 for unit, result in self.map(todo):
                     writer.commit(unit.id, result, review.digest(unit.id) if review else "")
-                    bar.update(1)
+                    bar.update(self.unit_size(unit))
             stats = writer.finish(self.extra_stats(writer.stats))
         finally:
             writer.close()

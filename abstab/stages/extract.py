@@ -142,6 +142,7 @@ class ExtractStage(Stage):
     external = "pdfs"
     shape = "file"  # each PDF in an isolated worker of the executor, with a timeout
     counted = "documents"
+    progress_unit = "PDF"
     file_worker = staticmethod(_extract_in_worker)
     settings_cls = ExtractStageSettings
     speed_settings = (*Stage.speed_settings, "files_per_worker", "max_worker_memory")
@@ -161,6 +162,9 @@ class ExtractStage(Stage):
         from abstab.registry import engines
 
         engines.canonical(self.settings.engine)  # fail early with "did you mean"
+        found = discover(self.settings.inputs)
+        if not any(isinstance(u.payload, Path) for u in found):  # nothing at all to extract
+            raise ConfigError("no PDF to extract: " + "; ".join(str(u.payload) for u in found))
         self.seen_docs = {d.doc_id for d in self.dir.read("documents", Document)}
         self.child_provenance = self.provenance(engine=self.settings.engine).model_dump()
 

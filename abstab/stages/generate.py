@@ -61,7 +61,7 @@ from abstab.store import UnitResult
 
 __all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "question_for"]
 
-_NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
+_NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?%?(?![\w])")  # no trailing comma
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
 
 
@@ -153,6 +153,7 @@ class GenerateStage(Stage):
     consumes = ("documents", "tables", "judgments", "resolutions")
     produces = ("items", "derived_tables")
     counted = "items"
+    version = 2  # 2: a number's answer keeps no trailing comma ("2019," → "2019")
     settings_cls = GenerateSettings
     uses_backend = True
     # A table's questions follow the headers and meanings a person set (stages/reviewed.py).

@@ -34,6 +34,7 @@ class JudgeStage(Stage):
     consumes = ("documents", "tables")
     produces = ("judgments",)
     counted = "judgments"
+    progress_unit = "table"
     settings_cls = JudgeSettings
     uses_backend = True
 

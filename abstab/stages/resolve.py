@@ -103,6 +103,12 @@ class ResolveStage(Stage):
     def review_units(self) -> set[str]:
         return self.review.marked_abstract()
 
+    progress_unit = "header"
+
+    def unit_size(self, unit: Unit) -> int:
+        judged = self.judgments.get(unit.id)
+        return len(judged.keywords) if judged else 0  # the summary counts headers, not tables
+
     def index(self, doc: Document) -> PassageIndex:
         """The document's retrieval index over its text blocks, built once per run (a table's
         units come together, so the last few documents' indexes are kept); its dense vectors
