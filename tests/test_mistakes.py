@@ -183,6 +183,6 @@ def test_a_refused_key_stops_the_stage_at_once_with_the_fix(
         code, out = _run("judge", str(work), "-b", "openai", "--base-url", url, "-m",
                          "m", "--api-key", "sk-wrong-key", "--concurrency", "1", "--no-cache")
         assert len(server.requests) == 1  # not retried, and no other table asked
-    assert (code, out) == (2, f"Error: {url} rejected the API key (401 Unauthorized): "
-                              "set OPENAI_API_KEY or pass --api-key\n")
+    assert (code, out) == (2, (f"Error: {url} rejected the API key (401 Unauthorized): "
+                               "set OPENAI_API_KEY or pass --api-key\n"))
     assert "sk-wrong-key" not in out
