@@ -183,3 +183,21 @@ def test_cli_resolve_reads_a_crs_legend_with_its_span(tmp_path, monkeypatch):
         assert [(e.source, e.page, e.char_start, e.char_end, e.text) for e in r.evidence] == [
             ("block", 5, start, start + len(legend), legend)]
         assert doc.text[start:start + len(legend)] == legend
+    # the stage hands the resolver the report's other tables (for "CAT." ↔ CATEGORY) and
+    # pins a cited header cell to its table and page
+    from abstab.backends import build_backend as backend_named
+    from abstab.llm.tasks import EvidenceOut
+    from abstab.stages.resolve import ResolveStage
+
+    tables = list(StageDir(work, "extract", ()).read("tables", Table))
+    stage = ResolveStage(work, {"retriever": "bm25"}, backend_named("rules"))
+    stage.load()
+    first, *others = tables
+    passages = stage.context(first, doc, "DDS")
+    assert [p.id for p in passages if p.kind == "table"] == [t.table_id for t in others]
+    other = others[-1]
+    head = next(c.text for c in other.cells if c.header)
+    ev = stage._table_evidence(EvidenceOut(source="table", block_id=other.table_id, text=head,
+                                           score=0.4))
+    assert (ev.source, ev.block_id, ev.page, ev.char_start, ev.text) == (
+        "table", other.table_id, other.pages[0], None, head)
