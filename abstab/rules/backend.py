@@ -164,14 +164,14 @@ _PART_STYLES = ("acronym", "letter_codes", "shortened")
 
 
 def _by_parts(table: Table, blocks: list[Block], kw: str, row: int, col: int,
-              context: Sequence[Passage] = ()) -> ResolveOutput | None:
+              context: Sequence[Passage] = (), clipped: bool = False) -> ResolveOutput | None:
     """The header read with each code or clipped word in it replaced by what the document
     says it means; None unless at least one part is explained.
 
-    Codes (acronyms, letter codes) take only a stated meaning; a clipped word also the one
-    ordinary word of the text or of another table's header it is a prefix of ("Accel" →
-    "acceleration", "CAT." → a table headed CATEGORY). A one-letter code
-    counts only in its printed brackets ("(R)" with a legend "(R)=Republican Party Nominee").
+    Codes (acronyms, letter codes) take only a stated meaning; with ``clipped``, a clipped
+    word also the one ordinary word of the text or of another table's header it is a prefix of
+    ("Accel" → "acceleration", "CAT." → a table headed CATEGORY). A one-letter code counts only
+    in its printed brackets ("(R)" with a legend "(R)=Republican Party Nominee").
     """
     parts = list(_PART.finditer(kw))
     if len(parts) < 2:
@@ -189,7 +189,7 @@ def _by_parts(table: Table, blocks: list[Block], kw: str, row: int, col: int,
         # a note tied to the cell explains the whole header, not this part: only notes and
         # texts that name the part count
         got = next((r for f in forms if (r := _explicit(table, blocks, f, -1, -1))), None)
-        if got is None and style == "shortened":
+        if got is None and clipped and style == "shortened":
             got = _implied(blocks, part, clipped_only=True) or _other_tables(part, context)
         if got is None or not got.expansion:
             continue
@@ -235,17 +235,21 @@ class RulesBackend(Backend):
             found = _explicit(table, blocks, kw, keyword.row, keyword.col)
         if found is not None:
             return found
-        # 2. The codes and clipped words inside a longer header, each explained by the
-        # document ("SSA Total (Excluding OIG)": SSA and OIG by a legend).
-        found = _by_parts(table, blocks, kw, keyword.row, keyword.col, context)
+        # 2. The codes inside a longer header, each stated by the document ("SSA Total
+        # (Excluding OIG)": SSA and OIG by a legend); its clipped words are read as in 4.
+        stated_parts = _by_parts(table, blocks, kw, keyword.row, keyword.col)
+        # 3. A phrase the whole header abbreviates, with no sentence saying so: implied
+        # ("Avg. disch." ↔ "average discharge"). Ranked over the whole text at once, so
+        # frequency and closeness count across blocks; then another table's header.
+        if stated_parts is None:
+            found = _implied(blocks, kw) or _other_tables(kw, context)
+            if found is not None:
+                return found
+        # 4. Each part read alone: stated codes, clipped words the text or a table completes.
+        found = _by_parts(table, blocks, kw, keyword.row, keyword.col, context, clipped=True)
         if found is not None:
             return found
-        # 3. A phrase the header abbreviates, with no sentence saying so: implied. Ranked over
-        # the whole text at once, so frequency and closeness count across blocks.
-        found = _implied(blocks, kw) or _other_tables(kw, context)
-        if found is not None:
-            return found
-        # 4. The retrieved passages name a word-for-word reading of the header ("Fail." →
+        # 5. The retrieved passages name a word-for-word reading of the header ("Fail." →
         # "failure"): implied by the text, with less confidence than an initials match.
         siblings = [c.text for c in table.cells if c.header]
         for guess in expand_header(kw, siblings, k=3):
