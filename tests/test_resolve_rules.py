@@ -201,3 +201,15 @@ def test_cli_resolve_reads_a_crs_legend_with_its_span(tmp_path, monkeypatch):
                                            score=0.4))
     assert (ev.source, ev.block_id, ev.page, ev.char_start, ev.text) == (
         "table", other.table_id, other.pages[0], None, head)
+
+
+def test_a_whole_clipped_header_is_read_before_its_parts():
+    # "Avg." alone is an ordinary abbreviation: reading the parts one by one would leave it
+    # as printed ("Avg. discharge"); the text's phrase explains the whole header
+    text = "The average discharge of the river rose in May."
+    doc = _doc(text)
+    table = make_table(["Station", "Avg. disch."], [["A", "12"]])
+    out, (ev,) = _resolve(table, doc, "Avg. disch.", 0, 1)
+    assert (out.expansion, out.category, out.method) == (
+        "average discharge", "inferable_document", "clipped_phrase")
+    assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == ("b0", 0, len(text), text)
