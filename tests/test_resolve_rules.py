@@ -213,3 +213,18 @@ def test_a_whole_clipped_header_is_read_before_its_parts():
     assert (out.expansion, out.category, out.method) == (
         "average discharge", "inferable_document", "clipped_phrase")
     assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == ("b0", 0, len(text), text)
+
+
+def test_a_cut_word_takes_no_meaning_from_a_note_or_a_longer_word():
+    # "nual" is the tail of a cut "Annual": the footnote that says "annual" does not explain it
+    note = "For annual appropriations of bridge funding, see Table 3."
+    doc = _doc("Bridge funding by program.", note)
+    table = make_table(["Program", "nual Average FY2022"], [["A", "1"]],
+                       notes=[Note(kind="footnote", marker="a", text=note, block_id="b1")])
+    out, _ = _resolve(table, doc, "nual Average FY2022", 0, 1)
+    assert (out.expansion, out.category) == (None, "unresolvable")
+    # "Vot" is most often "votes" in this text, cut by a column boundary: no "voting" instead
+    doc = _doc("The votes were counted. Votes for each candidate; voting went on for days.")
+    table = make_table(["Candidate", "Others Receiving Vot"], [["A", "1"]])
+    out, _ = _resolve(table, doc, "Others Receiving Vot", 0, 1)
+    assert (out.expansion, out.category) == (None, "unresolvable")

@@ -112,9 +112,11 @@ def _implied(blocks: list[Block], kw: str, clipped_only: bool = False) -> Resolv
     for m in implied_matches(text, kw):
         if expansion_problem(kw, m.long, implied=True) is not None:
             continue
-        if clipped_only and not (m.pattern == "clipped_phrase" and " " not in m.long
-                                 and _deliberate_clipping(kw, m.long)):
-            continue
+        if clipped_only:
+            if m.pattern != "clipped_phrase" or " " in m.long:
+                continue
+            if not _deliberate_clipping(kw, m.long):
+                return None  # the likeliest word is a cut one ("Vot" → "votes"): no guess
         i = bisect.bisect_right(starts, m.start) - 1
         b = blocks[i]
         s, e = sentence_around(b.text, m.start - starts[i], m.end - starts[i])

@@ -183,8 +183,10 @@ def stated_meanings(table: Table, row: int, col: int, keyword: str,
     """The meanings stated for the header ``keyword`` of the cell at (row, col): first those of
     the table's notes tied to it (they target the cell or name the keyword), then the explicit
     definitions in ``texts``, in order. Lazy, so a caller content with a note reads no text."""
+    named = re.compile(_kw_pattern(keyword))
     for note in table.notes:
-        if [row, col] in note.targets or keyword in note.text:
+        # the note names the keyword as a word: "nual" (a cut "annual") is in no note
+        if [row, col] in note.targets or named.search(note.text):
             exp = note_expansion(note.text, keyword, note.marker)
             if exp:
                 yield Stated(exp, note)
