@@ -101,7 +101,8 @@ def test_a_clipped_header_is_matched_to_the_documents_vocabulary():
 
 
 def test_a_clipped_header_is_completed_by_another_tables_header():
-    doc = _doc("Daily weather observations at the station.")
+    text = "The state department of agriculture publishes the weekly weather bulletin."
+    doc = _doc(text)
     table = make_table(["STATION", "CAT.", "%DEP."], [["A", "2", "-4"]], table_id="d:t1")
     legend = make_table(["CATEGORY", "DESCRIPTION"], [["2", "Moderate drought"]],
                         table_id="d:t2")
@@ -111,8 +112,10 @@ def test_a_clipped_header_is_completed_by_another_tables_header():
         "category", "inferable_document", "other_table")
     assert [(e.source, e.block_id, e.text) for e in out.evidence] == [
         ("table", "d:t2", "CATEGORY")]
-    # nothing in the document completes "%DEP.": no guess ("department")
-    out, _ = _resolve(table, doc, "%DEP.", 0, 2, context)
+    # nothing in the document reads "%DEP." whole: "department" leaves the % unread (before:
+    # "department", from the retrieved passage)
+    out, _ = _resolve(table, doc, "%DEP.", 0, 2,
+                      [Passage(id="b0", kind="text", text=text), *context])
     assert (out.expansion, out.category) == (None, "unresolvable")
 
 

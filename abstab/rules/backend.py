@@ -27,6 +27,7 @@ from abstab.llm.tasks import (
 from abstab.records import TEXT_KINDS, Block, Document, Note, Table
 from abstab.rules import reader
 from abstab.rules.definitions import (
+    SYMBOL_WORDS,
     Stated,
     acronym_meaning_problem,
     column_value_legend,
@@ -95,6 +96,13 @@ def _value_legend(table: Table, blocks: list[Block], kw: str, row: int,
         return None
     st = column_value_legend(table, col, [b.text for b in blocks]).get(kw)
     return _stated_output(st, blocks, method="legend_value") if st is not None else None
+
+
+def _drops_a_symbol(kw: str, reading: str) -> bool:
+    """``reading`` leaves a symbol of ``kw`` unread: "%DEP." is no "department" (it is a
+    percentage departure), whatever text says "department"."""
+    low = reading.lower()
+    return any(ch in SYMBOL_WORDS and not any(w in low for w in SYMBOL_WORDS[ch]) for ch in kw)
 
 
 def _body_letter_code(table: Table, kw: str, row: int) -> bool:
@@ -255,7 +263,8 @@ class RulesBackend(Backend):
         # "failure"): implied by the text, with less confidence than an initials match.
         siblings = [c.text for c in table.cells if c.header]
         for guess in expand_header(kw, siblings, k=3):
-            if expansion_problem(kw, guess, implied=True) is not None:
+            if expansion_problem(kw, guess, implied=True) is not None or _drops_a_symbol(
+                    kw, guess):
                 continue
             for p in context:
                 span = phrase_span(p.text, guess)
