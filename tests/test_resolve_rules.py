@@ -231,3 +231,15 @@ def test_a_cut_word_takes_no_meaning_from_a_note_or_a_longer_word():
     table = make_table(["Candidate", "Others Receiving Vot"], [["A", "1"]])
     out, _ = _resolve(table, doc, "Others Receiving Vot", 0, 1)
     assert (out.expansion, out.category) == (None, "unresolvable")
+
+
+def test_a_bracketed_one_letter_code_is_read_from_its_legend():
+    legend = "(R)=Republican Party Nominee; (D)=Democratic Party Nominee."
+    doc = _doc("Votes for Speaker, by ballot.", legend)
+    table = make_table(["Candidate", "Dec. 3"], [["Gillett (R)", "197"], ["Garrett (D)", "195"]])
+    out, (ev,) = _resolve(table, doc, "Gillett (R)", 1, 0)
+    assert (out.expansion, out.category, out.method) == (
+        "Gillett (Republican Party Nominee)", "explicit", "parts:legend")
+    start = len("Votes for Speaker, by ballot.") + 2
+    assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == (
+        "b1", start, start + len(legend), legend)

@@ -203,9 +203,7 @@ def _by_parts(table: Table, blocks: list[Block], kw: str, row: int, col: int,
             got = _implied(blocks, part, clipped_only=True) or _other_tables(part, context)
         if got is None or not got.expansion:
             continue
-        s, e = m.span()
-        if forms and forms[0].startswith("("):
-            s, e = s - 1, e + 1
+        s, e = m.span()  # a bracketed code keeps its brackets: "Gillett (Republican …)"
         out.append(kw[pos:s] + got.expansion)
         pos = e
         evidence.extend(got.evidence)
