@@ -14,10 +14,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from abstab.core.headers import classify
 from abstab.core.normalize import squash
 from abstab.core.words import zipf
 from abstab.records import Note, Table
-from abstab.rules.acronyms import align_long_form, find_acronyms
+from abstab.rules.acronyms import align_long_form, alignment_scores, find_acronyms
 
 _STOP = {"of", "and", "the", "in", "for", "between", "to", "on", "at", "by", "per", "a", "an", "or",
          "with", "from"}
@@ -182,14 +183,64 @@ def stated_meanings(table: Table, row: int, col: int, keyword: str,
     """The meanings stated for the header ``keyword`` of the cell at (row, col): first those of
     the table's notes tied to it (they target the cell or name the keyword), then the explicit
     definitions in ``texts``, in order. Lazy, so a caller content with a note reads no text."""
+    named = re.compile(_kw_pattern(keyword))
     for note in table.notes:
-        if [row, col] in note.targets or keyword in note.text:
+        # the note names the keyword as a word: "nual" (a cut "annual") is in no note
+        if [row, col] in note.targets or named.search(note.text):
             exp = note_expansion(note.text, keyword, note.marker)
             if exp:
                 yield Stated(exp, note)
     for i, text in enumerate(texts):
         for m in explicit_matches(text, keyword):
             yield Stated(m.long, m, i)
+
+
+def spells(short: str, long: str) -> bool:
+    """``long`` read from its first word spells the letters of ``short`` ("OIG" ↔ "Office of
+    the Inspector General"), as an acronym's long form does."""
+    words = re.findall(r"[^\W_]+", long)
+    return bool(words) and 0 in alignment_scores(short, words)
+
+
+def acronym_meaning_problem(keyword: str, st: Stated) -> str | None:
+    """Why ``st`` cannot be what the acronym ``keyword`` stands for, or None.
+
+    A long form that spells the acronym is one; so is whatever a legend line of the table's own
+    notes gives ("STA = authorized funds subject to future appropriations"). A sentence about the
+    acronym ("SSA is also responsible for …", "the WEC: (1) natural gas …") is not.
+    """
+    if spells(keyword, st.long):
+        return None
+    if isinstance(st.source, Note) and re.search(
+            rf"{_kw_pattern(keyword)}\s*[*†‡¹²³]*\s*=", st.source.text):
+        return None
+    return "says something about the acronym without spelling it out"
+
+
+def _source_key(st: Stated) -> tuple[str, int]:
+    """Which note or text a meaning comes from (two codes keyed by one legend share it)."""
+    return ("note", id(st.source)) if isinstance(st.source, Note) else ("text", st.text)
+
+
+def column_value_legend(table: Table, col: int, texts: Sequence[str]) -> dict[str, Stated]:
+    """The meanings a legend gives for the coded values of column ``col`` ("H", "HH" under a
+    "Symbol convention H = High, HH = High high" legend), keyed by value.
+
+    A legend is linked to the column when one note or text defines at least two of the
+    column's distinct code values (or its only one): a lone "H = …" somewhere in the text is
+    no evidence that the "H" of this column means it.
+    """
+    values = sorted({c.text.strip() for c in table.cells
+                     if not c.header and c.col == col and c.text.strip()})
+    codes = [v for v in values if len(v) <= 12 and classify(v).style != "natural"]
+    by_source: dict[tuple[str, int], dict[str, Stated]] = {}
+    for code in codes:
+        for st in stated_meanings(table, -1, -1, code, texts):
+            if expansion_problem(code, st.long) is None:
+                by_source.setdefault(_source_key(st), {}).setdefault(code, st)
+    need = min(2, len(codes))
+    linked = [found for found in by_source.values() if need and len(found) >= need]
+    return max(linked, key=len) if linked else {}
 
 
 # ---------------------------------------------------------------------------- implied
@@ -208,6 +259,8 @@ def _abbreviates(part: str, word: str) -> bool:
     a subsequence of it, and shorter."""
     p, w = part.lower(), word.lower()
     if not p or len(p) >= len(w) or p[0] != w[0]:
+        return False
+    if any(ch.isdigit() for ch in p):  # a number is not clipped: "20" is not "2023"
         return False
     it = iter(w)
     return all(ch in it for ch in p)
@@ -328,8 +381,8 @@ def expansion_problem(keyword: str, expansion: str, implied: bool = False) -> st
         return "starts inside a number or with a separator"
     if _DOT_LEADER.search(exp):
         return "a dot-leader line (table of contents)"
-    if _letters(exp) == _letters(keyword):
-        return "the header itself, re-spelled"
+    if _letters(exp).rstrip("s") == _letters(keyword).rstrip("s"):
+        return "the header itself, re-spelled"  # also its plural: "DDS" → "DDSs"
     words = re.findall(r"[^\W\d_]+", exp.lower())
     if all(w in _STOP for w in words):
         return "only function words"

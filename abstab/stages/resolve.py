@@ -84,7 +84,7 @@ class ResolveStage(Stage):
     def load(self) -> None:
         # Indexes, not lists: records are read when their unit runs (memory stays flat).
         self.docs = self.index_of("documents", "doc_id")
-        self.tables = self.index_of("tables", "table_id")
+        self.tables = self.index_of("tables", "table_id", by="doc_id")
         flagged = self.review.marked_abstract()
         # Abstract tables, and tables with a header a person marked abstract.
         self.judgments = self.index_of("judgments", "table_id",
@@ -92,6 +92,7 @@ class ResolveStage(Stage):
                                        or j.table_id in flagged)
 
         self._indexes: OrderedDict[str, PassageIndex] = OrderedDict()
+        self._tables_of: OrderedDict[str, list[Passage]] = OrderedDict()
         self._index_lock = threading.Lock()
 
     def units(self) -> list[Unit]:
@@ -130,8 +131,33 @@ class ResolveStage(Stage):
         guesses = expand_header(keyword, siblings, k=2)
         query = " ".join([keyword, *guesses, table.caption or ""])
         blocks = {b.block_id: b for b in doc.blocks}
-        return [Passage(id=bid, kind="text", text=blocks[bid].text, score=score)
-                for bid, score in self.index(doc).search(query, self.settings.k)]
+        found = [Passage(id=bid, kind="text", text=blocks[bid].text, score=score)
+                 for bid, score in self.index(doc).search(query, self.settings.k)]
+        # the document's other tables, by their headers: a clipped "CAT." may be completed by
+        # a table headed CATEGORY (ids no block has: an LLM's document context ignores them)
+        return found + [p for p in self.table_passages(doc.doc_id) if p.id != table.table_id]
+
+    def table_passages(self, doc_id: str) -> list[Passage]:
+        """The document's tables as passages (their header cells as text), read once per
+        document while its units run, like its retrieval index."""
+        with self._index_lock:
+            if doc_id not in self._tables_of:
+                self._tables_of[doc_id] = [
+                    Passage(id=t.table_id, kind="table", table=t,
+                            text=" | ".join(c.text for c in t.cells if c.header))
+                    for t in (self.tables[tid] for tid in self.tables.keys_by.get(doc_id, []))]
+                while len(self._tables_of) > _KEPT_INDEXES:
+                    self._tables_of.popitem(last=False)
+            self._tables_of.move_to_end(doc_id)
+            return self._tables_of[doc_id]
+
+    def _table_evidence(self, ev: EvidenceOut) -> Evidence:
+        """A table cell cited as evidence: its table's id and first page (cells have no
+        offsets in Document.text)."""
+        table = self.tables.get(ev.block_id) if ev.block_id else None
+        return Evidence(source="table", block_id=ev.block_id,
+                        page=table.pages[0] if table is not None and table.pages else None,
+                        text=ev.text, score=ev.score)
 
     def process(self, unit: Unit) -> UnitResult:
         judgment: Judgment = self.judgments[unit.id]
@@ -145,7 +171,8 @@ class ResolveStage(Stage):
                                     KeywordOut(**kw.model_dump()), context)
             if out is None:
                 continue
-            evidence = [locate(e, doc) for e in out.evidence]
+            evidence = [self._table_evidence(e) if e.source == "table" else locate(e, doc)
+                        for e in out.evidence]
             grounded = [e for e in evidence if e.char_start is not None or e.source != "block"]
             if len(grounded) < len(evidence):  # a model may quote text the document lacks
                 result.drop(item, "evidence_not_in_document",

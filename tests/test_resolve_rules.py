@@ -1,0 +1,245 @@
+"""The rules resolver on small synthetic documents: what the document states, with its span."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from builders import PROV, make_table
+
+from abstab.backends import build_backend
+from abstab.llm.tasks import KeywordOut, Passage
+from abstab.records import Block, Document, Note, Table
+from abstab.stages.resolve import locate
+
+
+def _doc(*texts: str) -> Document:
+    blocks, parts, pos = [], [], 0
+    for i, t in enumerate(texts):
+        blocks.append(Block(block_id=f"b{i}", page=1, bbox=[0, 0, 1, 1], kind="paragraph",
+                            text=t, order=i, char_start=pos, char_end=pos + len(t)))
+        parts.append(t)
+        pos += len(t) + 2
+    return Document(provenance=PROV, doc_id="d", source="r.pdf", sha256="0" * 64, pages=1,
+                    text="\n\n".join(parts), blocks=blocks)
+
+
+def _resolve(table: Table, doc: Document, keyword: str, row: int, col: int,
+             context: Sequence[Passage] = ()):
+    backend = build_backend("rules", {}, None)
+    out = backend.resolve(table, doc, KeywordOut(keyword=keyword, row=row, col=col,
+                                                 style="acronym", score=0.9), context)
+    return out, [locate(e, doc) for e in out.evidence]
+
+
+NOTES = "Notes: BFP = Bridge Formula Program; BIP = Bridge Investment Program."
+PROGRAMS = ["Program", "FY2022", "FY2023"]
+PROGRAM_ROWS = [["BFP (Assured)", "5,500", "5,500"], ["BIP (Total)", "2,447", "2,447"]]
+
+
+def _programs() -> tuple[Table, Document]:
+    doc = _doc("Table 1. Bridge Funding", NOTES)
+    table = make_table(PROGRAMS, PROGRAM_ROWS,
+                       notes=[Note(kind="note", text=NOTES, block_id="b1")])
+    return table, doc
+
+
+def test_a_notes_legend_explains_a_stub_code_with_its_span():
+    table, doc = _programs()
+    out, (ev,) = _resolve(table, doc, "BIP", 2, 0)
+    assert (out.expansion, out.category, out.method) == (
+        "Bridge Investment Program", "explicit", "note:note")
+    start = len("Table 1. Bridge Funding") + 2
+    assert (ev.block_id, ev.page, ev.char_start, ev.char_end, ev.text) == (
+        "b1", 1, start, start + len(NOTES), NOTES)
+
+
+def test_a_code_inside_a_longer_label_is_read_in_place():
+    table, doc = _programs()
+    out, (ev,) = _resolve(table, doc, "BFP (Assured)", 1, 0)
+    assert (out.expansion, out.category, out.method) == (
+        "Bridge Formula Program (Assured)", "explicit", "parts:note:note")
+    assert (ev.block_id, ev.text) == ("b1", NOTES)
+
+
+LEGEND = "Symbol convention H = High, HH = High high, L = Low."
+
+
+def _alarms() -> tuple[Table, Document]:
+    doc = _doc("Alarm settings of the plant.", LEGEND, "H = Hydrogen content of the gas.")
+    table = make_table(["Tag", "Alarm"], [["TI-101", "H"], ["TI-102", "HH"], ["PI-201", "L"]])
+    return table, doc
+
+
+def test_a_legend_keying_cell_values_explains_them_in_their_column():
+    table, doc = _alarms()
+    out, (ev,) = _resolve(table, doc, "H", 1, 1)
+    assert (out.expansion, out.category, out.method) == ("High", "explicit", "legend_value")
+    start = len("Alarm settings of the plant.") + 2
+    assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == (
+        "b1", start, start + len(LEGEND), LEGEND)
+    out, _ = _resolve(table, doc, "HH", 2, 1)
+    assert (out.expansion, out.method) == ("High high", "legend_value")
+
+
+def test_a_lone_letter_definition_is_no_evidence_for_a_cell_value():
+    # the text defines "H" once, but no legend keys the values of this column: unresolvable
+    doc = _doc("H = Hydrogen content of the gas.")
+    table = make_table(["Tag", "Alarm"], [["TI-101", "H"], ["TI-102", "X"]])
+    out, ev = _resolve(table, doc, "H", 1, 1)
+    assert (out.expansion, out.category, out.method, ev) == (
+        None, "unresolvable", "no_evidence", [])
+
+
+def test_a_clipped_header_is_matched_to_the_documents_vocabulary():
+    text = "The cycles differ in characteristic acceleration and speed."
+    doc = _doc(text)
+    table = make_table(["Cycle", "Decreased Accel", "Freq."], [["A", "1", "2"]])
+    out, (ev,) = _resolve(table, doc, "Decreased Accel", 0, 1)
+    assert (out.expansion, out.category, out.method) == (
+        "Decreased acceleration", "inferable_document", "parts:clipped_phrase")
+    assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == ("b0", 0, len(text), text)
+
+
+def test_a_clipped_header_is_completed_by_another_tables_header():
+    text = "The state department of agriculture publishes the weekly weather bulletin."
+    doc = _doc(text)
+    table = make_table(["STATION", "CAT.", "%DEP."], [["A", "2", "-4"]], table_id="d:t1")
+    legend = make_table(["CATEGORY", "DESCRIPTION"], [["2", "Moderate drought"]],
+                        table_id="d:t2")
+    context = [Passage(id="d:t2", kind="table", text="CATEGORY | DESCRIPTION", table=legend)]
+    out, _ = _resolve(table, doc, "CAT.", 0, 1, context)
+    assert (out.expansion, out.category, out.method) == (
+        "category", "inferable_document", "other_table")
+    assert [(e.source, e.block_id, e.text) for e in out.evidence] == [
+        ("table", "d:t2", "CATEGORY")]
+    # nothing in the document reads "%DEP." whole: "department" leaves the % unread (before:
+    # "department", from the retrieved passage)
+    out, _ = _resolve(table, doc, "%DEP.", 0, 2,
+                      [Passage(id="b0", kind="text", text=text), *context])
+    assert (out.expansion, out.category) == (None, "unresolvable")
+
+
+def test_a_word_cut_by_a_column_boundary_is_not_a_clipping():
+    # "Plannin" lacks one letter of "planning": a cut, not an abbreviation a reader decodes
+    doc = _doc("Planning grants fund the planning of projects in rural areas.")
+    table = make_table(["Total Plannin Award"], [["1"]])
+    out, _ = _resolve(table, doc, "Total Plannin Award", 0, 0)
+    assert (out.expansion, out.category) == (None, "unresolvable")
+
+
+def test_a_sentence_about_an_acronym_is_not_its_meaning():
+    # before: "SSA is also responsible for …" gave "also responsible for supporting …"
+    doc = _doc("SSA is also responsible for supporting a number of other programs.")
+    table = make_table(["SSA", "Staff"], [["1", "2"]])
+    out, ev = _resolve(table, doc, "SSA", 0, 0)
+    assert (out.expansion, out.category, ev) == (None, "unresolvable", [])
+
+
+def test_a_number_is_not_a_clipped_word():
+    # before: "Oct. 20" read as "october 2023"
+    doc = _doc("Ballots were cast in October 2023 over several days.")
+    table = make_table(["Candidate", "Oct. 20"], [["A", "1"]])
+    out, _ = _resolve(table, doc, "Oct. 20", 0, 1)
+    assert (out.expansion, out.category) == (None, "unresolvable")
+
+
+def test_no_supporting_span_means_unresolvable():
+    doc = _doc("The program funds bridges in every state.")
+    table = make_table(["XQZ", "Amount"], [["1", "2"]])
+    out, ev = _resolve(table, doc, "XQZ", 0, 0)
+    assert (out.expansion, out.category, out.method, ev) == (
+        None, "unresolvable", "no_evidence", [])
+
+
+def test_cli_resolve_reads_a_crs_legend_with_its_span(tmp_path, monkeypatch):
+    """`abstab resolve` on a real CRS report: "DDS" in a staffing table's header is read from
+    the legend under the table ("DDS = Disability Determination Services."), cited exactly."""
+    from click.testing import CliRunner
+    from conftest import corpus
+
+    from abstab import retrieval
+    from abstab.cli import cli
+
+    # bm25 like the sample pipeline's resolve: the dense path has its own tests (and embeds
+    # the report for half a minute)
+    monkeypatch.setattr(retrieval, "default_retriever", lambda: "bm25")
+    from abstab.records import Resolution
+    from abstab.store import StageDir
+
+    pdf = corpus("crs-reports", "pdf", "reports", "R48725.6.pdf")
+    work = tmp_path / "work"
+    runner = CliRunner()
+    for args in (["extract", str(pdf), "-o", str(work)], ["judge", str(work)],
+                 ["resolve", str(work)]):
+        result = runner.invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    doc = next(StageDir(work, "extract", ()).read("documents", Document))
+    dds = [r for r in StageDir(work, "resolve", ()).read("resolutions", Resolution)
+           if "DDS" in r.keyword.split()]
+    assert dds, "no header with DDS was resolved"
+    legend = "DDS = Disability Determination Services."
+    start = doc.text.index(legend)
+    for r in dds:
+        assert (r.expansion, r.category, r.method) == (
+            r.keyword.replace("DDS", "Disability Determination Services"), "explicit",
+            "parts:legend")
+        assert [(e.source, e.page, e.char_start, e.char_end, e.text) for e in r.evidence] == [
+            ("block", 5, start, start + len(legend), legend)]
+        assert doc.text[start:start + len(legend)] == legend
+    # the stage hands the resolver the report's other tables (for "CAT." ↔ CATEGORY) and
+    # pins a cited header cell to its table and page
+    from abstab.backends import build_backend as backend_named
+    from abstab.llm.tasks import EvidenceOut
+    from abstab.stages.resolve import ResolveStage
+
+    tables = list(StageDir(work, "extract", ()).read("tables", Table))
+    stage = ResolveStage(work, {"retriever": "bm25"}, backend_named("rules"))
+    stage.load()
+    first, *others = tables
+    passages = stage.context(first, doc, "DDS")
+    assert [p.id for p in passages if p.kind == "table"] == [t.table_id for t in others]
+    other = others[-1]
+    head = next(c.text for c in other.cells if c.header)
+    ev = stage._table_evidence(EvidenceOut(source="table", block_id=other.table_id, text=head,
+                                           score=0.4))
+    assert (ev.source, ev.block_id, ev.page, ev.char_start, ev.text) == (
+        "table", other.table_id, other.pages[0], None, head)
+
+
+def test_a_whole_clipped_header_is_read_before_its_parts():
+    # "Avg." alone is an ordinary abbreviation: reading the parts one by one would leave it
+    # as printed ("Avg. discharge"); the text's phrase explains the whole header
+    text = "The average discharge of the river rose in May."
+    doc = _doc(text)
+    table = make_table(["Station", "Avg. disch."], [["A", "12"]])
+    out, (ev,) = _resolve(table, doc, "Avg. disch.", 0, 1)
+    assert (out.expansion, out.category, out.method) == (
+        "average discharge", "inferable_document", "clipped_phrase")
+    assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == ("b0", 0, len(text), text)
+
+
+def test_a_cut_word_takes_no_meaning_from_a_note_or_a_longer_word():
+    # "nual" is the tail of a cut "Annual": the footnote that says "annual" does not explain it
+    note = "For annual appropriations of bridge funding, see Table 3."
+    doc = _doc("Bridge funding by program.", note)
+    table = make_table(["Program", "nual Average FY2022"], [["A", "1"]],
+                       notes=[Note(kind="footnote", marker="a", text=note, block_id="b1")])
+    out, _ = _resolve(table, doc, "nual Average FY2022", 0, 1)
+    assert (out.expansion, out.category) == (None, "unresolvable")
+    # "Vot" is most often "votes" in this text, cut by a column boundary: no "voting" instead
+    doc = _doc("The votes were counted. Votes for each candidate; voting went on for days.")
+    table = make_table(["Candidate", "Others Receiving Vot"], [["A", "1"]])
+    out, _ = _resolve(table, doc, "Others Receiving Vot", 0, 1)
+    assert (out.expansion, out.category) == (None, "unresolvable")
+
+
+def test_a_bracketed_one_letter_code_is_read_from_its_legend():
+    legend = "(R)=Republican Party Nominee; (D)=Democratic Party Nominee."
+    doc = _doc("Votes for Speaker, by ballot.", legend)
+    table = make_table(["Candidate", "Dec. 3"], [["Gillett (R)", "197"], ["Garrett (D)", "195"]])
+    out, (ev,) = _resolve(table, doc, "Gillett (R)", 1, 0)
+    assert (out.expansion, out.category, out.method) == (
+        "Gillett (Republican Party Nominee)", "explicit", "parts:legend")
+    start = len("Votes for Speaker, by ballot.") + 2
+    assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == (
+        "b1", start, start + len(legend), legend)
