@@ -179,13 +179,23 @@ def test_cli_resolve_reads_a_crs_legend_with_its_span(tmp_path, monkeypatch):
     assert dds, "no header with DDS was resolved"
     legend = "DDS = Disability Determination Services."
     start = doc.text.index(legend)
+    assert doc.text[start:start + len(legend)] == legend
     for r in dds:
-        assert (r.expansion, r.category, r.method) == (
-            r.keyword.replace("DDS", "Disability Determination Services"), "explicit",
-            "parts:legend")
-        assert [(e.source, e.page, e.char_start, e.char_end, e.text) for e in r.evidence] == [
-            ("block", 5, start, start + len(legend), legend)]
-        assert doc.text[start:start + len(legend)] == legend
+        assert (r.expansion, r.category) == (
+            r.keyword.replace("DDS", "Disability Determination Services"), "explicit")
+        if r.column == 0:
+            # the row label "State DDS" of the staffing table (page 5) is read from the
+            # "Notes: …" paragraph under that table, which the evidence cites whole
+            assert r.method == "parts:note:note"
+            [ev] = r.evidence
+            assert (ev.source, ev.page, ev.text.startswith("Notes: OIG = Office of the "
+                    "Inspector General. " + legend)) == ("note", 5, True)
+        else:  # a column header on page 9 is read from the legend sentence of page 5
+            assert r.method == "parts:legend"
+            assert [(e.source, e.page, e.char_start, e.char_end, e.text)
+                    for e in r.evidence] == [("block", 5, start, start + len(legend), legend)]
+    assert sorted((r.keyword, r.column) for r in dds) == [
+        ("State DDS", 0), ("State DDS Total Staff Total Work on Duty Years", 9)]
     # the stage hands the resolver the report's other tables (for "CAT." ↔ CATEGORY) and
     # pins a cited header cell to its table and page
     from abstab.backends import build_backend as backend_named
