@@ -321,6 +321,11 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
               help="bm25, dense or hybrid (default: hybrid with the embed extra, else bm25).")
 @click.option("--plots/--no-plots", default=True, show_default=True,
               help="Write PNG plots (needs the plot extra).")
+@click.option("--tables-from", "tables_from", multiple=True, metavar="ENGINE|DIR",
+              help="Also score every system over a parser's tables: an extraction engine "
+                   "(abstab engines list) run on each document's PDF, or a folder of tables "
+                   "(DIR/<doc_id>/page-<N>.md|.html, DIR/<doc_id>.json from docling); "
+                   "repeatable. The gold-table run is scored too, for the drop.")
 @backend_options
 @force_opt
 @executor_options
@@ -328,8 +333,8 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
 def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None,
           name: str | None, url: str | None, answer_format: str, kind: str | None,
           out: Path | None, split: str | None, limit: int | None, k: int,
-          retriever: str | None, plots: bool, backend: str | None, llm: dict[str, Any],
-          force: bool) -> None:
+          retriever: str | None, plots: bool, tables_from: tuple[str, ...],
+          backend: str | None, llm: dict[str, Any], force: bool) -> None:
     """Score systems on DATASET and print the leaderboard.
 
     DATASET is an abstab workspace, a release folder, or an external dataset: TAT-QA
@@ -339,6 +344,7 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     from abstab.backends import build_backend
     from abstab.bench.data import load_data
     from abstab.bench.own import llm_settings_used
+    from abstab.bench.parsed import parsed_data
     from abstab.bench.run import BenchStage, leaderboard, write_results
     from abstab.registry import systems
 
@@ -362,16 +368,22 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     be = build_backend(backend or "rules", llm, cache_root, used_elsewhere=llm_settings_used(own))
     service = {**llm, "workspace": cache_root}
     reports, runs, stages = [], {}, {}
+    # The gold tables first: each run over a parser's tables is compared with it item by item.
+    variants = [(data, None), *((parsed_data(data, src, out, _executor(), force), src)
+                                for src in tables_from)]
     try:
-        for system in names:
-            stage = BenchStage(out, data, {
-                "system": system, "k": k, "split": split, "retriever": retriever,
-                "answer_format": answer_format, "url": url,
-                "predictions": str(predictions) if predictions else None,
-                "name": name if system in own else None}, be,
-                index_dir=dataset / "index" if workspace else None, llm=service)
-            reports.append(stage.run(force=force, executor=_executor()))
-            runs[stage.system_name], stages[stage.system_name] = stage.dir.path, stage
+        for variant, _src in variants:
+            for system in names:
+                stage = BenchStage(out, variant, {
+                    "system": system, "k": k, "split": split, "retriever": retriever,
+                    "answer_format": answer_format, "url": url,
+                    "predictions": str(predictions) if predictions else None,
+                    "name": name if system in own else None,
+                    "tables_from": variant.parsed.label if variant.parsed else None}, be,
+                    index_dir=dataset / "index" if workspace else None, llm=service)
+                reports.append(stage.run(force=force, executor=_executor()))
+                key = stage.system_name + (f"@{variant.parsed.label}" if variant.parsed else "")
+                runs[key], stages[key] = stage.dir.path, stage
     finally:
         be.close()
     results = write_results(out, data, runs, be.name, split, k=k, plots=plots,
@@ -382,6 +394,9 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     if data.skipped:
         click.echo(f"{len(data.skipped)} example(s) of the dataset could not be read; "
                    f"first: {data.skipped[0][0]}: {data.skipped[0][1]}")
+    for variant, _src in variants[1:]:
+        for note in variant.parsed.notes:
+            click.echo(f"note: {note}")
     for note in results["notes"]:
         click.echo(f"note: {note}")
     for r in reports:

@@ -217,6 +217,22 @@ def _retrieval(preds: list[Prediction], scores: dict[str, Score], items: dict[st
     return out
 
 
+def _parsing(scores: list[Score]) -> dict[str, Any]:
+    """A run over a parser's tables against the same system over the gold tables, on the items
+    both scored: accuracy on each, the drop, and how many failures each side explains."""
+    paired = [s for s in scores if s.gold_correct is not None]
+    n = len(paired)
+    gold = sum(s.gold_correct for s in paired) / n if n else None
+    parsed = sum(s.correct for s in paired) / n if n else None
+    return {"tables_from": next(s.tables_from for s in scores if s.tables_from),
+            "items": n, "gold": None if gold is None else _round(gold),
+            "parsed": None if parsed is None else _round(parsed),
+            "drop": None if gold is None or parsed is None else _round(gold - parsed),
+            "parsing_failures": sum(s.attribution == "parsing" for s in paired),
+            "reading_failures": sum(s.attribution == "reading" for s in paired),
+            "parsed_only": sum(s.correct and not s.gold_correct for s in paired)}
+
+
 def _doc(score: Score, items: dict[str, QAItem]) -> str:
     """The cluster of an item's score for intervals: its document (itself if unknown)."""
     item = items.get(score.item_id)
@@ -258,6 +274,8 @@ def summarize(scores: list[Score], items: dict[str, QAItem], predictions: list[P
     if retrieval_k is not None:
         out["retrieval"] = _retrieval(predictions, {s.item_id: s for s in scores}, items,
                                       retrieval_k)
+    if any(s.tables_from for s in scores):
+        out["parsing"] = _parsing(scores)
     latencies = [p.latency_ms for p in predictions]
     if latencies:
         seconds = sum(latencies) / 1000
@@ -269,7 +287,8 @@ def summarize(scores: list[Score], items: dict[str, QAItem], predictions: list[P
 
 # ------------------------------------------------------------------------- accumulation
 
-RUN_KEY = ("name", "system", "backend", "model", "answer_format", "retriever", "k")
+RUN_KEY = ("name", "system", "backend", "model", "answer_format", "retriever", "k",
+           "tables_from")
 """The fields that tell two rows of results.json apart: a rerun with the same values replaces
 its row, any other run adds one."""
 
@@ -280,6 +299,8 @@ def run_key(run: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _label_part(field: str, value: Any) -> str:
+    if field == "tables_from":
+        return "gold" if value is None else str(value)
     return f"k{value}" if field == "k" else str(value).lower()
 
 
@@ -434,7 +455,43 @@ def leaderboard(results: dict[str, Any], metric: str = "correct") -> str:
         failures = [systems[n]["retrieval"]["failures"] for n in retrieving]
         lines.append("| wrong answers: evidence missed / read wrong | " + " | ".join(
             f"{c['evidence_missed']} / {c['read_wrong']}" for c in failures) + " |")
-    return "\n".join(lines + _provenance_table(results))
+    return "\n".join(lines + _parser_table(results) + _provenance_table(results))
+
+
+def _parser_table(results: dict[str, Any]) -> list[str]:
+    """The parser axis: per system, accuracy over the gold tables and over each parser's, with
+    the drop and the failures parsing explains (right over gold tables, wrong over parsed),
+    on the items both runs scored."""
+    systems = results["systems"]
+    sources = list(dict.fromkeys(r["parsing"]["tables_from"] for r in systems.values()
+                                 if r.get("parsing")))
+    if not sources:
+        return []
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for name, row in systems.items():
+        run = row.get("run") or {}
+        key = tuple(run.get(f) for f in RUN_KEY if f != "tables_from")
+        group = groups.setdefault(key, {"label": run.get("name") or name, "cells": {}})
+        if row.get("parsing"):
+            group["cells"][row["parsing"]["tables_from"]] = row["parsing"]
+        elif row.get("overall"):
+            group["label"], group["gold"] = name.removesuffix("-gold"), row["overall"]["correct"]
+    lines = ["", "| parser axis (correct; drop, failures due to parsing) | gold | "
+             + " | ".join(sources) + " |", "|---|---:|" + "---:|" * len(sources)]
+    for group in groups.values():
+        if not group["cells"]:
+            continue
+        gold = group.get("gold")
+        if gold is None:
+            gold = next(iter(group["cells"].values()))["gold"]
+        cells = []
+        for src in sources:
+            p = group["cells"].get(src)
+            cells.append("–" if not p or p["parsed"] is None else
+                         f"{p['parsed']:.2f} ({0.0 - p['drop']:+.2f}; {p['parsing_failures']})")
+        lines.append(f"| {group['label']} | {'–' if gold is None else f'{gold:.2f}'} | "
+                     + " | ".join(cells) + " |")
+    return lines
 
 
 def _provenance_table(results: dict[str, Any]) -> list[str]:
