@@ -245,7 +245,10 @@ def read_table_dir(data: Any, folder: Path, label: str) -> ParsedTables:
                 if m is None:
                     raise TableDirError(f"{f}: not a table file of the layout; name it "
                                         "page-<N>.md or page-<N>.html (N: its 1-based page)")
-                inside(root, f"{doc_id}/{f.name}")
+                try:
+                    inside(root, f"{doc_id}/{f.name}")
+                except OutsideDatasetError as exc:
+                    raise TableDirError(f"{f}: {exc}; not read") from None
                 parse = DIR_FORMATS[m.group(2)]
                 raw.append((int(m.group(1)),
                             parse(_read(f, root), str(f), doc_id, int(m.group(1)), prov)))
@@ -296,7 +299,7 @@ def _table(slots: list[tuple[int, int, int, int, str, bool]], n_head: int, capti
     if nrows * ncols > MAX_CELLS:
         raise TableDirError(f"{where}: a table of {nrows} × {ncols} slots, more than "
                             f"{MAX_CELLS}; not a table a report prints")
-    covered = set()
+    covered: set[tuple[int, int]] = set()
     cells = []
     for r, c, rs, cs, text, header in slots:
         cells.append(Cell(row=r, col=c, row_span=rs, col_span=cs, text=" ".join(text.split()),
@@ -469,7 +472,7 @@ def parse_docling(text: str, where: str, doc_id: str, prov: Provenance) -> list[
         raise TableDirError(f"{where}: not a docling export (schema_name is not "
                             "DoclingDocument); export it with docling's "
                             "`DoclingDocument.save_as_json`")
-    texts = doc.get("texts") if isinstance(doc.get("texts"), list) else []
+    texts: list[Any] = doc["texts"] if isinstance(doc.get("texts"), list) else []
     out = []
     for n, item in enumerate(_list(doc.get("tables"), f"{where}: tables")):
         at = f"{where}: tables[{n}]"

@@ -18,13 +18,16 @@ key                                        meaning
                                            file), as printed by ``abstab bench``
 ``plots``                                  PNG files written beside results.json
 ``systems.<s>``                            one row per (name, system, backend, model, answer
-                                           format, retriever, k) (:data:`RUN_KEY`), earliest
+                                           format, retriever, k, tables_from)
+                                           (:data:`RUN_KEY`), earliest
                                            run first; a rerun replaces its own row. ``<s>`` is
                                            the row's name (``--name``, else the system's),
                                            followed by as much of backend, model,
-                                           answer format, retriever and k as needed to tell
-                                           rows of one system apart (:func:`row_labels`):
-                                           "table", or "table-rules" and "table-openai"
+                                           answer format, retriever, k and table source as
+                                           needed to tell rows of one system apart
+                                           (:func:`row_labels`): "table", or "table-rules"
+                                           and "table-openai", "table-gold" and
+                                           "table-pymupdf"
 ``systems.<s>.run``                        how the row was made: ``name``, ``system`` (the registered
                                            system: ``predictions``, ``http`` or
                                            ``<file>.<function>`` for your own, whose row is
@@ -36,7 +39,9 @@ key                                        meaning
                                            and ``embedding_model`` (null when the system does
                                            not retrieve, or for bm25), ``k`` (null without a
                                            retriever), ``split``, ``dataset_fingerprint``,
-                                           ``abstab_version``, ``created`` (Unix time)
+                                           ``abstab_version``, ``created`` (Unix time),
+                                           ``tables_from`` (the parser whose tables the
+                                           system read; null: the gold tables)
 ``systems.<s>.n``                          items scored by the row's system
 ``systems.<s>.overall.<metric>``           mean of the metric over all items
 ``systems.<s>.overall.ci``                 95% interval of ``correct``
@@ -61,6 +66,14 @@ key                                        meaning
                                            {"wrong", "evidence_missed", "read_wrong"}: wrong
                                            answers whose gold evidence was not all retrieved
                                            (retrieval failure) or was (reading failure)
+``systems.<s>.parsing``                    for a run over a parser's tables (``--tables-from``):
+                                           {"tables_from", "items" (scored by it and by the
+                                           gold-table run), "gold", "parsed" (``correct`` on
+                                           each), "drop" (gold − parsed), "parsing_failures"
+                                           (right over gold tables, wrong over parsed),
+                                           "reading_failures" (wrong over both),
+                                           "parsed_only"}; per item in scores.jsonl
+                                           (``gold_correct``, ``attribution``)
 ``systems.<s>.timing``                     {"items", "seconds", "items_per_s",
                                            "mean_latency_ms"} from the per-item latencies
                                            (index building included)
@@ -222,15 +235,15 @@ def _parsing(scores: list[Score]) -> dict[str, Any]:
     both scored: accuracy on each, the drop, and how many failures each side explains."""
     paired = [s for s in scores if s.gold_correct is not None]
     n = len(paired)
-    gold = sum(s.gold_correct for s in paired) / n if n else None
-    parsed = sum(s.correct for s in paired) / n if n else None
+    gold = sum(1 for s in paired if s.gold_correct) / n if n else None
+    parsed = sum(1 for s in paired if s.correct) / n if n else None
     return {"tables_from": next(s.tables_from for s in scores if s.tables_from),
             "items": n, "gold": None if gold is None else _round(gold),
             "parsed": None if parsed is None else _round(parsed),
             "drop": None if gold is None or parsed is None else _round(gold - parsed),
             "parsing_failures": sum(s.attribution == "parsing" for s in paired),
             "reading_failures": sum(s.attribution == "reading" for s in paired),
-            "parsed_only": sum(s.correct and not s.gold_correct for s in paired)}
+            "parsed_only": sum(1 for s in paired if s.correct and not s.gold_correct)}
 
 
 def _doc(score: Score, items: dict[str, QAItem]) -> str:
