@@ -204,6 +204,8 @@ def test_hostile_table_files_are_refused_with_clear_errors(tmp_path):
         parse_docling(json.dumps({"schema_name": "DoclingDocument", "tables": [
             {"data": {"num_rows": 100000, "num_cols": 100000, "table_cells": []}}]}),
             "x.json", "d", PROV)
+    with pytest.raises(TableDirError, match=r"x.json: JSON nested too deeply"):
+        parse_docling("[" * 100_000 + "]" * 100_000, "x.json", "d", PROV)
     with pytest.raises(TableDirError, match=r"x.json: not a docling export"):
         parse_docling('{"tables": []}', "x.json", "d", PROV)
 

@@ -468,6 +468,8 @@ def parse_docling(text: str, where: str, doc_id: str, prov: Provenance) -> list[
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TableDirError(f"{where}: not JSON ({exc})") from None
+    except RecursionError:
+        raise TableDirError(f"{where}: JSON nested too deeply to be a docling export") from None
     if not isinstance(doc, dict) or doc.get("schema_name") != "DoclingDocument":
         raise TableDirError(f"{where}: not a docling export (schema_name is not "
                             "DoclingDocument); export it with docling's "
