@@ -489,7 +489,7 @@ def _parser_table(results: dict[str, Any]) -> list[str]:
             group["cells"][row["parsing"]["tables_from"]] = row["parsing"]
         elif row.get("overall"):
             group["label"], group["gold"] = name.removesuffix("-gold"), row["overall"]["correct"]
-    lines = ["", "| parser axis (correct; drop, failures due to parsing) | gold | "
+    lines = ["", "| parser axis (correct; change from gold, failures due to parsing) | gold | "
              + " | ".join(sources) + " |", "|---|---:|" + "---:|" * len(sources)]
     for group in groups.values():
         if not group["cells"]:
@@ -516,14 +516,15 @@ def _provenance_table(results: dict[str, Any]) -> list[str]:
     lines = ["", f"dataset: {ds.get('kind')} {ds.get('path')} ({ds.get('items')} items, "
              f"fingerprint {ds.get('fingerprint')})"
              + (f", split {results['split']}" if results.get("split") else ""),
-             "", "| row | system | backend | model | answer format | retriever | k | abstab |",
-             "|---|---|---|---|---|---|---:|---|"]
+             "", ("| row | system | backend | model | answer format | retriever | k | tables | "
+                  "abstab |"), "|---|---|---|---|---|---|---:|---|---|"]
     for name, run in runs.items():
         retriever = run.get("retriever") or "–"
         if run.get("embedding_model"):
             retriever += f" ({run['embedding_model']})"
         cells = [name, run.get("system"), run.get("backend"), run.get("model"),
-                 run.get("answer_format"), retriever, run.get("k"), run.get("abstab_version")]
+                 run.get("answer_format"), retriever, run.get("k"),
+                 run.get("tables_from") or "gold", run.get("abstab_version")]
         lines.append("| " + " | ".join("–" if c is None else str(c) for c in cells) + " |")
     return lines
 
