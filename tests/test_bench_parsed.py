@@ -233,3 +233,29 @@ def test_a_hostile_tables_folder_is_exit_2(gold_work, tmp_path, make, message):
                                  "--tables-from", str(folder)])
     assert r.exit_code == 2, r.output
     assert message.format(doc=doc) in " ".join(r.output.split())
+
+
+def test_the_oracle_over_parsed_tables_finds_a_row_label_code_by_content():
+    """Parsers mark no row headers: the code of a line item in the first column is still
+    written out by the oracle, found by its text, and a code inside a word is not."""
+    from abstab.bench.parsed import ParsedTables
+    from abstab.bench.systems import Corpus, OracleSystem
+    from abstab.records import Document, QAItem
+
+    md = "| | 2019 |\n|---|---|\n| TOA | 35 |\n| TOAST | 2 |\n"
+    (t,) = parse_markdown(md, "x.md", "d", 1, PROV)
+    t = t.model_copy(update={"table_id": "d#md-0"})
+    assert [c.header for c in t.cells if c.col == 0] == [True, False, False]
+    item = QAItem.model_validate({
+        "item_id": "i", "doc_id": "d", "table_id": "d:t1", "question": "What is TOA in 2019?",
+        "answer": {"text": "35", "type": "number", "value": 35.0},
+        "answer_location": "table_defined", "origin": "controlled", "template": "lookup",
+        "difficulty": "easy", "abstraction": {"style": "acronym", "legend": "explicit"},
+        "keywords": [{"abstract": "TOA", "detailed": "Total other assets", "column": 0,
+                      "category": "explicit"}],
+        "provenance": PROV.model_dump()})
+    doc = Document(doc_id="d", source="d.pdf", sha256="0", pages=1, text="", blocks=[],
+                   provenance=PROV)
+    parsed = ParsedTables("md", {"d": [t]}, {"d:t1": [1]})
+    (passage,) = OracleSystem(Corpus({"d": doc}, {t.table_id: t}, parsed=parsed)).passages(item)
+    assert passage.table.rows == [["Total other assets", "35"], ["TOAST", "2"]]

@@ -6,8 +6,9 @@ header meanings retrieved from the text, the gold meanings, or nothing.
 
 Over a parser's tables (``--tables-from``, :mod:`abstab.bench.parsed`) an item's tables are
 the parsed tables on its gold table's pages (:meth:`Corpus.item_tables`): the table system
-reads them all, and the oracle writes the gold meanings into every header cell showing the
-code, found by content, not by the gold table's coordinates.
+reads them all, and the oracle writes the gold meanings into every header cell or row label
+(first column: parsers rarely mark row headers) showing the code, found by content, not by
+the gold table's coordinates.
 """
 
 from __future__ import annotations
@@ -149,13 +150,23 @@ class OracleSystem(System):
             blocks = {b.block_id: b for b in doc.blocks}
             return [Passage(id=b, kind="text", text=blocks[b].text)
                     for b in item.evidence.blocks if b in blocks]
+        gold = self.corpus.parsed is None
         out = []
         for table in tables:
             changes = {}
+            labels = set()
             for link in item.keywords:
                 for cell in table.cells:
-                    if cell.header and _shows(cell, link, self.corpus.parsed is None):
+                    # A parser may not mark row labels as headers: over parsed tables the
+                    # first column's cells are row labels too.
+                    if (cell.header or (not gold and cell.col == 0)) and _shows(cell, link, gold):
                         changes[(cell.row, cell.col)] = (link.abstract, link.detailed)
+                        if not cell.header:
+                            labels.add((cell.row, cell.col))
+            if labels:
+                table = table.model_copy(update={"cells": [
+                    c.model_copy(update={"header": True}) if (c.row, c.col) in labels else c
+                    for c in table.cells]})
             if changes:
                 table = relabel(table, changes, table.table_id, table.provenance)
             out.append(table_passage(table, with_notes=False))
