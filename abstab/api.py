@@ -200,6 +200,7 @@ class BenchResult:
         runs: system name → its folder (``predictions.jsonl``, ``scores.jsonl``).
         reports: one stage report per system.
         backend: the reader's backend name.
+        parsed: the datasets whose tables a parser made (``tables_from``), one per source.
     """
 
     results: dict[str, Any]
@@ -208,6 +209,7 @@ class BenchResult:
     runs: dict[str, Path]
     reports: list[StageReport]
     backend: str
+    parsed: list[BenchData] = field(default_factory=list)
 
     @property
     def failures(self) -> int:
@@ -252,7 +254,7 @@ def bench(dataset: str | Path, systems: Sequence[str] | str | None = None, *,
           out: str | Path | None = None, split: str | None = None, limit: int | None = None,
           k: int = 5, retriever: str | None = None, plots: bool = True,
           backend: str | None = None, force: bool = False, executor: Any = None,
-          **llm: Any) -> BenchResult:
+          tables_from: Sequence[str] = (), **llm: Any) -> BenchResult:
     """Score systems on a dataset (what ``abstab bench`` does) and merge them into
     ``OUT/results.json`` and ``leaderboard.md``.
 
@@ -280,6 +282,8 @@ def bench(dataset: str | Path, systems: Sequence[str] | str | None = None, *,
         backend: the reader's backend (default ``rules``).
         force: redo every system's run.
         executor: where units run (see :func:`run_stages`).
+        tables_from: parser axis: extraction engines or folders of tables made by another
+            tool; every system is also scored over each source's tables, beside the gold run.
         **llm: backend settings (``model``, ``base_url``, ``api_key``, ``concurrency``,
             ``timeout``, ...).
 
@@ -292,6 +296,7 @@ def bench(dataset: str | Path, systems: Sequence[str] | str | None = None, *,
     from abstab.backends import build_backend
     from abstab.bench.data import load_data
     from abstab.bench.own import llm_settings_used
+    from abstab.bench.parsed import parsed_data
     from abstab.bench.run import BenchStage, write_results
     from abstab.registry import systems as registry
 
@@ -319,21 +324,26 @@ def bench(dataset: str | Path, systems: Sequence[str] | str | None = None, *,
     be = build_backend(backend or "rules", llm, cache_root, used_elsewhere=llm_settings_used(own))
     service = {**llm, "workspace": cache_root}
     reports, runs, stages = [], {}, {}
+    # The gold tables first: each run over a parser's tables is compared with it item by item.
+    variants = [data, *(parsed_data(data, src, out, executor, force) for src in tables_from)]
     try:
-        for system in names:
-            stage = BenchStage(out, data, {
-                "system": system, "k": k, "split": split, "retriever": retriever,
-                "answer_format": answer_format, "url": url,
-                "predictions": str(predictions) if predictions else None,
-                "name": name if system in own else None}, be,
-                index_dir=dataset / "index" if workspace else None, llm=service)
-            reports.append(stage.run(force=force, executor=executor))
-            runs[stage.system_name], stages[stage.system_name] = stage.dir.path, stage
+        for variant in variants:
+            for system in names:
+                stage = BenchStage(out, variant, {
+                    "system": system, "k": k, "split": split, "retriever": retriever,
+                    "answer_format": answer_format, "url": url,
+                    "predictions": str(predictions) if predictions else None,
+                    "name": name if system in own else None,
+                    "tables_from": variant.parsed.label if variant.parsed else None}, be,
+                    index_dir=dataset / "index" if workspace else None, llm=service)
+                reports.append(stage.run(force=force, executor=executor))
+                key = stage.system_name + (f"@{variant.parsed.label}" if variant.parsed else "")
+                runs[key], stages[key] = stage.dir.path, stage
     finally:
         be.close()
     results = write_results(out, data, runs, be.name, split, k=k, plots=plots,
                             settings={n: stage.settings for n, stage in stages.items()})
-    return BenchResult(results, out, data, runs, reports, be.name)
+    return BenchResult(results, out, data, runs, reports, be.name, variants[1:])
 
 
 @dataclass

@@ -357,6 +357,11 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
               help="bm25, dense or hybrid (default: hybrid with the embed extra, else bm25).")
 @click.option("--plots/--no-plots", default=True, show_default=True,
               help="Write PNG plots (needs the plot extra).")
+@click.option("--tables-from", "tables_from", multiple=True, metavar="ENGINE|DIR",
+              help="Also score every system over a parser's tables: an extraction engine "
+                   "(abstab engines list) run on each document's PDF, or a folder of tables "
+                   "(DIR/<doc_id>/page-<N>.md|.html, DIR/<doc_id>.json from docling); "
+                   "repeatable. The gold-table run is scored too, for the drop.")
 @backend_options
 @force_opt
 @executor_options
@@ -364,8 +369,8 @@ def synth(pipeline: str, work: Path, pdfs: tuple[str, ...], backend: str | None,
 def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None,
           name: str | None, url: str | None, answer_format: str, kind: str | None,
           out: Path | None, split: str | None, limit: int | None, k: int,
-          retriever: str | None, plots: bool, backend: str | None, llm: dict[str, Any],
-          force: bool) -> None:
+          retriever: str | None, plots: bool, tables_from: tuple[str, ...],
+          backend: str | None, llm: dict[str, Any], force: bool) -> None:
     """Score systems on DATASET and print the leaderboard.
 
     DATASET is an abstab workspace, a release folder, or an external dataset: TAT-QA
@@ -378,7 +383,7 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     res = run_bench(dataset, system_names, predictions=predictions, name=name, url=url,
                     answer_format=answer_format, kind=kind, out=out, split=split, limit=limit,
                     k=k, retriever=retriever, plots=plots, backend=backend, force=force,
-                    executor=_executor(), **llm)
+                    executor=_executor(), tables_from=tables_from, **llm)
     data, results, reports, out = res.data, res.results, res.reports, res.out
     failures = res.failures
     click.echo(f"dataset: {data.kind} ({len(data.items)} items)   backend: {res.backend}"
@@ -386,6 +391,9 @@ def bench(dataset: Path, system_names: tuple[str, ...], predictions: Path | None
     if data.skipped:
         click.echo(f"{len(data.skipped)} example(s) of the dataset could not be read; "
                    f"first: {data.skipped[0][0]}: {data.skipped[0][1]}")
+    for variant in res.parsed:
+        for note in variant.parsed.notes if variant.parsed else ():
+            click.echo(f"note: {note}")
     for note in results["notes"]:
         click.echo(f"note: {note}")
     for r in reports:

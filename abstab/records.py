@@ -630,6 +630,14 @@ class Score(Record):
     category: ResolutionCategory | None = None
     metrics: dict[str, float]
     correct: bool
+    tables_from: str | None = Field(
+        None, description="the parser whose tables the system read (--tables-from); null: gold")
+    gold_correct: bool | None = Field(
+        None, description="over a parser's tables: whether the same system answered the item "
+                          "right over the gold tables")
+    attribution: Literal["parsing", "reading"] | None = Field(
+        None, description="over a parser's tables, why the item is wrong: parsing (right over "
+                          "gold tables) or reading (wrong over both); null when right")
 
     @property
     def key(self) -> str:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from abstab import __version__
 from abstab.core.normalize import parse_number
@@ -47,6 +47,9 @@ from abstab.registry import Registry
 from abstab.sources import all_source_files, open_source, sources
 from abstab.store import producer, read_kind
 
+if TYPE_CHECKING:
+    from abstab.bench.parsed import ParsedTables
+
 __all__ = ["BenchData", "dataset_kinds", "detect_kind", "header_row_count", "load_data",
            "source_to_records"]
 
@@ -65,6 +68,8 @@ class BenchData:
         skipped: (example, reason) of every example the loader could not use.
         known_ids: every item id of the dataset, also those a split or a limit leaves out
             (a predictions file may cover them all).
+        parsed: when set, ``tables`` are a parser's tables standing in for the gold ones
+            (``--tables-from``; :mod:`abstab.bench.parsed`).
     """
 
     kind: str
@@ -75,6 +80,7 @@ class BenchData:
     fingerprint: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
     known_ids: set[str] = field(default_factory=set)
+    parsed: ParsedTables | None = None
 
 
 Detector = Callable[[Path], bool]

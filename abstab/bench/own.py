@@ -74,6 +74,8 @@ def item_inputs(data: BenchData, corpus: Corpus, item: QAItem) -> dict[str, Any]
     document's text blocks: ``id``, ``kind``, ``page``, ``text``) and ``tables`` (the document's
     tables, the item's own version in place of the one it derives from: ``table_id``,
     ``caption``, ``columns``, ``rows`` (lists of cell strings), ``notes``, ``markdown``).
+    Over a parser's tables (``--tables-from``) ``tables`` are the parsed ones and ``table_id``
+    is None.
     """
     doc = data.docs[item.doc_id]
     swap = corpus.item_table(item)
@@ -86,7 +88,9 @@ def item_inputs(data: BenchData, corpus: Corpus, item: QAItem) -> dict[str, Any]
                        "markdown": serialize(t, "markdown")})
     return {
         "item_id": item.item_id, "question": item.question, "doc_id": item.doc_id,
-        "table_id": item.table_id, "pdf": _pdf_path(data, item.doc_id),
+        # Over a parser's tables (--tables-from) the gold table's id names none of them.
+        "table_id": item.table_id if data.parsed is None else None,
+        "pdf": _pdf_path(data, item.doc_id),
         "blocks": [{"id": b.block_id, "kind": b.kind, "page": b.page, "text": b.text}
                    for b in doc.blocks if b.kind in TEXT_KINDS],
         "tables": tables,

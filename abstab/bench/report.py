@@ -18,13 +18,16 @@ key                                        meaning
                                            file), as printed by ``abstab bench``
 ``plots``                                  PNG files written beside results.json
 ``systems.<s>``                            one row per (name, system, backend, model, answer
-                                           format, retriever, k) (:data:`RUN_KEY`), earliest
+                                           format, retriever, k, tables_from)
+                                           (:data:`RUN_KEY`), earliest
                                            run first; a rerun replaces its own row. ``<s>`` is
                                            the row's name (``--name``, else the system's),
                                            followed by as much of backend, model,
-                                           answer format, retriever and k as needed to tell
-                                           rows of one system apart (:func:`row_labels`):
-                                           "table", or "table-rules" and "table-openai"
+                                           answer format, retriever, k and table source as
+                                           needed to tell rows of one system apart
+                                           (:func:`row_labels`): "table", or "table-rules"
+                                           and "table-openai", "table-gold" and
+                                           "table-pymupdf"
 ``systems.<s>.run``                        how the row was made: ``name``, ``system`` (the registered
                                            system: ``predictions``, ``http`` or
                                            ``<file>.<function>`` for your own, whose row is
@@ -36,7 +39,9 @@ key                                        meaning
                                            and ``embedding_model`` (null when the system does
                                            not retrieve, or for bm25), ``k`` (null without a
                                            retriever), ``split``, ``dataset_fingerprint``,
-                                           ``abstab_version``, ``created`` (Unix time)
+                                           ``abstab_version``, ``created`` (Unix time),
+                                           ``tables_from`` (the parser whose tables the
+                                           system read; null: the gold tables)
 ``systems.<s>.n``                          items scored by the row's system
 ``systems.<s>.overall.<metric>``           mean of the metric over all items
 ``systems.<s>.overall.ci``                 95% interval of ``correct``
@@ -61,6 +66,14 @@ key                                        meaning
                                            {"wrong", "evidence_missed", "read_wrong"}: wrong
                                            answers whose gold evidence was not all retrieved
                                            (retrieval failure) or was (reading failure)
+``systems.<s>.parsing``                    for a run over a parser's tables (``--tables-from``):
+                                           {"tables_from", "items" (scored by it and by the
+                                           gold-table run), "gold", "parsed" (``correct`` on
+                                           each), "drop" (gold − parsed), "parsing_failures"
+                                           (right over gold tables, wrong over parsed),
+                                           "reading_failures" (wrong over both),
+                                           "parsed_only"}; per item in scores.jsonl
+                                           (``gold_correct``, ``attribution``)
 ``systems.<s>.timing``                     {"items", "seconds", "items_per_s",
                                            "mean_latency_ms"} from the per-item latencies
                                            (index building included)
@@ -217,6 +230,22 @@ def _retrieval(preds: list[Prediction], scores: dict[str, Score], items: dict[st
     return out
 
 
+def _parsing(scores: list[Score]) -> dict[str, Any]:
+    """A run over a parser's tables against the same system over the gold tables, on the items
+    both scored: accuracy on each, the drop, and how many failures each side explains."""
+    paired = [s for s in scores if s.gold_correct is not None]
+    n = len(paired)
+    gold = sum(1 for s in paired if s.gold_correct) / n if n else None
+    parsed = sum(1 for s in paired if s.correct) / n if n else None
+    return {"tables_from": next(s.tables_from for s in scores if s.tables_from),
+            "items": n, "gold": None if gold is None else _round(gold),
+            "parsed": None if parsed is None else _round(parsed),
+            "drop": None if gold is None or parsed is None else _round(gold - parsed),
+            "parsing_failures": sum(s.attribution == "parsing" for s in paired),
+            "reading_failures": sum(s.attribution == "reading" for s in paired),
+            "parsed_only": sum(1 for s in paired if s.correct and not s.gold_correct)}
+
+
 def _doc(score: Score, items: dict[str, QAItem]) -> str:
     """The cluster of an item's score for intervals: its document (itself if unknown)."""
     item = items.get(score.item_id)
@@ -258,6 +287,8 @@ def summarize(scores: list[Score], items: dict[str, QAItem], predictions: list[P
     if retrieval_k is not None:
         out["retrieval"] = _retrieval(predictions, {s.item_id: s for s in scores}, items,
                                       retrieval_k)
+    if any(s.tables_from for s in scores):
+        out["parsing"] = _parsing(scores)
     latencies = [p.latency_ms for p in predictions]
     if latencies:
         seconds = sum(latencies) / 1000
@@ -269,7 +300,8 @@ def summarize(scores: list[Score], items: dict[str, QAItem], predictions: list[P
 
 # ------------------------------------------------------------------------- accumulation
 
-RUN_KEY = ("name", "system", "backend", "model", "answer_format", "retriever", "k")
+RUN_KEY = ("name", "system", "backend", "model", "answer_format", "retriever", "k",
+           "tables_from")
 """The fields that tell two rows of results.json apart: a rerun with the same values replaces
 its row, any other run adds one."""
 
@@ -280,6 +312,8 @@ def run_key(run: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _label_part(field: str, value: Any) -> str:
+    if field == "tables_from":
+        return "gold" if value is None else str(value)
     return f"k{value}" if field == "k" else str(value).lower()
 
 
@@ -434,7 +468,43 @@ def leaderboard(results: dict[str, Any], metric: str = "correct") -> str:
         failures = [systems[n]["retrieval"]["failures"] for n in retrieving]
         lines.append("| wrong answers: evidence missed / read wrong | " + " | ".join(
             f"{c['evidence_missed']} / {c['read_wrong']}" for c in failures) + " |")
-    return "\n".join(lines + _provenance_table(results))
+    return "\n".join(lines + _parser_table(results) + _provenance_table(results))
+
+
+def _parser_table(results: dict[str, Any]) -> list[str]:
+    """The parser axis: per system, accuracy over the gold tables and over each parser's, with
+    the drop and the failures parsing explains (right over gold tables, wrong over parsed),
+    on the items both runs scored."""
+    systems = results["systems"]
+    sources = list(dict.fromkeys(r["parsing"]["tables_from"] for r in systems.values()
+                                 if r.get("parsing")))
+    if not sources:
+        return []
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for name, row in systems.items():
+        run = row.get("run") or {}
+        key = tuple(run.get(f) for f in RUN_KEY if f != "tables_from")
+        group = groups.setdefault(key, {"label": run.get("name") or name, "cells": {}})
+        if row.get("parsing"):
+            group["cells"][row["parsing"]["tables_from"]] = row["parsing"]
+        elif row.get("overall"):
+            group["label"], group["gold"] = name.removesuffix("-gold"), row["overall"]["correct"]
+    lines = ["", "| parser axis (correct; change from gold, failures due to parsing) | gold | "
+             + " | ".join(sources) + " |", "|---|---:|" + "---:|" * len(sources)]
+    for group in groups.values():
+        if not group["cells"]:
+            continue
+        gold = group.get("gold")
+        if gold is None:
+            gold = next(iter(group["cells"].values()))["gold"]
+        cells = []
+        for src in sources:
+            p = group["cells"].get(src)
+            cells.append("–" if not p or p["parsed"] is None else
+                         f"{p['parsed']:.2f} ({0.0 - p['drop']:+.2f}; {p['parsing_failures']})")
+        lines.append(f"| {group['label']} | {'–' if gold is None else f'{gold:.2f}'} | "
+                     + " | ".join(cells) + " |")
+    return lines
 
 
 def _provenance_table(results: dict[str, Any]) -> list[str]:
@@ -446,14 +516,15 @@ def _provenance_table(results: dict[str, Any]) -> list[str]:
     lines = ["", f"dataset: {ds.get('kind')} {ds.get('path')} ({ds.get('items')} items, "
              f"fingerprint {ds.get('fingerprint')})"
              + (f", split {results['split']}" if results.get("split") else ""),
-             "", "| row | system | backend | model | answer format | retriever | k | abstab |",
-             "|---|---|---|---|---|---|---:|---|"]
+             "", ("| row | system | backend | model | answer format | retriever | k | tables | "
+                  "abstab |"), "|---|---|---|---|---|---|---:|---|---|"]
     for name, run in runs.items():
         retriever = run.get("retriever") or "–"
         if run.get("embedding_model"):
             retriever += f" ({run['embedding_model']})"
         cells = [name, run.get("system"), run.get("backend"), run.get("model"),
-                 run.get("answer_format"), retriever, run.get("k"), run.get("abstab_version")]
+                 run.get("answer_format"), retriever, run.get("k"),
+                 run.get("tables_from") or "gold", run.get("abstab_version")]
         lines.append("| " + " | ".join("–" if c is None else str(c) for c in cells) + " |")
     return lines
 

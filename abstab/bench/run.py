@@ -60,6 +60,8 @@ class BenchSettings(StageSettings):
         name: the name in the results and of the bench folder (default: the system's).
         url: the service of the ``http`` system.
         predictions: the JSONL file of the ``predictions`` system.
+        tables_from: the parser whose tables every system reads (an engine's name or a
+            folder's; :mod:`abstab.bench.parsed`), None: the gold tables.
     """
 
     system: str = "table"
@@ -71,6 +73,7 @@ class BenchSettings(StageSettings):
     name: str | None = None
     url: str | None = None
     predictions: str | None = None
+    tables_from: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -123,6 +126,14 @@ class BenchStage(Stage):
         self.reads = meta.get("reader", True) is not False
         self.system_name = s.name or canonical
         self.name = f"{self.system_name}-{backend.name}" if self.reads else self.system_name
+        # Over a parser's tables: its own folder beside the gold run's, which it reads.
+        self.gold_dir: Path | None = None
+        if s.tables_from is not None:
+            if data.parsed is None or data.parsed.label != s.tables_from:
+                raise ConfigError(f"tables_from={s.tables_from}: the dataset given holds no "
+                                  "such parsed tables (abstab.bench.parsed.with_parsed_tables)")
+            self.gold_dir = Path(out) / self.name
+            self.name = f"{self.name}@{s.tables_from}"
         self.data = data
         self.llm = llm
         self.index_dir = index_dir or Path(out) / "index"
@@ -132,7 +143,12 @@ class BenchStage(Stage):
                                    int((llm or {}).get("concurrency") or 1))
 
     def upstream_hashes(self) -> list[str]:
-        return [self.data.fingerprint]
+        if self.gold_dir is None or self.data.parsed is None:
+            return [self.data.fingerprint]
+        # The parsed tables, and the gold run whose answers attribute each failure.
+        marker = StageDir(self.gold_dir.parent, self.gold_dir.name, ()).marker() or {}
+        return [self.data.fingerprint, self.data.parsed.digest,
+                f"{marker.get('config_hash')}/{marker.get('outputs', '')}"]
 
     def hash_inputs(self) -> dict[str, Any]:
         out = {k: v for k, v in settings_dict(self.settings).items()
@@ -154,7 +170,8 @@ class BenchStage(Stage):
         cls = systems.get(self.settings.system)
         if self.reads:
             corpus = Corpus(self.data.docs, self.data.tables,
-                            retriever=self.settings.retriever or "bm25", cache=self.index_dir)
+                            retriever=self.settings.retriever or "bm25", cache=self.index_dir,
+                            parsed=self.data.parsed)
             self.system = cls(corpus, k=self.settings.k)
             method = ANSWER_FORMATS[self.settings.answer_format]
             self.reader = getattr(self.backend, method, None)
@@ -167,6 +184,13 @@ class BenchStage(Stage):
         self.items = [i for i in self.data.items
                       if self.settings.split is None or i.split == self.settings.split]
         self.metric_fns = {m: metrics.get(m) for m in METRICS}
+        self.gold_correct: dict[str, bool] = {}
+        if self.gold_dir is not None:
+            gold = StageDir(self.gold_dir.parent, self.gold_dir.name, ())
+            if gold.marker() is None:
+                raise ConfigError(f"{self.gold_dir}: the gold-table run of {self.system_name} is "
+                                  "not done; abstab bench --tables-from runs it first")
+            self.gold_correct = {sc.item_id: sc.correct for sc in gold.read("scores", Score)}
 
     def units(self) -> list[Unit]:
         return [Unit(i.item_id, i) for i in self.items]
@@ -233,9 +257,16 @@ class BenchStage(Stage):
             values = {m: float(fn(out.answer, item.answer, out.abstained))
                       for m, fn in self.metric_fns.items()}
         category = item.keywords[0].category if item.keywords else None
+        correct = values["correct"] >= 1.0
+        parsed: dict[str, Any] = {}
+        if self.gold_dir is not None:
+            gold = self.gold_correct.get(item.item_id)
+            parsed = {"tables_from": self.settings.tables_from, "gold_correct": gold,
+                      "attribution": None if correct or gold is None
+                      else "parsing" if gold else "reading"}
         score = Score(item_id=item.item_id, system=name, answer_location=item.answer_location,
                       style=item.abstraction.style, category=category, metrics=values,
-                      correct=values["correct"] >= 1.0, provenance=prov)
+                      correct=correct, provenance=prov, **parsed)
         result.add("predictions", pred)
         result.add("scores", score)
         result.stats["kept"] += 1
@@ -285,6 +316,7 @@ def run_facts(system: str, settings: Any, backend: str, model: str | None,
         "answer_format": getattr(settings, "answer_format", "json") if reader else None,
         "retriever": None, "embedding_model": None, "k": None,
         "split": getattr(settings, "split", None), "dataset_fingerprint": data.fingerprint,
+        "tables_from": getattr(settings, "tables_from", None),
         "abstab_version": __version__, "created": time.time(),
     }
     if retriever is not None:
@@ -305,7 +337,8 @@ def write_results(out: Path, data: BenchData, runs: dict[str, Path], backend: st
     Args:
         out: the bench folder.
         data: the dataset scored.
-        runs: the system's name in the results -> its stage folder.
+        runs: the system's name in the results (``NAME@SOURCE`` for its run over a parser's
+            tables, ``--tables-from SOURCE``) -> its stage folder.
         backend: the backend name.
         split: the split scored, or None.
         k: the retrieval depth, for systems without ``settings``.
@@ -333,11 +366,12 @@ def write_results(out: Path, data: BenchData, runs: dict[str, Path], backend: st
         "split": split, "created": time.time(), "metrics": list(METRICS),
         "systems": {},
     }
-    for system, path in runs.items():
+    for key, path in runs.items():
+        system = key.split("@", 1)[0]  # a name holds no "@" (BenchSettings.name)
         stage = StageDir(path.parent, path.name, ())
         scores = list(stage.read("scores", Score))
         preds = list(stage.read("predictions", Prediction))
-        s = (settings or {}).get(system)
+        s = (settings or {}).get(key)
         if s is None and system in systems:
             s = BenchSettings(system=system, k=k or BenchSettings.model_fields["k"].default, split=split)
         retrieves = system in systems and bool(systems.meta(system).get("retrieval"))
@@ -345,7 +379,7 @@ def write_results(out: Path, data: BenchData, runs: dict[str, Path], backend: st
                         retrieval_k=getattr(s, "k", k) if retrieves else None)
         model = next((p.provenance.model for p in preds if p.provenance.model), None)
         row["run"] = run_facts(system, s, backend, model, data)
-        results["systems"][system] = row
+        results["systems"][key] = row
         export_official(data.kind, preds, path)
     previous, note = read_results(out / "results.json")
     results = merge_results(previous, results)

@@ -3,19 +3,30 @@
 The reader (a backend's ``answer``) is the same for every system, so differences between
 systems are differences of context: the table alone, retrieved passages, the table with
 header meanings retrieved from the text, the gold meanings, or nothing.
+
+Over a parser's tables (``--tables-from``, :mod:`abstab.bench.parsed`) an item's tables are
+the parsed tables on its gold table's pages (:meth:`Corpus.item_tables`): the table system
+reads them all, and the oracle writes the gold meanings into every header cell or row label
+(first column: parsers rarely mark row headers) showing the code, found by content, not by
+the gold table's coordinates.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from abstab.core.abstract import relabel
 from abstab.core.headers import classify
 from abstab.core.serialize import serialize
 from abstab.llm.tasks import Passage
-from abstab.records import TEXT_KINDS, Document, QAItem, Table
+from abstab.records import TEXT_KINDS, Cell, Document, KeywordLink, QAItem, Table
 from abstab.retrieval import PassageIndex
+
+if TYPE_CHECKING:
+    from abstab.bench.parsed import ParsedTables
 
 
 def table_passage(table: Table, with_notes: bool = True) -> Passage:
@@ -29,14 +40,17 @@ class Corpus:
     Args:
         retriever: ``bm25``, ``dense`` or ``hybrid`` (:data:`abstab.retrieval.rankers`).
         cache: where dense vectors are kept between runs (the workspace's ``index/``).
+        parsed: when the tables are a parser's (``--tables-from``), where each gold table was.
     """
 
     def __init__(self, docs: dict[str, Document], tables: dict[str, Table],
-                 retriever: str = "bm25", cache: Path | None = None):
+                 retriever: str = "bm25", cache: Path | None = None,
+                 parsed: ParsedTables | None = None):
         self.docs = docs
         self.tables = tables
         self.retriever = retriever
         self.cache = cache
+        self.parsed = parsed
         self._indexes: dict[tuple[str, str | None], tuple[PassageIndex, dict[str, Passage]]] = {}
 
     @cached_property
@@ -48,7 +62,16 @@ class Corpus:
         return out
 
     def item_table(self, item: QAItem) -> Table | None:
+        """The gold table of the item (None over parsed tables: they have other ids)."""
         return self.tables.get(item.table_id) if item.table_id else None
+
+    def item_tables(self, item: QAItem) -> list[Table]:
+        """The tables the item is about: its table, or over parsed tables those on the gold
+        table's pages (the document's when none is there)."""
+        if self.parsed is not None:
+            return self.parsed.for_item(item.doc_id, item.table_id)
+        table = self.item_table(item)
+        return [table] if table is not None else []
 
     def doc_passages(self, doc_id: str, swap: Table | None) -> list[Passage]:
         """Text blocks and tables of a document; ``swap`` replaces the table it derives from."""
@@ -90,8 +113,7 @@ class System:
 
 class TableSystem(System):
     def passages(self, item: QAItem) -> list[Passage]:
-        table = self.corpus.item_table(item)
-        tables = [table] if table else self.corpus.tables_by_doc.get(item.doc_id, [])
+        tables = self.corpus.item_tables(item) or self.corpus.tables_by_doc.get(item.doc_id, [])
         return [table_passage(t, with_notes=False) for t in tables]
 
 
@@ -103,12 +125,12 @@ class RagSystem(System):
 
 class HybridSystem(System):
     def passages(self, item: QAItem) -> list[Passage]:
-        table = self.corpus.item_table(item)
-        if table is None:
+        tables = self.corpus.item_tables(item)
+        if not tables:
             return RagSystem(self.corpus, self.k).passages(item)
-        out = [table_passage(table)]
-        seen_ids = {out[0].id}
-        keywords = {classify(c.text).keyword for c in table.cells
+        out = [table_passage(t) for t in tables]
+        seen_ids = {p.id for p in out}
+        keywords = {classify(c.text).keyword for t in tables for c in t.cells
                     if c.header and classify(c.text).style != "natural"}
         for kw in sorted(keywords):
             # The header itself may be one letter (dropped by the tokenizer): ask with the
@@ -122,21 +144,43 @@ class HybridSystem(System):
 
 class OracleSystem(System):
     def passages(self, item: QAItem) -> list[Passage]:
-        table = self.corpus.item_table(item)
-        if table is None:
+        tables = self.corpus.item_tables(item)
+        if item.table_id is None or (not tables and self.corpus.parsed is None):
             doc = self.corpus.docs[item.doc_id]
             blocks = {b.block_id: b for b in doc.blocks}
             return [Passage(id=b, kind="text", text=blocks[b].text)
                     for b in item.evidence.blocks if b in blocks]
-        changes = {}
-        for link in item.keywords:
-            for cell in table.cells:
-                if cell.header and link.abstract in cell.text and (
-                        link.column is None or cell.col <= link.column < cell.col + cell.col_span):
-                    changes[(cell.row, cell.col)] = (link.abstract, link.detailed)
-        if changes:
-            table = relabel(table, changes, table.table_id, table.provenance)
-        return [table_passage(table, with_notes=False)]
+        gold = self.corpus.parsed is None
+        out = []
+        for table in tables:
+            changes = {}
+            labels = set()
+            for link in item.keywords:
+                for cell in table.cells:
+                    # A parser may not mark row labels as headers: over parsed tables the
+                    # first column's cells are row labels too.
+                    if (cell.header or (not gold and cell.col == 0)) and _shows(cell, link, gold):
+                        changes[(cell.row, cell.col)] = (link.abstract, link.detailed)
+                        if not cell.header:
+                            labels.add((cell.row, cell.col))
+            if labels:
+                table = table.model_copy(update={"cells": [
+                    c.model_copy(update={"header": True}) if (c.row, c.col) in labels else c
+                    for c in table.cells]})
+            if changes:
+                table = relabel(table, changes, table.table_id, table.provenance)
+            out.append(table_passage(table, with_notes=False))
+        return out
+
+
+def _shows(cell: Cell, link: KeywordLink, gold: bool) -> bool:
+    """Whether header ``cell`` shows the code of ``link``: on a gold table, the cell holding it
+    over the link's column; on a parsed table, whose columns may differ, a cell holding the
+    code as a whole word (so code ``A`` is not found in ``Area``)."""
+    if gold:
+        return link.abstract in cell.text and (
+            link.column is None or cell.col <= link.column < cell.col + cell.col_span)
+    return re.search(rf"(?<!\w){re.escape(link.abstract)}(?!\w)", cell.text) is not None
 
 
 class ClosedBookSystem(System):
