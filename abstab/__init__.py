@@ -24,7 +24,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from abstab.api import BenchResult, Release, bench, load_release, synth
 
 
+class _ApiPackage(type(__import__("sys"))):  # type: ignore[misc]
+    """A package that is also the API function of its name: ``abstab.bench`` and
+    ``abstab.synth`` are packages, and importing ``abstab.bench.run`` rebinds the name
+    ``abstab.bench`` to the package, so the package itself must be callable."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from abstab import api
+
+        return getattr(api, self.__name__.rpartition(".")[2])(*args, **kwargs)
+
+
 def __getattr__(name: str) -> Any:
+    if name in ("bench", "synth"):  # callable packages (see abstab/bench/__init__.py)
+        import importlib
+
+        return importlib.import_module(f"abstab.{name}")
     if name in __all__:
         from abstab import api
 

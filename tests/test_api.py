@@ -76,6 +76,19 @@ def test_import_abstab_loads_no_submodule() -> None:
         "['BenchResult', 'Release', '__version__', 'bench', 'load_release', 'synth']\n")
 
 
+def test_synth_and_bench_stay_callable_after_their_packages_are_imported() -> None:
+    """`abstab.synth` and `abstab.bench` name packages too: importing `abstab.bench.run` (as
+    any bench run does) must not turn `abstab.bench(...)` into "module is not callable"."""
+    code = ("import abstab, abstab.bench.run, abstab.synth.build, abstab.api as api; "
+            "from unittest import mock\n"
+            "with mock.patch.object(api, 'bench', lambda *a, **k: ('bench', a, k)), "
+            "mock.patch.object(api, 'synth', lambda *a, **k: ('synth', a, k)):\n"
+            "    print(abstab.bench('W', ['table']), abstab.synth('sample', 'W', force=True))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out == "('bench', ('W', ['table']), {}) ('synth', ('sample', 'W'), {'force': True})\n"
+
+
 def test_the_cli_runs_stages_through_the_api(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """No second copy of the stage runner: `abstab synth` calls abstab.api.synth, which calls

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from abstab import __version__
 from abstab.core.normalize import parse_number
@@ -47,11 +47,51 @@ from abstab.registry import Registry
 from abstab.sources import all_source_files, open_source, sources
 from abstab.store import producer, read_kind
 
-if TYPE_CHECKING:
-    from abstab.bench.parsed import ParsedTables
+__all__ = [
+    "BenchData",
+    "ParsedTables",
+    "dataset_kinds",
+    "detect_kind",
+    "header_row_count",
+    "load_data",
+    "pdf_path",
+    "source_to_records",
+]
 
-__all__ = ["BenchData", "dataset_kinds", "detect_kind", "header_row_count", "load_data",
-           "source_to_records"]
+
+@dataclass
+class ParsedTables:
+    """Parsed tables standing in for a dataset's gold tables.
+
+    Attributes:
+        label: the table source as results name it (an engine's name, a folder's name).
+        by_doc: dataset doc_id → its parsed tables, in reading order.
+        gold_pages: gold table_id → the pages it is printed on.
+        notes: what the reading left out or could not do, printed by ``abstab bench``.
+    """
+
+    label: str
+    by_doc: dict[str, list[Table]]
+    gold_pages: dict[str, list[int]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        """Changes with the parsed tables' content (a bench stage over them redoes then)."""
+        h = hashlib.sha256()
+        for doc_id in sorted(self.by_doc):
+            for t in self.by_doc[doc_id]:
+                h.update(t.model_dump_json(exclude={"provenance"}).encode())
+        return h.hexdigest()[:16]
+
+    def for_item(self, doc_id: str, table_id: str | None) -> list[Table]:
+        """The parsed tables a question about gold table ``table_id`` is asked over: those on
+        its pages, else all of the document's (none for a question without a table)."""
+        if table_id is None:
+            return []
+        tables = self.by_doc.get(doc_id, [])
+        pages = set(self.gold_pages.get(table_id, ()))
+        return [t for t in tables if pages & set(t.pages)] or tables
 
 
 @dataclass
@@ -405,3 +445,20 @@ def source_dataset_kind(name: str) -> tuple[str, DatasetKind, dict[str, Any]] | 
 
 for _name in sources.names():
     dataset_kinds.add(_name, _source_kind(_name), help=sources.help(_name))
+
+
+def pdf_path(data: BenchData, doc_id: str) -> str | None:
+    """The PDF of a document inside the dataset (or, for a workspace, the PDF it was extracted
+    from); None when there is none. Paths from records never leave the dataset folder except
+    a workspace's own extracted sources."""
+    root = Path(data.path).resolve()
+    inside = [(root / "pdfs" / f"{doc_id}.pdf").resolve()]
+    if data.kind == "workspace" and (made := producer(root, "documents")) is not None:
+        inside.append((made.path / "pdfs" / f"{doc_id}.pdf").resolve())  # rendered by ingest
+    candidates = [p for p in inside if root in p.parents]
+    if data.kind == "workspace":  # abstab extract wrote this source path itself
+        candidates.insert(0, Path(data.docs[doc_id].source).resolve())
+    for p in candidates:
+        if p.suffix.lower() == ".pdf" and p.is_file():
+            return str(p)
+    return None

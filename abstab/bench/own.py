@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from abstab.bench.data import BenchData
+from abstab.bench.data import BenchData, pdf_path
 from abstab.bench.systems import Corpus
 from abstab.core.normalize import squash
 from abstab.core.serialize import serialize
@@ -45,7 +45,6 @@ from abstab.llm.tasks import AnswerOutput
 from abstab.llm.transport import limited_http_client, request_limits
 from abstab.records import TEXT_KINDS, QAItem
 from abstab.registry import systems
-from abstab.store import producer
 
 __all__ = ["FunctionSystem", "HttpSystem", "MissingPredictionError", "OwnSystem",
            "PredictionsSystem", "coerce_answer", "function_system", "item_inputs"]
@@ -90,28 +89,11 @@ def item_inputs(data: BenchData, corpus: Corpus, item: QAItem) -> dict[str, Any]
         "item_id": item.item_id, "question": item.question, "doc_id": item.doc_id,
         # Over a parser's tables (--tables-from) the gold table's id names none of them.
         "table_id": item.table_id if data.parsed is None else None,
-        "pdf": _pdf_path(data, item.doc_id),
+        "pdf": pdf_path(data, item.doc_id),
         "blocks": [{"id": b.block_id, "kind": b.kind, "page": b.page, "text": b.text}
                    for b in doc.blocks if b.kind in TEXT_KINDS],
         "tables": tables,
     }
-
-
-def _pdf_path(data: BenchData, doc_id: str) -> str | None:
-    """The PDF of a document inside the dataset (or, for a workspace, the PDF it was extracted
-    from); None when there is none. Paths from records never leave the dataset folder except
-    a workspace's own extracted sources."""
-    root = Path(data.path).resolve()
-    inside = [(root / "pdfs" / f"{doc_id}.pdf").resolve()]
-    if data.kind == "workspace" and (made := producer(root, "documents")) is not None:
-        inside.append((made.path / "pdfs" / f"{doc_id}.pdf").resolve())  # rendered by ingest
-    candidates = [p for p in inside if root in p.parents]
-    if data.kind == "workspace":  # abstab extract wrote this source path itself
-        candidates.insert(0, Path(data.docs[doc_id].source).resolve())
-    for p in candidates:
-        if p.suffix.lower() == ".pdf" and p.is_file():
-            return str(p)
-    return None
 
 
 # ---------------------------------------------------------------------------- replies

@@ -35,15 +35,14 @@ table's pages (the document's when none is there; :meth:`ParsedTables.for_item`)
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from abstab import __version__
+from abstab.bench.data import ParsedTables, pdf_path
 from abstab.config import stable_hash
 from abstab.errors import ConfigError
 from abstab.records import MAX_ID_LENGTH, Cell, Provenance, Table, safe_id
@@ -65,41 +64,6 @@ _LABEL = re.compile(r"[^A-Za-z0-9._+-]+")
 
 class TableDirError(ConfigError):
     """A file of a ``--tables-from`` folder breaks the layout or a limit."""
-
-
-@dataclass
-class ParsedTables:
-    """Parsed tables standing in for a dataset's gold tables.
-
-    Attributes:
-        label: the table source as results name it (an engine's name, a folder's name).
-        by_doc: dataset doc_id → its parsed tables, in reading order.
-        gold_pages: gold table_id → the pages it is printed on.
-        notes: what the reading left out or could not do, printed by ``abstab bench``.
-    """
-
-    label: str
-    by_doc: dict[str, list[Table]]
-    gold_pages: dict[str, list[int]]
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def digest(self) -> str:
-        """Changes with the parsed tables' content (a bench stage over them redoes then)."""
-        h = hashlib.sha256()
-        for doc_id in sorted(self.by_doc):
-            for t in self.by_doc[doc_id]:
-                h.update(t.model_dump_json(exclude={"provenance"}).encode())
-        return h.hexdigest()[:16]
-
-    def for_item(self, doc_id: str, table_id: str | None) -> list[Table]:
-        """The parsed tables a question about gold table ``table_id`` is asked over: those on
-        its pages, else all of the document's (none for a question without a table)."""
-        if table_id is None:
-            return []
-        tables = self.by_doc.get(doc_id, [])
-        pages = set(self.gold_pages.get(table_id, ()))
-        return [t for t in tables if pages & set(t.pages)] or tables
 
 
 def table_source(value: str) -> tuple[str, Path | None]:
@@ -149,7 +113,6 @@ def extract_tables(data: Any, engine: str, out: Path, executor: Any = None,
     Raises:
         ConfigError: a document has no PDF (the message names it and how to get one).
     """
-    from abstab.bench.own import _pdf_path as pdf_path
     from abstab.records import Document
     from abstab.release.paths import sha256_file
     from abstab.stages.extract import ExtractStage
