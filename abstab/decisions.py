@@ -24,8 +24,8 @@ from typing import Final
 from pydantic import ValidationError
 
 from abstab.errors import WorkspaceError
+from abstab.jsonl import atomic_write
 from abstab.records import Decision
-from abstab.store import atomic_write
 
 REVIEW_DIR: Final = "review"
 """``WORK/review/``: decisions.jsonl and cache/ (the rendered page regions)."""

@@ -91,8 +91,8 @@ def bench(work: Path, systems: list[str]) -> dict[str, Any]:
     """``abstab bench WORK`` (rules backend) through the CLI, then accuracy per item subset."""
     import subprocess
 
+    from abstab.jsonl import read_records
     from abstab.records import QAItem, Score
-    from abstab.store import read_records
 
     items = {i.item_id: i for i in read_records(work / "assemble" / "items.jsonl", QAItem)}
     out: dict[str, Any] = {}

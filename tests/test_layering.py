@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(f.split()) for f in (
     "abstab errors schemas text",
     "registry records",
-    "sources",
+    "sources jsonl",
     "config store decisions",
     "backends",
     "core",

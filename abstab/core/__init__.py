@@ -22,7 +22,7 @@ a cycle or an upward import, naming it):
 
 1. ``abstab`` (``__version__``), ``errors``, ``schemas``, ``text`` (``squash``)
 2. ``registry``, ``records``
-3. ``sources``
+3. ``sources``, ``jsonl`` (JSON Lines and state files on disk)
 4. ``config``, ``store``, ``decisions`` (the review's decisions, which stages read)
 5. ``backends`` (the contract every backend subclasses)
 6. ``core``

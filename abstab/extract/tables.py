@@ -1,4 +1,5 @@
-"""Engine-neutral table logic: header rows, titles, captions, notes, nearby text, continuation.
+"""Engine-neutral table logic: header rows, titles, captions, nearby text, continuation (the
+notes under a table are read in :mod:`abstab.extract.notes`).
 
 Input: the clean logical grid of each table (:mod:`abstab.extract.grid`) and the document's
 blocks and lines (:mod:`abstab.extract.layout`). Output: :class:`abstab.records.Table` records.
@@ -28,48 +29,23 @@ from abstab.extract.layout import (
     BlockDraft,
     Layout,
 )
+from abstab.extract.notes import (
+    NOTE_LABEL,
+    NOTE_MARKER,
+    SOURCE_LINE,
+    SYMBOL_LEGEND,
+    NoteDraft,
+    legend_parts,
+    parse_note_text,
+    set_targets,
+)
 from abstab.extract.settings import ExtractSettings
-from abstab.extract.text import SUPERSCRIPTS, Line, join_lines, unsup
+from abstab.extract.text import SUPERSCRIPTS, Line, join_lines
 from abstab.records import Cell, Note, Provenance, Table
 
 _YEAR = re.compile(r"^(FY\s?)?(19|20)\d\d([-–/](\d\d|(19|20)\d\d))?[*†¹²³]?$|^(Q[1-4]|H[12])"
                    r"\s?(19|20)?\d\d$", re.IGNORECASE)
 _NUMBERING = re.compile(r"^\(?(\d{1,2})\)?(\s*=.*)?$")
-_NOTE_LABEL = re.compile(r"^(notes?|remarks?|footnotes?|legend|key|n\.?\s?b\.?)\s*[:.\-–]?\s*",
-                         re.IGNORECASE)
-_SOURCE = re.compile(r"^(sources?|data sources?|source of data)\s*[:.\-–]\s*", re.IGNORECASE)
-_MARKER = re.compile(
-    r"^(?P<m>\*{1,4}|[†‡§¶#]{1,3}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}|[ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ]|"
-    r"\((?:[a-z]|\d{1,2}|[ivx]{1,4})\)|[a-z](?=[.)]\s|\s+[A-Z(\"“'])|"
-    r"\d{1,2}(?=[.)]\s|\s+[A-Z(\"“']))[.)]?\s*(?P<t>\S.*)$"
-)
-_SYMBOL_LEGEND = re.compile(
-    r"^(?P<m>[–—-]|[B-HJ-Z]|\([A-Z]{1,3}\)|\.\.\.|…)\s+(?P<t>[A-Z][^.]{2,60}\.)\s*$")
-"""A statistical agency's symbol key: ``– Represents zero.``, ``X Not applicable.``,
-``(NA) Not available.``, ``Z Less than 500.`` (not ``A``/``I``: words, not symbols)."""
-_NOTE_BREAK = re.compile(
-    r"(?<=[.;])\s+(?=(?:[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}|\*{1,4}|[†‡§¶])\s*[A-Za-z(]"
-    r"|(?i:sources?|notes?)\s*:"
-    r"|(?:[–—]|[B-HJ-Z]|\([A-Z]{1,3}\))\s+[A-Z][^.]{2,60}\.(?:\s|$))"
-)
-"""Where a note starts inside a paragraph of notes (after the end of the previous one)."""
-_LEGEND = re.compile(
-    r"^(?P<key>[^\s=:]{1,14}(?:\s[^\s=:]{1,14}){0,2}?)\s*(?:=|:|\s[–—]\s|\s-\s)\s*(?P<val>\S.*)$"
-)
-_HEAD_MARK_LEAD = re.compile(r"^(\*{1,4}|[†‡§¶#]{1,3})(?=\S)")
-_HEAD_MARK_TAIL = re.compile(
-    r"(\*{1,4}|[†‡§¶#]{1,3}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}|[ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ]{1,2}|"
-    r"\s?\((?:[a-z]|\d{1,2})\))$"
-)
-
-
-@dataclass
-class NoteDraft:
-    kind: str
-    marker: str | None
-    text: str
-    block: BlockDraft | None = None
-    targets: list[list[int]] = field(default_factory=list)
 
 
 @dataclass
@@ -168,9 +144,9 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
                                                 last[0].text.strip(), re.IGNORECASE)
         cell = _single_wide(grid, grid.nrows - 1)
         if not label and (cell is None or not (
-                _MARKER.match(cell.text) or _SOURCE.match(cell.text)
-                or _NOTE_LABEL.match(cell.text) or _SYMBOL_LEGEND.match(cell.text)
-                or _legend_parts(cell.text))):
+                NOTE_MARKER.match(cell.text) or SOURCE_LINE.match(cell.text)
+                or NOTE_LABEL.match(cell.text) or SYMBOL_LEGEND.match(cell.text)
+                or legend_parts(cell.text))):
             break
         grid = _drop_row(grid, grid.nrows - 1)
     draft.grid = grid
@@ -394,107 +370,6 @@ def _text(cell: GCell | None) -> str:
 # ------------------------------------------------------------------------------ notes
 
 
-def _note_marker(m: str) -> str:
-    return unsup(m.strip("()").strip())
-
-
-def parse_note_text(text: str, block: BlockDraft | None) -> list[NoteDraft]:
-    """One note line (or paragraph) as notes: source, footnote with marker, legend entries.
-
-    A paragraph holding several notes (``– Represents zero. X Not applicable. ¹ Buying,
-    receiving… Source: …``) is cut where each starts."""
-    text = text.strip()
-    if not text:
-        return []
-    pieces = [p for p in _NOTE_BREAK.split(text) if p and p.strip()]
-    if len(pieces) > 1:
-        return [n for piece in pieces for n in parse_note_text(piece, block)]
-    symbol = _SYMBOL_LEGEND.match(text)
-    if symbol:
-        return [NoteDraft("legend", symbol.group("m"), text, block)]
-    label = _NOTE_LABEL.match(text)
-    if label and not _LEGEND.match(text[: label.end()].strip() + " x"):
-        rest = text[label.end():].strip()
-        if not rest:
-            return []
-        if _MARKER.match(rest) or _legend_parts(rest):
-            return parse_note_text(rest, block)
-        return [NoteDraft("note", None, rest, block)]
-    if _SOURCE.match(text):
-        return [NoteDraft("source", None, text, block)]
-    m = _MARKER.match(text)
-    if m:
-        body = re.sub(r"^[=:]\s*", "", m.group("t").strip())
-        return [NoteDraft("footnote", _note_marker(m.group("m")), body, block)]
-    parts = _legend_parts(text)
-    if parts:
-        return [NoteDraft("legend", key, part, block) for key, part in parts]
-    return [NoteDraft("note", None, text, block)]
-
-
-def _legend_parts(text: str) -> list[tuple[str, str]]:
-    """``A = x; B = y`` or ``A = x, B = y`` → [(A, 'A = x'), (B, 'B = y')]."""
-    for sep in (";", ","):
-        pieces = [p.strip() for p in text.split(sep) if p.strip()]
-        if len(pieces) >= 2 and all(re.match(r"^[^\s=]{1,14}(\s[^\s=]{1,14}){0,2}\s*=\s*\S",
-                                             p) for p in pieces):
-            return [(p.split("=", 1)[0].strip(), p.rstrip(".")) for p in pieces]
-    m = _LEGEND.match(text)
-    if m and not re.match(r"^\W*(https?|ftp|www\.)", text, re.IGNORECASE):
-        key = m.group("key").strip()
-        if _SOURCE.match(text) or len(key) > 20 or key.lower() in {"note", "notes"}:
-            return []
-        if not any(ch.isalpha() or not ch.isalnum() for ch in key):
-            return []
-        return [(key, text)]
-    return []
-
-
-def _strip_marks(text: str) -> str:
-    t = _HEAD_MARK_LEAD.sub("", text.strip())
-    t = _HEAD_MARK_TAIL.sub("", t).strip()
-    return t
-
-
-def _cell_markers(text: str) -> set[str]:
-    out = set()
-    t = text.strip()
-    m = _HEAD_MARK_LEAD.match(t)
-    if m:
-        out.add(m.group(1))
-    m = _HEAD_MARK_TAIL.search(t)
-    if m and len(t) > len(m.group(1).strip()):
-        out.add(_note_marker(m.group(1).strip()))
-    return out
-
-
-def set_targets(notes: list[NoteDraft], grid: Grid, n_header: int) -> None:
-    """Each note's targets: header cells carrying its marker or equal to its legend key."""
-    header = [c for c in grid.cells if c.r < n_header and c.text]
-    for note in notes:
-        targets: list[list[int]] = []
-        keys: list[str] = []
-        if note.kind == "footnote" and note.marker:
-            for c in header:
-                if note.marker in _cell_markers(c.text):
-                    targets.append([c.r, c.c])
-            lead = _LEGEND.match(note.text)
-            if lead:
-                keys.append(lead.group("key"))
-        elif note.kind == "legend" and note.marker:
-            keys.append(note.marker)
-        for key in keys:
-            k = _strip_marks(key)
-            for c in header:
-                h = _strip_marks(c.text)
-                first = re.split(r"[\s(（\[,]", h, maxsplit=1)[0]  # "RPK (000's)" → "RPK"
-                same = (h == k or h.rstrip(".") == k.rstrip(".")
-                        or h.casefold() == k.casefold() or (first == k and len(k) >= 2))
-                if same and [c.r, c.c] not in targets:
-                    targets.append([c.r, c.c])
-        note.targets = targets
-
-
 # ------------------------------------------------------------------- context on page
 
 
@@ -579,8 +454,8 @@ def _figure_next_to(d: TableDraft, blocks: list[BlockDraft]) -> bool:
 
 def _is_note_start(ln: Line) -> bool:
     t = ln.text
-    return bool(ln.marker_sup or _MARKER.match(t) or _SOURCE.match(t) or _NOTE_LABEL.match(t)
-                or _legend_parts(t) or _SYMBOL_LEGEND.match(t.split(". ")[0] + "."))
+    return bool(ln.marker_sup or NOTE_MARKER.match(t) or SOURCE_LINE.match(t) or NOTE_LABEL.match(t)
+                or legend_parts(t) or SYMBOL_LEGEND.match(t.split(". ")[0] + "."))
 
 
 def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,
@@ -612,7 +487,7 @@ def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,
         text = ln.text.strip()
         if CAPTION_RE.match(text) or (ln.size > body * 1.1 and ln.bold >= 0.6):
             break
-        if _NOTE_LABEL.fullmatch(text) or re.fullmatch(r"(notes?|sources?)\s*:?", text, re.IGNORECASE):
+        if NOTE_LABEL.fullmatch(text) or re.fullmatch(r"(notes?|sources?)\s*:?", text, re.IGNORECASE):
             edge = max(edge, ln.y1) if prev is None else edge
             continue  # a bare "NOTES:" label beside the notes
         small = ln.size <= body * 0.95

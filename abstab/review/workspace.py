@@ -16,6 +16,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from abstab.errors import ConfigError
+from abstab.jsonl import RecordIndex
 from abstab.records import (
     Document,
     Judgment,
@@ -25,7 +26,7 @@ from abstab.records import (
     Table,
     split_cell_unit,
 )
-from abstab.store import RECORD_KINDS, RecordIndex, producer
+from abstab.store import RECORD_KINDS, producer
 
 # Where review reads each of its inputs: record kinds (abstab.store.RECORD_KINDS), found in
 # whichever stage folder produced them; the first kind the workspace holds wins. Items and table

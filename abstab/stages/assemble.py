@@ -48,6 +48,7 @@ from abstab.core.questions import difficulty, key_column, question_type
 from abstab.core.seeded import seeded_order
 from abstab.errors import ConfigError
 from abstab.executors import Unit
+from abstab.jsonl import RecordIndex
 from abstab.records import (
     ABSTRACT_STYLES,
     ANSWER_LOCATIONS,
@@ -56,7 +57,7 @@ from abstab.records import (
     json_schema,
 )
 from abstab.stages.base import Stage
-from abstab.store import RecordIndex, UnitResult
+from abstab.store import UnitResult
 
 SPLITS = ("train", "validation", "test")
 DEDUP_MODES = ("auto", "embeddings", "text")

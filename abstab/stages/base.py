@@ -41,11 +41,12 @@ from abstab.config import config_hash, resolve_settings, settings_dict, stable_h
 from abstab.decisions import decisions_path, latest_decisions
 from abstab.errors import ConfigError
 from abstab.executors import FileOutcome, LocalExecutor, Unit
+from abstab.jsonl import RecordIndex
 from abstab.records import Provenance
 from abstab.registry import stages as stage_registry
 from abstab.retrieval import describe
 from abstab.stages.reviewed import Review
-from abstab.store import RECORD_KINDS, RecordIndex, StageDir, UnitResult, UnitReview, producer
+from abstab.store import RECORD_KINDS, StageDir, UnitResult, UnitReview, producer
 
 _RLOCK = type(threading.RLock())
 _LOCK_TYPES = (type(threading.Lock()), _RLOCK)

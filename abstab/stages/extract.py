@@ -126,6 +126,7 @@ def _warm_worker() -> None:
     import abstab.extract.engines
     import abstab.extract.grid
     import abstab.extract.layout
+    import abstab.extract.notes
     import abstab.extract.tables
     import abstab.extract.unruled  # noqa: F401
     from abstab.extract.pdf import import_pymupdf
