@@ -25,7 +25,7 @@ class Identity:
 
     Attributes:
         backend: the registry name.
-        model: the model (a name the endpoint knows, the GGUF file's stem, ``rules-VERSION``).
+        model: the model (a name the endpoint knows, the GGUF file's stem, ``rules-vN``, N the rules backend's own version).
         endpoint: where it answers, without credentials: the base URL, the local model file
             (its server's port changes every run), or ``offline``. Part of cache keys.
     """

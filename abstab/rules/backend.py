@@ -6,7 +6,6 @@ import bisect
 import re
 from collections.abc import Sequence
 
-from abstab import __version__
 from abstab.backends import Backend, Identity
 from abstab.config import StageSettings
 from abstab.core import questions as q
@@ -227,7 +226,11 @@ class RulesBackend(Backend):
 
     name = "rules"
     settings_cls = RulesSettings
-    identity = Identity("rules", f"rules-{__version__}", "offline")
+    # Bump when the rules' judgments, meanings, questions or answers change: the identity is in
+    # the config hash of every stage that asks this backend (the package version is not, so an
+    # upgrade that leaves the rules alone redoes nothing).
+    version = 2
+    identity = Identity("rules", f"rules-v{version}", "offline")
 
     def judge(self, table: Table, doc: Document | None) -> JudgeOutput:
         return judge_table(table, doc)
