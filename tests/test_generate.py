@@ -193,6 +193,14 @@ def test_sample_items_use_meanings_over_codes_and_reground(sample_work):
     assert len(spans) == 34
     assert all(docs[i.doc_id].text[s.char_start:s.char_end] == s.text
                          for i in defined for s in i.evidence.spans)
+    # Unanswerable items are asked of a real table of the same document: a year past the
+    # document's ("2025"), a station the flow table leaves out, a station the nutrient table
+    # leaves out; nothing in the document gives them.
+    assert sorted((i.question, i.template, i.table_id) for i in items
+                  if i.answer_location == "unanswerable") == [
+        ("What is the 2025 Actual for Corporate Services?", "absent_period", "8de399d3bf215f44:t0"),
+        ("What is the average discharge for Kelby Outfall?", "absent_row", "a13050e5a9ae2d92:t0"),
+        ("What is the samples for Millbrook Mouth?", "absent_row", "a13050e5a9ae2d92:t2")]
     text_items = [i for i in items if i.answer_location == "text"]
     assert len(text_items) == 11
     assert all(
