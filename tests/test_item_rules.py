@@ -64,7 +64,7 @@ def test_an_identifier_column_gets_lookups_but_no_arithmetic_or_ranking():
     ("Total number", ["950", "6", "29", "112"], None),
     ("Staff", ["12", "40", "7", "33"], None),
     ("Revenue", ["1,998", "2,004", "2,011", "1,987"], None),  # separators: amounts, not years
-    ("Share", ["2001.5", "2004", "2011", "1987"], None),
+    ("Weight", ["2001.5", "2004", "2011", "1987"], None),
 ])
 def test_a_column_of_labels_is_told_by_its_header_or_its_values(header, values, why):
     t = make_table(["Town", header], [[f"Town {c}", v] for c, v in zip("ABCD", values, strict=True)])
@@ -181,3 +181,46 @@ def test_a_citation_year_is_no_blank():
     s = "Consumers preferred power (EPA 2010) and 1,250 cars were sold in 2009, (Smith et al., 2008)."
     kept = [m.group() for m in _NUM_TOKEN.finditer(s) if not _in_citation(s, m)]
     assert kept == ["1,250", "2009"]
+
+
+def test_rates_and_shares_are_compared_but_not_summed():
+    t = make_table(["Station", "Response rate", "Staff", "Avail."], [
+        ["Upper", "12.5", "40", "98.1%"], ["Lower", "30.5", "12", "99.0%"],
+        ["Mill", "20.0", "7", "97.5%"]])
+    view = TableView(t, 0)
+    assert view.rate_column(1) == "its header 'Response rate' names a rate or share"
+    assert view.rate_column(2) is None
+    assert view.rate_column(3) == "its values are percentages"
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="sum", column=1, key_column=0, rows=[0, 1]), t)
+    assert (exc.value.reason, str(exc.value)) == ("rate_column", ("sum: column 1 holds rates or "
+                                                  "shares, not amounts: its header 'Response "
+                                                  "rate' names a rate or share"))
+    made = {(o.type, o.column) for o in template_operations(view, [1, 2, 3], TYPES, 1, 9, "0")}
+    assert {c for t_, c in made if t_ == "sum"} == {2}
+    assert {c for t_, c in made if t_ == "difference"} == {1, 2, 3}
+
+
+def test_a_number_as_a_column_name_and_serial_row_labels_are_not_asked_about():
+    t = make_table(["27", "Acrylamide", "201-173-7"], [
+        ["21", "Anthracene oil", "292-604-8"], ["22", "Benzene", "200-753-7"]])
+    assert term_debris("27", TableView(t, 1), 0) == \
+        "its header is the number '27' (a body row read as the header)"
+    serial = make_table(["Sl. No.", "Year"], [["44.", "2010"], ["45.", "2011"], ["46.", "2012"]])
+    assert TableView(serial, 0).keys == {}
+
+
+def test_a_cross_reference_is_no_blank():
+    from abstab.stages.generate import _NUM_TOKEN, _REFERENCE
+
+    s = "As Section 2 shows, 14 stations were sampled (see Table 3 and page 12)."
+    assert [m.group() for m in _NUM_TOKEN.finditer(s)
+            if not _REFERENCE.search(s[:m.start()])] == ["14"]
+
+
+def test_a_row_label_cut_at_a_line_break_names_no_row():
+    t = make_table(["Illness", "Not much"], [
+        ["Colds/flu/sinus", "12"], ["Chronic illness and", "3"], ["disability", ""],
+        ["Interviewed, not", "8"], ["Sleep difficulties", "82"], ["Rock & roll", "1"]])
+    assert TableView(t, 0).keys == {0: "Colds/flu/sinus", 2: "disability",
+                                    4: "Sleep difficulties", 5: "Rock & roll"}

@@ -35,6 +35,13 @@ from abstab.registry import question_types
 _AGGREGATE_WORDS = {"total", "totals", "subtotal", "sum", "all", "overall", "average", "mean",
                     "grand", "median"}
 _TOTAL_WORDS = {"total", "totals", "subtotal"}
+# A label ending in a conjunction, preposition or comma was cut at a line break ("Chronic
+# illness and", "Interviewed, not"): the rest of it sits in another row.
+_CUT_LABEL = re.compile(r"(?:[,;(/&-]|\b(?:and|or|of|the|for|in|to|with|by|not|from|on|at))"
+                        r"\s*$", re.IGNORECASE)
+# Header words of rates, shares and averages: their values do not add up across rows.
+_RATE_WORDS = {"%", "percent", "percentage", "pct", "rate", "rates", "share", "ratio", "average",
+               "mean", "median", "per", "index", "margin", "factor", "growth", "change"}
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _DECIMALS = re.compile(r"\d\.(\d+)")
 MAX_FILTER_ANSWERS = 4
@@ -117,6 +124,8 @@ def term_debris(term: str, view: TableView, col: int) -> str | None:
     that are cells of the column or a run of them ("No. of Cases 950 6 29") were read into the
     header, and a question naming the column by them would not read as a question."""
     numbers = [m.group() for m in _NUM_TOKEN.finditer(term) if not _YEAR_TOKEN.fullmatch(m.group())]
+    if numbers == [term]:
+        return f"its header is the number {term!r} (a body row read as the header)"
     if len(numbers) >= 2:
         return f"its header holds the numbers {' '.join(numbers)!r} (body cells read into it)"
     cells = {view.cell(r, col) for r in range(len(view.table.rows))}
@@ -155,7 +164,8 @@ class TableView:
         """Body row → its label, for rows whose label is non-numeric and unique."""
         raw = [(r, squash(row[self.key_column])) for r, row in enumerate(self.table.rows)
                if self.key_column < len(row)]
-        raw = [(r, k) for r, k in raw if k and not _NUM_TOKEN.fullmatch(k)]
+        raw = [(r, k) for r, k in raw if k and not _NUM_TOKEN.fullmatch(k.rstrip("."))
+               and not _CUT_LABEL.search(k)]
         counts: dict[str, int] = {}
         for _, k in raw:
             counts[k.lower()] = counts.get(k.lower(), 0) + 1
@@ -210,6 +220,18 @@ class TableView:
                 t.lower() for t in texts if len(t.split()) == 1 and not _NUM_TOKEN.fullmatch(t)
             ) if texts and numbers >= _SINGLE_NUMBER_SHARE * len(texts) else None
         return self._singles[col]
+
+    def rate_column(self, col: int) -> str | None:
+        """Why the values of ``col`` are rates or shares (None if they are amounts): adding
+        two rows' percentages or rates gives no quantity of either row."""
+        header = self.table.columns[col] if col < len(self.table.columns) else ""
+        words = set(re.findall(r"[^\W\d_]+|%", header.lower()))
+        if words & _RATE_WORDS:
+            return f"its header {header!r} names a rate or share"
+        texts = [self.cell(r, col) for r in self.values(col)]
+        if texts and all(t.rstrip(")").endswith("%") for t in texts):
+            return "its values are percentages"
+        return None
 
     def label_column(self, col: int) -> str | None:
         """Why the numbers of ``col`` are labels that name rows, not quantities (None when
@@ -397,7 +419,7 @@ def execute(op: Operation, table: Table) -> Computed:
     kind, view = question_type(op.type), TableView(table, op.key_column)
     why = kind.unfit(view, op.column)
     if why:
-        raise QuestionError("label_column", f"{op.type}: {why}")
+        raise QuestionError(why[0], f"{op.type}: {why[1]}")
     return kind.compute(op, view)
 
 
@@ -544,12 +566,13 @@ class QuestionKind(ABC):
     """How an LLM writes one (its line in the generate prompt, see :func:`type_guide`): what
     is asked, and what goes in ``rows``, ``op`` and ``threshold``."""
 
-    def unfit(self, view: TableView, col: int) -> str | None:
-        """Why this type cannot be asked of column ``col`` (None if it can)."""
+    def unfit(self, view: TableView, col: int) -> tuple[str, str] | None:
+        """Why this type cannot be asked of column ``col``, as (reason, message); None if it
+        can."""
         if self.needs_measure:
             why = view.label_column(col)
             if why:
-                return f"column {col} holds labels, not quantities: {why}"
+                return "label_column", f"column {col} holds labels, not quantities: {why}"
         return None
 
     @abstractmethod
@@ -705,11 +728,17 @@ class _ArithmeticKind(_PairKind):
 
 
 class Sum(_ArithmeticKind):
-    """The sum of two rows' values."""
+    """The sum of two rows' values (of amounts: rates and shares do not add up)."""
 
     name = "sum"
     guide = 'the sum of a column\'s values for two rows; "rows": [the two rows].'
     unordered_rows = True
+
+    def unfit(self, view: TableView, col: int) -> tuple[str, str] | None:
+        rate = view.rate_column(col)
+        if rate and not super().unfit(view, col):
+            return "rate_column", f"column {col} holds rates or shares, not amounts: {rate}"
+        return super().unfit(view, col)
 
     def combine(self, a: float, b: float) -> float:
         return a + b

@@ -73,6 +73,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
 _NOT_AVAILABLE = re.compile(r"n/?a|n\.a\.?|\(na\)|not (?:available|reported|applicable)|"
                             r"\(x\)|\(d\)|\.\.|…|unknown", re.IGNORECASE)
 _YEAR_IN_TERM = re.compile(r"(?<![\w.])(?P<prefix>FY|CY)?(?P<year>(?:19|20)\d\d)(?![\w.])")
+# "Section 2", "Table 3", "page 12": a number that points into the document, not a fact.
+_REFERENCE = re.compile(r"\b(?:sections?|tables?|figures?|fig\.|pages?|p\.|pp\.|chapters?|"
+                        r"appendix|annex|lines?|items?|no\.|number|§)\s*$", re.IGNORECASE)
 _YEAR_SHIFT = 5
 """How many years past the latest one a column names are tried for an absent period."""
 
@@ -542,7 +545,8 @@ class GenerateStage(Stage):
                 continue
             for sentence in _SENTENCE_END.split(squash(b.text)):
                 # A year in brackets is a citation ("(EPA 2010)"): no question of the text.
-                nums = [m for m in _NUM_TOKEN.finditer(sentence) if not _in_citation(sentence, m)]
+                nums = [m for m in _NUM_TOKEN.finditer(sentence) if not _in_citation(sentence, m)
+                        and not _REFERENCE.search(sentence[:m.start()])]
                 if not nums or not 6 <= len(sentence.split()) <= 40 or has_leader(sentence):
                     continue
                 candidates.append((b, sentence, nums[0]))
