@@ -62,6 +62,10 @@ def test_an_identifier_column_gets_lookups_but_no_arithmetic_or_ranking():
     ("Batch", ["7", "8", "10", "11"], "its values are serial numbers (they count up row by row)"),
     ("No. of cases", ["950", "6", "29", "112"], None),  # a count: "of" keeps it a quantity
     ("Total number", ["950", "6", "29", "112"], None),
+    ("Number", ["950", "6", "29", "112"], None),  # alone, a count
+    ("Cases rounded to whole number", ["950", "6", "29", "112"], None),
+    ("Fiscal Year", ["2019", "2019", "2021", "2022"], ("its header 'Fiscal Year' names labels "
+                                                      "('year'), not a quantity")),
     ("Staff", ["12", "40", "7", "33"], None),
     ("Revenue", ["1,998", "2,004", "2,011", "1,987"], None),  # separators: amounts, not years
     ("Weight", ["2001.5", "2004", "2011", "1987"], None),

@@ -246,12 +246,16 @@ class TableView:
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _PLAIN_INT = re.compile(r"\d+")
 _MIN_LABEL_VALUES = 3
+_LABEL_HEADER_WORDS = 3
 
 
 def _label_reason(view: TableView, col: int) -> str | None:
     header = view.table.columns[col] if col < len(view.table.columns) else ""
     words = re.findall(r"[^\W\d_]+|#", natural_term(header).lower())
-    if words and words[-1] in LABEL_NOUNS and not QUANTITY_WORDS & set(words):
+    # A short name ending in a label noun ("Item No.", "ZIP code", "Fiscal Year"); "Number"
+    # alone is a count, and a long header is a description that happens to end so.
+    if 0 < len(words) <= _LABEL_HEADER_WORDS and words[-1] in LABEL_NOUNS \
+            and words != ["number"] and not QUANTITY_WORDS & set(words):
         return f"its header {header!r} names labels ({words[-1]!r}), not a quantity"
     texts = [view.cell(r, col) for r in view.values(col)]
     if len(texts) < _MIN_LABEL_VALUES or not all(_PLAIN_INT.fullmatch(t) for t in texts):
