@@ -14,18 +14,19 @@ are above or below a threshold).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Literal
 
 from abstab.core.headers import core_text
 from abstab.core.normalize import normalize_answer, parse_number, squash
 from abstab.core.seeded import seeded_int, seeded_order
-from abstab.core.words import COMMON_WORD_ZIPF, zipf
+from abstab.core.words import COMMON_WORD_ZIPF, LABEL_NOUNS, QUANTITY_WORDS, zipf
 from abstab.records import QUESTION_TYPES, Answer, Operation, Table
 from abstab.registry import question_types
 
@@ -33,12 +34,22 @@ from abstab.registry import question_types
 # the highest value), so ranking, counting and filtering leave them out.
 _AGGREGATE_WORDS = {"total", "totals", "subtotal", "sum", "all", "overall", "average", "mean",
                     "grand", "median"}
+_TOTAL_WORDS = {"total", "totals", "subtotal"}
+# A label ending in a conjunction, preposition or comma was cut at a line break ("Chronic
+# illness and", "Interviewed, not"): the rest of it sits in another row.
+_CUT_LABEL = re.compile(r"(?:[,;(/&-]|\b(?:and|or|of|the|for|in|to|with|by|not|from|on|at))"
+                        r"\s*$", re.IGNORECASE)
+# Header words of rates, shares and averages: their values do not add up across rows.
+_RATE_WORDS = {"%", "percent", "percentage", "pct", "rate", "rates", "share", "ratio", "average",
+               "mean", "median", "per", "index", "margin", "factor", "growth", "change"}
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _DECIMALS = re.compile(r"\d\.(\d+)")
 MAX_FILTER_ANSWERS = 4
 """A filter question lists at most this many rows (longer lists are poor questions)."""
 MIN_RANKED_ROWS = 3
 """Ranking, counting and filtering need at least this many numeric rows."""
+_SINGLE_NUMBER_SHARE = 0.5
+"""A column whose cells hold one number each, at least this share of them."""
 
 
 class QuestionError(ValueError):
@@ -105,14 +116,33 @@ def term_problem(term: str, max_words: int) -> str | None:
     return None
 
 
+_YEAR_TOKEN = re.compile(r"(?<![\w.])(?:1[89]|20)\d\d(?![\w.])")
+
+
+def term_debris(term: str, view: TableView, col: int) -> str | None:
+    """Why ``term``, column ``col``'s name, carries body text (None if it does not): numbers
+    that are cells of the column or a run of them ("No. of Cases 950 6 29") were read into the
+    header, and a question naming the column by them would not read as a question."""
+    numbers = [m.group() for m in _NUM_TOKEN.finditer(term) if not _YEAR_TOKEN.fullmatch(m.group())]
+    if numbers == [term]:
+        return f"its header is the number {term!r} (a body row read as the header)"
+    if len(numbers) >= 2:
+        return f"its header holds the numbers {' '.join(numbers)!r} (body cells read into it)"
+    cells = {view.cell(r, col) for r in range(len(view.table.rows))}
+    if numbers and numbers[0] in cells:
+        return f"its header holds {numbers[0]!r}, a cell of the column"
+    return None
+
+
 def informative(text: str) -> bool:
     """A cell worth asking for: it holds a letter or digit ("-", "—", ".." mean nothing)."""
     return any(ch.isalnum() for ch in text)
 
 
 def is_aggregate(key: str) -> bool:
+    """Whether a row label names an aggregate row ("Total", "All schools", "EU15 Total")."""
     words = re.findall(r"[^\W\d_]+", key.lower())
-    return bool(words) and words[0] in _AGGREGATE_WORDS
+    return bool(words) and (words[0] in _AGGREGATE_WORDS or words[-1] in _TOTAL_WORDS)
 
 
 @dataclass
@@ -126,13 +156,16 @@ class TableView:
 
     table: Table
     key_column: int
+    _singles: dict[int, frozenset[str] | None] = field(default_factory=dict, init=False,
+                                                       repr=False, compare=False)
 
     @cached_property
     def keys(self) -> dict[int, str]:
         """Body row → its label, for rows whose label is non-numeric and unique."""
         raw = [(r, squash(row[self.key_column])) for r, row in enumerate(self.table.rows)
                if self.key_column < len(row)]
-        raw = [(r, k) for r, k in raw if k and not _NUM_TOKEN.fullmatch(k)]
+        raw = [(r, k) for r, k in raw if k and not _NUM_TOKEN.fullmatch(k.rstrip("."))
+               and not _CUT_LABEL.search(k)]
         counts: dict[str, int] = {}
         for _, k in raw:
             counts[k.lower()] = counts.get(k.lower(), 0) + 1
@@ -149,19 +182,94 @@ class TableView:
         """Labelled, non-aggregate rows → their number in ``col``, when the column is
         numeric (at least 80 % of its non-empty labelled cells read as numbers)."""
         out: dict[int, float] = {}
+        texts = {r: self.cell(r, col) for r, key in self.keys.items()
+                 if self.cell(r, col) and not is_aggregate(key)}
+        # A column whose every value is bracketed ("(45.1)" under a "(%)" header) prints
+        # them so: they are not accounting negatives.
+        bracketed = bool(texts) and all(t[0] == "(" and t[-1] == ")" for t in texts.values())
         filled = 0
-        for r, key in self.keys.items():
-            text = self.cell(r, col)
-            if not text or is_aggregate(key):
-                continue
+        for r, text in texts.items():
             filled += 1
-            value = number(text)
-            if value is not None:
+            value = number(text[1:-1] if bracketed else text)
+            if value is not None and not self.merged(r, col):
                 out[r] = value
         return out if out and len(out) >= 0.8 * filled else {}
 
     def numeric(self, col: int) -> bool:
         return len(self.values(col)) >= 2
+
+    def merged(self, row: int, col: int) -> bool:
+        """Whether cell (row, col) holds two cells' values run together ("142 none", "950 6")
+        in a column whose cells hold one number each: the extraction merged cells, so the
+        text is no answer anyone would give (nor an operand)."""
+        singles = self._single_values(col)
+        if singles is None:
+            return False
+        tokens = self.cell(row, col).split()
+        n_numbers = sum(bool(_NUM_TOKEN.fullmatch(t)) for t in tokens)
+        return n_numbers >= 2 or (n_numbers == 1 and len(tokens) > 1
+                                  and any(t.lower() in singles for t in tokens))
+
+    def _single_values(self, col: int) -> frozenset[str] | None:
+        """The one-word, non-numeric cells of ``col`` ("none", "n/a") when at least half its
+        filled cells are one number each; else None (not a column of numbers)."""
+        if col not in self._singles:
+            texts = [self.cell(r, col) for r in self.keys if informative(self.cell(r, col))]
+            numbers = sum(bool(_NUM_TOKEN.fullmatch(t)) for t in texts)
+            self._singles[col] = frozenset(
+                t.lower() for t in texts if len(t.split()) == 1 and not _NUM_TOKEN.fullmatch(t)
+            ) if texts and numbers >= _SINGLE_NUMBER_SHARE * len(texts) else None
+        return self._singles[col]
+
+    def rate_column(self, col: int) -> str | None:
+        """Why the values of ``col`` are rates or shares (None if they are amounts): adding
+        two rows' percentages or rates gives no quantity of either row."""
+        header = self.table.columns[col] if col < len(self.table.columns) else ""
+        words = set(re.findall(r"[^\W\d_]+|%", header.lower()))
+        if words & _RATE_WORDS:
+            return f"its header {header!r} names a rate or share"
+        texts = [self.cell(r, col) for r in self.values(col)]
+        if texts and all(t.rstrip(")").endswith("%") for t in texts):
+            return "its values are percentages"
+        return None
+
+    def label_column(self, col: int) -> str | None:
+        """Why the numbers of ``col`` are labels that name rows, not quantities (None when
+        they are quantities): adding, subtracting or ranking them means nothing.
+
+        Read from the header (it ends in a label noun: "Item No.", "ZIP code", "Year") and
+        from the values' shapes: years written as four digits, codes with leading zeros or
+        all of one long width, serial numbers that count up row by row."""
+        return _label_reason(self, col)
+
+
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_PLAIN_INT = re.compile(r"\d+")
+_MIN_LABEL_VALUES = 3
+_LABEL_HEADER_WORDS = 3
+
+
+def _label_reason(view: TableView, col: int) -> str | None:
+    header = view.table.columns[col] if col < len(view.table.columns) else ""
+    words = re.findall(r"[^\W\d_]+|#", natural_term(header).lower())
+    # A short name ending in a label noun ("Item No.", "ZIP code", "Fiscal Year"); "Number"
+    # alone is a count, and a long header is a description that happens to end so.
+    if 0 < len(words) <= _LABEL_HEADER_WORDS and words[-1] in LABEL_NOUNS \
+            and words != ["number"] and not QUANTITY_WORDS & set(words):
+        return f"its header {header!r} names labels ({words[-1]!r}), not a quantity"
+    texts = [view.cell(r, col) for r in view.values(col)]
+    if len(texts) < _MIN_LABEL_VALUES or not all(_PLAIN_INT.fullmatch(t) for t in texts):
+        return None  # decimals, separators, signs or units: measured quantities
+    if all(_YEAR.fullmatch(t) for t in texts):
+        return "its values are years"
+    if any(len(t) > 1 and t.startswith("0") for t in texts):
+        return "its values are codes with leading zeros"
+    if len({len(t) for t in texts}) == 1 and len(texts[0]) >= 5:
+        return f"its values are {len(texts[0])}-digit codes"
+    ordered = [int(view.cell(r, col)) for r in sorted(view.values(col))]
+    if all(0 < b - a <= 2 for a, b in itertools.pairwise(ordered)):
+        return "its values are serial numbers (they count up row by row)"
+    return None
 
 
 def key_column(table: Table, max_col: int = 3) -> int | None:
@@ -172,6 +280,70 @@ def key_column(table: Table, max_col: int = 3) -> int | None:
         if len(keys) >= 2 and len(keys) * 2 >= len(table.rows):
             return c
     return None
+
+
+# --------------------------------------------------------------------------- table shapes
+
+# A dot leader ("Capital gains . . . . 4", "Total.......12") or a blank to fill in ("____"):
+# the marks of indexes, tables of contents and forms. A cell of dots alone ("...", "....")
+# is a missing-value marker, not a leader.
+_LEADER = re.compile(r"[^\W\d_].*?(?:(?:\.\s){3,}\.?|\.{4,}|…{2,}|_{4,})|(?:(?:\.\s){3,}|\.{4,}|_{4,}).*?[^\W_]")
+# Words that instruct whoever fills in a form ("THEN enter on line 3", "see page 12").
+_INSTRUCTION = re.compile(
+    r"\b(?:enter|subtract|attach|check (?:the |this |one |any )?boxe?s?|see (?:page|instructions|"
+    r"the instructions|line|form|schedule)|(?:on|from|of|to) line \d+[a-z]?|lines? \d+[a-z]? "
+    r"(?:and|through|to|or) \d+)\b", re.IGNORECASE)
+_INDEX_TITLE = re.compile(r"(?:index|contents|table of contents)(?:\s+[A-Z])?", re.IGNORECASE)
+_PAGE_REF = re.compile(r"\d{1,4}(?:[-–]\d{1,4})?(?:,\s+\d{1,4}(?:[-–]\d{1,4})?)*")
+# Section-page references and lists of pages ("4-7", "2-5, 2-15", "12, 45"): an index's.
+_PAGE_LIST = re.compile(r"\d{1,4}[-–]\d{1,4}.*|\d{1,4},\s+\d.*")
+_SHAPE_SHARE = 0.2
+"""Dot leaders or instructions in at least this share of a table's rows make it a form."""
+
+
+def has_leader(text: str) -> bool:
+    """Whether ``text`` holds a dot leader or a fill-in blank (an index, contents or form line)."""
+    return _LEADER.search(text) is not None
+
+
+def _rows_with(pattern: re.Pattern[str], rows: list[list[str]]) -> int:
+    return sum(any(pattern.search(squash(c)) for c in row) for row in rows)
+
+
+def data_table_problem(table: Table) -> str | None:
+    """Why ``table`` is not a table of data to ask questions of (None if it is): a
+    back-of-book index or table of contents, a form or an instruction grid. Their cells are
+    page numbers, line numbers and instructions; questions over them ("What is the 4 for
+    Capital gains?", "Which row has the highest THEN enter on line 3?") mean nothing."""
+    rows = [*table.header_rows, *table.rows]
+    if not rows:
+        return None
+    least = max(2, math.ceil(_SHAPE_SHARE * len(rows)))
+    leaders = _rows_with(_LEADER, rows)
+    if leaders >= least:
+        return f"dot leaders or fill-in blanks in {leaders} of {len(rows)} rows (an index, " \
+               "a table of contents or a form)"
+    instructions = _rows_with(_INSTRUCTION, rows)
+    if instructions >= least:
+        return f"form instructions (enter, line N, see page) in {instructions} of {len(rows)} " \
+               "rows (a form or an instruction grid)"
+    titles = [squash(c) for c in [*(h for r in table.header_rows for h in r), table.caption or ""]]
+    if any(_INDEX_TITLE.fullmatch(t) for t in titles):
+        return "its header is an index or table of contents title"
+    width = max(len(r) for r in table.rows) if table.rows else 0
+    page_cols = [c for c in range(1, width) if _share(table.rows, c, _PAGE_REF.fullmatch) >= 0.8
+                 and _share(table.rows, c, _PAGE_LIST.fullmatch) >= 0.3
+                 and _share(table.rows, c - 1, lambda t: re.search(r"[^\W\d_]", t)) >= 0.8]
+    if len(page_cols) >= 2:
+        return f"{len(page_cols)} columns of page references each after a column of terms " \
+               "(a multi-column index)"
+    return None
+
+
+def _share(rows: list[list[str]], col: int, test: Callable[[str], object]) -> float:
+    """The share of the filled cells of ``col`` that pass ``test``."""
+    texts = [squash(r[col]) for r in rows if col < len(r) and squash(r[col])]
+    return sum(bool(test(t)) for t in texts) / len(texts) if texts else 0.0
 
 
 # --------------------------------------------------------------------------- execution
@@ -248,7 +420,11 @@ def execute(op: Operation, table: Table) -> Computed:
         raise QuestionError("bad_column", f"column {op.column} is not a value column")
     if op.type not in question_types:
         raise QuestionError("bad_operation", f"unknown question type {op.type!r}")
-    return question_type(op.type).compute(op, TableView(table, op.key_column))
+    kind, view = question_type(op.type), TableView(table, op.key_column)
+    why = kind.unfit(view, op.column)
+    if why:
+        raise QuestionError(why[0], f"{op.type}: {why[1]}")
+    return kind.compute(op, view)
 
 
 def answers_match(proposed: str, answer: Answer) -> bool:
@@ -357,7 +533,8 @@ def template_operations(view: TableView, columns: list[int], types: list[str],
     ops: list[Operation] = []
     # Per-column types (lookups) first, then the others in the order asked (stable sort).
     for kind in sorted(kinds, key=lambda k: not k.per_column):
-        ops += kind.template_ops(view, columns, numeric, n_for, per_type, pick)
+        fit = [c for c in numeric if kind.unfit(view, c) is None]
+        ops += kind.template_ops(view, columns, fit, n_for, per_type, pick)
     return ops
 
 
@@ -385,9 +562,22 @@ class QuestionKind(ABC):
     """``Operation.threshold`` is part of the question (and must be stated in it)."""
     per_column: ClassVar[bool] = False
     """Made per column, ``lookups_per_column`` of them, before the other types."""
+    needs_measure: ClassVar[bool] = True
+    """It adds, subtracts, compares or ranks the column's values, so the column must hold
+    quantities: not identifiers, codes or years used as labels (see
+    :meth:`TableView.label_column`)."""
     guide: ClassVar[str]
     """How an LLM writes one (its line in the generate prompt, see :func:`type_guide`): what
     is asked, and what goes in ``rows``, ``op`` and ``threshold``."""
+
+    def unfit(self, view: TableView, col: int) -> tuple[str, str] | None:
+        """Why this type cannot be asked of column ``col``, as (reason, message); None if it
+        can."""
+        if self.needs_measure:
+            why = view.label_column(col)
+            if why:
+                return "label_column", f"column {col} holds labels, not quantities: {why}"
+        return None
 
     @abstractmethod
     def compute(self, op: Operation, view: TableView) -> Computed:
@@ -435,6 +625,7 @@ class Lookup(QuestionKind):
     names_rows = True
     uses_op = False
     per_column = True
+    needs_measure = False  # "What is the item number of X?" is a fair question
 
     def compute(self, op: Operation, view: TableView) -> Computed:
         if len(op.rows) != 1 or op.rows[0] not in view.keys:
@@ -443,13 +634,16 @@ class Lookup(QuestionKind):
         if not informative(text):
             raise QuestionError("empty_cell", f"cell ({op.rows[0]}, {op.column}) is empty "
                                 f"({text!r})")
+        if view.merged(op.rows[0], op.column):
+            raise QuestionError("merged_cells", f"cell ({op.rows[0]}, {op.column}) runs "
+                                f"several values together ({text!r})")
         return Computed(answer_of(text), [view.coord(op.rows[0], op.column)])
 
     def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
         return f"What is the {term} for {view.keys[op.rows[0]]}?"
 
     def template_op(self, view: TableView, c: int, pick: _Picker) -> Operation | None:
-        rows = [r for r in view.keys if informative(view.cell(r, c))]
+        rows = _answerable(view, c)
         return Operation(type=self.name, column=c, key_column=view.key_column,
                          rows=[pick.order(rows, f"lookup|{c}")[0]]) if rows else None
 
@@ -459,11 +653,16 @@ class Lookup(QuestionKind):
         """``n_for(c)`` lookups of each column in ``columns``, numeric or not."""
         ops: list[Operation] = []
         for c in columns:
-            rows = [r for r in view.keys if informative(view.cell(r, c))]
+            rows = _answerable(view, c)
             for r in sorted(pick.order(rows, f"lookup|{c}")[:n_for(c)]):
                 ops.append(Operation(type=self.name, column=c, key_column=view.key_column,
                                      rows=[r]))
         return ops
+
+
+def _answerable(view: TableView, c: int) -> list[int]:
+    """Labelled rows whose cell in column ``c`` is one value to look up."""
+    return [r for r in view.keys if informative(view.cell(r, c)) and not view.merged(r, c)]
 
 
 class _PairKind(QuestionKind):
@@ -533,11 +732,17 @@ class _ArithmeticKind(_PairKind):
 
 
 class Sum(_ArithmeticKind):
-    """The sum of two rows' values."""
+    """The sum of two rows' values (of amounts: rates and shares do not add up)."""
 
     name = "sum"
     guide = 'the sum of a column\'s values for two rows; "rows": [the two rows].'
     unordered_rows = True
+
+    def unfit(self, view: TableView, col: int) -> tuple[str, str] | None:
+        rate = view.rate_column(col)
+        if rate and not super().unfit(view, col):
+            return "rate_column", f"column {col} holds rates or shares, not amounts: {rate}"
+        return super().unfit(view, col)
 
     def combine(self, a: float, b: float) -> float:
         return a + b
@@ -710,16 +915,20 @@ __all__ = [
     "TableView",
     "answer_of",
     "answers_match",
+    "data_table_problem",
     "difficulty",
     "entity_name",
     "execute",
     "format_number",
+    "has_leader",
     "informative",
+    "is_aggregate",
     "key_column",
     "natural_term",
     "phrase",
     "question_type",
     "template_operations",
+    "term_debris",
     "term_problem",
     "threshold_text",
     "type_guide",

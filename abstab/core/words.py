@@ -23,6 +23,22 @@ _STOPWORDS = {
 }
 
 
+LABEL_NOUNS = frozenset([
+    "no", "nos", "number", "num", "#", "id", "code", "codes", "zip", "fips", "serial", "item",
+    "year", "yr", "page", "pages", "line", "rank", "ranking", "ref", "reference", "sl",
+    "sr", "sno", "index", "key", "identifier", "isbn", "issn", "phone", "tel", "fax",
+])
+"""Nouns that, ending a column header ("Item No.", "Case number", "ZIP code", "Year"), make
+its values labels that name rows (identifiers, codes, years), not quantities to add or rank."""
+
+QUANTITY_WORDS = frozenset([
+    "total", "totals", "average", "mean", "median", "sum", "net", "gross", "change", "share",
+    "percent", "percentage", "count", "amount", "of", "per",
+])
+"""Words that keep a header a quantity although it ends in a label noun ("Total number",
+"Number of cases", "Change per year")."""
+
+
 @lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
     from wordfreq import zipf_frequency

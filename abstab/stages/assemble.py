@@ -44,7 +44,7 @@ from pydantic import Field, model_validator
 from abstab.config import Number, StageSettings, stable_hash
 from abstab.core.grounding import grounding_problem
 from abstab.core.normalize import squash
-from abstab.core.questions import difficulty, key_column, question_type
+from abstab.core.questions import data_table_problem, difficulty, key_column, question_type
 from abstab.core.seeded import seeded_order
 from abstab.errors import ConfigError
 from abstab.executors import Unit
@@ -410,6 +410,8 @@ class AssembleStage(Stage):
                 clean_drops["not_judged"] += 1
             elif j.label == "not_table":
                 clean_drops["not_table"] += 1
+            elif data_table_problem(t) is not None:  # generate asks nothing of it
+                clean_drops["not_data_table"] += 1
             elif key_column(t) is None:
                 clean_drops["no_row_labels"] += 1
             else:

@@ -28,12 +28,17 @@ from abstab.core.questions import (
     TableView,
     answer_of,
     answers_match,
+    data_table_problem,
     difficulty,
     execute,
+    has_leader,
+    informative,
+    is_aggregate,
     key_column,
     natural_term,
     phrase,
     question_type,
+    term_debris,
     term_problem,
     wording_problem,
 )
@@ -63,6 +68,38 @@ __all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "qu
 
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?%?(?![\w])")  # no trailing comma
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
+# A cell saying the value is not available; "-", "—" and "0" are left out: many tables
+# write zero that way.
+_NOT_AVAILABLE = re.compile(r"n/?a|n\.a\.?|\(na\)|not (?:available|reported|applicable)|"
+                            r"\(x\)|\(d\)|\.\.|…|unknown", re.IGNORECASE)
+_YEAR_IN_TERM = re.compile(r"(?<![\w.])(?P<prefix>FY|CY)?(?P<year>(?:19|20)\d\d)(?![\w.])")
+# "Section 2", "Table 3", "page 12": a number that points into the document, not a fact.
+_REFERENCE = re.compile(r"\b(?:sections?|tables?|figures?|fig\.|pages?|p\.|pp\.|chapters?|"
+                        r"appendix|annex|lines?|items?|no\.|number|§)\s*$", re.IGNORECASE)
+_YEAR_SHIFT = 5
+"""How many years past the latest one a column names are tried for an absent period."""
+
+
+def _in_citation(sentence: str, num: re.Match[str]) -> bool:
+    """Whether ``num`` is the year of a bracketed citation ("(EPA 2010)", "(Smith et al.,
+    2009; …)")."""
+    if not re.fullmatch(r"(?:19|20)\d\d", num.group()):
+        return False
+    opened = sentence.rfind("(", 0, num.start())
+    return opened > sentence.rfind(")", 0, num.start()) and ")" in sentence[num.end():]
+
+
+def _absent_year(term: str, said: str) -> str | None:
+    """``term`` ("FY2025 Funding") with its year moved to a year after it that ``said`` (the
+    document's text and the table's cells) never mentions ("FY2026 Funding"), or None."""
+    m = _YEAR_IN_TERM.search(term)
+    if m is None:
+        return None
+    years = {int(y) for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", said)}
+    for year in range(int(m.group("year")) + 1, int(m.group("year")) + 1 + _YEAR_SHIFT):
+        if year not in years and year > max(years, default=0):
+            return term[:m.start("year")] + str(year) + term[m.end("year"):]
+    return None
 
 
 class GenerateSettings(StageSettings):
@@ -173,7 +210,6 @@ class GenerateStage(Stage):
         self.tables = self.index_of("tables", "table_id", by="doc_id")
         self.judgments = self.index_of("judgments", "table_id")
         self.resolutions = self.index_of("resolutions", "table_id", group=True)
-        self.term_pool = self._term_pool()
 
     def units(self) -> list[Unit]:
         def unit(kind: _UnitKind, target: str) -> Unit:
@@ -238,20 +274,6 @@ class GenerateStage(Stage):
     def _row_keys(self, table: Table) -> list[tuple[int, str]]:
         return sorted(TableView(table, 0).keys.items())
 
-    def _term_pool(self) -> list[tuple[str, str]]:
-        """(doc_id, natural column name) for every clear column in the corpus."""
-        pool = []
-        for tid, j in self.judgments.items():
-            t = self.tables.get(tid)
-            if t is None or j.label == "not_table":
-                continue
-            abstract_cols = {k.col for k in j.keywords}
-            for c, name in enumerate(t.columns[1:], 1):
-                term = natural_term(name)
-                if c not in abstract_cols and len(content_words(term)) >= 1 and not _NUM_TOKEN.fullmatch(term):
-                    pool.append((t.doc_id, term))
-        return sorted(set(pool))
-
     # -- table questions from the document ------------------------------------------------
 
     def _plan(self, table_id: str, result: UnitResult) -> _TablePlan | None:
@@ -261,6 +283,11 @@ class GenerateStage(Stage):
         judgment = self.judgments[table_id]
         kc = key_column(table)
         result.stats["tables.in"] += 1
+        why = data_table_problem(table)
+        if why is not None:
+            result.drop(table_id, "not_data_table", f"no questions from this table: {why}",
+                        failure=False, counted=False)
+            return None
         if kc is None:
             result.drop(table_id, "no_row_keys", "no column of distinct row labels to ask about",
                         failure=False, counted=False)
@@ -325,11 +352,15 @@ class GenerateStage(Stage):
         terms = {c: natural_term(plan.source.columns[c]) for c in plan.links
                  if c != kc and c < len(plan.source.columns)}
         counts = Counter(t.lower() for t in terms.values())
+        key_term = natural_term(plan.source.columns[kc]) if kc < len(plan.source.columns) else ""
         usable = []
         for c, term in sorted(terms.items()):
-            why = term_problem(term, 2 * self.settings.max_term_words) if term else "no header"
+            why = (term_problem(term, 2 * self.settings.max_term_words)
+                   or term_debris(term, plan.view, c)) if term else "no header"
             if why is None and counts[term.lower()] > 1:
                 why = f"{counts[term.lower()]} columns are called {term!r}"
+            if why is None and term.lower() == key_term.lower():
+                why = "it repeats the row labels' header (a second label column)"
             if why is not None:
                 result.drop(f"{table_id}|col{c}", "unusable_term",
                             f"column {c} cannot be named in a question: {why}", failure=False)
@@ -353,7 +384,7 @@ class GenerateStage(Stage):
             seen: set[str] = set()
             for q in out.questions if out is not None else []:
                 self._accept(q, plan, columns, seen, result)
-        self._unanswerable(table, sorted(plan.view.keys.items()), result)
+        self._unanswerable(plan, {c: terms[c] for c in usable}, result)
 
     def _accept(self, q: QuestionOut, plan: _TablePlan, columns: list[int], seen: set[str],
                 result: UnitResult) -> None:
@@ -419,28 +450,71 @@ class GenerateStage(Stage):
         by_keyword = {k.keyword: k.style for k in self.review.keywords(table, judgment)}
         return by_keyword.get(links[0].abstract, "acronym")
 
-    def _unanswerable(self, table: Table, row_keys: list[tuple[int, str]],
+    def _unanswerable(self, plan: _TablePlan, terms: dict[int, str],
                       result: UnitResult) -> None:
-        """Ask for a quantity other documents report but this one does not mention."""
-        if not self.settings.unanswerable_per_table or not row_keys:
+        """Questions a reader could ask of this table that the document does not answer: a
+        real row and column whose cell says the value is not available ("n/a", "(NA)"); a
+        real row and a column's quantity for a year the document never mentions; or a column
+        for a row another table of the document lists under the same row header but this
+        table leaves out, when nothing in the document gives that row that quantity."""
+        if not self.settings.unanswerable_per_table:
             return
+        table, view = plan.table, plan.view
+        candidates = [(question_for(term, view.keys[r]), "absent_value", [view.coord(r, c)])
+                      for c, term in terms.items() for r in view.keys
+                      if _NOT_AVAILABLE.fullmatch(view.cell(r, c))]
         doc = self.docs[table.doc_id]
-        doc_words = content_words(doc.text) | {w for tid in self.tables.keys_by.get(doc.doc_id, [])
-                                               for name in self.tables[tid].columns
-                                               for w in content_words(name)}
-        terms = [term for d, term in self.term_pool
-                 if d != doc.doc_id and not (content_words(term) & doc_words)]
-        for term in self._pick(terms, self.settings.unanswerable_per_table, table.table_id):
-            _, key = self._pick(row_keys, 1, table.table_id + term)[0]
-            self._item(result, doc_id=table.doc_id, table_id=table.table_id,
-                       question=question_for(term, key), answer=Answer(text="", type="none"),
-                       location="unanswerable", style="natural", legend="none", origin="document",
-                       template="absent_quantity")
+        said = doc.text + " " + " ".join(" ".join(r) for r in [*table.header_rows, *table.rows])
+        for c, term in terms.items():
+            shifted = _absent_year(term, said)
+            rows = [r for r in view.keys if informative(view.cell(r, c))]
+            if shifted and rows:
+                r = self._pick(rows, 1, f"{table.table_id}|absent|{c}")[0]
+                candidates.append((question_for(shifted, view.keys[r]), "absent_period", []))
+        candidates += [(question_for(term, entity), "absent_row", [])
+                       for entity, term in self._absent_rows(plan, terms, doc)]
+        if not candidates:
+            result.stats["unanswerable.no_candidate"] += 1
+            return
+        for question, template, cells in self._pick(candidates, self.settings.unanswerable_per_table,
+                                                    table.table_id + "|unanswerable"):
+            self._item(result, doc_id=table.doc_id, table_id=table.table_id, question=question,
+                       answer=Answer(text="", type="none"), location="unanswerable",
+                       style="natural", legend="none", origin="document", template=template,
+                       cells=cells)
+
+    def _absent_rows(self, plan: _TablePlan, terms: dict[int, str],
+                     doc: Document) -> list[tuple[str, str]]:
+        """(row label, column term) pairs for rows of sibling tables (same row header) that
+        this table and the document's text leave without that quantity."""
+        table, kc = plan.table, plan.view.key_column
+        header = natural_term(table.columns[kc]).lower() if kc < len(table.columns) else ""
+        if not header:
+            return []
+        own = {k.lower() for k in plan.view.keys.values()}
+        sentences = [s.lower() for s in _SENTENCE_END.split(squash(doc.text))]
+        out: list[tuple[str, str]] = []
+        for tid in self.tables.keys_by.get(doc.doc_id, []):
+            other = self.tables[tid]
+            okc = key_column(other)
+            if tid == table.table_id or okc is None or okc >= len(other.columns) \
+                    or natural_term(other.columns[okc]).lower() != header:
+                continue
+            given = {natural_term(name).lower() for name in other.columns}
+            for entity in TableView(other, okc).keys.values():
+                if entity.lower() in own or is_aggregate(entity):
+                    continue
+                said = set().union(*(content_words(s) for s in sentences if entity.lower() in s))
+                out += [(entity, term) for term in terms.values()
+                        if term.lower() not in given and not content_words(term) & said]
+        return out
 
     # -- controlled abstraction of clear tables --------------------------------------------
 
     def _controlled_items(self, table_id: str, result: UnitResult) -> None:
         table = self.tables[table_id]
+        if data_table_problem(table) is not None:
+            return  # the table's own unit records why (not_data_table)
         row_keys = self._row_keys(table)
         cols = [c for c in range(1, len(table.columns))
                 if table.header_cell(table.n_header_rows - 1, c) is not None
@@ -486,8 +560,10 @@ class GenerateStage(Stage):
             if b.kind not in ("paragraph", "list"):
                 continue
             for sentence in _SENTENCE_END.split(squash(b.text)):
-                nums = list(_NUM_TOKEN.finditer(sentence))
-                if not nums or not 6 <= len(sentence.split()) <= 40:
+                # A year in brackets is a citation ("(EPA 2010)"): no question of the text.
+                nums = [m for m in _NUM_TOKEN.finditer(sentence) if not _in_citation(sentence, m)
+                        and not _REFERENCE.search(sentence[:m.start()])]
+                if not nums or not 6 <= len(sentence.split()) <= 40 or has_leader(sentence):
                     continue
                 candidates.append((b, sentence, nums[0]))
         for b, sentence, num in self._pick(candidates, self.settings.text_questions_per_document, doc_id):

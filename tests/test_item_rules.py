@@ -1,0 +1,230 @@
+"""Items a careful person would keep (issue 19, point 6): no arithmetic or ranking over
+identifier, code or year columns; no questions from indexes, forms or instruction grids; column
+names without body debris; no merged cells as answers; unanswerable items a reader could ask of
+the same document."""
+
+from __future__ import annotations
+
+import json
+
+import pymupdf
+import pytest
+from builders import make_table
+from click.testing import CliRunner
+from conftest import corpus
+
+from abstab.cli import cli
+from abstab.core.questions import (
+    QuestionError,
+    TableView,
+    data_table_problem,
+    execute,
+    template_operations,
+    term_debris,
+)
+from abstab.records import Operation
+from abstab.stages.generate import _NOT_AVAILABLE, _absent_year
+
+TYPES = ["lookup", "comparison", "extremum", "count", "sum", "difference", "filter"]
+
+
+def _parts():
+    return make_table(["Part", "Item No.", "Weight (kg)"], [
+        ["Cylinder head GJL", "4711", "31.5"], ["Cylinder block GJS", "4203", "88.0"],
+        ["Crankshaft", "5120", "24.2"], ["Flywheel", "3390", "12.9"]])
+
+
+def test_an_identifier_column_gets_lookups_but_no_arithmetic_or_ranking():
+    view = TableView(_parts(), 0)
+    assert view.label_column(1) == "its header 'Item No.' names labels ('no'), not a quantity"
+    assert view.label_column(2) is None
+    ops = template_operations(view, [1, 2], TYPES, 1, 1, "0")
+    assert sorted({o.type for o in ops if o.column == 1}) == ["lookup"]
+    assert sorted({o.type for o in ops if o.column == 2}) == sorted(TYPES)
+    for op in (Operation(type="difference", column=1, key_column=0, rows=[0, 1]),
+               Operation(type="sum", column=1, key_column=0, rows=[0, 1]),
+               Operation(type="extremum", column=1, key_column=0, op="max")):
+        with pytest.raises(QuestionError) as exc:
+            execute(op, _parts())
+        assert exc.value.reason == "label_column"
+        assert str(exc.value) == (f"{op.type}: column 1 holds labels, not quantities: its header "
+                                  "'Item No.' names labels ('no'), not a quantity")
+    lookup = execute(Operation(type="lookup", column=1, key_column=0, rows=[0]), _parts())
+    assert lookup.answer.text == "4711"
+
+
+@pytest.mark.parametrize(("header", "values", "why"), [
+    ("Opened", ["1998", "2004", "2011", "1987"], "its values are years"),
+    ("Year", ["2019", "2020", "2021", "2022"], ("its header 'Year' names labels ('year'), not a "
+                                               "quantity")),
+    ("Area", ["02139", "10001", "94105", "60614"], "its values are codes with leading zeros"),
+    ("Locality", ["10001", "94105", "60614", "73301"], "its values are 5-digit codes"),
+    ("Batch", ["7", "8", "10", "11"], "its values are serial numbers (they count up row by row)"),
+    ("No. of cases", ["950", "6", "29", "112"], None),  # a count: "of" keeps it a quantity
+    ("Total number", ["950", "6", "29", "112"], None),
+    ("Number", ["950", "6", "29", "112"], None),  # alone, a count
+    ("Cases rounded to whole number", ["950", "6", "29", "112"], None),
+    ("Fiscal Year", ["2019", "2019", "2021", "2022"], ("its header 'Fiscal Year' names labels "
+                                                      "('year'), not a quantity")),
+    ("Staff", ["12", "40", "7", "33"], None),
+    ("Revenue", ["1,998", "2,004", "2,011", "1,987"], None),  # separators: amounts, not years
+    ("Weight", ["2001.5", "2004", "2011", "1987"], None),
+])
+def test_a_column_of_labels_is_told_by_its_header_or_its_values(header, values, why):
+    t = make_table(["Town", header], [[f"Town {c}", v] for c, v in zip("ABCD", values, strict=True)])
+    assert TableView(t, 0).label_column(1) == why
+    made = {o.type for o in template_operations(TableView(t, 0), [1], TYPES, 1, 1, "0")}
+    if why:
+        assert made == {"lookup"}
+    else:
+        assert {"lookup", "comparison", "sum", "difference"} <= made
+
+
+def test_a_merged_cell_is_no_answer():
+    t = make_table(["District", "Cases"], [
+        ["Morena", "142 none"], ["Bhind", "950 6"], ["Gwalior", "29"], ["Datia", "none"],
+        ["Sheopur", "12"], ["Shivpuri", "17 (est.)"], ["Rewa", "40"], ["Satna", "8"]])
+    view = TableView(t, 0)
+    assert [view.merged(r, 1) for r in range(8)] == [True, True] + [False] * 6
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="lookup", column=1, key_column=0, rows=[0]), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "merged_cells", "cell (0, 1) runs several values together ('142 none')")
+    ops = template_operations(view, [1], ["lookup"], 10, 1, "0")
+    assert sorted(o.rows[0] for o in ops) == [2, 3, 4, 5, 6, 7]
+
+
+def test_a_column_name_carrying_body_values_is_not_used():
+    t = make_table(["District", "No. of Cases 950 6 29", "Rate 29", "Population 2011"],
+                   [["Morena", "950", "29", "1.9m"], ["Bhind", "6", "41", "1.7m"]])
+    view = TableView(t, 0)
+    assert term_debris("No. of Cases 950 6 29", view, 1) == \
+        "its header holds the numbers '950 6 29' (body cells read into it)"
+    assert term_debris("Rate 29", view, 2) == "its header holds '29', a cell of the column"
+    assert term_debris("Population 2011", view, 3) is None
+
+
+@pytest.mark.parametrize(("header", "rows", "why"), [
+    (["Income", "Tax"], [["Wages, salaries, tips . . . . . . .", "1"],
+                         ["Taxable interest . . . . . . .", "2a"], ["Dividends", "3"]],
+     "dot leaders or fill-in blanks in 2 of 4 rows (an index, a table of contents or a form)"),
+    (["Step", "Amount"], [["Add lines 1 and 2", "a"], ["THEN enter on line 3", "b"],
+                          ["Subtract line 4 from line 3", "c"], ["Net", "d"]],
+     ("form instructions (enter, line N, see page) in 3 of 5 rows (a form or an instruction "
+     "grid)")),
+    (["INDEX A", "", "F", ""], [["AD1836", "3-5", "Features", "1-1"],
+                                ["ADC1", "4-7", "FLAG1", "4-6"]],
+     "its header is an index or table of contents title"),
+    (["LED3", "2-5, 2-15", "SPDIF", "4-6"], [["LED7", "2-15", "SPI", "3-5, 4-3"],
+                                              ["LED8", "4-11, 4-12", "SPORT0", "4-3"],
+                                              ["LED9", "4-12", "SPORT1", "4-16"]],
+     "2 columns of page references each after a column of terms (a multi-column index)"),
+    (["District", "Cases", "Budget 2 Ministry", "Plan"],
+     [["Morena", "1,250", "...", "3-5"], ["Bhind", "640", "12.5", "6-9"],
+      ["Datia", "..", "....", "2"]], None),  # missing-value dots and age bands are data
+])
+def test_indexes_forms_and_instruction_grids_are_not_data_tables(header, rows, why):
+    assert data_table_problem(make_table(header, rows)) == why
+
+
+def test_absent_periods_and_not_available_cells():
+    said = "Funding in FY2024 and FY2025; the 2026 request is pending."
+    assert _absent_year("FY2025 Funding", said) == "FY2027 Funding"
+    assert _absent_year("2022 Actual", "2022 2023") == "2024 Actual"
+    assert _absent_year("Funding", said) is None
+    assert _absent_year("2019 Actual", "2019 2030") is None  # the document reaches past it
+    assert [bool(_NOT_AVAILABLE.fullmatch(t)) for t in
+            ("n/a", "NA", "(NA)", "n.a.", "Not available", "..", "-", "—", "0", "none")] == \
+        [True, True, True, True, True, True, False, False, False, False]
+
+
+def test_an_index_in_a_real_pdf_is_dropped_in_the_funnel_with_its_reason(tmp_path):
+    # olmocr's instructions_and_schematics.pdf ends with a two-column back-of-book index
+    # ("AD1836 3-5 | Features 1-1"); before, its page references became "What is the 4-6 for
+    # …?" lookups and "Which has the higher …" comparisons.
+    src = corpus("govreports", "olmocr__instructions_and_schematics.pdf")
+    pdf = tmp_path / "pdfs" / "index.pdf"
+    pdf.parent.mkdir()
+    with pymupdf.open(src) as doc, pymupdf.open() as new:
+        new.insert_pdf(doc, from_page=56, to_page=57)
+        new.save(pdf)
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(json.dumps({
+        "name": "index", "inputs": [str(pdf.parent)], "backend": "rules",
+        "stages": {"extract": {}, "judge": {}, "resolve": {"retriever": "bm25"},
+                   "generate": {}, "assemble": {}}}))
+    r = CliRunner().invoke(cli, ["synth", "-p", str(pipeline), "-o", str(tmp_path / "w")],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    errors = [json.loads(line) for line in
+              (tmp_path / "w" / "generate" / "errors.jsonl").read_text().splitlines()]
+    assert sorted((e["reason"], e["message"]) for e in errors) == [
+        ("not_data_table", ("no questions from this table: 2 columns of page references each "
+                           "after a column of terms (a multi-column index)")),
+        ("not_data_table", ("no questions from this table: its header is an index or table of "
+                           "contents title"))]
+    assert (tmp_path / "w" / "generate" / "items.jsonl").read_text() == ""
+    assert "clean tables         0   dropped 2 (not_data_table 2)" in r.output
+
+
+def test_bracketed_percentages_are_not_negatives_and_a_trailing_total_is_an_aggregate():
+    t = make_table(["Characteristics", "Rodents (%)"], [
+        ["Owner", "(12.5)"], ["Renter", "(45.1)"], ["Less than high school", "(44.1)"],
+        ["EU15 Total", "(30.0)"]])
+    view = TableView(t, 0)
+    assert view.values(1) == {0: 12.5, 1: 45.1, 2: 44.1}
+    out = execute(Operation(type="extremum", column=1, key_column=0, op="min"), t)
+    assert out.answer.text == "Owner"
+    mixed = make_table(["Item", "Net"], [["A", "(3.2)"], ["B", "4.0"], ["C", "1.5"]])
+    assert TableView(mixed, 0).values(1) == {0: -3.2, 1: 4.0, 2: 1.5}  # accounting negative
+
+
+def test_a_citation_year_is_no_blank():
+    from abstab.stages.generate import _NUM_TOKEN, _in_citation
+
+    s = "Consumers preferred power (EPA 2010) and 1,250 cars were sold in 2009, (Smith et al., 2008)."
+    kept = [m.group() for m in _NUM_TOKEN.finditer(s) if not _in_citation(s, m)]
+    assert kept == ["1,250", "2009"]
+
+
+def test_rates_and_shares_are_compared_but_not_summed():
+    t = make_table(["Station", "Response rate", "Staff", "Avail."], [
+        ["Upper", "12.5", "40", "98.1%"], ["Lower", "30.5", "12", "99.0%"],
+        ["Mill", "20.0", "7", "97.5%"]])
+    view = TableView(t, 0)
+    assert view.rate_column(1) == "its header 'Response rate' names a rate or share"
+    assert view.rate_column(2) is None
+    assert view.rate_column(3) == "its values are percentages"
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="sum", column=1, key_column=0, rows=[0, 1]), t)
+    assert (exc.value.reason, str(exc.value)) == ("rate_column", ("sum: column 1 holds rates or "
+                                                  "shares, not amounts: its header 'Response "
+                                                  "rate' names a rate or share"))
+    made = {(o.type, o.column) for o in template_operations(view, [1, 2, 3], TYPES, 1, 9, "0")}
+    assert {c for t_, c in made if t_ == "sum"} == {2}
+    assert {c for t_, c in made if t_ == "difference"} == {1, 2, 3}
+
+
+def test_a_number_as_a_column_name_and_serial_row_labels_are_not_asked_about():
+    t = make_table(["27", "Acrylamide", "201-173-7"], [
+        ["21", "Anthracene oil", "292-604-8"], ["22", "Benzene", "200-753-7"]])
+    assert term_debris("27", TableView(t, 1), 0) == \
+        "its header is the number '27' (a body row read as the header)"
+    serial = make_table(["Sl. No.", "Year"], [["44.", "2010"], ["45.", "2011"], ["46.", "2012"]])
+    assert TableView(serial, 0).keys == {}
+
+
+def test_a_cross_reference_is_no_blank():
+    from abstab.stages.generate import _NUM_TOKEN, _REFERENCE
+
+    s = "As Section 2 shows, 14 stations were sampled (see Table 3 and page 12)."
+    assert [m.group() for m in _NUM_TOKEN.finditer(s)
+            if not _REFERENCE.search(s[:m.start()])] == ["14"]
+
+
+def test_a_row_label_cut_at_a_line_break_names_no_row():
+    t = make_table(["Illness", "Not much"], [
+        ["Colds/flu/sinus", "12"], ["Chronic illness and", "3"], ["disability", ""],
+        ["Interviewed, not", "8"], ["Sleep difficulties", "82"], ["Rock & roll", "1"]])
+    assert TableView(t, 0).keys == {0: "Colds/flu/sinus", 2: "disability",
+                                    4: "Sleep difficulties", 5: "Rock & roll"}
