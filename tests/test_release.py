@@ -413,7 +413,7 @@ def test_whole_numbers_are_integers_in_the_release(released):
     assert values["2023"] == "2023"  # was "2023.0"
     assert values["12,450"] == "12450"
     assert not [v for v in values.values() if v.endswith(".0")]
-    assert json.loads(values["0.10"]) == 0.1
+    assert json.loads(values["0.102"]) == 0.102
 
 
 CFF = """cff-version: 1.2.0
