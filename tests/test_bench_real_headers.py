@@ -76,12 +76,12 @@ def test_scores_on_one_shared_pdf(run):
     assert o["row_cells"] == {"cells": 1, "located": 1, "abstract": 1, "judged_abstract": 0}
     assert o["judge_columns"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "tp": 2, "fp": 0,
                                   "fn": 1, "tn": 5}
-    # KI gets the document's sentence about it ("ratio of characteristic acceleration to
-    # aerodynamic speed and has been shown ..."), which shares no content word with the label;
-    # Decreased Accel gets none (it is unresolvable, so none is right but does not count)
-    assert (o["resolvable"], o["resolve_right"], o["resolve_accuracy"]) == (2, 0, 0.0)
-    assert (o["meanings_given"], o["meaning_precision"], o["meanings_on_clear_cells"]) == (1, 0.0, 0)
-    assert o["by_category"]["explicit"] == {"cells": 1, "meanings_given": 1, "right": 0}
+    # KI gets "kinetic intensity" from the document's acronym pair, as labelled; Decreased
+    # Accel gets "Decreased acceleration" from the text although the label says the document
+    # never explains it (unresolvable): a meaning given there counts as wrong
+    assert (o["resolvable"], o["resolve_right"], o["resolve_accuracy"]) == (2, 1, 0.5)
+    assert (o["meanings_given"], o["meaning_precision"], o["meanings_on_clear_cells"]) == (2, 0.5, 0)
+    assert o["by_category"]["explicit"] == {"cells": 1, "meanings_given": 1, "right": 1}
     assert (o["tables"], o["table_label_right"], o["tables_without_abstab_table"]) == (2, 2, 1)
     assert run[-2].startswith("overall ") and "cells   8/9" in run[-2]
 
