@@ -39,9 +39,12 @@ def test_a_folder_without_pdfs_is_a_usage_error_naming_it(tmp_path: Path) -> Non
 
 
 def test_synth_reports_without_pdfs_says_where_they_go(tmp_path: Path) -> None:
+    from importlib.resources import files
+
     code, out = _run("synth", "-p", "reports", "-o", str(tmp_path / "w"))
     assert code == 2
-    assert out == (f"Error: pipeline {REPO / 'pipelines' / 'reports.yaml'} has no inputs: give "
+    shipped = files("abstab.pipelines").joinpath("reports.yaml")  # where -p reports is found
+    assert out == (f"Error: pipeline {shipped} has no inputs: give "
                    f"them after the pipeline, e.g. abstab synth -p reports PDFS... -o "
                    f"{tmp_path / 'w'}\n")
     assert "abstab extract" not in out
