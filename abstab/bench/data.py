@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ class ParsedTables:
     gold_pages: dict[str, list[int]]
     notes: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property  # every system's bench stage hashes it; the tables do not change
     def digest(self) -> str:
         """Changes with the parsed tables' content (a bench stage over them redoes then)."""
         h = hashlib.sha256()
