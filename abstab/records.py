@@ -192,8 +192,12 @@ class TableQuality(_Strict):
 
 def _grid(cells: list[Cell], n_header_rows: int
           ) -> tuple[int, int, list[list[str]], list[list[str]]]:
-    """The grid's height and width, and :func:`grid_views`, from two passes over the cells
-    (a table read back is checked against its cells: this runs on every parse)."""
+    """The grid's height and width, and its header rows and body rows as text, from two passes
+    over the cells (a table read back is checked against its cells: this runs on every parse).
+
+    A merged header cell is repeated in every slot it covers; in the body a cell spanning rows
+    repeats down and one spanning columns stands only in its first column.
+    """
     nrows = max((c.row + c.row_span for c in cells), default=0)
     ncols = max((c.col + c.col_span for c in cells), default=0)
     # which cell covers each slot (a merged cell covers many; the first listed wins)
@@ -215,23 +219,13 @@ def _grid(cells: list[Cell], n_header_rows: int
     return nrows, ncols, head, body
 
 
-def grid_views(cells: list[Cell], n_header_rows: int) -> tuple[list[list[str]], list[list[str]]]:
-    """The header rows and body rows of ``cells`` as text.
-
-    A merged header cell is repeated in every slot it covers; in the body a cell spanning rows
-    repeats down and one spanning columns stands only in its first column.
-    """
-    _, _, head, body = _grid(cells, n_header_rows)
-    return head, body
-
-
 def column_names(header_rows: list[list[str]], skip_rows: frozenset[int] = frozenset(),
                  squash_spaces: bool = False) -> list[str]:
     """Flattened column names: the distinct non-empty header texts of each column, top down,
     joined by `` / `` (``2012 / Rice / Surplus``).
 
     Args:
-        header_rows: the header rows as text (``grid_views``).
+        header_rows: the header rows as text (:meth:`Table.from_cells` derives them).
         skip_rows: header rows left out of the names (a row numbering the columns 1, 2, 3).
         squash_spaces: collapse runs of whitespace inside a text, not only strip its ends.
     """
