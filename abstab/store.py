@@ -19,6 +19,12 @@ then ``.compact`` is created (the commit point) and the copies are renamed over 
 reopening finishes the renames when ``.compact`` exists and drops the copies when it does not.
 ``done.json`` and ``stats.json`` are replaced by rename after an fsync, never rewritten in place.
 
+Starting over (``--force``, or another config) does not delete the stage's records up front: they
+are moved into ``.replaced/`` (``.journal`` and ``done.json`` first) and deleted when the new
+run commits its first unit or finishes. A run that ends before that (an endpoint that is down,
+Ctrl-C, a crash) gets them back: on close, or on the next open when no unit of the new run was
+committed.
+
 A unit a review decision concerns (see :mod:`abstab.stages.base`) has its journal line carry
 ``review`` (the digest of those decisions), ``own`` (the line count and digest sum of the
 records it wrote) and ``base`` (the same of the records it replaced, the unit's output before
@@ -40,7 +46,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -64,6 +70,7 @@ STATS = "stats.json"
 DONE = "done.json"
 JOURNAL = ".journal"
 COMPACT = ".compact"
+ASIDE = ".replaced"
 # Fault-test hook: ABSTAB_DEBUG_STOP="N:POINT:FD" makes this process's N-th commit write one byte
 # to file descriptor FD and then block at POINT (torn-records: half of the unit's first record
 # bytes written; records: all written, no journal line; torn-journal: half a journal line;
@@ -247,7 +254,7 @@ class StageDir:
     def _busy(self, reading: bool = False) -> ConfigError:
         if reading:
             return ConfigError(f"another abstab process is writing {self.path}; wait for it to "
-                               f"finish (or stop it), then run this stage again")
+                               f"finish (or stop it), then run again")
         return ConfigError(f"another abstab process is writing {self.path} or reading it for a "
                            f"later stage; wait for it to finish or stop it, then run again")
 
@@ -306,12 +313,12 @@ class StageDir:
                      review: UnitReview | None) -> StageWriter | None:
         self._recover()
         if force:
-            return StageWriter(self, config_hash, [], lock, foreign=self.clear())
+            return StageWriter(self, config_hash, [], lock, foreign=self.set_aside())
         marker = self.marker()
         journal = self._read_journal()
         if ((marker is not None and marker["config_hash"] != config_hash)
                 or (journal and journal[0] != config_hash)):
-            return StageWriter(self, config_hash, [], lock, foreign=self.clear())
+            return StageWriter(self, config_hash, [], lock, foreign=self.set_aside())
         commits = journal[1:]
         # Failures among the committed units (a done stage without a journal: the whole file).
         committed = commits[-1]["sizes"].get(ERRORS, 0) if commits else 0
@@ -324,7 +331,7 @@ class StageDir:
             lock.release()
             return None
         if marker is not None and not journal:  # no journal to redo units one by one
-            return StageWriter(self, config_hash, [], lock, foreign=self.clear())
+            return StageWriter(self, config_hash, [], lock, foreign=self.set_aside())
         bases: dict[str, tuple[int, int]] = {}
         if failed or stale:
             self._unlink(DONE)  # not done until those units are redone
@@ -354,27 +361,83 @@ class StageDir:
             prev = {name: c["sizes"].get(name, 0) for name in self.outputs}
         return out
 
+    def _known(self) -> list[Path]:
+        """What abstab wrote in the stage folder, the journal and marker first (see
+        :meth:`set_aside`)."""
+        if not self.path.is_dir():
+            return []
+        names = [JOURNAL, DONE, *self.outputs, ERRORS, STATS, COMPACT]
+        names += [f".{n}.{suffix}" for n in list(names) for suffix in ("tmp", "retry")]
+        found = [self.path / n for n in names if (self.path / n).is_file()]
+        for pattern in self.owned:
+            found += [p for p in sorted(self.path.glob(pattern)) if p.is_file() or p.is_symlink()]
+        return found
+
+    def _foreign(self) -> list[str]:
+        return sorted(p.name for p in self.path.iterdir() if p.name != ASIDE)
+
+    def _prune(self) -> None:
+        """Remove the owned patterns' folders and the stage folder when they are empty."""
+        for pattern in self.owned:
+            folder = self.path / pattern.split("/")[0]
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        if self.path.is_dir() and not any(self.path.iterdir()):
+            self.path.rmdir()
+
     def clear(self) -> list[str]:
         """Delete what abstab wrote in the stage folder; return the other files' names, which
         are left in place (the folder too, then)."""
         if not self.path.is_dir():
             return []
-        known = {*self.outputs, ERRORS, STATS, DONE, JOURNAL, COMPACT}
-        known |= {f".{n}.{suffix}" for n in list(known) for suffix in ("tmp", "retry")}
-        for p in self.path.iterdir():
-            if p.name in known and not p.is_dir():
-                p.unlink()
-        for pattern in self.owned:
-            for p in sorted(self.path.glob(pattern)):
-                if p.is_file() or p.is_symlink():
-                    p.unlink()
-            folder = self.path / pattern.split("/")[0]
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-        foreign = sorted(p.name for p in self.path.iterdir())
-        if not foreign:
-            self.path.rmdir()
+        for p in self._known():
+            p.unlink()
+        self._drop_aside()
+        foreign = self._foreign()
+        self._prune()
         return foreign
+
+    def set_aside(self) -> list[str]:
+        """Move what abstab wrote into ``.replaced/`` (kept until the new run commits, see the
+        module docstring); return the other files' names, left in place."""
+        known = self._known()
+        if not known:
+            return self._foreign() if self.path.is_dir() else []
+        aside = self.path / ASIDE
+        for p in known:  # the journal and marker go first: see _recover
+            dest = aside / p.relative_to(self.path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(p, dest)
+        fsync_dir(self.path)
+        self._prune()
+        return self._foreign() if self.path.is_dir() else []
+
+    def _drop_aside(self) -> None:
+        aside = self.path / ASIDE
+        if aside.is_dir():
+            for p in sorted(aside.rglob("*"), key=lambda q: len(q.parts), reverse=True):
+                p.rmdir() if p.is_dir() and not p.is_symlink() else p.unlink()
+            aside.rmdir()
+            fsync_dir(self.path)
+
+    def _restore_aside(self) -> None:
+        """Put the set-aside records back, dropping the new run's empty beginnings."""
+        aside = self.path / ASIDE
+        back = {p.relative_to(aside) for p in aside.rglob("*") if not p.is_dir()}
+        for name in [*self.outputs, ERRORS, JOURNAL]:
+            p = self.path / name
+            if Path(name) not in back and p.is_file() and len(p.read_bytes().split(b"\n")) <= 2:
+                p.unlink()  # a new empty output, or a journal holding only its config hash
+        for rel in sorted(back):
+            os.replace(aside / rel, self.path / rel)
+        fsync_dir(self.path)
+        self._drop_aside()
+
+    def _new_run_committed(self) -> bool:
+        if (self.path / DONE).exists():
+            return True
+        journal = self.path / JOURNAL
+        return journal.exists() and len(journal.read_bytes().split(b"\n")) > 2
 
     def _unlink(self, name: str) -> None:
         (self.path / name).unlink(missing_ok=True)
@@ -452,6 +515,11 @@ class StageDir:
         names = [*self.outputs, ERRORS, JOURNAL]
         if not self.path.is_dir():
             return
+        if (self.path / ASIDE).is_dir():  # a start-over that stopped: keep whichever produced
+            if self._new_run_committed():
+                self._drop_aside()
+            else:
+                self._restore_aside()
         if (self.path / COMPACT).exists():
             for name in names:
                 if (tmp := self.path / f".{name}.retry").exists():
@@ -534,6 +602,7 @@ class StageWriter:
         self._bases = dict(bases or {})
         self.foreign = foreign or []
         self._commits = 0  # in this process, for the fault-test hook
+        self._aside = (self.dir.path / ASIDE).is_dir()  # the old records, until a unit replaces them
         jpath = self.dir.path / JOURNAL
         if not journal:
             for f in self.files:
@@ -593,6 +662,9 @@ class StageWriter:
         if _STOP:
             _stop_here(self._commits, "torn-journal", (self.dir.path / JOURNAL, line + b"\n"))
         write_synced(self.dir.path / JOURNAL, line + b"\n")
+        if self._aside:
+            self.dir._drop_aside()
+            self._aside = False
         self.done_units.add(unit)
         self.stats.update(result.stats)
         if _STOP:
@@ -608,6 +680,9 @@ class StageWriter:
         if self.dir.kinds:
             marker["produces"] = self.dir.kinds
         atomic_write(self.dir.path / DONE, (json.dumps(marker) + "\n").encode())
+        if self._aside:
+            self.dir._drop_aside()
+            self._aside = False
         self.close()
         return stats
 
@@ -631,7 +706,11 @@ class StageWriter:
         return f"{lines}:{total:064x}"
 
     def close(self) -> None:
-        """Release the stage's lock (finished or not)."""
+        """Release the stage's lock (finished or not); a start-over that committed nothing
+        gets the old records back."""
+        if self._aside:
+            self.dir._restore_aside()
+            self._aside = False
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -723,6 +802,19 @@ def producer(work: Path, kind: str) -> StageDir | None:
             f"holds one stage's {kind}: delete the folder you do not want, or use a fresh "
             f"workspace")
     return found[0] if found else None
+
+
+@contextmanager
+def reading_workspace(work: Path) -> Iterator[None]:
+    """Hold every stage folder of ``work`` shared while it is read whole (release, bench): no
+    stage is rewritten meanwhile, and one being written is refused (see
+    :meth:`StageDir.reading`)."""
+    with ExitStack() as stack:
+        if Path(work).is_dir():
+            for p in sorted(Path(work).iterdir()):
+                if p.is_dir() and not p.name.startswith("."):
+                    stack.enter_context(StageDir(work, p.name, ()).reading())
+        yield
 
 
 def read_kind(work: Path, kind: str) -> Iterator[Any]:

@@ -87,6 +87,26 @@ def test_an_unreachable_endpoint_stops_at_once_after_the_stages_before_it(
     assert not (tmp_path / "w" / "judge" / "done.json").exists()
 
 
+def test_force_with_an_unreachable_endpoint_keeps_the_stage_it_would_have_replaced(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--force`` redoes a stage; when the new run fails before its first unit (the endpoint
+    is down), the records it was to replace are still there, byte for byte, and still done."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    work = tmp_path / "w"
+    assert _run("extract", str(SAMPLE_PDFS / "pump_reliability.pdf"), "-o", str(work))[0] == 0
+    assert _run("judge", str(work))[0] == 0
+    judge = work / "judge"
+    before = {p.name: p.read_bytes() for p in judge.iterdir()}
+    assert before["judgments.jsonl"].count(b"\n") == 2
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    code, out = _run("judge", str(work), "-b", "openai", "--base-url", url, "-m", "any",
+                     "--force")
+    assert code == 2 and out.startswith(f"Error: cannot connect to {url}")
+    assert {p.name: p.read_bytes() for p in judge.iterdir()} == before
+    code, out = _run("judge", str(work))
+    assert code == 0 and out.startswith("judge     up-to-date")
+
+
 def test_openai_backend_at_another_endpoint_needs_a_model(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ABSTAB_MODEL", raising=False)

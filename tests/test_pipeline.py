@@ -411,7 +411,7 @@ def test_damaged_state_foreign_files_and_a_busy_upstream_are_messages_not_traceb
         r = run("resolve", str(work))
     assert r.exit_code == 2
     assert r.output == (f"Error: another abstab process is writing {work / 'judge'}; wait for it "
-                        f"to finish (or stop it), then run this stage again\n")
+                        f"to finish (or stop it), then run again\n")
     assert run("resolve", str(work)).exit_code == 0
 
 

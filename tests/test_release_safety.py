@@ -334,3 +334,22 @@ def test_no_absolute_local_path_is_published(work, tmp_path):
             continue
         for prefix in local:
             assert prefix not in text, (p, prefix)
+
+
+# -- a workspace being written is not read ----------------------------------------------------
+
+
+def test_release_and_bench_refuse_a_workspace_a_stage_is_being_written_in(work, tmp_path):
+    """Another process rewriting the judge stage (``--force``) holds its lock: release and
+    bench, which read the whole workspace, say so instead of reading half of it."""
+    from filelock import FileLock
+
+    message = (f"Error: another abstab process is writing {work / 'judge'}; wait for it to "
+               f"finish (or stop it), then run again\n")
+    with FileLock(str(work / ".judge.lock")):
+        released = _release(work, tmp_path / "rel")
+        benched = _run("bench", str(work), "-s", "oracle")
+    assert (released.exit_code, released.output) == (2, message)
+    assert (benched.exit_code, benched.output) == (2, message)
+    assert not (tmp_path / "rel").exists()
+    assert _release(work, tmp_path / "rel").exit_code == 0

@@ -320,13 +320,59 @@ def test_clear_deletes_only_what_abstab_wrote(tmp_path):
     (sd.path / "notes.txt").write_text("mine")
     w = sd.open("h1", force=True)
     assert w.foreign == ["notes.txt"]
-    assert sorted(p.name for p in sd.path.iterdir()) == [".journal", "documents.jsonl",
-                                                         "errors.jsonl", "notes.txt"]
+    assert sorted(p.name for p in sd.path.iterdir()) == [".journal", ".replaced",
+                                                         "documents.jsonl", "errors.jsonl",
+                                                         "notes.txt"]
+    assert (sd.path / ".replaced" / "pdfs" / "d1.pdf").read_bytes() == b"%PDF"
     assert (sd.path / "notes.txt").read_text() == "mine"
+    w.commit("u1", UnitResult())  # the new run's first unit replaces the old records
+    assert not (sd.path / ".replaced").exists() and not (sd.path / "pdfs").exists()
     w.close()
     (sd.path / "notes.txt").unlink()
     assert StageDir(tmp_path, "extract", ["documents"]).clear() == []
     assert not sd.path.exists()
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_a_start_over_that_commits_nothing_gives_the_old_records_back(tmp_path):
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    w = sd.open("h1")
+    w.commit("u0", _unit(0))
+    w.finish()
+    before = _files(sd.path)
+    w = sd.open("h2")  # another config: start over
+    assert list(sd.read("judgments", Judgment)) == [] and not sd.is_done()
+    w.close()  # the run failed before its first unit
+    assert _files(sd.path) == before and sd.is_done("h1")
+    w = sd.open("h1", force=True)
+    w.finish()  # a run with no units at all is finished, and replaces them
+    assert list(sd.read("judgments", Judgment)) == [] and sd.is_done("h1")
+    assert not (sd.path / ".replaced").exists()
+
+
+@pytest.mark.parametrize("committed", [False, True])
+def test_a_start_over_killed_before_or_after_its_first_commit(tmp_path, committed):
+    """The lock dies with a killed process and ``close`` never runs: the next open decides from
+    the journal whether the new run had produced anything."""
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    w = sd.open("h1")
+    w.commit("u0", _unit(0))
+    w.finish()
+    before = _files(sd.path)
+    w = sd.open("h1", force=True)
+    if committed:
+        w.commit("u7", _unit(7))
+    w._aside = False  # as if killed: close() does not restore
+    w.close()
+    w = sd.open("h1")
+    if committed:
+        assert w.done_units == {"u7"} and not (sd.path / ".replaced").exists()
+    else:
+        assert w is None and _files(sd.path) == before
 
 
 def test_a_stage_being_written_cannot_be_read_and_a_read_one_cannot_be_written(tmp_path):

@@ -46,7 +46,7 @@ from abstab.records import (
 )
 from abstab.registry import Registry
 from abstab.sources import all_source_files, open_source, sources
-from abstab.store import producer, read_kind
+from abstab.store import producer, read_kind, reading_workspace
 
 __all__ = [
     "BenchData",
@@ -208,12 +208,13 @@ def _is_workspace(path: Path) -> bool:
 
 
 def _load_workspace(path: Path) -> BenchData:
-    docs = {d.doc_id: d for d in read_kind(path, "documents")}
-    tables = {t.table_id: t for t in read_kind(path, "tables")}
-    tables.update({t.table_id: t for t in read_kind(path, "dataset_tables")})
-    items = list(read_kind(path, "dataset_items"))
-    marks = [(sd.marker() if sd else None) or {}
-             for sd in (producer(path, "documents"), producer(path, "dataset_items"))]
+    with reading_workspace(path):
+        docs = {d.doc_id: d for d in read_kind(path, "documents")}
+        tables = {t.table_id: t for t in read_kind(path, "tables")}
+        tables.update({t.table_id: t for t in read_kind(path, "dataset_tables")})
+        items = list(read_kind(path, "dataset_items"))
+        marks = [(sd.marker() if sd else None) or {}
+                 for sd in (producer(path, "documents"), producer(path, "dataset_items"))]
     fingerprint = hashlib.sha256(
         json.dumps([m.get("config_hash") for m in marks]).encode()).hexdigest()[:16]
     return BenchData("workspace", path, docs, tables, items, fingerprint)

@@ -36,7 +36,7 @@ from abstab.release.layout import (
 from abstab.release.licenses import Licensed, LicenseResolver
 from abstab.release.output import Staging, check_output
 from abstab.release.paths import regular_files, sha256_file
-from abstab.store import StageDir, producer, read_kind
+from abstab.store import StageDir, producer, read_kind, reading_workspace
 
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -123,7 +123,11 @@ class Workspace:
 
     @classmethod
     def load(cls, work: Path) -> Workspace:
-        work = Path(work)
+        with reading_workspace(work):
+            return cls._load(Path(work))
+
+    @classmethod
+    def _load(cls, work: Path) -> Workspace:
         assemble = producer(work, "dataset_items")
         if assemble is None:
             raise ConfigError(f"{work}: no finished assemble stage (no {work / 'assemble'}/"
