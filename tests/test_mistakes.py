@@ -36,6 +36,7 @@ def test_a_folder_without_pdfs_is_a_usage_error_naming_it(tmp_path: Path) -> Non
                "a folder of PDFs\n")
     assert _run("synth", "-p", "reports", str(empty), "-o", str(tmp_path / "w")) == (2, message)
     assert _run("extract", str(empty), "-o", str(tmp_path / "w")) == (2, message)
+    assert not (tmp_path / "w").exists()  # nothing made for a run that cannot start
 
 
 def test_synth_reports_without_pdfs_says_where_they_go(tmp_path: Path) -> None:

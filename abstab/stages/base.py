@@ -206,7 +206,11 @@ class Stage:
 
     @property
     def review(self) -> Review:
-        """The decisions by table (:class:`abstab.stages.reviewed.Review`)."""
+        """The decisions by table (:class:`abstab.stages.reviewed.Review`), read once."""
+        return self.load_review()
+
+    def load_review(self) -> Review:
+        """Read the review's decisions now, once per stage object."""
         if "_review" not in self.__dict__:
             self.__dict__["_review"] = Review(self.decisions)
         return self.__dict__["_review"]  # type: ignore[no-any-return]
@@ -243,6 +247,10 @@ class Stage:
         return UnitReview(self.review_digest, frozenset(self.review_units()))
 
     # -- work ---------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Refuse a run that cannot start (no inputs, an unknown engine) before the stage
+        folder is created or touched."""
 
     def load(self) -> None:
         """Read (and validate) the upstream records this stage needs."""
@@ -380,6 +388,7 @@ class Stage:
         start = time.perf_counter()
         self._hash = self.config_hash()
         review = self._unit_review()
+        self.check()
         writer = self.dir.open(self._hash, force=force, review=review)
         if writer is None:
             stats = self.dir.stats()
@@ -390,7 +399,7 @@ class Stage:
         try:
             self.load()
             if self.reads_review:  # read here: units shipped to other processes take this copy
-                self.review  # noqa: B018
+                self.load_review()
             units = list({u.id: u for u in self.units()}.values())
             todo = [u for u in units if u.id not in writer.done_units]
             done = sum(self.unit_size(u) for u in units if u.id in writer.done_units)

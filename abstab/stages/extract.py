@@ -157,7 +157,7 @@ class ExtractStage(Stage):
         )
         return out
 
-    def load(self) -> None:
+    def check(self) -> None:
         if not self.settings.inputs:
             raise ConfigError("extract needs input PDFs: abstab extract PDFS... -o WORK")
         from abstab.registry import engines
@@ -166,6 +166,8 @@ class ExtractStage(Stage):
         found = discover(self.settings.inputs)
         if not any(isinstance(u.payload, Path) for u in found):  # nothing at all to extract
             raise ConfigError("no PDF to extract: " + "; ".join(str(u.payload) for u in found))
+
+    def load(self) -> None:
         self.seen_docs = {d.doc_id for d in self.dir.read("documents", Document)}
         self.child_provenance = self.provenance(engine=self.settings.engine).model_dump()
 
