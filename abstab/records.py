@@ -385,6 +385,11 @@ class Table(Record):
                 return c
         return None
 
+    def label_cell(self, row: int, col: int) -> Cell | None:
+        """The cell a keyword at (row, col) lies in: a header cell, or the row label of a
+        ``stub`` keyword (column 0 of a body row)."""
+        return self.header_cell(row, col) or (self.stub_cell(row) if col == 0 else None)
+
     def stub_cell(self, row: int) -> Cell | None:
         """The body cell of the first column covering ``row`` (a row label), if any."""
         for c in self.cells:

@@ -212,3 +212,38 @@ def test_undoing_every_decision_gives_back_the_dataset_of_no_review(work, tmp_pa
         original)
     assert not [line for line in (work / "generate" / ".journal").read_text().splitlines()
                 if '"review"' in line]
+
+
+def test_row_label_codes_the_judge_flags_are_review_units_and_decisions_reach_resolve(tmp_path):
+    """A code in the first column (a ``stub`` keyword, issue 19 point 2) is a header unit like a
+    column header: exported, and a person's "not abstract" takes it out of resolve."""
+    from conftest import corpus
+
+    pdf = corpus("govreports", "camelot__china.pdf")
+    work = tmp_path / "w"
+    for stage in (("extract", pdf), ("judge",), ("resolve",)):
+        assert _run(stage[0], *(stage[1:]), *(("-o", work) if stage[0] == "extract"
+                                               else (work,))).exit_code == 0
+    table = "ed8cf637429ea739:t0"
+    out = tmp_path / "units.jsonl"
+    assert _run("review", work, "--export", out).exit_code == 0
+    units = {(u["unit"], u["id"]): u for u in _records(out)}
+    stubs = {uid: u["proposal"]["text"] for (unit, uid), u in units.items()  # body rows, col 0
+             if unit == "header" and uid.startswith(f"{table}#") and uid.endswith(",0")
+             and not uid.endswith("#0,0")}
+    assert stubs == {f"{table}#3,0": "IEM", f"{table}#5,0": "PC(s)"}
+    assert units["header", f"{table}#5,0"]["proposal"]["abstract"] is True
+    assert ("meaning", f"{table}#5,0") in units
+    from abstab.review.server import ReviewApp
+
+    page = ReviewApp(work, "bob").table(table)  # what the page draws as clickable
+    assert [(h["row"], h["col"], h["abstract"]) for h in page["headers"] if h["col"] == 0] == [
+        (0, 0, True), (3, 0, True), (5, 0, True)]
+    keywords = [r["keyword"] for r in _records(work / "resolve" / "resolutions.jsonl")]
+    assert "PC" in keywords and "IEM" in keywords
+    units["header", f"{table}#5,0"].update(decision="edit", value=False)
+    out.write_text("".join(json.dumps(u) + "\n" for u in units.values()))
+    assert _run("review", work, "--import", out, "--reviewer", "bob").exit_code == 0
+    assert _run("resolve", work).exit_code == 0
+    after = [r["keyword"] for r in _records(work / "resolve" / "resolutions.jsonl")]
+    assert sorted(after) == sorted(k for k in keywords if k != "PC")

@@ -132,7 +132,7 @@ class ReviewApp:
                        "col_span": c.col_span, "text": c.text, "header": c.header,
                        "bbox": c.bbox, "page": c.page or t.pages[0]} for c in t.cells],
             "headers": [{"id": uid, **p, "row": c.row, "col": c.col}
-                        for c in t.cells if c.header
+                        for c in self.ws.label_cells(table_id)
                         for uid in [cell_id(table_id, c.row, c.col)] for p in [headers[uid]]],
             "meanings": [{"id": uid, **p, "evidence": self._evidence(uid, doc, pdf is not None)}
                          for uid, p in meanings.items()],

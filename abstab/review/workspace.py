@@ -111,7 +111,7 @@ class ReviewWorkspace:
         table = self.tables.get(table_id)
         out: dict[tuple[int, int], Resolution] = {}
         for r in self.resolutions.get(table_id, []):
-            cell = table.header_cell(r.row, r.column) if table is not None else None
+            cell = table.label_cell(r.row, r.column) if table is not None else None
             out.setdefault((cell.row, cell.col) if cell is not None else (r.row, r.column), r)
         return out
 
@@ -140,7 +140,7 @@ class ReviewWorkspace:
         table = self.tables[table_id]
         out: dict[tuple[int, int], Any] = {}
         for k in j.keywords:
-            cell = table.header_cell(k.row, k.col)
+            cell = table.label_cell(k.row, k.col)
             if cell is not None:
                 out.setdefault((cell.row, cell.col), k)
         return out
@@ -153,13 +153,17 @@ class ReviewWorkspace:
                 "label": j.label if j else None, "confidence": j.confidence if j else None,
                 **_made_by(j)}
 
-    def header_proposals(self, table_id: str) -> dict[str, dict[str, Any]]:
-        """Every header cell of the table (also those the judge did not flag), by unit id."""
+    def label_cells(self, table_id: str) -> list[Any]:
+        """The cells header units are about: header cells, and row labels the judge flagged."""
         table, judged = self.tables[table_id], self.abstract_cells(table_id)
+        return [c for c in table.cells if c.header or (c.row, c.col) in judged]
+
+    def header_proposals(self, table_id: str) -> dict[str, dict[str, Any]]:
+        """Every header cell of the table (also those the judge did not flag) and every row
+        label the judge flagged (a ``stub`` keyword), by unit id."""
+        judged = self.abstract_cells(table_id)
         out = {}
-        for c in table.cells:
-            if not c.header:
-                continue
+        for c in self.label_cells(table_id):
             k = judged.get((c.row, c.col))
             out[cell_id(table_id, c.row, c.col)] = {
                 "text": c.text, "abstract": k is not None,
@@ -218,7 +222,7 @@ class ReviewWorkspace:
         if where is None or where[0] not in self.tables:
             raise KeyError(uid)
         tid, row, col = where
-        cell = self.tables[tid].header_cell(row, col)
+        cell = self.tables[tid].label_cell(row, col)
         if cell is None or (cell.row, cell.col) != (row, col):
             raise KeyError(uid)
         if unit == "header":

@@ -96,13 +96,13 @@ class Review:
             else []
         out, covered = [], set()
         for k in machine:
-            cell = table.header_cell(k.row, k.col)
+            cell = table.label_cell(k.row, k.col)
             slot = (cell.row, cell.col) if cell is not None else (k.row, k.col)
             if calls.get(slot, True):
                 out.append(k)
                 covered.add(slot)
         for (row, col), abstract in sorted(calls.items()):
-            cell = table.header_cell(row, col)
+            cell = table.label_cell(row, col)
             if not abstract or (row, col) in covered or cell is None:
                 continue
             feats = classify(cell.text)
@@ -110,13 +110,13 @@ class Review:
                 else core_text(cell.text) or cell.text.strip()
             style = feats.style if feats.style != "natural" else "acronym"
             out.append(HeaderKeyword(keyword=keyword, row=cell.row, col=cell.col, style=style,
-                                     score=1.0))
+                                     score=1.0, role="header" if cell.header else "stub"))
         return out
 
     def resolution(self, table: Table, keyword: HeaderKeyword,
                    machine: Resolution | None) -> Resolution | None:
         """The header's meaning: the one a person set, else the resolver's."""
-        cell = table.header_cell(keyword.row, keyword.col)
+        cell = table.label_cell(keyword.row, keyword.col)
         slot = (cell.row, cell.col) if cell is not None else (keyword.row, keyword.col)
         set_by = self.meanings.get(table.table_id, {}).get(slot)
         if set_by is None:
@@ -143,7 +143,7 @@ class Review:
                     where = split_cell_unit(uid) if unit in ("header", "meaning") else None
                     if where is None or where[0] != table_id:
                         continue
-                    cell = table.header_cell(where[1], where[2])
+                    cell = table.label_cell(where[1], where[2])
                     span = range(cell.col, cell.col + cell.col_span) if cell else [where[2]]
                     if cols & set(span):
                         found.add(unit)
