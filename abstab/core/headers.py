@@ -18,8 +18,9 @@ when one of its tokens is:
   letters of a formula over columns (``(c/a)``) and a two-digit year span (``12/13``) are codes;
 - dotted initials read as one short form (``U.S.`` is ``US``, a known short form), and a
   number with a capital suffix is a form number (``Form 1040NR``); a year's trailing letter is
-  a footnote marker (``FY2013a``) and a capital with a full stop between two names is an
-  initial (``Joseph W. Martin``);
+  a footnote marker (``FY2013a``), a capital with a full stop between two names is an
+  initial (``Joseph W. Martin``), a roman numeral after a name an ordinal (``Part II``) and a
+  form's letter–number designation its name (``Form W-2``);
 - a word cut by a line break or a ligature (``sepa- rately``, ``Deﬁ cit``) is read whole, and a
   legend (``H = High, HH = High high``) defines its codes: it is no header name;
 - an acronym in parentheses counts (``Poverty Rate (from SAIPE)``) unless the words before it
@@ -39,7 +40,8 @@ A :class:`DocumentEvidence` brings the document's own text in: a short form it k
 available seat kilometers", "Bridge Investment Program (BIP)") is an acronym even when it spells
 a common word; an all-capitals token of three or more letters it writes elsewhere as a word
 ("Odisha") is that word set in capitals, for acronyms are written in capitals wherever they
-occur; and a word in capitals that the text writes so inside a sentence in lower case
+occur. In a column of row labels set in capitals throughout, capitals tell nothing: a
+dictionary word there ("OAT", "CANOLA") is that word; and a word in capitals that the text writes so inside a sentence in lower case
 ("… under REACH requirements"), never in lower case, is an acronym although it spells a word.
 
 Word frequencies (wordfreq, Zipf scale) tell an ordinary word ("Total", "Discharge") from a code
@@ -54,7 +56,7 @@ from dataclasses import dataclass
 
 from abstab.core.expand import ABBREVIATIONS, word_readings
 from abstab.core.normalize import squash
-from abstab.core.words import COMMON_WORD_ZIPF, QUANTITY_WORDS, zipf
+from abstab.core.words import COMMON_WORD_ZIPF, QUANTITY_WORDS, in_dictionary, zipf
 
 # Footnote markers that may trail (or lead) a header: *, **, †, ‡, §, superscripts.
 _MARKERS = "*†‡§¶#¹²³⁴⁵⁶⁷⁸⁹⁰ᵃᵇᶜᵈ"
@@ -115,6 +117,11 @@ _PAREN_CONTENT = re.compile(r"[\(\[（]([^()\[\]（）]*)[\)\]）]")
 _YEAR_MARKER = re.compile(r"(?<=(?<!\d)(?:1[89]|20)\d\d)[a-z](?![^\W_])")
 # A capital with a full stop between two names is an initial ("Joseph W. Martin").
 _INITIAL = re.compile(r"(\b[A-Z][a-z]+ )[A-Z]\.(?= [A-Z][a-z])")
+# A roman numeral after a name is an ordinal ("Part II", "Title I", "Phase IV").
+_ROMAN_AFTER_NAME = re.compile(r"(\b[A-Z][a-z]+\.? )([IVX]{1,5})\b(?![-\w])")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+# A form's letter–number designation ("Form W-2", "Form SS-4") names the form, as 1040NR does.
+_FORM_DESIGNATION = re.compile(r"\b(Forms?\s+)[A-Z]{1,3}-\d+[A-Za-z]?\b")
 # A program's identifier (CLIENT_IPADDR): in a row label it names the row, as a model does.
 _IDENTIFIER = re.compile(r"\b[^\W_]+(?:_[^\W_]+)+\b")
 # "#2" with nothing before it in its parentheses: what it numbers is left to the table.
@@ -209,10 +216,11 @@ def _is_symbolic(ch: str) -> bool:
     return cat.startswith("L") and "GREEK" in unicodedata.name(ch, "")
 
 
-def _token_style(tok: str, clipped: bool, doc: DocumentEvidence = NO_EVIDENCE
-                 ) -> tuple[str, str, bool] | None:
+def _token_style(tok: str, clipped: bool, doc: DocumentEvidence = NO_EVIDENCE,
+                 capitals: bool = False) -> tuple[str, str, bool] | None:
     """(style, reason, strong) when one token is abstract, else None. ``strong``: the evidence
-    holds in a column of names too (see the module docstring)."""
+    holds in a column of names too (see the module docstring). ``capitals``: the token's column
+    is set in capitals throughout, so capitals say nothing of it."""
     if tok.isdigit():
         return None
     low = tok.lower()
@@ -244,6 +252,8 @@ def _token_style(tok: str, clipped: bool, doc: DocumentEvidence = NO_EVIDENCE
             return None
         if tok.isupper() and n >= 3 and low in doc.words:
             return None  # the document writes it as a word: capitals are emphasis here
+        if capitals and tok.isupper() and n >= 3 and in_dictionary(low):
+            return None  # a word set in capitals like the rest of its column ("OAT", "RYE")
         return "acronym", f"acronym {tok}", True
     if zipf(word) >= _WORD_ZIPF.get(n, _LONG_WORD_ZIPF):
         return None
@@ -334,6 +344,28 @@ def _parenthesised_codes(text: str, doc: DocumentEvidence, letters: bool = False
     return out
 
 
+def _roman(numeral: str) -> int | None:
+    """The value of a roman numeral of I, V and X written the standard way, else None."""
+    total = 0
+    for i, ch in enumerate(numeral):
+        value = _ROMAN_VALUES[ch]
+        later = _ROMAN_VALUES[numeral[i + 1]] if i + 1 < len(numeral) else 0
+        total += -value if value < later else value
+    canonical = "".join(sym * n for sym, n in (
+        ("X", total // 10), ("IX", total % 10 == 9), ("V", 4 < total % 10 < 9),
+        ("IV", total % 10 == 4), ("I", total % 5 if total % 5 < 4 else 0)))
+    return total if canonical == numeral else None
+
+
+def _drop_ordinal(m: re.Match[str]) -> str:
+    """A roman numeral after a name read as the ordinal it is: "Part II" → "Part". A lone V or
+    X may be a code ("Zone X"), I is not."""
+    numeral = m.group(2)
+    if (len(numeral) >= 2 or numeral == "I") and _roman(numeral):
+        return m.group(1)
+    return m.group()
+
+
 def _is_word(token: str) -> bool:
     """Is ``token`` an ordinary word by the frequency a header token needs?"""
     return zipf(token) >= _WORD_ZIPF.get(len(token), _LONG_WORD_ZIPF)
@@ -393,14 +425,16 @@ def is_prose_label(text: str) -> bool:
             or (n_words >= 5 and ";" in text) or (n_words > 0 and _sentence_piece(words)))
 
 
-def classify(header: str, *, stub: bool = False,
-             doc: DocumentEvidence = NO_EVIDENCE) -> HeaderFeatures:
+def classify(header: str, *, stub: bool = False, doc: DocumentEvidence = NO_EVIDENCE,
+             capitals: bool = False) -> HeaderFeatures:
     """Classify one header cell's text.
 
     Args:
         header: the cell text.
         stub: the cell is a row label in the first column: only strong evidence counts.
         doc: what the document's text says of the cell's tokens.
+        capitals: the cell's column is set in capitals throughout ("COTTON", "RYE", "SSA"):
+            a dictionary word there is that word, only other tokens are acronyms.
     """
     kw = core_text(header)
     text = _LEAD_MARKER_RE.sub("", squash(header))
@@ -413,6 +447,7 @@ def classify(header: str, *, stub: bool = False,
         return HeaderFeatures(kw, "natural", 0.0, ("a legend: it defines its codes",))
     body = _mend_words(_PARENS_RE.sub(" ", text).strip())
     body = _INITIAL.sub(r"\1", _YEAR_MARKER.sub("", body))
+    body = _FORM_DESIGNATION.sub(r"\1", _ROMAN_AFTER_NAME.sub(_drop_ordinal, body))
     body = _UNIT_TOKENS.sub(" ", _POSSESSIVE.sub("", body)).strip()
     body = _NUMBERED.sub(" ", _DOTTED_CAPS.sub(lambda m: m.group().replace(".", ""), body))
     if stub:
@@ -438,7 +473,7 @@ def classify(header: str, *, stub: bool = False,
         return HeaderFeatures(kw, "letter_codes", 0.9, ("letter code",))
     tokens = _tokens(body)
     found = [(st, why) for st, why, strong in
-             (t for t in (_token_style(tok, c, doc) for tok, c in tokens) if t)
+             (t for t in (_token_style(tok, c, doc, capitals) for tok, c in tokens) if t)
              if strong or not stub] + [(st, why) for st, why, _ in in_parens]
     if not stub:
         found += _elisions(body, tokens)

@@ -6,7 +6,8 @@ holds names); their keywords carry ``role="stub"``. Letters that only name colum
 not abstract. The document's text and the table's notes are evidence too: a short form they key
 is abstract even when it spells a word ("ASK = available seat kilometers"), a word they write in
 lower case is no acronym in capitals ("ODISHA"), and one they set in capitals inside a sentence
-in lower case is one ("under REACH requirements").
+in lower case is one ("under REACH requirements"). In a column of row labels set in capitals
+throughout, a dictionary word is that word ("OAT", "CANOLA").
 """
 
 from __future__ import annotations
@@ -103,6 +104,18 @@ def column_letters(table: Table, doc: Document | None = None) -> set[tuple[int, 
     return out
 
 
+_MIN_CAPITAL_LABELS = 3  # row labels needed to call a column's capitals its style
+
+
+def capital_stub(table: Table) -> bool:
+    """Is ``table``'s first column of row labels set in capitals throughout ("COTTON", "TOTAL
+    CORN", "OAT"): three or more labels with letters, none in lower case?"""
+    labels = [c.text for c in table.cells
+              if not c.header and c.col == 0 and any(ch.isalpha() for ch in c.text)]
+    return len(labels) >= _MIN_CAPITAL_LABELS and not any(
+        ch.islower() for text in labels for ch in text)
+
+
 def _cells_to_judge(table: Table, doc: Document | None) -> list[tuple[Cell, bool]]:
     """(cell, is_stub): the header cells, then the row labels of the first column (body
     cells at column 0) when the table has columns beside them."""
@@ -132,8 +145,9 @@ def judge_table(table: Table, doc: Document | None = None) -> JudgeOutput:
     if caps - evidence.caps:
         evidence = replace(evidence, caps=evidence.caps | caps)
     keywords: list[KeywordOut] = []
+    capitals = capital_stub(table)
     for cell, stub in _cells_to_judge(table, doc):
-        feats = classify(cell.text, stub=stub, doc=evidence)
+        feats = classify(cell.text, stub=stub, doc=evidence, capitals=stub and capitals)
         if feats.style != "natural" and feats.keyword and feats.keyword in cell.text:
             keywords.append(KeywordOut(keyword=feats.keyword, row=cell.row, col=cell.col,
                                        style=feats.style, score=feats.score,
