@@ -18,8 +18,8 @@ when one of its tokens is:
   letters of a formula over columns (``(c/a)``) and a two-digit year span (``12/13``) are codes;
 - dotted initials read as one short form (``U.S.`` is ``US``, a known short form), and a
   number with a capital suffix is a form number (``Form 1040NR``); a year's trailing letter is
-  a footnote marker (``FY2013a``), a capital with a full stop between two names is an
-  initial (``Joseph W. Martin``), a roman numeral after a name an ordinal (``Part II``) and a
+  a footnote marker (``FY2013a``), a capital with a full stop before a name is an initial
+  (``Joseph W. Martin``, ``N.Anastasiades``), a roman numeral after a name an ordinal (``Part II``) and a
   form's letter–number designation its name (``Form W-2``);
 - a word cut by a line break or a ligature (``sepa- rately``, ``Deﬁ cit``) is read whole, and a
   legend (``H = High, HH = High high``) defines its codes: it is no header name;
@@ -115,8 +115,9 @@ _NUMBERED = re.compile(r"\b\d{3,}[A-Z]{1,3}\b")
 _PAREN_CONTENT = re.compile(r"[\(\[（]([^()\[\]（）]*)[\)\]）]")
 # A year's trailing letter is a footnote marker set in line ("FY2013a", "2025b").
 _YEAR_MARKER = re.compile(r"(?<=(?<!\d)(?:1[89]|20)\d\d)[a-z](?![^\W_])")
-# A capital with a full stop between two names is an initial ("Joseph W. Martin").
-_INITIAL = re.compile(r"(\b[A-Z][a-z]+ )[A-Z]\.(?= [A-Z][a-z])")
+# A capital with a full stop before a name is an initial ("Joseph W. Martin", "N.Anastasiades")
+# or an outline letter ("B. Expenses"), not a code; dotted initials ("U.S. Code") are not.
+_INITIAL = re.compile(r"(?<![\w.])[A-Z]\.\s?(?=[A-Z][a-z]{2,})")
 # A roman numeral after a name is an ordinal ("Part II", "Title I", "Phase IV").
 _ROMAN_AFTER_NAME = re.compile(r"(\b[A-Z][a-z]+\.? )([IVX]{1,5})\b(?![-\w])")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
@@ -446,7 +447,7 @@ def classify(header: str, *, stub: bool = False, doc: DocumentEvidence = NO_EVID
     if len(_LEGEND_PAIR.findall(text)) >= 2:
         return HeaderFeatures(kw, "natural", 0.0, ("a legend: it defines its codes",))
     body = _mend_words(_PARENS_RE.sub(" ", text).strip())
-    body = _INITIAL.sub(r"\1", _YEAR_MARKER.sub("", body))
+    body = _INITIAL.sub("", _YEAR_MARKER.sub("", body))
     body = _FORM_DESIGNATION.sub(r"\1", _ROMAN_AFTER_NAME.sub(_drop_ordinal, body))
     body = _UNIT_TOKENS.sub(" ", _POSSESSIVE.sub("", body)).strip()
     body = _NUMBERED.sub(" ", _DOTTED_CAPS.sub(lambda m: m.group().replace(".", ""), body))
