@@ -13,14 +13,14 @@ when one of its tokens is:
 - Greek letters and mathematical symbols (``ΔT``) are symbols;
 - a one-word header carrying a footnote marker (``*Other``) is defined by its footnote;
 - a number naming a thing (``529 Plan``: three or more digits, not a year, before a singular
-  noun that is no unit) is a code; a number sign without what it numbers (``Dec. 3 (#2)``) and a
-  count that breaks off (``No. Of``) leave their noun to the table;
-  letters of a formula over columns (``(c/a)``) and a two-digit year span (``12/13``) are codes;
+  noun that is no unit) is a code, and so are the letters of a formula over columns
+  (``(c/a)``) and a two-digit year span (``12/13``); a number sign without what it numbers
+  (``Dec. 3 (#2)``) and a count that breaks off (``No. Of``) leave their noun to the table;
 - dotted initials read as one short form (``U.S.`` is ``US``, a known short form), and a
   number with a capital suffix is a form number (``Form 1040NR``); a year's trailing letter is
   a footnote marker (``FY2013a``), a capital with a full stop before a name is an initial
-  (``Joseph W. Martin``, ``N.Anastasiades``), a roman numeral after a name an ordinal (``Part II``) and a
-  form's letter–number designation its name (``Form W-2``);
+  (``Joseph W. Martin``, ``N.Anastasiades``), a roman numeral after a name an ordinal
+  (``Part II``) and a form's letter–number designation its name (``Form W-2``);
 - a word cut by a line break or a ligature (``sepa- rately``, ``Deﬁ cit``) is read whole, and a
   legend (``H = High, HH = High high``) defines its codes: it is no header name;
 - an acronym in parentheses counts (``Poverty Rate (from SAIPE)``) unless the words before it
@@ -41,8 +41,9 @@ available seat kilometers", "Bridge Investment Program (BIP)") is an acronym eve
 a common word; an all-capitals token of three or more letters it writes elsewhere as a word
 ("Odisha") is that word set in capitals, for acronyms are written in capitals wherever they
 occur. In a column of row labels set in capitals throughout, capitals tell nothing: a
-dictionary word there ("OAT", "CANOLA") is that word; and a word in capitals that the text writes so inside a sentence in lower case
-("… under REACH requirements"), never in lower case, is an acronym although it spells a word.
+dictionary word there ("OAT", "CANOLA") is that word. And a word that the text sets in capitals
+inside a sentence in lower case ("… under REACH requirements") and never writes in lower case
+is an acronym although it spells a word.
 
 Word frequencies (wordfreq, Zipf scale) tell an ordinary word ("Total", "Discharge") from a code
 or a clipped form; thresholds rise for short tokens, which are more often cut-downs.
