@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/bench_real_headers.py --data DIR --labels FILE [--work DIR]
        [--backend rules|local|openai] [--model M] [--base-url URL] [--retriever bm25|dense|hybrid]
+       [--redo judge|resolve] [--errors]
 
 FILE holds hand labels in the format of ``benchmarks/labels/reports_headers.json`` (its
 ``description`` gives the rules): tables named by ``doc`` (a PDF path relative to DIR) and
@@ -11,7 +12,8 @@ extract → judge → resolve (the stages ``abstab extract`` / ``judge`` / ``res
 the public API; ``--backend`` for judge and resolve, default settings otherwise) on the labelled PDFs found in DIR (labels of PDFs elsewhere are left out, so one
 file can label several corpora) into WORK (default: a temp dir), then scores:
 
-- located: a labelled cell's text (or ``text_clean``), whitespace-normalised, equals the text of
+- located: a labelled cell's text (or ``text_clean``), whitespace- and NFKC-normalised (a
+  superscript footnote marker ``ᵃ`` reads as the ``a`` a label types), equals the text of
   one of abstab's header cells in a table of that document on the labelled pages; a ``role: row``
   cell may also be any first-column cell. Cut, merged or missing cells are not located.
 - judge: a located cell is judged abstract when the judgment of its table is ``abstract`` and
@@ -29,6 +31,12 @@ file can label several corpora) into WORK (default: a temp dir), then scores:
   ``unresolvable`` cell is wrong. Meanings given on cells labelled clear are counted apart.
 
 One line per document, then an ``overall`` line; the last stdout line is one JSON object.
+``--errors`` also prints each misjudged cell (false positive or negative, with the judgment's
+reasons for its table) to stderr.
+
+A finished stage in ``--work`` is not redone: a second run on the same workspace extracts
+nothing. ``--redo judge`` reruns judge (and resolve, when the judgments changed) on the kept
+extraction, ``--redo resolve`` resolve alone: iterate on the judge without re-extracting.
 This supersedes the ``govreports_*`` numbers of ``judge_headers.py``, which judge the label
 texts alone, not the cells abstab extracts.
 """
@@ -39,7 +47,9 @@ import argparse
 import json
 import sys
 import tempfile
+import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,7 +71,7 @@ TABLE_LABELS = ("abstract", "clear", "not_table")
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def load_labels(path: Path) -> list[dict]:
@@ -158,6 +168,7 @@ def score_table(label: dict, candidates: list[Table], ws: Workspace,
                                and _inside(r.row, r.column, cell))
         f1 = content_f1(meaning, c.get("meaning", "")) if meaning else 0.0
         out.append({"text": c["text"], "gold": c["label"], "unsure": bool(c.get("unsure")),
+                    "table_id": hit[0].table_id if hit is not None else None,
                     "role": c.get("role", "column"),
                     "category": c.get("category"), "located": hit is not None,
                     "judged_abstract": judged, "meaning": meaning,
@@ -206,18 +217,22 @@ def summarize(outcomes: list[dict]) -> dict:
     }
 
 
+def _scored(labels: list[dict], ws: Workspace, data: Path
+            ) -> Iterator[tuple[dict, list[dict], dict]]:
+    """(label, its cells' outcomes, its table outcome) for each labelled table, in order."""
+    claimed: set[str] = set()
+    for label in labels:
+        doc_id = ws.doc_ids.get((data / label["doc"]).resolve())
+        yield label, *score_table(label, ws.tables.get(doc_id, []) if doc_id else [], ws, claimed)
+
+
 def score(labels: list[dict], work: Path, data: Path) -> dict:
     """Score the workspace ``work`` (extract, judge and resolve done) against ``labels``.
 
     Cells of tables labelled ``not_table`` are not scored, only the table label."""
-    ws = Workspace(work)
     per_doc: dict[str, list[dict]] = defaultdict(list)
     tables_seen: dict[str, list[dict]] = defaultdict(list)
-    claimed: set[str] = set()
-    for label in labels:
-        doc_id = ws.doc_ids.get((data / label["doc"]).resolve())
-        outcomes, table = score_table(label, ws.tables.get(doc_id, []) if doc_id else [], ws,
-                                     claimed)
+    for label, outcomes, table in _scored(labels, Workspace(work), data):
         if label["label"] != "not_table":
             per_doc[label["doc"]].extend(outcomes)
         tables_seen[label["doc"]].append(table)
@@ -234,17 +249,42 @@ def score(labels: list[dict], work: Path, data: Path) -> dict:
     return {"documents": docs, "overall": overall}
 
 
+REDO = ("judge", "resolve")
+
+
 def run_pipeline(pdfs: list[Path], work: Path, backend_name: str, backend_settings: dict,
-                 retriever: str | None) -> None:
+                 retriever: str | None, redo: str | None = None) -> None:
     """Extract, judge and resolve ``pdfs`` into ``work`` through the public stage API, as
-    ``abstab extract`` / ``judge`` / ``resolve`` do (a finished stage is not redone)."""
+    ``abstab extract`` / ``judge`` / ``resolve`` do (a finished stage is not redone). ``redo``
+    (judge or resolve) forces that stage; a stage after it reruns when its input changed."""
     ExtractStage(work, {"inputs": [str(p) for p in pdfs]}).run()
     backend = build_backend(backend_name, backend_settings, work)
     try:
-        JudgeStage(work, {}, backend).run()
-        ResolveStage(work, {"retriever": retriever} if retriever else {}, backend).run()
+        JudgeStage(work, {}, backend).run(force=redo == "judge")
+        ResolveStage(work, {"retriever": retriever} if retriever else {}, backend).run(
+            force=redo == "resolve")
     finally:
         backend.close()
+
+
+def misjudged(labels: list[dict], work: Path, data: Path) -> list[str]:
+    """One line per labelled cell the judge got wrong: FP/FN, document, page, role, the label's
+    text and category, and the judgment's reasons for the cell's table (or "not located")."""
+    ws = Workspace(work)
+    lines = []
+    for label, outcomes, _ in _scored(labels, ws, data):
+        if label["label"] == "not_table":
+            continue
+        for c, o in zip(label.get("header_cells", []), outcomes, strict=True):
+            if o["judged_abstract"] == (o["gold"] == "abstract"):
+                continue
+            j = ws.judgments.get(o["table_id"]) if o["table_id"] else None
+            why = ("not located" if not o["located"] else
+                   f"{j.label}: {'; '.join(j.reasons)}" if j else "no judgment")
+            lines.append(f"{'FP' if o['judged_abstract'] else 'FN'} {label['doc']} p{label['page']}"
+                         f" [{o['role']}{', unsure' if o['unsure'] else ''}] {c['text']!r}"
+                         f" ({c.get('category') or 'clear'}) :: {why[:300]}")
+    return lines
 
 
 def _line(name: str, s: dict) -> str:
@@ -264,6 +304,11 @@ def main() -> None:
     ap.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint")
     ap.add_argument("--retriever", default=None,
                     help="resolve's retriever (bm25, dense, hybrid; default: the stage's)")
+    ap.add_argument("--redo", choices=REDO, default=None,
+                    help="rerun this stage in --work (and what follows when its output changed), "
+                         "keeping the extraction")
+    ap.add_argument("--errors", action="store_true",
+                    help="print every misjudged cell, with the judgment's reasons, to stderr")
     args = ap.parse_args()
     data = args.data.resolve()
     labels = load_labels(args.labels)
@@ -276,8 +321,10 @@ def main() -> None:
     pdfs = sorted({data / t["doc"] for t in labels})
     work = args.work or Path(tempfile.mkdtemp(prefix="abstab-real-headers-")) / "work"
     settings = {k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}
-    run_pipeline(pdfs, work, args.backend, settings, args.retriever)
+    run_pipeline(pdfs, work, args.backend, settings, args.retriever, args.redo)
     result = score(labels, work, data)
+    if args.errors:
+        print("\n".join(misjudged(labels, work, data)), file=sys.stderr)
     for doc, s in sorted(result["documents"].items()):
         print(_line(doc, s))
     print(_line("overall", result["overall"]))

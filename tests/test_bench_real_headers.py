@@ -116,3 +116,39 @@ def test_shipped_labels_are_valid_and_counted():
                for t in tables if t["label"] != "not_table")
     assert all(c.get("meaning") for c in cells if c["label"] == "abstract")
     assert len(Path(LABELS_FILE).read_text(encoding="utf-8")) < 200_000
+
+
+def test_redo_judge_keeps_the_extraction_and_errors_name_each_misjudged_cell(run):
+    out = json.loads(run[-1])
+    work = Path(out["work"])
+    extract_done = (work / "extract" / "done.json").read_text()
+    judge_done = json.loads((work / "judge" / "done.json").read_text())
+    labels = work.parent / "labels.json"
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--data", out["data"], "--labels",
+                           str(labels), "--work", str(work), "--retriever", "bm25",
+                           "--redo", "judge", "--errors"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    # extraction kept as it was, judge run again, the same scores
+    assert (work / "extract" / "done.json").read_text() == extract_done
+    again = json.loads((work / "judge" / "done.json").read_text())
+    assert again["finished"] != judge_done["finished"]
+    assert again["outputs"] == judge_done["outputs"]
+    assert json.loads(proc.stdout.splitlines()[-1])["overall"] == out["overall"]
+    # the two labelled-abstract cells the judge calls clear, with the table's reasons
+    reasons = "abstract: 'KI': acronym; 'Decreased Accel': shortened"
+    assert [line for line in proc.stderr.splitlines() if line[:3] in ("FP ", "FN ")] == [
+        f"FN camelot__foo.pdf p1 [column, unsure] 'Improved Speed' (inferable_table) :: {reasons}",
+        f"FN camelot__foo.pdf p1 [row] '2012_2' (unresolvable) :: {reasons}",
+    ]
+
+
+def test_a_label_typed_with_a_plain_footnote_letter_finds_its_superscript_cell():
+    from builders import make_table
+
+    table = make_table(["Program", "FY2022"], [["BFP (Assured)", "5"], ["BIP (STA)ᵃ", "6"]])
+    found = bench_real_headers._locate({"text": "BIP (STA)a", "role": "row"}, table)
+    assert found is not None and (found.row, found.col, found.text) == (2, 0, "BIP (STA)ᵃ")
+    # full-width letters read as their plain forms too
+    wide = make_table(["ＪＡＬ TTL", "Routes"], [["a", "1"]])
+    assert bench_real_headers._locate({"text": "JAL TTL"}, wide).text == "ＪＡＬ TTL"

@@ -47,6 +47,15 @@ def zipf(word: str) -> float:
 
 
 @lru_cache(maxsize=65536)
+def in_dictionary(word: str) -> bool:
+    """Is ``word`` (any case) an English dictionary word? simplemma's lexicon lists words and
+    their forms ("oat", "canola", "soybeans"), not acronyms ("SSA", "NYMEX")."""
+    import simplemma
+
+    return bool(simplemma.is_known(word.lower(), lang="en"))
+
+
+@lru_cache(maxsize=65536)
 def _lemma(word: str) -> str:
     import simplemma
 

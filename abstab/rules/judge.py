@@ -5,12 +5,15 @@ the first column (``stub=True``: only code-like evidence counts there, for such 
 holds names); their keywords carry ``role="stub"``. Letters that only name columns (A B C D) are
 not abstract. The document's text and the table's notes are evidence too: a short form they key
 is abstract even when it spells a word ("ASK = available seat kilometers"), a word they write in
-lower case is no acronym in capitals ("ODISHA").
+lower case is no acronym in capitals ("ODISHA"), and one they set in capitals inside a sentence
+in lower case is one ("under REACH requirements"). In a column of row labels set in capitals
+throughout, a dictionary word is that word ("OAT", "CANOLA").
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from abstab.core.headers import NO_EVIDENCE, DocumentEvidence, classify
@@ -48,19 +51,30 @@ _COLUMN_LETTER = re.compile(r"^\(?([A-Za-z])[.)]?$")  # A, (a), b., c)
 _LINKLIKE = re.compile(r"[/@_=\\]|www\.|https?|\w\.\w")  # URLs, e-mails, file names
 
 
+# A word in capitals between two words in lower case: "… under REACH requirements".
+_CAPS_IN_SENTENCE = re.compile(r"\b[a-z]{2,}[ \t]+([A-Z]{2,})(?=[ \t]+[a-z]{2,}\b)")
+
+
 @lru_cache(maxsize=16)
 def _evidence(text: str) -> DocumentEvidence:
     keys = frozenset(p.short for p in find_acronyms(text) if p.long)
     words = {w.lower() for chunk in text.split() if not _LINKLIKE.search(chunk)
              for w in _WORD.findall(chunk) if not w.isupper()}
-    return DocumentEvidence(words=frozenset(words - {k.lower() for k in keys}), keys=keys)
+    return DocumentEvidence(words=frozenset(words - {k.lower() for k in keys}), keys=keys,
+                            caps=_capitals_in_sentences(text))
+
+
+def _capitals_in_sentences(text: str) -> frozenset[str]:
+    """Words ``text`` sets in capitals between two words in lower case."""
+    return frozenset(m.group(1) for m in _CAPS_IN_SENTENCE.finditer(text))
 
 
 def document_evidence(doc: Document | None) -> DocumentEvidence:
     """What ``doc``'s text says of table tokens: the short forms it keys (legends "ASK =
-    available seat kilometers", pairs "Bridge Investment Program (BIP)") and the words it
+    available seat kilometers", pairs "Bridge Investment Program (BIP)"), the words it
     writes other than in capitals ("Odisha", "canola"; links and file names such as
-    "…/saipe/…" left out, and keyed short forms too)."""
+    "…/saipe/…" left out, and keyed short forms too) and the words it sets in capitals inside
+    a sentence in lower case ("… under REACH requirements": an acronym, not emphasis)."""
     return NO_EVIDENCE if doc is None else _evidence(doc.text)
 
 
@@ -90,6 +104,18 @@ def column_letters(table: Table, doc: Document | None = None) -> set[tuple[int, 
     return out
 
 
+_MIN_CAPITAL_LABELS = 3  # row labels needed to call a column's capitals its style
+
+
+def capital_stub(table: Table) -> bool:
+    """Is ``table``'s first column of row labels set in capitals throughout ("COTTON", "TOTAL
+    CORN", "OAT"): three or more labels with letters, none in lower case?"""
+    labels = [c.text for c in table.cells
+              if not c.header and c.col == 0 and any(ch.isalpha() for ch in c.text)]
+    return len(labels) >= _MIN_CAPITAL_LABELS and not any(
+        ch.islower() for text in labels for ch in text)
+
+
 def _cells_to_judge(table: Table, doc: Document | None) -> list[tuple[Cell, bool]]:
     """(cell, is_stub): the header cells, then the row labels of the first column (body
     cells at column 0) when the table has columns beside them."""
@@ -111,11 +137,17 @@ def judge_table(table: Table, doc: Document | None = None) -> JudgeOutput:
     # a legend under the table keys its codes too ("Notes: BFP = Bridge Formula Program")
     noted = frozenset(p.short for n in table.notes for p in find_acronyms(n.text) if p.long)
     if noted - evidence.keys:
-        evidence = DocumentEvidence(words=evidence.words - {k.lower() for k in noted},
-                                    keys=evidence.keys | noted)
+        evidence = replace(evidence, words=evidence.words - {k.lower() for k in noted},
+                           keys=evidence.keys | noted)
+    # so do the table's own sentences ("… under REACH requirements" in a description column)
+    caps = _capitals_in_sentences("\n".join([n.text for n in table.notes]
+                                            + [c.text for c in table.cells]))
+    if caps - evidence.caps:
+        evidence = replace(evidence, caps=evidence.caps | caps)
     keywords: list[KeywordOut] = []
+    capitals = capital_stub(table)
     for cell, stub in _cells_to_judge(table, doc):
-        feats = classify(cell.text, stub=stub, doc=evidence)
+        feats = classify(cell.text, stub=stub, doc=evidence, capitals=stub and capitals)
         if feats.style != "natural" and feats.keyword and feats.keyword in cell.text:
             keywords.append(KeywordOut(keyword=feats.keyword, row=cell.row, col=cell.col,
                                        style=feats.style, score=feats.score,
