@@ -75,9 +75,22 @@ def test_plan_abstracts_the_headers_the_questions_name(dataset):
     assert pop["explicit"].grid[0] == ["Country", "Pop.", "Area (km2)", "Capital"]
     assert [(b.role, b.text) for b in pop["explicit"].before + pop["explicit"].after
             if b.role in ("definition", "legend")] == [("legend", "Pop. = Population")]
-    # The clue names a value no item asks about, which occurs once in the table.
+    # The implied clue is one of the kinds that single out the column (seeded): here a
+    # comparison no other column satisfies (Area peaks at Honduras, not Guatemala).
     assert [b.text for b in pop["implicit"].before if b.role == "clue"] == [
-        "For Honduras, the population was 9,112,867."]
+        "Of the rows of Table 1, Guatemala has the highest population."]
+    assert pop["implicit"].explained_by == "comparison"
+    assert Counter(d.explained_by for d in variants if d.explanation == "implicit") == {
+        "value_mention": 6, "comparison": 2}
+    # Value mentions only: the clue names a value no item asks about, which occurs once in the
+    # table.
+    only = plan_table(_table(dataset), Settings(
+        ["shortened"], ["implicit"], 2, 1, "0",
+        {"value_mention": 1, "unit_mention": 0, "comparison": 0, "trend": 0, "elsewhere": 0}))
+    assert [(d.explained_by, [b.text for b in d.before if b.role == "clue"])
+            for d in only.docs[1:]] == [
+        ("value_mention", ["For Honduras, the population was 9,112,867."]),
+        ("value_mention", ["One country listed in Table 1 is Guatemala."])]
     assert not [b for b in pop["removed"].before + pop["removed"].after
                 if b.role in ("definition", "legend", "clue")]
     # The clear item and its abstract versions share one pair id.
@@ -175,7 +188,9 @@ def test_synth_cli_runs_a_dataset_pipeline(dataset, tmp_path):
     lines = res.output.splitlines()
     assert lines[1].strip() == ("5 synthetic documents (wtq), 6 items: 0 text, 2 table_clear, "
                                 "2 table_defined, 2 table_implicit, 0 unanswerable")
-    assert lines[3].strip() == "6 of 6 items re-validate"
+    assert lines[2].strip() == ("explained by: 2 legend, 0 definition_sentence, 0 value_mention, "
+                                "0 unit_mention, 0 comparison, 0 trend, 0 elsewhere")
+    assert lines[4].strip() == "6 of 6 items re-validate"
     items = [json.loads(x) for x in (tmp_path / "w" / "assemble" / "items.jsonl").open()]
     assert len(items) == 6 and all(i["split"] for i in items)
     # Every synthetic document of one source table lands in the same split: no leakage of a
