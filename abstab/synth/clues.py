@@ -383,6 +383,12 @@ class _NumericKind(ClueKind):
         return (t.keyed or t.orientation == "row") and not any(
             _YEAR.match(t.cell(r, c)) for r, c in t.line_cells(t.target))
 
+    def write(self, t: ClueTable, ctx: ClueContext) -> Clue | None:
+        # It gives no value away, so it may rest on cells the items ask about; only the row or
+        # year it names must not be an item's answer ("which year was highest?").
+        return super().write(t, ClueContext(set(), ctx.answers, ctx.paragraphs, ctx.header_text,
+                                            ctx.scales, ctx.seed, ctx.doc_id))
+
 
 @register
 class Comparison(_NumericKind):
@@ -458,11 +464,6 @@ class Trend(_NumericKind):
             return [Said(form.format(term=t.term, verb=verbs[1]), cells_used, names)]
         return []
 
-    def write(self, t: ClueTable, ctx: ClueContext) -> Clue | None:
-        # The sentence rests on every value of the line; only the names it gives must not be
-        # answers (a trend gives no value away).
-        return super().write(t, ClueContext(set(), ctx.answers, ctx.paragraphs, ctx.header_text,
-                                            ctx.scales, ctx.seed, ctx.doc_id))
 
 
 def _mentioned(t: ClueTable, line: int, text: str) -> list[tuple[int, int]]:
