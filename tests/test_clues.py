@@ -136,15 +136,15 @@ def test_comparison_of_a_row_over_three_years():
 
 
 def test_elsewhere_quotes_the_report_sentence_that_names_the_term_with_a_value():
-    paragraphs = ["Revenue grew. In 2019, net sales rose to $1,400 from $1,250 in 2018. "
-                  "Costs of sales were 800 in 2019."]
+    paragraphs = [("Revenue grew. In 2019, net sales rose to $1,400 from $1,250 in 2018. "
+                   "Costs of sales were 800 in 2019.")]
     t, text = _write("elsewhere", YEARS, (1, 0), "Net sales", paragraphs=paragraphs)
     assert text == "In 2019, net sales rose to $1,400 from $1,250 in 2018."
     clue = CLUES["elsewhere"].write(t, ClueContext(paragraphs=paragraphs))
     assert (clue.paragraph, paragraphs[0][clue.start:clue.start + len(text)]) == (0, text)
     assert clue_problem("elsewhere", t, text, "NS") is None
     # A decimal point is not the end of a sentence.
-    t2, text2 = _write("elsewhere", [["", "2019"], ["Gross margin", "38.7%"], ["Other", "5"]],
+    _, text2 = _write("elsewhere", [["", "2019"], ["Gross margin", "38.7%"], ["Other", "5"]],
                        (1, 0), "Gross margin",
                        paragraphs=["In 2019, gross margin decreased to 38.7% from 40.0%. Fine."])
     assert text2 == "In 2019, gross margin decreased to 38.7% from 40.0%."

@@ -1,8 +1,8 @@
 """Controlled abstraction of dataset tables: plans, PDFs, evidence re-checks, round trip, CLI."""
 
 import json
-from pathlib import Path
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
