@@ -40,8 +40,7 @@ from abstab.release.card import read_front_matter, size_category
 from abstab.release.layout import CARD, CHECKSUMS, CONFIGS, CROISSANT, SPLITS, STATS
 from abstab.release.licenses import known_licenses
 from abstab.release.paths import regular_files, relative_inside, sha256_file
-from abstab.synth.clues import IMPLIED_KINDS
-from abstab.synth.validate import implied_problem
+from abstab.synth.validate import implied_item_problem
 
 REBUILD = "rebuild the release with `abstab release WORK -o RELEASE --force`"
 OUTSIDE = "not a relative path inside the release, so it was not followed"
@@ -336,16 +335,10 @@ class _Validator:
                  ) -> None:
         """An implied clue still singles out its header: re-derived from the released table and
         the document's text at the clue spans (:mod:`abstab.synth.clues`)."""
-        kind = item.abstraction.explained_by
-        if kind not in IMPLIED_KINDS or table is None:
-            return
-        clues = [doc.text[s.char_start:s.char_end] for s in item.evidence.spans
-                 if s.role == "clue"]
-        for link in item.keywords:
-            problem = implied_problem(kind, table, link, clues)
-            if problem:
-                self.add(rel, iid, f"implied clue ({kind}): {problem}",
-                         "restore the document's text and the table; or " + REBUILD)
+        problem = implied_item_problem(item, doc, table)
+        if problem:
+            self.add(rel, iid, f"implied clue ({item.abstraction.explained_by}): {problem}",
+                     "restore the document's text and the table; or " + REBUILD)
 
     def _pdf(self, rel: str, row: dict[str, Any]) -> None:
         did = f"doc_id {row['doc_id']}"

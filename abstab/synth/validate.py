@@ -11,7 +11,7 @@ import re
 
 from abstab.core.normalize import squash
 from abstab.records import Document, KeywordLink, QAItem, Table
-from abstab.synth.clues import ClueTable, clue_problem
+from abstab.synth.clues import IMPLIED_KINDS, ClueTable, clue_problem
 
 
 def _code_cell(table: Table, code: str, column: int | None) -> tuple[int, int] | None:
@@ -45,6 +45,19 @@ def implied_problem(kind: str, table: Table, link: KeywordLink, clues: list[str]
     t = ClueTable.from_record(grid, table.n_header_rows, link.abstract, link.column, link.detailed)
     problems = [clue_problem(kind, t, c, link.abstract) for c in clues]
     return None if None in problems else problems[0]
+
+
+def implied_item_problem(item: QAItem, doc: Document, table: Table | None) -> str | None:
+    """Why an item whose code is only implied (``explained_by`` one of
+    :data:`abstab.synth.clues.IMPLIED_KINDS`) has no clue singling out its header, re-derived
+    from the table and the document's text at the item's clue spans; None when it has one (or
+    is no implied item)."""
+    kind = item.abstraction.explained_by
+    if kind not in IMPLIED_KINDS or table is None:
+        return None
+    clues = [doc.text[s.char_start:s.char_end] for s in item.evidence.spans if s.role == "clue"]
+    return next((p for p in (implied_problem(kind, table, link, clues) for link in item.keywords)
+                 if p), None)
 
 
 def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | None:
