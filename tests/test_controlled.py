@@ -409,3 +409,19 @@ def test_validate_rechecks_every_implied_clue_of_a_release(dataset, tmp_path):
     implied = [line for line in res.output.splitlines() if "implied clue" in line]
     assert sorted(line.split(": ", 1)[1] for line in implied) == expected
     assert len(expected) == 4
+
+
+def test_cli_weights_set_the_explicit_and_implied_mix(dataset, tmp_path):
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text("name: t\ndataset: wtq\ninputs: [nowhere]\nstages:\n"
+                    "  ingest: {explanations: [explicit, implicit], lookup_questions: 0,"
+                    " render_pdf: false, explained_by: {legend: 0, comparison: 0}}\n"
+                    "  assemble: {dedup: text}\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(tmp_path / "w"),
+                                   str(dataset)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    # Every explicit document defines its code in a sentence; no implied clue is a comparison
+    # (with the default mix, two of the Population documents were; see the plan test above).
+    assert _summary(res.output, "explained by:") == (
+        "explained by: 0 legend, 8 definition_sentence, 8 value_mention, 0 unit_mention, "
+        "0 comparison, 0 trend, 0 elsewhere")
