@@ -103,6 +103,24 @@ def test_comparison_names_the_row_where_only_that_column_peaks():
                   answers={"Guatemala", "Belize"})[1] is None
 
 
+def test_a_dash_does_not_hide_a_column_that_fits_too():
+    grid = [["", "December 31, 2019", "December 31, 2018"],
+            ["Right of use assets", "$33,014", "$—"],
+            ["Deferred costs", "3,297", "3,184"],
+            ["Deposits", "2,338", "1,975"],
+            ["Other", "3,197", "3,461"]]
+    # A reader skips the dash: Deposits is lowest in 2018 too, so "lowest" names no one column.
+    assert _write("comparison", grid, (0, 1), "December 31, 2019")[1] == (
+        "Of the rows of Table 1, Right of use assets has the highest december 31, 2019.")
+    assert clue_problem("comparison", ClueTable(grid, 1, 0, 1, "December 31, 2019"),
+                        "Of the rows of Table 1, Deposits has the lowest december 31, 2019.",
+                        "DCM").endswith("fits column 1 ('December 31, 2019'), column 2 "
+                                        "('December 31, 2018'); it must fit column 1 "
+                                        "('December 31, 2019') only")
+    # Nor is a line with a dash spoken of: "highest" would pass over it.
+    assert _write("comparison", grid, (0, 2), "December 31, 2018")[1] is None
+
+
 YEARS = [["", "2017", "2018", "2019"],
          ["Net sales", "1,100", "1,250", "1,400"],
          ["Cost of sales", "900", "850", "800"],

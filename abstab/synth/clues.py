@@ -352,14 +352,16 @@ class UnitMention(ClueKind):
 
 def _numbers(t: ClueTable, cells: list[tuple[int, int]], least: int
              ) -> list[tuple[tuple[int, int], float]] | None:
-    """The cells' values as numbers, when every non-empty one is a number and at least
-    ``least`` are."""
+    """The cells' numbers, when the cells hold numbers (at least ``least``) and no other
+    text with digits ("November 10"). Empty cells and dashes ("—", "n/a") are skipped, as a
+    reader skips them: another line is then judged on the numbers it has (a check errs
+    towards "fits"); the target's own line has none (:meth:`_NumericKind.usable`)."""
     out = []
     for r, c in cells:
         v = t.cell(r, c)
-        if not v:
+        if not any(ch.isdigit() for ch in v):
             continue
-        x = parse_number(v) if _NUMBERISH.match(v) else None  # "November 10" is no number
+        x = parse_number(v) if _NUMBERISH.match(v) else None
         if x is None:
             return None
         out.append(((r, c), x))
@@ -368,11 +370,10 @@ def _numbers(t: ClueTable, cells: list[tuple[int, int]], least: int
 
 def _over_years(t: ClueTable, line: int, least: int
                 ) -> tuple[list[tuple[int, int]], list[tuple[tuple[int, int], float]]] | None:
-    """A row's values in its year columns (oldest first), when every one is a number and
-    there are at least ``least`` years."""
+    """A row's numbers in its year columns (oldest first), at least ``least`` of them."""
     years = t.year_columns()
     nums = _numbers(t, [(line, c) for _, c in years], least) if len(years) >= least else None
-    return (years, nums) if nums is not None and len(nums) == len(years) else None
+    return (years, nums) if nums is not None else None
 
 
 class _NumericKind(ClueKind):
@@ -380,8 +381,11 @@ class _NumericKind(ClueKind):
     years; never a column of years (which would "rise" as a calendar does)."""
 
     def usable(self, t: ClueTable, ctx: ClueContext) -> bool:
-        return (t.keyed or t.orientation == "row") and not any(
-            _YEAR.match(t.cell(r, c)) for r, c in t.line_cells(t.target))
+        # Every value the sentence speaks of is a number (no gap or dash it would pass over).
+        cells = ([(t.row, c) for _, c in t.year_columns()] if t.orientation == "row"
+                 else t.line_cells(t.target))
+        return (t.keyed or t.orientation == "row") and bool(cells) and all(
+            _NUMBERISH.match(t.cell(r, c)) and not _YEAR.match(t.cell(r, c)) for r, c in cells)
 
     def write(self, t: ClueTable, ctx: ClueContext) -> Clue | None:
         # It gives no value away, so it may rest on cells the items ask about; only the row or
@@ -446,8 +450,8 @@ class Trend(_NumericKind):
         else:
             cells = t.line_cells(line)
             down = _numbers(t, cells, 3)
-            if down is None or len(down) != len(cells):
-                return []  # a gap would leave a step unsaid
+            if down is None:
+                return []
             nums = down
             first, last = t.key(cells[0][0]), t.key(cells[-1][0])
             if not (first and last):
