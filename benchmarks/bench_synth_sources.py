@@ -225,7 +225,8 @@ def explanation_table(res: dict[str, Any]) -> str:
              "|---|---:|---:|---:|---:|---:|"]
     for kind, n in res["explained_by"].items():
         u = res["uniqueness"].get(kind, {}).get("unique")
-        lines.append(f"| {kind} | {n} | {'–' if u is None else f'{u:.4f}'} | "
+        name = "none (clear or removed)" if kind == "None" else kind
+        lines.append(f"| {name} | {n} | {'–' if u is None else f'{u:.4f}'} | "
                      f"{cell('closed-book', 'explained_by', kind)} | "
                      f"{cell('oracle', 'explained_by', kind)} | "
                      f"{cell('oracle', 'explained_by_templates', kind)} |")
