@@ -197,8 +197,6 @@ class Said:
     text: str
     cells: frozenset[tuple[int, int]] = frozenset()
     names: tuple[str, ...] = ()
-    paragraph: int | None = None  # elsewhere: the source paragraph holding it
-    start: int | None = None  # and its offset there
 
 
 @dataclass
@@ -228,7 +226,6 @@ class ClueKind:
     """One way a document implies a code's meaning (subclasses fill :meth:`sentences`)."""
 
     name: ClassVar[str]
-    description: ClassVar[str]
 
     def usable(self, t: ClueTable, ctx: ClueContext) -> bool:
         """Whether this kind may speak about the target at all (not whether a sentence is
@@ -255,11 +252,8 @@ class ClueKind:
                    and not any(squash(n, sep="") in ctx.answers for n in s.names)]
         if not options:
             return None
-        pick = self.pick(options, ctx)
-        return Clue(self.name, pick.text, pick.paragraph, pick.start)
-
-    def pick(self, options: list[Said], ctx: ClueContext) -> Said:
-        return seeded_order(options, ctx.seed, ctx.doc_id, by=lambda s: s.text)[0]
+        return Clue(self.name, seeded_order(options, ctx.seed, ctx.doc_id,
+                                            by=lambda s: s.text)[0].text)
 
     def check(self, t: ClueTable, text: str, code: str) -> str | None:
         """Why ``text`` is not a sound clue of this kind for the target (None when it is)."""
@@ -285,9 +279,10 @@ def register(cls: type[ClueKind]) -> type[ClueKind]:
 
 @register
 class ValueMention(ClueKind):
+    """A sentence names one value of the column (or row), found nowhere else in the table,
+    together with the header's natural term."""
+
     name = "value_mention"
-    description = ("a sentence names one value of the column (or row), found nowhere else in the "
-                   "table, together with the header's natural term")
 
     def sentences(self, t: ClueTable, line: int) -> list[Said]:
         out = []
@@ -318,9 +313,10 @@ def _count_noun(meaning: str) -> str | None:
 
 @register
 class UnitMention(ClueKind):
+    """A sentence gives one value of the column (or row) with the quantity word the header
+    counts in ("5 votes" for a code standing for Total Votes)."""
+
     name = "unit_mention"
-    description = ("a sentence gives one value of the column (or row) with the quantity word the "
-                   "header counts in (\"5 votes\" for a code standing for Total Votes)")
 
     def usable(self, t: ClueTable, ctx: ClueContext) -> bool:
         values = [t.cell(r, c) for r, c in t.line_cells(t.target) if t.cell(r, c)]
@@ -396,10 +392,11 @@ class _NumericKind(ClueKind):
 
 @register
 class Comparison(_NumericKind):
+    """A sentence says, without the value, which row holds the column's largest or smallest
+    value (or in which year the row is highest or lowest), and no other column (row) of the
+    table has its extreme there."""
+
     name = "comparison"
-    description = ("a sentence says, without the value, which row holds the column's largest or "
-                   "smallest value (or in which year the row is highest or lowest), and no other "
-                   "column (row) of the table has its extreme there")
 
     def sentences(self, t: ClueTable, line: int) -> list[Said]:
         if t.orientation == "row":
@@ -432,9 +429,10 @@ class Comparison(_NumericKind):
 
 @register
 class Trend(_NumericKind):
+    """A sentence says the column rises (or falls) with every row, or the row with every year,
+    and no other column (row) does."""
+
     name = "trend"
-    description = ("a sentence says the column rises (or falls) with every row, or the row with "
-                   "every year, and no other column (row) does")
 
     def sentences(self, t: ClueTable, line: int) -> list[Said]:
         if t.orientation == "row":
@@ -493,9 +491,10 @@ def _mentioned(t: ClueTable, line: int, text: str) -> list[tuple[int, int]]:
 
 @register
 class Elsewhere(ClueKind):
+    """A sentence of the report's own text, away from the table, names the quantity with a value
+    found on that column (row) only."""
+
     name = "elsewhere"
-    description = ("a sentence of the report's own text, away from the table, names the quantity "
-                   "with a value found on that column (row) only")
 
     def usable(self, t: ClueTable, ctx: ClueContext) -> bool:
         return bool(ctx.paragraphs)
