@@ -549,7 +549,8 @@ class Operation(_Strict):
 class Abstraction(_Strict):
     style: AbstractionStyle
     legend: Literal["explicit", "implicit", "removed", "none"]
-    explained_by: Literal["definition_sentence", "legend", "value_mention"] | None = Field(
+    explained_by: Literal["definition_sentence", "legend", "value_mention", "unit_mention",
+                          "comparison", "trend", "elsewhere"] | None = Field(
         None, description="how the document explains the code (controlled abstraction)")
 
 

@@ -13,6 +13,10 @@ are run through ingest → controlled → assemble in a scratch workspace, then:
   (leakage: goal near 0) and oracle accuracy on answerable items (goal >= 0.98), overall and
   per template (the dataset's own questions vs abstab's lookup templates: the rules reader only
   does lookups, so on WTQ/TAT-QA questions needing aggregation it abstains);
+* per explanation kind (``explained_by``: legend, definition_sentence and the implied kinds of
+  :mod:`abstab.synth.clues`): items, the uniqueness re-check of every implied clue against the
+  ingested table and text (the check ``abstab validate`` runs; goal 100%), closed-book accuracy
+  (goal <= 0.02) and oracle accuracy on abstab's template questions (goal >= 0.98);
 * PDF round trip: ``abstab extract`` on a sample of rendered PDFs, cells read back;
 * throughput: items/s and documents/s of ingest + controlled (PDF rendering included).
 
@@ -124,7 +128,33 @@ def bench(work: Path, systems: list[str]) -> dict[str, Any]:
         res["answerable_by_template"] = {
             t: acc(lambda i, t=t: i.template == t and i.answer_location != "unanswerable")
             for t in templates}
+        kinds = sorted({str(i.abstraction.explained_by) for i in items.values()})
+        res["explained_by"] = {k: acc(lambda i, k=k: str(i.abstraction.explained_by) == k)
+                               for k in kinds}
+        res["explained_by_templates"] = {
+            k: acc(lambda i, k=k: str(i.abstraction.explained_by) == k
+                   and i.template != "source_question") for k in kinds}
         out[name] = res
+    return out
+
+
+def uniqueness(work: Path, items: list[Any]) -> dict[str, Any]:
+    """Every implied item's clue re-checked against the ingested table and document text
+    (:func:`abstab.synth.validate.implied_item_problem`), per kind: share that single out
+    their header, and the first problems."""
+    from abstab.store import read_kind
+    from abstab.synth.clues import IMPLIED_KINDS
+    from abstab.synth.validate import implied_item_problem
+
+    docs = {d.doc_id: d for d in read_kind(work, "documents")}
+    tables = {t.table_id: t for t in read_kind(work, "tables")}
+    out: dict[str, Any] = {}
+    for kind in IMPLIED_KINDS:
+        mine = [i for i in items if i.abstraction.explained_by == kind]
+        problems = [p for i in mine if (p := implied_item_problem(
+            i, docs[i.doc_id], tables.get(i.table_id or "")))]
+        out[kind] = {"n": len(mine), "unique": round(1 - len(problems) / len(mine), 4)
+                     if mine else None, "problems": problems[:3]}
     return out
 
 
@@ -168,6 +198,7 @@ def run_source(source: str, data: Path, limit: int | None, roundtrip_n: int,
         "template": dict(sorted(Counter(i.template for i in ingested).items())),
         "explained_by": dict(sorted(Counter(str(i.abstraction.explained_by)
                                             for i in ingested).items())),
+        "uniqueness": uniqueness(work, ingested),
         "revalidated": round(controlled.stats.get("kept", 0) / n_in, 4) if n_in else None,
         "assemble_ungrounded": assemble.stats.get("dropped", {}).get("ungrounded", 0),
         "source_tables_in_several_splits": sum(len(s) > 1 for s in splits.values()),
@@ -180,6 +211,26 @@ def run_source(source: str, data: Path, limit: int | None, roundtrip_n: int,
     if systems:
         result["bench"] = bench(work, systems)
     return result
+
+
+def explanation_table(res: dict[str, Any]) -> str:
+    """Per explanation kind: items, uniqueness re-check, closed-book, oracle (all / templates)."""
+    bench_ = res.get("bench", {})
+
+    def cell(system: str, key: str, kind: str) -> str:
+        a = bench_.get(system, {}).get(key, {}).get(kind)
+        return f"{a['correct']:.2f} ({a['n']})" if a and a["correct"] is not None else "–"
+
+    lines = ["| explained_by | items | unique | closed-book | oracle | oracle, templates |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for kind, n in res["explained_by"].items():
+        u = res["uniqueness"].get(kind, {}).get("unique")
+        name = "none (clear or removed)" if kind == "None" else kind
+        lines.append(f"| {name} | {n} | {'–' if u is None else f'{u:.4f}'} | "
+                     f"{cell('closed-book', 'explained_by', kind)} | "
+                     f"{cell('oracle', 'explained_by', kind)} | "
+                     f"{cell('oracle', 'explained_by_templates', kind)} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -219,6 +270,7 @@ def main() -> None:
             for name, b in res.get("bench", {}).items():
                 print(f"{name}: answerable {b['answerable']}, table-located "
                       f"{b['table_located']}, by template {b['answerable_by_template']}")
+            print(explanation_table(res))
             sys.stdout.flush()
     print(json.dumps(out, ensure_ascii=False, sort_keys=True))
 

@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -75,9 +76,22 @@ def test_plan_abstracts_the_headers_the_questions_name(dataset):
     assert pop["explicit"].grid[0] == ["Country", "Pop.", "Area (km2)", "Capital"]
     assert [(b.role, b.text) for b in pop["explicit"].before + pop["explicit"].after
             if b.role in ("definition", "legend")] == [("legend", "Pop. = Population")]
-    # The clue names a value no item asks about, which occurs once in the table.
+    # The implied clue is one of the kinds that single out the column (seeded): here a
+    # comparison no other column satisfies (Area peaks at Honduras, not Guatemala).
     assert [b.text for b in pop["implicit"].before if b.role == "clue"] == [
-        "For Honduras, the population was 9,112,867."]
+        "Of the rows of Table 1, Guatemala has the highest population."]
+    assert pop["implicit"].explained_by == "comparison"
+    assert Counter(d.explained_by for d in variants if d.explanation == "implicit") == {
+        "value_mention": 6, "comparison": 2}
+    # Value mentions only: the clue names a value no item asks about, which occurs once in the
+    # table.
+    only = plan_table(_table(dataset), Settings(
+        ["shortened"], ["implicit"], 2, 1, "0",
+        {"value_mention": 1, "unit_mention": 0, "comparison": 0, "trend": 0, "elsewhere": 0}))
+    assert [(d.explained_by, [b.text for b in d.before if b.role == "clue"])
+            for d in only.docs[1:]] == [
+        ("value_mention", ["For Honduras, the population was 9,112,867."]),
+        ("value_mention", ["One country listed in Table 1 is Guatemala."])]
     assert not [b for b in pop["removed"].before + pop["removed"].after
                 if b.role in ("definition", "legend", "clue")]
     # The clear item and its abstract versions share one pair id.
@@ -175,7 +189,9 @@ def test_synth_cli_runs_a_dataset_pipeline(dataset, tmp_path):
     lines = res.output.splitlines()
     assert lines[1].strip() == ("5 synthetic documents (wtq), 6 items: 0 text, 2 table_clear, "
                                 "2 table_defined, 2 table_implicit, 0 unanswerable")
-    assert lines[3].strip() == "6 of 6 items re-validate"
+    assert lines[2].strip() == ("explained by: 2 legend, 0 definition_sentence, 0 value_mention, "
+                                "0 unit_mention, 0 comparison, 0 trend, 0 elsewhere")
+    assert lines[4].strip() == "6 of 6 items re-validate"
     items = [json.loads(x) for x in (tmp_path / "w" / "assemble" / "items.jsonl").open()]
     assert len(items) == 6 and all(i["split"] for i in items)
     # Every synthetic document of one source table lands in the same split: no leakage of a
@@ -259,3 +275,154 @@ def test_no_lookup_whose_column_term_is_inside_the_row_label():
     # "What is the total for Total contractual obligations (2)?" does not name the column.
     assert [p.question for p in lookups(table, Target(0, 2, "Total"), 5, "0")] == [
         "What is the total for Purchase obligations?"]
+
+
+def _summary(output: str, part: str) -> str:
+    """The summary line that holds ``part``."""
+    return next(line.strip() for line in output.splitlines() if part in line)
+
+
+def test_cli_shared_wtq_gets_every_implied_kind_it_supports(tmp_path):
+    data = corpus("wikitablequestions")
+    runner = CliRunner()
+    res = runner.invoke(cli, ["ingest", str(data), "-o", str(tmp_path / "w"), "-s", "wtq",
+                              "--no-pdf"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    # The default mix: every kind weighs 1; WTQ has no report text (no elsewhere) and no
+    # column of numbers that rises with every row (no trend).
+    assert _summary(res.output, "explained by:") == (
+        "explained by: 165 legend, 161 definition_sentence, 257 value_mention, 23 unit_mention, "
+        "6 comparison, 0 trend, 0 elsewhere")
+    res = runner.invoke(cli, ["controlled", str(tmp_path / "w")], catch_exceptions=False)
+    assert _summary(res.output, "re-validate") == "1080 of 1080 items re-validate"
+
+
+def test_cli_mix_knob_makes_a_mostly_implied_tatqa_set(tmp_path):
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text(
+        f"name: t\ndataset: tatqa\ninputs: [{corpus('tatqa')}]\nstages:\n"
+        "  ingest: {row_headers: true, render_pdf: false, limit: 60, explanations: [implicit],"
+        " implicit_variants: 5}\n  assemble: {dedup: text}\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(tmp_path / "w")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert _summary(res.output, "synthetic documents") == (
+        "120 synthetic documents (tatqa), 314 items: 93 text, 81 table_clear, 0 table_defined, "
+        "140 table_implicit, 0 unanswerable")
+    assert _summary(res.output, "explained by:") == (
+        "explained by: 0 legend, 0 definition_sentence, 94 value_mention, 0 unit_mention, "
+        "32 comparison, 8 trend, 6 elsewhere")
+    assert _summary(res.output, "re-validate") == "314 of 314 items re-validate"
+    items = [QAItem.model_validate_json(x) for x in
+             (tmp_path / "w" / "ingest" / "items.jsonl").open()]
+    implied = [i for i in items if i.abstraction.explained_by]
+    # Gold by construction: every implied kind is an implicit legend, an inferable keyword.
+    assert {(i.answer_location, i.abstraction.legend, i.keywords[0].category)
+            for i in implied} == {("table_implicit", "implicit", "inferable_document")}
+    # An elsewhere clue is a sentence of the report's own paragraphs, pointed at in place.
+    docs = {d.doc_id: d for d in StageDir(tmp_path / "w", "ingest", ()).read("documents", Document)}
+    for i in implied:
+        if i.abstraction.explained_by == "elsewhere":
+            span = next(s for s in i.evidence.spans if s.role == "clue")
+            block = next(b for b in docs[i.doc_id].blocks if b.block_id == span.block_id)
+            assert span.text in block.text and block.order < len(docs[i.doc_id].blocks) - 2
+
+
+def test_cli_refuses_an_unknown_explanation_kind(tmp_path):
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text("name: t\ndataset: wtq\ninputs: [nowhere]\nstages:\n"
+                    "  ingest: {explained_by: {value_mention: 2, hint: 1}}\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(tmp_path / "w")])
+    assert res.exit_code == 2
+    assert res.output.strip().endswith(
+        "stage ingest: unknown explained_by kinds ['hint']; valid kinds: ['legend', "
+        "'definition_sentence', 'value_mention', 'unit_mention', 'comparison', 'trend', "
+        "'elsewhere']")
+    assert not (tmp_path / "w").exists()
+
+
+def test_validate_rechecks_every_implied_clue_of_a_release(dataset, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text("name: t\ndataset: wtq\ninputs: [nowhere]\nstages:\n"
+                    "  ingest: {explanations: [implicit], lookup_questions: 1}\n"
+                    "  assemble: {dedup: text}\n", encoding="utf-8")
+    runner = CliRunner()
+    work, rel = tmp_path / "w", tmp_path / "rel"
+    assert runner.invoke(cli, ["synth", "-p", str(pipe), "-o", str(work), str(dataset)],
+                         catch_exceptions=False).exit_code == 0
+    res = runner.invoke(cli, ["release", str(work), "-o", str(rel), "--name", "t"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(cli, ["validate", str(rel)], catch_exceptions=False).exit_code == 0
+
+    def rows(config: str) -> dict[Path, list[dict]]:
+        return {p: pq.read_table(p).to_pylist() for p in sorted((rel / config).glob("*.parquet"))}
+
+    def write(path: Path, data: list[dict]) -> None:
+        pq.write_table(pa.Table.from_pylist(data, schema=pq.read_schema(path)), path)
+
+    items = rows("items")
+    flat = [(p, i) for p, rs in items.items() for i in rs]
+    mention = next(i for _, i in flat if i["abstraction"]["explained_by"] == "value_mention"
+                   and any("9,112,867" in s["text"] for s in i["evidence"]["spans"]))
+    compare = next(i for _, i in flat if i["abstraction"]["explained_by"] == "comparison")
+    assert [s["text"] for s in compare["evidence"]["spans"]] == [
+        "Of the rows of Table 1, Guatemala has the highest population."]
+    # 1. The document's text now names a population no row has: the clue fits no column.
+    for path, rs in items.items():
+        for i in rs:
+            if i["doc_id"] == mention["doc_id"]:
+                for s in i["evidence"]["spans"]:
+                    s["text"] = s["text"].replace("9,112,867", "9,112,868")
+        write(path, rs)
+    for path, rs in rows("documents").items():
+        for d in rs:
+            if d["doc_id"] == mention["doc_id"]:
+                d["text"] = d["text"].replace("9,112,867", "9,112,868")
+                for b in d["blocks"]:
+                    b["text"] = b["text"].replace("9,112,867", "9,112,868")
+        write(path, rs)
+    # 2. Guatemala's area is now the largest too: the comparison fits two columns.
+    for path, rs in rows("tables").items():
+        for t in rs:
+            if t["table_id"] == compare["table_id"]:
+                t["rows"][3][2] = "999,999"
+                next(c for c in t["cells"] if (c["row"], c["col"]) == (4, 2))["text"] = "999,999"
+        write(path, rs)
+    res = runner.invoke(cli, ["validate", str(rel)], catch_exceptions=False)
+    assert res.exit_code == 1
+    fix = ("Fix: restore the document's text and the table; or rebuild the release with "
+           "`abstab release WORK -o RELEASE --force`")
+    none = ("implied clue (value_mention): the value_mention clue 'For Honduras, the population "
+            f"was 9,112,868.' fits no column of the table. {fix}")
+    code = compare["keywords"][0]["abstract"]
+    two = ("implied clue (comparison): the comparison clue 'Of the rows of Table 1, Guatemala has "
+           f"the highest population.' fits column 1 ('{code}'), column 2 ('Area (km2)'); it "
+           f"must fit column 1 ('{code}') only. {fix}")
+    # Every item of the tampered document (table) is named, each once, and no other.
+    expected = sorted([f"item_id {i['item_id']}: {none}" for _, i in flat
+                       if i["doc_id"] == mention["doc_id"]]
+                      + [f"item_id {i['item_id']}: {two}" for _, i in flat
+                         if i["table_id"] == compare["table_id"]])
+    implied = [line for line in res.output.splitlines() if "implied clue" in line]
+    assert sorted(line.split(": ", 1)[1] for line in implied) == expected
+    assert len(expected) == 4
+
+
+def test_cli_weights_set_the_explicit_and_implied_mix(dataset, tmp_path):
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text("name: t\ndataset: wtq\ninputs: [nowhere]\nstages:\n"
+                    "  ingest: {explanations: [explicit, implicit], lookup_questions: 0,"
+                    " render_pdf: false, explained_by: {legend: 0, comparison: 0}}\n"
+                    "  assemble: {dedup: text}\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(tmp_path / "w"),
+                                   str(dataset)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    # Every explicit document defines its code in a sentence; no implied clue is a comparison
+    # (with the default mix, two of the Population documents were; see the plan test above).
+    assert _summary(res.output, "explained by:") == (
+        "explained by: 0 legend, 8 definition_sentence, 8 value_mention, 0 unit_mention, "
+        "0 comparison, 0 trend, 0 elsewhere")

@@ -372,6 +372,8 @@ def test_every_enum_value_is_explained_on_the_card(released):
     enums = {"answer_location": get_args(QAItem.model_fields["answer_location"].annotation),
              "abstraction.style": get_args(Abstraction.model_fields["style"].annotation),
              "abstraction.legend": get_args(Abstraction.model_fields["legend"].annotation),
+             "abstraction.explained_by": get_args(
+                 get_args(Abstraction.model_fields["explained_by"].annotation)[0]),
              "keywords.category": get_args(ResolutionCategory),
              "origin": get_args(QAItem.model_fields["origin"].annotation),
              "difficulty": get_args(QAItem.model_fields["difficulty"].annotation)}

@@ -11,6 +11,9 @@ Checks, each problem naming the file, the item (or table/document) id and the fi
   ``split`` is the split of the file it is in;
 - grounding: every answer is where its evidence says (the cell at its coordinates, the char
   span of the document's text), definitions are at their char spans, tables and documents exist;
+- implied clues: every controlled item whose code is only implied (``explained_by`` one of
+  :data:`abstab.synth.clues.IMPLIED_KINDS`) has a clue that, re-derived from the released table
+  and text, fits the code's column (row) and no other, and names no code;
 - card/data agreement: the YAML front matter (configs, files, split sizes, licenses) and
   stats.json agree with the data; the Croissant metadata's checksums and record sets too;
 - containment: validate reads only regular files inside the release. A symbolic link (to a
@@ -37,6 +40,7 @@ from abstab.release.card import read_front_matter, size_category
 from abstab.release.layout import CARD, CHECKSUMS, CONFIGS, CROISSANT, SPLITS, STATS
 from abstab.release.licenses import known_licenses
 from abstab.release.paths import regular_files, relative_inside, sha256_file
+from abstab.synth.validate import implied_item_problem
 
 REBUILD = "rebuild the release with `abstab release WORK -o RELEASE --force`"
 OUTSIDE = "not a relative path inside the release, so it was not followed"
@@ -289,6 +293,7 @@ class _Validator:
             doc = docs.get(item.doc_id)
             if doc is not None:
                 self._spans(rel, iid, item, doc)
+                self._implied(rel, iid, item, doc, tables.get(item.table_id or ""))
             lic = row["license"]
             if lic not in licenses or not licenses[lic].redistribute:
                 self.add(rel, iid, f"license {lic!r} does not allow redistribution",
@@ -325,6 +330,15 @@ class _Validator:
                                <= s.char_end <= block.char_end):
                 self.add(rel, iid, f"{s.role} span [{s.char_start}, {s.char_end}) lies outside "
                          f"its block {s.block_id}", REBUILD)
+
+    def _implied(self, rel: str, iid: str, item: QAItem, doc: Document, table: Table | None
+                 ) -> None:
+        """An implied clue still singles out its header: re-derived from the released table and
+        the document's text at the clue spans (:mod:`abstab.synth.clues`)."""
+        problem = implied_item_problem(item, doc, table)
+        if problem:
+            self.add(rel, iid, f"implied clue ({item.abstraction.explained_by}): {problem}",
+                     "restore the document's text and the table; or " + REBUILD)
 
     def _pdf(self, rel: str, row: dict[str, Any]) -> None:
         did = f"doc_id {row['doc_id']}"

@@ -42,6 +42,7 @@ from abstab.synth.build import (
     SourceTable,
     plan_table,
 )
+from abstab.synth.clues import DEFAULT_WEIGHTS, EXPLAINED_BY, check_weights
 from abstab.synth.render import Rendered, render
 from abstab.synth.validate import evidence_problem
 
@@ -54,9 +55,19 @@ class IngestSettings(StageSettings):
         inputs: the dataset folder(s) or file(s).
         limit: number of source tables used (None: all), picked by a seeded hash of their id.
         styles: abstraction styles, one abstract document per style × explanation.
-        explanations: ``explicit`` (definition sentence or legend), ``implicit`` (a value named
-            with the natural term), ``removed`` (no clue: the answer is still printed in the
-            table, so the item is ``table_implicit`` with an ``unresolvable`` keyword).
+        explanations: ``explicit`` (definition sentence or legend), ``implicit`` (a clue that
+            only implies the meaning, see ``explained_by``), ``removed`` (no clue: the answer is
+            still printed in the table, so the item is ``table_implicit`` with an
+            ``unresolvable`` keyword).
+        explained_by: the mix of ways to explain a code, as integer weights per kind (0 leaves
+            a kind out; a kind not named weighs 1). ``legend`` : ``definition_sentence`` splits
+            the explicit documents; among the implied kinds (``value_mention``,
+            ``unit_mention``, ``comparison``, ``trend``, ``elsewhere``; see
+            :mod:`abstab.synth.clues`) each implicit document draws, seeded, one of those whose
+            clue singles out the header, in proportion to the weights.
+        implicit_variants: implicit documents per header and style, each with another kind of
+            clue (when that many apply): with ``explanations: [implicit]`` and a higher value a
+            release is mostly implied items.
         max_targets_per_table: headers abstracted per table (those most questions name).
         lookup_questions: template lookup questions per abstracted header.
         row_headers: the first column holds row headers (TAT-QA line items), which may be
@@ -70,6 +81,8 @@ class IngestSettings(StageSettings):
     limit: int | None = None
     styles: list[str] = Field(default_factory=lambda: list(ABSTRACT_STYLES))
     explanations: list[str] = Field(default_factory=lambda: list(EXPLANATIONS))
+    explained_by: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    implicit_variants: int = 1
     max_targets_per_table: int = 2
     lookup_questions: int = 2
     row_headers: bool = False
@@ -86,6 +99,9 @@ class IngestSettings(StageSettings):
         for name in ("max_targets_per_table", "lookup_questions"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        check_weights(self.explained_by, self.explanations)
+        if self.implicit_variants < 1:
+            raise ValueError(f"implicit_variants must be >= 1, got {self.implicit_variants}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1 (or null for every table), got {self.limit}")
         return self
@@ -135,7 +151,8 @@ class IngestStage(Stage):
         self.pdf_dir = self.dir.path / "pdfs"
         self.build = Settings(list(self.settings.styles), list(self.settings.explanations),
                               self.settings.max_targets_per_table, self.settings.lookup_questions,
-                              self.settings.seed)
+                              self.settings.seed, {**DEFAULT_WEIGHTS, **self.settings.explained_by},
+                              self.settings.implicit_variants)
 
     def units(self) -> list[Unit]:
         units = [Unit(f"table:{d}", d) for d in self.groups]
@@ -174,6 +191,8 @@ class IngestStage(Stage):
                 used.add(plan_item.example_id)
                 result.stats[f"location.{item.answer_location}"] += 1
                 result.stats[f"cell.{item.abstraction.style}.{item.abstraction.legend}"] += 1
+                if item.abstraction.explained_by:
+                    result.stats[f"explained_by.{item.abstraction.explained_by}"] += 1
                 result.stats["items"] += 1
         result.stats["kept"] += len({e.example_id for e in examples} & used)
         return result
@@ -219,6 +238,13 @@ class IngestStage(Stage):
                                           char_end=blk.char_end, text=blk.text,
                                           role="clue" if planned.role == "clue" else "definition"))
                     blocks.append(blk.block_id)
+            if doc.clue_span is not None:  # the source text's own sentence (elsewhere)
+                index, start, end = doc.clue_span
+                blk = document.blocks[index]
+                spans.append(TextSpan(block_id=blk.block_id, char_start=blk.char_start + start,
+                                      char_end=blk.char_start + end, text=blk.text[start:end],
+                                      role="clue"))
+                blocks.append(blk.block_id)
         src = doc.table
         source = SourceRef(dataset=src.source, example_id=p.example_id, doc_id=src.doc_id,
                            license=src.license, answers=list(p.gold),
@@ -242,7 +268,9 @@ class IngestStage(Stage):
         locs = ("text", "table_clear", "table_defined", "table_implicit", "unanswerable")
         return [f"{c.get('documents', 0)} synthetic documents ({self.settings.source}), "
                 f"{c.get('items', 0)} items: "
-                + ", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs)]
+                + ", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs),
+                "explained by: " + ", ".join(f"{c.get('explained_by.' + k, 0)} {k}"
+                                             for k in EXPLAINED_BY)]
 
 
 class ControlledSettings(StageSettings):

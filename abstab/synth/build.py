@@ -9,8 +9,9 @@ For one table of an external dataset (WTQ, TAT-QA) with its questions:
   (for datasets whose first column holds row headers, like TAT-QA's line items) a row label;
 * for each target and each style × explanation, an **abstract** document shows the target as
   a code (letter code, acronym, shortened name, symbol) and explains it ``explicit`` ly (a
-  definition sentence or a legend line under the table), ``implicit`` ly (only a sentence
-  naming one value of that column or row with the natural term) or not at all (``removed``);
+  definition sentence or a legend line under the table), ``implicit`` ly (a clue that only
+  implies the meaning: one of the kinds of :mod:`abstab.synth.clues`, picked by the weights of
+  ``Settings.explained_by``) or not at all (``removed``);
   the same question and gold answer are asked there, with the clear item's ``pair_id``. What
   each explanation makes of an item (its ``answer_location`` and the keyword's category) is
   :data:`abstab.core.abstract.LEGENDS`: a removed legend leaves the answer printed in the
@@ -33,9 +34,18 @@ from abstab.core.headers import core_text
 from abstab.core.normalize import parse_number, squash
 from abstab.core.questions import informative
 from abstab.core.seeded import seeded_int, seeded_order
-from abstab.core.words import COMMON_WORD_ZIPF, content_words, zipf
+from abstab.core.words import content_words
 from abstab.records import Answer
 from abstab.sources import SourceExample, source_title
+from abstab.synth.clues import (
+    CLUES,
+    DEFAULT_WEIGHTS,
+    IMPLIED_KINDS,
+    ClueContext,
+    ClueTable,
+    term_of,
+    weighted_order,
+)
 
 CAPTION = "Table 1."
 
@@ -57,14 +67,6 @@ def count_header_rows(grid: list[list[str]], minimum: int = 1) -> int:
             break
         n += 1
     return max(n, min(minimum, len(grid) - 1))
-
-
-def term_of(meaning: str) -> str:
-    """The header as a question or sentence says it ("Total sales" → "total sales")."""
-    first = meaning.split(" ", 1)[0]
-    if first[:1].isupper() and first[1:].islower() and zipf(first) >= COMMON_WORD_ZIPF:
-        return meaning[0].lower() + meaning[1:]
-    return meaning
 
 
 def _words_of(text: str) -> set[str]:
@@ -168,6 +170,8 @@ class DocPlan:
     explanation: str = "none"
     explained_by: str | None = None
     header_cells: set[tuple[int, int]] = field(default_factory=set)
+    # An implied clue the source text already holds: (index in ``before``, start, end).
+    clue_span: tuple[int, int, int] | None = None
 
     @property
     def doc_id(self) -> str:
@@ -182,6 +186,8 @@ class Settings:
     max_targets_per_table: int
     lookup_questions: int
     seed: str
+    explained_by: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    implicit_variants: int = 1
 
 
 @dataclass
@@ -335,50 +341,20 @@ def text_gives_clue(paragraphs: list[str], table: SourceTable, target: Target) -
     return None
 
 
-def clue_sentence(table: SourceTable, target: Target, avoid: set[tuple[int, int]],
-                  answers: set[str], seed: str) -> tuple[str, str] | None:
-    """An implicit clue: one value of the target's column/row named with the natural term.
-
-    The value must occur once in the whole table (so it points at one cell) and must not be an
-    item's answer or sit in an item's evidence cell. Returns (sentence, value).
-    """
-    counts: defaultdict[str, int] = defaultdict(int)
-    for row in table.grid[table.n_header:]:
-        for v in row:
-            counts[squash(v, sep="")] += 1
-    term = term_of(target.meaning)
-    options = []
-    for r, c in _line(table, target):
-        v = table.grid[r][c]
-        if not v or counts[squash(v, sep="")] != 1 or (r, c) in avoid or squash(v, sep="") in answers:
-            continue
-        if target.kind(table.n_header) == "column":
-            key = table.grid[r][0] if target.col != 0 else ""
-            if target.col != 0 and (not key or key == v):
-                continue
-            sentence = (f"For {key}, the {term} was {v}." if key
-                        else f"One {term} listed in Table 1 is {v}.")
-        else:
-            label = table.column_label(c)
-            if not label:
-                continue
-            sentence = f"The {term} was {v} in {label}."
-        options.append((sentence, v))
-    if not options:
-        return None
-    return seeded_order(options, seed, table.doc_id, by=lambda o: o[0])[0]
-
-
-def definition(code: str, meaning: str, form_key: str) -> tuple[str, str, str]:
-    """(kind, text, explained_by) of an explicit explanation: a sentence or a legend line."""
+def definition(code: str, meaning: str, form_key: str,
+               weights: dict[str, int] = DEFAULT_WEIGHTS) -> tuple[str, str, str]:
+    """(kind, text, explained_by) of an explicit explanation: a sentence or a legend line,
+    weighted by ``weights["legend"]`` : ``weights["definition_sentence"]``."""
     pick = seeded_int(form_key, digits=8)
-    if pick % 2 == 0:
+    legend, sentence = weights.get("legend", 1), weights.get("definition_sentence", 1)
+    if pick % (legend + sentence) < legend:
         return "footnote", (legend_line(code, meaning) if pick % 4 == 0 else f"{code}: {meaning}"), \
             "legend"
     sentences = (f"In Table 1, {code} denotes {term_of(meaning)}.",
                  f"{code} stands for {term_of(meaning)}.",
                  f"The column headed {code} gives the {term_of(meaning)}.")
-    return "paragraph", sentences[(pick // 2) % len(sentences)], "definition_sentence"
+    return "paragraph", sentences[(pick // (legend + sentence)) % len(sentences)], \
+        "definition_sentence"
 
 
 def _attribution(table: SourceTable) -> Block:
@@ -453,6 +429,12 @@ def _variants(table: SourceTable, t: Target, its: list[ItemPlan], s: Settings,
     avoid = {i.cell for i in its if i.cell}
     answers = {squash(i.answer.text, sep="") for i in its} | {squash(g, sep="") for i in its for g in i.gold}
     source_clue = text_gives_clue(table.paragraphs, table, t)
+    clue_table = ClueTable(table.grid, table.n_header, t.row, t.col, t.meaning)
+    ctx = ClueContext(avoid, answers, table.paragraphs, table.grid[t.row][t.col],
+                      {str(ex.meta.get("scale") or "") for ex in table.examples}, s.seed,
+                      table.doc_id)
+    clues = {k: clue for k in IMPLIED_KINDS if s.explained_by.get(k, 1) > 0
+             and (clue := CLUES[k].write(clue_table, ctx)) is not None}
     for style in s.styles:
         try:
             code = code_for(t.meaning, style, index + 1)
@@ -479,20 +461,30 @@ def _variants(table: SourceTable, t: Target, its: list[ItemPlan], s: Settings,
             before, after = list(source_blocks), []
             explained_by = None
             if expl == "explicit":
-                kind, text, explained_by = definition(code, t.meaning, key)
+                kind, text, explained_by = definition(code, t.meaning, key, s.explained_by)
                 if kind == "paragraph":
                     before.append(Block("paragraph", text, "definition"))
                 else:
                     after.append(Block("footnote", text, "legend"))
             elif expl == "implicit":
-                clue = clue_sentence(table, t, avoid, answers, s.seed)
-                if clue is None:
+                # The clue is re-checked with this style's code: it must not name it.
+                kinds = [k for k in weighted_order(list(clues), s.explained_by, key)
+                         if CLUES[k].check(clue_table, clues[k].text, code) is None]
+                if not kinds:
                     drops.append((key, "no_implicit_clue", (
-                        "no value of the header's column/row is unique and free of the items' "
-                        "answers")))
-                    continue
-                before.append(Block("paragraph", clue[0], "clue"))
-                explained_by = "value_mention"
+                        f"no implied clue ({', '.join(IMPLIED_KINDS)}) singles out the header's "
+                        "column/row without naming an item's answer")))
+                for k in kinds[:s.implicit_variants]:
+                    clue = clues[k]
+                    blocks = list(before)
+                    if clue.paragraph is None:
+                        blocks.append(Block("paragraph", clue.text, "clue"))
+                    out.append(DocPlan(f"{key}|{k}", table, grid, [*blocks, caption],
+                                       [_attribution(table)], list(usable), t, code, style, expl,
+                                       k, clue_span=None if clue.paragraph is None or clue.start
+                                       is None else (clue.paragraph, clue.start,
+                                                     clue.start + len(clue.text))))
+                continue
             elif source_clue is not None:
                 drops.append((key, "source_text_explains",
                               f"the source text already hints at the meaning: {source_clue!r}"))

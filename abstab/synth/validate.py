@@ -11,6 +11,7 @@ import re
 
 from abstab.core.normalize import squash
 from abstab.records import Document, KeywordLink, QAItem, Table
+from abstab.synth.clues import IMPLIED_KINDS, ClueTable, clue_problem
 
 
 def _code_cell(table: Table, code: str, column: int | None) -> tuple[int, int] | None:
@@ -18,16 +19,6 @@ def _code_cell(table: Table, code: str, column: int | None) -> tuple[int, int] |
         if c.header and code in c.text and (column is None or c.col == column):
             return c.row, c.col
     return None
-
-
-def _line_values(table: Table, cell: tuple[int, int]) -> list[tuple[tuple[int, int], str]]:
-    """Body values under a column header, or beside a row header."""
-    r, c = cell
-    if r < table.n_header_rows:
-        return [((table.n_header_rows + i, c), row[c]) for i, row in enumerate(table.rows)
-                if c < len(row)]
-    body = table.rows[r - table.n_header_rows]
-    return [((r, j), v) for j, v in enumerate(body) if j != c]
 
 
 def _same_sentence(text: str, code: str, meaning: str) -> bool:
@@ -43,6 +34,30 @@ def _defined(text: str, table: Table | None, link: KeywordLink) -> str | None:
             link.detailed in n.text for n in (table.notes if table else [])):
         return f"the document defines {link.abstract!r} although the item says it does not"
     return None
+
+
+def implied_problem(kind: str, table: Table, link: KeywordLink, clues: list[str]) -> str | None:
+    """Why an implied keyword's clue does not single out its header, re-derived from the table
+    and the clue text alone (see :mod:`abstab.synth.clues`); None when one clue does."""
+    if not clues:
+        return f"no clue span explains {link.abstract!r}"
+    grid = [*table.header_rows, *table.rows]
+    t = ClueTable.from_record(grid, table.n_header_rows, link.abstract, link.column, link.detailed)
+    problems = [clue_problem(kind, t, c, link.abstract) for c in clues]
+    return None if None in problems else problems[0]
+
+
+def implied_item_problem(item: QAItem, doc: Document, table: Table | None) -> str | None:
+    """Why an item whose code is only implied (``explained_by`` one of
+    :data:`abstab.synth.clues.IMPLIED_KINDS`) has no clue singling out its header, re-derived
+    from the table and the document's text at the item's clue spans; None when it has one (or
+    is no implied item)."""
+    kind = item.abstraction.explained_by
+    if kind not in IMPLIED_KINDS or table is None:
+        return None
+    clues = [doc.text[s.char_start:s.char_end] for s in item.evidence.spans if s.role == "clue"]
+    return next((p for p in (implied_problem(kind, table, link, clues) for link in item.keywords)
+                 if p), None)
 
 
 def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | None:
@@ -93,17 +108,10 @@ def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | 
                 return f"no definition span states {link.abstract!r} = {link.detailed!r}"
         elif loc == "table_implicit":
             clues = [sp.text for sp in item.evidence.spans if sp.role == "clue"]
-            values = _line_values(table, cell)
-            counts: dict[str, int] = {}
-            for row in table.rows:
-                for v in row:
-                    counts[squash(v, sep="")] = counts.get(squash(v, sep=""), 0) + 1
-            code_word = re.compile(rf"(?<!\w){re.escape(link.abstract)}(?!\w)")
-            ok = any(not code_word.search(s) and link.detailed.lower() in s.lower() and any(
-                v and counts.get(squash(v, sep="")) == 1 and v in s for _, v in values) for s in clues)
-            if not ok:
-                return (f"no clue span names {link.detailed!r} with a value found only under "
-                        f"{link.abstract!r}")
+            kind = item.abstraction.explained_by or "value_mention"
+            problem = implied_problem(kind, table, link, clues)
+            if problem:
+                return problem
             if _same_sentence(text, link.abstract, link.detailed):
                 return f"the text states {link.abstract!r} next to {link.detailed!r}: explicit"
     return None
