@@ -617,7 +617,7 @@ def test_ledger_summary_and_cost() -> None:
 
 def test_prompt_files_have_both_parts_and_placeholders() -> None:
     expected = {"judge": {"table", "document", "schema"},
-                "resolve": {"table", "keyword", "row", "col", "document", "schema"},
+                "resolve": {"table", "keyword", "where", "passages", "document", "schema"},
                 "answer": {"question", "passages", "schema"}}
     for task, names in expected.items():
         prompt = load_prompt(task)
@@ -652,6 +652,9 @@ def test_table_markdown_marks_header_cells() -> None:
         "Notes under the table:\n"
         "- [legend] DO = dissolved oxygen (mg/L)")
     assert serialize(make_table(), "marked", max_rows=1).splitlines()[-3] == "(1 more rows)"
+    # for the judge and the resolver: the row labels of the first column are marked too
+    assert serialize(make_table(), "marked", stub=True).splitlines()[3:5] == [
+        "| (1,0) S1 | 7.2 | 1.5 |", "| (2,0) S2 | 6.8 | 2.1 |"]
 
 
 def test_document_context_prefers_mentions() -> None:
