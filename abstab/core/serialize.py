@@ -45,7 +45,7 @@ def _markdown(table: Table, *, with_notes: bool = True) -> str:
 
 
 def _marked(table: Table, *, max_rows: int = 30, max_cell: int = 60,
-            max_nearby: int = 600, stub: bool = False) -> str:
+            max_nearby: int = 600, stub: bool = False, max_note: int = 300) -> str:
     width = max([len(table.columns)] + [len(r) for r in table.header_rows]
                 + [len(r) for r in table.rows] + [0])
     lines: list[str] = []
@@ -73,7 +73,7 @@ def _marked(table: Table, *, max_rows: int = 30, max_cell: int = 60,
         lines.append("Notes under the table:")
         for note in table.notes:
             marker = f"{note.marker} " if note.marker else ""
-            lines.append(f"- [{note.kind}] {marker}{_clip(note.text, 300)}")
+            lines.append(f"- [{note.kind}] {marker}{_clip(note.text, max_note)}")
     if table.nearby_text.strip():
         lines.append(f"Text near the table: {_clip(table.nearby_text, max_nearby)}")
     return "\n".join(lines)
@@ -114,7 +114,7 @@ def serialize(table: Table, style: str = "markdown", **options: Any) -> str:
         table: the table.
         style: a key of :data:`STYLES`.
         **options: the style's options: ``markdown``: ``with_notes``; ``marked``:
-            ``max_rows``, ``max_cell``, ``max_nearby``, ``stub``; ``ids``: ``key_col``, ``columns``
+            ``max_rows``, ``max_cell``, ``max_nearby``, ``stub``, ``max_note``; ``ids``: ``key_col``, ``columns``
             (required), ``max_rows``, ``max_cell``.
 
     Raises:

@@ -49,6 +49,11 @@ from abstab.llm.tasks import (
 )
 from abstab.records import Document, Table, keyword_problem
 
+TABLE_VIEW: dict[str, Any] = {"stub": True, "max_note": 1200}
+"""How the judge and the resolver see a table (:func:`serialize`'s ``marked`` style): row
+labels of the first column marked too, since codes there count, and legends nearly whole
+("Notes: X = ...; Y = ..." often runs to several hundred characters)."""
+
 FATAL_ERRORS: tuple[type[BaseException], ...] = (ConfigError, LocalServerError)
 """Errors that stop a run: :meth:`LLMBackend.map` raises them instead of returning them."""
 
@@ -175,7 +180,7 @@ class LLMBackend(Backend):
             if problems:
                 raise ValueError("; ".join(problems))
 
-        reply = self._run("judge", check=in_table, table=serialize(table, "marked", stub=True),
+        reply = self._run("judge", check=in_table, table=serialize(table, "marked", **TABLE_VIEW),
                           document=document)
         return reply.value  # type: ignore[no-any-return]
 
@@ -195,7 +200,7 @@ class LLMBackend(Backend):
                  else f"header cell ({keyword.row},{keyword.col})")
         reply = self._run(
             "resolve", fill={"method": method},
-            table=serialize(table, "marked", stub=True), keyword=keyword.keyword, where=where,
+            table=serialize(table, "marked", **TABLE_VIEW), keyword=keyword.keyword, where=where,
             passages=retrieved_context(context, doc, keyword=keyword.keyword),
             document=document_context(doc, keyword=keyword.keyword, table=table,
                                       skip={p.id for p in context}),
