@@ -114,8 +114,9 @@ def serialize(table: Table, style: str = "markdown", **options: Any) -> str:
         table: the table.
         style: a key of :data:`STYLES`.
         **options: the style's options: ``markdown``: ``with_notes``; ``marked``:
-            ``max_rows``, ``max_cell``, ``max_nearby``, ``stub``, ``max_note``; ``ids``: ``key_col``, ``columns``
-            (required), ``max_rows``, ``max_cell``.
+            ``max_rows``, ``max_cell``, ``max_nearby``, ``stub`` (mark the first column's row
+            labels), ``max_note`` (characters a note keeps); ``ids``: ``key_col``,
+            ``columns`` (required), ``max_rows``, ``max_cell``.
 
     Raises:
         UnknownTableStyle: ``style`` is not a known style.
