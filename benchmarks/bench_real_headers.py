@@ -38,8 +38,8 @@ same ``--work`` asks again (answers that were accepted come from the workspace's
 
 One line per document, then an ``overall`` line (then a ``failed`` line when items failed); the
 last stdout line is one JSON object, with ``stages``: per stage its ``failed`` items, its
-``seconds`` and, for LLM backends, this run's calls, cache hits, invalid replies, repairs and
-tokens.
+``seconds`` and, for LLM backends, this run's requests (``calls``, failed attempts included),
+cache hits, retries, requests given up (``failures``), invalid replies, repairs and tokens.
 This supersedes the ``govreports_*`` numbers of ``judge_headers.py``, which judge the label
 texts alone, not the cells abstab extracts.
 """
@@ -70,8 +70,8 @@ MATCH_F1 = 0.5
 LABELS = ("abstract", "clear")
 CATEGORIES = ("explicit", "inferable_table", "inferable_document", "unresolvable")
 TABLE_LABELS = ("abstract", "clear", "not_table")
-LEDGER = ("calls", "cache_hits", "invalid_outputs", "repairs", "prompt_tokens",
-          "completion_tokens")
+LEDGER = ("calls", "cache_hits", "retries", "failures", "invalid_outputs", "repairs",
+          "prompt_tokens", "completion_tokens")
 """What the JSON line reports of an LLM backend's ledger, per stage (this run's)."""
 
 

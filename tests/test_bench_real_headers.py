@@ -314,7 +314,9 @@ def test_local_backend_runs_end_to_end_on_one_table(tmp_path):
     labels.write_text(json.dumps({"tables": LABELS["tables"][:1]}), encoding="utf-8")
     proc = subprocess.run([sys.executable, str(SCRIPT), "--data", str(pdf.parent), "--labels",
                            str(labels), "--work", str(tmp_path / "work"), "--retriever", "bm25",
-                           "--backend", "local", "--backend-option", "max_tokens=256"],
+                           "--backend", "local", "--backend-option", "max_tokens=256",
+                           # a busy machine answers slowly: wait rather than retry
+                           "--backend-option", "timeout=3600"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.splitlines()[-1])
@@ -322,13 +324,14 @@ def test_local_backend_runs_end_to_end_on_one_table(tmp_path):
                            "retriever", "stages", "tables_in_data", "tables_labelled", "work"]
     assert (out["backend"], out["pdfs"], out["overall"]["cells"]) == ("local", 1, 9)
     judge, resolve = out["stages"]["judge"], out["stages"]["resolve"]
-    # one table: one call, a second one if its reply was repaired; failed only when both were
-    # invalid (SmolLM2-135M may not follow the schema)
-    assert judge["calls"] == 1 + judge["repairs"] and judge["failed"] == judge["invalid_outputs"]
-    assert judge["prompt_tokens"] > 500 and judge["completion_tokens"] > 0
+    # one table: judged, or failed (SmolLM2-135M may not follow the schema); every request
+    # is one that answered (the reply, a repair), was retried or was given up
     judgments = (tmp_path / "work" / "judge" / "judgments.jsonl").read_text().splitlines()
-    assert len(judgments) == 1 - judge["failed"]
+    assert len(judgments) + judge["failed"] == 1
+    assert judge["calls"] >= 1 + judge["repairs"] + judge["retries"]
+    assert judge["prompt_tokens"] > 500
     # each header it called abstract was asked about (none when it called the table clear)
     keywords = sum(len(json.loads(j)["keywords"]) for j in judgments
                    if json.loads(j)["label"] == "abstract")
-    assert resolve["calls"] == keywords + resolve["repairs"]
+    assert resolve["calls"] >= keywords + resolve["repairs"] + resolve["retries"]
+    assert resolve["cache_hits"] == 0
