@@ -427,19 +427,25 @@ class Judgment(Record):
     def check_against(self, table: Table) -> list[tuple[HeaderKeyword, str]]:
         """Keywords of this judgment that are not in a cell of their role in ``table`` (a
         header cell, or for ``stub`` keywords a first-column body cell), with why."""
-        problems = []
-        for k in self.keywords:
-            if k.role == "stub":
-                cell = table.stub_cell(k.row) if k.col == 0 else None
-                kind = "stub cell"
-            else:
-                cell = table.header_cell(k.row, k.col)
-                kind = "header cell"
-            if cell is None:
-                problems.append((k, f"keyword {k.keyword!r} at ({k.row},{k.col}) is not a {kind}"))
-            elif k.keyword not in cell.text:
-                problems.append((k, f"keyword {k.keyword!r} is not in {kind} {cell.text!r}"))
-        return problems
+        return [(k, why) for k in self.keywords
+                if (why := keyword_problem(table, k.keyword, k.row, k.col, k.role)) is not None]
+
+
+def keyword_problem(table: Table, keyword: str, row: int, col: int,
+                    role: KeywordRole = "header") -> str | None:
+    """Why ``keyword`` at ``(row, col)`` is not in a cell of its ``role`` in ``table`` (a
+    header cell; for ``stub``, a first-column body cell), or None when it is."""
+    if role == "stub":
+        cell = table.stub_cell(row) if col == 0 else None
+        kind = "stub cell"
+    else:
+        cell = table.header_cell(row, col)
+        kind = "header cell"
+    if cell is None:
+        return f"keyword {keyword!r} at ({row},{col}) is not a {kind}"
+    if keyword not in cell.text:
+        return f"keyword {keyword!r} is not in {kind} {cell.text!r}"
+    return None
 
 
 # ------------------------------------------------------------------------- resolutions

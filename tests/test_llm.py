@@ -136,6 +136,28 @@ def test_resolve_fills_method_and_asks_without_it(server: FakeLLMServer, tmp_pat
     assert "The river flows north." not in user
 
 
+def test_judge_and_resolve_see_a_long_legend_whole_and_the_row_labels(
+        server: FakeLLMServer, tmp_path: Path) -> None:
+    # legends of report tables ("Notes: A = ...; B = ...") often run past 300 characters
+    legend = "; ".join(f"S{i} = sampling station number {i} on the lower river reach"
+                       for i in range(1, 13))
+    table = make_table().model_copy(update={"notes": [Note(kind="legend", text=legend)]})
+    stub = {"keyword": "S2", "row": 2, "col": 0, "role": "stub", "style": "letter_codes",
+            "score": 0.8}
+    server.enqueue(ok({**GOOD, "keywords": [stub]}),
+                   ok({"expansion": "sampling station number 2", "category": "explicit",
+                       "confidence": 0.9}))
+    with backend(server, tmp_path) as b:
+        judged = b.judge(table, make_doc())
+        b.resolve(table, make_doc(), judged.keywords[0])
+    assert len(legend) > 600 and judged.keywords[0].role == "stub"
+    judge, resolve = (r["messages"][1]["content"] for r in server.requests)
+    for user in (judge, resolve):
+        assert f"- [legend] {legend}\n" in user
+        assert "| (2,0) S2 | 6.8 | 2.1 |" in user
+    assert 'Header to explain: "S2", the row label (stub cell) (2,0).' in resolve
+
+
 def test_answer_sets_token_counts(server: FakeLLMServer, tmp_path: Path) -> None:
     server.enqueue(ok({"answer": "7.2", "abstained": False, "evidence_ids": ["t1"]},
                       usage=(300, 12)))
@@ -617,7 +639,7 @@ def test_ledger_summary_and_cost() -> None:
 
 def test_prompt_files_have_both_parts_and_placeholders() -> None:
     expected = {"judge": {"table", "document", "schema"},
-                "resolve": {"table", "keyword", "row", "col", "document", "schema"},
+                "resolve": {"table", "keyword", "where", "passages", "document", "schema"},
                 "answer": {"question", "passages", "schema"}}
     for task, names in expected.items():
         prompt = load_prompt(task)
@@ -652,6 +674,9 @@ def test_table_markdown_marks_header_cells() -> None:
         "Notes under the table:\n"
         "- [legend] DO = dissolved oxygen (mg/L)")
     assert serialize(make_table(), "marked", max_rows=1).splitlines()[-3] == "(1 more rows)"
+    # for the judge and the resolver: the row labels of the first column are marked too
+    assert serialize(make_table(), "marked", stub=True).splitlines()[3:5] == [
+        "| (1,0) S1 | 7.2 | 1.5 |", "| (2,0) S2 | 6.8 | 2.1 |"]
 
 
 def test_document_context_prefers_mentions() -> None:

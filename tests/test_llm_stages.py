@@ -25,23 +25,24 @@ def _tables(work):
     return [json.loads(x) for x in (work / "extract" / "tables.jsonl").read_text().splitlines()]
 
 
-def test_judge_with_openai_backend_records_bad_replies_and_keeps_the_rest(extracted, tmp_path,
-                                                                         monkeypatch):
+def test_judge_with_openai_backend_repairs_a_wrong_keyword_and_records_bad_replies(
+        extracted, tmp_path, monkeypatch):
     work = tmp_path / "work"
     shutil.copytree(extracted, work)
     tables = _tables(work)
     assert len(tables) == 2
     first, _second = tables
     mtbf_col = first["columns"].index("MTBF")
+    mtbf = {"keyword": "MTBF", "row": 0, "col": mtbf_col, "style": "acronym", "score": 0.9}
+    nonsense = {"keyword": "Nonsense", "row": 0, "col": 0, "style": "acronym", "score": 0.5}
 
     def respond(request):
         prompt = json.dumps(request["messages"], ensure_ascii=False)
         if f"Caption: {first['caption']}" in prompt:
+            # a keyword the table lacks is sent back once with why; the repaired reply is kept
+            repaired = len(request["messages"]) > 2
             return ok({"label": "abstract", "confidence": 0.9, "reasons": ["codes"],
-                       "keywords": [{"keyword": "MTBF", "row": 0, "col": mtbf_col,
-                                     "style": "acronym", "score": 0.9},
-                                    {"keyword": "Nonsense", "row": 0, "col": 0,
-                                     "style": "acronym", "score": 0.5}]})
+                       "keywords": [mtbf] if repaired else [mtbf, nonsense]})
         return ok("this is not JSON at all")  # and again after the repair request
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -50,7 +51,11 @@ def test_judge_with_openai_backend_records_bad_replies_and_keeps_the_rest(extrac
                                      "--base-url", server.url, "--api-key", "k",
                                      "--concurrency", "2"], catch_exceptions=False)
         requests = len(server.requests)
+        repairs = [q["messages"][-1]["content"] for q in server.requests
+                   if len(q["messages"]) > 2 and f"Caption: {first['caption']}" in q["messages"][1]["content"]]
     assert r.exit_code == 1, r.output
+    assert len(repairs) == 1 and repairs[0].startswith(
+        "Your reply is not valid: keyword 'Nonsense' ")
     judgments = [json.loads(x) for x in (work / "judge" / "judgments.jsonl").read_text().splitlines()]
     assert [(j["table_id"], j["label"]) for j in judgments] == [(first["table_id"], "abstract")]
     assert [k["keyword"] for k in judgments[0]["keywords"]] == ["MTBF"]
@@ -59,12 +64,11 @@ def test_judge_with_openai_backend_records_bad_replies_and_keeps_the_rest(extrac
     assert len(judgments[0]["provenance"]["prompt_hash"]) == 12
     errors = [json.loads(x) for x in (work / "judge" / "errors.jsonl").read_text().splitlines()]
     reasons = sorted((e["reason"], e["failure"]) for e in errors)
-    assert reasons == [("invalid_output", True), ("keyword_not_header", False)]
+    assert reasons == [("invalid_output", True)]
     stats = json.loads((work / "judge" / "stats.json").read_text())
-    assert stats["llm"]["calls"] == requests == 3  # one answer, one bad reply + one repair
-    # Two tables in: one kept (its wrong keyword is dropped from it, not the table), one failed.
-    assert (stats["in"], stats["kept"], stats["dropped"]) == (
-        2, 1, {"invalid_output": 1, "keyword_not_header": 1})
+    assert stats["llm"]["calls"] == requests == 4  # per table, one reply + one repair
+    # Two tables in: one kept, one failed.
+    assert (stats["in"], stats["kept"], stats["dropped"]) == (2, 1, {"invalid_output": 1})
     assert "1 item(s) failed" in r.output
 
     # A rerun with the same settings retries the failed table only: the good one is not asked.

@@ -4,7 +4,8 @@ table (:func:`serialize`, styles in :data:`STYLES`).
 - ``markdown``: caption, column names, body rows and the notes' text, the way most RAG
   pipelines see a table (the bench's table passages);
 - ``marked``: compact Markdown whose header cells carry their ``(row,col)`` so a model can point
-  at a header cell (:meth:`abstab.records.Judgment.check_against`), then notes and nearby text;
+  at a header cell (:meth:`abstab.records.Judgment.check_against`), with ``stub=True`` the row
+  labels of the first column too, then notes and nearby text;
 - ``ids``: Markdown with row ids ``r0, r1…`` and column ids ``c0, c1…``, the ids a question
   writer uses to point at the cells its question is about.
 """
@@ -44,7 +45,7 @@ def _markdown(table: Table, *, with_notes: bool = True) -> str:
 
 
 def _marked(table: Table, *, max_rows: int = 30, max_cell: int = 60,
-            max_nearby: int = 600) -> str:
+            max_nearby: int = 600, stub: bool = False, max_note: int = 300) -> str:
     width = max([len(table.columns)] + [len(r) for r in table.header_rows]
                 + [len(r) for r in table.rows] + [0])
     lines: list[str] = []
@@ -61,16 +62,18 @@ def _marked(table: Table, *, max_rows: int = 30, max_cell: int = 60,
         lines.append("| " + " | ".join(f"col {c}" for c in range(width)) + " |"
                      + " (no header row)")
         lines.append("|" + "---|" * width)
-    for row in table.rows[:max_rows]:
-        lines.append("| " + " | ".join(_cell(row[c], max_cell) if c < len(row) else ""
-                                       for c in range(width)) + " |")
+    for i, row in enumerate(table.rows[:max_rows]):
+        cells = [_cell(row[c], max_cell) if c < len(row) else "" for c in range(width)]
+        if stub and cells and cells[0]:  # a row label a judge may point at (role "stub")
+            cells[0] = f"({table.n_header_rows + i},0) {cells[0]}"
+        lines.append("| " + " | ".join(cells) + " |")
     if len(table.rows) > max_rows:
         lines.append(f"({len(table.rows) - max_rows} more rows)")
     if table.notes:
         lines.append("Notes under the table:")
         for note in table.notes:
             marker = f"{note.marker} " if note.marker else ""
-            lines.append(f"- [{note.kind}] {marker}{_clip(note.text, 300)}")
+            lines.append(f"- [{note.kind}] {marker}{_clip(note.text, max_note)}")
     if table.nearby_text.strip():
         lines.append(f"Text near the table: {_clip(table.nearby_text, max_nearby)}")
     return "\n".join(lines)
@@ -111,8 +114,9 @@ def serialize(table: Table, style: str = "markdown", **options: Any) -> str:
         table: the table.
         style: a key of :data:`STYLES`.
         **options: the style's options: ``markdown``: ``with_notes``; ``marked``:
-            ``max_rows``, ``max_cell``, ``max_nearby``; ``ids``: ``key_col``, ``columns``
-            (required), ``max_rows``, ``max_cell``.
+            ``max_rows``, ``max_cell``, ``max_nearby``, ``stub`` (mark the first column's row
+            labels), ``max_note`` (characters a note keeps); ``ids``: ``key_col``,
+            ``columns`` (required), ``max_rows``, ``max_cell``.
 
     Raises:
         UnknownTableStyle: ``style`` is not a known style.

@@ -33,6 +33,7 @@ from abstab.llm.redact import public_url
 from abstab.llm.serialize import (
     document_context,
     passages_text,
+    retrieved_context,
     schema_sketch,
 )
 from abstab.llm.server import LlamaServer, bundled_smollm2
@@ -46,7 +47,12 @@ from abstab.llm.tasks import (
     Passage,
     ResolveOutput,
 )
-from abstab.records import Document, Table
+from abstab.records import Document, Table, keyword_problem
+
+TABLE_VIEW: dict[str, Any] = {"stub": True, "max_note": 1200}
+"""How the judge and the resolver see a table (:func:`serialize`'s ``marked`` style): row
+labels of the first column marked too, since codes there count, and legends nearly whole
+("Notes: X = ...; Y = ..." often runs to several hundred characters)."""
 
 FATAL_ERRORS: tuple[type[BaseException], ...] = (ConfigError, LocalServerError)
 """Errors that stop a run: :meth:`LLMBackend.map` raises them instead of returning them."""
@@ -153,32 +159,51 @@ class LLMBackend(Backend):
         return load_prompt(self._spec(task).name).hash
 
     def judge(self, table: Table, doc: Document | None = None) -> JudgeOutput:
-        """Label ``table`` clear / abstract / not_table and point at its abstract headers.
+        """Label ``table`` clear / abstract / not_table and point at its abstract headers
+        (header cells, and row labels of the first column: role ``stub``). The model sees the
+        table as printed with those cells' positions, its caption, notes and legend.
 
         Raises:
-            StructuredOutputError, LLMUnavailableError, LLMRequestError: this item failed.
+            StructuredOutputError: the reply, and the one repair asked for, do not match the
+                schema or name a keyword that is not in a cell of its role; this item failed.
+            LLMUnavailableError, LLMRequestError: this item failed.
             ConfigError: the endpoint refused the key or model; stops the run.
         """
         title = doc.title if doc is not None and doc.title else None
         document = f"Report: {title}" if title else "Report: (title unknown)"
-        reply = self._run("judge", table=serialize(table, "marked"), document=document)
+
+        def in_table(out: BaseModel) -> None:
+            # a keyword the table does not hold is a wrong reply: repaired once, else failed
+            assert isinstance(out, JudgeOutput)
+            problems = [why for k in out.keywords
+                        if (why := keyword_problem(table, k.keyword, k.row, k.col, k.role))]
+            if problems:
+                raise ValueError("; ".join(problems))
+
+        reply = self._run("judge", check=in_table, table=serialize(table, "marked", **TABLE_VIEW),
+                          document=document)
         return reply.value  # type: ignore[no-any-return]
 
     def resolve(self, table: Table, doc: Document, keyword: KeywordOut,
                 context: Sequence[Passage] = ()) -> ResolveOutput:
-        """Explain one abstract header of ``table`` from ``doc``; ``context`` are the passages
-        retrieval found about it, shown to the model before the other blocks.
+        """Explain one abstract header of ``table`` from ``doc``. The model sees the table as
+        printed with its notes and legend, the passages retrieval found about the header
+        (``context``: text blocks and the document's other tables, by id), then the other
+        blocks that mention it or lie near the table.
 
         Raises:
             StructuredOutputError, LLMUnavailableError, LLMRequestError: this item failed.
             ConfigError: the endpoint refused the key or model; stops the run.
         """
         method = f"llm:resolve@{load_prompt('resolve').hash}"
+        where = (f"the row label (stub cell) ({keyword.row},0)" if keyword.role == "stub"
+                 else f"header cell ({keyword.row},{keyword.col})")
         reply = self._run(
             "resolve", fill={"method": method},
-            table=serialize(table, "marked"), keyword=keyword.keyword, row=keyword.row,
-            col=keyword.col, document=document_context(doc, keyword=keyword.keyword, table=table,
-                                                      retrieved=[p.id for p in context]),
+            table=serialize(table, "marked", **TABLE_VIEW), keyword=keyword.keyword, where=where,
+            passages=retrieved_context(context, doc, keyword=keyword.keyword),
+            document=document_context(doc, keyword=keyword.keyword, table=table,
+                                      skip={p.id for p in context}),
         )
         return reply.value  # type: ignore[no-any-return]
 
@@ -235,12 +260,15 @@ class LLMBackend(Backend):
             raise ConfigError(f"unknown LLM task {task!r}; known: {', '.join(TASKS)}") from None
 
     def _run(self, task: str, *, fill: dict[str, Any] | None = None,
+             check: Callable[[BaseModel], None] | None = None,
              **values: Any) -> StructuredReply:
         """Render ``task``'s prompt, ask for its schema, parse the reply into its model.
 
         Args:
             task: the task name.
             fill: values of the fields the backend fills (not asked of the model).
+            check: raises ``ValueError`` (its message goes into the repair request) when a
+                parsed reply does not fit the records it is about.
             **values: the prompt's placeholders.
         """
         spec = self._spec(task)
@@ -249,7 +277,10 @@ class LLMBackend(Backend):
         fixed = fill or {}
 
         def parse(data: dict[str, Any]) -> BaseModel:
-            return spec.output.model_validate({**data, **fixed})
+            out = spec.output.model_validate({**data, **fixed})
+            if check is not None:
+                check(out)
+            return out
 
         return self.client.structured(messages, schema=spec.schema, parse=parse,
                                       schema_name=f"{task}_output", prompt_hash=prompt.hash,

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from abstab.core.normalize import squash
 from abstab.core.serialize import serialize
 from abstab.llm.tasks import Passage
-from abstab.records import Document, Table
+from abstab.records import Block, Document, Table
 
 
 def _mentions(keyword: str) -> re.Pattern[str]:
@@ -22,14 +22,42 @@ def _mentions(keyword: str) -> re.Pattern[str]:
     return re.compile(escaped)
 
 
+def _clip(text: str, limit: int) -> str:
+    text = squash(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _block_line(block: Block, pattern: re.Pattern[str] | None, max_block: int) -> str:
+    """``[block_id, p.N] text``, the text cut to ``max_block`` characters around the first
+    match of ``pattern`` (else from its start)."""
+    text = squash(block.text)
+    m = pattern.search(text) if pattern else None  # on the squashed text it is cut from
+    if len(text) > max_block:
+        centre = m.start() if m else 0
+        start = max(0, min(centre - max_block // 3, len(text) - max_block))
+        text = ("…" if start else "") + text[start:start + max_block] + "…"
+    return f"[{block.block_id}, p.{block.page}] {text}"
+
+
+def _fill(lines: Iterable[str], max_chars: int) -> list[str]:
+    """The first lines that fit in ``max_chars`` (the first one always)."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) > max_chars and kept:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return kept
+
+
 def document_context(doc: Document | None, *, keyword: str | None = None,
                      table: Table | None = None, max_chars: int = 2500,
-                     max_block: int = 400, retrieved: Sequence[str] = ()) -> str:
+                     max_block: int = 400, skip: Collection[str] = ()) -> str:
     """Blocks of ``doc`` relevant to ``keyword``, each as ``[block_id, p.N] text``.
 
     Blocks mentioning the keyword come first (those near the table before the others), then
-    the blocks retrieval found (in its order), then the blocks near the table, until
-    ``max_chars``.
+    the blocks near the table, until ``max_chars``.
 
     Args:
         doc: the document (``None`` gives a placeholder line).
@@ -37,6 +65,7 @@ def document_context(doc: Document | None, *, keyword: str | None = None,
         table: its table, for the nearby blocks.
         max_chars: total budget.
         max_block: characters per block, centred on the first mention.
+        skip: ids of blocks shown elsewhere in the prompt (the retrieved passages).
 
     Returns:
         One block per line.
@@ -44,32 +73,43 @@ def document_context(doc: Document | None, *, keyword: str | None = None,
     if doc is None:
         return "(no document text available)"
     nearby = list(table.nearby_block_ids) if table is not None else []
-    ordered = [*retrieved, *(b for b in nearby if b not in set(retrieved))]
-    rank = {bid: i for i, bid in enumerate(ordered)}
+    rank = {bid: i for i, bid in enumerate(nearby)}
     pattern = _mentions(keyword) if keyword and keyword.strip() else None
     chosen: list[tuple[int, int, int, str]] = []
     for b in doc.blocks:
-        if b.kind in ("running_header", "running_footer", "page_number"):
+        if b.kind in ("running_header", "running_footer", "page_number") or b.block_id in skip:
             continue
         m = pattern.search(b.text) if pattern else None
         if m is None and b.block_id not in rank:
             continue
-        text = squash(b.text)
-        if len(text) > max_block:
-            centre = m.start() if m else 0
-            start = max(0, min(centre - max_block // 3, len(text) - max_block))
-            text = ("…" if start else "") + text[start:start + max_block] + "…"
         chosen.append((0 if m else 1, rank.get(b.block_id, len(rank)), b.order,
-                       f"[{b.block_id}, p.{b.page}] {text}"))
+                       _block_line(b, pattern, max_block)))
     chosen.sort()
-    lines: list[str] = []
-    used = 0
-    for *_, line in chosen:
-        if used + len(line) > max_chars and lines:
-            break
-        lines.append(line)
-        used += len(line) + 1
+    lines = _fill((line for *_, line in chosen), max_chars)
     return "\n".join(lines) if lines else "(no block of the document mentions it)"
+
+
+def retrieved_context(passages: Sequence[Passage], doc: Document, *, keyword: str,
+                      max_chars: int = 3000, max_block: int = 400, max_table: int = 240) -> str:
+    """The passages retrieval found about ``keyword``, in its order: text blocks as
+    ``[block_id, p.N] text`` (cut around the keyword), the document's other tables as
+    ``[table_id] (table, p.N) caption: header | header …``, until ``max_chars``."""
+    blocks = {b.block_id: b for b in doc.blocks}
+    pattern = _mentions(keyword) if keyword.strip() else None
+    lines = []
+    for p in passages:
+        if p.kind == "text" and p.id in blocks:
+            lines.append(_block_line(blocks[p.id], pattern, max_block))
+            continue
+        t = p.table
+        text = p.text
+        if t is not None:  # its distinct header texts, in reading order, after its caption
+            heads = dict.fromkeys(c.text for c in t.cells if c.header and c.text.strip())
+            text = (f"{t.caption}: " if t.caption else "") + " | ".join(heads)
+        where = f"{p.kind}, p.{t.pages[0]}" if t is not None and t.pages else p.kind
+        lines.append(f"[{p.id}] ({where}) {_clip(text, max_table)}")
+    kept = _fill(lines, max_chars)
+    return "\n".join(kept) if kept else "(retrieval found no passage)"
 
 
 def passages_text(passages: list[Passage], *, max_chars: int = 6000) -> str:

@@ -27,8 +27,8 @@ class _Out(BaseModel):
 
 class KeywordOut(_Out):
     keyword: str = Field(description="the abstract header text, exactly as in the cell")
-    row: int = Field(ge=0, description="header row of the cell")
-    col: int = Field(ge=0, description="column of the cell")
+    row: int = Field(ge=0, description="row of the cell, as marked (row,col)")
+    col: int = Field(ge=0, description="column of the cell, as marked (row,col)")
     style: AbstractionStyle
     score: float = Field(ge=0, le=1)
     role: KeywordRole = Field("header", description="header: a header cell; stub: a row label "
