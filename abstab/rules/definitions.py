@@ -389,6 +389,8 @@ def expansion_problem(keyword: str, expansion: str, implied: bool = False) -> st
     if implied:
         if sum(ch.isalpha() for ch in keyword) < 2 and not any(ch.isdigit() for ch in keyword):
             return "one letter implies no word"  # "N" → "note", "F" → "figure"
+        if len(words) == 1 and _lemma(words[0]) == keyword.strip(" .").lower() != words[0]:
+            return "the header itself, inflected"  # "REACH" → "reached"
         if words[0] in _STOP:
             return "starts with a function word"
         rare = [w for w in re.findall(r"[^\s/-]+", exp.lower())
