@@ -446,3 +446,10 @@ def test_cli_resolve_reads_a_key_and_the_reports_own_words(tmp_path, monkeypatch
     # the key's span in the text, then the other table's header cell that writes "Total"
     assert [(e.source, e.page, e.char_start, e.char_end, e.text) for e in fy.evidence] == [
         ("note", 1, start, start + len(key), key), ("table", 2, None, None, "Total")]
+
+
+def test_capitals_the_text_writes_are_an_acronym_not_a_contraction():
+    # "HHS" is in the running text: an acronym of the report (undefined here), not "households"
+    doc = _doc("HHS funds programs for low-income households.")
+    table = make_table(["State", "HHS"], [["OK", "1"]])
+    assert _unresolved(table, doc, "HHS", 0, 1)

@@ -277,6 +277,9 @@ def _vocabulary_word(table: Table, blocks: list[Block], part: str, cells: Cells,
     if len(conventional) > 1:
         return None  # the document's words cannot choose among conventional readings
     caps = letters.isupper()
+    if caps and any(re.search(rf"(?<![\w]){re.escape(letters)}(?![\w])", b.text)
+                    for b in blocks):
+        return None  # capitals the text writes as a word are its acronym ("HHS"), no clipping
     # a contraction keeps consonants ("Intl", "FLT"): "Bis" is no contraction of "biphenyls"
     skeleton = len(low) >= 3 and not set(low[1:]) & set("aeiou")
 
