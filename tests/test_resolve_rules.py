@@ -453,3 +453,19 @@ def test_capitals_the_text_writes_are_an_acronym_not_a_contraction():
     doc = _doc("HHS funds programs for low-income households.")
     table = make_table(["State", "HHS"], [["OK", "1"]])
     assert _unresolved(table, doc, "HHS", 0, 1)
+
+
+def test_a_code_with_a_number_of_its_own_is_read_by_its_own_legend():
+    # before: "Transportation Equity Act for the 21st Century (P.L 21" (the code "TEA" read
+    # with the number, and the legend cut inside its bracket)
+    legend = "TEA-21 = Transportation Equity Act for the 21st Century (P.L. 105-178). Totals vary."
+    note = "The conference report accompanying the FY2012 appropriations directed funds."
+    doc = _doc("Highway programs by year.", legend, note)
+    table = make_table(["Program", "FY2012a"], [["Minimum Guarantee, TEA-21", "1"]],
+                       notes=[Note(kind="legend", text=legend, block_id="b1"),
+                              Note(kind="footnote", marker="a", text=note, block_id="b2")])
+    out, (ev,) = _resolve(table, doc, "Minimum Guarantee, TEA-21", 1, 0)
+    assert (out.expansion, out.category, out.method) == (
+        "Minimum Guarantee, Transportation Equity Act for the 21st Century", "explicit",
+        "parts:note:legend")
+    assert (ev.source, ev.text) == ("note", legend)

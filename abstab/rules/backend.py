@@ -438,8 +438,11 @@ def _by_parts(table: Table, blocks: list[Block], kw: str, row: int, col: int,
             if got is not None:
                 end, i = parts[j - 1].end(), j
                 break
-        if got is None and style not in _PART_STYLES:  # "FY2015": only its code is read
-            got = _coded_number(table, blocks, part, cells)
+        if got is None and style not in _PART_STYLES:
+            # "TEA-21" by a legend of its own, "FY2015" by its code's; no note that merely
+            # names it ("… the FY2012 appropriations …")
+            got = _explicit(table, blocks, part, -1, -1, cells, spelled=True) or _coded_number(
+                table, blocks, part, cells)
         elif got is None:
             forms = [part]
             if sum(ch.isalnum() for ch in part) < 2:

@@ -55,6 +55,9 @@ class Match:
 
 def _clean_long(text: str) -> str:
     text = squash(text).strip(" .,;:=-–—")
+    # a bracket the cut left open ("… 21st Century (P.L" of "(P.L. 105-178)") goes with its tail
+    if text.count("(") > text.count(")"):
+        text = text[:text.rfind("(")].rstrip(" ,;:")
     text = _ARTICLE.sub("", text)
     return text
 
