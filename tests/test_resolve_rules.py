@@ -469,3 +469,28 @@ def test_a_code_with_a_number_of_its_own_is_read_by_its_own_legend():
         "Minimum Guarantee, Transportation Equity Act for the 21st Century", "explicit",
         "parts:note:legend")
     assert (ev.source, ev.text) == ("note", legend)
+
+
+def test_a_code_joined_by_a_hyphen_is_read_in_place():
+    # before: "LAE-Only" was one part, which no text defines: unresolvable
+    text = ("The metric includes work years attributable to the Limitation on Administrative "
+            "Expenses (LAE) account.")
+    doc = _doc(text)
+    table = make_table(["Year", "LAE-Only"], [["2024", "1"]])
+    out, (ev,) = _resolve(table, doc, "LAE-Only", 0, 1)
+    assert (out.expansion, out.category, out.method) == (
+        "Limitation on Administrative Expenses-Only", "explicit", "parts:acronym_pair")
+    assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == ("b0", 0, len(text), text)
+
+
+def test_state_codes_in_a_name_and_chemical_names_take_no_reading():
+    # a party-state tag ("R-FL") is not cut into codes the text's words would read ("floor")
+    doc = _doc("The vote on the floor of the House.")
+    table = make_table(["Candidate", "Votes"], [["Ted S. Yoho (R-FL)", "1"],
+                                                ["Joseph W. Martin (MA)", "2"],
+                                                ["Joseph P. Kennedy, III (D-MA)", "3"]])
+    assert _unresolved(table, doc, "Ted S. Yoho (R-FL)", 1, 0)
+    assert _unresolved(table, doc, "Joseph P. Kennedy, III (D-MA)", 3, 0)
+    table = make_table(["Substance", "CAS"], [["2-ethylhexyl 10-ethyl-4,4-dioctyl-stannate", "1"],
+                                              ["ethylhexyl ester", "2"]])
+    assert _unresolved(table, doc, "2-ethylhexyl 10-ethyl-4,4-dioctyl-stannate", 1, 0)

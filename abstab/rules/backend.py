@@ -121,7 +121,9 @@ def _explicit(table: Table, blocks: list[Block], kw: str, row: int,
     if candidates:
         return _stated_output(min(candidates, key=lambda c: c[:3])[3], blocks)
     for table_id, text in cells:
-        best = min((m for m in explicit_matches(text, kw) if usable(Stated(m.long, m))),
+        # a cell's pair names more than one word: "Joseph W. Martin (MA)" gives MA no meaning
+        best = min((m for m in explicit_matches(text, kw) if usable(Stated(m.long, m))
+                    and (m.pattern != "acronym_pair" or len(m.long.split()) >= 2)),
                    key=lambda m: _PATTERN_RANK[m.pattern], default=None)
         if best is not None:
             return ResolveOutput(
@@ -211,7 +213,9 @@ def _other_tables(kw: str, context: Sequence[Passage]) -> ResolveOutput | None:
     return None
 
 
-_PART = re.compile(r"[^\s/—–,;:()]+")
+_PART = re.compile(r"(?:[A-Z]{3,}(?=-\w))|[^\s/—–,;:()-][^\s/—–,;:()]*")
+"""A header's parts: words, with an acronym of three capitals or more cut off the hyphenated
+rest ("LAE-Only": LAE, -Only; "TEA-21": TEA, -21, read together as a run)."""
 _PART_STYLES = ("acronym", "letter_codes", "shortened")
 _SPAN_PARTS = 3
 """Most parts one stated code may span ("CFDA No." in "Program Name (CFDA No.)")."""
@@ -281,7 +285,7 @@ def _vocabulary_word(table: Table, blocks: list[Block], part: str, cells: Cells,
                     for b in blocks):
         return None  # capitals the text writes as a word are its acronym ("HHS"), no clipping
     # a contraction keeps consonants ("Intl", "FLT"): "Bis" is no contraction of "biphenyls"
-    skeleton = len(low) >= 3 and not set(low[1:]) & set("aeiou")
+    skeleton = len(low) >= 3 and not set(low[1:]) & set("aeiouy")
 
     def reading(word: str) -> float | None:
         """The cost of reading ``low`` as ``word``, None when it is no clipping of it."""
@@ -423,15 +427,17 @@ def _by_parts(table: Table, blocks: list[Block], kw: str, row: int, col: int,
             explicit = False
             method.append(named.method)
             continue
-        if style not in _PART_STYLES and not _CODE_NUMBER.fullmatch(part):
+        hyphened = i < len(parts) and kw[m.end():parts[i].start()] == "-"
+        if style not in _PART_STYLES and not _CODE_NUMBER.fullmatch(part) and not hyphened:
             continue
         got, end = None, m.end()
         # a run of parts stated as one ("CFDA No."), the longest first; never the whole header
         for j in range(min(len(parts), i - 1 + _SPAN_PARTS), i, -1):
-            if j - (i - 1) == len(parts) or not any(
-                    classify(p.group()).style == "acronym" for p in parts[i - 1:j]):
-                continue
             span = kw[m.start():parts[j - 1].end()]
+            # a run holds an acronym ("CFDA No.") or is one hyphenated token ("TEA-21")
+            if j - (i - 1) == len(parts) or not (" " not in span or any(
+                    classify(p.group()).style == "acronym" for p in parts[i - 1:j])):
+                continue
             # a run is read only as a code's name ("CFDA No." ↔ "Catalog of Federal …"), not
             # as whatever a sentence says of it ("Subpart W are subject to …")
             got = _explicit(table, blocks, span, -1, -1, cells, spelled=True)
@@ -439,10 +445,9 @@ def _by_parts(table: Table, blocks: list[Block], kw: str, row: int, col: int,
                 end, i = parts[j - 1].end(), j
                 break
         if got is None and style not in _PART_STYLES:
-            # "TEA-21" by a legend of its own, "FY2015" by its code's; no note that merely
-            # names it ("… the FY2012 appropriations …")
-            got = _explicit(table, blocks, part, -1, -1, cells, spelled=True) or _coded_number(
-                table, blocks, part, cells)
+            # "FY2015" by its code's legend; no note that merely names it ("… the FY2012
+            # appropriations …"); "non" of "non-Trump" is no code
+            got = _coded_number(table, blocks, part, cells)
         elif got is None:
             forms = [part]
             if sum(ch.isalnum() for ch in part) < 2:
