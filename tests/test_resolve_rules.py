@@ -325,7 +325,7 @@ def test_a_code_with_a_number_reads_its_codes_legend():
                        notes=[Note(kind="legend", text=key, block_id="b1")])
     out, evs = _resolve(table, doc, "FY15 1st Q TTL", 0, 1)
     assert (out.expansion, out.category, out.method) == (
-        "Financial Year 2015 ending March 31 1st Q total", "inferable_document",
+        "Financial Year 2015 1st Q total", "inferable_document",
         "parts:note:legend+number+vocabulary")
     assert [(e.source, e.block_id, e.text) for e in evs] == [
         ("note", "b1", key), ("block", "b0", "JAL Group Total Domestic Traffic")]
@@ -441,7 +441,7 @@ def test_cli_resolve_reads_a_key_and_the_reports_own_words(tmp_path, monkeypatch
     key = "FY = Financial Year ending March 31"
     start = doc.text.index(key)
     assert (fy.expansion, fy.category, fy.method) == (
-        "Financial Year 2015 ending March 31 total", "inferable_document",
+        "Financial Year 2015 total", "inferable_document",
         "parts:note:legend+number+vocabulary")
     # the key's span in the text, then the other table's header cell that writes "Total"
     assert [(e.source, e.page, e.char_start, e.char_end, e.text) for e in fy.evidence] == [

@@ -226,25 +226,24 @@ _QUALIFIER = re.compile(r"\s+(?:ending|beginning|starting|ended)\b")
 def _coded_number(table: Table, blocks: list[Block], part: str,
                   cells: Cells) -> ResolveOutput | None:
     """A stated code followed by a number ("FY15" with "FY = Financial Year ending March 31"):
-    the code's meaning with the number in it ("Financial Year 2015 ending March 31"); a
-    two-digit year takes the century of a four-digit year of the table that ends in it."""
+    the code's meaning, without the qualifier that describes the code in general ("ending
+    March 31"), and the number ("Financial Year 2015"); a two-digit year takes the century of
+    the one four-digit year of the table that ends in it. The legend stays the evidence."""
     m = _CODE_NUMBER.fullmatch(part)
     if m is None:
         return None
     got = _explicit(table, blocks, m.group(1), -1, -1, cells)
     if got is None or not got.expansion:
         return None
+    q = _QUALIFIER.search(got.expansion)
+    head = got.expansion[:q.start()] if q else got.expansion
     number = m.group(2)
-    if len(number) == 2 and got.expansion.lower().split()[-1:] == ["year"] or (
-            len(number) == 2 and _QUALIFIER.search(got.expansion)
-            and "year" in got.expansion.lower()):
+    if len(number) == 2 and head.lower().split()[-1:] == ["year"]:
         years = {y for c in table.cells for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", c.text)
                  if y.endswith(number)}
         number = years.pop() if len(years) == 1 else number
-    q = _QUALIFIER.search(got.expansion)
-    at = q.start() if q else len(got.expansion)
-    expansion = f"{got.expansion[:at]} {number}{got.expansion[at:]}"
-    return got.model_copy(update={"expansion": expansion, "method": f"{got.method}+number"})
+    return got.model_copy(update={"expansion": f"{head} {number}",
+                                  "method": f"{got.method}+number"})
 
 
 def _vocabulary_word(table: Table, blocks: list[Block], part: str, cells: Cells,
