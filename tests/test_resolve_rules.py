@@ -494,3 +494,23 @@ def test_state_codes_in_a_name_and_chemical_names_take_no_reading():
     table = make_table(["Substance", "CAS"], [["2-ethylhexyl 10-ethyl-4,4-dioctyl-stannate", "1"],
                                               ["ethylhexyl ester", "2"]])
     assert _unresolved(table, doc, "2-ethylhexyl 10-ethyl-4,4-dioctyl-stannate", 1, 0)
+
+
+def test_a_title_naming_a_system_identifier_explains_it():
+    toc = ("2.1.4 Database Information function: QIBM_DB_SYSMON . . . . . . 9 2.1.5 Security "
+           "Administrator function: QIBM_DB_SECADM . . . . . . 9 2.1.6 Change Function Usage")
+    doc = _doc("Contents", toc, "Table 2-2 Comparison of the different function usage IDs")
+    table = make_table(["User action", "QIBM_DB_SECADM", "QIBM_DB_SYSMON", "QIBM_DB_ZDA"],
+                       [["GRANT", "X", "", ""]])
+    out, (ev,) = _resolve(table, doc, "QIBM_DB_SECADM", 0, 1)
+    assert (out.expansion, out.category, out.method) == (
+        "Security Administrator function", "explicit", "title")
+    # the "sentence" around the title (a table of contents is cut at its dot leaders)
+    said = "9 2.1.5 Security Administrator function: QIBM_DB_SECADM ."
+    start = len("Contents") + 2 + toc.index(said)
+    assert (ev.block_id, ev.char_start, ev.char_end, ev.text) == (
+        "b1", start, start + len(said), said)
+    out, _ = _resolve(table, doc, "QIBM_DB_SYSMON", 0, 2)
+    assert out.expansion == "Database Information function"
+    # named in no title: nothing
+    assert _unresolved(table, doc, "QIBM_DB_ZDA", 0, 3)

@@ -39,7 +39,7 @@ from abstab.rules.definitions import (
 )
 from abstab.rules.judge import judge_table
 
-_PATTERN_RANK = {"legend": 0, "definition_sentence": 1, "acronym_pair": 2}
+_PATTERN_RANK = {"legend": 0, "definition_sentence": 1, "acronym_pair": 2, "title": 3}
 
 
 def _joined(blocks: list[Block]) -> tuple[str, list[int]]:

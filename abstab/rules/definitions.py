@@ -129,6 +129,12 @@ def explicit_matches(text: str, keyword: str) -> list[Match]:
         long = _clean_long(m.group("long"))
         if long and len(long.split()) <= 25:
             found.append(Match(long, m.start(), m.end(), "definition_sentence"))
+    # "Security Administrator function: QIBM_DB_SECADM": a section title naming a system
+    # identifier (a code with an underscore) after the words it stands for
+    if "_" in keyword:
+        titled = re.compile(rf"(?<![\w.])(?P<long>[A-Z][^\W\d_]+(?: [^\W\d_]+){{1,5}}):\s*{kw}")
+        for m in titled.finditer(text):
+            found.append(Match(_clean_long(m.group("long")), m.start(), m.end(), "title"))
     # "long form (K)" and "K (long form)": the shared acronym finder for acronym-like
     # keywords; the regular expressions below for the rest ("Avg. disch.").
     pairs = _acronym_pairs(text, keyword)
@@ -209,10 +215,11 @@ def acronym_meaning_problem(keyword: str, st: Stated) -> str | None:
     """Why ``st`` cannot be what the acronym ``keyword`` stands for, or None.
 
     A long form that spells the acronym is one; so is whatever a legend line of the table's own
-    notes gives ("STA = authorized funds subject to future appropriations"). A sentence about the
-    acronym ("SSA is also responsible for …", "the WEC: (1) natural gas …") is not.
+    notes gives ("STA = authorized funds subject to future appropriations"), and a section title
+    naming a system identifier ("Security Administrator function: QIBM_DB_SECADM"). A sentence
+    about the acronym ("SSA is also responsible for …", "the WEC: (1) natural gas …") is not.
     """
-    if spells(keyword, st.long):
+    if spells(keyword, st.long) or (isinstance(st.source, Match) and st.source.pattern == "title"):
         return None
     if isinstance(st.source, Note) and re.search(
             rf"{_kw_pattern(keyword)}\s*[*†‡¹²³]*\s*=", st.source.text):
