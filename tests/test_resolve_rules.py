@@ -514,3 +514,22 @@ def test_a_title_naming_a_system_identifier_explains_it():
     assert out.expansion == "Database Information function"
     # named in no title: nothing
     assert _unresolved(table, doc, "QIBM_DB_ZDA", 0, 3)
+
+
+def test_a_definition_split_over_two_blocks_is_read_whole():
+    # extraction ends a block mid-word ("Cost-") and goes on in the next: before, no pair
+    head = "• Promoting Resilient Operations for Transformative, Efficient, and Cost-"
+    tail = ("saving Transportation (PROTECT) funds can be used for resilience spending. The act "
+            "also created a grant program.")
+    doc = _doc("Bridge funding.", head, tail)
+    table = make_table(["Program", "FY2024"], [["PROTECT Formula Program", "1"]])
+    out, evs = _resolve(table, doc, "PROTECT Formula Program", 1, 0)
+    meaning = ("Promoting Resilient Operations for Transformative, Efficient, and Cost-saving "
+               "Transportation Formula Program")
+    assert (out.expansion, out.category, out.method) == (meaning, "explicit",
+                                                         "parts:acronym_pair")
+    said = "saving Transportation (PROTECT) funds can be used for resilience spending."
+    start = len("Bridge funding.") + 2
+    assert [(e.block_id, e.char_start, e.char_end, e.text) for e in evs] == [
+        ("b1", start, start + len(head), head),
+        ("b2", start + len(head) + 2, start + len(head) + 2 + len(said), said)]

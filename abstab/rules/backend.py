@@ -27,6 +27,7 @@ from abstab.records import TEXT_KINDS, Block, Document, Note, Table
 from abstab.rules import reader
 from abstab.rules.definitions import (
     SYMBOL_WORDS,
+    Match,
     Stated,
     acronym_meaning_problem,
     column_value_legend,
@@ -94,6 +95,33 @@ def _table_cells(table: Table, context: Sequence[Passage], row: int,
     return out
 
 
+def _continued(blocks: list[Block], kw: str) -> list[tuple[int, str, str, str]]:
+    """Sentences extraction split over two blocks that name ``kw`` ("… and Cost-" | "saving
+    Transportation (PROTECT) …"): (index of the first block, its text, the joint, the next
+    block's text) where a block ends mid-sentence and the next goes on in lower case."""
+    out = []
+    for i in range(len(blocks) - 1):
+        a, b = blocks[i].text.rstrip(), blocks[i + 1].text.lstrip()
+        if (kw in a or kw in b) and a and b[:1].islower() and a[-1] not in ".!?:;":
+            out.append((i, a, "" if a.endswith("-") else " ", b))
+    return out
+
+
+def _across_blocks(st: Stated, text: str, join: tuple[int, str, str, str],
+                   blocks: list[Block]) -> ResolveOutput:
+    """The meaning a sentence split over two blocks states, citing its part in each."""
+    i, a, sep, _ = join
+    assert isinstance(st.source, Match)
+    s, e = sentence_around(text, st.source.start, st.source.end)
+    cut = len(a) + len(sep)
+    return ResolveOutput(
+        expansion=st.long, category="explicit", confidence=0.85, method=st.source.pattern,
+        evidence=[EvidenceOut(source="block", block_id=blocks[i].block_id,
+                              text=a[s:].strip(), score=0.85),
+                  EvidenceOut(source="block", block_id=blocks[i + 1].block_id,
+                              text=text[cut:e].strip(), score=0.85)])
+
+
 def _explicit(table: Table, blocks: list[Block], kw: str, row: int,
               col: int, cells: Cells = (), spelled: bool = False) -> ResolveOutput | None:
     """A note under the table tied to the header (marker or legend key), else a definition
@@ -110,16 +138,28 @@ def _explicit(table: Table, blocks: list[Block], kw: str, row: int,
         return expansion_problem(kw, d.long) is None and not (
             acronym and all(acronym_meaning_problem(h, d) is not None for h in heads))
 
-    for d in stated_meanings(table, row, col, kw, [b.text for b in blocks]):
+    joins = _continued(blocks, kw)
+    texts = [b.text for b in blocks] + [a + sep + b for _, a, sep, b in joins]
+    for d in stated_meanings(table, row, col, kw, texts):
         if not usable(d):
             continue
         if isinstance(d.source, Note):
             return _stated_output(d, blocks)
-        b = blocks[d.text]
+        if d.text >= len(blocks):  # a sentence extraction split over two blocks
+            i, a, _, _ = joins[d.text - len(blocks)]
+            if not d.source.start < len(a) < d.source.end:
+                continue  # within one block: found there already
+            b = blocks[i]
+        else:
+            b = blocks[d.text]
         near = 0 if b.page in table.pages else 1
         candidates.append((_PATTERN_RANK[d.source.pattern], near, b.order, d))
     if candidates:
-        return _stated_output(min(candidates, key=lambda c: c[:3])[3], blocks)
+        chosen = min(candidates, key=lambda c: c[:3])[3]
+        if chosen.text >= len(blocks):
+            return _across_blocks(chosen, texts[chosen.text], joins[chosen.text - len(blocks)],
+                                  blocks)
+        return _stated_output(chosen, blocks)
     for table_id, text in cells:
         # a cell's pair names more than one word: "Joseph W. Martin (MA)" gives MA no meaning
         best = min((m for m in explicit_matches(text, kw) if usable(Stated(m.long, m))
@@ -427,7 +467,10 @@ def _by_parts(table: Table, blocks: list[Block], kw: str, row: int, col: int,
             method.append(named.method)
             continue
         hyphened = i < len(parts) and kw[m.end():parts[i].start()] == "-"
-        if style not in _PART_STYLES and not _CODE_NUMBER.fullmatch(part) and not hyphened:
+        # a word in capitals may be an acronym ("PROTECT"): only a long form it spells reads it
+        shouted = style not in _PART_STYLES and part.isalpha() and part.isupper() and len(part) >= 3
+        if style not in _PART_STYLES and not _CODE_NUMBER.fullmatch(part) and not (
+                hyphened or shouted):
             continue
         got, end = None, m.end()
         # a run of parts stated as one ("CFDA No."), the longest first; never the whole header
@@ -443,7 +486,9 @@ def _by_parts(table: Table, blocks: list[Block], kw: str, row: int, col: int,
             if got is not None:
                 end, i = parts[j - 1].end(), j
                 break
-        if got is None and style not in _PART_STYLES:
+        if got is None and shouted:
+            got = _explicit(table, blocks, part, -1, -1, cells, spelled=True)
+        elif got is None and style not in _PART_STYLES:
             # "FY2015" by its code's legend; no note that merely names it ("… the FY2012
             # appropriations …"); "non" of "non-Trump" is no code
             got = _coded_number(table, blocks, part, cells)
