@@ -1,7 +1,7 @@
 """Table extraction on CRS reports scored against their Markdown twins.
 
 Usage: python benchmarks/bench_crs_twins.py --data ../shared/corpora/crs-reports [--work DIR]
-       [--engine NAME]
+       [--engine NAME] [--resolve [--retriever bm25|dense|hybrid]]
 
 DIR holds ``pdf/**/*.pdf`` and ``markdown/**/*.md`` (the layout of the shared ``crs-reports``
 corpus; a held-out copy with the same layout works the same). A Markdown twin was made from
@@ -21,7 +21,12 @@ semi-independent check on the cells abstab extracts. The script
    text of some cell of abstab's tables for that PDF;
 5. reads the legends under the twin's tables ("Notes: BFP = Bridge Formula Program; …") and
    counts the codes they define that occur (as a whole token) in abstab's table labels: a
-   header cell or a cell of the first column.
+   header cell or a cell of the first column;
+6. with ``--resolve``, runs ``abstab judge`` and ``abstab resolve`` (rules backend, through the
+   public stage API, as ``bench_real_headers.py`` does) and counts the legend codes judged
+   abstract (a keyword of an abstract judgment sits in a cell holding the code) and resolved to
+   the legend's meaning (a resolution of a cell holding the code gives a meaning that holds at
+   least half of the legend meaning's content words, :func:`abstab.core.words.content_words`).
 
 Per report it prints twin cells, cells found, abstab's tables, legend codes and codes found;
 then the overall numbers. The last line of stdout is one JSON object with every number.
@@ -175,6 +180,53 @@ def has_token(code: str, texts: list[str]) -> bool:
     return any(pattern.search(t) for t in texts)
 
 
+def judge_and_resolve(work: Path, retriever: str | None) -> tuple[dict[str, list[str]],
+                                                                  dict[str, list[tuple[str, str]]]]:
+    """Run judge and resolve (rules backend) on the extracted workspace ``work``; by source
+    path, the texts of the cells judged abstract, and (cell text, meaning) of every resolution
+    that gives a meaning."""
+    from abstab.backends import build_backend
+    from abstab.records import Document, Judgment, Resolution, Table
+    from abstab.stages.judge import JudgeStage
+    from abstab.stages.resolve import ResolveStage
+    from abstab.store import StageDir
+
+    backend = build_backend("rules", {}, work)
+    try:
+        JudgeStage(work, {}, backend).run()
+        ResolveStage(work, {"retriever": retriever} if retriever else {}, backend).run()
+    finally:
+        backend.close()
+    ex = StageDir(work, "extract", ())
+    source = {d.doc_id: str(Path(d.source).resolve()) for d in ex.read("documents", Document)}
+    tables = {t.table_id: t for t in ex.read("tables", Table)}
+
+    def cell_text(table_id: str, row: int, col: int) -> str:
+        t = tables[table_id]
+        return next((c.text for c in t.cells if c.row <= row < c.row + c.row_span
+                     and c.col <= col < c.col + c.col_span), "")
+
+    judged: dict[str, list[str]] = {}
+    for j in StageDir(work, "judge", ()).read("judgments", Judgment):
+        if j.label == "abstract":
+            judged.setdefault(source[j.doc_id], []).extend(
+                f"{k.keyword} {cell_text(j.table_id, k.row, k.col)}" for k in j.keywords)
+    resolved: dict[str, list[tuple[str, str]]] = {}
+    for r in StageDir(work, "resolve", ()).read("resolutions", Resolution):
+        if r.expansion and r.category != "unresolvable":
+            resolved.setdefault(source[r.doc_id], []).append(
+                (f"{r.keyword} {cell_text(r.table_id, r.row, r.column)}", r.expansion))
+    return judged, resolved
+
+
+def covers(meaning: str, expansion: str) -> bool:
+    """``expansion`` holds at least half of ``meaning``'s content words."""
+    from abstab.core.words import content_words
+
+    want = content_words(meaning)
+    return bool(want) and len(want & content_words(expansion)) / len(want) >= 0.5
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True,
@@ -183,6 +235,10 @@ def main() -> None:
                     help="workspace for abstab extract (default: a temporary folder); an "
                          "existing finished workspace is reused as is")
     ap.add_argument("--engine", default=None, help="extraction engine (default: abstab's)")
+    ap.add_argument("--resolve", action="store_true",
+                    help="also judge and resolve (rules backend) and score the legend codes")
+    ap.add_argument("--retriever", default=None,
+                    help="resolve's retriever with --resolve (bm25, dense, hybrid)")
     args = ap.parse_args()
     pairs = pair(args.data)
     if not pairs:
@@ -190,7 +246,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         tables = extract([p for p, _ in pairs], work, args.engine)
+        judged, resolved = judge_and_resolve(work, args.retriever) if args.resolve else ({}, {})
     total = found_total = n_tables = codes_total = codes_found = 0
+    codes_judged = codes_resolved = 0
     zero: list[str] = []
     per: list[dict] = []
     print(f"{'report':28} {'twin':>5} {'found':>5} {'share':>6} {'tables':>6} {'codes':>5} "
@@ -202,6 +260,13 @@ def main() -> None:
         found = sum(1 for c in twin.cells if key(c) in keys)
         labs = [x for t in mine for x in labels(t)]
         in_labels = sorted(c for c in twin.codes if has_token(c, labs))
+        mine_judged = sorted(c for c in twin.codes
+                             if has_token(c, judged.get(str(pdf.resolve()), [])))
+        mine_resolved = sorted(c for c, m in twin.codes.items() if any(
+            has_token(c, [cell]) and covers(m, exp)
+            for cell, exp in resolved.get(str(pdf.resolve()), [])))
+        codes_judged += len(mine_judged)
+        codes_resolved += len(mine_resolved)
         total += len(twin.cells)
         found_total += found
         n_tables += len(mine)
@@ -212,7 +277,8 @@ def main() -> None:
         share = found / len(twin.cells) if twin.cells else None
         per.append({"pdf": pdf.name, "twin_cells": len(twin.cells), "found": found,
                     "tables": len(mine), "codes": sorted(twin.codes),
-                    "codes_in_labels": in_labels})
+                    "codes_in_labels": in_labels, "codes_judged": mine_judged,
+                    "codes_resolved": mine_resolved})
         print(f"{pdf.name[:28]:28} {len(twin.cells):5d} {found:5d} "
               f"{(f'{share:.2f}' if share is not None else '-'):>6} {len(mine):6d} "
               f"{len(twin.codes):5d} {len(in_labels):9d}")
@@ -228,11 +294,15 @@ def main() -> None:
         "tables": n_tables,
         "legend_codes": codes_total,
         "legend_codes_in_labels": codes_found,
+        "legend_codes_judged_abstract": codes_judged if args.resolve else None,
+        "legend_codes_resolved": codes_resolved if args.resolve else None,
         "per_report": per,
     }
     print(f"\ncells found {found_total}/{total} ({summary['cell_recall']}); reports with >= 10 "
           f"twin cells: {n_big}, none found: {len(zero)} {zero}; tables {n_tables}; legend "
-          f"codes in labels {codes_found}/{codes_total}")
+          f"codes in labels {codes_found}/{codes_total}"
+          + (f", judged abstract {codes_judged}, resolved to the legend's meaning "
+             f"{codes_resolved}" if args.resolve else ""))
     print(json.dumps(summary))
 
 

@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_real_headers.py --data DIR --labels FILE [--work DIR]
        [--backend rules|local|openai] [--model M] [--base-url URL] [--retriever bm25|dense|hybrid]
-       [--redo judge|resolve] [--errors]
+       [--redo judge|resolve] [--errors] [--show] [--resolver-alone]
        [--backend-option KEY=VALUE ...]
 
 FILE holds hand labels in the format of ``benchmarks/labels/reports_headers.json`` (its
@@ -34,9 +34,16 @@ file can label several corpora) into WORK (default: a temp dir), then scores:
 ``--errors`` also prints each misjudged cell (false positive or negative, with the judgment's
 reasons for its table) to stderr.
 
-A finished stage in ``--work`` is not redone: a second run on the same workspace extracts
-nothing. ``--redo judge`` reruns judge (and resolve, when the judgments changed) on the kept
-extraction, ``--redo resolve`` resolve alone: iterate on the judge without re-extracting.
+A finished stage of WORK is not redone (a rerun with the same WORK scores it again);
+``--redo resolve`` reruns resolve alone on the extracted and judged workspace (``--redo judge``:
+judge and resolve), so changing the resolver never re-extracts. ``--show`` prints every
+labelled abstract cell of a resolvable category: its label meaning, abstab's meaning (or none),
+the method and evidence, and the cause of a miss (``not_located``: extraction did not give the
+cell; ``not_judged``: the judge left it clear; ``no_meaning``; ``wrong_meaning``).
+``--resolver-alone`` also resolves every located labelled abstract cell directly, whatever the
+judge said (the judge's keyword in the cell, else the cell's text),
+and scores those meanings the same way (``resolver_alone`` in the JSON): the resolver with the
+judge taken out of the path.
 
 With ``--backend openai|local`` the LLM judges and resolves: its prompts get the table as
 printed (header cells and first-column row labels marked), its caption, notes and legend, and
@@ -68,13 +75,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from judge_headers import prf_counts
 
-from abstab.backends import build_backend
+from abstab.backends import Backend, build_backend
+from abstab.core.headers import classify
 from abstab.core.words import content_words
 from abstab.errors import AbstabError
+from abstab.llm.tasks import KeywordOut
 from abstab.records import Cell, Document, Judgment, Resolution, Table
 from abstab.stages.extract import ExtractStage
 from abstab.stages.judge import JudgeStage
-from abstab.stages.resolve import ResolveStage
+from abstab.stages.resolve import ResolveStage, locate
 from abstab.store import StageDir
 
 MATCH_F1 = 0.5
@@ -155,13 +164,52 @@ class Workspace:
             self.resolutions[r.table_id].append(r)
 
 
+class AloneResolver:
+    """The resolver asked about one cell directly, with the judge out of the path: the judge's
+    keyword in the cell when it gave one, else the cell's text as printed, the
+    stage's retrieval context, the backend's answer turned into a resolution as the stage
+    does."""
+
+    def __init__(self, work: Path, backend: Backend, retriever: str | None) -> None:
+        self.stage = ResolveStage(work, {"retriever": retriever} if retriever else {}, backend)
+        self.stage.load()
+        self.stage._hash = self.stage.config_hash()
+
+    def __call__(self, table: Table, cell: Cell, judged: Judgment | None) -> list[Resolution]:
+        stage = self.stage
+        doc = stage.docs[table.doc_id]
+        mine = next((k for k in judged.keywords if _inside(k.row, k.col, cell)), None) \
+            if judged is not None and judged.label == "abstract" else None
+        if mine is not None:
+            kw = KeywordOut(**mine.model_dump())
+        else:  # the cell as printed: what a reader asks about
+            style = classify(cell.text).style
+            kw = KeywordOut(keyword=" ".join(cell.text.split()), row=cell.row,
+                            col=cell.col, style=style if style != "natural" else "acronym",
+                            score=1.0, role="header" if cell.header else "stub")
+        keyword = kw.keyword
+        out = stage.backend.resolve(table, doc, kw, stage.context(table, doc, keyword))
+        if not out.expansion or out.category == "unresolvable":
+            return []
+        evidence = [stage._table_evidence(e) if e.source == "table" else locate(e, doc)
+                    for e in out.evidence]
+        return [Resolution(table_id=table.table_id, doc_id=doc.doc_id, keyword=keyword,
+                           row=cell.row, column=cell.col, expansion=out.expansion,
+                           category=out.category, confidence=out.confidence, method=out.method,
+                           evidence=[e for e in evidence
+                                     if e.char_start is not None or e.source != "block"],
+                           provenance=stage.provenance(**stage.backend.provenance("resolve")))]
+
+
 def score_table(label: dict, candidates: list[Table], ws: Workspace,
-                claimed: set[str]) -> tuple[list[dict], dict]:
+                claimed: set[str], alone: AloneResolver | None = None
+                ) -> tuple[list[dict], dict]:
     """One outcome per labelled header cell of ``label``, located among ``candidates``, and
     the table label against the judgment of the abstab table that holds most of its cells (the
     first table on its pages when none does; for ``not_table``, no table there is right too).
     On a tie a table no earlier label ``claimed`` goes first (two tables with one header on a
-    page); the chosen table is added to ``claimed``."""
+    page); the chosen table is added to ``claimed``. With ``alone``, each outcome also holds
+    (``alone``) the meaning that resolver gives a located abstract-labelled cell."""
     pages = set(label.get("pages") or [label["page"]])
     tables = [t for t in candidates if pages & set(t.pages)]
     cells = label.get("header_cells", [])
@@ -173,27 +221,45 @@ def score_table(label: dict, candidates: list[Table], ws: Workspace,
     for c in cells:
         hit = next(((t, cell) for t in tables if (cell := _locate(c, t)) is not None), None)
         judged = False
-        meaning = ""
+        given: list[Resolution] = []
         if hit is not None:
             t, cell = hit
             j = ws.judgments.get(t.table_id)
             judged = j is not None and j.label == "abstract" and any(
                 _inside(k.row, k.col, cell) for k in j.keywords)
-            meaning = " ".join(r.expansion for r in ws.resolutions.get(t.table_id, [])
-                               if r.expansion and r.category != "unresolvable"
-                               and _inside(r.row, r.column, cell))
-        f1 = content_f1(meaning, c.get("meaning", "")) if meaning else 0.0
-        out.append({"text": c["text"], "gold": c["label"], "unsure": bool(c.get("unsure")),
-                    "table_id": hit[0].table_id if hit is not None else None,
-                    "role": c.get("role", "column"),
-                    "category": c.get("category"), "located": hit is not None,
-                    "judged_abstract": judged, "meaning": meaning,
-                    "meaning_ok": bool(meaning) and c.get("category") != "unresolvable"
-                    and f1 >= MATCH_F1})
+            given = [r for r in ws.resolutions.get(t.table_id, [])
+                     if r.expansion and r.category != "unresolvable"
+                     and _inside(r.row, r.column, cell)]
+        out.append(outcome(c, hit, judged, given))
+        if alone is not None:
+            mine = alone(*hit, ws.judgments.get(hit[0].table_id)) \
+                if hit is not None and c["label"] == "abstract" else []
+            out[-1]["alone"] = outcome(c, hit, c["label"] == "abstract" and hit is not None,
+                                       mine)
     j = ws.judgments.get(tables[0].table_id) if tables else None
     predicted = j.label if j else None
     right = predicted == label["label"] or (label["label"] == "not_table" and predicted is None)
     return out, {"gold": label["label"], "predicted": predicted, "right": right}
+
+
+def outcome(label: dict, hit: tuple[Table, Cell] | None, judged: bool,
+            given: list[Resolution]) -> dict:
+    """One labelled cell scored: located, judged, the meanings given on it (joined) against the
+    label's, with their methods and evidence, and why a resolvable abstract cell missed."""
+    meaning = " ".join(r.expansion or "" for r in given)
+    f1 = content_f1(meaning, label.get("meaning", "")) if meaning else 0.0
+    ok = bool(meaning) and label.get("category") != "unresolvable" and f1 >= MATCH_F1
+    cause = None
+    if label["label"] == "abstract" and label.get("category") != "unresolvable" and not ok:
+        cause = ("not_located" if hit is None else "not_judged" if not judged and not given
+                 else "no_meaning" if not meaning else "wrong_meaning")
+    return {"text": label["text"], "gold": label["label"], "unsure": bool(label.get("unsure")),
+            "table_id": hit[0].table_id if hit is not None else None,
+            "role": label.get("role", "column"), "category": label.get("category"),
+            "label_meaning": label.get("meaning", ""), "located": hit is not None,
+            "judged_abstract": judged, "meaning": meaning, "meaning_ok": ok, "cause": cause,
+            "methods": [r.method for r in given],
+            "evidence": [(e.source, e.page, e.text) for r in given for e in r.evidence]}
 
 
 def summarize(outcomes: list[dict]) -> dict:
@@ -233,24 +299,30 @@ def summarize(outcomes: list[dict]) -> dict:
     }
 
 
-def _scored(labels: list[dict], ws: Workspace, data: Path
+def _scored(labels: list[dict], ws: Workspace, data: Path, alone: AloneResolver | None = None
             ) -> Iterator[tuple[dict, list[dict], dict]]:
     """(label, its cells' outcomes, its table outcome) for each labelled table, in order."""
     claimed: set[str] = set()
     for label in labels:
         doc_id = ws.doc_ids.get((data / label["doc"]).resolve())
-        yield label, *score_table(label, ws.tables.get(doc_id, []) if doc_id else [], ws, claimed)
+        yield label, *score_table(label, ws.tables.get(doc_id, []) if doc_id else [], ws, claimed,
+                                  alone)
 
 
-def score(labels: list[dict], work: Path, data: Path) -> dict:
+def score(labels: list[dict], work: Path, data: Path,
+          alone: AloneResolver | None = None) -> dict:
     """Score the workspace ``work`` (extract, judge and resolve done) against ``labels``.
 
-    Cells of tables labelled ``not_table`` are not scored, only the table label."""
+    Cells of tables labelled ``not_table`` are not scored, only the table label. ``cells``
+    holds every scored outcome with its ``doc`` and ``page``; with ``alone``,
+    ``resolver_alone`` summarises the meanings that resolver gives with the judge out of the
+    path."""
     per_doc: dict[str, list[dict]] = defaultdict(list)
     tables_seen: dict[str, list[dict]] = defaultdict(list)
-    for label, outcomes, table in _scored(labels, Workspace(work), data):
+    for label, outcomes, table in _scored(labels, Workspace(work), data, alone):
         if label["label"] != "not_table":
-            per_doc[label["doc"]].extend(outcomes)
+            per_doc[label["doc"]].extend(
+                {**o, "doc": label["doc"], "page": label["page"]} for o in outcomes)
         tables_seen[label["doc"]].append(table)
     docs = {}
     for doc, seen in tables_seen.items():
@@ -262,14 +334,18 @@ def score(labels: list[dict], work: Path, data: Path) -> dict:
     overall["tables"] = len(all_tables)
     overall["table_label_right"] = sum(t["right"] for t in all_tables)
     overall["tables_without_abstab_table"] = sum(t["predicted"] is None for t in all_tables)
-    return {"documents": docs, "overall": overall}
+    cells = [o for os_ in per_doc.values() for o in os_]
+    out = {"documents": docs, "overall": overall, "cells": cells}
+    if alone is not None:
+        out["resolver_alone"] = summarize([o["alone"] for o in cells])
+    return out
 
 
 REDO = ("judge", "resolve")
 
 
-def run_pipeline(pdfs: list[Path], work: Path, backend_name: str, backend_settings: dict,
-                 retriever: str | None, redo: str | None = None) -> dict[str, dict]:
+def run_pipeline(pdfs: list[Path], work: Path, backend: Backend, retriever: str | None,
+                 redo: str | None = None) -> dict[str, dict]:
     """Extract, judge and resolve ``pdfs`` into ``work`` through the public stage API, as
     ``abstab extract`` / ``judge`` / ``resolve`` do (a finished stage is not redone; one whose
     units failed redoes those). ``redo`` (judge or resolve) forces that stage; a stage after it
@@ -281,20 +357,15 @@ def run_pipeline(pdfs: list[Path], work: Path, backend_name: str, backend_settin
         date), and for LLM backends this run's :data:`LEDGER` counts.
     """
     ExtractStage(work, {"inputs": [str(p) for p in pdfs]}).run()
-    backend = build_backend(backend_name, backend_settings, work)
     ledger = getattr(backend, "ledger", None)  # LLM backends count their calls
     stages = {}
-    try:
-        for stage in (JudgeStage(work, {}, backend),
-                      ResolveStage(work, {"retriever": retriever} if retriever else {}, backend)):
-            before = ledger.summary() if ledger is not None else {}
-            report = stage.run(force=redo == stage.name)
-            after = ledger.summary() if ledger is not None else {}
-            stages[report.stage] = {"failed": report.failures,
-                                    "seconds": round(report.seconds, 1),
-                                    **{k: after[k] - before[k] for k in LEDGER if k in after}}
-    finally:
-        backend.close()
+    for stage in (JudgeStage(work, {}, backend),
+                  ResolveStage(work, {"retriever": retriever} if retriever else {}, backend)):
+        before = ledger.summary() if ledger is not None else {}
+        report = stage.run(force=redo == stage.name)
+        after = ledger.summary() if ledger is not None else {}
+        stages[report.stage] = {"failed": report.failures, "seconds": round(report.seconds, 1),
+                                **{k: after[k] - before[k] for k in LEDGER if k in after}}
     return stages
 
 
@@ -315,6 +386,29 @@ def misjudged(labels: list[dict], work: Path, data: Path) -> list[str]:
             lines.append(f"{'FP' if o['judged_abstract'] else 'FN'} {label['doc']} p{label['page']}"
                          f" [{o['role']}{', unsure' if o['unsure'] else ''}] {c['text']!r}"
                          f" ({c.get('category') or 'clear'}) :: {why[:300]}")
+    return lines
+
+
+def show(cells: list[dict], key: str | None = None) -> list[str]:
+    """Every labelled abstract cell of a resolvable category (``key``: the outcomes of that
+    name inside each, e.g. ``alone``), misses grouped by cause: label meaning, abstab's,
+    method, evidence."""
+    rows = [(c, c[key] if key else c) for c in cells
+            if c["gold"] == "abstract" and c["category"] != "unresolvable"]
+    lines = []
+    for cause in ("ok", "wrong_meaning", "no_meaning", "not_judged", "not_located"):
+        group = [(c, o) for c, o in rows if (o["cause"] or "ok") == cause]
+        lines.append(f"== {cause}: {len(group)}")
+        for c, o in sorted(group, key=lambda co: (co[1]["category"], co[0]["doc"])):
+            ev = "; ".join(f"{src} p{page}: {text[:90]!r}" for src, page, text in o["evidence"])
+            lines.append(f"  [{o['category']}] {c['doc']} p{c['page']} {o['text']!r} "
+                         f"(label: {o['label_meaning']!r}) -> {o['meaning'] or None!r} "
+                         f"{'+'.join(o['methods'])} {ev}".rstrip())
+    given_wrong = [o for _, o in ((c, c[key] if key else c) for c in cells)
+                   if o["gold"] == "abstract" and o["category"] == "unresolvable" and o["meaning"]]
+    lines.append(f"== meanings on unresolvable cells: {len(given_wrong)}")
+    lines.extend(f"  {o['text']!r} -> {o['meaning']!r} {'+'.join(o['methods'])}"
+                 for o in given_wrong)
     return lines
 
 
@@ -343,6 +437,10 @@ def main() -> None:
     ap.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
                     help="another backend setting (max_tokens=256, n_ctx=4096, "
                          "concurrency=1, ...; a JSON value or a string); repeatable")
+    ap.add_argument("--show", action="store_true",
+                    help="print every labelled abstract cell: label meaning, abstab's, evidence")
+    ap.add_argument("--resolver-alone", action="store_true",
+                    help="also resolve every located abstract-labelled cell, judge out of path")
     args = ap.parse_args()
     data = args.data.resolve()
     labels = load_labels(args.labels)
@@ -356,16 +454,31 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="abstab-real-headers-")) / "work"
     settings = {**backend_options(args.backend_option),
                 **{k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}}
+    alone = None
     try:
-        stages = run_pipeline(pdfs, work, args.backend, settings, args.retriever, args.redo)
+        backend = build_backend(args.backend, settings, work)
+        try:
+            stages = run_pipeline(pdfs, work, backend, args.retriever, args.redo)
+            alone = AloneResolver(work, backend, args.retriever) if args.resolver_alone else None
+            result = score(labels, work, data, alone)
+        finally:
+            backend.close()
     except AbstabError as err:  # a bad setting, key or model: the message names the fix
         raise SystemExit(f"bench_real_headers: {err}") from err
-    result = score(labels, work, data)
+    cells = result.pop("cells")
     if args.errors:
         print("\n".join(misjudged(labels, work, data)), file=sys.stderr)
+    if args.show:
+        print("\n".join(show(cells)))
+        if alone is not None:
+            print("-- the resolver alone (judge out of the path):")
+            print("\n".join(show(cells, "alone")))
     for doc, s in sorted(result["documents"].items()):
         print(_line(doc, s))
     print(_line("overall", result["overall"]))
+    if "resolver_alone" in result:
+        print(_line("resolver alone", {**result["resolver_alone"], "tables": 0,
+                                       "table_label_right": 0}))
     failed = {name: st["failed"] for name, st in stages.items() if st["failed"]}
     if failed:
         print("failed (not scored; a rerun with --work " + str(work) + " asks again): "

@@ -444,15 +444,15 @@ def test_bench_runs_accumulate_and_say_how_they_were_made(sample_work, tmp_path:
     run = dict(res["systems"]["rag-k3"]["run"])
     assert run.pop("created") > first["systems"]["rag"]["run"]["created"]
     assert run == {"name": "rag", "system": "rag", "backend": "rules",
-                   "model": "rules-v2", "answer_format": "json", "retriever": "bm25", "embedding_model": None,
+                   "model": "rules-v3", "answer_format": "json", "retriever": "bm25", "embedding_model": None,
                    "k": 3, "split": None, "dataset_fingerprint": fingerprint,
                    "tables_from": None, "abstab_version": __version__}
     assert res["systems"]["table"]["run"]["retriever"] is None  # table does not search
     assert res["systems"]["rag-k3"]["retrieval"]["k"] == 3
     assert res["notes"] == []
-    assert (f"| rag-k3 | rag | rules | rules-v2 | json | bm25 | 3 | gold | {__version__} |"
+    assert (f"| rag-k3 | rag | rules | rules-v3 | json | bm25 | 3 | gold | {__version__} |"
             in output)
-    assert f"| table | table | rules | rules-v2 | json | – | – | gold | {__version__} |" in output
+    assert f"| table | table | rules | rules-v3 | json | – | – | gold | {__version__} |" in output
     assert f"fingerprint {fingerprint})" in output
     board = (work / "bench" / "leaderboard.md").read_text()
     assert "| answer location | n | table | rag-k5 | hybrid | oracle | closed-book | rag-k3 |" \

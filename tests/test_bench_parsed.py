@@ -106,7 +106,7 @@ def test_a_markdown_folder_of_the_gold_tables_scores_exactly_as_gold(gold_work, 
         "tables_from": "md", "items": 3, "gold": 1.0, "parsed": 1.0, "drop": 0.0,
         "parsing_failures": 0, "reading_failures": 0, "parsed_only": 0}
     assert "| oracle | 1.00 | 1.00 (+0.00; 0) |" in r.output
-    assert "| oracle-md | oracle | rules | rules-v2 | json | – | – | md | " \
+    assert "| oracle-md | oracle | rules | rules-v3 | json | – | – | md | " \
         in r.output
 
 

@@ -62,10 +62,15 @@ def run(tmp_path_factory):
                            "--retriever", "bm25"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout.splitlines()
+    return proc.stdout.splitlines(), tmp
+
+
+def _lines(run):
+    return run[0]
 
 
 def test_scores_on_one_shared_pdf(run):
+    run = _lines(run)
     out = json.loads(run[-1])
     assert (out["pdfs"], out["tables_labelled"], out["tables_in_data"]) == (1, 3, 2)
     o = out["overall"]
@@ -123,7 +128,7 @@ def test_shipped_labels_are_valid_and_counted():
 
 
 def test_redo_judge_keeps_the_extraction_and_errors_name_each_misjudged_cell(run):
-    out = json.loads(run[-1])
+    out = json.loads(_lines(run)[-1])
     work = Path(out["work"])
     extract_done = (work / "extract" / "done.json").read_text()
     judge_done = json.loads((work / "judge" / "done.json").read_text())
@@ -371,3 +376,41 @@ def test_local_backend_runs_end_to_end_on_one_table(tmp_path):
                    if json.loads(j)["label"] == "abstract")
     assert resolve["calls"] >= keywords + resolve["repairs"] + resolve["retries"]
     assert resolve["cache_hits"] == 0
+
+
+def test_resolve_rerun_alone_shows_each_cell_and_scores_the_resolver_alone(run):
+    """``--redo resolve`` reruns resolve on the workspace (extraction is not redone: its
+    records stay byte for byte); ``--show`` prints each labelled abstract cell with the
+    meaning, method and evidence; ``--resolver-alone`` also asks the resolver about every
+    located abstract cell, the judge out of the path."""
+    _, tmp = run
+    tables = (tmp / "work" / "extract" / "tables.jsonl").read_bytes()
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--data",
+                           str(corpus("govreports", "camelot__foo.pdf").parent), "--labels",
+                           str(tmp / "labels.json"), "--work", str(tmp / "work"),
+                           "--retriever", "bm25", "--redo", "resolve", "--show",
+                           "--resolver-alone"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp / "work" / "extract" / "tables.jsonl").read_bytes() == tables
+    lines = proc.stdout.splitlines()
+    shown = lines[:lines.index("-- the resolver alone (judge out of the path):")]
+    assert shown == [
+        "== ok: 1",
+        ("  [explicit] camelot__foo.pdf p1 'KI (1/km)' (label: 'kinetic intensity (1/km)') "
+         "-> 'kinetic intensity' acronym_pair block p1: 'The cycles were selected to reflect "
+         "a range of kinetic intensity (KI) values.'"),
+        "== wrong_meaning: 0",
+        "== no_meaning: 0",
+        "== not_judged: 1",
+        ("  [inferable_table] camelot__foo.pdf p1 'Improved Speed' (label: 'improved speed') "
+         "-> None"),
+        "== not_located: 0",
+        "== meanings on unresolvable cells: 1",
+        "  'Decreased Accel' -> 'Decreased acceleration' parts:clipped_phrase"]
+    out = json.loads(lines[-1])
+    assert (out["overall"]["resolve_right"], out["overall"]["meanings_given"]) == (1, 2)
+    alone = out["resolver_alone"]
+    # the judge missed "Improved Speed" and the row code 2012_2; asked directly, the resolver
+    # finds no span for either (the document never explains them)
+    assert (alone["resolvable"], alone["resolve_right"], alone["meanings_given"]) == (2, 1, 2)
+    assert lines[-2].startswith("resolver alone ")

@@ -440,19 +440,19 @@ def test_report_numbers_on_a_hand_made_decision_set(work):
     result = _invoke(work, "--report", "--json")
     assert result.exit_code == 0, result.output
     rep = json.loads(result.output)
-    assert rep["judge"] == [{"backend": "rules", "model": "rules-v2", "n": 6, "tp": 3,
+    assert rep["judge"] == [{"backend": "rules", "model": "rules-v3", "n": 6, "tp": 3,
                              "fp": 1, "fn": 1, "tn": 1, "precision": 0.75, "recall": 0.75,
                              "f1": 0.75}]
-    assert rep["resolve"] == [{"backend": "rules", "model": "rules-v2", "n": 4,
+    assert rep["resolve"] == [{"backend": "rules", "model": "rules-v3", "n": 4,
                                "correct": 2, "unscored": 0, "accuracy": 0.5}]
-    assert rep["items"] == [{"backend": "rules", "model": "rules-v2", "n": 3, "kept": 2,
+    assert rep["items"] == [{"backend": "rules", "model": "rules-v3", "n": 3, "kept": 2,
                              "keep_rate": 2 / 3}]
     assert (rep["units"], rep["tables_rejected"], rep["agreement"]) == (
         {"header": 7, "table": 1, "meaning": 4, "item": 3}, 1, [])
     text = _invoke(work, "--report").output
-    assert "| rules | rules-v2 | 6 | 3 | 1 | 1 | 1 | 0.750 | 0.750 | 0.750 |" in text
-    assert "| rules | rules-v2 | 4 | 2 | 0.500 | 0 |" in text
-    assert "| rules | rules-v2 | 3 | 2 | 0.667 |" in text
+    assert "| rules | rules-v3 | 6 | 3 | 1 | 1 | 1 | 0.750 | 0.750 | 0.750 |" in text
+    assert "| rules | rules-v3 | 4 | 2 | 0.500 | 0 |" in text
+    assert "| rules | rules-v3 | 3 | 2 | 0.667 |" in text
 
 
 def test_two_reviewers_files_imported_give_kappa(work, tmp_path):

@@ -123,6 +123,8 @@ _VALUE_KINDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"^\(?\d{3}\)?[ .-]\d{3}-\d{4}$"), ("phone", "telephone")),
     (re.compile(r"^-?\d{1,3}\.\d{4,}$"), ("latitude", "longitude")),
     (re.compile(r"^\d{5}(-\d{4})?$"), ("zip",)),
+    (re.compile(r"^(?:A[KLRZS]|C[AOT]|D[CE]|F[LM]|G[AU]|HI|I[ADLN]|K[SY]|LA|M[ADEINOPST]|"
+                r"N[CDEHJMVY]|O[HKR]|P[AR]|RI|S[CD]|T[NX]|UT|V[AIT]|W[AIVY])$"), ("state",)),
     (re.compile(r"^-?[\d,]*\.?\d+\s*%$"), ("percent", "percentage", "rate")),
     (re.compile(r"^\$\s?-?[\d,]+(\.\d+)?$"), ("amount", "cost", "value", "price")),
     (re.compile(r"^\d+ [A-Za-z0-9 ]+ (st|ave|blvd|rd|dr|way|street|avenue)\.?$", re.IGNORECASE),
@@ -274,7 +276,8 @@ def segment(run: str, k: int = 8) -> tuple[Reading, ...]:
     return tuple(Reading(" ".join(w), s) for s, w in beams[n])
 
 
-def _value_words(values: tuple[str, ...]) -> set[str]:
+def value_words(values: tuple[str, ...] | list[str]) -> set[str]:
+    """The header words that name the kind of all ``values`` (dates → "date", "day")."""
     words: set[str] = set()
     vals = [v.strip() for v in values if v and v.strip()]
     for pattern, names in _VALUE_KINDS:
@@ -330,7 +333,7 @@ def expand_header(header: str, siblings: tuple[str, ...] | list[str] = (),
     if not tokens:
         return []
     context = _context_words(tuple(s for s in siblings if s != header))
-    kinds = _value_words(tuple(values))
+    kinds = value_words(tuple(values))
     # Tokens are read independently; a beam keeps the k best combined readings.
     beam: list[tuple[float, str]] = [(0.0, "")]
     for tok in tokens:

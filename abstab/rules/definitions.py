@@ -55,6 +55,9 @@ class Match:
 
 def _clean_long(text: str) -> str:
     text = squash(text).strip(" .,;:=-–—")
+    # a bracket the cut left open ("… 21st Century (P.L" of "(P.L. 105-178)") goes with its tail
+    if text.count("(") > text.count(")"):
+        text = text[:text.rfind("(")].rstrip(" ,;:")
     text = _ARTICLE.sub("", text)
     return text
 
@@ -126,6 +129,12 @@ def explicit_matches(text: str, keyword: str) -> list[Match]:
         long = _clean_long(m.group("long"))
         if long and len(long.split()) <= 25:
             found.append(Match(long, m.start(), m.end(), "definition_sentence"))
+    # "Security Administrator function: QIBM_DB_SECADM": a section title naming a system
+    # identifier (a code with an underscore) after the words it stands for
+    if "_" in keyword:
+        titled = re.compile(rf"(?<![\w.])(?P<long>[A-Z][^\W\d_]+(?: [^\W\d_]+){{1,5}}):\s*{kw}")
+        for m in titled.finditer(text):
+            found.append(Match(_clean_long(m.group("long")), m.start(), m.end(), "title"))
     # "long form (K)" and "K (long form)": the shared acronym finder for acronym-like
     # keywords; the regular expressions below for the rest ("Avg. disch.").
     pairs = _acronym_pairs(text, keyword)
@@ -206,10 +215,11 @@ def acronym_meaning_problem(keyword: str, st: Stated) -> str | None:
     """Why ``st`` cannot be what the acronym ``keyword`` stands for, or None.
 
     A long form that spells the acronym is one; so is whatever a legend line of the table's own
-    notes gives ("STA = authorized funds subject to future appropriations"). A sentence about the
-    acronym ("SSA is also responsible for …", "the WEC: (1) natural gas …") is not.
+    notes gives ("STA = authorized funds subject to future appropriations"), and a section title
+    naming a system identifier ("Security Administrator function: QIBM_DB_SECADM"). A sentence
+    about the acronym ("SSA is also responsible for …", "the WEC: (1) natural gas …") is not.
     """
-    if spells(keyword, st.long):
+    if spells(keyword, st.long) or (isinstance(st.source, Match) and st.source.pattern == "title"):
         return None
     if isinstance(st.source, Note) and re.search(
             rf"{_kw_pattern(keyword)}\s*[*†‡¹²³]*\s*=", st.source.text):
@@ -389,6 +399,8 @@ def expansion_problem(keyword: str, expansion: str, implied: bool = False) -> st
     if implied:
         if sum(ch.isalpha() for ch in keyword) < 2 and not any(ch.isdigit() for ch in keyword):
             return "one letter implies no word"  # "N" → "note", "F" → "figure"
+        if len(words) == 1 and _lemma(words[0]) == keyword.strip(" .").lower() != words[0]:
+            return "the header itself, inflected"  # "REACH" → "reached"
         if words[0] in _STOP:
             return "starts with a function word"
         rare = [w for w in re.findall(r"[^\s/-]+", exp.lower())
