@@ -271,3 +271,27 @@ def test_rows_of_wrapped_text_between_rules_stay_whole_beside_an_overlapping_lin
         "Standardized Approach and AOCI",
         "Global Systemically Important Bank (G-SIB) Surcharge",
         "Enhanced Supplementary Leverage Ratio (eSLR)"]
+
+
+def test_tables_set_in_one_text_column_of_a_two_column_page(tmp_path):
+    # IF10753 (two text columns): Table 1 in the right column was not found (each of its rows
+    # was read as one line with the paragraph beside it), and Table 2 took the left column's
+    # paragraph lines as its stub column
+    src = corpus("crs-reports", "pdf", "in-focus", "IF10753.6.pdf")
+    _, (first,) = extract_pdf(_one_page(src, 1, tmp_path / "p1.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    assert first.header_rows == [["Year", "Action"]]
+    assert len(first.rows) == 17
+    assert first.rows[0] == ["1992", ("EPA establishes ENERGY STAR under the authority of the "
+                             "Clean Air Act, Section 103(g) (P.L. 101-549)")]
+    assert first.rows[-1] == ["2026", ("EPA and DOE issue MOA to document change in leadership "
+                              "from EPA to DOE for ENERGY STAR")]
+    # the legend's entries, one wrapped over two lines, each whole
+    assert [n.text for n in first.notes if n.kind == "legend"] == [
+        "GAO = Government Accountability Office", "MOC = memorandum of cooperation",
+        "MOU = memorandum of understanding", "MOA = memorandum of agreement"]
+    _, (second,) = extract_pdf(_one_page(src, 2, tmp_path / "p2.pdf"),
+                               ExtractSettings(layout="never"), PROV)
+    assert second.header_rows == [["Fiscal Year", "EPA Funding", "DOE Funding"]]
+    assert second.rows[0] == ["2015", "$44.2", "$4.3"]
+    assert [r[0] for r in second.rows] == [str(y) for y in range(2015, 2025)]

@@ -66,7 +66,9 @@ def parse_note_text(text: str, block: BlockDraft | None) -> list[NoteDraft]:
     if symbol:
         return [NoteDraft("legend", symbol.group("m"), text, block)]
     label = NOTE_LABEL.match(text)
-    if label and not _LEGEND.match(text[: label.end()].strip() + " x"):
+    # ("Notes: GAO = …; MOU = …": the label is not part of the first code; "Note = …" is
+    # a legend entry of its own)
+    if label and not text[label.end():].lstrip().startswith("="):
         rest = text[label.end():].strip()
         if not rest:
             return []

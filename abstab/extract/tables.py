@@ -473,7 +473,7 @@ def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,
         if any(o[1] - 2 <= ln.y0 <= o[3] and o[1] > bottom for o in others):
             break  # the next table
         gap = ln.y0 - edge
-        starts = _is_note_start(ln)
+        starts = _is_note_start(ln) and not _goes_on(prev, ln, x1)
         if prev is None:
             limit = max(14.0, 1.8 * ln.size)
         elif starts:
@@ -510,6 +510,21 @@ def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,
             b = layout.blocks[ln.block]
             if b.kind is None:
                 b.kind = "footnote"
+
+
+def _goes_on(prev: Line | None, ln: Line, right: float) -> bool:
+    """Whether ``ln`` continues the note line ``prev`` although it reads like a note's start
+    ("memorandum of" / "understanding; MOA = …", "… EPA 2012, ENERGY" / "STAR: Celebrating
+    20 Years"): ``prev`` has not ended (no closing punctuation), and ``ln`` starts in lower
+    case, or ``prev`` was wrapped (it reaches the table's right edge) and ``ln`` starts with no
+    marker or label of its own."""
+    if prev is None or prev.text.rstrip().endswith((".", ";", ":")):
+        return False
+    if ln.text[:1].islower():
+        return True
+    t = ln.text
+    own = ln.marker_sup or NOTE_MARKER.match(t) or SOURCE_LINE.match(t) or NOTE_LABEL.match(t)
+    return prev.x1 >= right - 3 * prev.size and not own
 
 
 def _line_text_for_note(ln: Line) -> str:
