@@ -43,6 +43,7 @@ from itertools import pairwise
 
 from abstab.extract.engines import PageContext, RawTable, Rect, chart_like
 from abstab.extract.grid import gutter_positions
+from abstab.extract.notes import legend_line
 from abstab.extract.text import Char, PageText, group_lines
 from abstab.extract.textlines import Body, Candidate, TLine, Word, is_value_text
 from abstab.extract.unruled_cells import to_cells
@@ -381,6 +382,7 @@ def _header_lines(top: TLine, lead: list[TLine], x0: float, x1: float, lines: li
             break
         texts = [ln.seg_text(s) for s in ln.segs]
         if ln.kind == "text" or _CAPTION.match(texts[0]) or _HEADNOTE.match(" ".join(texts)) \
+                or legend_line(" ".join(texts)) \
                 or id(ln) in used or len(out) >= 8 or ln.x0 < x0 - 0.1 * width - ln.size \
                 or ln.x1 > x1 + 0.1 * width + ln.size:
             stop = ln
