@@ -354,3 +354,12 @@ def test_a_body_row_with_text_cells_is_not_promoted_to_a_header_row(tmp_path):
     _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
     assert table.header_rows == [list(rows[0])]
     assert table.rows == [list(r) for r in rows[1:]]
+
+
+def test_a_form_grid_of_tick_boxes_is_not_a_table(tmp_path):
+    # docling's table_mislabeled_as_picture.pdf, a questionnaire set in two columns: "which
+    # groups? State funded legal aid / CSOs" over a box per group and column; once each text
+    # column was searched alone it came out as a table of "*" cells
+    _, tables = extract_pdf(corpus("govreports", "docling__table_mislabeled_as_picture.pdf"),
+                            None, PROV)
+    assert [t.header_rows for t in tables] == []

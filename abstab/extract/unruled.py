@@ -516,11 +516,19 @@ def _find_in(lines: list[TLine], rules: Sequence[Rect], frames: Sequence[Rect]
         header, body = _separate(header, body, over, x1 - x0)
         if len(body.rows) < 5 and not header:
             continue  # a few aligned lines without column labels: a calculation, a list
-        if _contents(body.rows, xs) or sum(1 for ln in body.rows if ln.values) < 2:
+        if _contents(body.rows, xs) or sum(1 for ln in body.rows if ln.values) < 2 \
+                or _boxes_only(body.rows):
             continue
         used.update(id(ln) for ln in all_lines)
         out.append(Candidate(body, header, xs, (x0, y0, x1, y1), share, over))
     return out
+
+
+def _boxes_only(rows: list[TLine]) -> bool:
+    """A form's grid of tick boxes: every value of the rows is one same symbol (``*``, ``□``),
+    so the grid says nothing a table would."""
+    marks = {ln.seg_text(s) for ln in rows for s in ln.segs if is_value_text(ln.seg_text(s))}
+    return len(marks) == 1 and not any(ch.isalnum() for ch in next(iter(marks)))
 
 
 _ROMAN = re.compile(r"^[ivxlc]+$", re.IGNORECASE)
