@@ -141,6 +141,11 @@ def _check(raw: str, box: tuple[float, float, float, float], page: int,
     keys = {key, key.rstrip(".·…")} - {""}
     if any(k in texts[i] for k in keys for i in near) or any(k in t for k in keys for t in extra):
         return
+    # a cell whose box sits a line off its text (a row cut between two of its lines) holds it
+    h = box[3] - box[1]
+    if any(k in texts[i] for k in keys for i, b in enumerate(boxes)
+           if _touches(b, (box[0], box[1] - h, box[2], box[3] + h))):
+        return
     cut = any(key[:k] in texts[a] and key[k:] in texts[b]
               for k in range(1, len(key)) for a in near for b in near if a != b)
     out.issues.append(WordIssue("cut" if cut else "lost", raw, page,
