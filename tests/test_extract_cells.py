@@ -239,8 +239,38 @@ def test_a_legend_inside_the_table_frame_is_a_note_not_a_header_cell(tmp_path):
     _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
     assert table.header_rows == [["Site", "Level", "Reading"]]
     assert table.rows == [r for r in rows[1:]]
-    assert " ".join(n.text for n in table.notes) == (
-        "Symbol convention: H = High HH = High high L = Low")
+    assert [(n.kind, n.marker, n.text) for n in table.notes] == [
+        ("legend", "H", "H = High"), ("legend", "HH", "HH = High high"),
+        ("legend", "L", "L = Low")]
+
+
+def test_a_legend_spread_over_the_columns_above_the_labels_is_the_tables_legend(tmp_path):
+    # a legend line between the caption and the column labels, its entries set apart like
+    # labels: each entry was taken as a header cell over the column under it
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 90, "Table 4. Alarm readings by station")
+    for x, s in ((72, "Symbol convention"), (200, "H = High"), (300, "HH = High high"),
+                 (400, "L = Low")):
+        _text(page, x, 108, s)
+    _text(page, 72, 120, "Station")
+    for x, s in ((250, "Level"), (350, "Reading"), (450, "Alarms")):
+        _text(page, x, 120, s, align="right")
+    rows = [("North", "H", "12.5", "3"), ("South", "HH", "30.1", "7"), ("East", "L", "2.2", "0"),
+            ("West", "H", "11.0", "2"), ("Central", "LL", "0.4", "1")]
+    for i, row in enumerate(rows):
+        _text(page, 72, 136 + 14 * i, row[0])
+        for x, v in zip((250, 350, 450), row[1:], strict=True):
+            _text(page, x, 136 + 14 * i, v, align="right")
+    pdf = tmp_path / "legend-top.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Station", "Level", "Reading", "Alarms"]]
+    assert table.rows == [list(r) for r in rows]
+    assert table.caption == "Table 4. Alarm readings by station"
+    assert [(n.kind, n.marker, n.text) for n in table.notes] == [
+        ("legend", "H", "H = High"), ("legend", "HH", "HH = High high"),
+        ("legend", "L", "L = Low")]
 
 
 def test_a_subtitle_centred_over_the_table_is_not_a_header_row(tmp_path):
@@ -271,3 +301,65 @@ def test_rows_of_wrapped_text_between_rules_stay_whole_beside_an_overlapping_lin
         "Standardized Approach and AOCI",
         "Global Systemically Important Bank (G-SIB) Surcharge",
         "Enhanced Supplementary Leverage Ratio (eSLR)"]
+
+
+def test_tables_set_in_one_text_column_of_a_two_column_page(tmp_path):
+    # IF10753 (two text columns): Table 1 in the right column was not found (each of its rows
+    # was read as one line with the paragraph beside it), and Table 2 took the left column's
+    # paragraph lines as its stub column
+    src = corpus("crs-reports", "pdf", "in-focus", "IF10753.6.pdf")
+    _, (first,) = extract_pdf(_one_page(src, 1, tmp_path / "p1.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    assert first.header_rows == [["Year", "Action"]]
+    assert len(first.rows) == 17
+    assert first.rows[0] == ["1992", ("EPA establishes ENERGY STAR under the authority of the "
+                             "Clean Air Act, Section 103(g) (P.L. 101-549)")]
+    assert first.rows[-1] == ["2026", ("EPA and DOE issue MOA to document change in leadership "
+                              "from EPA to DOE for ENERGY STAR")]
+    # the legend's entries, one wrapped over two lines, each whole
+    assert [n.text for n in first.notes if n.kind == "legend"] == [
+        "GAO = Government Accountability Office", "MOC = memorandum of cooperation",
+        "MOU = memorandum of understanding", "MOA = memorandum of agreement"]
+    _, (second,) = extract_pdf(_one_page(src, 2, tmp_path / "p2.pdf"),
+                               ExtractSettings(layout="never"), PROV)
+    assert second.header_rows == [["Fiscal Year", "EPA Funding", "DOE Funding"]]
+    assert second.rows[0] == ["2015", "$44.2", "$4.3"]
+    assert [r[0] for r in second.rows] == [str(y) for y in range(2015, 2025)]
+
+
+def test_a_body_row_with_text_cells_is_not_promoted_to_a_header_row(tmp_path):
+    # a ruled table whose text columns hold "-" in most rows: the first body row, all text but
+    # its amount, read as a second header row (nothing sets it apart: no bold, no rule, an
+    # amount in the column of amounts)
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 90, "Table 5. Bridge programs by state")
+    rows = [("State", "Program", "Status", "Amount"),
+            ("Alabama", "Bridge repair", "Active", "12.5"), ("Alaska", "-", "-", "3.1"),
+            ("Arizona", "Ferry fund", "Closed", "7.0"), ("Arkansas", "-", "-", "2.2"),
+            ("Colorado", "-", "-", "9.4"), ("Delaware", "Tunnel aid", "Active", "1.3")]
+    shape = page.new_shape()
+    for k in range(len(rows) + 1):
+        shape.draw_line((68, 100 + 14 * k), (486, 100 + 14 * k))
+    for x in (68, 175, 295, 420, 486):
+        shape.draw_line((x, 100), (x, 100 + 14 * len(rows)))
+    shape.finish(color=(0, 0, 0), width=0.5)
+    shape.commit()
+    for i, row in enumerate(rows):
+        for x, v in zip((72, 180, 300), row[:3], strict=True):
+            _text(page, x, 110 + 14 * i, v)
+        _text(page, 480, 110 + 14 * i, row[3], align="right")
+    pdf = tmp_path / "body-row.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [list(rows[0])]
+    assert table.rows == [list(r) for r in rows[1:]]
+
+
+def test_a_form_grid_of_tick_boxes_is_not_a_table(tmp_path):
+    # docling's table_mislabeled_as_picture.pdf, a questionnaire set in two columns: "which
+    # groups? State funded legal aid / CSOs" over a box per group and column; once each text
+    # column was searched alone it came out as a table of "*" cells
+    _, tables = extract_pdf(corpus("govreports", "docling__table_mislabeled_as_picture.pdf"),
+                            None, PROV)
+    assert [t.header_rows for t in tables] == []

@@ -148,17 +148,29 @@ def raw_grid(raw: RawTable, page: PageText) -> Grid | None:
                 owner[r][c] = cell
     x0, y0, x1, y1 = xs[0], ys[0], xs[-1], ys[-1]
     buckets: dict[int, list[Char]] = {}
-    decoration = page.decoration
-    for ch in page.chars:
-        cx, cy = ch.cx, ch.cy
-        if not (x0 <= cx <= x1 and y0 <= cy <= y1) or id(ch) in decoration:
-            continue
-        c = min(max(bisect.bisect_right(xs, cx) - 1, 0), ncols - 1)
-        r = min(max(bisect.bisect_right(ys, cy) - 1, 0), nrows - 1)
-        slot = owner[r][c]
-        assert slot is not None
-        buckets.setdefault(id(slot), []).append(ch)
-    cells = _join_split_words(cells, buckets)
+    crossing: list[list[GCell]] = []  # cells a word's characters fall in, when several
+
+    def slot(x: float, y: float) -> GCell:
+        c = min(max(bisect.bisect_right(xs, x) - 1, 0), ncols - 1)
+        r = min(max(bisect.bisect_right(ys, y) - 1, 0), nrows - 1)
+        cell = owner[r][c]
+        assert cell is not None
+        return cell
+
+    # whole words go to the cell under their centre: a boundary through a word (a label
+    # wider than its column, text spilling over a rule) never cuts it in two
+    for word in page_words(page, (x0, y0, x1, y1)):
+        ink = [ch for ch in word if not ch.c.isspace()] or word
+        home = slot((ink[0].x0 + ink[-1].x1) / 2, ink[0].cy)
+        buckets.setdefault(id(home), []).extend(word)
+        over: list[GCell] = []
+        for ch in ink:
+            cell = slot(ch.cx, ch.cy)
+            if not over or over[-1] is not cell:
+                over.append(cell)
+        if len(over) > 1:
+            crossing.append(over)
+    cells = _join_split_words(cells, buckets, crossing)
     vertical = page.vertical
     for cell in cells:
         chars = buckets.get(id(cell))
@@ -168,13 +180,35 @@ def raw_grid(raw: RawTable, page: PageText) -> Grid | None:
     return Grid(nrows, ncols, cells, xs, ys)
 
 
-def _join_split_words(cells: list[GCell], buckets: dict[int, list[Char]]) -> list[GCell]:
-    """Merge side-by-side cells that a word runs across (text spilling over a cell border:
-    ``Flight O|peration``), so the word is not cut in two."""
-    owner: dict[int, GCell] = {}
-    for cell in cells:
-        for ch in buckets.get(id(cell), ()):
-            owner[id(ch)] = cell
+def page_words(page: PageText, box: Rect) -> list[list[Char]]:
+    """The words of ``page`` whose centre is inside ``box`` (leader dots and typed rules left
+    out): horizontal characters split at spaces and at gaps wider than a word space; each
+    character of rotated text is a word of its own. A space glyph stays with the word it
+    follows (the text of a line is rebuilt from them)."""
+    x0, y0, x1, y1 = box
+    decoration = page.decoration
+    vertical = page.vertical
+    out: list[list[Char]] = []
+    for f in page.fragments:
+        fx0, fy0, fx1, fy1 = f.bbox
+        if fx0 > x1 + 1 or fx1 < x0 - 1 or fy0 > y1 + 1 or fy1 < y0 - 1:
+            continue
+        chars = [c for c in f.chars if id(c) not in decoration]
+        # (the gap at which a line's text gets a space: see text.line_text)
+        words = [[c] for c in chars] if f.index in vertical else _words(chars, 0.25)
+        for w in words:
+            ink = [c for c in w if not c.c.isspace()] or w
+            cx = (ink[0].x0 + ink[-1].x1) / 2 if f.index not in vertical else ink[0].cx
+            if x0 <= cx <= x1 and y0 <= ink[0].cy <= y1:
+                out.append(w)
+    return out
+
+
+def _join_split_words(cells: list[GCell], buckets: dict[int, list[Char]],
+                      crossing: list[list[GCell]]) -> list[GCell]:
+    """Merge side-by-side cells of one row that a word runs across (text spilling over a cell
+    border: ``Flight O|peration``), so a label keeps its words together; ``crossing`` lists,
+    for each such word, the cells its characters fall in, left to right."""
     parent: dict[int, GCell] = {id(c): c for c in cells}
 
     def find(c: GCell) -> GCell:
@@ -183,16 +217,9 @@ def _join_split_words(cells: list[GCell], buckets: dict[int, list[Char]]) -> lis
         return c
 
     joined = False
-    by_frag: dict[int, list[Char]] = {}
-    for chars in buckets.values():
-        for ch in chars:
-            by_frag.setdefault(ch.frag, []).append(ch)
-    for chars in by_frag.values():
-        chars.sort(key=lambda ch: ch.x0)
-        for a, b in pairwise(chars):
-            if a.c.isspace() or b.c.isspace() or b.x0 - a.x1 > 0.15 * a.size:
-                continue
-            ca, cb = find(owner[id(a)]), find(owner[id(b)])
+    for over in crossing:
+        for a, b in pairwise(over):
+            ca, cb = find(a), find(b)
             if ca is cb or ca.r != cb.r or ca.rs != cb.rs or ca.c + ca.cs != cb.c:
                 continue
             parent[id(cb)] = ca
@@ -474,8 +501,9 @@ def spread_columns(grid: Grid) -> Grid:
 # -------------------------------------------------------------------- column gutters
 
 
-def _words(line: list[Char]) -> list[list[Char]]:
-    """Words of a line (split at spaces and at gaps); a word keeps the spaces after it."""
+def _words(line: list[Char], space: float = 0.3) -> list[list[Char]]:
+    """Words of a line (split at spaces and at gaps wider than ``space`` em); a word keeps the
+    spaces after it."""
     out: list[list[Char]] = []
     prev: Char | None = None
     for c in line:
@@ -484,7 +512,7 @@ def _words(line: list[Char]) -> list[list[Char]]:
                 out[-1].append(c)
             prev = None
             continue
-        if prev is None or c.x0 - prev.x1 > 0.3 * c.size:
+        if prev is None or c.x0 - prev.x1 > space * c.size:
             out.append([c])
         else:
             out[-1].append(c)

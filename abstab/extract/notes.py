@@ -38,6 +38,12 @@ _HEAD_MARK_TAIL = re.compile(
 )
 
 
+_LEGEND_TITLE = re.compile(r"^(symbol conventions?|symbols?|legend|key|abbreviations?)\s*[:.]?\s*",
+                           re.IGNORECASE)
+_CODE_DEF = re.compile(r"^[^\s=]{1,14}(\s[^\s=]{1,14}){0,2}\s*=\s*\S")
+_BEFORE_CODE = re.compile(r"\s+(?=[^\s=]{1,14}\s*=\s)")
+
+
 @dataclass
 class NoteDraft:
     kind: str
@@ -66,7 +72,9 @@ def parse_note_text(text: str, block: BlockDraft | None) -> list[NoteDraft]:
     if symbol:
         return [NoteDraft("legend", symbol.group("m"), text, block)]
     label = NOTE_LABEL.match(text)
-    if label and not _LEGEND.match(text[: label.end()].strip() + " x"):
+    # ("Notes: GAO = …; MOU = …": the label is not part of the first code; "Note = …" is
+    # a legend entry of its own)
+    if label and not text[label.end():].lstrip().startswith("="):
         rest = text[label.end():].strip()
         if not rest:
             return []
@@ -86,11 +94,19 @@ def parse_note_text(text: str, block: BlockDraft | None) -> list[NoteDraft]:
 
 
 def legend_parts(text: str) -> list[tuple[str, str]]:
-    """``A = x; B = y`` or ``A = x, B = y`` → [(A, 'A = x'), (B, 'B = y')]."""
+    """``A = x; B = y``, ``A = x, B = y`` or ``A = x  B = y`` → [(A, 'A = x'), (B, 'B = y')]; a
+    legend's title (``Symbol convention:``) is not part of the first code."""
+    title = _LEGEND_TITLE.match(text)
+    if title and "=" in text[title.end():]:
+        text = text[title.end():]
     for sep in (";", ","):
         pieces = [p.strip() for p in text.split(sep) if p.strip()]
-        if len(pieces) >= 2 and all(re.match(r"^[^\s=]{1,14}(\s[^\s=]{1,14}){0,2}\s*=\s*\S",
-                                             p) for p in pieces):
+        if len(pieces) >= 2 and all(_CODE_DEF.match(p) for p in pieces):
+            return [(p.split("=", 1)[0].strip(), p.rstrip(".")) for p in pieces]
+    if text.count("=") >= 2:
+        # entries set apart by spaces only: a cut before each "CODE ="
+        pieces = [p.strip() for p in _BEFORE_CODE.split(text) if p.strip()]
+        if len(pieces) >= 2 and all(re.match(r"^[^\s=]{1,14}\s*=\s*\S", p) for p in pieces):
             return [(p.split("=", 1)[0].strip(), p.rstrip(".")) for p in pieces]
     m = _LEGEND.match(text)
     if m and not re.match(r"^\W*(https?|ftp|www\.)", text, re.IGNORECASE):
@@ -101,6 +117,12 @@ def legend_parts(text: str) -> list[tuple[str, str]]:
             return []
         return [(key, text)]
     return []
+
+
+def legend_line(text: str) -> bool:
+    """A line that defines two or more codes (``Symbol convention H = High, HH = High high``):
+    a legend, never a header label, wherever it is printed."""
+    return text.count("=") >= 2 and bool(legend_parts(text))
 
 
 def _strip_marks(text: str) -> str:

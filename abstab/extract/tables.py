@@ -35,6 +35,7 @@ from abstab.extract.notes import (
     SOURCE_LINE,
     SYMBOL_LEGEND,
     NoteDraft,
+    legend_line,
     legend_parts,
     parse_note_text,
     set_targets,
@@ -255,7 +256,7 @@ def detect_header(grid: Grid, hint: Callable[[], int | None] | None,
     limit = min(max_rows, grid.nrows - 1)
     first_data = next((r for r, k in enumerate(kinds) if k == "data"), None)
     if first_data is not None and first_data <= limit and any(k == "data" for k in kinds[1:]):
-        n = first_data
+        n = _first_body_like(grid, kinds, first_data)
         # a stub-only row just above the data is a section label of the body, not a header
         while n > 1 and kinds[n - 1] == "stub":
             n -= 1
@@ -288,6 +289,28 @@ def detect_header(grid: Grid, hint: Callable[[], int | None] | None,
         n = guess if guess and 0 < guess <= limit else 1
     n = min(n, limit)
     return n, {r for r in numbering if r < n}
+
+
+def _first_body_like(grid: Grid, kinds: list[str], first_data: int) -> int:
+    """The first row, from the second on and above ``first_data``, that is a body row although
+    its text cells keep it from reading as data (``Alabama | Bridge repair | Active | 12.5``
+    over rows with ``-`` in the text columns): it holds a number, not a year, in a column
+    where the data rows hold numbers, and no bold sets it apart. Without such evidence of a
+    body row, the rows above the first data row are header rows."""
+    data = [r for r, k in enumerate(kinds) if k == "data" and r >= first_data]
+    counts: dict[int, int] = {}
+    for r in data:
+        for c in _row_cells(grid, r):
+            if c.cs == 1 and is_number(c.text):
+                counts[c.c] = counts.get(c.c, 0) + 1
+    numeric = {col for col, k in counts.items() if k >= 0.6 * len(data)}
+    for r in range(1, first_data):
+        if kinds[r] != "text" or _bold(grid, r) >= 0.6:
+            continue
+        if any(c.cs == 1 and c.c in numeric and c.c > 0 and is_number(c.text)
+               and not _YEAR.match(c.text.strip()) for c in _row_cells(grid, r)):
+            return r
+    return first_data
 
 
 def _bold(grid: Grid, r: int) -> float:
@@ -416,6 +439,11 @@ def _caption_above(d: TableDraft, blocks: list[BlockDraft], used: set[int],
             return
         if TABLE_CAPTION_RE.match(b.text):
             used.add(id(b))
+            # a legend between the caption and the table is the table's legend, not caption
+            for x in [x for x in between if legend_line(x.text)]:
+                between.remove(x)
+                d.notes.extend(parse_note_text(x.text, x))
+                x.kind = "footnote"
             d.caption_blocks = [b] + list(reversed(between))
             d.caption = join_lines([x.text for x in d.caption_blocks])
             for x in d.caption_blocks:
@@ -473,7 +501,7 @@ def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,
         if any(o[1] - 2 <= ln.y0 <= o[3] and o[1] > bottom for o in others):
             break  # the next table
         gap = ln.y0 - edge
-        starts = _is_note_start(ln)
+        starts = _is_note_start(ln) and not _goes_on(prev, ln, x1)
         if prev is None:
             limit = max(14.0, 1.8 * ln.size)
         elif starts:
@@ -510,6 +538,21 @@ def _notes_under(d: TableDraft, lines: list[Line], layout: Layout,
             b = layout.blocks[ln.block]
             if b.kind is None:
                 b.kind = "footnote"
+
+
+def _goes_on(prev: Line | None, ln: Line, right: float) -> bool:
+    """Whether ``ln`` continues the note line ``prev`` although it reads like a note's start
+    ("memorandum of" / "understanding; MOA = …", "… EPA 2012, ENERGY" / "STAR: Celebrating
+    20 Years"): ``prev`` has not ended (no closing punctuation), and ``ln`` starts in lower
+    case, or ``prev`` was wrapped (it reaches the table's right edge) and ``ln`` starts with no
+    marker or label of its own."""
+    if prev is None or prev.text.rstrip().endswith((".", ";", ":")):
+        return False
+    if ln.text[:1].islower():
+        return True
+    t = ln.text
+    own = ln.marker_sup or NOTE_MARKER.match(t) or SOURCE_LINE.match(t) or NOTE_LABEL.match(t)
+    return prev.x1 >= right - 3 * prev.size and not own
 
 
 def _line_text_for_note(ln: Line) -> str:

@@ -171,6 +171,7 @@ def read_page(page: Any, number: int) -> PageText:
     # text comes in unrotated page space; tables and the reader use the page as displayed
     rot = page.rotation_matrix if page.rotation else None
     fragments: list[Fragment] = []
+    seen: dict[tuple[str, int, int], list[Char]] = {}
     for bno, block in enumerate(raw["blocks"]):
         if block.get("type") == 1:
             continue
@@ -193,7 +194,10 @@ def read_page(page: Any, number: int) -> PageText:
                     if rot is not None:
                         x0, y0, x1, y1 = _transform((x0, y0, x1, y1), rot)
                         ox, oy = rot.a * ox + rot.c * oy + rot.e, rot.b * ox + rot.d * oy + rot.f
-                    chars.append(Char(x0, y0, x1, y1, ch["c"], size, bold, ox, oy, idx, mono))
+                    char = Char(x0, y0, x1, y1, ch["c"], size, bold, ox, oy, idx, mono)
+                    if not char.c.isspace() and _overprint(char, seen):
+                        continue
+                    chars.append(char)
             if not chars:
                 continue
             if horizontal:
@@ -209,6 +213,23 @@ def read_page(page: Any, number: int) -> PageText:
     if text.n_chars < SCANNED_MAX_CHARS:
         text.image_area = image_area(page)
     return text
+
+
+def _overprint(char: Char, seen: dict[tuple[str, int, int], list[Char]]) -> bool:
+    """Whether the same glyph was already drawn at (nearly) the same place, and note it.
+
+    Some generators print text twice (a shadow, a fake bold offset by a fraction of a point);
+    read as two glyphs, ``RR2Y`` becomes ``RRRR22YY`` and no cell text is right."""
+    tol = 0.15 * max(char.size, 1.0)
+    kx, ky = int(char.x0), int(char.oy)
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            for other in seen.get((char.c, kx + dx, ky + dy), ()):
+                if abs(other.x0 - char.x0) <= tol and abs(other.oy - char.oy) <= tol \
+                        and abs(other.size - char.size) <= tol:
+                    return True
+    seen.setdefault((char.c, kx, ky), []).append(char)
+    return False
 
 
 def image_area(page: Any) -> float:

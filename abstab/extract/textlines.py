@@ -51,6 +51,7 @@ class TLine:
     kind: str = ""  # "row", "label", "text", "rule"
     values: int = 0  # segments that are values
     leaders: bool = False  # leader dots were dropped from it (a table of contents line)
+    side: int = 0  # on a page set in two text columns, 1 for a line of the right column
 
     def seg_text(self, seg: list[Word]) -> str:
         return " ".join(w.text for w in seg)

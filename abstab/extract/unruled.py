@@ -43,6 +43,7 @@ from itertools import pairwise
 
 from abstab.extract.engines import PageContext, RawTable, Rect, chart_like
 from abstab.extract.grid import gutter_positions
+from abstab.extract.notes import legend_line
 from abstab.extract.text import Char, PageText, group_lines
 from abstab.extract.textlines import Body, Candidate, TLine, Word, is_value_text
 from abstab.extract.unruled_cells import to_cells
@@ -108,8 +109,14 @@ def page_lines(page: PageText, exclude: Sequence[Rect]) -> list[TLine]:
                 continue
         chars.extend(f.chars)
     decoration = page.decoration
+    groups = group_lines(chars)
+    gutter = text_column_gutter(groups, page.width, decoration)
+    if gutter is not None:
+        # a two-column page: a line of the left column is not one row with the line of the
+        # right column beside it (a table set in one column beside running text)
+        groups = _split_at(groups, gutter, decoration)
     lines = []
-    for group in group_lines(chars):
+    for group in groups:
         ink = [c for c in group if not c.c.isspace()]
         if not ink:
             continue
@@ -127,10 +134,79 @@ def page_lines(page: PageText, exclude: Sequence[Rect]) -> list[TLine]:
         y0 = min(w.y0 for w in words)
         y1 = max(w.y1 for w in words)
         line = TLine(words, _segments(words, size), words[0].x0, y0, words[-1].x1, y1, size)
+        if gutter is not None and words[0].x0 >= gutter:
+            line.side = 1
         line.leaders = any(c.c not in _RULE_CHARS for c in deco)
         lines.append(line)
     lines.sort(key=lambda ln: (ln.y0, ln.x0))
     return lines
+
+
+def _prose_words(words: list[Word]) -> bool:
+    """Words of one line that read like running text: five or more, half in lower case."""
+    return len(words) >= 5 and sum(1 for w in words if w.text[:1].islower()) >= 0.5 * len(words)
+
+
+def text_column_gutter(groups: list[list[Char]], width: float,
+                       decoration: set[int] = frozenset()) -> float | None:  # type: ignore[assignment]
+    """The x of the white strip between the two text columns of a page set in two columns,
+    or None.
+
+    The strip lies in the middle 40 % of the page, almost no line crosses it (at most 2 %),
+    both sides hold text over at least half of the page's text height, and both hold running
+    text (lines of five or more words, half of them in lower case): two columns of paragraphs,
+    not a table whose columns leave a gap there."""
+    rows = [(ws, min(w.y0 for w in ws), max(w.y1 for w in ws))
+            for ws in (_words([c for c in g if id(c) not in decoration]) for g in groups) if ws]
+    n = len(rows)
+    if n < 16:
+        return None
+    bins = int(width) + 2
+    cover = [0] * bins
+    for ws, _, _ in rows:
+        for w in ws:
+            for i in range(max(0, int(w.x0)), min(bins, int(w.x1) + 1)):
+                cover[i] += 1
+    allowed = max(1, int(0.02 * n))
+    top, bottom = min(r[1] for r in rows), max(r[2] for r in rows)
+    lo, hi = int(0.3 * width), int(0.7 * width)
+    best: tuple[int, float] | None = None
+    i = lo
+    while i < hi:
+        if cover[i] > allowed:
+            i += 1
+            continue
+        j = i
+        while j < bins and cover[j] <= allowed:
+            j += 1
+        g = (i + j) / 2
+        if j - i >= 6 and (best is None or j - i > best[0]) and _two_columns(rows, g, top, bottom):
+            best = (j - i, g)
+        i = j
+    return best[1] if best else None
+
+
+def _two_columns(rows: list[tuple[list[Word], float, float]], g: float, top: float,
+                 bottom: float) -> bool:
+    sides = []
+    for keep in (lambda w: w.x1 <= g, lambda w: w.x0 >= g):
+        parts = [([w for w in ws if keep(w)], y0, y1) for ws, y0, y1 in rows]
+        parts = [p for p in parts if p[0]]
+        if not parts or sum(1 for p in parts if _prose_words(p[0])) < 5:
+            return False
+        sides.append((min(p[1] for p in parts), max(p[2] for p in parts)))
+    shared = min(sides[0][1], sides[1][1]) - max(sides[0][0], sides[1][0])
+    return shared >= 0.5 * (bottom - top)
+
+
+def _split_at(groups: list[list[Char]], x: float, decoration: set[int]) -> list[list[Char]]:
+    """Visual lines cut at ``x`` where they cross it: each side is a line of its own."""
+    out = []
+    for g in groups:
+        left = [c for c in g if c.cx < x]
+        right = [c for c in g if c.cx >= x]
+        out.extend(part for part in (left, right) if part)
+    return out
 
 
 def _prose(seg_texts: list[str]) -> bool:
@@ -185,17 +261,36 @@ def _bodies(lines: list[TLine]) -> list[Body]:
                 cur.lines.append(ln)
                 continue
             if near and ln.kind == "label" and len(pending) < 3 \
-                    and ln.x0 >= cur.x0 - 2 * ln.size and ln.x1 <= cur.x1 + 2 * ln.size:
+                    and ln.x0 >= cur.x0 - 2 * ln.size and (ln.x1 <= cur.x1 + 2 * ln.size
+                                                          or _wraps(ln, cur.lines[-1])):
                 pending.append(ln)
                 continue
-            bodies.append(cur)
+            bodies.append(_close(cur, pending))
             cur = None
             pending = []
         if ln.kind == "row":
             cur = Body([ln])
     if cur is not None:
-        bodies.append(cur)
+        bodies.append(_close(cur, pending))
     return bodies
+
+
+def _close(body: Body, pending: list[TLine]) -> Body:
+    """``body`` with the labels under its last row that continue one of its wrapped cells
+    (set tight under it, starting where a cell other than the first starts)."""
+    last = body.lines[-1]
+    for ln in pending:
+        prev = body.lines[-1]
+        if ln.y0 - prev.y1 > 0.6 * ln.size or not _wraps(ln, last):
+            break
+        body.lines.append(ln)
+    return body
+
+
+def _wraps(ln: TLine, row: TLine) -> bool:
+    """Whether ``ln`` starts where a cell of ``row`` other than its first starts (the next
+    line of a wrapped cell, which may reach further right than the row's first line)."""
+    return any(abs(seg[0].x0 - ln.x0) <= 1.0 for seg in row.segs[1:])
 
 
 def gutters(lines: list[TLine], lo: float, hi: float) -> list[float]:
@@ -287,6 +382,7 @@ def _header_lines(top: TLine, lead: list[TLine], x0: float, x1: float, lines: li
             break
         texts = [ln.seg_text(s) for s in ln.segs]
         if ln.kind == "text" or _CAPTION.match(texts[0]) or _HEADNOTE.match(" ".join(texts)) \
+                or legend_line(" ".join(texts)) \
                 or id(ln) in used or len(out) >= 8 or ln.x0 < x0 - 0.1 * width - ln.size \
                 or ln.x1 > x1 + 0.1 * width + ln.size:
             stop = ln
@@ -358,9 +454,18 @@ def _split_by_frames(body: Body, frames: Sequence[Rect]) -> list[Body]:
 
 def find_candidates(page: PageText, exclude: Sequence[Rect] = (),
                     rules: Sequence[Rect] = (), frames: Sequence[Rect] = ()) -> list[Candidate]:
-    """Tables of the page found from its text (see the module docstring), best first."""
+    """Tables of the page found from its text (see the module docstring), best first; on a
+    page set in two text columns, each column is searched on its own."""
     lines = page_lines(page, exclude)
     classify(lines)
+    out = []
+    for side in sorted({ln.side for ln in lines}):
+        out.extend(_find_in([ln for ln in lines if ln.side == side], rules, frames))
+    return out
+
+
+def _find_in(lines: list[TLine], rules: Sequence[Rect], frames: Sequence[Rect]
+             ) -> list[Candidate]:
     text_rules = [(ln.x0, (ln.y0 + ln.y1) / 2, ln.x1, (ln.y0 + ln.y1) / 2)
                   for ln in lines if ln.kind == "rule"]
     out = []
@@ -411,11 +516,19 @@ def find_candidates(page: PageText, exclude: Sequence[Rect] = (),
         header, body = _separate(header, body, over, x1 - x0)
         if len(body.rows) < 5 and not header:
             continue  # a few aligned lines without column labels: a calculation, a list
-        if _contents(body.rows, xs) or sum(1 for ln in body.rows if ln.values) < 2:
+        if _contents(body.rows, xs) or sum(1 for ln in body.rows if ln.values) < 2 \
+                or _boxes_only(body.rows):
             continue
         used.update(id(ln) for ln in all_lines)
         out.append(Candidate(body, header, xs, (x0, y0, x1, y1), share, over))
     return out
+
+
+def _boxes_only(rows: list[TLine]) -> bool:
+    """A form's grid of tick boxes: every value of the rows is one same symbol (``*``, ``□``),
+    so the grid says nothing a table would."""
+    marks = {ln.seg_text(s) for ln in rows for s in ln.segs if is_value_text(ln.seg_text(s))}
+    return len(marks) == 1 and not any(ch.isalnum() for ch in next(iter(marks)))
 
 
 _ROMAN = re.compile(r"^[ivxlc]+$", re.IGNORECASE)
