@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import json
 
-import pymupdf
 import pytest
-from builders import make_table
-from click.testing import CliRunner
+from builders import make_table, synth_pages
 from conftest import corpus
 
-from abstab.cli import cli
 from abstab.core.questions import (
     QuestionError,
     TableView,
@@ -142,19 +139,8 @@ def test_an_index_in_a_real_pdf_is_dropped_in_the_funnel_with_its_reason(tmp_pat
     # olmocr's instructions_and_schematics.pdf ends with a two-column back-of-book index
     # ("AD1836 3-5 | Features 1-1"); before, its page references became "What is the 4-6 for
     # …?" lookups and "Which has the higher …" comparisons.
-    src = corpus("govreports", "olmocr__instructions_and_schematics.pdf")
-    pdf = tmp_path / "pdfs" / "index.pdf"
-    pdf.parent.mkdir()
-    with pymupdf.open(src) as doc, pymupdf.open() as new:
-        new.insert_pdf(doc, from_page=56, to_page=57)
-        new.save(pdf)
-    pipeline = tmp_path / "p.yaml"
-    pipeline.write_text(json.dumps({
-        "name": "index", "inputs": [str(pdf.parent)], "backend": "rules",
-        "stages": {"extract": {}, "judge": {}, "resolve": {"retriever": "bm25"},
-                   "generate": {}, "assemble": {}}}))
-    r = CliRunner().invoke(cli, ["synth", "-p", str(pipeline), "-o", str(tmp_path / "w")],
-                           catch_exceptions=False)
+    r = synth_pages(corpus("govreports", "olmocr__instructions_and_schematics.pdf"), 56, 57,
+                    tmp_path)
     assert r.exit_code == 0, r.output
     errors = [json.loads(line) for line in
               (tmp_path / "w" / "generate" / "errors.jsonl").read_text().splitlines()]

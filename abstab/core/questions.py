@@ -18,7 +18,7 @@ import itertools
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Literal
@@ -513,19 +513,37 @@ def entity_name(table: Table, key_col: int, term: str | None = None) -> str:
 
 
 class _Picker:
-    def __init__(self, seed: str, key: str):
+    def __init__(self, seed: str, key: str, first_rows: Collection[int] = (),
+                 unnamed_rows: Collection[int] = ()):
         self.seed, self.key = seed, key
+        self.first_rows, self.unnamed_rows = frozenset(first_rows), frozenset(unnamed_rows)
 
     def order(self, items: list, salt: str) -> list:  # type: ignore[type-arg]
         return seeded_order(items, self.seed, self.key, salt, by=repr)
 
+    def named(self, rows: list[int], salt: str) -> list[int]:
+        """``rows`` a question may name, in seeded order."""
+        return [r for r in self.order(rows, salt) if r not in self.unnamed_rows]
+
+    def rows(self, rows: list[int], n: int, salt: str) -> list[int]:
+        """``n`` of ``rows`` to name, in seeded order, half of them (rounded up) from
+        ``first_rows`` when it has them: rows whose printed label is an abstract code."""
+        first = [r for r in self.named(rows, salt + "|first") if r in self.first_rows]
+        first = first[:math.ceil(n / 2)]
+        return first + [r for r in self.named(rows, salt) if r not in first][:n - len(first)]
+
 
 def template_operations(view: TableView, columns: list[int], types: list[str],
                         lookups_per_column: int | Callable[[int], int], per_type: int,
-                        seed: str) -> list[Operation]:
+                        seed: str, first_rows: Collection[int] = (),
+                        unnamed_rows: Collection[int] = ()) -> list[Operation]:
     """Deterministic operations of each type over ``columns`` (in priority order);
-    ``lookups_per_column`` is a count, or a function giving the count for a column."""
-    pick = _Picker(seed, view.table.table_id)
+    ``lookups_per_column`` is a count, or a function giving the count for a column.
+
+    Rows whose label is an abstract code: lookups take up to half their rows from
+    ``first_rows`` (codes with a meaning), and no question names ``unnamed_rows`` (codes
+    without one)."""
+    pick = _Picker(seed, view.table.table_id, first_rows, unnamed_rows)
     n_for = lookups_per_column if callable(lookups_per_column) else \
         (lambda _c: lookups_per_column)  # type: ignore[misc]
     numeric = [c for c in columns if len(view.values(c)) >= MIN_RANKED_ROWS]
@@ -654,7 +672,7 @@ class Lookup(QuestionKind):
         ops: list[Operation] = []
         for c in columns:
             rows = _answerable(view, c)
-            for r in sorted(pick.order(rows, f"lookup|{c}")[:n_for(c)]):
+            for r in sorted(pick.rows(rows, n_for(c), f"lookup|{c}")):
                 ops.append(Operation(type=self.name, column=c, key_column=view.key_column,
                                      rows=[r]))
         return ops
@@ -674,7 +692,7 @@ class _PairKind(QuestionKind):
 
     def template_op(self, view: TableView, c: int, pick: _Picker) -> Operation | None:
         values = view.values(c)
-        rows = pick.order(sorted(values), f"{self.name}|{c}")
+        rows = pick.named(sorted(values), f"{self.name}|{c}")
         for i in range(0, len(rows) - 1, 2):
             a, b = rows[i], rows[i + 1]
             if values[a] == values[b]:
