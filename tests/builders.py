@@ -38,7 +38,7 @@ def synth_pages(src: Path, first: int, last: int, root: Path,
     pdf.parent.mkdir(parents=True)
     with pymupdf.open(src) as doc, pymupdf.open() as new:
         new.insert_pdf(doc, from_page=first, to_page=last)
-        new.save(pdf)
+        new.save(pdf, no_new_id=True)  # the same bytes, so the same doc_id, every run
     pipeline = root / "p.yaml"
     pipeline.write_text(json.dumps({
         "name": "pages", "inputs": [str(pdf.parent)], "backend": "rules",

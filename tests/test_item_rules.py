@@ -18,6 +18,7 @@ from abstab.core.questions import (
     execute,
     template_operations,
     term_debris,
+    term_problem,
 )
 from abstab.records import Operation
 from abstab.stages.generate import _NOT_AVAILABLE, _absent_year
@@ -214,3 +215,46 @@ def test_a_row_label_cut_at_a_line_break_names_no_row():
         ["Interviewed, not", "8"], ["Sleep difficulties", "82"], ["Rock & roll", "1"]])
     assert TableView(t, 0).keys == {0: "Colds/flu/sinus", 2: "disability",
                                     4: "Sleep difficulties", 5: "Rock & roll"}
+
+
+@pytest.mark.parametrize(("header", "rows", "why"), [
+    # eu-015: "2.003" is two thousand and three; read as 2.003, "the sum of the enquiries for
+    # EIT and Research enquiry service" was 121.003.
+    ("Enquiries", [["EIT", "119"], ["Research enquiry service", "2.003"], ["Export", "169"],
+                   ["Other", "4.330"]],
+     "column 1 cannot be compared: whole numbers beside '2.003': the dot may separate thousands"),
+    # A market report: prices per pound and per gallon are no one quantity.
+    ("Week", [["Soybean Oil (cents/lb)", "32.32"], ["Heating Oil ($/gal)", "1.52"],
+              ["Corn ($/bu)", "3.61"]],
+     "column 1 cannot be compared: its rows are in different units ($/bu, $/gal, cents/lb)"),
+])
+def test_values_that_cannot_be_compared_get_lookups_only(header, rows, why):
+    t = make_table(["Item", header], rows)
+    assert {o.type for o in template_operations(TableView(t, 0), [1], TYPES, 1, 1, "0")} == {
+        "lookup"}
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="difference", column=1, key_column=0, rows=[0, 1]), t)
+    assert (exc.value.reason, str(exc.value)) == ("incomparable_values", f"difference: {why}")
+
+
+@pytest.mark.parametrize(("header", "why"), [
+    ("Wildlife Criterion (pg/L)", "its header 'Wildlife Criterion (pg/L)' names a rate or share"),
+    ("Week (cents/lb)", ("its header 'Week (cents/lb)' gives a unit per amount (a concentration "
+                        "or a price)")),
+    ("Release threshold", "its header 'Release threshold' names a rate or share"),
+])
+def test_limits_concentrations_and_prices_are_compared_but_not_summed(header, why):
+    t = make_table(["Species", header], [["Mink", "2880"], ["Otter", "1930"], ["Eagle", "1920"]])
+    made = {o.type for o in template_operations(TableView(t, 0), [1], TYPES, 1, 1, "0")}
+    assert "sum" not in made and {"comparison", "difference", "extremum"} <= made
+    assert TableView(t, 0).rate_column(1) == why
+
+
+def test_a_header_worded_as_a_survey_question_names_no_column():
+    assert term_problem("How often do you have these symptoms Rarely/Never", 12) == (
+        "it asks a question (a survey item's wording, not a quantity's name)")
+    assert term_problem("Do you feel safe at school", 12) == (
+        "it asks a question (a survey item's wording, not a quantity's name)")
+    assert term_problem("Schools in original sample that participated", 12) is None
+    assert term_problem("Who pays", 12) == (
+        "it asks a question (a survey item's wording, not a quantity's name)")

@@ -211,13 +211,27 @@ def test_a_crs_legend_code_in_a_row_label_becomes_an_item_through_the_cli(tmp_pa
     tables = {t["table_id"]: t for t in (
         json.loads(line) for f in ("extract/tables.jsonl", "generate/tables.jsonl")
         for line in (tmp_path / "w" / f).read_text().splitlines())}
-    stub = {(i["question"], i["answer"]["text"], i["answer_location"],
-             tuple(tuple(c) for c in i["evidence"]["cells"]),
-             tuple((k["abstract"], k["detailed"], k["column"], k["category"])
-                   for k in i["keywords"])) for i in items if i["keywords"]}
-    assert ("What is the FY2025 for Bridge Formula Program (Assured)?", "$5,500",
-            "table_defined", ((2, 4),),
-            (("BFP", "Bridge Formula Program", 0, "explicit"),)) in stub
+    stub = sorted((i["question"], i["answer"]["text"], i["answer_location"],
+                   i["evidence"]["cells"], [k["abstract"] for k in i["keywords"]])
+                  for i in items if i["keywords"])
+    bfp, bip = "Bridge Formula Program (Assured)", "Bridge Investment Program"
+    assert stub == [
+        (f"How much higher is the FY2025 for {bfp} than for {bip} (Assured)?", "2,978",
+         "table_defined", [[2, 4], [4, 4]], ["BFP", "BIP"]),
+        (f"What is the FY2022 for {bfp}?", "$5,500", "table_defined", [[2, 1]], ["BFP"]),
+        (f"What is the FY2022 for {bip} (Assured)?", "$2,447", "table_defined", [[4, 1]], ["BIP"]),
+        (f"What is the FY2023 for {bfp}?", "$5,500", "table_defined", [[2, 2]], ["BFP"]),
+        (f"What is the FY2023 for {bip} (Total)?", "$3,127", "table_defined", [[3, 2]], ["BIP"]),
+        (f"What is the FY2024 for {bfp}?", "$5,500", "table_defined", [[2, 3]], ["BFP"]),
+        (f"What is the FY2024 for {bip} (Assured)?", "$2,497", "table_defined", [[4, 3]], ["BIP"]),
+        (f"What is the FY2025 for {bip} (Total)?", "$3,197", "table_defined", [[3, 4]], ["BIP"]),
+        (f"What is the sum of the FY2023 for {bip} (Assured) and {bfp}?", "7,987",
+         "table_defined", [[4, 2], [2, 2]], ["BIP", "BFP"])]
+    # the legend's meanings, linked to the row-label column
+    assert {(k["abstract"], k["detailed"], k["column"], k["category"])
+            for i in items for k in i["keywords"]} == {
+        ("BFP", "Bridge Formula Program", 0, "explicit"),
+        ("BIP", "Bridge Investment Program", 0, "explicit")}
     for i in (i for i in items if i["keywords"]):
         table = tables[i["table_id"]]
         row, _col = i["evidence"]["cells"][0]

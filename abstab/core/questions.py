@@ -41,7 +41,18 @@ _CUT_LABEL = re.compile(r"(?:[,;(/&-]|\b(?:and|or|of|the|for|in|to|with|by|not|f
                         r"\s*$", re.IGNORECASE)
 # Header words of rates, shares and averages: their values do not add up across rows.
 _RATE_WORDS = {"%", "percent", "percentage", "pct", "rate", "rates", "share", "ratio", "average",
-               "mean", "median", "per", "index", "margin", "factor", "growth", "change"}
+               "mean", "median", "per", "index", "margin", "factor", "growth", "change",
+               # limits and unit prices: two rows' thresholds or prices add up to nothing
+               "criterion", "criteria", "threshold", "thresholds", "limit", "limits", "price",
+               "prices", "concentration", "concentrations"}
+# A unit per volume or mass ("pg/L", "$/gal", "cents/lb", "mg/kg"): a concentration or a price.
+_PER_AMOUNT_UNIT = re.compile(r"/\s*(?:[mµu]?l|m3|m³|gal|lb|lbs|[mµk]?g|t|ton|tonne|bu|bbl|cwt)\b",
+                              re.IGNORECASE)
+# A number written with dots between groups of three digits ("2.003", "23.900"): in a column
+# of whole numbers the dot separates thousands, and reading it as a decimal point is wrong.
+_DOT_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+# A unit in a row label ("Crude Soybean Oil (cents/lb)", "Ethanol ($/gal)").
+_ROW_UNIT = re.compile(r"\(([^()]*(?:/|\$|%|\bper\b)[^()]*)\)")
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _DECIMALS = re.compile(r"\d\.(\d+)")
 MAX_FILTER_ANSWERS = 4
@@ -113,7 +124,15 @@ def term_problem(term: str, max_words: int) -> str | None:
         return "unbalanced brackets"
     if re.search(r"[=;:?!]", term):
         return "sentence punctuation"
+    if _QUESTION_WORDS.search(term):
+        return "it asks a question (a survey item's wording, not a quantity's name)"
     return None
+
+
+# A header worded as a question ("How often do you have these symptoms"): "What is the How
+# often …?" reads as no question at all.
+_QUESTION_WORDS = re.compile(r"^(?:how|what|which|why|when|where|who)\s+\w+|\b(?:do|did|does|"
+                             r"are|were|have|would|could|will) you\b", re.IGNORECASE)
 
 
 _YEAR_TOKEN = re.compile(r"(?<![\w.])(?:1[89]|20)\d\d(?![\w.])")
@@ -228,9 +247,27 @@ class TableView:
         words = set(re.findall(r"[^\W\d_]+|%", header.lower()))
         if words & _RATE_WORDS:
             return f"its header {header!r} names a rate or share"
+        if _PER_AMOUNT_UNIT.search(header):
+            return f"its header {header!r} gives a unit per amount (a concentration or a price)"
         texts = [self.cell(r, col) for r in self.values(col)]
         if texts and all(t.rstrip(")").endswith("%") for t in texts):
             return "its values are percentages"
+        return None
+
+    def number_problem(self, col: int) -> str | None:
+        """Why the numbers of ``col`` cannot be compared or added (None when they can): whole
+        numbers beside numbers with dots between groups of three digits ("119", "2.003"), so
+        the dot may separate thousands; or rows whose labels give different units ("(cents/lb)",
+        "($/gal)")."""
+        texts = [self.cell(r, col) for r in self.keys if number(self.cell(r, col)) is not None]
+        dotted = [t for t in texts if _DOT_THOUSANDS.fullmatch(t.lstrip("-−"))]
+        if dotted and len(dotted) < len(texts) \
+                and all(_PLAIN_INT.fullmatch(t.lstrip("-−")) for t in texts if t not in dotted):
+            return f"whole numbers beside {dotted[0]!r}: the dot may separate thousands"
+        units = {m.group(1).strip().lower() for r in self.values(col)
+                 if (m := _ROW_UNIT.search(self.keys[r]))}
+        if len(units) > 1:
+            return f"its rows are in different units ({', '.join(sorted(units))})"
         return None
 
     def label_column(self, col: int) -> str | None:
@@ -595,6 +632,9 @@ class QuestionKind(ABC):
             why = view.label_column(col)
             if why:
                 return "label_column", f"column {col} holds labels, not quantities: {why}"
+            why = view.number_problem(col)
+            if why:
+                return "incomparable_values", f"column {col} cannot be compared: {why}"
         return None
 
     @abstractmethod
