@@ -14,6 +14,7 @@ from conftest import corpus
 from abstab.core.questions import (
     QuestionError,
     TableView,
+    answers_match,
     data_table_problem,
     execute,
     template_operations,
@@ -258,3 +259,67 @@ def test_a_header_worded_as_a_survey_question_names_no_column():
     assert term_problem("Schools in original sample that participated", 12) is None
     assert term_problem("Who pays", 12) == (
         "it asks a question (a survey item's wording, not a quantity's name)")
+
+
+def test_rows_under_different_headings_are_not_compared():
+    # us-024 (MMWR): breakdowns by sex, by region and by education in one table; before, "How
+    # much higher is the … no. for High school diploma than for Northeast?" was asked.
+    t = make_table(["Characteristic", "Housing units (no.)"], [
+        ["Sex", ""], ["Male", "14,037"], ["Female", "12,303"],
+        ["Region", ""], ["Northeast", "4,129"], ["Midwest", "5,870"], ["South", "9,877"]])
+    view = TableView(t, 0)
+    assert view.sections == {0: 0, 1: 0, 2: 0, 3: 3, 4: 3, 5: 3, 6: 3}
+    assert view.number_problem(1) == ("its rows fall under 2 headings ('Sex', 'Region', …): "
+                                      "different breakdowns")
+    assert {o.type for o in template_operations(view, [1], TYPES, 1, 1, "0")} == {"lookup"}
+    one = make_table(["Region", "Housing units (no.)"], [
+        ["Northeast", "4,129"], ["Midwest", "5,870"], ["South", "9,877"]])
+    assert TableView(one, 0).number_problem(1) is None
+
+
+def test_no_ranking_when_a_row_with_a_value_has_no_label_of_its_own():
+    # camelot offense.pdf: COMAR numbers "1", "2", "3" are no labels, so "Which COMAR has the
+    # highest Max Term?" ranked only the rows labelled "2-1", "4-1", …
+    t = make_table(["Code", "Max term"], [["1", "20"], ["2-1", "15"], ["4", "10"], ["4-1", "5"],
+                                          ["5-1", "3"], ["6-1", "2"]])
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="extremum", column=1, key_column=0, op="max"), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "unlabelled_rows", ("column 1: 2 row(s) with a value have no label of their own (first: "
+                           "row 0)"))
+    # naming two labelled rows is still a fair question
+    assert execute(Operation(type="difference", column=1, key_column=0, rows=[1, 3]),
+                   t).answer.text == "10"
+
+
+def test_a_type_with_an_argument_is_no_number():
+    # docling redp5110: "For which column name entries is the data type greater than -6?"
+    t = make_table(["Column name", "Data type"], [["FUNCTION_ID", "VARCHAR(30)"],
+                                                  ["USER_NAME", "VARCHAR(10)"],
+                                                  ["USER_TYPE", "VARCHAR(5)"]])
+    assert TableView(t, 0).values(1) == {}
+    lookup = execute(Operation(type="lookup", column=1, key_column=0, rows=[2]), t)
+    assert lookup.answer.model_dump(include={"text", "value", "type"}) == {
+        "text": "VARCHAR(5)", "value": "VARCHAR(5)", "type": "text"}
+    assert answers_match("VARCHAR(5)", lookup.answer)
+    assert {o.type for o in template_operations(TableView(t, 0), [1], TYPES, 1, 1, "0")} == {
+        "lookup"}
+
+
+def test_a_title_block_is_not_a_data_table():
+    # olmocr's schematics: each sheet's drawing title block came out as a table ("What is the
+    # title for Checked?" → "B").
+    block = make_table(["Approvals", "Date", "Title", "ANALOG", "DEVICES", "", "", "", ""], [
+        ["", "", "21161N EZ-KIT LITE - DAC1 OUT", "", "", "", "", "", ""],
+        ["Drawn", "", "", "", "", "", "", "", ""],
+        ["", "", "Size", "Board No.", "", "", "", "", "Rev"],
+        ["Checked", "", "B", "", "A0157-2000", "", "", "", "2.1"],
+        ["Engineering", "", "Date", "", "", "Sheet", "12", "OF", "24"]])
+    assert data_table_problem(block) == (
+        "only 38% of its value cells are filled and no column holds numbers (a title block, a "
+        "form or a matrix of marks)")
+    # a findings grid with headings between its rows is no title block
+    grid = make_table(["Issue", "Finding", "Remediation", "Date"], [
+        ["1. Awareness", "", "", ""], ["Other", "Only adults hired", "Policy changed", "April"],
+        ["2. Safety", "", "", ""], ["Sanitation", "No soap", "Provided", "May"]])
+    assert data_table_problem(grid) is None

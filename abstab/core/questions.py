@@ -72,13 +72,19 @@ class QuestionError(ValueError):
 
 
 def number(text: str) -> float | None:
-    return parse_number(squash(text))
+    """The number a cell holds, None when it holds none or is a word with an argument
+    ("VARCHAR(5)" is a type, not minus five)."""
+    text = squash(text)
+    return None if _CALL.search(text) else parse_number(text)
+
+
+_CALL = re.compile(r"[^\W\d_]\(")
 
 
 def answer_of(text: str) -> Answer:
     """The answer a cell gives: a number when it reads as one, else its text."""
     text = squash(text)
-    value = parse_number(text)
+    value = number(text)
     if value is not None:
         return Answer(text=text, value=value, type="number",
                       unit="%" if text.endswith("%") else None)
@@ -268,7 +274,29 @@ class TableView:
                  if (m := _ROW_UNIT.search(self.keys[r]))}
         if len(units) > 1:
             return f"its rows are in different units ({', '.join(sorted(units))})"
+        headings = sorted({self.sections[r] for r in self.values(col)} - {None})
+        if len(headings) > 1:
+            named = ", ".join(repr(self.keys.get(h, self.cell(h, self.key_column)))
+                              for h in headings[:3])
+            return f"its rows fall under {len(headings)} headings ({named}, …): " \
+                   "different breakdowns"
         return None
+
+    @cached_property
+    def sections(self) -> dict[int, int | None]:
+        """Body row → the row of the heading it sits under (a row holding only a label, such
+        as "Sex" or "Annual income ($)" above its breakdown; a heading sits under itself),
+        None above the first heading."""
+        out: dict[int, int | None] = {}
+        heading: int | None = None
+        rows = self.table.rows
+        for r, row in enumerate(rows):
+            label = squash(row[self.key_column]) if self.key_column < len(row) else ""
+            rest = [c for k, c in enumerate(row) if k != self.key_column]
+            if label and not any(informative(c) for c in rest) and r + 1 < len(rows):
+                heading = r
+            out[r] = heading
+        return out
 
     def label_column(self, col: int) -> str | None:
         """Why the numbers of ``col`` are labels that name rows, not quantities (None when
@@ -335,6 +363,8 @@ _PAGE_REF = re.compile(r"\d{1,4}(?:[-–]\d{1,4})?(?:,\s+\d{1,4}(?:[-–]\d{1,4}
 # Section-page references and lists of pages ("4-7", "2-5, 2-15", "12, 45"): an index's.
 _PAGE_LIST = re.compile(r"\d{1,4}[-–]\d{1,4}.*|\d{1,4},\s+\d.*")
 _SHAPE_SHARE = 0.2
+_SPARSE_SHARE = 0.5
+"""A grid with at most this share of its value cells filled, and no numbers, holds no data."""
 """Dot leaders or instructions in at least this share of a table's rows make it a form."""
 
 
@@ -368,12 +398,32 @@ def data_table_problem(table: Table) -> str | None:
     if any(_INDEX_TITLE.fullmatch(t) for t in titles):
         return "its header is an index or table of contents title"
     width = max(len(r) for r in table.rows) if table.rows else 0
+    sparse = _sparse(table.rows, width)
+    if sparse is not None:
+        return sparse
     page_cols = [c for c in range(1, width) if _share(table.rows, c, _PAGE_REF.fullmatch) >= 0.8
                  and _share(table.rows, c, _PAGE_LIST.fullmatch) >= 0.3
                  and _share(table.rows, c - 1, lambda t: re.search(r"[^\W\d_]", t)) >= 0.8]
     if len(page_cols) >= 2:
         return f"{len(page_cols)} columns of page references each after a column of terms " \
                "(a multi-column index)"
+    return None
+
+
+def _sparse(rows: list[list[str]], width: int) -> str | None:
+    """Why a grid is a title block, a form or a matrix of marks (None if it is not): at most
+    half the value cells of its rows are filled (rows holding only a label left aside) and no
+    column holds numbers."""
+    filled_rows = [r for r in rows if any(informative(squash(c)) for c in r[1:])]
+    if len(filled_rows) < 2 or width < 3:
+        return None
+    cells = [squash(r[c]) if c < len(r) else "" for r in filled_rows for c in range(1, width)]
+    share = sum(map(informative, cells)) / len(cells)
+    numeric = any(sum(number(r[c]) is not None for r in filled_rows if c < len(r))
+                  >= MIN_RANKED_ROWS for c in range(1, width))
+    if share <= _SPARSE_SHARE and not numeric:
+        return f"only {share:.0%} of its value cells are filled and no column holds numbers " \
+               "(a title block, a form or a matrix of marks)"
     return None
 
 
@@ -436,6 +486,13 @@ def _ranked(view: TableView, op: Operation) -> dict[int, float]:
     if len(values) < MIN_RANKED_ROWS:
         raise QuestionError("not_numeric", f"column {op.column} has fewer than "
                             f"{MIN_RANKED_ROWS} numeric rows")
+    # A row with a number but no label of its own (a serial number, a label cut or repeated)
+    # takes part in the ranking, but no answer could name it.
+    unnamed = [r for r in range(len(view.table.rows)) if r not in view.keys
+               and number(view.cell(r, op.column)) is not None]
+    if unnamed:
+        raise QuestionError("unlabelled_rows", f"column {op.column}: {len(unnamed)} row(s) with "
+                            f"a value have no label of their own (first: row {unnamed[0]})")
     return values
 
 
