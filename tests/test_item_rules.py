@@ -302,6 +302,14 @@ def test_a_type_with_an_argument_is_no_number():
     assert lookup.answer.model_dump(include={"text", "value", "type"}) == {
         "text": "VARCHAR(5)", "value": "VARCHAR(5)", "type": "text"}
     assert answers_match("VARCHAR(5)", lookup.answer)
+    # eu-007: "For how many groups entries is the butter less than -6?" counted brands
+    # printed with their share, "Paysan Breton (6.7%)", as negative numbers.
+    brands = make_table(["Groups", "Butter"], [["Lactalis", "Président (20.1%)"],
+                                               ["CLE", "Elles § Vire (6.7%)"],
+                                               ["Laïta", "Paysan Breton (6.3%)"]])
+    assert TableView(brands, 0).values(1) == {}
+    assert TableView(make_table(["Item", "Net"], [["a", "(3.2)"], ["b", "4"]]), 0).values(1) == {
+        0: -3.2, 1: 4.0}
     assert {o.type for o in template_operations(TableView(t, 0), [1], TYPES, 1, 1, "0")} == {
         "lookup"}
 

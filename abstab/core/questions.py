@@ -72,13 +72,14 @@ class QuestionError(ValueError):
 
 
 def number(text: str) -> float | None:
-    """The number a cell holds, None when it holds none or is a word with an argument
-    ("VARCHAR(5)" is a type, not minus five)."""
+    """The number a cell holds; None when it holds none, or a word with a bracketed number
+    ("VARCHAR(5)" is a type and "Paysan Breton (6.7%)" a brand with its share, not minus five
+    or minus 6.7)."""
     text = squash(text)
-    return None if _CALL.search(text) else parse_number(text)
+    return None if _WORD_THEN_BRACKET.search(text) else parse_number(text)
 
 
-_CALL = re.compile(r"[^\W\d_]\(")
+_WORD_THEN_BRACKET = re.compile(r"[^\W\d_]{2,}\s*\(\s*[-−]?\d")
 
 
 def answer_of(text: str) -> Answer:
