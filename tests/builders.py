@@ -46,3 +46,25 @@ def synth_pages(src: Path, first: int, last: int, root: Path,
                    "generate": generate or {}, "assemble": {}}}))
     return CliRunner().invoke(cli, ["synth", "-p", str(pipeline), "-o", str(root / "w")],
                               catch_exceptions=False)
+
+
+def generate_stage(tmp_path: Path, docs: Sequence[Any], tables: Sequence[Any],
+                   judgments: Sequence[Any], resolutions: Sequence[Any], **settings: Any) -> Any:
+    """A generate stage over records made by hand (written to ``tmp_path``), ready for
+    ``stage.process(unit)``; no controlled items or text questions unless ``settings`` say."""
+    from abstab.jsonl import RecordIndex
+    from abstab.records import Document, Judgment, Resolution
+    from abstab.stages.generate import GenerateStage
+
+    for name, recs in (("docs", docs), ("tables", tables), ("judgments", judgments),
+                       ("resolutions", resolutions)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in recs))
+    stage = GenerateStage(tmp_path / "work", {"controlled": False,
+                                              "text_questions_per_document": 0, **settings})
+    stage._hash = "test"
+    stage.docs = RecordIndex(tmp_path / "docs.jsonl", Document, "doc_id")
+    stage.tables = RecordIndex(tmp_path / "tables.jsonl", Table, "table_id", by="doc_id")
+    stage.judgments = RecordIndex(tmp_path / "judgments.jsonl", Judgment, "table_id")
+    stage.resolutions = RecordIndex(tmp_path / "resolutions.jsonl", Resolution, "table_id",
+                                    group=True)
+    return stage

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from builders import make_table, synth_pages
+from builders import PROV, generate_stage, make_table, synth_pages
 from conftest import corpus
 
 from abstab.core.questions import (
+    NOT_AVAILABLE,
     QuestionError,
     TableView,
     answers_match,
@@ -21,8 +22,9 @@ from abstab.core.questions import (
     term_debris,
     term_problem,
 )
-from abstab.records import Operation
-from abstab.stages.generate import _NOT_AVAILABLE, _absent_year
+from abstab.executors import Unit
+from abstab.records import Block, Document, Operation
+from abstab.stages.generate import _absent_year, _GenerateUnit
 
 TYPES = ["lookup", "comparison", "extremum", "count", "sum", "difference", "filter"]
 
@@ -132,7 +134,7 @@ def test_absent_periods_and_not_available_cells():
     assert _absent_year("2022 Actual", "2022 2023") == "2024 Actual"
     assert _absent_year("Funding", said) is None
     assert _absent_year("2019 Actual", "2019 2030") is None  # the document reaches past it
-    assert [bool(_NOT_AVAILABLE.fullmatch(t)) for t in
+    assert [bool(NOT_AVAILABLE.fullmatch(t)) for t in
             ("n/a", "NA", "(NA)", "n.a.", "Not available", "..", "-", "—", "0", "none")] == \
         [True, True, True, True, True, True, False, False, False, False]
 
@@ -331,3 +333,37 @@ def test_a_title_block_is_not_a_data_table():
         ["1. Awareness", "", "", ""], ["Other", "Only adults hired", "Policy changed", "April"],
         ["2. Safety", "", "", ""], ["Sanitation", "No soap", "Provided", "May"]])
     assert data_table_problem(grid) is None
+
+
+def test_bounds_and_not_available_cells_are_no_values_to_rank_or_look_up():
+    # olmocr's restricted substances: "For how many … is the Threshold Limit less than 0.3?"
+    # counted ">0% w/w" as 0.
+    t = make_table(["Substance", "Threshold limit", "Use"], [
+        ["TTBP", ">0.3% w/w", "n.a."], ["HCBD", ">0% w/w", "solvent"], ["PIP", ">0% w/w", "n.a."],
+        ["DecaBDE", "<0.1% w/w", "flame retardant"]])
+    view = TableView(t, 0)
+    assert view.values(1) == {}
+    ops = template_operations(view, [1, 2], TYPES, 4, 1, "0")
+    assert {o.type for o in ops} == {"lookup"}
+    # "What is the use for TTBP?" → "n.a." is no lookup (that row and column can make an
+    # unanswerable item)
+    assert sorted(o.rows[0] for o in ops if o.column == 2) == [1, 3]
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="lookup", column=2, key_column=0, rows=[0]), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "not_available", "cell (0, 2) says the value is not available ('n.a.')")
+
+
+def test_a_numbered_list_item_makes_no_blank(tmp_path):
+    # us-037: "___ Styrene-Acrylonitrile Trimer, NTP TR 573" came from a list of reports.
+    text = ("42 Styrene-Acrylonitrile Trimer, NTP TR 573 was reviewed in two sessions. "
+            "The panel reviewed 14 reports in two sessions of the board.")
+    doc = Document(provenance=PROV, doc_id="d", source="r.pdf", sha256="0" * 64, pages=1,
+                   text=text, blocks=[Block(block_id="b1", page=1, bbox=[0, 0, 1, 1],
+                                            kind="paragraph", text=text, order=0, char_start=0,
+                                            char_end=len(text))])
+    stage = generate_stage(tmp_path, [doc], [], [], [], text_questions_per_document=3)
+    result = stage.process(Unit("text:d", _GenerateUnit("text", "d")))
+    assert [(i.question, i.answer.text) for i in result.records["items"]] == [
+        (('Fill in the blank from the document: "The panel reviewed ___ reports in two sessions '
+         'of the board."'), "14")]

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 
-from builders import PROV, make_table, synth_pages
+from builders import PROV, generate_stage, make_table, synth_pages
+from click.testing import CliRunner
 from conftest import corpus
 
+from abstab.cli import cli
 from abstab.core.abstract import relabel
 from abstab.core.grounding import grounding_problem
 from abstab.core.questions import TableView, template_operations
 from abstab.executors import Unit
-from abstab.jsonl import RecordIndex
 from abstab.records import (
     Block,
     Document,
@@ -23,9 +24,8 @@ from abstab.records import (
     Judgment,
     KeywordLink,
     Resolution,
-    Table,
 )
-from abstab.stages.generate import GenerateStage, _GenerateUnit
+from abstab.stages.generate import _GenerateUnit
 
 LEGEND = "Notes: BFP = Bridge Formula Program; BIP = Bridge Investment Program."
 ROWS = [["Total", "8,547", "8,697"], ["BFP (Assured)", "5,500", "5,500"],
@@ -63,19 +63,7 @@ def _records():
 
 def _stage(tmp_path, records, **settings):
     doc, table, judgment, resolutions = records
-    for name, recs in (("docs", [doc]), ("tables", [table]), ("judgments", [judgment]),
-                       ("resolutions", resolutions)):
-        (tmp_path / f"{name}.jsonl").write_text(
-            "".join(r.model_dump_json() + "\n" for r in recs))
-    stage = GenerateStage(tmp_path / "work", {"controlled": False, "text_questions_per_document": 0,
-                                              **settings})
-    stage._hash = "test"
-    stage.docs = RecordIndex(tmp_path / "docs.jsonl", Document, "doc_id")
-    stage.tables = RecordIndex(tmp_path / "tables.jsonl", Table, "table_id", by="doc_id")
-    stage.judgments = RecordIndex(tmp_path / "judgments.jsonl", Judgment, "table_id")
-    stage.resolutions = RecordIndex(tmp_path / "resolutions.jsonl", Resolution, "table_id",
-                                    group=True)
-    return stage
+    return generate_stage(tmp_path, [doc], [table], [judgment], resolutions, **settings)
 
 
 def test_a_resolved_stub_code_is_asked_about_by_its_meaning(tmp_path):
@@ -241,3 +229,14 @@ def test_a_crs_legend_code_in_a_row_label_becomes_an_item_through_the_cli(tmp_pa
         assert label.split(" ")[0] in {k["abstract"] for k in i["keywords"]}
         assert not any(k["abstract"] + " (" in i["question"] for k in i["keywords"])
         assert any(k["detailed"] in i["question"] for k in i["keywords"])
+    # The oracle reader, given the gold meanings, reads them into the row labels too: before,
+    # it left "BFP (Assured)" as printed and answered none of these.
+    out = tmp_path / "bench"
+    b = CliRunner().invoke(cli, ["bench", str(tmp_path / "w"), "-s", "oracle", "-s", "table",
+                                 "--retriever", "bm25", "--no-plots", "-o", str(out)],
+                           catch_exceptions=False)
+    assert b.exit_code == 0, b.output
+    systems = json.loads((out / "results.json").read_text())["systems"]
+    defined = {s: systems[s]["answer_location"]["table_defined"] for s in ("oracle", "table")}
+    assert {s: (d["n"], d["correct"]) for s, d in defined.items()} == {
+        "oracle": (9, 0.8889), "table": (9, 0.0)}

@@ -76,10 +76,16 @@ def number(text: str) -> float | None:
     ("VARCHAR(5)" is a type and "Paysan Breton (6.7%)" a brand with its share, not minus five
     or minus 6.7)."""
     text = squash(text)
-    return None if _WORD_THEN_BRACKET.search(text) else parse_number(text)
+    return None if _NOT_A_VALUE.search(text) else parse_number(text)
 
 
-_WORD_THEN_BRACKET = re.compile(r"[^\W\d_]{2,}\s*\(\s*[-−]?\d")
+# A word with a bracketed number ("VARCHAR(5)"), or a bound (">0.3% w/w", "<0.1"): no value
+# to compare or add.
+_NOT_A_VALUE = re.compile(r"[^\W\d_]{2,}\s*\(\s*[-−]?\d|^[<>≤≥]")
+NOT_AVAILABLE = re.compile(r"n/?a|n\.a\.?|\(na\)|not (?:available|reported|applicable)|"
+                           r"\(x\)|\(d\)|\.\.|…|unknown", re.IGNORECASE)
+"""A cell saying the value is not available ("n.a.", "(NA)"); "-", "—" and "0" are left
+out: many tables write zero that way."""
 
 
 def answer_of(text: str) -> Answer:
@@ -753,6 +759,9 @@ class Lookup(QuestionKind):
         if view.merged(op.rows[0], op.column):
             raise QuestionError("merged_cells", f"cell ({op.rows[0]}, {op.column}) runs "
                                 f"several values together ({text!r})")
+        if NOT_AVAILABLE.fullmatch(text):
+            raise QuestionError("not_available", f"cell ({op.rows[0]}, {op.column}) says the "
+                                f"value is not available ({text!r})")
         return Computed(answer_of(text), [view.coord(op.rows[0], op.column)])
 
     def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
@@ -777,8 +786,10 @@ class Lookup(QuestionKind):
 
 
 def _answerable(view: TableView, c: int) -> list[int]:
-    """Labelled rows whose cell in column ``c`` is one value to look up."""
-    return [r for r in view.keys if informative(view.cell(r, c)) and not view.merged(r, c)]
+    """Labelled rows whose cell in column ``c`` is one value to look up (not "n.a.": that
+    row and column make an unanswerable item, not a lookup)."""
+    return [r for r in view.keys if informative(view.cell(r, c)) and not view.merged(r, c)
+            and not NOT_AVAILABLE.fullmatch(view.cell(r, c))]
 
 
 class _PairKind(QuestionKind):
@@ -1024,6 +1035,7 @@ def difficulty(location: str, qtype: str | None) -> str:
 
 
 __all__ = [
+    "NOT_AVAILABLE",
     "QUESTION_TYPES",
     "Computed",
     "QuestionError",

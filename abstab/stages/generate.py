@@ -24,6 +24,7 @@ from abstab.core.abstract import LEGENDS, abstract_column, controlled_choices, k
 from abstab.core.headers import core_text
 from abstab.core.normalize import squash
 from abstab.core.questions import (
+    NOT_AVAILABLE,
     Computed,
     QuestionError,
     TableView,
@@ -70,10 +71,6 @@ __all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "qu
 
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?%?(?![\w])")  # no trailing comma
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
-# A cell saying the value is not available; "-", "—" and "0" are left out: many tables
-# write zero that way.
-_NOT_AVAILABLE = re.compile(r"n/?a|n\.a\.?|\(na\)|not (?:available|reported|applicable)|"
-                            r"\(x\)|\(d\)|\.\.|…|unknown", re.IGNORECASE)
 _YEAR_IN_TERM = re.compile(r"(?<![\w.])(?P<prefix>FY|CY)?(?P<year>(?:19|20)\d\d)(?![\w.])")
 # "Section 2", "Table 3", "page 12": a number that points into the document, not a fact.
 _REFERENCE = re.compile(r"\b(?:sections?|tables?|figures?|fig\.|pages?|p\.|pp\.|chapters?|"
@@ -525,7 +522,7 @@ class GenerateStage(Stage):
         table, view = plan.table, plan.view
         candidates = [(question_for(term, view.keys[r]), "absent_value", [view.coord(r, c)])
                       for c, term in terms.items() for r in view.keys
-                      if _NOT_AVAILABLE.fullmatch(view.cell(r, c))]
+                      if NOT_AVAILABLE.fullmatch(view.cell(r, c))]
         doc = self.docs[table.doc_id]
         said = doc.text + " " + " ".join(" ".join(r) for r in [*table.header_rows, *table.rows])
         for c, term in terms.items():
@@ -623,6 +620,8 @@ class GenerateStage(Stage):
             if b.kind not in ("paragraph", "list"):
                 continue
             for sentence in _SENTENCE_END.split(squash(b.text)):
+                if sentence[:1].isdigit():
+                    continue  # a numbered list item or reference entry, not a sentence
                 # A year in brackets is a citation ("(EPA 2010)"): no question of the text.
                 nums = [m for m in _NUM_TOKEN.finditer(sentence) if not _in_citation(sentence, m)
                         and not _REFERENCE.search(sentence[:m.start()])]
