@@ -134,6 +134,10 @@ def test_absent_periods_and_not_available_cells():
     assert _absent_year("2022 Actual", "2022 2023") == "2024 Actual"
     assert _absent_year("Funding", said) is None
     assert _absent_year("2019 Actual", "2019 2030") is None  # the document reaches past it
+    # camelot agstat: "Projected Population for 2012-13" became "… for 2013-13"
+    assert _absent_year("Projected Population for 2012-13", "2012") is None
+    assert _absent_year("growth 1990–94", "1990") is None
+    assert _absent_year("Fiscal 2012/2013", "2012") is None
     assert [bool(NOT_AVAILABLE.fullmatch(t)) for t in
             ("n/a", "NA", "(NA)", "n.a.", "Not available", "..", "-", "—", "0", "none")] == \
         [True, True, True, True, True, True, False, False, False, False]
@@ -367,3 +371,17 @@ def test_a_numbered_list_item_makes_no_blank(tmp_path):
     assert [(i.question, i.answer.text) for i in result.records["items"]] == [
         (('Fill in the blank from the document: "The panel reviewed ___ reports in two sessions '
          'of the board."'), "14")]
+
+
+def test_a_difference_of_scaled_amounts_keeps_their_scale():
+    # us-011a: "How much higher is the budget for Federal Cloud Computing … than for Small
+    # Business Dashboard?" was answered "340000.00" for "$0.44M" and "$0.1M".
+    t = make_table(["Program", "Budget"], [["Cloud", "$0.44M"], ["Dashboard", "$0.1M"],
+                                           ["Contact Center", "$8.6M"]])
+    diff = execute(Operation(type="difference", column=1, key_column=0, rows=[0, 1]), t)
+    assert (diff.answer.text, diff.answer.value) == ("$0.34M", 340000.0)
+    total = execute(Operation(type="sum", column=1, key_column=0, rows=[0, 2]), t)
+    assert (total.answer.text, total.answer.value) == ("$9.04M", 9040000.0)
+    plain = make_table(["Program", "Budget"], [["A", "$5,500"], ["B", "$2,487"], ["C", "$1"]])
+    assert execute(Operation(type="sum", column=1, key_column=0, rows=[0, 1]),
+                   plain).answer.text == "7,987"

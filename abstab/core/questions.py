@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import ClassVar, Literal
 
 from abstab.core.headers import core_text
-from abstab.core.normalize import normalize_answer, parse_number, squash
+from abstab.core.normalize import normalize_answer, parse_number, parse_number_detail, squash
 from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import COMMON_WORD_ZIPF, LABEL_NOUNS, QUANTITY_WORDS, zipf
 from abstab.records import QUESTION_TYPES, Answer, Operation, Table
@@ -456,7 +456,15 @@ def _decimals(text: str) -> int:
 
 def format_number(value: float, like: list[str]) -> str:
     """``value`` written the way the operand cells ``like`` write numbers (decimals, commas,
-    a trailing %)."""
+    a trailing %, and a scale the operands share: "$0.44M" − "$0.1M" is "$0.34M")."""
+    scaled = [(m, parse_number_detail(squash(t))) for t in like if (m := _SCALED.fullmatch(squash(t)))]
+    if like and len(scaled) == len(like) and all(
+            d is not None and d.multiplier != 1 for _, d in scaled) and len(
+            {(m.group("pre"), m.group("suf"), d.multiplier) for m, d in scaled}) == 1:  # type: ignore[union-attr]
+        m, d = scaled[0]
+        mantissa = format_number(value / d.multiplier, [x.group("num") for x, _ in scaled])  # type: ignore[union-attr]
+        sign, mantissa = ("-", mantissa[1:]) if mantissa.startswith("-") else ("", mantissa)
+        return f"{sign}{m.group('pre')}{mantissa}{m.group('suf')}"
     decimals = max((_decimals(t) for t in like), default=0)
     comma = any(re.search(r"\d,\d{3}", t) for t in like)
     text = f"{value:,.{decimals}f}" if comma else f"{value:.{decimals}f}"
@@ -465,6 +473,10 @@ def format_number(value: float, like: list[str]) -> str:
     if like and all(t.endswith("%") for t in like):
         text += "%"
     return text
+
+
+# A number written with a currency and a scale ("$0.44M", "EUR 3 bn", "12k").
+_SCALED = re.compile(r"(?P<pre>[^\d\s\-−.,]*\s?)(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>\s?[^\W\d_]+)")
 
 
 def _number_answer(value: float, like: list[str]) -> Answer:

@@ -71,7 +71,10 @@ __all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "qu
 
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?%?(?![\w])")  # no trailing comma
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
-_YEAR_IN_TERM = re.compile(r"(?<![\w.])(?P<prefix>FY|CY)?(?P<year>(?:19|20)\d\d)(?![\w.])")
+# A year standing alone: not one end of a range ("2012-13", "1990–94"), whose shift would
+# make no period ("2013-13").
+_YEAR_IN_TERM = re.compile(r"(?<![\w.\-–/])(?P<prefix>FY|CY)?(?P<year>(?:19|20)\d\d)"
+                           r"(?![\w.]|\s*[-–/]\s*\d)")
 # "Section 2", "Table 3", "page 12": a number that points into the document, not a fact.
 _REFERENCE = re.compile(r"\b(?:sections?|tables?|figures?|fig\.|pages?|p\.|pp\.|chapters?|"
                         r"appendix|annex|lines?|items?|no\.|number|§)\s*$", re.IGNORECASE)
