@@ -214,6 +214,10 @@ def test_a_cross_reference_is_no_blank():
     s = "As Section 2 shows, 14 stations were sampled (see Table 3 and page 12)."
     assert [m.group() for m in _NUM_TOKEN.finditer(s)
             if not _REFERENCE.search(s[:m.start()])] == ["14"]
+    # us-019: "… see table A-___ on page 85."
+    s = "For a list of 12 MAPEs, see table A-2 on page 85, or Figure B.3."
+    assert [m.group() for m in _NUM_TOKEN.finditer(s)
+            if not _REFERENCE.search(s[:m.start()])] == ["12"]
 
 
 def test_a_row_label_cut_at_a_line_break_names_no_row():

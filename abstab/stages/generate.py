@@ -75,9 +75,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
 # make no period ("2013-13").
 _YEAR_IN_TERM = re.compile(r"(?<![\w.\-–/])(?P<prefix>FY|CY)?(?P<year>(?:19|20)\d\d)"
                            r"(?![\w.]|\s*[-–/]\s*\d)")
-# "Section 2", "Table 3", "page 12": a number that points into the document, not a fact.
+# "Section 2", "Table 3", "table A-2", "page 12": a number that points into the document, not
+# a fact.
 _REFERENCE = re.compile(r"\b(?:sections?|tables?|figures?|fig\.|pages?|p\.|pp\.|chapters?|"
-                        r"appendix|annex|lines?|items?|no\.|number|§)\s*$", re.IGNORECASE)
+                        r"appendix|annex|lines?|items?|no\.|number|§)\s*(?:[A-Z][-.]?)?$",
+                        re.IGNORECASE)
 _YEAR_SHIFT = 5
 """How many years past the latest one a column names are tried for an absent period."""
 
