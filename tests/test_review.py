@@ -329,7 +329,7 @@ def test_export_import_round_trip(work, tmp_path):
     result = _invoke(work, "--export", out)
     assert result.exit_code == 0, result.output
     units = _lines(out)
-    assert len(units) == 239
+    assert len(units) == 237
     assert {tuple(u) for u in units} == {("unit", "id", "proposal", "decision", "value")}
     assert {u["unit"] for u in units} == {"table", "header", "meaning", "item"}
     assert all(u["decision"] is None and u["value"] is None for u in units)
