@@ -281,10 +281,9 @@ class TableView:
                  if (m := _ROW_UNIT.search(self.keys[r]))}
         if len(units) > 1:
             return f"its rows are in different units ({', '.join(sorted(units))})"
-        headings = sorted({self.sections[r] for r in self.values(col)} - {None})
+        headings = sorted({h for r in self.values(col) if (h := self.sections[r]) is not None})
         if len(headings) > 1:
-            named = ", ".join(repr(self.keys.get(h, self.cell(h, self.key_column)))
-                              for h in headings[:3])
+            named = ", ".join(repr(self.cell(h, self.key_column)) for h in headings[:3])
             return f"its rows fall under {len(headings)} headings ({named}, …): " \
                    "different breakdowns"
         return None
@@ -457,14 +456,12 @@ def _decimals(text: str) -> int:
 def format_number(value: float, like: list[str]) -> str:
     """``value`` written the way the operand cells ``like`` write numbers (decimals, commas,
     a trailing %, and a scale the operands share: "$0.44M" − "$0.1M" is "$0.34M")."""
-    scaled = [(m, parse_number_detail(squash(t))) for t in like if (m := _SCALED.fullmatch(squash(t)))]
-    if like and len(scaled) == len(like) and all(
-            d is not None and d.multiplier != 1 for _, d in scaled) and len(
-            {(m.group("pre"), m.group("suf"), d.multiplier) for m, d in scaled}) == 1:  # type: ignore[union-attr]
-        m, d = scaled[0]
-        mantissa = format_number(value / d.multiplier, [x.group("num") for x, _ in scaled])  # type: ignore[union-attr]
+    scale = _shared_scale(like)
+    if scale is not None:
+        pre, multiplier, suf, mantissas = scale
+        mantissa = format_number(value / multiplier, mantissas)
         sign, mantissa = ("-", mantissa[1:]) if mantissa.startswith("-") else ("", mantissa)
-        return f"{sign}{m.group('pre')}{mantissa}{m.group('suf')}"
+        return f"{sign}{pre}{mantissa}{suf}"
     decimals = max((_decimals(t) for t in like), default=0)
     comma = any(re.search(r"\d,\d{3}", t) for t in like)
     text = f"{value:,.{decimals}f}" if comma else f"{value:.{decimals}f}"
@@ -477,6 +474,24 @@ def format_number(value: float, like: list[str]) -> str:
 
 # A number written with a currency and a scale ("$0.44M", "EUR 3 bn", "12k").
 _SCALED = re.compile(r"(?P<pre>[^\d\s\-−.,]*\s?)(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>\s?[^\W\d_]+)")
+
+
+def _shared_scale(like: list[str]) -> tuple[str, float, str, list[str]] | None:
+    """(currency prefix, multiplier, scale suffix, the numbers as written) when every text of
+    ``like`` writes its number with the same prefix and scale ("$0.44M", "$0.1M"); else None."""
+    found = set()
+    mantissas = []
+    for text in like:
+        m = _SCALED.fullmatch(squash(text))
+        detail = parse_number_detail(squash(text)) if m else None
+        if m is None or detail is None or detail.multiplier == 1:
+            return None
+        found.add((m.group("pre"), detail.multiplier, m.group("suf")))
+        mantissas.append(m.group("num"))
+    if len(found) != 1:
+        return None
+    pre, multiplier, suf = found.pop()
+    return pre, multiplier, suf, mantissas
 
 
 def _number_answer(value: float, like: list[str]) -> Answer:
