@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from abstab.records import Provenance, Table
@@ -20,3 +22,49 @@ def make_table(header: Sequence[str], rows: Sequence[Sequence[str]], **fields: A
     defaults: dict[str, Any] = {"table_id": "d:t1", "doc_id": "d", "pages": [1],
                                 "bbox": [0, 0, 1, 1], "engine": "x", "provenance": PROV}
     return Table.from_grid([list(header), *[list(r) for r in rows]], 1, **{**defaults, **fields})
+
+
+def synth_pages(src: Path, first: int, last: int, root: Path,
+                generate: dict[str, Any] | None = None) -> Any:
+    """``abstab synth`` (rules backend, bm25 retriever) on pages ``first``..``last``
+    (0-based) of the PDF ``src``, copied to ``root/pdfs``; the workspace is ``root/w``.
+    Returns the CLI result."""
+    import pymupdf
+    from click.testing import CliRunner
+
+    from abstab.cli import cli
+
+    pdf = root / "pdfs" / src.name
+    pdf.parent.mkdir(parents=True)
+    with pymupdf.open(src) as doc, pymupdf.open() as new:
+        new.insert_pdf(doc, from_page=first, to_page=last)
+        new.save(pdf, no_new_id=True)  # the same bytes, so the same doc_id, every run
+    pipeline = root / "p.yaml"
+    pipeline.write_text(json.dumps({
+        "name": "pages", "inputs": [str(pdf.parent)], "backend": "rules",
+        "stages": {"extract": {}, "judge": {}, "resolve": {"retriever": "bm25"},
+                   "generate": generate or {}, "assemble": {}}}))
+    return CliRunner().invoke(cli, ["synth", "-p", str(pipeline), "-o", str(root / "w")],
+                              catch_exceptions=False)
+
+
+def generate_stage(tmp_path: Path, docs: Sequence[Any], tables: Sequence[Any],
+                   judgments: Sequence[Any], resolutions: Sequence[Any], **settings: Any) -> Any:
+    """A generate stage over records made by hand (written to ``tmp_path``), ready for
+    ``stage.process(unit)``; no controlled items or text questions unless ``settings`` say."""
+    from abstab.jsonl import RecordIndex
+    from abstab.records import Document, Judgment, Resolution
+    from abstab.stages.generate import GenerateStage
+
+    for name, recs in (("docs", docs), ("tables", tables), ("judgments", judgments),
+                       ("resolutions", resolutions)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in recs))
+    stage = GenerateStage(tmp_path / "work", {"controlled": False,
+                                              "text_questions_per_document": 0, **settings})
+    stage._hash = "test"
+    stage.docs = RecordIndex(tmp_path / "docs.jsonl", Document, "doc_id")
+    stage.tables = RecordIndex(tmp_path / "tables.jsonl", Table, "table_id", by="doc_id")
+    stage.judgments = RecordIndex(tmp_path / "judgments.jsonl", Judgment, "table_id")
+    stage.resolutions = RecordIndex(tmp_path / "resolutions.jsonl", Resolution, "table_id",
+                                    group=True)
+    return stage

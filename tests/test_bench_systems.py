@@ -73,7 +73,7 @@ def _llm_args(server: FakeLLMServer, cache: Path) -> list[str]:
 def test_llm_bench_every_system_on_the_sample_then_a_rerun_asks_only_the_failures(sample_work, tmp_path):
     work, _, _ = sample_work
     items = _items(work)
-    assert len(items) == 177
+    assert len(items) == 175
     garbage = items[0]["question"]  # asked once per system (its pair has another question)
     assert sum(i["question"] == garbage for i in items) == 1
     out, cache = tmp_path / "bench", tmp_path / "llm.sqlite"
@@ -81,25 +81,25 @@ def test_llm_bench_every_system_on_the_sample_then_a_rerun_asks_only_the_failure
     server = FakeLLMServer(GoldReader(items, garbage)).start()
     try:
         r = CliRunner().invoke(cli, [*args, *_llm_args(server, cache)], catch_exceptions=False)
-        # 177 questions per system plus one repair of the garbage reply, minus the prompts
+        # 175 questions per system plus one repair of the garbage reply, minus the prompts
         # sent before (a question of a clear/abstract pair asked closed-book, the same table
         # for two systems): the cache answers those. Only the garbage prompts go out again:
         # an invalid reply is never cached.
         sent = [json.dumps(q["messages"]) for q in server.requests]
         asked_garbage = json.dumps(garbage)[1:-1]
         repeated = {m for m in sent if sent.count(m) > 1}
-        assert (len(sent), len(set(sent))) == (643, 641)
+        assert (len(sent), len(set(sent))) == (635, 633)
         assert [(asked_garbage in m, sent.count(m)) for m in repeated] == [(True, 2), (True, 2)]
         assert r.exit_code == 1, r.output
         assert "5 item(s) failed" in r.output
         res = json.loads((out / "results.json").read_text())
         for system in SYSTEMS:
             folder = out / f"{system}-openai"
-            assert len(_lines(folder / "predictions.jsonl")) == 176
+            assert len(_lines(folder / "predictions.jsonl")) == 174
             errors = _lines(folder / "errors.jsonl")
             assert [(e["item"], e["reason"]) for e in errors] == [(items[0]["item_id"],
                                                                    "invalid_output")]
-            assert res["systems"][system]["n"] == 176
+            assert res["systems"][system]["n"] == 174
             assert res["systems"][system]["overall"]["correct"] == 1.0
             pred = _lines(folder / "predictions.jsonl")[0]
             assert (pred["provenance"]["backend"], pred["provenance"]["model"]) == (
@@ -122,10 +122,10 @@ def test_llm_bench_every_system_on_the_sample_then_a_rerun_asks_only_the_failure
     finally:
         server.stop()
     assert forced.exit_code == 1 and "5 item(s) failed" in forced.output
-    # The first system's stage: 176 answers from the cache; the garbage question and its repair
+    # The first system's stage: 174 answers from the cache; the garbage question and its repair
     # asked again.
     stats = json.loads((out / "table-openai" / "stats.json").read_text())
-    assert (stats["llm"]["calls"], stats["llm"]["cache_hits"]) == (2, 176)
+    assert (stats["llm"]["calls"], stats["llm"]["cache_hits"]) == (2, 174)
 
 
 def test_llm_bench_on_a_release_tatqa_and_wtq(sample_work, tmp_path, tatqa_dir, wtq_dir):
@@ -143,7 +143,7 @@ def test_llm_bench_on_a_release_tatqa_and_wtq(sample_work, tmp_path, tatqa_dir, 
     golds["how many gold medals did spain win?"] = {"type": "text", "text": "3"}
     golds["which nation ranked first?"] = {"type": "text", "text": "Spain"}  # wrong: Italy
     reader = GoldReader([{"question": q, "answer": a} for q, a in golds.items()])
-    expected = {"release": ("correct", 1.0, 177), "tatqa": ("tatqa_em", 0.5, 4),
+    expected = {"release": ("correct", 1.0, 175), "tatqa": ("tatqa_em", 0.5, 4),
                 "wtq": ("denotation", 0.6667, 3)}
     for kind, path in (("release", rel), ("tatqa", tatqa_dir), ("wtq", wtq_dir)):
         out = tmp_path / f"bench-{kind}"
@@ -196,14 +196,14 @@ def test_text_answer_format_scores_a_model_that_answers_in_prose(sample_work, tm
     with FakeLLMServer(reader) as server:
         r = CliRunner().invoke(cli, [*base, *_llm_args(server, tmp_path / "a.sqlite")],
                                catch_exceptions=False)
-    assert r.exit_code == 1 and "177 item(s) failed" in r.output
+    assert r.exit_code == 1 and "175 item(s) failed" in r.output
     with FakeLLMServer(reader) as server:
         r = CliRunner().invoke(cli, [*base, "--answer-format", "text",
                                      *_llm_args(server, tmp_path / "b.sqlite")],
                                catch_exceptions=False)
         sent = server.requests
     assert r.exit_code == 0, r.output
-    assert len(sent) == 177 and all("response_format" not in q for q in sent)
+    assert len(sent) == 175 and all("response_format" not in q for q in sent)
     assert "Answer: unanswerable" in sent[0]["messages"][-1]["content"]
     # Both runs are rows of results.json, told apart by their answer format.
     rows = json.loads((out / "results.json").read_text())["systems"]
@@ -257,9 +257,9 @@ def test_replaying_a_built_in_systems_predictions_reproduces_its_scores(sample_w
         assert {k: res["run"][k] for k in ("name", "system", "backend", "answer_format")} == {
             "name": f"replay-{system}", "system": "predictions", "backend": None,
             "answer_format": None}
-    assert base["table"]["overall"]["correct"] == 0.4407
+    assert base["table"]["overall"]["correct"] == 0.44
     # Runs accumulate: the second replay's leaderboard shows both.
-    assert (f"| overall | 177 | {base['table']['overall']['correct']:.2f} | "
+    assert (f"| overall | 175 | {base['table']['overall']['correct']:.2f} | "
             f"{base['rag']['overall']['correct']:.2f} |") in r.output
     assert (out / "replay-rag" / "predictions.jsonl").exists()
     if json.loads((out / "results.json").read_text()).get("plots"):
@@ -283,13 +283,13 @@ def test_predictions_file_missing_items_count_wrong_and_are_listed(sample_work, 
     assert r.exit_code == 1, r.output
     missing = [p["item_id"] for p in _lines(work / "bench" / "table-rules" / "predictions.jsonl")
                ][100:]
-    assert f"mine: 77 item(s) have no prediction (counted wrong): {missing[0]}, " in r.output
+    assert f"mine: 75 item(s) have no prediction (counted wrong): {missing[0]}, " in r.output
     errors = _lines(out / "mine" / "errors.jsonl")
     assert [e["item"] for e in errors] == missing
     assert {e["reason"] for e in errors} == {"missing_prediction"}
     res = json.loads((out / "results.json").read_text())["systems"]["mine"]
-    assert res["n"] == 177
-    assert res["overall"]["correct"] == round(right / 177, 4)
+    assert res["n"] == 175
+    assert res["overall"]["correct"] == round(right / 175, 4)
     # Missing unanswerable items are wrong too (an empty answer would pass as an abstention).
     items = {i["item_id"]: i for i in _items(work)}
     assert any(items[m]["answer"]["type"] == "none" for m in missing)
@@ -345,10 +345,10 @@ def test_a_function_system_from_a_file_and_from_a_module(sample_work, tmp_path, 
     assert [(e["item"], e["reason"], e["message"]) for e in errors] == [
         (items[1]["item_id"], "system_error", "RuntimeError: my index is broken")]
     res = json.loads((out / "results.json").read_text())["systems"]["my_rag.answer"]
-    # It abstains everywhere: right on the 3 unanswerable items only, of 176 scored.
-    assert res["n"] == 176 and res["overall"]["correct"] == round(3 / 176, 4)
+    # It abstains everywhere: right on the 3 unanswerable items only, of 174 scored.
+    assert res["n"] == 174 and res["overall"]["correct"] == round(3 / 174, 4)
     got = _lines(seen)
-    assert len(got) == 177
+    assert len(got) == 175
     first = got[0]
     assert sorted(first) == ["blocks", "doc_id", "item_id", "pdf", "question", "table_id",
                              "tables"]
@@ -377,7 +377,7 @@ def test_a_function_system_from_a_file_and_from_a_module(sample_work, tmp_path, 
                                  "-o", str(out), "--no-plots"], catch_exceptions=False)
     assert r.exit_code == 1, r.output
     res = json.loads((out / "results.json").read_text())["systems"]["mine"]
-    assert res["overall"]["correct"] == round(3 / 176, 4)
+    assert res["overall"]["correct"] == round(3 / 174, 4)
 
 
 @pytest.mark.parametrize(("spec", "message"), [
@@ -464,7 +464,7 @@ def test_an_http_service_with_timeouts_and_garbage(sample_work, tmp_path):
     try:
         r = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert r.exit_code == 1, r.output
-        assert len(service.bodies) == 177 + 1  # the hanging item was tried twice
+        assert len(service.bodies) == 175 + 1  # the hanging item was tried twice
         errors = {e["item"]: e for e in _lines(out / "my-service" / "errors.jsonl")}
         assert sorted(errors) == sorted([items[0]["item_id"], items[1]["item_id"]])
         garbage = errors[items[0]["item_id"]]
@@ -476,13 +476,13 @@ def test_an_http_service_with_timeouts_and_garbage(sample_work, tmp_path):
         assert hang["message"] == (f"LLMTimeoutError: {service.url}: no complete reply within "
                                    "2 s, 2 attempt(s) (raise --request-timeout)")
         res = json.loads((out / "results.json").read_text())["systems"]["my-service"]
-        assert res["n"] == 175 and res["overall"]["correct"] == 0.0
+        assert res["n"] == 173 and res["overall"]["correct"] == 0.0
         pred = _lines(out / "my-service" / "predictions.jsonl")[0]
         assert (pred["answer"], pred["abstained"], pred["retrieved"]) == (
             "42", False, ["from my index"])
         assert sorted(service.bodies[0]) == ["blocks", "doc_id", "item_id", "pdf", "question",
                                              "table_id", "tables"]
-        # Forced rerun: the 175 good replies come from the cache; the two failures are re-sent.
+        # Forced rerun: the 173 good replies come from the cache; the two failures are re-sent.
         service.bodies.clear()
         r = CliRunner().invoke(cli, [*args, "--force", "--max-retries", "0"],
                                catch_exceptions=False)
@@ -593,7 +593,7 @@ def test_export_items_writes_what_a_system_receives(sample_work, tmp_path):
     r = CliRunner().invoke(cli, ["export", "items", str(work), "-o", str(out)],
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    assert r.output == f"177 items written to {out}\n"
+    assert r.output == f"175 items written to {out}\n"
     rows = _lines(out)
     items = _items(work)
     assert [x["item_id"] for x in rows] == [i["item_id"] for i in items]

@@ -7,23 +7,24 @@ from __future__ import annotations
 
 import json
 
-import pymupdf
 import pytest
-from builders import make_table
-from click.testing import CliRunner
+from builders import PROV, generate_stage, make_table, synth_pages
 from conftest import corpus
 
-from abstab.cli import cli
 from abstab.core.questions import (
+    NOT_AVAILABLE,
     QuestionError,
     TableView,
+    answers_match,
     data_table_problem,
     execute,
     template_operations,
     term_debris,
+    term_problem,
 )
-from abstab.records import Operation
-from abstab.stages.generate import _NOT_AVAILABLE, _absent_year
+from abstab.executors import Unit
+from abstab.records import Block, Document, Operation
+from abstab.stages.generate import _absent_year, _GenerateUnit
 
 TYPES = ["lookup", "comparison", "extremum", "count", "sum", "difference", "filter"]
 
@@ -133,7 +134,11 @@ def test_absent_periods_and_not_available_cells():
     assert _absent_year("2022 Actual", "2022 2023") == "2024 Actual"
     assert _absent_year("Funding", said) is None
     assert _absent_year("2019 Actual", "2019 2030") is None  # the document reaches past it
-    assert [bool(_NOT_AVAILABLE.fullmatch(t)) for t in
+    # camelot agstat: "Projected Population for 2012-13" became "… for 2013-13"
+    assert _absent_year("Projected Population for 2012-13", "2012") is None
+    assert _absent_year("growth 1990–94", "1990") is None
+    assert _absent_year("Fiscal 2012/2013", "2012") is None
+    assert [bool(NOT_AVAILABLE.fullmatch(t)) for t in
             ("n/a", "NA", "(NA)", "n.a.", "Not available", "..", "-", "—", "0", "none")] == \
         [True, True, True, True, True, True, False, False, False, False]
 
@@ -142,19 +147,8 @@ def test_an_index_in_a_real_pdf_is_dropped_in_the_funnel_with_its_reason(tmp_pat
     # olmocr's instructions_and_schematics.pdf ends with a two-column back-of-book index
     # ("AD1836 3-5 | Features 1-1"); before, its page references became "What is the 4-6 for
     # …?" lookups and "Which has the higher …" comparisons.
-    src = corpus("govreports", "olmocr__instructions_and_schematics.pdf")
-    pdf = tmp_path / "pdfs" / "index.pdf"
-    pdf.parent.mkdir()
-    with pymupdf.open(src) as doc, pymupdf.open() as new:
-        new.insert_pdf(doc, from_page=56, to_page=57)
-        new.save(pdf)
-    pipeline = tmp_path / "p.yaml"
-    pipeline.write_text(json.dumps({
-        "name": "index", "inputs": [str(pdf.parent)], "backend": "rules",
-        "stages": {"extract": {}, "judge": {}, "resolve": {"retriever": "bm25"},
-                   "generate": {}, "assemble": {}}}))
-    r = CliRunner().invoke(cli, ["synth", "-p", str(pipeline), "-o", str(tmp_path / "w")],
-                           catch_exceptions=False)
+    r = synth_pages(corpus("govreports", "olmocr__instructions_and_schematics.pdf"), 56, 57,
+                    tmp_path)
     assert r.exit_code == 0, r.output
     errors = [json.loads(line) for line in
               (tmp_path / "w" / "generate" / "errors.jsonl").read_text().splitlines()]
@@ -220,6 +214,10 @@ def test_a_cross_reference_is_no_blank():
     s = "As Section 2 shows, 14 stations were sampled (see Table 3 and page 12)."
     assert [m.group() for m in _NUM_TOKEN.finditer(s)
             if not _REFERENCE.search(s[:m.start()])] == ["14"]
+    # us-019: "… see table A-___ on page 85."
+    s = "For a list of 12 MAPEs, see table A-2 on page 85, or Figure B.3."
+    assert [m.group() for m in _NUM_TOKEN.finditer(s)
+            if not _REFERENCE.search(s[:m.start()])] == ["12"]
 
 
 def test_a_row_label_cut_at_a_line_break_names_no_row():
@@ -228,3 +226,166 @@ def test_a_row_label_cut_at_a_line_break_names_no_row():
         ["Interviewed, not", "8"], ["Sleep difficulties", "82"], ["Rock & roll", "1"]])
     assert TableView(t, 0).keys == {0: "Colds/flu/sinus", 2: "disability",
                                     4: "Sleep difficulties", 5: "Rock & roll"}
+
+
+@pytest.mark.parametrize(("header", "rows", "why"), [
+    # eu-015: "2.003" is two thousand and three; read as 2.003, "the sum of the enquiries for
+    # EIT and Research enquiry service" was 121.003.
+    ("Enquiries", [["EIT", "119"], ["Research enquiry service", "2.003"], ["Export", "169"],
+                   ["Other", "4.330"]],
+     "column 1 cannot be compared: whole numbers beside '2.003': the dot may separate thousands"),
+    # A market report: prices per pound and per gallon are no one quantity.
+    ("Week", [["Soybean Oil (cents/lb)", "32.32"], ["Heating Oil ($/gal)", "1.52"],
+              ["Corn ($/bu)", "3.61"]],
+     "column 1 cannot be compared: its rows are in different units ($/bu, $/gal, cents/lb)"),
+])
+def test_values_that_cannot_be_compared_get_lookups_only(header, rows, why):
+    t = make_table(["Item", header], rows)
+    assert {o.type for o in template_operations(TableView(t, 0), [1], TYPES, 1, 1, "0")} == {
+        "lookup"}
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="difference", column=1, key_column=0, rows=[0, 1]), t)
+    assert (exc.value.reason, str(exc.value)) == ("incomparable_values", f"difference: {why}")
+
+
+@pytest.mark.parametrize(("header", "why"), [
+    ("Wildlife Criterion (pg/L)", "its header 'Wildlife Criterion (pg/L)' names a rate or share"),
+    ("Week (cents/lb)", ("its header 'Week (cents/lb)' gives a unit per amount (a concentration "
+                        "or a price)")),
+    ("Release threshold", "its header 'Release threshold' names a rate or share"),
+])
+def test_limits_concentrations_and_prices_are_compared_but_not_summed(header, why):
+    t = make_table(["Species", header], [["Mink", "2880"], ["Otter", "1930"], ["Eagle", "1920"]])
+    made = {o.type for o in template_operations(TableView(t, 0), [1], TYPES, 1, 1, "0")}
+    assert "sum" not in made and {"comparison", "difference", "extremum"} <= made
+    assert TableView(t, 0).rate_column(1) == why
+
+
+def test_a_header_worded_as_a_survey_question_names_no_column():
+    assert term_problem("How often do you have these symptoms Rarely/Never", 12) == (
+        "it asks a question (a survey item's wording, not a quantity's name)")
+    assert term_problem("Do you feel safe at school", 12) == (
+        "it asks a question (a survey item's wording, not a quantity's name)")
+    assert term_problem("Schools in original sample that participated", 12) is None
+    assert term_problem("Who pays", 12) == (
+        "it asks a question (a survey item's wording, not a quantity's name)")
+
+
+def test_rows_under_different_headings_are_not_compared():
+    # us-024 (MMWR): breakdowns by sex, by region and by education in one table; before, "How
+    # much higher is the … no. for High school diploma than for Northeast?" was asked.
+    t = make_table(["Characteristic", "Housing units (no.)"], [
+        ["Sex", ""], ["Male", "14,037"], ["Female", "12,303"],
+        ["Region", ""], ["Northeast", "4,129"], ["Midwest", "5,870"], ["South", "9,877"]])
+    view = TableView(t, 0)
+    assert view.sections == {0: 0, 1: 0, 2: 0, 3: 3, 4: 3, 5: 3, 6: 3}
+    assert view.number_problem(1) == ("its rows fall under 2 headings ('Sex', 'Region', …): "
+                                      "different breakdowns")
+    assert {o.type for o in template_operations(view, [1], TYPES, 1, 1, "0")} == {"lookup"}
+    one = make_table(["Region", "Housing units (no.)"], [
+        ["Northeast", "4,129"], ["Midwest", "5,870"], ["South", "9,877"]])
+    assert TableView(one, 0).number_problem(1) is None
+
+
+def test_no_ranking_when_a_row_with_a_value_has_no_label_of_its_own():
+    # camelot offense.pdf: COMAR numbers "1", "2", "3" are no labels, so "Which COMAR has the
+    # highest Max Term?" ranked only the rows labelled "2-1", "4-1", …
+    t = make_table(["Code", "Max term"], [["1", "20"], ["2-1", "15"], ["4", "10"], ["4-1", "5"],
+                                          ["5-1", "3"], ["6-1", "2"]])
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="extremum", column=1, key_column=0, op="max"), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "unlabelled_rows", ("column 1: 2 row(s) with a value have no label of their own (first: "
+                           "row 0)"))
+    # naming two labelled rows is still a fair question
+    assert execute(Operation(type="difference", column=1, key_column=0, rows=[1, 3]),
+                   t).answer.text == "10"
+
+
+def test_a_type_with_an_argument_is_no_number():
+    # docling redp5110: "For which column name entries is the data type greater than -6?"
+    t = make_table(["Column name", "Data type"], [["FUNCTION_ID", "VARCHAR(30)"],
+                                                  ["USER_NAME", "VARCHAR(10)"],
+                                                  ["USER_TYPE", "VARCHAR(5)"]])
+    assert TableView(t, 0).values(1) == {}
+    lookup = execute(Operation(type="lookup", column=1, key_column=0, rows=[2]), t)
+    assert lookup.answer.model_dump(include={"text", "value", "type"}) == {
+        "text": "VARCHAR(5)", "value": "VARCHAR(5)", "type": "text"}
+    assert answers_match("VARCHAR(5)", lookup.answer)
+    # eu-007: "For how many groups entries is the butter less than -6?" counted brands
+    # printed with their share, "Paysan Breton (6.7%)", as negative numbers.
+    brands = make_table(["Groups", "Butter"], [["Lactalis", "Président (20.1%)"],
+                                               ["CLE", "Elles § Vire (6.7%)"],
+                                               ["Laïta", "Paysan Breton (6.3%)"]])
+    assert TableView(brands, 0).values(1) == {}
+    assert TableView(make_table(["Item", "Net"], [["a", "(3.2)"], ["b", "4"]]), 0).values(1) == {
+        0: -3.2, 1: 4.0}
+    assert {o.type for o in template_operations(TableView(t, 0), [1], TYPES, 1, 1, "0")} == {
+        "lookup"}
+
+
+def test_a_title_block_is_not_a_data_table():
+    # olmocr's schematics: each sheet's drawing title block came out as a table ("What is the
+    # title for Checked?" → "B").
+    block = make_table(["Approvals", "Date", "Title", "ANALOG", "DEVICES", "", "", "", ""], [
+        ["", "", "21161N EZ-KIT LITE - DAC1 OUT", "", "", "", "", "", ""],
+        ["Drawn", "", "", "", "", "", "", "", ""],
+        ["", "", "Size", "Board No.", "", "", "", "", "Rev"],
+        ["Checked", "", "B", "", "A0157-2000", "", "", "", "2.1"],
+        ["Engineering", "", "Date", "", "", "Sheet", "12", "OF", "24"]])
+    assert data_table_problem(block) == (
+        "only 38% of its value cells are filled and no column holds numbers (a title block, a "
+        "form or a matrix of marks)")
+    # a findings grid with headings between its rows is no title block
+    grid = make_table(["Issue", "Finding", "Remediation", "Date"], [
+        ["1. Awareness", "", "", ""], ["Other", "Only adults hired", "Policy changed", "April"],
+        ["2. Safety", "", "", ""], ["Sanitation", "No soap", "Provided", "May"]])
+    assert data_table_problem(grid) is None
+
+
+def test_bounds_and_not_available_cells_are_no_values_to_rank_or_look_up():
+    # olmocr's restricted substances: "For how many … is the Threshold Limit less than 0.3?"
+    # counted ">0% w/w" as 0.
+    t = make_table(["Substance", "Threshold limit", "Use"], [
+        ["TTBP", ">0.3% w/w", "n.a."], ["HCBD", ">0% w/w", "solvent"], ["PIP", ">0% w/w", "n.a."],
+        ["DecaBDE", "<0.1% w/w", "flame retardant"]])
+    view = TableView(t, 0)
+    assert view.values(1) == {}
+    ops = template_operations(view, [1, 2], TYPES, 4, 1, "0")
+    assert {o.type for o in ops} == {"lookup"}
+    # "What is the use for TTBP?" → "n.a." is no lookup (that row and column can make an
+    # unanswerable item)
+    assert sorted(o.rows[0] for o in ops if o.column == 2) == [1, 3]
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="lookup", column=2, key_column=0, rows=[0]), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "not_available", "cell (0, 2) says the value is not available ('n.a.')")
+
+
+def test_a_numbered_list_item_makes_no_blank(tmp_path):
+    # us-037: "___ Styrene-Acrylonitrile Trimer, NTP TR 573" came from a list of reports.
+    text = ("42 Styrene-Acrylonitrile Trimer, NTP TR 573 was reviewed in two sessions. "
+            "The panel reviewed 14 reports in two sessions of the board.")
+    doc = Document(provenance=PROV, doc_id="d", source="r.pdf", sha256="0" * 64, pages=1,
+                   text=text, blocks=[Block(block_id="b1", page=1, bbox=[0, 0, 1, 1],
+                                            kind="paragraph", text=text, order=0, char_start=0,
+                                            char_end=len(text))])
+    stage = generate_stage(tmp_path, [doc], [], [], [], text_questions_per_document=3)
+    result = stage.process(Unit("text:d", _GenerateUnit("text", "d")))
+    assert [(i.question, i.answer.text) for i in result.records["items"]] == [
+        (('Fill in the blank from the document: "The panel reviewed ___ reports in two sessions '
+         'of the board."'), "14")]
+
+
+def test_a_difference_of_scaled_amounts_keeps_their_scale():
+    # us-011a: "How much higher is the budget for Federal Cloud Computing … than for Small
+    # Business Dashboard?" was answered "340000.00" for "$0.44M" and "$0.1M".
+    t = make_table(["Program", "Budget"], [["Cloud", "$0.44M"], ["Dashboard", "$0.1M"],
+                                           ["Contact Center", "$8.6M"]])
+    diff = execute(Operation(type="difference", column=1, key_column=0, rows=[0, 1]), t)
+    assert (diff.answer.text, diff.answer.value) == ("$0.34M", 340000.0)
+    total = execute(Operation(type="sum", column=1, key_column=0, rows=[0, 2]), t)
+    assert (total.answer.text, total.answer.value) == ("$9.04M", 9040000.0)
+    plain = make_table(["Program", "Budget"], [["A", "$5,500"], ["B", "$2,487"], ["C", "$1"]])
+    assert execute(Operation(type="sum", column=1, key_column=0, rows=[0, 1]),
+                   plain).answer.text == "7,987"

@@ -157,9 +157,11 @@ class OracleSystem(System):
             labels = set()
             for link in item.keywords:
                 for cell in table.cells:
-                    # A parser may not mark row labels as headers: over parsed tables the
-                    # first column's cells are row labels too.
-                    if (cell.header or (not gold and cell.col == 0)) and _shows(cell, link, gold):
+                    # Row labels are not headers: a code in one (a stub link, column 0) is found
+                    # as a whole word, as over parsed tables, whose first column's cells are
+                    # row labels too.
+                    label = not cell.header and cell.col == 0 and (not gold or link.column == 0)
+                    if (cell.header or label) and _shows(cell, link, gold and cell.header):
                         changes[(cell.row, cell.col)] = (link.abstract, link.detailed)
                         if not cell.header:
                             labels.add((cell.row, cell.col))

@@ -194,13 +194,13 @@ def controlled_choices(table_id: str, columns: list[int], styles: list[str], see
 def relabel(table: Table, changes: dict[tuple[int, int], tuple[str, str]], new_id: str,
             provenance: object, extra_notes: list[Note] | None = None,
             keep_notes: bool = True) -> Table:
-    """A copy of ``table`` with header text replaced: ``changes[(row, col)] = (old, new)``.
+    """A copy of ``table`` with label text replaced: ``changes[(row, col)] = (old, new)``.
 
-    Header cells in body rows (row headers of the stub column) change their row's label too.
+    A change at a body cell (a row label of the stub column) changes its row's label.
     """
     cells = []
     for c in table.cells:
-        change = changes.get((c.row, c.col)) if c.header else None
+        change = changes.get((c.row, c.col))
         if change is None:
             cells.append(c.model_copy())
             continue

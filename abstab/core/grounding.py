@@ -9,8 +9,9 @@ from abstab.core.questions import QuestionError, execute
 from abstab.records import Document, QAItem, Table
 
 
-def _header_texts(table: Table) -> str:
-    return " | ".join(c.text for c in table.cells if c.header)
+def _label_texts(table: Table) -> str:
+    """The header cells and the first column's row labels: where a table shows its codes."""
+    return " | ".join(c.text for c in table.cells if c.header or c.col == 0)
 
 
 def grounding_problem(item: QAItem, tables: Mapping[str, Table],
@@ -18,7 +19,7 @@ def grounding_problem(item: QAItem, tables: Mapping[str, Table],
     """Why the item's gold answer is not where the item says it is (None when it is).
 
     Table items with an operation are recomputed from the table; text spans must be the
-    document's text at their offsets; an abstract item's codes must be in its table's header.
+    document's text at their offsets; an abstract item's codes must be in its table's header or row labels.
     """
     doc = docs.get(item.doc_id)
     if doc is None:
@@ -39,10 +40,10 @@ def grounding_problem(item: QAItem, tables: Mapping[str, Table],
     if table is None:
         return f"unknown table {item.table_id}"
     if item.answer_location in ("table_defined", "table_implicit"):
-        headers = _header_texts(table)
-        missing = [k.abstract for k in item.keywords if k.abstract not in headers]
+        labels = _label_texts(table)
+        missing = [k.abstract for k in item.keywords if k.abstract not in labels]
         if missing:
-            return f"abstract header(s) {missing} not in the table's header"
+            return f"abstract header(s) {missing} not in the table's header or row labels"
     if item.operation is not None:
         try:
             computed = execute(item.operation, table)

@@ -18,13 +18,13 @@ import itertools
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Literal
 
 from abstab.core.headers import core_text
-from abstab.core.normalize import normalize_answer, parse_number, squash
+from abstab.core.normalize import normalize_answer, parse_number, parse_number_detail, squash
 from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import COMMON_WORD_ZIPF, LABEL_NOUNS, QUANTITY_WORDS, zipf
 from abstab.records import QUESTION_TYPES, Answer, Operation, Table
@@ -41,7 +41,18 @@ _CUT_LABEL = re.compile(r"(?:[,;(/&-]|\b(?:and|or|of|the|for|in|to|with|by|not|f
                         r"\s*$", re.IGNORECASE)
 # Header words of rates, shares and averages: their values do not add up across rows.
 _RATE_WORDS = {"%", "percent", "percentage", "pct", "rate", "rates", "share", "ratio", "average",
-               "mean", "median", "per", "index", "margin", "factor", "growth", "change"}
+               "mean", "median", "per", "index", "margin", "factor", "growth", "change",
+               # limits and unit prices: two rows' thresholds or prices add up to nothing
+               "criterion", "criteria", "threshold", "thresholds", "limit", "limits", "price",
+               "prices", "concentration", "concentrations"}
+# A unit per volume or mass ("pg/L", "$/gal", "cents/lb", "mg/kg"): a concentration or a price.
+_PER_AMOUNT_UNIT = re.compile(r"/\s*(?:[mµu]?l|m3|m³|gal|lb|lbs|[mµk]?g|t|ton|tonne|bu|bbl|cwt)\b",
+                              re.IGNORECASE)
+# A number written with dots between groups of three digits ("2.003", "23.900"): in a column
+# of whole numbers the dot separates thousands, and reading it as a decimal point is wrong.
+_DOT_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+# A unit in a row label ("Crude Soybean Oil (cents/lb)", "Ethanol ($/gal)").
+_ROW_UNIT = re.compile(r"\(([^()]*(?:/|\$|%|\bper\b)[^()]*)\)")
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
 _DECIMALS = re.compile(r"\d\.(\d+)")
 MAX_FILTER_ANSWERS = 4
@@ -61,13 +72,26 @@ class QuestionError(ValueError):
 
 
 def number(text: str) -> float | None:
-    return parse_number(squash(text))
+    """The number a cell holds; None when it holds none, or a word with a bracketed number
+    ("VARCHAR(5)" is a type and "Paysan Breton (6.7%)" a brand with its share, not minus five
+    or minus 6.7)."""
+    text = squash(text)
+    return None if _NOT_A_VALUE.search(text) else parse_number(text)
+
+
+# A word with a bracketed number ("VARCHAR(5)"), or a bound (">0.3% w/w", "<0.1"): no value
+# to compare or add.
+_NOT_A_VALUE = re.compile(r"[^\W\d_]{2,}\s*\(\s*[-−]?\d|^[<>≤≥]")
+NOT_AVAILABLE = re.compile(r"n/?a|n\.a\.?|\(na\)|not (?:available|reported|applicable)|"
+                           r"\(x\)|\(d\)|\.\.|…|unknown", re.IGNORECASE)
+"""A cell saying the value is not available ("n.a.", "(NA)"); "-", "—" and "0" are left
+out: many tables write zero that way."""
 
 
 def answer_of(text: str) -> Answer:
     """The answer a cell gives: a number when it reads as one, else its text."""
     text = squash(text)
-    value = parse_number(text)
+    value = number(text)
     if value is not None:
         return Answer(text=text, value=value, type="number",
                       unit="%" if text.endswith("%") else None)
@@ -113,7 +137,15 @@ def term_problem(term: str, max_words: int) -> str | None:
         return "unbalanced brackets"
     if re.search(r"[=;:?!]", term):
         return "sentence punctuation"
+    if _QUESTION_WORDS.search(term):
+        return "it asks a question (a survey item's wording, not a quantity's name)"
     return None
+
+
+# A header worded as a question ("How often do you have these symptoms"): "What is the How
+# often …?" reads as no question at all.
+_QUESTION_WORDS = re.compile(r"^(?:how|what|which|why|when|where|who)\s+\w+|\b(?:do|did|does|"
+                             r"are|were|have|would|could|will) you\b", re.IGNORECASE)
 
 
 _YEAR_TOKEN = re.compile(r"(?<![\w.])(?:1[89]|20)\d\d(?![\w.])")
@@ -228,10 +260,49 @@ class TableView:
         words = set(re.findall(r"[^\W\d_]+|%", header.lower()))
         if words & _RATE_WORDS:
             return f"its header {header!r} names a rate or share"
+        if _PER_AMOUNT_UNIT.search(header):
+            return f"its header {header!r} gives a unit per amount (a concentration or a price)"
         texts = [self.cell(r, col) for r in self.values(col)]
         if texts and all(t.rstrip(")").endswith("%") for t in texts):
             return "its values are percentages"
         return None
+
+    def number_problem(self, col: int) -> str | None:
+        """Why the numbers of ``col`` cannot be compared or added (None when they can): whole
+        numbers beside numbers with dots between groups of three digits ("119", "2.003"), so
+        the dot may separate thousands; or rows whose labels give different units ("(cents/lb)",
+        "($/gal)")."""
+        texts = [self.cell(r, col) for r in self.keys if number(self.cell(r, col)) is not None]
+        dotted = [t for t in texts if _DOT_THOUSANDS.fullmatch(t.lstrip("-−"))]
+        if dotted and len(dotted) < len(texts) \
+                and all(_PLAIN_INT.fullmatch(t.lstrip("-−")) for t in texts if t not in dotted):
+            return f"whole numbers beside {dotted[0]!r}: the dot may separate thousands"
+        units = {m.group(1).strip().lower() for r in self.values(col)
+                 if (m := _ROW_UNIT.search(self.keys[r]))}
+        if len(units) > 1:
+            return f"its rows are in different units ({', '.join(sorted(units))})"
+        headings = sorted({h for r in self.values(col) if (h := self.sections[r]) is not None})
+        if len(headings) > 1:
+            named = ", ".join(repr(self.cell(h, self.key_column)) for h in headings[:3])
+            return f"its rows fall under {len(headings)} headings ({named}, …): " \
+                   "different breakdowns"
+        return None
+
+    @cached_property
+    def sections(self) -> dict[int, int | None]:
+        """Body row → the row of the heading it sits under (a row holding only a label, such
+        as "Sex" or "Annual income ($)" above its breakdown; a heading sits under itself),
+        None above the first heading."""
+        out: dict[int, int | None] = {}
+        heading: int | None = None
+        rows = self.table.rows
+        for r, row in enumerate(rows):
+            label = squash(row[self.key_column]) if self.key_column < len(row) else ""
+            rest = [c for k, c in enumerate(row) if k != self.key_column]
+            if label and not any(informative(c) for c in rest) and r + 1 < len(rows):
+                heading = r
+            out[r] = heading
+        return out
 
     def label_column(self, col: int) -> str | None:
         """Why the numbers of ``col`` are labels that name rows, not quantities (None when
@@ -298,6 +369,8 @@ _PAGE_REF = re.compile(r"\d{1,4}(?:[-–]\d{1,4})?(?:,\s+\d{1,4}(?:[-–]\d{1,4}
 # Section-page references and lists of pages ("4-7", "2-5, 2-15", "12, 45"): an index's.
 _PAGE_LIST = re.compile(r"\d{1,4}[-–]\d{1,4}.*|\d{1,4},\s+\d.*")
 _SHAPE_SHARE = 0.2
+_SPARSE_SHARE = 0.5
+"""A grid with at most this share of its value cells filled, and no numbers, holds no data."""
 """Dot leaders or instructions in at least this share of a table's rows make it a form."""
 
 
@@ -331,12 +404,32 @@ def data_table_problem(table: Table) -> str | None:
     if any(_INDEX_TITLE.fullmatch(t) for t in titles):
         return "its header is an index or table of contents title"
     width = max(len(r) for r in table.rows) if table.rows else 0
+    sparse = _sparse(table.rows, width)
+    if sparse is not None:
+        return sparse
     page_cols = [c for c in range(1, width) if _share(table.rows, c, _PAGE_REF.fullmatch) >= 0.8
                  and _share(table.rows, c, _PAGE_LIST.fullmatch) >= 0.3
                  and _share(table.rows, c - 1, lambda t: re.search(r"[^\W\d_]", t)) >= 0.8]
     if len(page_cols) >= 2:
         return f"{len(page_cols)} columns of page references each after a column of terms " \
                "(a multi-column index)"
+    return None
+
+
+def _sparse(rows: list[list[str]], width: int) -> str | None:
+    """Why a grid is a title block, a form or a matrix of marks (None if it is not): at most
+    half the value cells of its rows are filled (rows holding only a label left aside) and no
+    column holds numbers."""
+    filled_rows = [r for r in rows if any(informative(squash(c)) for c in r[1:])]
+    if len(filled_rows) < 2 or width < 3:
+        return None
+    cells = [squash(r[c]) if c < len(r) else "" for r in filled_rows for c in range(1, width)]
+    share = sum(map(informative, cells)) / len(cells)
+    numeric = any(sum(number(r[c]) is not None for r in filled_rows if c < len(r))
+                  >= MIN_RANKED_ROWS for c in range(1, width))
+    if share <= _SPARSE_SHARE and not numeric:
+        return f"only {share:.0%} of its value cells are filled and no column holds numbers " \
+               "(a title block, a form or a matrix of marks)"
     return None
 
 
@@ -362,7 +455,13 @@ def _decimals(text: str) -> int:
 
 def format_number(value: float, like: list[str]) -> str:
     """``value`` written the way the operand cells ``like`` write numbers (decimals, commas,
-    a trailing %)."""
+    a trailing %, and a scale the operands share: "$0.44M" − "$0.1M" is "$0.34M")."""
+    scale = _shared_scale(like)
+    if scale is not None:
+        pre, multiplier, suf, mantissas = scale
+        mantissa = format_number(value / multiplier, mantissas)
+        sign, mantissa = ("-", mantissa[1:]) if mantissa.startswith("-") else ("", mantissa)
+        return f"{sign}{pre}{mantissa}{suf}"
     decimals = max((_decimals(t) for t in like), default=0)
     comma = any(re.search(r"\d,\d{3}", t) for t in like)
     text = f"{value:,.{decimals}f}" if comma else f"{value:.{decimals}f}"
@@ -371,6 +470,28 @@ def format_number(value: float, like: list[str]) -> str:
     if like and all(t.endswith("%") for t in like):
         text += "%"
     return text
+
+
+# A number written with a currency and a scale ("$0.44M", "EUR 3 bn", "12k").
+_SCALED = re.compile(r"(?P<pre>[^\d\s\-−.,]*\s?)(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>\s?[^\W\d_]+)")
+
+
+def _shared_scale(like: list[str]) -> tuple[str, float, str, list[str]] | None:
+    """(currency prefix, multiplier, scale suffix, the numbers as written) when every text of
+    ``like`` writes its number with the same prefix and scale ("$0.44M", "$0.1M"); else None."""
+    found = set()
+    mantissas = []
+    for text in like:
+        m = _SCALED.fullmatch(squash(text))
+        detail = parse_number_detail(squash(text)) if m else None
+        if m is None or detail is None or detail.multiplier == 1:
+            return None
+        found.add((m.group("pre"), detail.multiplier, m.group("suf")))
+        mantissas.append(m.group("num"))
+    if len(found) != 1:
+        return None
+    pre, multiplier, suf = found.pop()
+    return pre, multiplier, suf, mantissas
 
 
 def _number_answer(value: float, like: list[str]) -> Answer:
@@ -399,6 +520,13 @@ def _ranked(view: TableView, op: Operation) -> dict[int, float]:
     if len(values) < MIN_RANKED_ROWS:
         raise QuestionError("not_numeric", f"column {op.column} has fewer than "
                             f"{MIN_RANKED_ROWS} numeric rows")
+    # A row with a number but no label of its own (a serial number, a label cut or repeated)
+    # takes part in the ranking, but no answer could name it.
+    unnamed = [r for r in range(len(view.table.rows)) if r not in view.keys
+               and number(view.cell(r, op.column)) is not None]
+    if unnamed:
+        raise QuestionError("unlabelled_rows", f"column {op.column}: {len(unnamed)} row(s) with "
+                            f"a value have no label of their own (first: row {unnamed[0]})")
     return values
 
 
@@ -513,19 +641,37 @@ def entity_name(table: Table, key_col: int, term: str | None = None) -> str:
 
 
 class _Picker:
-    def __init__(self, seed: str, key: str):
+    def __init__(self, seed: str, key: str, first_rows: Collection[int] = (),
+                 unnamed_rows: Collection[int] = ()):
         self.seed, self.key = seed, key
+        self.first_rows, self.unnamed_rows = frozenset(first_rows), frozenset(unnamed_rows)
 
     def order(self, items: list, salt: str) -> list:  # type: ignore[type-arg]
         return seeded_order(items, self.seed, self.key, salt, by=repr)
 
+    def named(self, rows: list[int], salt: str) -> list[int]:
+        """``rows`` a question may name, in seeded order."""
+        return [r for r in self.order(rows, salt) if r not in self.unnamed_rows]
+
+    def rows(self, rows: list[int], n: int, salt: str) -> list[int]:
+        """``n`` of ``rows`` to name, in seeded order, half of them (rounded up) from
+        ``first_rows`` when it has them: rows whose printed label is an abstract code."""
+        first = [r for r in self.named(rows, salt + "|first") if r in self.first_rows]
+        first = first[:math.ceil(n / 2)]
+        return first + [r for r in self.named(rows, salt) if r not in first][:n - len(first)]
+
 
 def template_operations(view: TableView, columns: list[int], types: list[str],
                         lookups_per_column: int | Callable[[int], int], per_type: int,
-                        seed: str) -> list[Operation]:
+                        seed: str, first_rows: Collection[int] = (),
+                        unnamed_rows: Collection[int] = ()) -> list[Operation]:
     """Deterministic operations of each type over ``columns`` (in priority order);
-    ``lookups_per_column`` is a count, or a function giving the count for a column."""
-    pick = _Picker(seed, view.table.table_id)
+    ``lookups_per_column`` is a count, or a function giving the count for a column.
+
+    Rows whose label is an abstract code: lookups take up to half their rows from
+    ``first_rows`` (codes with a meaning), and no question names ``unnamed_rows`` (codes
+    without one)."""
+    pick = _Picker(seed, view.table.table_id, first_rows, unnamed_rows)
     n_for = lookups_per_column if callable(lookups_per_column) else \
         (lambda _c: lookups_per_column)  # type: ignore[misc]
     numeric = [c for c in columns if len(view.values(c)) >= MIN_RANKED_ROWS]
@@ -577,6 +723,9 @@ class QuestionKind(ABC):
             why = view.label_column(col)
             if why:
                 return "label_column", f"column {col} holds labels, not quantities: {why}"
+            why = view.number_problem(col)
+            if why:
+                return "incomparable_values", f"column {col} cannot be compared: {why}"
         return None
 
     @abstractmethod
@@ -637,6 +786,9 @@ class Lookup(QuestionKind):
         if view.merged(op.rows[0], op.column):
             raise QuestionError("merged_cells", f"cell ({op.rows[0]}, {op.column}) runs "
                                 f"several values together ({text!r})")
+        if NOT_AVAILABLE.fullmatch(text):
+            raise QuestionError("not_available", f"cell ({op.rows[0]}, {op.column}) says the "
+                                f"value is not available ({text!r})")
         return Computed(answer_of(text), [view.coord(op.rows[0], op.column)])
 
     def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
@@ -654,15 +806,17 @@ class Lookup(QuestionKind):
         ops: list[Operation] = []
         for c in columns:
             rows = _answerable(view, c)
-            for r in sorted(pick.order(rows, f"lookup|{c}")[:n_for(c)]):
+            for r in sorted(pick.rows(rows, n_for(c), f"lookup|{c}")):
                 ops.append(Operation(type=self.name, column=c, key_column=view.key_column,
                                      rows=[r]))
         return ops
 
 
 def _answerable(view: TableView, c: int) -> list[int]:
-    """Labelled rows whose cell in column ``c`` is one value to look up."""
-    return [r for r in view.keys if informative(view.cell(r, c)) and not view.merged(r, c)]
+    """Labelled rows whose cell in column ``c`` is one value to look up (not "n.a.": that
+    row and column make an unanswerable item, not a lookup)."""
+    return [r for r in view.keys if informative(view.cell(r, c)) and not view.merged(r, c)
+            and not NOT_AVAILABLE.fullmatch(view.cell(r, c))]
 
 
 class _PairKind(QuestionKind):
@@ -674,7 +828,7 @@ class _PairKind(QuestionKind):
 
     def template_op(self, view: TableView, c: int, pick: _Picker) -> Operation | None:
         values = view.values(c)
-        rows = pick.order(sorted(values), f"{self.name}|{c}")
+        rows = pick.named(sorted(values), f"{self.name}|{c}")
         for i in range(0, len(rows) - 1, 2):
             a, b = rows[i], rows[i + 1]
             if values[a] == values[b]:
@@ -908,6 +1062,7 @@ def difficulty(location: str, qtype: str | None) -> str:
 
 
 __all__ = [
+    "NOT_AVAILABLE",
     "QUESTION_TYPES",
     "Computed",
     "QuestionError",

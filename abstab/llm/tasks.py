@@ -86,6 +86,12 @@ class GenerateRequest(_Out):
         default_factory=list, description="columns whose printed header is abstract")
     lookups_per_abstract_column: int | None = Field(
         default=None, ge=0, description="lookups for those columns (None: lookups_per_column)")
+    abstract_rows: list[int] = Field(
+        default_factory=list, description="body rows whose printed label is a code with a "
+                                          "meaning: ask about them")
+    unnamed_rows: list[int] = Field(
+        default_factory=list, description="body rows whose printed label is a code without a "
+                                          "usable meaning: no question names them")
     per_type: int = Field(ge=0, description="questions of each non-lookup type per table")
     seed: str = "0"
 

@@ -605,7 +605,8 @@ class RulesBackend(Backend):
         out = []
         for op in q.template_operations(view, request.columns, list(request.types),
                                         request.lookups_for, request.per_type,
-                                        request.seed):
+                                        request.seed, request.abstract_rows,
+                                        request.unnamed_rows):
             term = q.natural_term(table.columns[op.column]) if op.column < len(table.columns) else ""
             if not term:
                 continue

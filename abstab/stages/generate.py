@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
@@ -24,6 +24,8 @@ from abstab.core.abstract import LEGENDS, abstract_column, controlled_choices, k
 from abstab.core.headers import core_text
 from abstab.core.normalize import squash
 from abstab.core.questions import (
+    NOT_AVAILABLE,
+    Computed,
     QuestionError,
     TableView,
     answer_of,
@@ -52,6 +54,7 @@ from abstab.records import (
     Abstraction,
     Answer,
     Document,
+    HeaderKeyword,
     ItemEvidence,
     KeywordLink,
     Operation,
@@ -68,14 +71,15 @@ __all__ = ["GenerateSettings", "GenerateStage", "answer_of", "natural_term", "qu
 
 _NUM_TOKEN = re.compile(r"(?<![\w.])[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?%?(?![\w])")  # no trailing comma
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")  # not inside "1.2"
-# A cell saying the value is not available; "-", "—" and "0" are left out: many tables
-# write zero that way.
-_NOT_AVAILABLE = re.compile(r"n/?a|n\.a\.?|\(na\)|not (?:available|reported|applicable)|"
-                            r"\(x\)|\(d\)|\.\.|…|unknown", re.IGNORECASE)
-_YEAR_IN_TERM = re.compile(r"(?<![\w.])(?P<prefix>FY|CY)?(?P<year>(?:19|20)\d\d)(?![\w.])")
-# "Section 2", "Table 3", "page 12": a number that points into the document, not a fact.
+# A year standing alone: not one end of a range ("2012-13", "1990–94"), whose shift would
+# make no period ("2013-13").
+_YEAR_IN_TERM = re.compile(r"(?<![\w.\-–/])(?P<prefix>FY|CY)?(?P<year>(?:19|20)\d\d)"
+                           r"(?![\w.]|\s*[-–/]\s*\d)")
+# "Section 2", "Table 3", "table A-2", "page 12": a number that points into the document, not
+# a fact.
 _REFERENCE = re.compile(r"\b(?:sections?|tables?|figures?|fig\.|pages?|p\.|pp\.|chapters?|"
-                        r"appendix|annex|lines?|items?|no\.|number|§)\s*$", re.IGNORECASE)
+                        r"appendix|annex|lines?|items?|no\.|number|§)\s*(?:[A-Z][-.]?)?$",
+                        re.IGNORECASE)
 _YEAR_SHIFT = 5
 """How many years past the latest one a column names are tried for an absent period."""
 
@@ -180,9 +184,18 @@ class _TablePlan:
 
     table: Table  # as in the document (codes)
     source: Table  # de-abstracted (meanings), or ``table`` when nothing was abstract
-    view: TableView
+    view: TableView  # over ``source``
     links: dict[int, list[KeywordLink]]  # column → its abstract headers' meanings
     spans: dict[int, list[TextSpan]]  # column → where the document defines them
+    # body row → the meanings of the codes in its label, and where the document defines them
+    row_links: dict[int, list[KeywordLink]] = field(default_factory=dict)
+    row_spans: dict[int, list[TextSpan]] = field(default_factory=dict)
+    # body row → why no question may name it (a code in its label with no usable meaning)
+    blocked_rows: dict[int, str] = field(default_factory=dict)
+
+
+# An abstract keyword and its meaning (None: the resolver found none).
+_Meant = tuple[HeaderKeyword, Resolution | None]
 
 
 class GenerateStage(Stage):
@@ -190,7 +203,8 @@ class GenerateStage(Stage):
     consumes = ("documents", "tables", "judgments", "resolutions")
     produces = ("items", "derived_tables")
     counted = "items"
-    version = 2  # 2: a number's answer keeps no trailing comma ("2019," → "2019")
+    version = 3  # 2: a number's answer keeps no trailing comma ("2019," → "2019")
+    # 3: a code in a row label is asked about by its meaning
     settings_cls = GenerateSettings
     uses_backend = True
     # A table's questions follow the headers and meanings a person set (stages/reviewed.py).
@@ -277,8 +291,8 @@ class GenerateStage(Stage):
     # -- table questions from the document ------------------------------------------------
 
     def _plan(self, table_id: str, result: UnitResult) -> _TablePlan | None:
-        """Resolve the table's abstract headers into a de-abstracted copy; None if the table
-        has no column of row labels to ask about."""
+        """Resolve the table's abstract headers and row labels into a de-abstracted copy; None
+        if the table has no column of row labels to ask about."""
         table = self.tables[table_id]
         judgment = self.judgments[table_id]
         kc = key_column(table)
@@ -293,56 +307,81 @@ class GenerateStage(Stage):
                         failure=False, counted=False)
             return None
         res = {(r.row, r.column, r.keyword): r for r in self.resolutions.get(table_id, [])}
-        col_keywords: dict[int, list[tuple[Any, Resolution | None]]] = defaultdict(list)
+        col_keywords: dict[int, list[_Meant]] = defaultdict(list)
+        row_keywords: dict[int, list[_Meant]] = defaultdict(list)
         for kw in self.review.keywords(table, judgment):
-            if kw.role == "stub":  # row-label codes are not asked about yet: no column of theirs
+            meaning = self.review.resolution(table, kw, res.get((kw.row, kw.col, kw.keyword)))
+            if kw.role == "stub":
+                # A code in a row label names its row; only the key column's labels name rows.
+                if kw.col == kc:
+                    row_keywords[kw.row - table.n_header_rows].append((kw, meaning))
                 continue
             cell = table.header_cell(kw.row, kw.col)
             span = range(cell.col, cell.col + cell.col_span) if cell else [kw.col]
-            meaning = self.review.resolution(table, kw, res.get((kw.row, kw.col, kw.keyword)))
             for c in span:
                 col_keywords[c].append((kw, meaning))
+        plan = _TablePlan(table, table, TableView(table, kc), {}, {})
         changes: dict[tuple[int, int], tuple[str, str]] = {}
-        links: dict[int, list[KeywordLink]] = {}
-        spans: dict[int, list[TextSpan]] = {}
         width = max((len(r) for r in table.rows), default=0)
         for c in range(width):
             kws = col_keywords.get(c, [])
             name = table.columns[c] if c < len(table.columns) else str(c)
-            if any(r is None or r.category == "unresolvable" or not r.expansion for _, r in kws):
+            problem = self._meaning_problem(kws, "column")
+            if problem is not None:
                 if c != kc:
-                    result.drop(f"{table_id}|col{c}", "unresolved_header",
-                                f"column {name!r} has a header with no known meaning",
+                    result.drop(f"{table_id}|col{c}", problem[0], f"column {name!r}{problem[1]}",
                                 failure=False)
                 continue
-            bad = [(kw.keyword, r.expansion, why) for kw, r in kws if r and r.expansion and (
-                why := ("it is the code itself" if r.expansion.strip().lower() == kw.keyword.lower()
-                        else term_problem(r.expansion, self.settings.max_term_words)))]
-            if bad:
-                if c != kc:
-                    result.drop(f"{table_id}|col{c}", "unusable_meaning",
-                                f"column {name!r}: the meaning of {bad[0][0]!r} is not a column "
-                                f"name ({bad[0][2]}): {bad[0][1][:80]!r}", failure=False)
+            plan.links[c], plan.spans[c] = self._meant(kws, c, changes)
+        for r, kws in sorted(row_keywords.items()):
+            problem = self._meaning_problem(kws, "row")
+            if problem is not None:
+                label = plan.view.cell(r, kc)
+                plan.blocked_rows[r] = f"row {label!r}{problem[1]}"
+                result.drop(f"{table_id}|row{r}", problem[0], plan.blocked_rows[r],
+                            failure=False)
                 continue
-            links[c] = []
-            spans[c] = []
-            for kw, r in kws:
-                assert r is not None and r.expansion is not None
-                changes[(kw.row, kw.col)] = (kw.keyword, r.expansion)
-                links[c].append(KeywordLink(abstract=kw.keyword, detailed=r.expansion, column=c,
-                                            category=r.category))
-                spans[c].extend(TextSpan(block_id=e.block_id, char_start=e.char_start,
-                                         char_end=e.char_end, text=e.text, role="definition")
-                                for e in r.evidence
-                                if e.char_start is not None and e.char_end is not None)
-        source = table
+            plan.row_links[r], plan.row_spans[r] = self._meant(kws, kc, changes)
         if changes:
-            source = relabel(table, changes, f"{table_id}:clear", self.provenance(),
-                             keep_notes=False)
-            result.add("tables", source)
-        if any(links.get(c) for c in links):
+            plan.source = relabel(table, changes, f"{table_id}:clear", self.provenance(),
+                                  keep_notes=False)
+            plan.view = TableView(plan.source, kc)
+            result.add("tables", plan.source)
+        if any(plan.links.values()) or plan.row_links:
             result.stats["tables.abstract_resolved"] += 1
-        return _TablePlan(table, source, TableView(source, kc), links, spans)
+        return plan
+
+    def _meaning_problem(self, kws: list[_Meant], what: str) -> tuple[str, str] | None:
+        """Why the meanings of a column's (or row's) abstract keywords cannot stand in for
+        them in a question, as (reason, the message's tail); None when they can."""
+        if any(r is None or r.category == "unresolvable" or not r.expansion for _, r in kws):
+            part = "header" if what == "column" else "label"
+            return "unresolved_header", f" has a {part} with no known meaning"
+        for kw, r in kws:
+            assert r is not None and r.expansion is not None
+            why = ("it is the code itself" if r.expansion.strip().lower() == kw.keyword.lower()
+                   else term_problem(r.expansion, self.settings.max_term_words))
+            if why:
+                return "unusable_meaning", (f": the meaning of {kw.keyword!r} is not a {what} "
+                                            f"name ({why}): {r.expansion[:80]!r}")
+        return None
+
+    @staticmethod
+    def _meant(kws: list[_Meant], column: int, changes: dict[tuple[int, int], tuple[str, str]]
+               ) -> tuple[list[KeywordLink], list[TextSpan]]:
+        """The links and definition spans of resolved keywords, their changes noted in
+        ``changes`` (a code's cell → its meaning)."""
+        links: list[KeywordLink] = []
+        spans: list[TextSpan] = []
+        for kw, r in kws:
+            assert r is not None and r.expansion is not None
+            changes[(kw.row, kw.col)] = (kw.keyword, r.expansion)
+            links.append(KeywordLink(abstract=kw.keyword, detailed=r.expansion, column=column,
+                                     category=r.category))
+            spans.extend(TextSpan(block_id=e.block_id, char_start=e.char_start,
+                                  char_end=e.char_end, text=e.text, role="definition")
+                         for e in r.evidence if e.char_start is not None and e.char_end is not None)
+        return links, spans
 
     def _table_items(self, table_id: str, result: UnitResult) -> None:
         plan = self._plan(table_id, result)
@@ -378,6 +417,7 @@ class GenerateStage(Stage):
                 lookups_per_column=self.settings.rows_per_column,
                 abstract_columns=[c for c in columns if plan.links[c]],
                 lookups_per_abstract_column=self.settings.rows_per_abstract_column,
+                abstract_rows=sorted(plan.row_links), unnamed_rows=sorted(plan.blocked_rows),
                 per_type=self.settings.questions_per_type, seed=self.settings.seed)
             out = self.call_backend(result, table_id, self.backend.generate, plan.source,
                                     self.docs.get(table.doc_id), request, counted=False)
@@ -409,9 +449,17 @@ class GenerateStage(Stage):
             result.drop(item, "answer_mismatch", f"proposed answer {q.answer!r}, the table gives "
                         f"{computed.answer.text!r}", raw=q.model_dump())
             return
+        named = op.rows if kind.names_rows else []
+        blocked = next((plan.blocked_rows[r] for r in named if r in plan.blocked_rows), None)
+        if blocked:
+            result.drop(item, "unresolved_header", f"the question names {blocked}",
+                        failure=False)
+            return
         links = list(plan.links[op.column])
         if not kind.names_rows:
             links += plan.links.get(kc, [])  # the rows are named by the key column's header
+        # codes in the labels of the rows the question names (by their meanings)
+        links += [k for r in named for k in plan.row_links.get(r, []) if k not in links]
         problem = wording_problem(q.question, op, view, [(k.abstract, k.detailed) for k in links])
         if problem:
             result.drop(item, problem[0], problem[1], raw=q.model_dump())
@@ -421,29 +469,46 @@ class GenerateStage(Stage):
             result.drop(item, "duplicate", "the same question twice on one table", failure=False)
             return
         seen.add(norm)
+        # The answer as the table is printed: a row label answer shows the row's code.
+        printed: Computed | None = computed
+        if plan.source is not table:
+            try:
+                printed = execute(op, table)
+            except QuestionError:
+                printed = None
         question = squash(q.question)
         prov = self.backend.provenance("generate")
         common: dict[str, Any] = {
-            "doc_id": table.doc_id, "question": question, "answer": computed.answer,
-            "origin": "document", "template": op.type, "cells": computed.cells, "operation": op,
-            "provenance": prov}
+            "doc_id": table.doc_id, "question": question, "origin": "document",
+            "template": op.type, "operation": op, "provenance": prov}
         if not links:
-            self._item(result, table_id=table.table_id, location="table_clear", style="natural",
-                       legend="none", **common)  # type: ignore[arg-type]
+            # Asked of the table as printed; of the de-abstracted copy when only it fits.
+            on = (table, printed) if printed is not None else (plan.source, computed)
+            self._item(result, table_id=on[0].table_id, location="table_clear", style="natural",
+                       legend="none", answer=on[1].answer, cells=on[1].cells,
+                       **common)  # type: ignore[arg-type]
             return
-        cats = {k.category for k in links}
-        location = "table_defined" if cats == {"explicit"} else "table_implicit"
-        legend = "explicit" if location == "table_defined" else "implicit"
-        style = self._style(table, links)
-        spans = [s for c in sorted({op.column, kc}) for s in plan.spans.get(c, [])
-                 if any(k.column == c for k in links)]
         pair = stable_hash([table.table_id, op.model_dump()])
-        self._item(result, table_id=table.table_id, location=location, style=style,
-                   legend=legend, pair_id=pair, keywords=links, spans=spans,
-                   blocks=sorted({s.block_id for s in spans if s.block_id}),
-                   **common)  # type: ignore[arg-type]
+        if printed is None or (named and printed.answer != computed.answer):
+            # The question names a row by its meaning and the answer is a row label the table
+            # prints as a code: no reader would give the gold answer's form. Only the clear twin.
+            result.drop(item, "answer_printed_as_code", "the answer is a row label the table "
+                        "prints with a code the question spells out", failure=False)
+        else:
+            cats = {k.category for k in links}
+            location = "table_defined" if cats == {"explicit"} else "table_implicit"
+            legend = "explicit" if location == "table_defined" else "implicit"
+            spans = [s for c in sorted({op.column, kc}) for s in plan.spans.get(c, [])
+                     if any(k.column == c for k in links)]
+            spans += [s for r in named for s in plan.row_spans.get(r, []) if s not in spans]
+            self._item(result, table_id=table.table_id, location=location,
+                       style=self._style(table, links), legend=legend, pair_id=pair,
+                       keywords=links, spans=spans, answer=printed.answer, cells=printed.cells,
+                       blocks=sorted({s.block_id for s in spans if s.block_id}),
+                       **common)  # type: ignore[arg-type]
         self._item(result, table_id=plan.source.table_id, location="table_clear",
-                   style="natural", legend="none", pair_id=pair, **common)  # type: ignore[arg-type]
+                   style="natural", legend="none", pair_id=pair, answer=computed.answer,
+                   cells=computed.cells, **common)  # type: ignore[arg-type]
 
     def _style(self, table: Table, links: list[KeywordLink]) -> str:
         judgment = self.judgments[table.table_id]
@@ -462,7 +527,7 @@ class GenerateStage(Stage):
         table, view = plan.table, plan.view
         candidates = [(question_for(term, view.keys[r]), "absent_value", [view.coord(r, c)])
                       for c, term in terms.items() for r in view.keys
-                      if _NOT_AVAILABLE.fullmatch(view.cell(r, c))]
+                      if NOT_AVAILABLE.fullmatch(view.cell(r, c))]
         doc = self.docs[table.doc_id]
         said = doc.text + " " + " ".join(" ".join(r) for r in [*table.header_rows, *table.rows])
         for c, term in terms.items():
@@ -560,6 +625,8 @@ class GenerateStage(Stage):
             if b.kind not in ("paragraph", "list"):
                 continue
             for sentence in _SENTENCE_END.split(squash(b.text)):
+                if sentence[:1].isdigit():
+                    continue  # a numbered list item or reference entry, not a sentence
                 # A year in brackets is a citation ("(EPA 2010)"): no question of the text.
                 nums = [m for m in _NUM_TOKEN.finditer(sentence) if not _in_citation(sentence, m)
                         and not _REFERENCE.search(sentence[:m.start()])]
