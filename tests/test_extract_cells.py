@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pymupdf
+import pytest
 from builders import PROV
 from conftest import corpus
 
@@ -363,3 +364,16 @@ def test_a_form_grid_of_tick_boxes_is_not_a_table(tmp_path):
     _, tables = extract_pdf(corpus("govreports", "docling__table_mislabeled_as_picture.pdf"),
                             None, PROV)
     assert [t.header_rows for t in tables] == []
+
+
+@pytest.mark.parametrize(("text", "parts"), [
+    ("Symbol convention H = High HH = High high L = Low",
+     [("H", "H = High"), ("HH", "HH = High high"), ("L", "L = Low")]),
+    # a meaning holding a formula is one entry: "factor" is a word, not a code
+    ("L/F = load factor = RPK÷ASK", [("L/F", "L/F = load factor = RPK÷ASK")]),
+    ("n = number of cases N = total", [("n", "n = number of cases"), ("N", "N = total")]),
+])
+def test_legend_entries_set_apart_by_spaces_are_cut_before_each_code(text, parts):
+    from abstab.extract.notes import legend_parts
+
+    assert legend_parts(text) == parts

@@ -199,11 +199,12 @@ def test_cli_resolve_reads_a_crs_legend_with_its_span(tmp_path, monkeypatch):
             r.keyword.replace("DDS", "Disability Determination Services"), "explicit")
         if r.column == 0:
             # the row label "State DDS" of the staffing table (page 5) is read from the
-            # "Notes: …" paragraph under that table, which the evidence cites whole
-            assert r.method == "parts:note:note"
+            # "Notes: …" paragraph under that table, split by extraction into one legend note
+            # per code; the evidence cites DDS's
+            assert r.method == "parts:note:legend"
             [ev] = r.evidence
-            assert (ev.source, ev.page, ev.text.startswith("Notes: OIG = Office of the "
-                    "Inspector General. " + legend)) == ("note", 5, True)
+            assert (ev.source, ev.page, ev.text.startswith(legend + " Subtotals")) == (
+                "note", 5, True)
         else:  # a column header on page 9 is read from the legend sentence of page 5
             assert r.method == "parts:legend"
             assert [(e.source, e.page, e.char_start, e.char_end, e.text)

@@ -41,7 +41,9 @@ _HEAD_MARK_TAIL = re.compile(
 _LEGEND_TITLE = re.compile(r"^(symbol conventions?|symbols?|legend|key|abbreviations?)\s*[:.]?\s*",
                            re.IGNORECASE)
 _CODE_DEF = re.compile(r"^[^\s=]{1,14}(\s[^\s=]{1,14}){0,2}\s*=\s*\S")
-_BEFORE_CODE = re.compile(r"\s+(?=[^\s=]{1,14}\s*=\s)")
+# a cut before "CODE =" where CODE is not a lower-case word: "L/F = load factor = RPK÷ASK"
+# is one entry whose meaning holds a formula
+_BEFORE_CODE = re.compile(r"\s+(?=(?![a-z]{2,}\s*=)[^\s=]{1,14}\s*=\s)")
 
 
 @dataclass
