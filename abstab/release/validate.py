@@ -11,6 +11,8 @@ Checks, each problem naming the file, the item (or table/document) id and the fi
   ``split`` is the split of the file it is in;
 - grounding: every answer is where its evidence says (the cell at its coordinates, the char
   span of the document's text), definitions are at their char spans, tables and documents exist;
+  a question across two tables (``tables``) is recomputed from its evidence cells in both
+  (:mod:`abstab.core.multitable`);
 - card/data agreement: the YAML front matter (configs, files, split sizes, licenses) and
   stats.json agree with the data; the Croissant metadata's checksums and record sets too;
 - containment: validate reads only regular files inside the release. A symbolic link (to a
@@ -303,7 +305,8 @@ class _Validator:
     @staticmethod
     def _cell_detail(item: QAItem, tables: dict[str, Table]) -> str:
         table = tables.get(item.table_id or "")
-        if table is None or not item.evidence.cells:
+        # An item across tables names its cells in its problem (abstab.core.multitable).
+        if table is None or not item.evidence.cells or item.tables:
             return ""
         r, c = item.evidence.cells[0]
         body = r - table.n_header_rows
