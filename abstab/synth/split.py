@@ -269,7 +269,8 @@ def _looks_like_values(label: str, values: list[str]) -> bool:
     """A "header" written like the column's values ("0–0" over scores, "Kingston, Jamaica"
     over cities): a data row taken for the header, which names no quantity."""
     shape = _shape(label)
-    return bool(re.search(r"[^a\s]", shape)) and any(_shape(v) == shape for v in values)
+    return (not _YEAR.match(squash(label)) and bool(re.search(r"[^a\s]", shape))
+            and any(_shape(v) == shape for v in values))
 
 
 def _whole(phrase: str, text: str) -> bool:
@@ -393,14 +394,19 @@ def _legend_items(split: _Split, names: _Names, col: int, term: str) -> list[Two
 # -------------------------------------------------------------------------------- planning
 
 
-def _code(split: _Split, s: SplitSettings, grids: tuple[list[list[str]], list[list[str]]]
-          ) -> tuple[int, str, str, str] | None:
+def _code(split: _Split, names: _Names, s: SplitSettings,
+          grids: tuple[list[list[str]], list[list[str]]]) -> tuple[int, str, str, str] | None:
     """(source column, meaning, style, code) of the header Table 2 shows as a code, or None."""
     targets = [t for t in targets_of(split.table)
                if t.row < split.table.n_header and t.col > 0
                and split.part(len(split.table.grid) - 1, t.col) == 1]
-    for t in seeded_order(targets, s.seed, split.table.doc_id, "split-code",
-                          by=lambda t: t.meaning):
+    # Split by rows, the code goes on a column no sum or difference needs (a text column);
+    # by columns, on one no join needs to name (a number column).
+    want_numeric = split.kind == "columns"
+    targets = sorted(seeded_order(targets, s.seed, split.table.doc_id, "split-code",
+                                  by=lambda t: t.meaning),
+                     key=lambda t: names.numeric(t.col) != want_numeric)
+    for t in targets:
         col2 = split.at(len(split.table.grid) - 1, t.col)[1]
         for style in seeded_order(s.styles, s.seed, split.table.doc_id, t.meaning):
             try:
@@ -423,7 +429,7 @@ def plan_split(table: SourceTable, kind: SplitKind, s: SplitSettings) -> SplitPl
         return None
     names = _Names.of(table)
     grids = split.grids()
-    coded = _code(split, s, grids) if s.styles else None
+    coded = _code(split, names, s, grids) if s.styles else None
     skip = {coded[0]} if coded else set()
     groups = {**_arithmetic(split, names, skip), "two_table_join": _joins(split, names, skip)}
     if coded:
