@@ -69,13 +69,13 @@ class Corpus:
         """The tables the item is about: its table (all of them for a question across tables,
         ``QAItem.tables``), or over parsed tables those on the gold tables' pages (the
         document's when none is there)."""
-        ids = item.tables or [item.table_id]
+        ids = item.tables or ([item.table_id] if item.table_id else [])
         if self.parsed is not None:
             out: list[Table] = []
             for tid in ids:
                 out += [t for t in self.parsed.for_item(item.doc_id, tid) if t not in out]
             return out
-        return [self.tables[t] for t in ids if t and t in self.tables]
+        return [self.tables[t] for t in ids if t in self.tables]
 
     def doc_passages(self, doc_id: str, swap: Table | None) -> list[Passage]:
         """Text blocks and tables of a document; ``swap`` replaces the table it derives from."""

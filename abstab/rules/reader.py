@@ -11,6 +11,9 @@ Tables: the question is parsed into row and column references and an operation.
   ("which team had the most points": arg-max over the named numeric column), first / last,
   and count ("how many rows have a value the question names").
 
+Tables that continue each other (the same header rows, or the same row labels in the same
+order: one table split over two places of a document) are read as one table.
+
 Numbers computed from cells are rounded to 2 places; an answer from a table whose header, or
 a text passage, states a scale ("in thousands", "$'000") carries the scale word
 ("1,234 thousand"), and one from a percentage column a "%", since "1,234" alone is not the

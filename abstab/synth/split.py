@@ -14,13 +14,17 @@ between them. Every question needs both tables, and its answer is computed here 
 * ``two_table_join`` (by columns): "What is the <B> where the <A> is <v>?": the row holding
   ``v`` in Table 1's column A, then that row label's B in Table 2;
 * ``two_table_difference``: a value in Table 1 minus one in Table 2 (two rows of one column
-  by rows; one row in two year columns by columns, "the change in X from 2018 to 2019");
-* ``two_table_sum``: a value in Table 1 plus one in Table 2;
+  by rows; one row in two year columns by columns, "the change in X from 2018 to 2019": other
+  columns of one row measure different things, whose difference means little);
+* ``two_table_sum``: a value in Table 1 plus one in Table 2 (the same pairs);
 * ``two_table_legend_lookup``: a header of Table 2 is a code (letter code, acronym, ...)
   that only the legend under Table 1 defines; the question asks for a value under it.
 
-Questions that would name another row or column (a reader could not tell which is meant), and
-sums or differences with a zero operand (one table alone would give the answer), are not asked.
+Questions that would name another row or column (a reader could not tell which is meant),
+sums or differences with a zero operand, and answers Table 1 holds anyway (one table alone
+would give them) are not asked. ``split_documents`` (ingest setting) says how many split
+documents a source table gets (kinds in a seeded order), ``split_questions`` how many questions
+per template.
 """
 
 from __future__ import annotations
