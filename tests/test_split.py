@@ -260,3 +260,15 @@ def test_validate_recomputes_two_table_items_and_names_a_changed_cell(split_work
     assert f"'1' (table {t2} [{row}, {col}])" in named[0]
     assert f"differs from {item['answer']['text']!r}" in named[0]
 
+
+
+
+def test_no_difference_of_equal_values():
+    grid = [list(r) for r in TEAMS]
+    grid[4][4] = "12"  # Eagles win as many as Lions: "Lions minus Eagles" would be 0
+    plan = plan_split(SourceTable("wtq", "csv/t.csv", "CC-BY-SA-4.0", grid, 1, [], [], False),
+                      "rows", SETTINGS)
+    assert [(i.question, i.answer.text) for i in plan.items
+            if i.template == "two_table_difference"] == [
+        ("What is the difference between the wins of Bears and that of Eagles?", "-3"),
+        ("What is the difference between the wins of Bears and that of Wolves?", "2")]

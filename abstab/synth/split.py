@@ -311,7 +311,9 @@ def _arithmetic(split: _Split, names: _Names, skip: set[int]) -> dict[str, list[
                       and split.part(r, b) == 1 and names.numeric(a) and names.numeric(b)]
     for x, y in pairs:
         vx, vy = names.numbers.get(x), names.numbers.get(y)
-        if not vx or not vy:  # a zero operand: one table alone would give the answer
+        # A zero operand (one table alone would give the answer) or equal values (a zero
+        # difference asks nothing of the second table).
+        if not vx or not vy or vx == vy:
             continue
         tx, ty = split.table.grid[x[0]][x[1]], split.table.grid[y[0]][y[1]]
         cells = [split.at(*x), split.at(*y)]
@@ -371,6 +373,7 @@ def _joins(split: _Split, names: _Names, skip: set[int]) -> list[TwoTableItem]:
                 v, answer = squash(grid[r][a]), squash(grid[r][b])
                 if (len(v) < 2 or _is_value(v) or parse_number(v) is not None
                         or cells.count(v.lower()) != 1 or not informative(answer)
+                        or answer.lower() == names.terms[b].lower()
                         or content_words(names.terms[b]) & content_words(v)):
                     continue
                 question = f"What is the {names.terms[b]} where the {names.terms[a]} is {v}?"
@@ -386,7 +389,8 @@ def _legend_items(split: _Split, names: _Names, col: int, term: str) -> list[Two
     for r in sorted(names.labels):
         row, c, k = split.at(r, col)
         value = squash(split.grid[r][col])
-        if k != 1 or not informative(value):
+        # An answer equal to its header's words: the question would give it away.
+        if k != 1 or not informative(value) or value.lower() == term.lower():
             continue
         question = f"What is the {term} for {names.labels[r]}?"
         if names.clean(question, {r}, {col}, set()):
