@@ -272,3 +272,12 @@ def test_no_difference_of_equal_values():
             if i.template == "two_table_difference"] == [
         ("What is the difference between the wins of Bears and that of Eagles?", "-3"),
         ("What is the difference between the wins of Bears and that of Wolves?", "2")]
+
+
+def test_no_arithmetic_on_values_with_more_than_two_decimal_places():
+    grid = [list(r) for r in TEAMS]
+    for row, value in zip(grid[1:], (".625", ".643", ".615", ".556"), strict=True):
+        row[4] = value
+    plan = plan_split(SourceTable("wtq", "csv/t.csv", "CC-BY-SA-4.0", grid, 1, [], [], False),
+                      "rows", SETTINGS)
+    assert sorted({i.template for i in plan.items}) == ["two_table_legend_lookup"]
