@@ -353,7 +353,8 @@ class Release:
     Attributes:
         path: the release folder.
         items: QA items (``item_id``, ``question``, ``answer``, ``answer_location``, ``split``,
-            ...; the columns the card describes).
+            ...; the columns the card describes). ``tables`` lists both table ids of a question
+            needing two tables of its document (empty for one table).
         tables: tables, with ``split`` and ``abstract_headers``.
         documents: documents' text, with ``split`` and ``pdf``.
         refused: (file, why) of every parquet file not read (a symlink out of the release).

@@ -509,7 +509,9 @@ class TextSpan(_Strict):
 
 
 class ItemEvidence(_Strict):
-    cells: list[list[int]] = Field(default_factory=list, description="[row, col] in the table")
+    cells: list[list[int]] = Field(
+        default_factory=list, description="[row, col] in the table; for an item across tables "
+                                          "(QAItem.tables), [row, col, k] in its k-th table")
     blocks: list[str] = Field(default_factory=list)
     spans: list[TextSpan] = Field(default_factory=list, description="text spans, re-checkable")
 
@@ -595,6 +597,10 @@ class QAItem(Record):
         description="what a person decided behind this item in abstab review: the item itself "
                     "(kept), its table (right), the headers or meanings of its columns (checked "
                     "or rewritten); absent when nothing was reviewed")
+    tables: list[SafeId] = Field(
+        default_factory=list,
+        description="for a question needing several tables of its document: their table_ids "
+                    "in document order (table_id is the first); absent for one-table items")
 
     @property
     def key(self) -> str:
@@ -602,11 +608,13 @@ class QAItem(Record):
 
     @model_serializer(mode="wrap")
     def _omit_unreviewed(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # An item nobody reviewed is written as before the field existed: same bytes, same
-        # hashes downstream.
+        # An item nobody reviewed, or about one table, is written as before these fields
+        # existed: same bytes, same hashes downstream.
         data = handler(self)
-        if isinstance(data, dict) and not data.get("reviewed"):
-            data.pop("reviewed", None)
+        if isinstance(data, dict):
+            for name in ("reviewed", "tables"):
+                if not data.get(name):
+                    data.pop(name, None)
         return data
 
 

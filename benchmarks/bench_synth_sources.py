@@ -12,11 +12,15 @@ are run through ingest → controlled → assemble in a scratch workspace, then:
 * ``abstab bench`` with the rules backend: closed-book accuracy on table-located items
   (leakage: goal near 0) and oracle accuracy on answerable items (goal >= 0.98), overall and
   per template (the dataset's own questions vs abstab's lookup templates: the rules reader only
-  does lookups, so on WTQ/TAT-QA questions needing aggregation it abstains);
+  does lookups, so on WTQ/TAT-QA questions needing aggregation it abstains), and per
+  single-table / multi-table item (questions across the two tables of a split document,
+  :mod:`abstab.synth.split`; goal: oracle >= 0.98 on them);
 * per explanation kind (``explained_by``: legend, definition_sentence and the implied kinds of
   :mod:`abstab.synth.clues`): items, the uniqueness re-check of every implied clue against the
   ingested table and text (the check ``abstab validate`` runs; goal 100%), closed-book accuracy
   (goal <= 0.02) and oracle accuracy on abstab's template questions (goal >= 0.98);
+* single-table oracle: the oracle's context with only the first of a multi-table item's tables
+  (goal <= 0.05: one table must not answer them), with the rules reader;
 * PDF round trip: ``abstab extract`` on a sample of rendered PDFs, cells read back;
 * throughput: items/s and documents/s of ingest + controlled (PDF rendering included).
 
@@ -124,6 +128,12 @@ def bench(work: Path, systems: list[str]) -> dict[str, Any]:
             "location": {loc: acc(lambda i, loc=loc: i.answer_location == loc)
                          for loc in ("text", *TABLE_LOCATIONS, "unanswerable")},
         }
+        res["tables"] = {
+            "single": acc(lambda i: i.table_id is not None and not i.tables
+                          and i.answer_location != "unanswerable"),
+            "multi": acc(lambda i: bool(i.tables)),
+            "multi_template": acc(lambda i: bool(i.tables) and i.template.startswith("two_table")),
+        }
         templates = sorted({i.template for i in items.values()})
         res["answerable_by_template"] = {
             t: acc(lambda i, t=t: i.template == t and i.answer_location != "unanswerable")
@@ -158,6 +168,28 @@ def uniqueness(work: Path, items: list[Any]) -> dict[str, Any]:
     return out
 
 
+def single_table_oracle(work: Path) -> dict[str, Any]:
+    """The oracle's context for each multi-table item as if the item were about its first table
+    only, read by the rules reader: what one table alone answers (goal <= 0.05)."""
+    from abstab.bench.data import load_data
+    from abstab.bench.metrics import correct
+    from abstab.bench.systems import Corpus, OracleSystem
+    from abstab.rules.reader import read
+
+    data = load_data(work)
+    oracle = OracleSystem(Corpus(data.docs, data.tables))
+    hits: dict[str, list[float]] = defaultdict(list)
+    for item in data.items:
+        if len(item.tables) < 2:
+            continue
+        out = read(item.question, oracle.passages(item.model_copy(update={"tables": []})))
+        hits[item.template].append(correct(out.answer, item.answer, out.abstained))
+    every = [h for v in hits.values() for h in v]
+    return {"n": len(every), "correct": round(sum(every) / len(every), 4) if every else None,
+            "by_template": {t: {"n": len(v), "correct": round(sum(v) / len(v), 4)}
+                            for t, v in sorted(hits.items())}}
+
+
 def run_source(source: str, data: Path, limit: int | None, roundtrip_n: int,
                systems: list[str], work: Path) -> dict[str, Any]:
     from abstab.config import Pipeline
@@ -184,6 +216,13 @@ def run_source(source: str, data: Path, limit: int | None, roundtrip_n: int,
         if i.source and i.split:
             splits[i.source.doc_id].add(i.split)
     n_in = controlled.stats.get("in", 0)
+    passed = {i.item_id for i in read_kind(work, "items")}
+
+    def revalidated(sel: list[QAItem]) -> float | None:
+        return round(sum(i.item_id in passed for i in sel) / len(sel), 4) if sel else None
+
+    multi = [i for i in ingested if i.tables]
+    single = [i for i in ingested if i.table_id is not None and not i.tables]
     result = {
         "source_tables": len({i.source.doc_id for i in ingested if i.source}),
         "source_questions_in": ingest.stats.get("in", 0),
@@ -200,6 +239,11 @@ def run_source(source: str, data: Path, limit: int | None, roundtrip_n: int,
                                             for i in ingested).items())),
         "uniqueness": uniqueness(work, ingested),
         "revalidated": round(controlled.stats.get("kept", 0) / n_in, 4) if n_in else None,
+        "tables": {"single": len(single), "multi": len(multi)},
+        "multi_template": dict(sorted(Counter(i.template for i in multi).items())),
+        "multi_split": dict(sorted(Counter(str(i.source.meta.get("split")) for i in multi
+                                           if i.source).items())),
+        "revalidated_tables": {"single": revalidated(single), "multi": revalidated(multi)},
         "assemble_ungrounded": assemble.stats.get("dropped", {}).get("ungrounded", 0),
         "source_tables_in_several_splits": sum(len(s) > 1 for s in splits.values()),
         "seconds": round(seconds, 1),
@@ -210,6 +254,8 @@ def run_source(source: str, data: Path, limit: int | None, roundtrip_n: int,
         result["roundtrip"] = round_trip(work, roundtrip_n)
     if systems:
         result["bench"] = bench(work, systems)
+    if multi:
+        result["single_table_oracle"] = single_table_oracle(work)
     return result
 
 
@@ -264,12 +310,19 @@ def main() -> None:
                   f"{res['assemble_ungrounded']}, source tables in several splits "
                   f"{res['source_tables_in_several_splits']}")
             print("locations:", res["location"])
+            print(f"items single/multi-table: {res['tables']}, re-validated "
+                  f"{res['revalidated_tables']}, multi-table templates {res['multi_template']}, "
+                  f"splits {res['multi_split']}")
+            if "single_table_oracle" in res:
+                print("single-table oracle on multi-table items:", res["single_table_oracle"])
             print("style × explanation:", res["style_x_explanation"])
             if "roundtrip" in res:
                 print("round trip:", res["roundtrip"])
             for name, b in res.get("bench", {}).items():
                 print(f"{name}: answerable {b['answerable']}, table-located "
                       f"{b['table_located']}, by template {b['answerable_by_template']}")
+                if "tables" in b:
+                    print(f"{name} single/multi-table: {b['tables']}")
             print(explanation_table(res))
             sys.stdout.flush()
     print(json.dumps(out, ensure_ascii=False, sort_keys=True))

@@ -51,8 +51,10 @@ key                                        meaning
                                            ``style``, ``explanation`` (how a controlled code is
                                            explained), ``legend``, ``category`` (resolution
                                            category), ``origin``, and for external datasets
-                                           ``answer_from`` and ``answer_type`` (TAT-QA);
-                                           a facet no item has is left out
+                                           ``answer_from`` and ``answer_type`` (TAT-QA),
+                                           ``tables`` (``single``: a question about one
+                                           table, ``multi``: one needing several,
+                                           ``QAItem.tables``); a facet no item has is left out
 ``systems.<s>.abstraction_gap``            {"pairs", "clear", "abstract", "gap", "ci"}: accuracy
                                            (``correct``) on the clear and the abstract version
                                            of the same questions, their difference and its 95%
@@ -124,6 +126,7 @@ FACETS: dict[str, Callable[[QAItem], str | None]] = {
     "origin": lambda i: i.origin,
     "answer_from": lambda i: _meta(i, "answer_from"),
     "answer_type": lambda i: _meta(i, "answer_type"),
+    "tables": lambda i: None if i.table_id is None else "multi" if len(i.tables) > 1 else "single",
 }
 """Each facet maps an item to the group it is reported in (None: not in any)."""
 
@@ -191,7 +194,8 @@ def gold_evidence(item: QAItem) -> dict[str, set[str]]:
                                                                              "unanswerable")
     if item.source is not None and _meta(item, "answer_from") == "text":
         needs_table = False
-    return {"table": {item.table_id} if needs_table and item.table_id else set(), "text": text}
+    tables = set(item.tables) or ({item.table_id} if item.table_id else set())
+    return {"table": tables if needs_table else set(), "text": text}
 
 
 def _retrieval(preds: list[Prediction], scores: dict[str, Score], items: dict[str, QAItem],
@@ -446,9 +450,9 @@ def leaderboard(results: dict[str, Any], metric: str = "correct") -> str:
                 lo, hi = ov["cis"][m]
                 cells.append(f"{ov[m]:.3f} [{lo:.3f}, {hi:.3f}]")
             lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    for facet in ("answer_from", "answer_type", "style", "explanation", "category"):
-        values = sorted({v for n in names for v in systems[n].get(facet, {})})
-        if facet in ("style", "category", "explanation") and len(values) < 2:
+    for facet in ("answer_from", "answer_type", "style", "explanation", "category", "tables"):
+        values = sorted({v for n in names for v in systems[n].get(facet, {})}, reverse=facet == "tables")
+        if facet in ("style", "category", "explanation", "tables") and len(values) < 2:
             continue
         if values:
             lines += ["", *_facet_table(results, facet, metric, values)]

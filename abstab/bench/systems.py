@@ -66,12 +66,16 @@ class Corpus:
         return self.tables.get(item.table_id) if item.table_id else None
 
     def item_tables(self, item: QAItem) -> list[Table]:
-        """The tables the item is about: its table, or over parsed tables those on the gold
-        table's pages (the document's when none is there)."""
+        """The tables the item is about: its table (all of them for a question across tables,
+        ``QAItem.tables``), or over parsed tables those on the gold tables' pages (the
+        document's when none is there)."""
+        ids = item.tables or ([item.table_id] if item.table_id else [])
         if self.parsed is not None:
-            return self.parsed.for_item(item.doc_id, item.table_id)
-        table = self.item_table(item)
-        return [table] if table is not None else []
+            out: list[Table] = []
+            for tid in ids:
+                out += [t for t in self.parsed.for_item(item.doc_id, tid) if t not in out]
+            return out
+        return [self.tables[t] for t in ids if t in self.tables]
 
     def doc_passages(self, doc_id: str, swap: Table | None) -> list[Passage]:
         """Text blocks and tables of a document; ``swap`` replaces the table it derives from."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from abstab.core.multitable import multi_table_problem
 from abstab.core.normalize import squash
 from abstab.core.questions import QuestionError, execute
 from abstab.records import Document, QAItem, Table
@@ -31,6 +32,8 @@ def grounding_problem(item: QAItem, tables: Mapping[str, Table],
             return "the answer span does not hold the answer"
     if item.answer_location == "unanswerable":
         return None if item.answer.type == "none" else "unanswerable item with an answer"
+    if item.tables:
+        return multi_table_problem(item, tables)
     if item.answer_location == "text":
         blocks = {b.block_id: b for b in doc.blocks}
         if not any(item.answer.text in squash(blocks[b].text) for b in item.evidence.blocks if b in blocks):

@@ -201,7 +201,7 @@ def _two_columns(rows: list[tuple[list[Word], float, float]], g: float, top: flo
 
 def _split_at(groups: list[list[Char]], x: float, decoration: set[int]) -> list[list[Char]]:
     """Visual lines cut at ``x`` where they cross it: each side is a line of its own."""
-    out = []
+    out: list[list[Char]] = []
     for g in groups:
         left = [c for c in g if c.cx < x]
         right = [c for c in g if c.cx >= x]

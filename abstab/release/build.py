@@ -346,13 +346,15 @@ def build_release(work: Path, output: Path, settings: ReleaseSettings | None = N
             messages.append(f"item {item.item_id}: left out: {problem}")
             continue
         row = item.model_dump(mode="json")
-        row.setdefault("reviewed", [])  # a column in every row (the record omits it when empty)
+        # Columns in every row (the record omits them when empty).
+        row.setdefault("reviewed", [])
+        row.setdefault("tables", [])
         row.update(license=item_lic.license.spdx,  # type: ignore[union-attr]
                    corpus=item_lic.source)
         item_rows[split].append(row)
         kept_items.append(item)
-        if item.table_id:
-            items_by_table[item.table_id].append(item)
+        for tid in item.tables or ([item.table_id] if item.table_id else []):
+            items_by_table[tid].append(item)
 
     table_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for tid in sorted(items_by_table):

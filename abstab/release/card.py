@@ -278,10 +278,11 @@ def body(info: CardInfo, stats: dict[str, Any], has_figures: bool) -> str:
                   "import pandas as pd", f'df = pd.read_parquet("{path}/items")']
     parts += ["```", "",
               ("An item points to its table (`table_id` → config `tables`) and its document "
-              "(`doc_id` → config `documents`). A table is `header_rows` (a list of rows, spans "
+              "(`doc_id` → config `documents`); a question needing two tables of its document "
+              "lists both in `tables`. A table is `header_rows` (a list of rows, spans "
               "repeated per column) above `rows` (lists of cell strings); `evidence.cells` are "
-              "`[row, col]` counted over header rows then body rows. Text evidence is a char "
-              "span of `documents.text`."), ""]
+              "`[row, col]` counted over header rows then body rows (`[row, col, k]` in the "
+              "k-th of `tables`). Text evidence is a char span of `documents.text`."), ""]
     for cname in CONFIGS:
         if stats["rows"].get(cname):
             parts += [f"### Config `{cname}`", "", _fields_table(cname), ""]

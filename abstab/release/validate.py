@@ -14,6 +14,8 @@ Checks, each problem naming the file, the item (or table/document) id and the fi
 - implied clues: every controlled item whose code is only implied (``explained_by`` one of
   :data:`abstab.synth.clues.IMPLIED_KINDS`) has a clue that, re-derived from the released table
   and text, fits the code's column (row) and no other, and names no code;
+- two tables: a question across two tables (``tables``) is recomputed from its evidence cells in both
+  (:mod:`abstab.core.multitable`);
 - card/data agreement: the YAML front matter (configs, files, split sizes, licenses) and
   stats.json agree with the data; the Croissant metadata's checksums and record sets too;
 - containment: validate reads only regular files inside the release. A symbolic link (to a
@@ -308,7 +310,8 @@ class _Validator:
     @staticmethod
     def _cell_detail(item: QAItem, tables: dict[str, Table]) -> str:
         table = tables.get(item.table_id or "")
-        if table is None or not item.evidence.cells:
+        # An item across tables names its cells in its problem (abstab.core.multitable).
+        if table is None or not item.evidence.cells or item.tables:
             return ""
         r, c = item.evidence.cells[0]
         body = r - table.n_header_rows

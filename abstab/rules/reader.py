@@ -11,6 +11,9 @@ Tables: the question is parsed into row and column references and an operation.
   ("which team had the most points": arg-max over the named numeric column), first / last,
   and count ("how many rows have a value the question names").
 
+Tables that continue each other (the same header rows, or the same row labels in the same
+order: one table split over two places of a document) are read as one table.
+
 Numbers computed from cells are rounded to 2 places; an answer from a table whose header, or
 a text passage, states a scale ("in thousands", "$'000") carries the scale word
 ("1,234 thousand"), and one from a percentage column a "%", since "1,234" alone is not the
@@ -177,12 +180,15 @@ _TRIGGER_WORDS = {content for word in (
 _SMALLER = re.compile(r"\b(?:least|lowest|smallest|fewest|minimum|smaller|lower|less)\b", re.IGNORECASE)
 
 
-def _operation(question: str, names: list[str] | None = None) -> str:
+def _operation(question: str, names: list[str] | None = None,
+               spans: list[tuple[int, int]] = ()) -> str:  # type: ignore[assignment]
     """The operation the question's wording asks for; a trigger word that belongs to a named
-    row or column ("Change in mean score", "mean time between failures") asks for nothing."""
+    row or column ("Change in mean score", "mean time between failures"), or lies inside a
+    row label the question quotes (``spans``), asks for nothing."""
     named = set().union(*(content_words(n) for n in names)) if names else set()
     for name, pattern in _OPERATIONS:
-        m = pattern.search(question)
+        m = next((m for m in pattern.finditer(question)
+                  if not any(a <= m.start() and m.end() <= b for a, b in spans)), None)
         if not m:
             continue
         triggers = content_words(m.group(0)) & _TRIGGER_WORDS
@@ -399,7 +405,10 @@ def _values(p: _Parsed) -> tuple[list[float], list[str], bool] | None:
         percent = p.percent_row(r) or p.percent_col(p.cols[0].index)
     elif len(p.rows) >= 2 and p.cols:
         c = p.cols[0].index
-        cells = [(_number(_cell(p.table, ref.index, c)), p.ref(ref.index, c)) for ref in p.rows]
+        # Rows named outright ("the sum of A and B"), not those sharing a word with them.
+        outright = [ref for ref in p.rows if ref.score >= 1.9]
+        rows = outright if len(outright) >= 2 else p.rows
+        cells = [(_number(_cell(p.table, ref.index, c)), p.ref(ref.index, c)) for ref in rows]
         percent = p.percent_col(c)
     else:
         return None
@@ -541,7 +550,11 @@ def _op_lookup(p: _Parsed) -> _Hit | None:
     if len(per_year) >= 2 and not p.cols[0].whole:
         cols = sorted(per_year.values(), key=lambda ref: ref.position)
     else:
-        cols = [p.cols[0]]
+        # "What is the B where the A is v?": the column whose cell the question quotes names
+        # the row; the answer is in another named column.
+        given = [ref for ref in p.cols if len(_cell(p.table, r, ref.index)) >= 2
+                 and _mentions(p.question, _cell(p.table, r, ref.index)) >= 0]
+        cols = [next((ref for ref in p.cols if ref not in given), p.cols[0])]
     answers, ev = [], []
     for ref in cols:
         text = _cell(p.table, r, ref.index)
@@ -579,7 +592,15 @@ def answer_table(question: str, table: Table, meanings: dict[int, list[str]],
     names = [table.rows[r.index][0] for r in rows[:1]]
     if cols:
         names += [table.columns[cols[0].index], *meanings.get(cols[0].index, [])]
-    op = _operation(question, names)
+    # Where rows are named outright: a trigger word inside such a label ("Diluted weighted
+    # average shares") asks for nothing.
+    spans = []
+    for r in rows:
+        label = squash(table.rows[r.index][0]).rstrip(":")
+        at = _mentions(question, label) if r.score >= 2.0 else -1
+        if at >= 0:
+            spans.append((at, at + len(label)))
+    op = _operation(question, names, spans)
     parsed = _Parsed(question, table, rows, cols, scale)
     hit = _OPS[op](parsed)
     if hit is None and op != "lookup":
@@ -620,6 +641,47 @@ def answer_text_span(question: str, passages: list[Passage]) -> _Hit | None:
     return _Hit(best[0], best[1], best[2])
 
 
+def _continuation(first: Table, second: Table) -> Table | None:
+    """The two tables read as one when the second continues the first: the same header rows
+    (more rows: stacked), or the same row labels in the same order (more columns: joined on
+    them). None otherwise."""
+    n = first.n_header_rows
+    if first.doc_id != second.doc_id or n != second.n_header_rows or not first.rows:
+        return None
+    width = len(first.columns)
+    if first.header_rows == second.header_rows and width == len(second.columns):
+        shift = len(first.rows)
+        extra = [c.model_copy(update={"row": c.row + shift}) for c in second.cells if c.row >= n]
+    elif len(first.rows) == len(second.rows) and width > 1 and len(second.columns) > 1 and all(
+            squash(a[0]) == squash(b[0]) for a, b in zip(first.rows, second.rows, strict=True)):
+        extra = [c.model_copy(update={"col": c.col + width - 1}) for c in second.cells
+                 if c.col >= 1]
+    else:
+        return None
+    return Table.from_cells(
+        [*first.cells, *extra], n, empty_ratio=0.0, numeric_header_ratio=0.0, confidence=1.0,
+        table_id=f"{first.table_id}+{second.table_id}", doc_id=first.doc_id,
+        pages=sorted({*first.pages, *second.pages}), bbox=first.bbox, engine=first.engine,
+        caption=first.caption, notes=[*first.notes, *second.notes],
+        provenance=first.provenance)
+
+
+def continued(tables: list[Table]) -> list[Table]:
+    """``tables`` with each table that continues an earlier one (:func:`_continuation`)
+    merged into it: a table split over two places of a document is read whole, so a question
+    needing both parts (a row of each, a column of each joined by row label) is answered."""
+    out: list[Table] = []
+    for table in tables:
+        for i, prev in enumerate(out):
+            merged = _continuation(prev, table)
+            if merged is not None:
+                out[i] = merged
+                break
+        else:
+            out.append(table)
+    return out
+
+
 def read(question: str, passages: list[Passage]) -> AnswerOutput:
     """Answer ``question`` from ``passages`` or abstain."""
     hit: _Hit | None = None
@@ -627,19 +689,17 @@ def read(question: str, passages: list[Passage]) -> AnswerOutput:
         hit = answer_cloze(question, passages)
     else:
         texts = [p.text for p in passages if p.kind == "text"]
-        for p in passages:
-            if p.kind != "table" or p.table is None:
-                continue
-            head = [" ".join(r) for r in p.table.header_rows] + [p.table.caption or ""]
-            scale = stated_scale(head + [n.text for n in p.table.notes]) or stated_scale(texts)
-            meanings = header_meanings(p.table, passages)
-            h = answer_table(question, p.table, meanings, scale)
+        tables = continued([p.table for p in passages if p.kind == "table" and p.table])
+        for table in tables:
+            head = [" ".join(r) for r in table.header_rows] + [table.caption or ""]
+            scale = stated_scale(head + [n.text for n in table.notes]) or stated_scale(texts)
+            meanings = header_meanings(table, passages)
+            h = answer_table(question, table, meanings, scale)
             if h and (hit is None or h.score > hit.score):
                 hit = h
         # A question naming a table row outright is about that table: when the table does not
         # answer it, no sentence is taken for the answer.
-        names_row = any(ref.score >= 2.0 for p in passages if p.kind == "table" and p.table
-                        for ref in _row_refs(question, p.table)[:1])
+        names_row = any(ref.score >= 2.0 for t in tables for ref in _row_refs(question, t)[:1])
         if hit is None and not names_row:
             hit = answer_text_span(question, passages)
     if hit is None:

@@ -44,6 +44,7 @@ from abstab.synth.build import (
 )
 from abstab.synth.clues import DEFAULT_WEIGHTS, EXPLAINED_BY, check_weights
 from abstab.synth.render import Rendered, render
+from abstab.synth.split import SplitPlan, SplitSettings, plan_splits, render_split, split_items
 from abstab.synth.validate import evidence_problem
 
 
@@ -73,6 +74,10 @@ class IngestSettings(StageSettings):
         row_headers: the first column holds row headers (TAT-QA line items), which may be
             abstracted like column headers.
         render_pdf: write each document as a PDF (off: records only, for speed).
+        split_documents: documents per source table whose table is split in two (by rows or
+            by columns, :mod:`abstab.synth.split`), asked questions that need both tables;
+            0 (the default) turns them off; pipelines/wtq.yaml and tatqa.yaml ask for 1.
+        split_questions: questions per two-table template in each split document.
         seed: changes which tables, rows and explanation forms are picked.
     """
 
@@ -87,6 +92,8 @@ class IngestSettings(StageSettings):
     lookup_questions: int = 2
     row_headers: bool = False
     render_pdf: bool = True
+    split_documents: int = Field(0, ge=0, le=2)
+    split_questions: int = Field(2, ge=0)
     seed: str = "0"
 
     @model_validator(mode="after")
@@ -153,6 +160,8 @@ class IngestStage(Stage):
                               self.settings.max_targets_per_table, self.settings.lookup_questions,
                               self.settings.seed, {**DEFAULT_WEIGHTS, **self.settings.explained_by},
                               self.settings.implicit_variants)
+        self.split = SplitSettings(self.settings.split_documents, self.settings.split_questions,
+                                   list(self.settings.styles), self.settings.seed)
 
     def units(self) -> list[Unit]:
         units = [Unit(f"table:{d}", d) for d in self.groups]
@@ -195,18 +204,47 @@ class IngestStage(Stage):
                     result.stats[f"explained_by.{item.abstraction.explained_by}"] += 1
                 result.stats["items"] += 1
         result.stats["kept"] += len({e.example_id for e in examples} & used)
+        for split in plan_splits(table, self.split):
+            self._split(split, result)
         return result
+
+    def _split(self, plan: SplitPlan, result: UnitResult) -> None:
+        """A split document (two tables of one source table) and its two-table items."""
+        path = self.pdf_dir / f"{plan.doc_id}.pdf"
+        try:
+            rendered = render_split(plan, self.provenance(engine="synthetic"), str(path),
+                                    with_pdf=self.settings.render_pdf)
+        except Exception as exc:  # noqa: BLE001 - one bad layout never stops the run
+            result.drop(plan.key, "render_failed", f"{type(exc).__name__}: {exc}")
+            return
+        self._write_pdf(path, rendered.pdf)
+        result.add("documents", rendered.document)
+        for table in rendered.tables:
+            result.add("tables", table)
+        result.stats["documents"] += 1
+        for item in split_items(plan, rendered, self.provenance(backend="rules",
+                                                                model="templates")):
+            result.add("items", item)
+            result.stats[f"location.{item.answer_location}"] += 1
+            result.stats[f"cell.{item.abstraction.style}.{item.abstraction.legend}"] += 1
+            if item.abstraction.explained_by:
+                result.stats[f"explained_by.{item.abstraction.explained_by}"] += 1
+            result.stats["items"] += 1
+            result.stats["multi_table"] += 1
 
     def _render(self, doc: DocPlan) -> Rendered:
         path = self.pdf_dir / f"{doc.doc_id}.pdf"
         rendered = render(doc, self.provenance(engine="synthetic"), str(path),
                           with_pdf=self.settings.render_pdf)
-        if rendered.pdf is not None:
+        self._write_pdf(path, rendered.pdf)
+        return rendered
+
+    def _write_pdf(self, path: Path, pdf: bytes | None) -> None:
+        if pdf is not None:
             self.pdf_dir.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(rendered.pdf)
+            tmp.write_bytes(pdf)
             tmp.replace(path)
-        return rendered
 
     def _item(self, doc: DocPlan, rendered: Rendered, p: ItemPlan) -> QAItem:
         document, table = rendered.document, rendered.table
@@ -268,7 +306,8 @@ class IngestStage(Stage):
         locs = ("text", "table_clear", "table_defined", "table_implicit", "unanswerable")
         return [f"{c.get('documents', 0)} synthetic documents ({self.settings.source}), "
                 f"{c.get('items', 0)} items: "
-                + ", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs),
+                + ", ".join(f"{c.get('location.' + k, 0)} {k}" for k in locs)
+                + (f"; {c['multi_table']} across two tables" if c.get("multi_table") else ""),
                 "explained by: " + ", ".join(f"{c.get('explained_by.' + k, 0)} {k}"
                                              for k in EXPLAINED_BY)]
 
@@ -304,7 +343,8 @@ class ControlledStage(Stage):
         doc = self.docs.get(unit.payload)
         for item in self.by_doc[unit.payload]:
             problem = (f"unknown document {item.doc_id}" if doc is None else
-                       evidence_problem(item, doc, self.tables.get(item.table_id or "")))
+                       evidence_problem(item, doc, self.tables.get(item.table_id or ""),
+                                        self.tables))
             if problem:
                 result.drop(item.item_id, "evidence_mismatch", problem)
                 continue

@@ -8,7 +8,9 @@ item that carries text spans.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
+from abstab.core.multitable import multi_table_problem
 from abstab.core.normalize import squash
 from abstab.records import Document, KeywordLink, QAItem, Table
 from abstab.synth.clues import IMPLIED_KINDS, ClueTable, clue_problem
@@ -60,8 +62,10 @@ def implied_item_problem(item: QAItem, doc: Document, table: Table | None) -> st
                  if p), None)
 
 
-def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | None:
-    """Why the item's evidence does not hold (None when it does)."""
+def evidence_problem(item: QAItem, doc: Document, table: Table | None,
+                     tables: Mapping[str, Table] | None = None) -> str | None:
+    """Why the item's evidence does not hold (None when it does); an item across tables
+    (``item.tables``) is checked against ``tables`` (every table by id)."""
     text = doc.text
     blocks = {b.block_id: b for b in doc.blocks}
     for sp in item.evidence.spans:
@@ -71,6 +75,8 @@ def evidence_problem(item: QAItem, doc: Document, table: Table | None) -> str | 
         if sp.block_id and (b is None or not b.char_start <= sp.char_start <= sp.char_end
                             <= b.char_end):
             return f"{sp.role} span lies outside its block {sp.block_id}"
+    if item.tables:
+        return multi_table_problem(item, tables or {})
     loc = item.answer_location
     if loc == "text":
         if not any(sp.role == "answer" and item.answer.text and item.answer.text in squash(sp.text)
