@@ -258,3 +258,37 @@ def test_the_oracle_over_parsed_tables_finds_a_row_label_code_by_content():
     parsed = ParsedTables("md", {"d": [t]}, {"d:t1": [1]})
     (passage,) = OracleSystem(Corpus({"d": doc}, {t.table_id: t}, parsed=parsed)).passages(item)
     assert passage.table.rows == [["Total other assets", "35"], ["TOAST", "2"]]
+
+
+def test_questions_across_two_tables_score_over_a_markdown_folder_exactly_as_gold(tmp_path):
+    """A split document's two tables written as Markdown (one file per page or table): the
+    items that need both tables get both parsed tables and score as over gold."""
+    root = tmp_path / "wtq"
+    (root / "csv" / "200-csv").mkdir(parents=True)
+    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
+    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    work = tmp_path / "work"
+    IngestStage(work, {"source": "wtq", "inputs": [str(root)], "styles": ["acronym"],
+                       "explanations": ["explicit"], "max_targets_per_table": 1,
+                       "lookup_questions": 1, "split_documents": 1}).run()
+    ControlledStage(work, {}).run()
+    AssembleStage(work, {}).run()
+    multi = {i.item_id for i in read_kind(work, "dataset_items") if len(i.tables) == 2}
+    assert len(multi) == 2
+    for t in read_kind(work, "tables"):
+        folder = tmp_path / "md" / t.table_id.replace(":", "_")  # two tables may share a page
+        write_markdown(t, folder)
+        for f in folder.rglob("*.md"):
+            dest = tmp_path / "md" / f.relative_to(folder)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with dest.open("a", encoding="utf-8") as out:
+                out.write("\n" + f.read_text(encoding="utf-8"))
+        shutil.rmtree(folder)
+    r = CliRunner().invoke(cli, ["bench", str(work), "-s", "oracle", "--no-plots",
+                                 "--tables-from", str(tmp_path / "md")])
+    assert r.exit_code == 0, r.output
+    gold = _rows(work / "bench" / "oracle-rules" / "scores.jsonl")
+    parsed = _rows(work / "bench" / "oracle-rules@md" / "scores.jsonl")
+    assert {i: s["metrics"] for i, s in parsed.items()} == \
+        {i: s["metrics"] for i, s in gold.items()}
+    assert [gold[i]["correct"] for i in sorted(multi)] == [True, True]
