@@ -492,3 +492,44 @@ def test_flags_that_do_different_things_are_refused(work, tmp_path):
     result = _invoke(tmp_path / "empty")
     assert result.exit_code == 2
     assert result.output.startswith(f"Error: {tmp_path / 'empty'} holds no tables to review")
+
+
+def test_an_item_across_two_tables_marks_only_the_cells_of_the_table_shown(tmp_path, browser):
+    """A controlled split document (issue 20, point 2): the evidence cells of an item that
+    needs both tables are [row, col, k]; on each table's page only its own cells light up."""
+    from test_controlled import QUESTIONS, TABLE
+
+    from abstab.stages.assemble import AssembleStage
+    from abstab.stages.ingest import ControlledStage, IngestStage
+    from abstab.store import read_kind
+
+    root = tmp_path / "wtq"
+    (root / "csv" / "200-csv").mkdir(parents=True)
+    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
+    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    work = tmp_path / "work"
+    IngestStage(work, {"source": "wtq", "inputs": [str(root)], "styles": ["acronym"],
+                       "explanations": ["explicit"], "max_targets_per_table": 1,
+                       "lookup_questions": 1, "split_documents": 1}).run()
+    ControlledStage(work, {}).run()
+    AssembleStage(work, {}).run()
+    item = next(i for i in read_kind(work, "dataset_items") if len(i.tables) == 2)
+    first, second = item.tables
+    on = {k: sorted([r, c] for r, c, kk in item.evidence.cells if kk == k) for k in (0, 1)}
+    assert on == {0: [], 1: [[1, 1]]}  # a legend lookup: the code's cell is in Table 2
+    server = make_server(work, "alice", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        for table, cells in ((first, on[0]), (second, on[1])):
+            page.goto(url_of(server) + "#t=" + urllib.parse.quote(table, safe=""))
+            page.reload()
+            _ready(page, table)
+            page.click(f"li[data-id='{item.item_id}']")  # listed under both its tables
+            lit = page.eval_on_selector_all(
+                "#grid .evidence", "els => els.map(e => [e.parentElement.rowIndex, e.cellIndex])")
+            assert sorted(lit) == cells, table
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()

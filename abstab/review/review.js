@@ -202,8 +202,10 @@ function placeBoxes() {
 }
 
 function renderGrid(d, focused) {
+  // an item across two tables gives [row, col, k]: only the cells of the table shown (k-th)
+  const onThis = rc => rc.length < 3 || (focused[1].tables || [])[rc[2]] === d.id;
   const evidence = new Set(focused && focused[0] === "item" ?
-    focused[1].cells.map(rc => rc.join(",")) : []);
+    focused[1].cells.filter(onThis).map(rc => rc.slice(0, 2).join(",")) : []);
   const headers = new Map(d.headers.map(h => [h.row + "," + h.col, h]));
   const rows = new Map();
   for (const c of d.cells) {

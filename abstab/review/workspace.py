@@ -96,10 +96,18 @@ class ReviewWorkspace:
         self.resolutions: dict[str, list[Resolution]] = dict(
             _index(self.work, "resolutions", Resolution, "table_id", group=True).items())
         self.source_of = _derived_from(_source(self.work, "variants"))
-        self.items = _lazy_index(self.work, "items", QAItem, _ItemKey, "item_id", by="table_id")
+        later: dict[str, list[str]] = {}  # an item across tables is listed under each
+
+        def note_tables(key: _ItemKey) -> bool:
+            for tid in key.tables[1:]:
+                later.setdefault(tid, []).append(key.item_id)
+            return True
+
+        self.items = _lazy_index(self.work, "items", QAItem, _ItemKey, "item_id", by="table_id",
+                                 keep=note_tables)
         self._candidates: RecordIndex | None = None
         self.items_by_table: dict[str, list[str]] = {}
-        for tid, iids in self.items.keys_by.items():
+        for tid, iids in [*self.items.keys_by.items(), *later.items()]:
             if tid is not None:
                 source = self.source_of.get(tid, tid)
                 self.items_by_table.setdefault(source, []).extend(iids)
@@ -250,6 +258,7 @@ class _TableKey(BaseModel):
 class _ItemKey(BaseModel):
     item_id: SafeId
     table_id: SafeId | None
+    tables: list[SafeId] = []
 
 
 def _lazy_index(work: Path, kind: str, record: type[Any], keys: type[BaseModel], key: str,
@@ -282,9 +291,10 @@ def _derived_from(path: Path | None) -> dict[str, str]:
 
 
 def _item_proposal(item: QAItem) -> dict[str, Any]:
+    across = {"tables": item.tables} if item.tables else {}  # cells are then [row, col, k]
     return {"table_id": item.table_id, "question": item.question, "answer": item.answer.text,
             "answer_location": item.answer_location, "origin": item.origin,
-            "cells": item.evidence.cells, **_made_by(item)}
+            "cells": item.evidence.cells, **across, **_made_by(item)}
 
 
 def _made_by(record: Any) -> dict[str, Any]:
