@@ -377,3 +377,36 @@ def test_legend_entries_set_apart_by_spaces_are_cut_before_each_code(text, parts
     from abstab.extract.notes import legend_parts
 
     assert legend_parts(text) == parts
+
+
+def test_column_labels_standing_over_a_frame_drawn_round_the_body_are_its_header(tmp_path):
+    # birdisland.pdf: the frame is drawn round the body rows only, the column labels stand
+    # over it unruled, two lines for most ("SCN" over "Resist."): the table had no header row
+    _, tables = extract_pdf(corpus("govreports", "camelot__birdisland.pdf"),
+                            ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if t.rows and t.rows[0][0] == "Kruger"]
+    assert table.header_rows == [["Company/Brand", "Product/Brand†", "Technol.†", "Mat.",
+                                  "SCN Resist.", "Seed Trmt.†", "Yield Bu/A", "Moisture %",
+                                  "Lodging %", "Stand (x 1000)", "Gross Income"]]
+    assert table.rows[0] == ["Kruger", "K2-1901", "RR2Y", "1.9", "R", "Ac,PV", "56.4", "7.6",
+                             "0", "126.3", "$846"]
+
+
+def test_a_space_printed_under_a_dot_does_not_split_the_number(tmp_path):
+    # birdisland.pdf prints its text twice, "1 9" and then "1.9" over it: once the second pass's
+    # duplicate digits were dropped, the first pass's space stood before the dot ("1 .9")
+    _, tables = extract_pdf(corpus("govreports", "camelot__birdisland.pdf"),
+                            ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if t.rows and t.rows[0][0] == "Kruger"]
+    assert table.rows[1] == ["Stine", "19RA02 §", "RR2Y", "1.9", "R", "CMB", "55.3", "7.6", "0",
+                             "120.0", "$830"]
+    assert table.rows[3][:4] == ["Hefty", "H17Y12", "RR2Y", "1.7"]
+
+
+def test_a_space_drawn_inside_a_ligature_does_not_split_the_word(tmp_path):
+    # agstat.pdf: the font draws a space glyph inside the box of the "ﬁ" ligature; the header
+    # read "Surplus/Deﬁ cit (In Lakh tonnes)"
+    _, (table,) = extract_pdf(corpus("govreports", "camelot__agstat.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    assert table.header_rows[0][9:] == ["Surplus/Deﬁcit (In Lakh tonnes)"] * 2
+    assert table.header_rows[1][6:] == ["Kharif", "Rabi", "Total", "Rice", "Paddy"]

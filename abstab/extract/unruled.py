@@ -618,3 +618,32 @@ def attach_labels(labels: RawTable, tables: list[RawTable]
     head = [(a, labels.bbox[1] - 1.0, b, top) for a, b in pairwise(edges) if b - a > 1]
     bbox = (min(t.bbox[0], x0), labels.bbox[1] - 1.0, max(t.bbox[2], x1), t.bbox[3])
     return t, RawTable(t.page, bbox, head + list(t.cells), t.header_guess, t.method, t.score)
+
+
+def labels_above(ctx: PageContext, table: RawTable, exclude: Sequence[Rect]) -> RawTable | None:
+    """``table`` (ruled) with the column labels printed right above its frame as its first
+    row; None when there are none.
+
+    A results sheet may draw its frame round the body only, the column labels standing over it
+    unruled. Such labels are the run of lines right above the frame (each at most a line's
+    height over the next) holding no value, the lowest one split in three or more segments,
+    all within the table's width; ``exclude`` (the other tables found) keeps theirs out."""
+    x0, top, x1, _ = table.bbox
+    width = x1 - x0
+    lines = page_lines(ctx.text, exclude)
+    classify(lines)
+    above = sorted((ln for ln in lines if ln.kind != "rule" and ln.y1 <= top + 1.0
+                    and ln.x1 > x0 and ln.x0 < x1), key=lambda ln: -ln.y1)
+    run: list[TLine] = []
+    edge = top
+    for ln in above:
+        if edge - ln.y1 > ln.size or ln.values or ln.kind == "text" \
+                or ln.x0 < x0 - 0.05 * width or ln.x1 > x1 + 0.05 * width:
+            break
+        run.append(ln)
+        edge = ln.y0
+    if not run or len(run[0].segs) < 3:
+        return None
+    box = (min(ln.x0 for ln in run), run[-1].y0, max(ln.x1 for ln in run), run[0].y1)
+    pair = attach_labels(RawTable(ctx.number, box, [box], None, "labels", 0.0), [table])
+    return pair[1] if pair is not None else None
