@@ -410,3 +410,20 @@ def test_a_space_drawn_inside_a_ligature_does_not_split_the_word(tmp_path):
                               ExtractSettings(layout="never"), PROV)
     assert table.header_rows[0][9:] == ["Surplus/Deﬁcit (In Lakh tonnes)"] * 2
     assert table.header_rows[1][6:] == ["Kharif", "Rabi", "Total", "Rice", "Paddy"]
+
+
+def test_group_labels_over_one_rule_drawn_end_to_end_span_their_own_columns(tmp_path):
+    # budget.pdf: the spanner rules under "Plan" and "Non-Plan" touch and read as one rule, so
+    # both labels claimed all six columns and fell into the middle column's cell ("Plan
+    # Capital"); the line over the table's top rule ("Budget 2014-2015 … (In crores of
+    # Rupees)") was read as a header row ("Budget Ministry/Demand")
+    _, (table,) = extract_pdf(corpus("govreports", "camelot__budget.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [
+        ["Ministry/Demand"] + ["Plan"] * 3 + ["Non-Plan"] * 3 + ["Total Plan & Non-Plan",
+                                                                 "Page No."],
+        ["Ministry/Demand", "Revenue", "Capital", "Total", "Revenue", "Capital", "Total",
+         "Total Plan & Non-Plan", "Page No."]]
+    assert table.rows[1] == ["1. Department of Agriculture and Cooperation", "22260.55",
+                             "48.45", "22309.00", "342.51", "0.74", "343.25", "22652.25",
+                             "1-10"]

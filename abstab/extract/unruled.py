@@ -514,6 +514,10 @@ def _find_in(lines: list[TLine], rules: Sequence[Rect], frames: Sequence[Rect]
         over = [r for r in list(rules) + text_rules
                 if r[0] < x1 and r[2] > x0 and y0 - 6 <= r[1] <= y1 + 6]
         header, body = _separate(header, body, over, x1 - x0)
+        kept = _under_top_rule(header, over, x1 - x0)
+        if len(kept) < len(header):
+            header = kept
+            y0 = min(ln.y0 for ln in header + body.lines)
         if len(body.rows) < 5 and not header:
             continue  # a few aligned lines without column labels: a calculation, a list
         if _contents(body.rows, xs) or sum(1 for ln in body.rows if ln.values) < 2 \
@@ -555,6 +559,19 @@ def _contents(rows: list[TLine], xs: list[float]) -> bool:
 
 def _norm(ln: TLine) -> str:
     return " ".join(w.text for w in ln.words).casefold()
+
+
+def _under_top_rule(header: list[TLine], rules: list[Rect], width: float) -> list[TLine]:
+    """``header`` without the lines above a rule across the whole table when those lines are
+    no row of labels (one or two pieces: a date, a unit note like ``(In crores of Rupees)``):
+    the rule opens the table, what stands over it is the caption's."""
+    for i in range(len(header) - 1, 0, -1):
+        a, b = header[i - 1], header[i]
+        if any(a.y1 - 1 <= r[1] <= b.y0 + 1 and r[2] - r[0] >= 0.9 * width for r in rules):
+            if all(len(ln.segs) <= 2 for ln in header[:i]):
+                return header[i:]
+            break
+    return header
 
 
 def _separate(header: list[TLine], body: Body, rules: list[Rect],

@@ -100,7 +100,33 @@ def _pieces(ln: TLine, xs: list[float], ext: list[tuple[float, float] | None],
         else:
             c = covered[0] if covered else home
             out.append(Piece(ln, g, c, c))
+    _share_rules(out, ext)
     return out
+
+
+def _share_rules(pieces: list[Piece], ext: list[tuple[float, float] | None]) -> None:
+    """Labels of one line over the same rule share its columns, each the columns nearer to it.
+
+    Two spanner rules drawn end to end (``Plan`` over three columns, ``Non-Plan`` over the
+    next three) read as one rule: each label would claim all six columns."""
+    shared: dict[tuple[int, int], list[Piece]] = {}
+    for p in pieces:
+        if p.ruled:
+            shared.setdefault((p.c0, p.c1), []).append(p)
+    for (c0, c1), ps in shared.items():
+        if len(ps) < 2:
+            continue
+        centres = [(p.x0 + p.x1) / 2 for p in ps]
+        owner: dict[int, int] = {}
+        for c in range(c0, c1 + 1):
+            e = ext[c]
+            if e is not None:
+                owner[c] = min(range(len(ps)), key=lambda k: abs(centres[k] - (e[0] + e[1]) / 2))
+        for k, p in enumerate(ps):
+            mine = [c for c, o in owner.items() if o == k]
+            if mine:
+                p.c0, p.c1 = min(mine), max(mine)
+                p.ruled = len(mine) >= 2
 
 
 def _split_aligned(words: list[Word], xs: list[float], ext: list[tuple[float, float] | None],
