@@ -105,7 +105,8 @@ def _pieces(ln: TLine, xs: list[float], ext: list[tuple[float, float] | None],
 
 
 def _share_rules(pieces: list[Piece], ext: list[tuple[float, float] | None]) -> None:
-    """Labels of one line over the same rule share its columns, each the columns nearer to it.
+    """Labels of one line over the same rule share its columns, each the columns nearer to it,
+    when each is then centred over two or more of them.
 
     Two spanner rules drawn end to end (``Plan`` over three columns, ``Non-Plan`` over the
     next three) read as one rule: each label would claim all six columns."""
@@ -122,11 +123,18 @@ def _share_rules(pieces: list[Piece], ext: list[tuple[float, float] | None]) -> 
             e = ext[c]
             if e is not None:
                 owner[c] = min(range(len(ps)), key=lambda k: abs(centres[k] - (e[0] + e[1]) / 2))
+        spans = []
         for k, p in enumerate(ps):
             mine = [c for c, o in owner.items() if o == k]
-            if mine:
-                p.c0, p.c1 = min(mine), max(mine)
-                p.ruled = len(mine) >= 2
+            if len(mine) < 2:
+                break  # a label cut in pieces ("Average" | "amount borrowed"): one group
+            lo, hi = ext[min(mine)][0], ext[max(mine)][1]  # type: ignore[index]
+            if abs(centres[k] - (lo + hi) / 2) > 0.15 * (hi - lo):
+                break  # not centred over its share: not a group label of its own
+            spans.append((min(mine), max(mine)))
+        else:
+            for p, (a, b) in zip(ps, spans, strict=True):
+                p.c0, p.c1 = a, b
 
 
 def _split_aligned(words: list[Word], xs: list[float], ext: list[tuple[float, float] | None],
