@@ -427,3 +427,14 @@ def test_group_labels_over_one_rule_drawn_end_to_end_span_their_own_columns(tmp_
     assert table.rows[1] == ["1. Department of Agriculture and Cooperation", "22260.55",
                              "48.45", "22309.00", "342.51", "0.74", "343.25", "22652.25",
                              "1-10"]
+
+
+def test_a_group_label_cut_in_pieces_over_one_rule_keeps_its_whole_span():
+    # ICDAR us-024: "Unhealthy" and "housing units" are two pieces of one label over one rule;
+    # sharing the rule's columns between them as if they were two groups scattered the label
+    _, tables = extract_pdf(corpus("icdar2013", "competition-dataset-us", "us-024.pdf"),
+                            ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if t.header_rows and "Unhealthy housing units" in
+                t.header_rows[1]]
+    assert table.header_rows[1][6:] == ["total occupied housing units"] + [
+        "Unhealthy housing units"] * 4
