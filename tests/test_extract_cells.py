@@ -438,3 +438,19 @@ def test_a_group_label_cut_in_pieces_over_one_rule_keeps_its_whole_span():
                 t.header_rows[1]]
     assert table.header_rows[1][6:] == ["total occupied housing units"] + [
         "Unhealthy housing units"] * 4
+
+
+def test_rows_set_by_a_column_of_amounts_stay_apart_beside_a_wrapped_label(tmp_path):
+    # federal-register-2020-17221.pdf page 5: three cost rows in one ruled cell; the third
+    # label wraps onto two lines, so the rows were not cut and read as one cell each column
+    pdf = _one_page(corpus("govreports", "pdfplumber__federal-register-2020-17221.pdf"), 5,
+                    tmp_path / "p.pdf")
+    _, tables = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if ["Action", "Labor cost", "Parts cost", "Cost per product",
+                                      "Cost on U.S. operators"] in t.header_rows]
+    hour = "1 work-hour × $85 per hour = $85"
+    assert table.rows == [
+        ["FCC OPS installation and verification ..", hour, "$0", "$85", "$6,205."],
+        ["AFM revisions", hour, "$0", "$85", "$6,205."],
+        ["MDS installation and verification, INOP marker removal.", hour, "$0", "$85",
+         "$6,205."]]
