@@ -377,3 +377,80 @@ def test_legend_entries_set_apart_by_spaces_are_cut_before_each_code(text, parts
     from abstab.extract.notes import legend_parts
 
     assert legend_parts(text) == parts
+
+
+def test_column_labels_standing_over_a_frame_drawn_round_the_body_are_its_header(tmp_path):
+    # birdisland.pdf: the frame is drawn round the body rows only, the column labels stand
+    # over it unruled, two lines for most ("SCN" over "Resist."): the table had no header row
+    _, tables = extract_pdf(corpus("govreports", "camelot__birdisland.pdf"),
+                            ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if t.rows and t.rows[0][0] == "Kruger"]
+    assert table.header_rows == [["Company/Brand", "Product/Brand†", "Technol.†", "Mat.",
+                                  "SCN Resist.", "Seed Trmt.†", "Yield Bu/A", "Moisture %",
+                                  "Lodging %", "Stand (x 1000)", "Gross Income"]]
+    assert table.rows[0] == ["Kruger", "K2-1901", "RR2Y", "1.9", "R", "Ac,PV", "56.4", "7.6",
+                             "0", "126.3", "$846"]
+
+
+def test_a_space_printed_under_a_dot_does_not_split_the_number(tmp_path):
+    # birdisland.pdf prints its text twice, "1 9" and then "1.9" over it: once the second pass's
+    # duplicate digits were dropped, the first pass's space stood before the dot ("1 .9")
+    _, tables = extract_pdf(corpus("govreports", "camelot__birdisland.pdf"),
+                            ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if t.rows and t.rows[0][0] == "Kruger"]
+    assert table.rows[1] == ["Stine", "19RA02 §", "RR2Y", "1.9", "R", "CMB", "55.3", "7.6", "0",
+                             "120.0", "$830"]
+    assert table.rows[3][:4] == ["Hefty", "H17Y12", "RR2Y", "1.7"]
+
+
+def test_a_space_drawn_inside_a_ligature_does_not_split_the_word(tmp_path):
+    # agstat.pdf: the font draws a space glyph inside the box of the "ﬁ" ligature; the header
+    # read "Surplus/Deﬁ cit (In Lakh tonnes)"
+    _, (table,) = extract_pdf(corpus("govreports", "camelot__agstat.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    assert table.header_rows[0][9:] == ["Surplus/Deﬁcit (In Lakh tonnes)"] * 2
+    assert table.header_rows[1][6:] == ["Kharif", "Rabi", "Total", "Rice", "Paddy"]
+
+
+def test_group_labels_over_one_rule_drawn_end_to_end_span_their_own_columns(tmp_path):
+    # budget.pdf: the spanner rules under "Plan" and "Non-Plan" touch and read as one rule, so
+    # both labels claimed all six columns and fell into the middle column's cell ("Plan
+    # Capital"); the line over the table's top rule ("Budget 2014-2015 … (In crores of
+    # Rupees)") was read as a header row ("Budget Ministry/Demand")
+    _, (table,) = extract_pdf(corpus("govreports", "camelot__budget.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [
+        ["Ministry/Demand"] + ["Plan"] * 3 + ["Non-Plan"] * 3 + ["Total Plan & Non-Plan",
+                                                                 "Page No."],
+        ["Ministry/Demand", "Revenue", "Capital", "Total", "Revenue", "Capital", "Total",
+         "Total Plan & Non-Plan", "Page No."]]
+    assert table.rows[1] == ["1. Department of Agriculture and Cooperation", "22260.55",
+                             "48.45", "22309.00", "342.51", "0.74", "343.25", "22652.25",
+                             "1-10"]
+
+
+def test_a_group_label_cut_in_pieces_over_one_rule_keeps_its_whole_span():
+    # ICDAR us-024: "Unhealthy" and "housing units" are two pieces of one label over one rule;
+    # sharing the rule's columns between them as if they were two groups scattered the label
+    _, tables = extract_pdf(corpus("icdar2013", "competition-dataset-us", "us-024.pdf"),
+                            ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if t.header_rows and "Unhealthy housing units" in
+                t.header_rows[1]]
+    assert table.header_rows[1][6:] == ["total occupied housing units"] + [
+        "Unhealthy housing units"] * 4
+
+
+def test_rows_set_by_a_column_of_amounts_stay_apart_beside_a_wrapped_label(tmp_path):
+    # federal-register-2020-17221.pdf page 5: three cost rows in one ruled cell; the third
+    # label wraps onto two lines, so the rows were not cut and read as one cell each column
+    pdf = _one_page(corpus("govreports", "pdfplumber__federal-register-2020-17221.pdf"), 5,
+                    tmp_path / "p.pdf")
+    _, tables = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if ["Action", "Labor cost", "Parts cost", "Cost per product",
+                                      "Cost on U.S. operators"] in t.header_rows]
+    hour = "1 work-hour × $85 per hour = $85"
+    assert table.rows == [
+        ["FCC OPS installation and verification ..", hour, "$0", "$85", "$6,205."],
+        ["AFM revisions", hour, "$0", "$85", "$6,205."],
+        ["MDS installation and verification, INOP marker removal.", hour, "$0", "$85",
+         "$6,205."]]

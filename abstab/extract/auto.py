@@ -59,10 +59,19 @@ class AutoEngine(TableEngine):
     def find(self, ctx: PageContext) -> list[RawTable]:
         ruled = join_striped(ctx, drop_frames(ruled_tables(ctx)))
         text = unruled.find(ctx, [t.bbox for t in ruled] + chart_regions(ctx))
+        headed: set[int] = set()
         for labels in [t for t in text if t.method == "labels"]:
             pair = unruled.attach_labels(labels, ruled)
             if pair is not None:  # a header drawn in a box of its own over a ruled body
                 ruled = [pair[1] if t is pair[0] else t for t in ruled]
+                headed.add(id(pair[1]))
+        others = [t.bbox for t in ruled + text] + chart_regions(ctx)
+        for i, t in enumerate(ruled):
+            # a header standing unruled over a frame drawn round the body only
+            headed_t = None if id(t) in headed or t.method != "lines" else unruled.labels_above(
+                ctx, t, [b for b in others if b != t.bbox])
+            if headed_t is not None:
+                ruled[i] = headed_t
         found = ruled + [t for t in text if t.method != "labels"]
         added, replaced = banded.find(ctx, found, chart_regions(ctx))
         found = [t for t in found if t not in replaced] + added

@@ -459,6 +459,15 @@ def _row_cuts(cells: list[GCell], xs: list[float]) -> tuple[list[float], str]:
         if (len(dense) >= 2 and len(dense) >= 0.6 * len(cells)
                 and len(numeric) >= max(1, 0.5 * len(dense))):
             return [(bands[i][1] + bands[i + 1][0]) / 2 for i in range(len(bands) - 1)], "data"
+        # columns of amounts, one per line, in step: the rows they set, whatever the wrapped
+        # labels beside them add (a label on two lines beside one amount)
+        anchors = [c for c in cells if len(c.lines) >= 2
+                   and all(_numeric_line(ln) for ln in c.lines)]
+        steps = _bands([ln for c in anchors for ln in c.lines])
+        if len(anchors) >= 2 and len(anchors) >= 0.4 * len(cells) and all(
+                len({_band_of(ln, steps) for ln in c.lines}) == len(c.lines) == len(steps)
+                for c in anchors):
+            return [(steps[i][1] + steps[i + 1][0]) / 2 for i in range(len(steps) - 1)], "data"
     composite = [c for c in cells if _is_composite(c, xs)]
     if composite:
         bands = _bands([ln for c in composite for ln in c.lines])

@@ -164,6 +164,9 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
         return None
     draft.n_header, draft.numbering = detect_header(grid, raw.header_guess,
                                                     settings.max_header_rows)
+    while draft.n_header >= 2 and (joined := join_wrapped_labels(grid, draft.n_header)):
+        draft.grid = grid = joined
+        draft.n_header -= 1
     if draft.n_header >= 2:
         draft.grid = grid = infer_header_spans(grid, draft.n_header)
     draft.last_page, draft.last_bbox = raw.page, raw.bbox
@@ -318,6 +321,38 @@ def _bold(grid: Grid, r: int) -> float:
     if not cells:
         return 0.0
     return sum(c.bold for c in cells) / len(cells)
+
+
+def join_wrapped_labels(grid: Grid, n_header: int) -> Grid | None:
+    """The grid with its first two header rows joined when the upper one only holds the first
+    lines of labels wrapped onto the lower (``SCN`` over ``Resist.``, ``Yield`` over
+    ``Bu/A``); None when they are two rows of labels.
+
+    The upper row is then sparse (some columns have no label there), each of its labels sits
+    over a label of one column in the lower row, set solid with it (less than half a line
+    apart): a label over several columns, or set apart, is a group label of its own row."""
+    upper = [c for c in _row_cells(grid, 0) if c.rs == 1]
+    lower = {c.c: c for c in _row_cells(grid, 1) if c.rs == 1}
+    labels = [c for c in upper if c.text]
+    if n_header < 2 or not labels or len(labels) == grid.ncols or len(lower) < 3:
+        return None
+    pairs = []
+    for u in labels:
+        under = lower.get(u.c)
+        if u.cs != 1 or under is None or under.cs != 1 or not under.text:
+            return None
+        bottom = max(ch.y1 for ln in u.lines for ch in ln)
+        top = min(ch.y0 for ln in under.lines for ch in ln)
+        if top - bottom > 0.5 * max(u.size, under.size):
+            return None
+        pairs.append((u, under))
+    for u, under in pairs:
+        under.lines = u.lines + under.lines
+        under.finish()
+        under.page = u.page
+    gone = {id(c) for c in upper}
+    grid.cells = [c for c in grid.cells if id(c) not in gone]
+    return _drop_row(grid, 0)
 
 
 def infer_header_spans(grid: Grid, n_header: int) -> Grid:

@@ -203,6 +203,7 @@ def read_page(page: Any, number: int) -> PageText:
             if horizontal:
                 chars.sort(key=lambda c: c.x0)
             fragments.append(Fragment(idx, bno, horizontal, chars, lbox))
+    fragments = _drop_overprinted_spaces(fragments)
     # fragment indices must match positions after skipping empty lines
     for i, f in enumerate(fragments):
         if f.index != i:
@@ -213,6 +214,32 @@ def read_page(page: Any, number: int) -> PageText:
     if text.n_chars < SCANNED_MAX_CHARS:
         text.image_area = image_area(page)
     return text
+
+
+def _drop_overprinted_spaces(fragments: list[Fragment]) -> list[Fragment]:
+    """``fragments`` without the space glyphs drawn inside another glyph's box.
+
+    A page printing its text twice may print ``1 9`` and then ``1.9`` over it: once the
+    second ``1`` and ``9`` are dropped as overprints, the first pass's space would stand before
+    the dot (``1 .9``); a ligature may carry a space inside its own box (``Deﬁ cit``)."""
+    ink: dict[int, list[Char]] = {}
+    for f in fragments:
+        for c in f.chars:
+            if not c.c.isspace():
+                ink.setdefault(int(c.oy), []).append(c)
+
+    def covered(sp: Char) -> bool:
+        tol = 0.15 * max(sp.size, 1.0)
+        return any(abs(o.oy - sp.oy) <= tol and o.x0 - tol <= sp.x0 and sp.x1 <= o.x1 + tol
+                   for dy in (-1, 0, 1) for o in ink.get(int(sp.oy) + dy, ()))
+
+    out = []
+    for f in fragments:
+        if any(c.c.isspace() for c in f.chars):
+            f.chars = [c for c in f.chars if not (c.c.isspace() and covered(c))]
+        if f.chars:
+            out.append(f)
+    return out
 
 
 def _overprint(char: Char, seen: dict[tuple[str, int, int], list[Char]]) -> bool:

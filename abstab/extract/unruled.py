@@ -514,6 +514,10 @@ def _find_in(lines: list[TLine], rules: Sequence[Rect], frames: Sequence[Rect]
         over = [r for r in list(rules) + text_rules
                 if r[0] < x1 and r[2] > x0 and y0 - 6 <= r[1] <= y1 + 6]
         header, body = _separate(header, body, over, x1 - x0)
+        kept = _under_top_rule(header, over, x1 - x0)
+        if len(kept) < len(header):
+            header = kept
+            y0 = min(ln.y0 for ln in header + body.lines)
         if len(body.rows) < 5 and not header:
             continue  # a few aligned lines without column labels: a calculation, a list
         if _contents(body.rows, xs) or sum(1 for ln in body.rows if ln.values) < 2 \
@@ -555,6 +559,19 @@ def _contents(rows: list[TLine], xs: list[float]) -> bool:
 
 def _norm(ln: TLine) -> str:
     return " ".join(w.text for w in ln.words).casefold()
+
+
+def _under_top_rule(header: list[TLine], rules: list[Rect], width: float) -> list[TLine]:
+    """``header`` without the lines above a rule across the whole table when those lines are
+    no row of labels (one or two pieces: a date, a unit note like ``(In crores of Rupees)``):
+    the rule opens the table, what stands over it is the caption's."""
+    for i in range(len(header) - 1, 0, -1):
+        a, b = header[i - 1], header[i]
+        if any(a.y1 - 1 <= r[1] <= b.y0 + 1 and r[2] - r[0] >= 0.9 * width for r in rules):
+            if all(len(ln.segs) <= 2 for ln in header[:i]):
+                return header[i:]
+            break
+    return header
 
 
 def _separate(header: list[TLine], body: Body, rules: list[Rect],
@@ -618,3 +635,32 @@ def attach_labels(labels: RawTable, tables: list[RawTable]
     head = [(a, labels.bbox[1] - 1.0, b, top) for a, b in pairwise(edges) if b - a > 1]
     bbox = (min(t.bbox[0], x0), labels.bbox[1] - 1.0, max(t.bbox[2], x1), t.bbox[3])
     return t, RawTable(t.page, bbox, head + list(t.cells), t.header_guess, t.method, t.score)
+
+
+def labels_above(ctx: PageContext, table: RawTable, exclude: Sequence[Rect]) -> RawTable | None:
+    """``table`` (ruled) with the column labels printed right above its frame as its first
+    row; None when there are none.
+
+    A results sheet may draw its frame round the body only, the column labels standing over it
+    unruled. Such labels are the run of lines right above the frame (each at most a line's
+    height over the next) holding no value, the lowest one split in three or more segments,
+    all within the table's width; ``exclude`` (the other tables found) keeps theirs out."""
+    x0, top, x1, _ = table.bbox
+    width = x1 - x0
+    lines = page_lines(ctx.text, exclude)
+    classify(lines)
+    above = sorted((ln for ln in lines if ln.kind != "rule" and ln.y1 <= top + 1.0
+                    and ln.x1 > x0 and ln.x0 < x1), key=lambda ln: -ln.y1)
+    run: list[TLine] = []
+    edge = top
+    for ln in above:
+        if edge - ln.y1 > ln.size or ln.values or ln.kind == "text" \
+                or ln.x0 < x0 - 0.05 * width or ln.x1 > x1 + 0.05 * width:
+            break
+        run.append(ln)
+        edge = ln.y0
+    if not run or len(run[0].segs) < 3:
+        return None
+    box = (min(ln.x0 for ln in run), run[-1].y0, max(ln.x1 for ln in run), run[0].y1)
+    pair = attach_labels(RawTable(ctx.number, box, [box], None, "labels", 0.0), [table])
+    return pair[1] if pair is not None else None

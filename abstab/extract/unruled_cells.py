@@ -100,7 +100,41 @@ def _pieces(ln: TLine, xs: list[float], ext: list[tuple[float, float] | None],
         else:
             c = covered[0] if covered else home
             out.append(Piece(ln, g, c, c))
+    _share_rules(out, ext)
     return out
+
+
+def _share_rules(pieces: list[Piece], ext: list[tuple[float, float] | None]) -> None:
+    """Labels of one line over the same rule share its columns, each the columns nearer to it,
+    when each is then centred over two or more of them.
+
+    Two spanner rules drawn end to end (``Plan`` over three columns, ``Non-Plan`` over the
+    next three) read as one rule: each label would claim all six columns."""
+    shared: dict[tuple[int, int], list[Piece]] = {}
+    for p in pieces:
+        if p.ruled:
+            shared.setdefault((p.c0, p.c1), []).append(p)
+    for (c0, c1), ps in shared.items():
+        if len(ps) < 2:
+            continue
+        centres = [(p.x0 + p.x1) / 2 for p in ps]
+        owner: dict[int, int] = {}
+        for c in range(c0, c1 + 1):
+            e = ext[c]
+            if e is not None:
+                owner[c] = min(range(len(ps)), key=lambda k: abs(centres[k] - (e[0] + e[1]) / 2))
+        spans = []
+        for k, p in enumerate(ps):
+            mine = [c for c, o in owner.items() if o == k]
+            if len(mine) < 2:
+                break  # a label cut in pieces ("Average" | "amount borrowed"): one group
+            lo, hi = ext[min(mine)][0], ext[max(mine)][1]  # type: ignore[index]
+            if abs(centres[k] - (lo + hi) / 2) > 0.15 * (hi - lo):
+                break  # not centred over its share: not a group label of its own
+            spans.append((min(mine), max(mine)))
+        else:
+            for p, (a, b) in zip(ps, spans, strict=True):
+                p.c0, p.c1 = a, b
 
 
 def _split_aligned(words: list[Word], xs: list[float], ext: list[tuple[float, float] | None],
