@@ -150,6 +150,16 @@ def test_a_number_is_not_a_clipped_word():
     assert (out.expansion, out.category) == (None, "unresolvable")
 
 
+def test_three_letters_that_are_no_prefix_clip_only_as_consonants():
+    # before: "Mat." (maturity) read as "management", m-a-…-t; "Amt." still reads "amount"
+    doc = _doc("PEST MANAGEMENT: Roundup twice. The amount planted rose.")
+    table = make_table(["Crop", "Mat.", "Amt."], [["A", "1", "2"]])
+    out, _ = _resolve(table, doc, "Mat.", 0, 1)
+    assert (out.expansion, out.category) == (None, "unresolvable")
+    out, _ = _resolve(table, doc, "Amt.", 0, 2)
+    assert (out.expansion, out.category) == ("amount", "inferable_document")
+
+
 def test_no_supporting_span_means_unresolvable():
     doc = _doc("The program funds bridges in every state.")
     table = make_table(["XQZ", "Amount"], [["1", "2"]])

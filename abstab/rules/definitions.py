@@ -272,6 +272,10 @@ def _abbreviates(part: str, word: str) -> bool:
         return False
     if any(ch.isdigit() for ch in p):  # a number is not clipped: "20" is not "2023"
         return False
+    if len(p) <= 3 and not w.startswith(p) and set(p[1:]) & set("aeiou"):
+        # three letters or fewer that are no prefix must be a consonant skeleton ("TTL",
+        # "Amt"): "Mat." is no clipping of "management"
+        return False
     it = iter(w)
     return all(ch in it for ch in p)
 
