@@ -239,4 +239,4 @@ def test_a_crs_legend_code_in_a_row_label_becomes_an_item_through_the_cli(tmp_pa
     systems = json.loads((out / "results.json").read_text())["systems"]
     defined = {s: systems[s]["answer_location"]["table_defined"] for s in ("oracle", "table")}
     assert {s: (d["n"], d["correct"]) for s, d in defined.items()} == {
-        "oracle": (9, 0.8889), "table": (9, 0.0)}
+        "oracle": (9, 1.0), "table": (9, 0.0)}
