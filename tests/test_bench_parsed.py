@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from builders import split_wtq_workspace
 from click.testing import CliRunner
 from conftest import corpus
 from test_controlled import QUESTIONS, TABLE
@@ -263,16 +264,7 @@ def test_the_oracle_over_parsed_tables_finds_a_row_label_code_by_content():
 def test_questions_across_two_tables_score_over_a_markdown_folder_exactly_as_gold(tmp_path):
     """A split document's two tables written as Markdown (one file per page or table): the
     items that need both tables get both parsed tables and score as over gold."""
-    root = tmp_path / "wtq"
-    (root / "csv" / "200-csv").mkdir(parents=True)
-    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
-    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
-    work = tmp_path / "work"
-    IngestStage(work, {"source": "wtq", "inputs": [str(root)], "styles": ["acronym"],
-                       "explanations": ["explicit"], "max_targets_per_table": 1,
-                       "lookup_questions": 1, "split_documents": 1}).run()
-    ControlledStage(work, {}).run()
-    AssembleStage(work, {}).run()
+    work = split_wtq_workspace(tmp_path)
     multi = {i.item_id for i in read_kind(work, "dataset_items") if len(i.tables) == 2}
     assert len(multi) == 2
     for t in read_kind(work, "tables"):

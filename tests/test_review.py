@@ -497,22 +497,11 @@ def test_flags_that_do_different_things_are_refused(work, tmp_path):
 def test_an_item_across_two_tables_marks_only_the_cells_of_the_table_shown(tmp_path, browser):
     """A controlled split document (issue 20, point 2): the evidence cells of an item that
     needs both tables are [row, col, k]; on each table's page only its own cells light up."""
-    from test_controlled import QUESTIONS, TABLE
+    from builders import split_wtq_workspace
 
-    from abstab.stages.assemble import AssembleStage
-    from abstab.stages.ingest import ControlledStage, IngestStage
     from abstab.store import read_kind
 
-    root = tmp_path / "wtq"
-    (root / "csv" / "200-csv").mkdir(parents=True)
-    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
-    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
-    work = tmp_path / "work"
-    IngestStage(work, {"source": "wtq", "inputs": [str(root)], "styles": ["acronym"],
-                       "explanations": ["explicit"], "max_targets_per_table": 1,
-                       "lookup_questions": 1, "split_documents": 1}).run()
-    ControlledStage(work, {}).run()
-    AssembleStage(work, {}).run()
+    work = split_wtq_workspace(tmp_path)
     item = next(i for i in read_kind(work, "dataset_items") if len(i.tables) == 2)
     first, second = item.tables
     on = {k: sorted([r, c] for r, c, kk in item.evidence.cells if kk == k) for k in (0, 1)}
