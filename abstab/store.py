@@ -361,29 +361,45 @@ class StageDir:
             prev = {name: c["sizes"].get(name, 0) for name in self.outputs}
         return out
 
-    def _known(self) -> list[Path]:
-        """What abstab wrote in the stage folder, the journal and marker first (see
-        :meth:`set_aside`)."""
-        if not self.path.is_dir():
+    def _known(self, root: Path | None = None) -> list[Path]:
+        """What abstab wrote in the stage folder (or in ``root``, its ``.replaced/``), the
+        journal and marker first (see :meth:`set_aside`)."""
+        root = root or self.path
+        if not root.is_dir():
             return []
         names = [JOURNAL, DONE, *self.outputs, ERRORS, STATS, COMPACT]
         names += [f".{n}.{suffix}" for n in list(names) for suffix in ("tmp", "retry")]
-        found = [self.path / n for n in names if (self.path / n).is_file()]
+        found = [root / n for n in names if (root / n).is_file()]
         for pattern in self.owned:
-            found += [p for p in sorted(self.path.glob(pattern)) if p.is_file() or p.is_symlink()]
+            found += [p for p in sorted(root.glob(pattern)) if p.is_file() or p.is_symlink()]
         return found
 
     def _foreign(self) -> list[str]:
         return sorted(p.name for p in self.path.iterdir() if p.name != ASIDE)
 
-    def _prune(self) -> None:
-        """Remove the owned patterns' folders and the stage folder when they are empty."""
+    def _prune(self, root: Path | None = None) -> None:
+        """Remove the owned patterns' folders and the stage folder (or ``root``) when they are
+        empty."""
+        root = root or self.path
         for pattern in self.owned:
-            folder = self.path / pattern.split("/")[0]
-            if folder.is_dir() and not any(folder.iterdir()):
+            folder = root / pattern.split("/")[0]
+            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
                 folder.rmdir()
-        if self.path.is_dir() and not any(self.path.iterdir()):
-            self.path.rmdir()
+        if root.is_dir() and not any(root.iterdir()):
+            root.rmdir()
+
+    def _aside(self) -> Path | None:
+        """The stage's ``.replaced/`` folder, None when there is none.
+
+        Raises:
+            WorkspaceError: ``.replaced`` is a link or a file: abstab moves nothing into, and
+                deletes nothing under, what it did not make.
+        """
+        aside = self.path / ASIDE
+        if aside.is_symlink() or (aside.exists() and not aside.is_dir()):
+            raise WorkspaceError(f"{aside} is not a folder abstab made (a link or a file): move "
+                                 f"it away, then run the {self.stage} stage again")
+        return aside if aside.is_dir() else None
 
     def clear(self) -> list[str]:
         """Delete what abstab wrote in the stage folder; return the other files' names, which
@@ -403,6 +419,7 @@ class StageDir:
         known = self._known()
         if not known:
             return self._foreign() if self.path.is_dir() else []
+        self._aside()  # refuses a .replaced abstab did not make
         aside = self.path / ASIDE
         for p in known:  # the journal and marker go first: see _recover
             dest = aside / p.relative_to(self.path)
@@ -413,22 +430,29 @@ class StageDir:
         return self._foreign() if self.path.is_dir() else []
 
     def _drop_aside(self) -> None:
-        aside = self.path / ASIDE
-        if aside.is_dir():
-            for p in sorted(aside.rglob("*"), key=lambda q: len(q.parts), reverse=True):
-                p.rmdir() if p.is_dir() and not p.is_symlink() else p.unlink()
-            aside.rmdir()
-            fsync_dir(self.path)
+        """Delete the set-aside records (only what abstab moved there)."""
+        aside = self._aside()
+        if aside is None:
+            return
+        for p in self._known(aside):
+            p.unlink()
+        self._prune(aside)
+        fsync_dir(self.path)
 
     def _restore_aside(self) -> None:
         """Put the set-aside records back, dropping the new run's empty beginnings."""
-        aside = self.path / ASIDE
-        back = {p.relative_to(aside) for p in aside.rglob("*") if not p.is_dir()}
+        aside = self._aside()
+        if aside is None:
+            return
+        back = {p.relative_to(aside) for p in self._known(aside)}
         for name in [*self.outputs, ERRORS, JOURNAL]:
             p = self.path / name
-            if Path(name) not in back and p.is_file() and len(p.read_bytes().split(b"\n")) <= 2:
-                p.unlink()  # a new empty output, or a journal holding only its config hash
+            # a new run's empty output, or its journal: nothing was committed to either
+            if Path(name) not in back and p.is_file() and (name == JOURNAL
+                                                          or p.stat().st_size == 0):
+                p.unlink()
         for rel in sorted(back):
+            (self.path / rel).parent.mkdir(parents=True, exist_ok=True)
             os.replace(aside / rel, self.path / rel)
         fsync_dir(self.path)
         self._drop_aside()
@@ -515,7 +539,7 @@ class StageDir:
         names = [*self.outputs, ERRORS, JOURNAL]
         if not self.path.is_dir():
             return
-        if (self.path / ASIDE).is_dir():  # a start-over that stopped: keep whichever produced
+        if self._aside() is not None:  # a start-over that stopped: keep whichever produced
             if self._new_run_committed():
                 self._drop_aside()
             else:
@@ -602,7 +626,7 @@ class StageWriter:
         self._bases = dict(bases or {})
         self.foreign = foreign or []
         self._commits = 0  # in this process, for the fault-test hook
-        self._aside = (self.dir.path / ASIDE).is_dir()  # the old records, until a unit replaces them
+        self._aside = self.dir._aside() is not None  # the old records, until a unit replaces them
         jpath = self.dir.path / JOURNAL
         if not journal:
             for f in self.files:

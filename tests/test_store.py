@@ -404,3 +404,31 @@ def test_the_outputs_digest_ignores_line_order_but_not_content(tmp_path):
     a, b = _judgment(0), _judgment(1)
     c = b.model_copy(update={"label": "abstract"})
     assert digest([a, b]) == digest([b, a]) != digest([a, c])
+
+
+def test_a_replaced_folder_abstab_did_not_make_is_refused_and_a_users_file_in_it_kept(tmp_path):
+    """``.replaced`` as a link to elsewhere: nothing is moved into it or deleted under it; a
+    file a user put in a real ``.replaced/`` outlives the start-over."""
+    from abstab.errors import WorkspaceError
+
+    sd = StageDir(tmp_path, "judge", ["judgments"])
+    w = sd.open("h1")
+    w.commit("u0", _unit(0))
+    w.finish()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "judgments.jsonl").write_text("the user's\n")
+    (sd.path / ".replaced").symlink_to(elsewhere)
+    before = _files(sd.path)
+    with pytest.raises(WorkspaceError, match=r"\.replaced is not a folder abstab made"):
+        sd.open("h1", force=True)
+    assert (elsewhere / "judgments.jsonl").read_text() == "the user's\n"
+    assert _files(sd.path) == before
+    (sd.path / ".replaced").unlink()
+    (sd.path / ".replaced").mkdir()
+    (sd.path / ".replaced" / "mine.txt").write_text("keep")
+    w = sd.open("h1", force=True)
+    w.commit("u1", _unit(1))
+    w.finish()
+    assert (sd.path / ".replaced" / "mine.txt").read_text() == "keep"
+    assert sorted(p.name for p in (sd.path / ".replaced").iterdir()) == ["mine.txt"]
