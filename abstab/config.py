@@ -100,6 +100,11 @@ def _type_name(value: Any) -> str:
                                                                        type(value).__name__)
 
 
+_BOUNDS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_short",
+           "too_long", "multiple_of"}
+"""pydantic's error types for a value of the right type outside its field's constraints."""
+
+
 def _message(cls: type[BaseModel], value: dict[str, Any], exc: ValidationError,
              noun: str) -> str:
     """pydantic's errors as one sentence: unknown keys (with the closest known one), else the
@@ -117,6 +122,9 @@ def _message(cls: type[BaseModel], value: dict[str, Any], exc: ValidationError,
         if e["type"] != "value_error" and key in cls.model_fields:
             given = value[key]
             text = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
+            if e["type"] in _BOUNDS:  # the right type, out of range: say the range
+                bound = str(e["msg"]).removeprefix("Input should be ")
+                return f"{key} must be {bound}, got {text}"
             wanted = _words(cls.model_fields[str(key)].annotation)
             return f"{key} must be {wanted}, got {_type_name(given)} {text}"
     return str(errors[0]["msg"]).removeprefix("Value error, ")

@@ -210,3 +210,18 @@ def test_a_refused_key_stops_the_stage_at_once_with_the_fix(
     assert (code, out) == (2, (f"Error: {url} rejected the API key (401 Unauthorized): "
                                "set OPENAI_API_KEY or pass --api-key\n"))
     assert "sk-wrong-key" not in out
+
+
+def test_a_setting_out_of_its_range_names_the_range(tmp_path: Path) -> None:
+    """A number of the right type outside its bounds says the bounds, not the type (before:
+    "split_documents must be an integer, got an integer -1")."""
+    import yaml
+
+    pipe = yaml.safe_load((REPO / "pipelines" / "wtq.yaml").read_text())
+    pipe["stages"]["ingest"]["split_documents"] = -1
+    path = tmp_path / "wtq.yaml"
+    path.write_text(yaml.safe_dump(pipe))
+    code, out = _run("synth", "-p", str(path), "-o", str(tmp_path / "w"), str(tmp_path))
+    assert (code, out) == (2, (f"Error: {path}: stage ingest: split_documents must be greater "
+                               "than or equal to 0, got -1\n"))
+    assert not (tmp_path / "w").exists()
