@@ -70,18 +70,24 @@ def generate_stage(tmp_path: Path, docs: Sequence[Any], tables: Sequence[Any],
     return stage
 
 
+def tiny_wtq(root: Path) -> Path:
+    """test_controlled's one WTQ table and three questions, laid out as WTQ is, in ``root``."""
+    from test_controlled import QUESTIONS, TABLE
+
+    (root / "csv" / "200-csv").mkdir(parents=True)
+    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
+    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    return root
+
+
 def split_wtq_workspace(tmp_path: Path) -> Path:
     """A controlled WTQ workspace of test_controlled's one table, with one split document
     (two tables and their two-table items), through ingest → controlled → assemble."""
-    from test_controlled import QUESTIONS, TABLE
-
     from abstab.stages.assemble import AssembleStage
     from abstab.stages.ingest import ControlledStage, IngestStage
 
     root = tmp_path / "wtq"
-    (root / "csv" / "200-csv").mkdir(parents=True)
-    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
-    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    tiny_wtq(root)
     work = tmp_path / "work"
     IngestStage(work, {"source": "wtq", "inputs": [str(root)], "styles": ["acronym"],
                        "explanations": ["explicit"], "max_targets_per_table": 1,

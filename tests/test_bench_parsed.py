@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from builders import split_wtq_workspace
+from builders import split_wtq_workspace, tiny_wtq
 from click.testing import CliRunner
 from conftest import corpus
-from test_controlled import QUESTIONS, TABLE
 
 from abstab.bench.parsed import (
     MAX_FILE_BYTES,
@@ -32,9 +31,7 @@ PROV = Provenance(stage="test", abstab_version="0", config_hash="0", engine="tes
 def gold_work(tmp_path_factory):
     """A tiny controlled WTQ workspace (3 rendered PDFs), benched over its gold tables."""
     root = tmp_path_factory.mktemp("wtq")
-    (root / "csv" / "200-csv").mkdir(parents=True)
-    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
-    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    tiny_wtq(root)
     work = tmp_path_factory.mktemp("work") / "work"
     IngestStage(work, {"source": "wtq", "inputs": [str(root)], "styles": ["acronym"],
                        "explanations": ["explicit"], "max_targets_per_table": 1,
@@ -149,9 +146,7 @@ def test_tables_from_pymupdf_attributes_failures_to_parsing(gold_work, tmp_path)
 
 def test_a_dataset_without_pdfs_is_exit_2_naming_the_fix(tmp_path):
     d = tmp_path / "wtq"
-    (d / "csv" / "200-csv").mkdir(parents=True)
-    (d / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
-    (d / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    tiny_wtq(d)
     r = CliRunner().invoke(cli, ["bench", str(d), "-s", "table", "--no-plots", "-o",
                                  str(tmp_path / "b"), "--tables-from", "pymupdf"])
     assert r.exit_code == 2

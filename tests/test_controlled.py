@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from builders import tiny_wtq
 from click.testing import CliRunner
 from conftest import corpus
 
@@ -34,9 +35,7 @@ STYLES = ["letter_codes", "acronym", "shortened", "symbol"]
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("wtq")
-    (root / "csv" / "200-csv").mkdir(parents=True)
-    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
-    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    tiny_wtq(root)
     return root
 
 
