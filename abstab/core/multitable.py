@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from abstab.core.normalize import parse_number, squash
-from abstab.core.questions import format_number
+from abstab.core.questions import cell_answer, format_number
 from abstab.records import Answer, QAItem, Table
 from abstab.registry import Registry
 
@@ -64,14 +64,6 @@ def number_answer(value: float, like: list[str]) -> Answer:
                   unit="%" if text.endswith("%") else None)
 
 
-def _cell_answer(text: str) -> Answer:
-    value = parse_number(text)
-    if value is not None:
-        return Answer(text=text, value=value, type="number",
-                      unit="%" if text.endswith("%") else None)
-    return Answer(text=text, value=text, type="text")
-
-
 def _need(cells: list[EvidenceCell], n: int, what: str) -> None:
     if len(cells) != n or len({c.index for c in cells}) != n and n > 1:
         raise MultiTableError(f"{what} needs {n} evidence cells in different tables, got "
@@ -89,7 +81,7 @@ def _join(cells: list[EvidenceCell]) -> Answer:
     if column.count(key.text) != 1:
         raise MultiTableError(f"the key value {key.text!r} is in {column.count(key.text)} rows of "
                               f"table {key.table.table_id}, not one")
-    return _cell_answer(answer.text)
+    return cell_answer(answer.text)
 
 
 def _difference(cells: list[EvidenceCell]) -> Answer:
@@ -105,7 +97,7 @@ def _sum(cells: list[EvidenceCell]) -> Answer:
 
 def _legend_lookup(cells: list[EvidenceCell]) -> Answer:
     _need(cells, 1, "a lookup")
-    return _cell_answer(cells[0].text)
+    return cell_answer(cells[0].text)
 
 
 combiners.add("two_table_join", _join, "the value of one table's row whose label is the "

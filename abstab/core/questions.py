@@ -98,6 +98,18 @@ def answer_of(text: str) -> Answer:
     return Answer(text=text, value=text, type="text")
 
 
+def cell_answer(text: str, scale: str = "") -> Answer:
+    """A cell's text as a gold answer: a number whenever it parses as one (unlike
+    :func:`answer_of`, which refuses words with bracketed numbers for generated questions);
+    ``scale`` as the source dataset gives it ("percent" also sets the unit)."""
+    text = squash(text)
+    value = parse_number(text)
+    if value is not None:
+        return Answer(text=text, value=value, type="number", scale=scale or None,
+                      unit="%" if text.endswith("%") or scale == "percent" else None)
+    return Answer(text=text, value=text, type="text")
+
+
 def natural_term(column: str) -> str:
     """A flattened column name as words: markers and units dropped, levels joined."""
     parts = [core_text(p) for p in column.split(" / ")]

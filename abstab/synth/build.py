@@ -31,8 +31,8 @@ from typing import Any, Literal
 from abstab.config import stable_hash
 from abstab.core.abstract import UnchangedHeaderError, code_for, legend_line, replace_header
 from abstab.core.headers import core_text
-from abstab.core.normalize import parse_number, squash
-from abstab.core.questions import informative
+from abstab.core.normalize import squash
+from abstab.core.questions import cell_answer, informative
 from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import content_words
 from abstab.records import Answer
@@ -196,13 +196,6 @@ class Plan:
     drops: list[tuple[str, str, str]]  # (item, reason, message): deliberate filters
 
 
-def answer_for(cell_text: str, scale: str = "") -> Answer:
-    text = squash(cell_text)
-    value = parse_number(text)
-    if value is not None:
-        return Answer(text=text, value=value, type="number", scale=scale or None,
-                      unit="%" if text.endswith("%") or scale == "percent" else None)
-    return Answer(text=text, value=text, type="text")
 
 
 def locate(ex: SourceExample, table: SourceTable) -> tuple[ItemPlan | None, str, str]:
@@ -218,12 +211,12 @@ def locate(ex: SourceExample, table: SourceTable) -> tuple[ItemPlan | None, str,
         q = content_words(ex.question)
         # Several cells hold the answer: prefer the one whose row label the question names.
         r, c = max(cells, key=lambda rc: (len(content_words(table.grid[rc[0]][0]) & q), -rc[0]))
-        return ItemPlan(ex.question, answer_for(table.grid[r][c], scale), "table", (r, c), None,
+        return ItemPlan(ex.question, cell_answer(table.grid[r][c], scale), "table", (r, c), None,
                         None, "source_question", ex.example_id, list(ex.answers), ex.meta), "", ""
     for i, p in enumerate(table.paragraphs):
         start = p.find(gold)
         if gold.strip() and start >= 0:
-            ans = answer_for(gold, scale)
+            ans = cell_answer(gold, scale)
             return ItemPlan(ex.question, ans, "text", None, i, start, "source_question",
                             ex.example_id, list(ex.answers), ex.meta), "", ""
     return None, "answer_not_in_document", (
@@ -311,7 +304,7 @@ def lookups(table: SourceTable, target: Target, n: int, seed: str,
                 options.append((f"What is the {term} in {labels[c]}?", (target.row, c)))
     options = [o for o in options if o[1] not in asked]
     ranked = seeded_order(options, seed, table.doc_id, by=lambda o: o[0])[:n]
-    return [ItemPlan(q, answer_for(table.grid[r][c]), "table", (r, c), None, None,
+    return [ItemPlan(q, cell_answer(table.grid[r][c]), "table", (r, c), None, None,
                      "column_row_lookup" if target.kind(table.n_header) == "column"
                      else "row_column_lookup", None, [], {}, target)
             for q, (r, c) in sorted(ranked, key=lambda o: o[1])]

@@ -46,7 +46,7 @@ from abstab.core.abstract import (
 from abstab.core.headers import core_text
 from abstab.core.multitable import number_answer
 from abstab.core.normalize import parse_number, squash
-from abstab.core.questions import difficulty, informative
+from abstab.core.questions import cell_answer, difficulty, informative
 from abstab.core.seeded import seeded_order
 from abstab.core.words import content_words
 from abstab.records import (
@@ -68,7 +68,6 @@ from abstab.synth.build import (
     SourceTable,
     _attribution,
     _is_value,
-    answer_for,
     targets_of,
     term_of,
 )
@@ -380,7 +379,7 @@ def _joins(split: _Split, names: _Names, skip: set[int]) -> list[TwoTableItem]:
                     continue
                 question = f"What is the {names.terms[b]} where the {names.terms[a]} is {v}?"
                 if names.clean(question, {r}, {a, b}, {v}):
-                    out.append(TwoTableItem(question, answer_for(answer), "two_table_join",
+                    out.append(TwoTableItem(question, cell_answer(answer), "two_table_join",
                                             [split.at(r, a), split.at(r, b)]))
     return out
 
@@ -396,7 +395,7 @@ def _legend_items(split: _Split, names: _Names, col: int, term: str) -> list[Two
             continue
         question = f"What is the {term} for {names.labels[r]}?"
         if names.clean(question, {r}, {col}, set()):
-            out.append(TwoTableItem(question, answer_for(value), "two_table_legend_lookup",
+            out.append(TwoTableItem(question, cell_answer(value), "two_table_legend_lookup",
                                     [(row, c, k)], under_code=True))
     return out
 
