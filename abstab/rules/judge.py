@@ -87,7 +87,7 @@ def column_letters(table: Table, doc: Document | None = None) -> set[tuple[int, 
     """(row, col) of header cells that only name their column with a letter: two or more
     single-letter cells of one header row in alphabetical order (A B C D, (a) (b)) that
     neither the table's notes nor ``doc``'s text key as codes ("A = Northfield")."""
-    keyed = " ".join([n.text for n in table.notes] + ([doc.text] if doc is not None else []))
+    texts = [n.text for n in table.notes] + ([doc.text] if doc is not None else [])
     out: set[tuple[int, int]] = set()
     for r in range(table.n_header_rows):
         row = sorted((c for c in table.cells if c.header and c.row == r), key=lambda c: c.col)
@@ -98,7 +98,9 @@ def column_letters(table: Table, doc: Document | None = None) -> set[tuple[int, 
                     ord(m.group(1).lower()) == ord(run[-1][1].lower()) + 1:
                 run.append((cell.col, m.group(1)))
                 continue
-            if len(run) >= 2 and not any(_defines_letter(keyed, letter) for _, letter in run):
+            # the document is searched only for a run of letters, not joined for every table
+            if len(run) >= 2 and not any(_defines_letter(t, letter) for t in texts
+                                         for _, letter in run):
                 out.update((r, col) for col, _ in run)
             run = [(cell.col, m.group(1))] if m and cell is not None else []
     return out
