@@ -60,8 +60,10 @@ class AutoEngine(TableEngine):
         ruled = join_striped(ctx, drop_frames(ruled_tables(ctx)))
         text = unruled.find(ctx, [t.bbox for t in ruled] + chart_regions(ctx))
         headed: set[int] = set()
+        lines = unruled.page_lines(ctx.text, []) if any(
+            t.method == "labels" for t in text) else []
         for labels in [t for t in text if t.method == "labels"]:
-            pair = unruled.attach_labels(labels, ruled)
+            pair = unruled.attach_labels(labels, ruled, lines)
             if pair is not None:  # a header drawn in a box of its own over a ruled body
                 ruled = [pair[1] if t is pair[0] else t for t in ruled]
                 headed.add(id(pair[1]))

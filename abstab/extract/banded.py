@@ -27,6 +27,7 @@ The cell rectangles then go through the shared grid cleanup like any engine's.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from itertools import pairwise
@@ -144,6 +145,49 @@ def _rows(lines: list[TLine], rules: list[float]) -> list[list[TLine]]:
     return rows
 
 
+MAX_LABEL_WORDS = 5
+
+
+def _labels_over(lines: list[TLine], box: Rect, xs: list[float], region: list[TLine]
+                 ) -> list[TLine]:
+    """The column labels of a table whose first rule is drawn under them, not over them.
+
+    The lines set solid right over the top rule, within the table's width, are its header
+    when they read as labels over two or more of its columns: short runs of words, set apart
+    from the rows (bold, or a larger size), no caption and no line of running text across
+    the table. Otherwise (a title, the paragraph before the table) nothing is taken."""
+    block: list[TLine] = []
+    edge = box[1]
+    for ln in sorted((ln for ln in lines if ln.words and ln.kind != "rule"
+                      and ln.y1 <= box[1] + 1), key=lambda ln: -ln.y1):
+        if edge - ln.y1 > (1.0 if not block else 0.3) * ln.size:
+            break
+        text = " ".join(w.text for w in ln.words)
+        if ln.x0 < box[0] - 2 or ln.x1 > box[2] + 2 or CAPTION.match(text) \
+                or any(len(seg) > MAX_LABEL_WORDS or seg[-1].x1 - seg[0].x0
+                       > 0.7 * (box[2] - box[0]) for seg in ln.segs):
+            return []
+        block.append(ln)
+        edge = min(edge, ln.y0)
+    if not block:
+        return []
+    cols = set()
+    for ln in block:
+        for seg in ln.segs:
+            cols.add(min(max(bisect.bisect_right(xs, seg[0].x0) - 1, 0), len(xs) - 2))
+    if len(cols) < 2:
+        return []
+    ink = [c for ln in block for w in ln.words for c in w.chars if not c.c.isspace()]
+    body = [c for ln in region for w in ln.words for c in w.chars if not c.c.isspace()]
+    bold = sum(c.bold for c in ink) / len(ink)
+    body_bold = sum(c.bold for c in body) / len(body) if body else 0.0
+    sizes = sorted(ln.size for ln in region)
+    if not (bold >= 0.6 > body_bold or min(ln.size for ln in block)
+            > sizes[len(sizes) // 2] + 0.5):
+        return []
+    return sorted(block, key=lambda ln: ln.y0)
+
+
 def _cells(rows: list[list[TLine]], xs: list[float], box: Rect) -> list[Rect]:
     """Cell rectangles: per row, one per column, or one over the columns a segment crosses."""
     ncols = len(xs) - 1
@@ -225,6 +269,10 @@ def find(ctx: PageContext, found: Sequence[RawTable], avoid: Sequence[Rect] = ()
         rows = _rows(region, ys)
         if len(rows) < 2:
             continue
+        head = _labels_over(lines, box, xs, region)
+        if head:
+            rows = [head, *rows]
+            box = (box[0], min(ln.y0 for ln in head) - 1.0, box[2], box[3])
         added.append(RawTable(ctx.number, box, _cells(rows, xs, box), None, "rules", 0.7))
         replaced.extend(inside)
     return added, replaced

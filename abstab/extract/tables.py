@@ -21,7 +21,7 @@ from itertools import pairwise
 
 from abstab.core.normalize import squash
 from abstab.extract.engines import RawTable, Rect
-from abstab.extract.grid import GCell, Grid, is_number, is_value
+from abstab.extract.grid import GCell, Grid, _words, is_number, is_value
 from abstab.extract.layout import (
     CAPTION_RE,
     FIGURE_CAPTION_RE,
@@ -41,7 +41,7 @@ from abstab.extract.notes import (
     set_targets,
 )
 from abstab.extract.settings import ExtractSettings
-from abstab.extract.text import SUPERSCRIPTS, Line, join_lines
+from abstab.extract.text import SUPERSCRIPTS, Char, Line, join_lines
 from abstab.records import Cell, Note, Provenance, Table
 
 _YEAR = re.compile(r"^(FY\s?)?(19|20)\d\d([-–/](\d\d|(19|20)\d\d))?[*†¹²³]?$|^(Q[1-4]|H[12])"
@@ -164,6 +164,7 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
         return None
     draft.n_header, draft.numbering = detect_header(grid, raw.header_guess,
                                                     settings.max_header_rows)
+    draft.grid = grid = split_sublabels(grid, draft.n_header)
     while draft.n_header >= 2 and (joined := join_wrapped_labels(grid, draft.n_header)):
         draft.grid = grid = joined
         draft.n_header -= 1
@@ -253,7 +254,19 @@ def _row_kind(grid: Grid, r: int) -> str:
 
 def detect_header(grid: Grid, hint: Callable[[], int | None] | None,
                   max_rows: int) -> tuple[int, set[int]]:
-    """Number of header rows and which of them number the columns."""
+    """Number of header rows and which of them number the columns.
+
+    A row whose label a leader ends (``AOA sensor system test .......``) is a body row, and
+    so are the rows under it."""
+    n, numbering = _header_rows(grid, hint, max_rows)
+    led = next((r for r in range(1, n) if any(c.led and c.c == 0 for c in _row_cells(grid, r))),
+               n)
+    return led, {r for r in numbering if r < led}
+
+
+def _header_rows(grid: Grid, hint: Callable[[], int | None] | None,
+                 max_rows: int) -> tuple[int, set[int]]:
+    """Number of header rows and which of them number the columns (see detect_header)."""
     kinds = [_row_kind(grid, r) for r in range(grid.nrows)]
     numbering = {r for r, k in enumerate(kinds[: max_rows + 1]) if k == "numbering"}
     limit = min(max_rows, grid.nrows - 1)
@@ -276,13 +289,17 @@ def detect_header(grid: Grid, hint: Callable[[], int | None] | None,
         return n, {r for r in numbering if r < n}
     # text tables: bold top rows, merged cells at the top, the engine's guess
     n_style = 0
-    body_bold = [_bold(grid, r) for r in range(grid.nrows)]
+    # (a stub set bold in every row, ``RoHS`` | ``REACH``, sets no row apart)
+    plain = _plain_columns(grid)
+    body_bold = [_bold(grid, r, plain) for r in range(grid.nrows)]
     rest = sorted(body_bold[1:])
     median_rest = rest[len(rest) // 2] if rest else 0.0
     while n_style < limit and body_bold[n_style] >= 0.6 and median_rest < 0.3:
         n_style += 1
     n_span = 0
-    while n_span < limit and any(c.cs >= 2 and c.text for c in _row_cells(grid, n_span)) \
+    # a label over the stub column and the next is no group label over columns below
+    while n_span < limit and any(c.cs >= 2 and c.text and (c.c > 0 or not n_style)
+                                 for c in _row_cells(grid, n_span)) \
             and _single_wide(grid, n_span) is None:
         n_span += 1
     n = max(n_style, n_span + 1 if n_span else 0)
@@ -316,11 +333,124 @@ def _first_body_like(grid: Grid, kinds: list[str], first_data: int) -> int:
     return first_data
 
 
-def _bold(grid: Grid, r: int) -> float:
+def _bold(grid: Grid, r: int, cols: set[int] | None = None) -> float:
+    """Share of bold text in row ``r``'s cells (those over ``cols`` when it is given and the
+    row has text there)."""
     cells = [c for c in _row_cells(grid, r) if c.text]
+    mine = [c for c in cells if cols is not None and not cols.isdisjoint(range(c.c, c.c + c.cs))]
+    cells = mine or cells
     if not cells:
         return 0.0
     return sum(c.bold for c in cells) / len(cells)
+
+
+def _plain_columns(grid: Grid) -> set[int]:
+    """The columns that are not bold in most rows below the first."""
+    bold: dict[int, list[float]] = {}
+    for c in grid.cells:
+        if c.r >= 1 and c.cs == 1 and c.text:
+            bold.setdefault(c.c, []).append(c.bold)
+    return {col for col, bs in bold.items() if sorted(bs)[len(bs) // 2] < 0.6}
+
+
+def _body_edges(grid: Grid, n_header: int) -> dict[int, tuple[float, float, float, float]]:
+    """Per column, the ink of its body cells: the usual left and right edge of a line (where
+    its values are aligned) and the outermost ones."""
+    lefts: dict[int, list[float]] = {}
+    rights: dict[int, list[float]] = {}
+    for cell in grid.cells:
+        if cell.r < n_header or cell.cs != 1:
+            continue
+        for ln in cell.lines:
+            ink = [ch for ch in ln if not ch.c.isspace()]
+            if ink:
+                lefts.setdefault(cell.c, []).append(min(ch.x0 for ch in ink))
+                rights.setdefault(cell.c, []).append(max(ch.x1 for ch in ink))
+    out = {}
+    for c, xs in lefts.items():
+        ls, rs = sorted(xs), sorted(rights[c])
+        out[c] = (ls[len(ls) // 2], rs[len(rs) // 2], ls[0], rs[-1])
+    return out
+
+
+def _aligned_segments(words: list[list[Char]], cols: list[int],
+                      edges: dict[int, tuple[float, float, float, float]], side: int,
+                      tol: float, gap: float) -> list[tuple[int, list[Char]]] | None:
+    """The words of one header line cut into labels, each flush (``side`` 1: right, 0: left)
+    with the values of one of ``cols``, in distinct columns, more than ``gap`` apart and none
+    reaching over a neighbouring column's values; None when some word belongs to no such
+    label."""
+    out: list[tuple[int, list[Char]]] = []
+    order = words if side == 1 else words[::-1]
+    run: list[list[Char]] = []
+    last = -1 if side == 1 else len(cols)
+    for w in order:
+        run.append(w)
+        ink = [ch for word in run for ch in word if not ch.c.isspace()]
+        x0, x1 = min(ch.x0 for ch in ink), max(ch.x1 for ch in ink)
+        edge = x1 if side == 1 else x0
+        k = next((i for i, c in enumerate(cols) if (i > last if side == 1 else i < last)
+                  and c in edges and abs(edges[c][side] - edge) <= tol), None)
+        if k is None:
+            continue
+        before, after = edges.get(cols[k] - 1), edges.get(cols[k] + 1)
+        if (before is not None and x0 < before[3] - 0.5) or (after is not None
+                                                             and x1 > after[2] + 0.5):
+            return None  # over another column's values: a label spanning them
+        if out and (x0 - out[-1][1][-1].x1 if side == 1 else out[-1][1][0].x0 - x1) < gap:
+            return None  # a word space apart: one label over both columns
+        chars = [ch for word in (run if side == 1 else run[::-1]) for ch in word]
+        while chars and chars[-1].c.isspace():
+            chars.pop()
+        out.append((cols[k], chars))
+        last, run = k, []
+    if run:
+        return None
+    return out if side == 1 else out[::-1]
+
+
+def split_sublabels(grid: Grid, n_header: int) -> Grid:
+    """Header cells over several columns that hold one label per column, split by column.
+
+    Column labels wider than their columns' numbers, wrapped and set flush right (or left)
+    with them (``Under 18`` / ``years`` over amounts in a ruled band holding three columns),
+    cross the gutters between the columns, so the grid keeps them in one cell. When every
+    line of such a cell cuts into runs of words each flush with the values of a different
+    column under it, and none reaching over another column's values, the runs are the
+    columns' labels; a group label centred over its columns is flush with none of them."""
+    if n_header < 1:
+        return grid
+    edges = _body_edges(grid, n_header)
+    out: list[GCell] = []
+    changed = False
+    for cell in grid.cells:
+        parts = None
+        if cell.r < n_header and cell.cs >= 2 and cell.lines:
+            cols = list(range(cell.c, cell.c + cell.cs))
+            size = max(cell.size, 1.0)
+            lines = [_words(ln) for ln in cell.lines]
+            for side in (1, 0):
+                cut = [_aligned_segments(ws, cols, edges, side, max(1.0, 0.2 * size),
+                                         0.4 * size) for ws in lines if ws]
+                if all(c is not None for c in cut) and any(len(c) >= 2 for c in cut
+                                                          if c is not None):
+                    parts = cut
+                    break
+        if parts is None:
+            out.append(cell)
+            continue
+        changed = True
+        for col in range(cell.c, cell.c + cell.cs):
+            mine = [chars for line in parts if line is not None
+                    for c, chars in line if c == col]
+            piece = GCell(cell.r, col, cell.rs, 1,
+                          (grid.col_x[col], cell.bbox[1], grid.col_x[col + 1], cell.bbox[3]),
+                          mine).finish()
+            piece.page = cell.page
+            out.append(piece)
+    if changed:
+        grid.cells = out
+    return grid
 
 
 def join_wrapped_labels(grid: Grid, n_header: int) -> Grid | None:

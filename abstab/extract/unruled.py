@@ -613,10 +613,13 @@ def find(ctx: PageContext, exclude: Sequence[Rect] = ()) -> list[RawTable]:
     return out
 
 
-def attach_labels(labels: RawTable, tables: list[RawTable]
+def attach_labels(labels: RawTable, tables: list[RawTable], lines: Sequence[TLine] = ()
                   ) -> tuple[RawTable, RawTable] | None:
     """The ruled table right under a block of column labels, and that table with the labels
-    as its first row (split at the ruled table's columns); None if there is no such table."""
+    as its first row (split at the ruled table's columns); None if there is no such table.
+
+    A line of ``lines`` (the page's text) standing between the block and the table, such as
+    the table's title, says the block is the text before the table, not its labels."""
     x0, _, x1, y1 = labels.bbox
     best = None
     for t in tables:
@@ -624,8 +627,11 @@ def attach_labels(labels: RawTable, tables: list[RawTable]
             continue
         gap = t.bbox[1] - y1
         overlap = min(x1, t.bbox[2]) - max(x0, t.bbox[0])
+        between = any(ln.kind != "rule" and y1 < (ln.y0 + ln.y1) / 2 < t.bbox[1]
+                      and ln.x0 < min(x1, t.bbox[2]) and ln.x1 > max(x0, t.bbox[0])
+                      for ln in lines)
         if -2 <= gap <= 30 and overlap >= 0.8 * min(x1 - x0, t.bbox[2] - t.bbox[0]) \
-                and (best is None or gap < best[0]):
+                and not between and (best is None or gap < best[0]):
             best = (gap, t)
     if best is None:
         return None

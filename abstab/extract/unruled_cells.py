@@ -251,6 +251,46 @@ def _split_ungrouped(pieces: list[list[Piece]], ext: list[tuple[float, float] | 
     return out
 
 
+def _gutter_groups(pieces: list[list[Piece]], ext: list[tuple[float, float] | None]) -> None:
+    """A header label over no column's text, centred over the labels and values of two or more
+    neighbouring columns (``2012`` over ``Number  Percentage``), groups those columns.
+
+    Set over the gutter between the columns it groups, such a label is in no column's text;
+    it is not the first line of the label of the column its middle happens to fall in. A label
+    flush with or centred on one column's label (``FIPS`` over ``Geographic``) is that
+    column's."""
+    for i, ps in enumerate(pieces):
+        under = [q for qs in pieces[i + 1:] for q in qs if q.c0 == q.c1]
+        wide = [list(e) if e is not None else None for e in ext]
+        for q in under:  # the column labels under it widen their columns
+            e = wide[q.c0]
+            if e is not None:
+                e[0], e[1] = min(e[0], q.x0), max(e[1], q.x1)
+        for p in ps:
+            if p.c0 != p.c1 or p.ruled or _covered(p.x0, p.x1, ext):
+                continue
+            mid = (p.x0 + p.x1) / 2
+            tol = max(1.5, 0.25 * p.line.size)
+            if any(e is not None and (abs(p.x0 - e[0]) <= tol or abs(p.x1 - e[1]) <= tol
+                                      or abs(mid - (e[0] + e[1]) / 2) <= tol) for e in wide):
+                continue  # flush with or centred on one column: that column's label
+            best = None
+            for a in range(len(wide)):
+                for b in range(a + 1, len(wide)):
+                    lo_e, hi_e = wide[a], wide[b]
+                    if lo_e is None or hi_e is None or (best and b - a >= best[1] - best[0]):
+                        continue
+                    lo, hi = lo_e[0], hi_e[1]
+                    if not (lo <= p.x0 and p.x1 <= hi) or abs(mid - (lo + hi) / 2) > 0.1 * (hi - lo):
+                        continue
+                    if any(q is not p and q.x1 > lo and q.x0 < hi for q in ps):
+                        continue  # another label of the line over these columns
+                    if len({q.c0 for q in under if a <= q.c0 <= b}) >= 2:
+                        best = (a, b)
+            if best is not None:
+                p.c0, p.c1 = best
+
+
 def _levels(header: list[TLine], pieces: list[list[Piece]]) -> list[int]:
     """Indices of the header lines that start a header row of their own: lines with a group
     label, and lines above one with a label over the columns it groups."""
@@ -345,7 +385,9 @@ def to_cells(cand: Candidate) -> list[Rect]:
     start = body_top - 1.0
     if cand.header:
         header = cand.header
-        pieces = _split_ungrouped([_pieces(ln, xs, ext, cand.rules) for ln in header], ext)
+        pieces = [_pieces(ln, xs, ext, cand.rules) for ln in header]
+        _gutter_groups(pieces, ext)
+        pieces = _split_ungrouped(pieces, ext)
         xs = _fit_bounds(xs, ext, [p for ps in pieces for p in ps])
         # the outer edges reach the header's words too: a label wider than its column's
         # numbers (``Program Total`` over right-aligned amounts) is not cut at the table edge
