@@ -448,9 +448,264 @@ def test_rows_set_by_a_column_of_amounts_stay_apart_beside_a_wrapped_label(tmp_p
     _, tables = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
     (table,) = [t for t in tables if ["Action", "Labor cost", "Parts cost", "Cost per product",
                                       "Cost on U.S. operators"] in t.header_rows]
+    # the running text of the three columns above and the title "ESTIMATED COSTS" are no
+    # header row (they were: "doing a software installation verification, …")
+    assert table.header_rows == [["Action", "Labor cost", "Parts cost", "Cost per product",
+                                  "Cost on U.S. operators"]]
     hour = "1 work-hour × $85 per hour = $85"
     assert table.rows == [
-        ["FCC OPS installation and verification ..", hour, "$0", "$85", "$6,205."],
+        ["FCC OPS installation and verification", hour, "$0", "$85", "$6,205."],
         ["AFM revisions", hour, "$0", "$85", "$6,205."],
         ["MDS installation and verification, INOP marker removal.", hour, "$0", "$85",
          "$6,205."]]
+
+
+def _rules(page: pymupdf.Page, lines: list[tuple[float, float, float, float]]) -> None:
+    shape = page.new_shape()
+    for x0, y0, x1, y1 in lines:
+        shape.draw_line((x0, y0), (x1, y1))
+    shape.finish(color=(0, 0, 0), width=0.5)
+    shape.commit()
+
+
+def test_wrapped_sub_labels_flush_over_their_numbers_are_one_label_each(tmp_path):
+    # 12s0324: "Under 18 / years" and "18 years / and over" are wider than the amounts they
+    # are set flush right over, so they cross the gutters of the ruled band holding three
+    # columns; the band's header was one cell "Under 18 18 years Total years and over"
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    bottom = 135 + 8 * 27
+    _rules(page, [(36, 100, 232, 100), (140, 110, 232, 110), (36, 131, 232, 131),
+                  (36, bottom, 232, bottom), (36, 100, 36, bottom), (140, 100, 140, bottom),
+                  (232, 100, 232, bottom)])
+    _text(page, 50, 122, "Offense charged", size=7)
+    _text(page, 186, 106, "Total", size=7, align="centre")
+    right = [160, 195, 228]
+    for x, top, low in zip(right, ("", "Under 18", "18 years"),
+                           ("Total", "years", "and over"), strict=True):
+        _text(page, x, 120, top, size=7, align="right")
+        _text(page, x, 127, low, size=7, align="right")
+    rows = [(f"Offense {i + 1}", f"{100 + 7 * i}.{i % 10}", f"{40 + i}.{(3 * i) % 10}",
+             f"{500 + 11 * i}.{(7 * i) % 10}") for i in range(27)]
+    for i, row in enumerate(rows):
+        y = 139 + 8 * i
+        _text(page, 40, y, row[0], size=7)
+        for x, v in zip(right, row[1:], strict=True):
+            _text(page, x, y, v, size=7, align="right")
+    pdf = tmp_path / "sub.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [
+        ["Offense charged", "Total", "Total", "Total"],
+        ["Offense charged", "Total", "Under 18 years", "18 years and over"]]
+    assert table.rows == [list(r) for r in rows]
+
+
+def test_sub_labels_wider_than_their_numbers_on_a_real_page():
+    _, tables = extract_pdf(corpus("govreports", "camelot__12s0324.pdf"),
+                            ExtractSettings(layout="never"), PROV)
+    first, second = tables
+    groups = ["Total", "Male", "Female"]
+    assert first.header_rows == [
+        ["Offense charged"] + [g for g in groups for _ in range(3)],
+        ["Offense charged"] + ["Total", "Under 18 years", "18 years and over"] * 3]
+    assert first.rows[0] == ["Total", "11,062.6", "1,540.0", "9,522.6", "8,263.3", "1,071.6",
+                             "7,191.7", "2,799.2", "468.3", "2,330.9"]
+    assert second.header_rows == [["Offense charged", "Total", "White", "Black",
+                                   "American Indian/Alaskan Native", "Asian Pacific Islander"]]
+    assert second.rows[0] == ["Total", "10,690,561", "7,389,208", "3,027,153", "150,544",
+                              "123,656"]
+
+
+def test_a_group_label_set_over_the_gutter_between_its_columns_spans_them(tmp_path):
+    # R47194 Table 1: "2012" and "2025", each centred over a Number and a Percentage column,
+    # sit over the gutter between them; each was read as the first line of the label of the
+    # column its middle falls in ("2012 Percentage"). "Code" centred on its own column's
+    # label stays that label's first line.
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 90, "Table 1. Bridge condition ratings")
+    _text(page, 262, 112, "2012", align="centre")
+    _text(page, 386, 112, "2025", align="centre")
+    _text(page, 150, 112, "Code", align="centre")
+    _text(page, 72, 126, "Rating")
+    _text(page, 150, 126, "State", align="centre")
+    for left, right in ((210, 314), (334, 438)):
+        _text(page, left, 126, "Number")
+        _text(page, right, 126, "Percentage", align="right")
+    rows = [("Good", "AL", "287,194", "47.3", "272,779", "43.7"),
+            ("Fair", "AK", "262,878", "43.3", "309,729", "49.6"),
+            ("Poor", "AZ", "57,049", "9.4", "41,685", "6.7"),
+            ("Total", "US", "607,121", "100.0", "624,193", "100.0")]
+    for i, row in enumerate(rows):
+        y = 142 + 14 * i
+        _text(page, 72, y, row[0])
+        _text(page, 150, y, row[1], align="centre")
+        for x, v in zip((250, 314, 374, 438), row[2:], strict=True):
+            _text(page, x, y, v, align="right")
+    pdf = tmp_path / "groups.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [
+        ["Rating", "Code State", "2012", "2012", "2025", "2025"],
+        ["Rating", "Code State", "Number", "Percentage", "Number", "Percentage"]]
+    assert table.rows == [list(r) for r in rows]
+
+
+def test_group_labels_over_gutters_on_a_real_page(tmp_path):
+    pdf = _one_page(corpus("crs-reports", "pdf", "reports", "R47194.5.pdf"), 7,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Rating", "2012", "2012", "2025", "2025"],
+                                 ["Rating", "Number", "Percentage", "Number", "Percentage"]]
+    assert table.rows[0] == ["Good", "287,194", "47.3", "272,779", "43.7"]
+    # R45100 page 19: "FIPS" centred on its own column's label is that label's first line
+    pdf = _one_page(corpus("crs-reports", "pdf", "reports", "R45100.21.pdf"), 19,
+                    tmp_path / "q.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows[0][:3] == ["Count", "FIPS Geographic Identification Code",
+                                        "State"]
+
+
+def test_a_short_leader_after_a_label_is_filler(tmp_path):
+    # federal-register-2020-17221 page 5: "FCC OPS installation and verification .." kept the
+    # two leader dots that fit after the label (longer leaders were already left out); two
+    # dots standing alone in a cell are a value not available and stay
+    from abstab.extract.audit import audit_pdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _rules(page, [(72, 100, 400, 100), (72, 116, 400, 116), (72, 170, 400, 170),
+                  (72, 100, 72, 170), (210, 100, 210, 170), (300, 100, 300, 170),
+                  (400, 100, 400, 170)])
+    for x, s in ((76, "Action"), (214, "Labor cost"), (304, "Parts cost")):
+        _text(page, x, 111, s, size=8)
+    label = "Software installation and verification"
+    _text(page, 76, 128, label, size=8)
+    _text(page, 76 + pymupdf.get_text_length(label + " ", fontsize=8), 128, "..", size=8)
+    _text(page, 76, 140, "Manual revisions ..............................", size=8)
+    _text(page, 76, 152, "Marker removal", size=8)
+    for i, (labor, parts) in enumerate((("$85", "$0"), ("$85", ".."), ("$170", "$12"))):
+        _text(page, 214, 128 + 12 * i, labor, size=8)
+        _text(page, 304, 128 + 12 * i, parts, size=8)
+    pdf = tmp_path / "leaders.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.rows == [[label, "$85", "$0"], ["Manual revisions", "$85", ".."],
+                          ["Marker removal", "$170", "$12"]]
+    (audit,) = audit_pdf(pdf, [table])
+    assert audit.issues == []
+
+
+def test_column_labels_set_on_the_first_rule_of_a_rules_only_table(tmp_path):
+    # lots_of_sci_tables page 1: the bold labels stand right on the table's first rule, with
+    # no rule over them; they were left out and the first row read as the header
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 100, "The product listed below is certified as follows:")
+    page.insert_text((80, 122), "Category & Description", fontsize=11, fontname="hebo")
+    page.insert_text((420, 122), "Details", fontsize=11, fontname="hebo")
+    _rules(page, [(78, 128, 520, 128), (78, 160, 520, 160), (78, 192, 520, 192),
+                  (78, 224, 520, 224)])
+    body = [("RoHS", ["If Y, the product is compliant with the", "directive. See Appendix A."],
+             "TBD"),
+            ("Halogen Free", ["If Y, the product is halogen free. Green", "products meet RoHS."],
+             "Y"),
+            ("REACH", ["If Y, the product uses no substances of", "very high concern."], "N")]
+    for i, (name, lines, value) in enumerate(body):
+        y = 142 + 32 * i
+        page.insert_text((80, y), name, fontsize=9, fontname="hebo")
+        for k, s in enumerate(lines):
+            _text(page, 160, y + 10 * k, s)
+        _text(page, 420, y, value)
+    pdf = tmp_path / "rules_only.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Category & Description", "Category & Description",
+                                  "Details"]]
+    assert table.rows == [[name, " ".join(lines), value] for name, lines, value in body]
+
+
+def test_labels_on_the_first_rule_of_a_rules_only_table_on_a_real_page():
+    _, tables = extract_pdf(corpus("govreports", "olmocr__lots_of_sci_tables.pdf"),
+                            ExtractSettings(layout="never", max_pages=1), PROV)
+    (table,) = [t for t in tables if t.pages == [1]]
+    assert table.header_rows == [["Environmental Category & Description",
+                                  "Environmental Category & Description",
+                                  "Details for: XRT83L30IV"]]
+    assert [r[0] for r in table.rows] == ["RoHS | Exempt", "RoHS", "Halogen Free", "REACH",
+                                          "TSCA"]
+
+
+def test_running_text_over_a_tables_title_is_not_its_header_row(tmp_path):
+    # federal-register-2020-17221 page 5: a page set in three text columns reads as lines of
+    # three aligned segments; with the title "ESTIMATED COSTS" between them and the ruled
+    # table, the last lines of the text were taken for the table's column labels
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    prose = [("the airplanes affected by this", "training. The FAA will post the",
+              "The agency estimates the"),
+             ("proposed AD, and removing", "Boeing 737 Flight Standardization",
+              "costs to comply with this AD:")]
+    for i, parts in enumerate(prose):
+        for x, s in zip((45, 225, 405), parts, strict=True):
+            _text(page, x, 100 + 10 * i, s, size=8)
+    _text(page, 306, 132, "ESTIMATED COSTS", size=8, align="centre")
+    _rules(page, [(45, 140, 567, 140), (45, 156, 567, 156), (45, 196, 567, 196),
+                  (45, 140, 45, 196), (190, 140, 190, 196), (340, 140, 340, 196),
+                  (567, 140, 567, 196)])
+    for x, s in ((50, "Action"), (195, "Labor cost"), (345, "Cost on U.S. operators")):
+        _text(page, x, 151, s, size=8)
+    rows = [("Software installation", "$85", "$6,205"), ("Manual revisions", "$85", "$6,205"),
+            ("Sensor system test", "$3,400", "$248,200")]
+    for i, row in enumerate(rows):
+        for x, v in zip((50, 195, 345), row, strict=True):
+            _text(page, x, 168 + 11 * i, v, size=8)
+    pdf = tmp_path / "costs.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Action", "Labor cost", "Cost on U.S. operators"]]
+    assert table.rows == [list(r) for r in rows]
+
+
+def test_a_label_a_leader_ends_closes_its_row(tmp_path):
+    # federal-register-2020-17221 page 6: two cost rows in one ruled band, the first row's
+    # labor cost wrapped onto two lines: read as one row "Stabilizer wiring change AOA
+    # sensor system test"; the leader after each label says where its row's label ends
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _rules(page, [(45, 76, 567, 76), (45, 100, 567, 100), (45, 145, 567, 145),
+                  (45, 76, 45, 145), (190, 76, 190, 145), (340, 76, 340, 145),
+                  (567, 76, 567, 145)])
+    for x, s in ((50, "Action"), (195, "Labor cost"), (345, "Parts cost")):
+        _text(page, x, 91, s, size=8)
+    leader = " " + "." * 30
+    _text(page, 50, 112, "Stabilizer wiring change" + leader, size=8)
+    _text(page, 195, 112, "Up to 79 work-hours × $85 per hour =", size=8)
+    _text(page, 203, 121, "Up to $6,715.", size=8)
+    _text(page, 345, 112, "Up to $3,790" + leader, size=8)
+    _text(page, 50, 133, "Sensor system test" + leader, size=8)
+    _text(page, 195, 133, "40 work-hours × $85 per hour = $3,400.", size=8)
+    _text(page, 345, 133, "$0" + leader, size=8)
+    pdf = tmp_path / "led.pdf"
+    doc.save(pdf)
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Action", "Labor cost", "Parts cost"]]
+    assert table.rows == [
+        ["Stabilizer wiring change", "Up to 79 work-hours × $85 per hour = Up to $6,715.",
+         "Up to $3,790"],
+        ["Sensor system test", "40 work-hours × $85 per hour = $3,400.", "$0"]]
+
+
+def test_rows_a_leader_ends_on_a_real_page(tmp_path):
+    pdf = _one_page(corpus("govreports", "pdfplumber__federal-register-2020-17221.pdf"), 6,
+                    tmp_path / "p.pdf")
+    _, tables = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    (table,) = [t for t in tables if t.header_rows and t.header_rows[0][0] == "Action"]
+    assert table.header_rows == [["Action", "Labor cost", "Parts cost", "Cost per product",
+                                  "Cost on U.S. operators"]]
+    assert table.rows == [
+        ["Stabilizer wiring change", "Up to 79 work-hours × $85 per hour = Up to $6,715.",
+         "Up to $3,790", "Up to $10,505", "Up to $766,865."],
+        ["AOA sensor system test", "40 work-hours × $85 per hour = $3,400.", "$0", "$3,400",
+         "$248,200."]]

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 ISSUE_KINDS = ("cut", "lost", "duplicated")
 _LEADERS = re.compile(r"[.·…]{4,}|[-_=─━‒–—]{4,}")
+_DOTS = re.compile(r"[.·…]{2,}")
 _SPACE = re.compile(r"\s+")
 
 
@@ -141,6 +142,8 @@ def _check(raw: str, box: tuple[float, float, float, float], page: int,
     keys = {key, key.rstrip(".·…")} - {""}
     if any(k in texts[i] for k in keys for i in near) or any(k in t for k in keys for t in extra):
         return
+    if _DOTS.fullmatch(key):
+        return  # a short leader after a label (``verification ..``), held by no cell
     # a cell whose box sits a line off its text (a row cut between two of its lines) holds it
     h = box[3] - box[1]
     if any(k in texts[i] for k in keys for i, b in enumerate(boxes)

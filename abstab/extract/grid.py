@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -66,9 +66,10 @@ class GCell:
     bold: float = 0.0
     size: float = 0.0
     page: int = 0  # 1-based page of the cell (tables continued over pages have several)
+    led: bool = False  # leader dots follow its text: a row label, never a column label
 
     def finish(self) -> GCell:
-        texts = [line_text(chars)[0] for chars in self.lines]
+        texts = [line_text(_without_leaders(chars))[0] for chars in self.lines]
         self.text = join_lines(texts)
         ink = [c for chars in self.lines for c in chars if not c.c.isspace()]
         self.bold = sum(1 for c in ink if c.bold) / len(ink) if ink else 0.0
@@ -92,6 +93,33 @@ class Grid:
                 for c in range(cell.c, cell.c + cell.cs):
                     slots[r][c] = cell
         return slots
+
+
+_LEADER_DOTS = frozenset(".·")
+
+
+def _without_leaders(chars: list[Char]) -> list[Char]:
+    """A line without the short run of leader dots that ends it (``verification ..``: the
+    leader of a label that nearly fills its column; longer runs are left out of every cell
+    already). Dots set a space after a word are filler; a dot ending a word (``No.``, ``etc.``)
+    is not, nor are dots standing alone (``..``: a value not available)."""
+    end = len(chars)
+    while end and chars[end - 1].c.isspace():
+        end -= 1
+    start = end
+    while start and chars[start - 1].c in _LEADER_DOTS:
+        start -= 1
+    if end - start < 2 or not start:
+        return chars
+    before = start
+    while before and chars[before - 1].c.isspace():
+        before -= 1
+    if not before:
+        return chars  # only dots: a placeholder
+    last, dot = chars[before - 1], chars[start]
+    if before == start and dot.x0 - last.x1 <= 0.25 * dot.size:
+        return chars  # glued to the word: its own punctuation
+    return chars[:before]
 
 
 def _cluster(values: Sequence[float], tol: float) -> list[float]:
@@ -384,8 +412,9 @@ def merge_stacked_rows(grid: Grid) -> Grid:
     return Grid(len(keep), grid.ncols, out, grid.col_x, row_y)
 
 
-def split_rows(grid: Grid) -> Grid:
-    """Step 3: split grid rows that stack several table rows (see module docstring)."""
+def split_rows(grid: Grid, led: Container[int] = frozenset()) -> Grid:
+    """Step 3: split grid rows that stack several table rows (see module docstring); ``led``
+    holds the ids of the characters leader dots follow (see :attr:`PageText.led`)."""
     grid = merge_stacked_rows(grid)
     new_ys = [grid.row_y[0]]
     splits: dict[int, list[float]] = {}
@@ -398,7 +427,7 @@ def split_rows(grid: Grid) -> Grid:
         texty = [c for c in by_row.get(r, []) if c.lines]
         cuts: list[float] = []
         if texty:  # (cells spanning several rows stay whole and span the new rows)
-            cuts, mode[r] = _row_cuts(texty, grid.col_x)
+            cuts, mode[r] = _row_cuts(texty, grid.col_x, led)
         splits[r] = cuts
         new_ys.extend(cuts)
         new_ys.append(grid.row_y[r + 1])
@@ -444,7 +473,26 @@ def _is_composite(cell: GCell, xs: list[float]) -> bool:
     return any(spread) and not all(spread)
 
 
-def _row_cuts(cells: list[GCell], xs: list[float]) -> tuple[list[float], str]:
+def _leader_cuts(cells: list[GCell], bands: list[tuple[float, float]], led: Container[int]
+                 ) -> list[float]:
+    """Cuts before each row label that follows a label a leader ends: leader dots lead from
+    the last line of a row's label to its values, so the stub line after them starts the
+    next row (``Stabilizer wiring change ......`` over ``AOA sensor system test ......``,
+    the first row's amounts wrapped onto two lines)."""
+    stub = min(cells, key=lambda c: c.c)
+    if stub.c != 0 or len(stub.lines) < 2:
+        return []
+    lines = sorted(stub.lines, key=lambda ln: _band_of(ln, bands))
+    cuts = []
+    for a, b in pairwise(lines):
+        ba, bb = _band_of(a, bands), _band_of(b, bands)
+        if bb > ba and any(id(ch) in led for ch in a):
+            cuts.append((bands[bb - 1][1] + bands[bb][0]) / 2)
+    return cuts
+
+
+def _row_cuts(cells: list[GCell], xs: list[float], led: Container[int] = frozenset()
+              ) -> tuple[list[float], str]:
     """Where to cut one grid row into several rows, and why (``data`` / ``header``)."""
     all_lines = [ln for c in cells for ln in c.lines]
     bands = _bands(all_lines)
@@ -482,6 +530,9 @@ def _row_cuts(cells: list[GCell], xs: list[float]) -> tuple[list[float], str]:
         bands = _bands([ln for c in stacked for ln in c.lines])
         if len(bands) >= 2:
             return [(bands[i][1] + bands[i + 1][0]) / 2 for i in range(len(bands) - 1)], "data"
+    all_bands = _bands(all_lines)
+    if len(all_bands) >= 2 and led and (cuts := _leader_cuts(cells, all_bands, led)):
+        return cuts, "data"
     return [], ""
 
 
@@ -744,13 +795,15 @@ def build(raw: RawTable, page: PageText) -> Grid | None:
     grid = collapse(grid)  # first drop empty strips, so a text row is one grid row
     if grid is None:
         return None
-    grid = spread_columns(split_rows(split_columns(grid)))
+    grid = spread_columns(split_rows(split_columns(grid), page.led))
     collapsed = collapse(grid)
     if collapsed is None:
         return None
+    led = page.led
     for cell in collapsed.cells:
         cell.finish()
         cell.page = raw.page
+        cell.led = bool(led) and any(id(ch) in led for ln in cell.lines for ch in ln)
     return merge_wrapped_rows(collapsed)
 
 

@@ -136,23 +136,38 @@ class PageText:
         cached = self.__dict__.get("_decoration")
         if cached is None:
             cached = set()
+            led: set[int] = set()
             for f in self.fragments:
                 ink = [c for c in f.chars if not c.c.isspace()]
                 if len(ink) >= 4 and all(c.c in _RULE_CHARS for c in ink):
                     cached.update(id(c) for c in ink)
                     continue
                 run: list[Char] = []
+                last: Char | None = None  # the last ink before the run
                 for c in f.chars:
                     if c.c in _LEADER_CHARS:
                         run.append(c)
                     elif not c.c.isspace():
                         if len(run) >= 4:
                             cached.update(id(x) for x in run)
+                            if last is not None:
+                                led.add(id(last))
                         run = []
+                        last = c
                 if len(run) >= 4:
                     cached.update(id(x) for x in run)
+                    if last is not None:
+                        led.add(id(last))
             self.__dict__["_decoration"] = cached
+            self.__dict__["_led"] = led
         return cached
+
+    @property
+    def led(self) -> set[int]:
+        """ids of the characters that leader dots follow (the end of ``Total`` in ``Total
+        .......... 12``): a label a leader ends is complete."""
+        self.decoration  # noqa: B018 - computed with it
+        return self.__dict__["_led"]  # type: ignore[no-any-return]
 
 
 def read_page(page: Any, number: int) -> PageText:
