@@ -709,3 +709,14 @@ def test_rows_a_leader_ends_on_a_real_page(tmp_path):
          "Up to $3,790", "Up to $10,505", "Up to $766,865."],
         ["AOA sensor system test", "40 work-hours × $85 per hour = $3,400.", "$0", "$3,400",
          "$248,200."]]
+
+
+def test_labels_wrapped_round_a_block_over_a_ruled_body_stay_its_header():
+    # offense.pdf: the labels over the ruled body wrap onto lines above and under the block
+    # of aligned labels ("Felony / or / Misd."); those lines are the labels', not a title
+    # standing between the block and the table
+    _, tables = extract_pdf(corpus("govreports", "camelot__offense.pdf"),
+                            ExtractSettings(layout="never", max_pages=1), PROV)
+    assert tables[0].header_rows == [["COMAR#", "Offense Literal", "CJIS Code", "Source",
+                                      "Felony or Misd.", "Max Term", "Min Term",
+                                      "Offense Type", "Serious. Categ.", "Fine"]]

@@ -618,8 +618,9 @@ def attach_labels(labels: RawTable, tables: list[RawTable], lines: Sequence[TLin
     """The ruled table right under a block of column labels, and that table with the labels
     as its first row (split at the ruled table's columns); None if there is no such table.
 
-    A line of ``lines`` (the page's text) standing between the block and the table, such as
-    the table's title, says the block is the text before the table, not its labels."""
+    A line of ``lines`` (the page's text) standing apart between the block and the table,
+    such as the table's title, says the block is the text before the table, not its labels
+    (a label's second line is set solid with the block)."""
     x0, _, x1, y1 = labels.bbox
     best = None
     for t in tables:
@@ -627,9 +628,9 @@ def attach_labels(labels: RawTable, tables: list[RawTable], lines: Sequence[TLin
             continue
         gap = t.bbox[1] - y1
         overlap = min(x1, t.bbox[2]) - max(x0, t.bbox[0])
-        between = any(ln.kind != "rule" and y1 < (ln.y0 + ln.y1) / 2 < t.bbox[1]
-                      and ln.x0 < min(x1, t.bbox[2]) and ln.x1 > max(x0, t.bbox[0])
-                      for ln in lines)
+        between = any(ln.kind != "rule" and ln.y0 - y1 > 0.5 * ln.size
+                      and ln.y1 < t.bbox[1] + 1 and ln.x0 < min(x1, t.bbox[2])
+                      and ln.x1 > max(x0, t.bbox[0]) for ln in lines)
         if -2 <= gap <= 30 and overlap >= 0.8 * min(x1 - x0, t.bbox[2] - t.bbox[0]) \
                 and not between and (best is None or gap < best[0]):
             best = (gap, t)
