@@ -20,7 +20,9 @@ evidence:
    and when the spacing is uniform every line is a row;
 4. **cells**: per row, one cell per column, except that a word crossing gutters, or in a row of
    one line a segment crossing them, makes one cell over the columns it covers (a centred
-   ``Joint Returns`` spans the table).
+   ``Joint Returns`` spans the table);
+5. **labels on the first rule**: column labels standing right on the top rule with no rule
+   over them (short, bold or larger, over two or more columns) are the first row.
 
 The cell rectangles then go through the shared grid cleanup like any engine's.
 """

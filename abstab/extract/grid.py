@@ -7,7 +7,8 @@ Steps (all engine-neutral):
 2. every character of the page inside the table goes to the cell under its centre, and each
    cell's text is rebuilt line by line (:mod:`abstab.extract.text`);
 3. a grid row holding several stacked table rows (a ruled band of five states, a group label
-   above its sub-labels) is split into one row per text line;
+   above its sub-labels) is split into one row per text line, or after each row label a
+   leader ends when the rows' values wrap;
 4. a ruled column holding several unruled columns (``138  6.9  6.9``) is split at the gutters
    its words leave free; a merged cell whose single line is spread over the columns below it
    with wide gaps (``Permit  Handgun  Long Gun``: the rule between them was missing) is split

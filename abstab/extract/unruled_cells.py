@@ -1,8 +1,8 @@
 """Cells of a table found by text alignment (step 5 of :mod:`abstab.extract.unruled`).
 
 One row per body line (a wrapped label joins the row it continues), one cell per column. In
-the header, a label over two or more columns' text, or over a spanner rule, is a group label
-with a row of its own, centred labels widen to the columns they are centred on, and the column
+the header, a label over two or more columns' text, over a spanner rule, or centred over the
+gutter between the columns it groups, is a group label with a row of its own, centred labels widen to the columns they are centred on, and the column
 labels under them span up to the group label over their column.
 """
 
