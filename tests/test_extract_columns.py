@@ -71,3 +71,87 @@ def test_white_boxes_inside_a_frame_of_black_bars_are_not_cell_edges(tmp_path):
     table = _one_table(pdf)
     assert table.header_rows == [["Region", "Read & Write", "Total"]]
     assert table.rows == [list(r) for r in rows]
+
+
+# --------------------------------------------- a range "lo - hi" is one value, one column
+
+
+def test_a_column_of_ranges_and_single_amounts_is_one_column():
+    # ag-energy-round-up: "1.35 - 1.42" and "2.85" (set under the range's second number) in
+    # one column; the range's dash was skipped like a bullet, so the gap on either side of it
+    # split the column in two and its label into "Last" | "Week"
+    pdf = corpus("govreports", "pdfplumber__ag-energy-round-up-2017-02-24.pdf")
+    table = _one_table(pdf)
+    assert table.header_rows[0] == ["", "W/E 02/24/17", "Last Week", "Year Ago",
+                                    "Internet Report Link"]
+    assert table.rows[0] == ["Iowa", "1.35 - 1.42", "1.38 - 1.43", "1.27 - 1.35", "Iowa Ethanol"]
+    assert table.rows[7] == ["Iowa", "2.85", "2.99 - 3.30", "2.85 - 3.07", ""]
+
+
+def test_ranges_and_amounts_under_one_label_stay_one_column(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    size = 10
+    # each label's word space stands over the middle of the white space between a range's
+    # numbers (the dash set aside)
+    lo = pymupdf.get_text_length("1.35", fontsize=size)
+    hi = pymupdf.get_text_length("1.35 - ", fontsize=size)
+    _text(page, 72, 100, "Market", size=size)
+    for x, label in ((200, "This Week"), (300, "Last Week")):
+        first = label.split()[0] + " "
+        _text(page, x + (lo + hi) / 2 - pymupdf.get_text_length(first, fontsize=size), 100,
+              label, size=size)
+    rows = [("Idaho", "41.25", "39.38"), ("Iowa", "1.35 - 1.42", "1.38 - 1.43"),
+            ("Ohio", "2.85", "2.99 - 3.30"), ("Utah", "1.38 - 1.40", "unq"),
+            ("Texas", "1.48 - 1.55", "1.49 - 1.55"), ("Maine", "unq", "3.47 - 3.54"),
+            ("Kansas", "1.27 - 1.35", "1.28 - 1.34"), ("Oregon", "55.71", "54.29"),
+            ("Nevada", "1.49 - 1.51", "1.50 - 1.53"), ("Vermont", "3.05", "2.95 - 3.05"),
+            ("Alaska", "1.36 - 1.43", "61.46")]
+    # a single amount starts where a range's second number starts
+    for i, (name, *vals) in enumerate(rows):
+        y = 116 + 13 * i
+        _text(page, 72, y, name, size=size)
+        for x, v in zip((200, 300), vals, strict=True):
+            _text(page, x if " - " in v else x + hi, y, v, size=size)
+    pdf = tmp_path / "ranges.pdf"
+    doc.save(pdf)
+    table = _one_table(pdf)
+    assert table.header_rows == [["Market", "This Week", "Last Week"]]
+    assert table.rows == [list(r) for r in rows]
+
+
+# ----------------------------------- a stub label reaching into the gutter stays in its cell
+
+
+def test_a_long_row_label_reaching_towards_the_values_stays_in_the_stub():
+    # ag-energy-round-up: the gutter left of the first value column was cut at its middle,
+    # through "(cents/lb)" of the one long label there; the word then joined its row's two
+    # cells ("CME Group Soybean Oil (cents/lb) 32.32" | "")
+    pdf = corpus("govreports", "pdfplumber__ag-energy-round-up-2017-02-24.pdf")
+    table = _one_table(pdf)
+    assert table.rows[-5] == ["CME Group Soybean Oil (cents/lb)", "32.32", "33.52", "31.83",
+                              "CME Group"]
+    assert table.rows[-4] == ["NYMEX Crude Oil ($/barrel)", "54.45", "53.36", "30.77",
+                              "CME Group"]
+
+
+def test_the_gutter_is_cut_where_no_label_crosses_it(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 100, "Contract")
+    _text(page, 300, 100, "Settle", align="right")
+    _text(page, 380, 100, "Prior", align="right")
+    names = ["Corn", "Wheat", "Oats", "Rice", "Soy meal", "Canola", "Barley", "Sorghum",
+             "Cotton", "Sugar", "Cocoa", "Coffee"]
+    rows = [[n, f"{3 + i}.{i:02d}", f"{2 + i}.{i + 10:02d}"] for i, n in enumerate(names)]
+    rows[5][0] = "Group Soybean Oil Futures (cents/lb)"  # reaches well into the gutter
+    for i, row in enumerate(rows):
+        y = 116 + 12 * i
+        _text(page, 72, y, row[0])
+        _text(page, 300, y, row[1], align="right")
+        _text(page, 380, y, row[2], align="right")
+    pdf = tmp_path / "long-label.pdf"
+    doc.save(pdf)
+    table = _one_table(pdf)
+    assert table.header_rows == [["Contract", "Settle", "Prior"]]
+    assert table.rows == rows

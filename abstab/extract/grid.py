@@ -9,7 +9,8 @@ Steps (all engine-neutral):
 3. a grid row holding several stacked table rows (a ruled band of five states, a group label
    above its sub-labels) is split into one row per text line;
 4. a ruled column holding several unruled columns (``138  6.9  6.9``) is split at the gutters
-   its words leave free; a merged cell whose single line is spread over the columns below it
+   its words leave free (a range ``1.35 - 1.42`` is one value: its dash is a word), where the
+   fewest words cross; a merged cell whose single line is spread over the columns below it
    with wide gaps (``Permit  Handgun  Long Gun``: the rule between them was missing) is split
    into those columns;
 5. grid columns and rows that hold no text of their own (shading strips, padding) are dropped,
@@ -547,9 +548,10 @@ def _gutters(lines: list[list[Char]], lo: float, hi: float) -> list[float]:
     cover = [0] * n
     spans: list[list[tuple[float, float]]] = []
     for ln in lines:
-        # bullets are not a column of their own
-        ws = [_extent(w) for w in _words(ln)
-              if not all(c.c in _BULLETS or c.c.isspace() for c in w)]
+        # a bullet opening the line is not a column of its own; a dash further on joins the
+        # values on either side ("1.35 - 1.42": a range is one value, not two columns)
+        ws = [_extent(w) for k, w in enumerate(_words(ln))
+              if k > 0 or not all(c.c in _BULLETS or c.c.isspace() for c in w)]
         spans.append(ws)
         for a, b in ws:
             for i in range(max(0, int((a - lo) / step)), min(n, int((b - lo) / step) + 1)):
@@ -777,7 +779,7 @@ def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], l
             while j < last and cover[j] <= allowed:
                 j += 1
             if (j - i) * step >= min_gap:
-                x = lo + (i + j) / 2 * step
+                x = lo + _least_crossed(cover, i, j) * step
                 both = sum(1 for ws in spans
                            if any(b <= x for _, b in ws) and any(a >= x for a, _ in ws))
                 if both >= max(2, 0.3 * len(spans)):
@@ -786,3 +788,26 @@ def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], l
         else:
             i += 1
     return out
+
+
+def _least_crossed(cover: list[int], i: int, j: int) -> float:
+    """The bin position (in bins, fractional) where a gutter over bins ``i``..``j - 1`` is
+    best cut: its centre, unless fewer lines cross elsewhere in it, then the centre of the
+    widest stretch that the fewest lines cross (a long stub label reaching into the gutter
+    stays whole in its own column)."""
+    least = min(cover[i:j])
+    mid = (i + j) // 2
+    if cover[min(mid, j - 1)] == least:
+        return (i + j) / 2
+    best = (0, i, i)
+    k = i
+    while k < j:
+        if cover[k] != least:
+            k += 1
+            continue
+        m = k
+        while m < j and cover[m] == least:
+            m += 1
+        best = max(best, (m - k, k, m))
+        k = m
+    return (best[1] + best[2]) / 2
