@@ -155,3 +155,78 @@ def test_the_gutter_is_cut_where_no_label_crosses_it(tmp_path):
     table = _one_table(pdf)
     assert table.header_rows == [["Contract", "Settle", "Prior"]]
     assert table.rows == rows
+
+
+# ------------------------------------------------ two columns set one space apart
+
+
+def test_columns_one_space_apart_are_two_columns():
+    # m27.pdf: licence numbers right-aligned one space left of the licence types, under
+    # "NUMBER TYPE", and phone numbers one narrow gap left of the expiry dates: each pair
+    # was read as one column ("LICENSE NUMBER TYPE", "648765 AAA")
+    pdf = corpus("govreports", "camelot__m27.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows[-1] == ["LICENSE NUMBER", "TYPE", "DBA NAME", "LICENSEE NAME",
+                                     "PREMISE ADDRESS", "CITY", "ST", "ZIP", "PHONE NUMBER",
+                                     "EXPIRES"]
+    assert table.rows[2] == ["82030", "AAA", "AMERICAN AIRLINES", "AMERICAN AIRLINES INC",
+                             "7100 TERMINAL DRIVE", "OKLAHOMA CITY", "OK", "73159",
+                             "(405) 680-3701", "2014/09/14"]
+
+
+def test_numbers_flush_right_one_space_from_codes_flush_left_are_two_columns(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=792, height=612)
+    size = 8.5
+    space = pymupdf.get_text_length(" ", fontsize=size)
+    num_right, code_left = 110, 110 + space
+    _text(page, 40, 80, "NUMBER", size=size)
+    _text(page, code_left, 80, "TYPE", size=size)
+    _text(page, 170, 80, "NAME", size=size)
+    _text(page, 300, 80, "PHONE NUMBER", size=size)
+    _text(page, 420, 80, "CITY", size=size)
+    _text(page, 500, 80, "ZIP", size=size)
+    rows = [("648765", "AAA", "ALLEGIANT AIR", "(405) 680-3701", "TULSA", "74115"),
+            ("82030", "AAA", "AMERICAN EAGLE", "(918) 831-6302", "NORMAN", "73069"),
+            ("509462", "BAW", "AJANTA", "(405) 752-5283", "TULSA", "74133"),
+            ("79145", "BAW", "BASHU LEGENDS", "(580) 323-5900", "CLINTON", "73601"),
+            ("600941", "BAW", "DELTA AIR LINES", "(901) 348-4100", "SAYRE", "73662"),
+            ("1522", "BAW", "BEDLAM BAR-B-Q", "(405) 528-7427", "OWASSO", "74055")]
+    for i, (num, code, name, phone, city, zipcode) in enumerate(rows):
+        y = 96 + 12 * i
+        _text(page, num_right, y, num, size=size, align="right")
+        _text(page, code_left, y, code, size=size)
+        _text(page, 170, y, name, size=size)
+        _text(page, 300, y, phone, size=size)
+        _text(page, 420, y, city, size=size)
+        _text(page, 500, y, zipcode, size=size)
+    pdf = tmp_path / "one-space.pdf"
+    doc.save(pdf)
+    table = _one_table(pdf)
+    # the phone numbers' two parts line up too, but one label stands across them
+    assert table.header_rows == [["NUMBER", "TYPE", "NAME", "PHONE NUMBER", "CITY", "ZIP"]]
+    assert table.rows == [list(r) for r in rows]
+
+
+def test_a_column_of_ranges_under_a_range_label_stays_one_column(tmp_path):
+    # every range as wide as the next, under "Low - High" set the same way: both ends of the
+    # ranges are flush and the label has a word on each side of the space before the dash,
+    # yet a range is one value
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 100, "Grade")
+    _text(page, 200, 100, "Low - High")
+    _text(page, 330, 100, "Volume", align="right")
+    rows = [("No. 1", "1.35 - 1.42", "120"), ("No. 2", "1.38 - 1.48", "95"),
+            ("No. 3", "1.27 - 1.35", "310"), ("No. 4", "2.85 - 3.07", "42"),
+            ("No. 5", "3.47 - 3.54", "18"), ("No. 6", "2.95 - 3.05", "7")]
+    for i, (grade, prices, volume) in enumerate(rows):
+        y = 114 + 12 * i
+        _text(page, 72, y, grade)
+        _text(page, 200, y, prices)
+        _text(page, 330, y, volume, align="right")
+    pdf = tmp_path / "range-label.pdf"
+    doc.save(pdf)
+    table = _one_table(pdf)
+    assert table.header_rows == [["Grade", "Low - High", "Volume"]]
+    assert table.rows == [list(r) for r in rows]
