@@ -157,6 +157,18 @@ def test_the_gutter_is_cut_where_no_label_crosses_it(tmp_path):
     assert table.rows == rows
 
 
+def test_a_ruled_panel_of_names_parties_and_votes_keeps_one_row_per_candidate():
+    # la-precinct-bulletin: the gutters inside a ruled panel stay at their centres; cut where
+    # no name crosses, the panel's names, parties and votes came apart as three cells of many
+    # lines that no longer split into rows (the whole panel one row)
+    _, (table,) = extract_pdf(corpus("govreports", "pdfplumber__la-precinct-bulletin-2014-p1.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    assert [r[:3] for r in table.rows[:5]] == [
+        ["NEEL KASHKARI", "REP", "247"], ["EDMUND G BROWN", "DEM", "69"],
+        ["LIEUTENANT GOVERNOR VOTER NOMINATED", "", ""], ["GAVIN NEWSOM", "DEM", "64"],
+        ["RON NEHRING", "REP", "247"]]
+
+
 # ------------------------------------------------ two columns set one space apart
 
 

@@ -9,10 +9,9 @@ Steps (all engine-neutral):
 3. a grid row holding several stacked table rows (a ruled band of five states, a group label
    above its sub-labels) is split into one row per text line;
 4. a ruled column holding several unruled columns (``138  6.9  6.9``) is split at the gutters
-   its words leave free (a range ``1.35 - 1.42`` is one value: its dash is a word), where the
-   fewest words cross; a merged cell whose single line is spread over the columns below it
-   with wide gaps (``Permit  Handgun  Long Gun``: the rule between them was missing) is split
-   into those columns;
+   its words leave free (a range ``1.35 - 1.42`` is one value: its dash is a word); a merged
+   cell whose single line is spread over the columns below it with wide gaps (``Permit
+   Handgun  Long Gun``: the rule between them was missing) is split into those columns;
 5. grid columns and rows that hold no text of their own (shading strips, padding) are dropped,
    so the grid has one column per column of text.
 """
@@ -757,7 +756,8 @@ def build(raw: RawTable, page: PageText) -> Grid | None:
 
 
 def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], lo: float,
-                     step: float, allowed: int, min_gap: float) -> list[float]:
+                     step: float, allowed: int, min_gap: float,
+                     least_crossed: bool = False) -> list[float]:
     """Centres of the column gutters in a coverage histogram.
 
     A gutter is a run of bins that at most ``allowed`` lines cover, at least ``min_gap`` wide,
@@ -767,6 +767,8 @@ def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], l
     Args:
         cover: how many lines cover each bin of width ``step`` starting at ``lo``.
         spans: each line's word spans (x0, x1).
+        least_crossed: cut a gutter where the fewest lines cross it rather than at its centre
+            (see :func:`_least_crossed`).
     """
     n = len(cover)
     out = []
@@ -779,7 +781,7 @@ def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], l
             while j < last and cover[j] <= allowed:
                 j += 1
             if (j - i) * step >= min_gap:
-                x = lo + _least_crossed(cover, i, j) * step
+                x = lo + (_least_crossed(cover, i, j) if least_crossed else (i + j) / 2) * step
                 both = sum(1 for ws in spans
                            if any(b <= x for _, b in ws) and any(a >= x for a, _ in ws))
                 if both >= max(2, 0.3 * len(spans)):

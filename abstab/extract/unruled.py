@@ -313,7 +313,7 @@ def gutters(lines: list[TLine], lo: float, hi: float) -> list[float]:
     allowed = len(lines) // 12
     sizes = sorted(ln.size for ln in lines)
     min_gap = max(3.0, 0.5 * sizes[len(sizes) // 2])
-    return gutter_positions(cover, spans, lo, step, allowed, min_gap)
+    return gutter_positions(cover, spans, lo, step, allowed, min_gap, least_crossed=True)
 
 
 def _free(spans: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[float, float]]:
