@@ -135,6 +135,17 @@ def test_a_long_row_label_reaching_towards_the_values_stays_in_the_stub():
                               "CME Group"]
 
 
+def test_the_longest_ministry_names_keep_their_first_amount_apart():
+    # budget.pdf: two ministry names reach into the gutter before the first amounts; cut at
+    # its middle, it went through their last word and the amount joined the name
+    _, (table,) = extract_pdf(corpus("govreports", "camelot__budget.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    assert table.rows[18][:3] == ["MINISTRY OF COMMUNICATIONS AND INFORMATION TECHNOLOGY",
+                                  "7704.70", "4410.30"]
+    assert table.rows[22][:3] == ["MINISTRY OF CONSUMER AFFAIRS, FOOD AND PUBLIC DISTRIBUTION",
+                                  "344.45", "205.55"]
+
+
 def test_the_gutter_is_cut_where_no_label_crosses_it(tmp_path):
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
