@@ -299,7 +299,10 @@ def _visible(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
              and p.get("fill") is not None and min(p["fill"]) >= 0.95]
     if not white:
         return paths
-    coloured = [box(p) for p in paths if p.get("fill") is not None and min(p["fill"]) < 0.95]
+    # a path of several boxes (the four bars of a frame, a row of rules) covers only those
+    # boxes, not the whole area they enclose
+    coloured = [b for p in paths if p.get("fill") is not None and min(p["fill"]) < 0.95
+                for b in _filled_boxes(p)]
     drop = set()
     for i in white:
         a = box(paths[i])
@@ -310,6 +313,17 @@ def _visible(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
                    and (c[2] - c[0]) * (c[3] - c[1]) >= area for c in coloured):
             drop.add(i)
     return [p for i, p in enumerate(paths) if i not in drop]
+
+
+def _filled_boxes(path: dict[str, Any]) -> list[Rect]:
+    """The areas a filled path paints: each of its boxes when it is made of boxes only, else
+    the box round the whole path (a polygon of lines and curves)."""
+    items = path.get("items", ())
+    if items and all(item[0] in ("re", "qu") for item in items):
+        rects = [item[1].rect if item[0] == "qu" else item[1] for item in items]
+        return [(r.x0, r.y0, r.x1, r.y1) for r in rects]
+    r = path["rect"]
+    return [(r.x0, r.y0, r.x1, r.y1)]
 
 
 def _rule_paths(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:

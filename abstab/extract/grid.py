@@ -10,9 +10,9 @@ Steps (all engine-neutral):
    above its sub-labels) is split into one row per text line, or after each row label a
    leader ends when the rows' values wrap;
 4. a ruled column holding several unruled columns (``138  6.9  6.9``) is split at the gutters
-   its words leave free; a merged cell whose single line is spread over the columns below it
-   with wide gaps (``Permit  Handgun  Long Gun``: the rule between them was missing) is split
-   into those columns;
+   its words leave free (a range ``1.35 - 1.42`` is one value: its dash is a word); a merged
+   cell whose single line is spread over the columns below it with wide gaps (``Permit
+   Handgun  Long Gun``: the rule between them was missing) is split into those columns;
 5. grid columns and rows that hold no text of their own (shading strips, padding) are dropped,
    so the grid has one column per column of text.
 """
@@ -599,9 +599,10 @@ def _gutters(lines: list[list[Char]], lo: float, hi: float) -> list[float]:
     cover = [0] * n
     spans: list[list[tuple[float, float]]] = []
     for ln in lines:
-        # bullets are not a column of their own
-        ws = [_extent(w) for w in _words(ln)
-              if not all(c.c in _BULLETS or c.c.isspace() for c in w)]
+        # a bullet opening the line is not a column of its own; a dash further on joins the
+        # values on either side ("1.35 - 1.42": a range is one value, not two columns)
+        ws = [_extent(w) for k, w in enumerate(_words(ln))
+              if k > 0 or not all(c.c in _BULLETS or c.c.isspace() for c in w)]
         spans.append(ws)
         for a, b in ws:
             for i in range(max(0, int((a - lo) / step)), min(n, int((b - lo) / step) + 1)):
@@ -809,7 +810,8 @@ def build(raw: RawTable, page: PageText) -> Grid | None:
 
 
 def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], lo: float,
-                     step: float, allowed: int, min_gap: float) -> list[float]:
+                     step: float, allowed: int, min_gap: float,
+                     least_crossed: bool = False) -> list[float]:
     """Centres of the column gutters in a coverage histogram.
 
     A gutter is a run of bins that at most ``allowed`` lines cover, at least ``min_gap`` wide,
@@ -819,6 +821,8 @@ def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], l
     Args:
         cover: how many lines cover each bin of width ``step`` starting at ``lo``.
         spans: each line's word spans (x0, x1).
+        least_crossed: cut a gutter where the fewest lines cross it rather than at its centre
+            (see :func:`_least_crossed`).
     """
     n = len(cover)
     out = []
@@ -831,7 +835,7 @@ def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], l
             while j < last and cover[j] <= allowed:
                 j += 1
             if (j - i) * step >= min_gap:
-                x = lo + (i + j) / 2 * step
+                x = lo + (_least_crossed(cover, i, j) if least_crossed else (i + j) / 2) * step
                 both = sum(1 for ws in spans
                            if any(b <= x for _, b in ws) and any(a >= x for a, _ in ws))
                 if both >= max(2, 0.3 * len(spans)):
@@ -840,3 +844,26 @@ def gutter_positions(cover: list[int], spans: list[list[tuple[float, float]]], l
         else:
             i += 1
     return out
+
+
+def _least_crossed(cover: list[int], i: int, j: int) -> float:
+    """The bin position (in bins, fractional) where a gutter over bins ``i``..``j - 1`` is
+    best cut: its centre, unless fewer lines cross elsewhere in it, then the centre of the
+    widest stretch that the fewest lines cross (a long stub label reaching into the gutter
+    stays whole in its own column)."""
+    least = min(cover[i:j])
+    mid = (i + j) // 2
+    if cover[min(mid, j - 1)] == least:
+        return (i + j) / 2
+    best = (0, i, i)
+    k = i
+    while k < j:
+        if cover[k] != least:
+            k += 1
+            continue
+        m = k
+        while m < j and cover[m] == least:
+            m += 1
+        best = max(best, (m - k, k, m))
+        k = m
+    return (best[1] + best[2]) / 2

@@ -14,7 +14,9 @@ under it and one at the bottom). This finder works on the characters already rea
    ``Projected``) and blank space of about two lines, form a candidate body; a body is cut
    where its lines move to another framed box and where the table's header comes again;
 3. **columns**: x positions that no word of the body crosses but that have words on both sides
-   in many lines are the column gutters; a body needs a gutter most of its rows use, at least
+   in many lines are the column gutters, cut where the fewest words cross; columns set only a
+   space apart are told apart by flush edges on both sides down the whole column and a label
+   over each (:func:`narrow_gutters`); a body needs a gutter most of its rows use, at least
    two rows with values, and no two columns of running text (a page set in columns);
 4. **header**: lines right above the body whose words stay inside its width and that read
    neither like prose, a caption or a units note (``[In thousands]``) are header lines, as are
@@ -311,7 +313,102 @@ def gutters(lines: list[TLine], lo: float, hi: float) -> list[float]:
     allowed = len(lines) // 12
     sizes = sorted(ln.size for ln in lines)
     min_gap = max(3.0, 0.5 * sizes[len(sizes) // 2])
-    return gutter_positions(cover, spans, lo, step, allowed, min_gap)
+    return gutter_positions(cover, spans, lo, step, allowed, min_gap, least_crossed=True)
+
+
+def _free(spans: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[float, float]]:
+    """The stretches of [lo, hi] that none of ``spans`` covers."""
+    out = []
+    edge = lo
+    for a, b in sorted(spans):
+        if a > edge:
+            out.append((edge, min(a, hi)))
+        edge = max(edge, b)
+        if edge >= hi:
+            break
+    if edge < hi:
+        out.append((edge, hi))
+    return [(a, b) for a, b in out if b > a]
+
+
+def _aligned(edges: list[float], tol: float = 1.0) -> bool:
+    """Whether (nearly) all of ``edges`` stand at one x: a column's flush edge."""
+    mid = sorted(edges)[len(edges) // 2]
+    return sum(1 for e in edges if abs(e - mid) <= tol) >= 0.9 * len(edges)
+
+
+_DASHES = {"-", "–", "—", "‒", "−", "to"}
+
+
+def _range_dash(ln: TLine, u: Word, v: Word) -> bool:
+    """Whether ``u`` (left of a strip) or ``v`` (right of it) is the dash of a range set in
+    words (``1.35 - 1.42``): a dash with a word close on its other side. A dash standing
+    alone is a placeholder for a missing value."""
+    near = ln.size
+    if u.text in _DASHES and any(0 <= u.x0 - w.x1 <= near for w in ln.words):
+        return True
+    return v.text in _DASHES and any(0 <= w.x0 - v.x1 <= near for w in ln.words)
+
+
+def narrow_gutters(lines: list[TLine], header: list[TLine], xs: list[float]) -> list[float]:
+    """Boundaries between columns set closer than :func:`gutters` needs (one space apart:
+    ``648765 AAA`` under ``NUMBER TYPE``), as many as the printed layout proves.
+
+    Inside a column of ``xs``, a strip that no word of the body ``lines`` crosses is a column
+    boundary when, down the whole column, the rows have words on both sides of it (80 % of the
+    rows that use the column, at least five), the words left of it end at one x and the words
+    right of it start at one x (a flush edge on each side, as numbers right-aligned beside
+    codes left-aligned are), neither is a dash (``1.35 - 1.42`` is one range), and the column
+    labels over it (the lowest header line there) have a label on each side of it and none
+    across it. Words of one column (a name; ``(405) 680-3701`` under ``PHONE NUMBER``) have no
+    such flush edges or share one label."""
+    rows = [ln for ln in lines if ln.kind == "row"]
+    if not header or len(rows) < 5:
+        return []
+    out: list[float] = []
+    for lo, hi in pairwise(xs):
+        def inside(w: Word, lo: float = lo, hi: float = hi) -> bool:
+            return lo <= (w.x0 + w.x1) / 2 < hi
+        spans = [(w.x0, w.x1) for ln in lines for w in ln.words if inside(w)]
+        if not spans:
+            continue
+        first, last = min(a for a, _ in spans), max(b for _, b in spans)
+        for a, b in _free(spans, first, last):
+            pairs: list[tuple[Word, Word]] = []  # the words either side, row by row
+            used = 0
+            ranged = False
+            for ln in rows:
+                ws = [w for w in ln.words if inside(w)]
+                used += bool(ws)
+                left = [w for w in ws if w.x1 <= a]
+                right = [w for w in ws if w.x0 >= b]
+                if left and right:
+                    u, v = max(left, key=lambda w: w.x1), min(right, key=lambda w: w.x0)
+                    if _range_dash(ln, u, v):
+                        ranged = True
+                    pairs.append((u, v))
+            if ranged or len(pairs) < max(5, 0.8 * used) \
+                    or not (_aligned([u.x1 for u, _ in pairs])
+                            and _aligned([v.x0 for _, v in pairs])):
+                continue
+            # the column labels: the lowest header line over this column
+            label = next((ln for ln in reversed(header)
+                          if any(w.x1 > first and w.x0 < last for w in ln.words)), None)
+            if label is None:
+                continue
+            gaps = [g for g in _free([(w.x0, w.x1) for w in label.words], a, b)
+                    if g[1] - g[0] >= 0.5]
+            if not gaps:
+                continue  # a label bridges the strip: it heads one column
+            g0, g1 = max(gaps, key=lambda g: g[1] - g[0])
+            # a label on each side, not one of a neighbouring column (the outer columns'
+            # labels may stand beyond the body's edge)
+            outer_lo = lo if lo > xs[0] else float("-inf")
+            outer_hi = hi if hi < xs[-1] else float("inf")
+            if any(outer_lo - 1 <= w.x1 <= g0 for w in label.words) \
+                    and any(g1 <= w.x0 <= outer_hi + 1 for w in label.words):
+                out.append((g0 + g1) / 2)
+    return out
 
 
 def _line_cols(ln: TLine, xs: list[float]) -> set[int]:
@@ -500,6 +597,7 @@ def _find_in(lines: list[TLine], rules: Sequence[Rect], frames: Sequence[Rect]
         if not xs_in:
             continue
         xs = [body.x0 - 0.5] + xs_in + [body.x1 + 0.5]
+        xs = sorted(xs + narrow_gutters(body.lines, header, xs))
         multi = sum(1 for ln in rows if len(_line_cols(ln, xs)) >= 2)
         if multi < max(3, 0.6 * len(rows)):
             continue
