@@ -454,3 +454,79 @@ def test_rows_set_by_a_column_of_amounts_stay_apart_beside_a_wrapped_label(tmp_p
         ["AFM revisions", hour, "$0", "$85", "$6,205."],
         ["MDS installation and verification, INOP marker removal.", hour, "$0", "$85",
          "$6,205."]]
+
+
+def test_rows_parted_by_space_keep_values_wrapped_onto_a_second_line(tmp_path):
+    # IN12609 Table 1: each row is set apart by space, and two of its amounts wrap their share
+    # onto a second line ("$3.1 billion" over "(620%)"). The second lines were rows of their
+    # own, and "$500 million" was not a value, so the first body row became a header row.
+    pdf = _one_page(corpus("crs-reports", "pdf", "insights",
+                           "IN12609v9-fema-s-building-resilient-infrastructure-and-com.pdf"), 2,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [[
+        "Fiscal Year", "Number of Applications Selected for Funding",
+        "Number and Percentage of Applications Obligated", "Amount Available in NOFO",
+        "Amount Requested and Percentage Over-Subscribed", "Amount Selected for Funding",
+        "Amount Obligated and Percentage of Amount Selected"]]
+    assert table.rows[0] == ["FY2020", "380", "353 (93.9%)", "$500 million",
+                             "$3.1 billion (620%)", "$487.4 million", "$250.6 million (51.4%)"]
+    assert table.rows[-1] == ["FY2020-2023 Total", "1,940", "1,242 (64.0%)", "$4.795 billion",
+                              "$15.665 billion (325%)", "$4.622 billion", "$1 billion (21.6%)"]
+    assert len(table.rows) == 5
+
+
+def _spaced_table(tmp_path: Path, rows: list[list[list[str]]]) -> Path:
+    """A table whose rows are blocks of lines set solid, the blocks parted by half a line."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 90, "Table 1. Grants by year")
+    xs = [72, 200, 300, 400]
+    for x, label in zip(xs, ["Year", "Awards", "Amount", "Obligated"], strict=True):
+        _text(page, x, 120, label)
+    page.draw_line((72, 125), (480, 125))
+    y = 140.0
+    for block in rows:
+        for line in block:
+            for x, v in zip(xs, line, strict=True):
+                if v:
+                    _text(page, x, y, v)
+            y += 10.5  # set solid: the 9-point lines touch
+        y += 5.0  # the space between rows
+    pdf = tmp_path / "spaced.pdf"
+    doc.save(pdf)
+    return pdf
+
+
+def test_a_value_wrapped_under_its_row_joins_it_when_rows_are_parted_by_space(tmp_path):
+    pdf = _spaced_table(tmp_path, [
+        [["FY2020", "380", "$3.1 billion", "$250.6 million"], ["", "", "(620%)", "(51.4%)"]],
+        [["FY2021", "350", "$3.5 billion", "$364 million"], ["", "", "(350%)", "(35.9%)"]],
+        [["FY2022", "496", "$3.6 billion", "$359.4 million"], ["", "", "(157%)", "(16.3%)"]],
+        [["FY2023", "716", "$5.4 billion", "$38.7 million"]]])
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Year", "Awards", "Amount", "Obligated"]]
+    assert table.rows == [["FY2020", "380", "$3.1 billion (620%)", "$250.6 million (51.4%)"],
+                          ["FY2021", "350", "$3.5 billion (350%)", "$364 million (35.9%)"],
+                          ["FY2022", "496", "$3.6 billion (157%)", "$359.4 million (16.3%)"],
+                          ["FY2023", "716", "$5.4 billion", "$38.7 million"]]
+
+
+def test_groups_of_full_rows_parted_by_space_stay_rows(tmp_path):
+    # the same spacing between groups of rows that each fill every column: rows of their own
+    pdf = _spaced_table(tmp_path, [
+        [["FY2020", "380", "$3.1", "$250.6"], ["FY2021", "350", "$3.5", "$364.0"]],
+        [["FY2022", "496", "$3.6", "$359.4"], ["FY2023", "716", "$5.4", "$38.7"]],
+        [["FY2024", "501", "$2.2", "$12.5"], ["FY2025", "77", "$1.0", "$4.4"]]])
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert [r[0] for r in table.rows] == ["FY2020", "FY2021", "FY2022", "FY2023", "FY2024",
+                                          "FY2025"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("$3.1 billion", True), ("$500 million", True), ("12 thousand", True),
+    ("353 (93.9%)", True), ("1,242 (64.0%)", True), ("$1\nbillion", True),
+    ("billion", False), ("1.2 million acres", False), ("FY2020", False), ("353 (a)", False)])
+def test_amounts_with_a_scale_word_or_a_share_are_values(text, value):
+    from abstab.extract.grid import is_value
+    assert is_value(text) is value

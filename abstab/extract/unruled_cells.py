@@ -204,6 +204,41 @@ def _continues(first: TLine, prev: TLine, ln: TLine, nxt: TLine | None, pieces: 
     return False
 
 
+def _spaced_bands(body: list[TLine], pieces: list[list[Piece]]) -> list[list[int]] | None:
+    """Rows told apart by the space between them, when cells wrap onto lines set solid under
+    their row (``$3.1 billion`` over ``(620%)``): the lines of each block set solid are one
+    row. None unless the body reads that way throughout: blocks parted by a clear gap, every
+    later line of a block filling fewer of the columns its first line fills, and at least two
+    blocks whose later lines leave the stub empty (values wrapped, not rows of their own)."""
+    if len(body) < 4:
+        return None
+    sizes = sorted(ln.size for ln in body)
+    size = sizes[len(sizes) // 2]
+    # line boxes depend on the font's metrics: compare the steps from line to line instead
+    steps = [b.y0 - a.y0 for a, b in pairwise(body)]
+    solid = min(steps)
+    blocks: list[list[int]] = [[0]]
+    for i, step in enumerate(steps, start=1):
+        if step >= solid + 0.35 * size:
+            blocks.append([i])
+        elif step <= solid + 0.1 * size:
+            blocks[-1].append(i)
+        else:
+            return None  # neither set solid nor set apart: no such reading
+    wrapped = 0
+    for block in blocks:
+        first = {c for p in pieces[block[0]] for c in range(p.c0, p.c1 + 1)}
+        for i in block[1:]:
+            cols = {c for p in pieces[i] for c in range(p.c0, p.c1 + 1)}
+            if not cols < first:
+                return None
+        if len(block) > 1 and all(0 not in {p.c0 for p in pieces[i]} for i in block[1:]):
+            wrapped += 1
+    if len(blocks) < 3 or wrapped < 2:
+        return None
+    return blocks
+
+
 def _split_ungrouped(pieces: list[list[Piece]], ext: list[tuple[float, float] | None]
                      ) -> list[list[Piece]]:
     """Labels over several columns that group nothing are cut back into column labels.
@@ -395,6 +430,7 @@ def to_cells(cand: Candidate) -> list[Rect]:
             bands[-1].append(i)
         else:
             bands.append([i])
+    bands = _spaced_bands(body, pieces) or bands
     ys = [start]
     for a, b in pairwise(bands):
         ys.append((body[a[-1]].y1 + body[b[0]].y0) / 2)
