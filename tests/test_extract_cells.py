@@ -530,3 +530,43 @@ def test_groups_of_full_rows_parted_by_space_stay_rows(tmp_path):
 def test_amounts_with_a_scale_word_or_a_share_are_values(text, value):
     from abstab.extract.grid import is_value
     assert is_value(text) is value
+
+
+def test_a_table_in_the_right_column_under_a_title_across_both_columns(tmp_path):
+    # IF13203 page 1: a two-column page whose title and running footer cross the gutter. The
+    # page was read as one column, so the left column's last lines were taken into Table 1
+    # ("five FWS accounts: Cooperative | 5.0 | 0.0") and its first rows were lost
+    pdf = _one_page(corpus("crs-reports", "pdf", "in-focus", "IF13203.2.pdf"), 1,
+                    tmp_path / "p.pdf")
+    _, tables = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    (table,) = tables
+    assert table.caption == "Table 1. FWS Discretionary Funding by Account ($ in millions)"
+    assert table.header_rows == [["Account", "FY2026 Enacted", "FY2027 Request"]]
+    assert [r[0] for r in table.rows] == [
+        "Resource Management", "Construction",
+        "Cooperative Endangered Species Conservation Fund", "National Wildlife Refuge Fund",
+        "North American Wetlands Conservation Fund", "Neotropical Migratory Bird Conservation Fund",
+        "Multinational Species Conservation Fund", "State and Tribal Wildlife Grants", "Total"]
+    assert table.rows[0] == ["Resource Management", "1,451.5", "1,303.6"]
+    assert table.rows[-1] == ["Total", "1,650.5", "1,327.3"]
+
+
+def test_amounts_set_level_with_the_middle_of_a_two_line_label_stay_in_its_row(tmp_path):
+    # IF13206 pages 1 and 2: each amount is centred between the two lines of its label, so it
+    # is read with the label's second line (page 1) or as a line of its own (page 2); the
+    # label's lines were rows of their own, beside empty cells
+    src = corpus("crs-reports", "pdf", "in-focus", "IF13206.1.pdf")
+    _, (first,) = extract_pdf(_one_page(src, 1, tmp_path / "p1.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    _, (second,) = extract_pdf(_one_page(src, 2, tmp_path / "p2.pdf"),
+                               ExtractSettings(layout="never"), PROV)
+    courts = "Courts of Appeals, District Courts, and Other Judicial Services"
+    assert first.rows[5] == [f"{courts} (total)", "$8,816.3", "$9,202.0"]
+    assert first.rows[11] == ["Administrative Office of the U.S. Courts", "$107.0", "$113.8"]
+    assert len(first.rows) == 15
+    assert second.rows == [["Supreme Court", "$3.3", "$3.3"],
+                           ["Court of Appeals for the Federal Circuit", "$3.7", "$3.8"],
+                           ["Court of International Trade", "$2.5", "$2.6"],
+                           [courts, "$534.7", "$542.9"],
+                           ["Judicial Retirement Funds", "$309.4", "$274.0"],
+                           ["TOTAL", "$853.6", "$826.5"]]

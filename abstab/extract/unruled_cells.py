@@ -204,6 +204,24 @@ def _continues(first: TLine, prev: TLine, ln: TLine, nxt: TLine | None, pieces: 
     return False
 
 
+def _within_row(body: list[TLine], band: list[int], pieces: list[list[Piece]], i: int,
+                usual: float) -> bool:
+    """Whether line ``i`` belongs to the row ``band`` starts although :func:`_continues` does
+    not say so: amounts set level with the middle of a two- or three-line label are read as a
+    line of their own, or with one of the label's lines, and their box then overlaps the
+    label lines' boxes by more than a quarter of a line, and more than lines of the body
+    usually overlap (``usual``):
+    ``Courts of Appeals, District Courts,`` / ``$534.7  $542.9`` / ``and Other Judicial
+    Services``. The row has one set of amounts, and its other lines are the label's."""
+    ln, prev = body[i], body[i - 1]
+    if prev.y1 - ln.y0 <= max(usual, 0.0) + 0.25 * ln.size:
+        return False
+    labels = [j for j in [*band, i] if not body[j].values]
+    valued = [j for j in [*band, i] if body[j].values]
+    return len(valued) <= 1 and bool(labels) and all(
+        all(p.c0 == p.c1 == 0 for p in pieces[j]) for j in labels)
+
+
 def _spaced_bands(body: list[TLine], pieces: list[list[Piece]]) -> list[list[int]] | None:
     """Rows told apart by the space between them, when cells wrap onto lines set solid under
     their row (``$3.1 billion`` over ``(620%)``): the lines of each block set solid are one
@@ -422,11 +440,14 @@ def to_cells(cand: Candidate) -> list[Rect]:
     pieces = [_pieces(ln, xs, ext) for ln in body]
     steps = sorted(b.y0 - a.y0 for a, b in pairwise(rows))
     pitch = steps[len(steps) // 2] if steps else 0.0
+    overlaps = sorted(a.y1 - b.y0 for a, b in pairwise(body))
+    usual = overlaps[len(overlaps) // 2] if overlaps else 0.0
     bands: list[list[int]] = []
     for i, ln in enumerate(body):
         nxt = body[i + 1] if i + 1 < len(body) else None
-        if bands and _continues(body[bands[-1][0]], body[i - 1], ln, nxt, pieces[i],
-                                pieces[i - 1], pitch):
+        if bands and (_continues(body[bands[-1][0]], body[i - 1], ln, nxt, pieces[i],
+                                 pieces[i - 1], pitch)
+                      or _within_row(body, bands[-1], pieces, i, usual)):
             bands[-1].append(i)
         else:
             bands.append([i])
