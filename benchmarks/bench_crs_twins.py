@@ -18,7 +18,9 @@ semi-independent check on the cells abstab extracts. The script
    and one-column boxes (sidebars);
 4. counts the twin's non-empty cells whose text (Markdown emphasis and links removed, Unicode
    NFKC, all whitespace removed, since the HTML and the PDF break lines differently) equals the
-   text of some cell of abstab's tables for that PDF;
+   text of some cell of abstab's tables for that PDF; and the twin's body rows (a table's rows
+   after its first, with two or more cells) found whole: every cell of the row in one body row
+   of abstab's (a row cut at a wrapped cell, or taken into the header, is not);
 5. reads the legends under the twin's tables ("Notes: BFP = Bridge Formula Program; …") and
    counts the codes they define that occur (as a whole token) in abstab's table labels: a
    header cell or a cell of the first column;
@@ -41,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +64,7 @@ class Twin:
 
     cells: list[str] = field(default_factory=list)
     codes: dict[str, str] = field(default_factory=dict)
+    rows: list[list[str]] = field(default_factory=list)  # body rows: a block's rows after its first
 
 
 def plain(text: str) -> str:
@@ -122,12 +126,21 @@ def read_twin(path: Path) -> Twin:
         if max((len(r) for r in kept), default=0) < 2:
             continue  # a one-column box (a sidebar, a figure's source line) is not a table
         twin.cells.extend(plain(c) for r in kept for c in r if key(plain(c)))
+        twin.rows.extend(cells for r in kept[1:]
+                         if len(cells := [plain(c) for c in r if key(plain(c))]) >= 2)
         # the legend: a Notes line among the next few lines under the table
         for line in lines[i:i + 8]:
             if line.startswith("|"):
                 break
             twin.codes.update(legend_codes(line.replace("*", "")))
     return twin
+
+
+def rows_whole(rows: list[list[str]], tables: list[dict]) -> int:
+    """How many of the twin's body rows have all their cells in one body row of ``tables``
+    (abstab's table records)."""
+    body = [Counter(key(c) for c in r) for t in tables for r in t["rows"]]
+    return sum(1 for r in rows if any(not Counter(key(c) for c in r) - b for b in body))
 
 
 def pair(data: Path) -> list[tuple[Path, Path]]:
@@ -248,16 +261,20 @@ def main() -> None:
         tables = extract([p for p, _ in pairs], work, args.engine)
         judged, resolved = judge_and_resolve(work, args.retriever) if args.resolve else ({}, {})
     total = found_total = n_tables = codes_total = codes_found = 0
+    rows_total = rows_found = 0
     codes_judged = codes_resolved = 0
     zero: list[str] = []
     per: list[dict] = []
-    print(f"{'report':28} {'twin':>5} {'found':>5} {'share':>6} {'tables':>6} {'codes':>5} "
-          f"{'in labels':>9}")
+    print(f"{'report':28} {'twin':>5} {'found':>5} {'share':>6} {'rows':>5} {'whole':>5} "
+          f"{'tables':>6} {'codes':>5} {'in labels':>9}")
     for pdf, md in pairs:
         twin = read_twin(md)
         mine = tables.get(str(pdf.resolve()), [])
         keys = {key(c["text"]) for t in mine for c in t["cells"]}
         found = sum(1 for c in twin.cells if key(c) in keys)
+        whole = rows_whole(twin.rows, mine)
+        rows_total += len(twin.rows)
+        rows_found += whole
         labs = [x for t in mine for x in labels(t)]
         in_labels = sorted(c for c in twin.codes if has_token(c, labs))
         mine_judged = sorted(c for c in twin.codes
@@ -276,11 +293,13 @@ def main() -> None:
             zero.append(pdf.name)
         share = found / len(twin.cells) if twin.cells else None
         per.append({"pdf": pdf.name, "twin_cells": len(twin.cells), "found": found,
+                    "twin_rows": len(twin.rows), "rows_whole": whole,
                     "tables": len(mine), "codes": sorted(twin.codes),
                     "codes_in_labels": in_labels, "codes_judged": mine_judged,
                     "codes_resolved": mine_resolved})
         print(f"{pdf.name[:28]:28} {len(twin.cells):5d} {found:5d} "
-              f"{(f'{share:.2f}' if share is not None else '-'):>6} {len(mine):6d} "
+              f"{(f'{share:.2f}' if share is not None else '-'):>6} {len(twin.rows):5d} "
+              f"{whole:5d} {len(mine):6d} "
               f"{len(twin.codes):5d} {len(in_labels):9d}")
     n_big = sum(1 for r in per if r["twin_cells"] >= 10)
     summary = {
@@ -288,6 +307,9 @@ def main() -> None:
         "twin_cells": total,
         "cells_found": found_total,
         "cell_recall": round(found_total / total, 4) if total else None,
+        "twin_body_rows": rows_total,
+        "body_rows_whole": rows_found,
+        "row_recall": round(rows_found / rows_total, 4) if rows_total else None,
         "reports_with_10_cells": n_big,
         "reports_with_10_cells_none_found": len(zero),
         "zero_reports": zero,
@@ -298,7 +320,8 @@ def main() -> None:
         "legend_codes_resolved": codes_resolved if args.resolve else None,
         "per_report": per,
     }
-    print(f"\ncells found {found_total}/{total} ({summary['cell_recall']}); reports with >= 10 "
+    print(f"\ncells found {found_total}/{total} ({summary['cell_recall']}); body rows whole "
+          f"{rows_found}/{rows_total} ({summary['row_recall']}); reports with >= 10 "
           f"twin cells: {n_big}, none found: {len(zero)} {zero}; tables {n_tables}; legend "
           f"codes in labels {codes_found}/{codes_total}"
           + (f", judged abstract {codes_judged}, resolved to the legend's meaning "

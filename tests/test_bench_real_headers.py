@@ -414,3 +414,24 @@ def test_resolve_rerun_alone_shows_each_cell_and_scores_the_resolver_alone(run):
     # finds no span for either (the document never explains them)
     assert (alone["resolvable"], alone["resolve_right"], alone["meanings_given"]) == (2, 1, 2)
     assert lines[-2].startswith("resolver alone ")
+
+
+def test_the_twin_benchmark_counts_a_body_row_whole_only_in_one_body_row():
+    import bench_crs_twins
+    twin = bench_crs_twins.read_twin(corpus(
+        "crs-reports", "markdown", "insights",
+        "IN12609v9-fema-s-building-resilient-infrastructure-and-com.md"))
+    assert len(twin.rows) == 5  # the table's rows after its header row
+    assert twin.rows[0] == ["FY2020", "380", "353 (93.9%)", "$500 million",
+                            "$3.1 billion (620%)", "$487.4 million", "$250.6 million (51.4%)"]
+    header = [["Fiscal Year"]]
+    whole = {"header_rows": header, "rows": [
+        ["FY2020", "380", "353 (93.9%)", "$500 million", "$3.1 billion\n(620%)",
+         "$487.4 million", "$250.6 million (51.4%)"]]}
+    cut = {"header_rows": header, "rows": [
+        ["FY2020", "380", "353 (93.9%)", "$500 million", "$3.1 billion", "$487.4 million",
+         "$250.6 million"], ["", "", "", "", "(620%)", "", "(51.4%)"]]}
+    in_header = {"header_rows": [twin.rows[0]], "rows": []}
+    assert bench_crs_twins.rows_whole(twin.rows, [whole]) == 1
+    assert bench_crs_twins.rows_whole(twin.rows, [cut]) == 0
+    assert bench_crs_twins.rows_whole(twin.rows, [in_header]) == 0

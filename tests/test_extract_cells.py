@@ -720,3 +720,119 @@ def test_labels_wrapped_round_a_block_over_a_ruled_body_stay_its_header():
     assert tables[0].header_rows == [["COMAR#", "Offense Literal", "CJIS Code", "Source",
                                       "Felony or Misd.", "Max Term", "Min Term",
                                       "Offense Type", "Serious. Categ.", "Fine"]]
+
+
+def test_rows_parted_by_space_keep_values_wrapped_onto_a_second_line(tmp_path):
+    # IN12609 Table 1: each row is set apart by space, and two of its amounts wrap their share
+    # onto a second line ("$3.1 billion" over "(620%)"). The second lines were rows of their
+    # own, and "$500 million" was not a value, so the first body row became a header row.
+    pdf = _one_page(corpus("crs-reports", "pdf", "insights",
+                           "IN12609v9-fema-s-building-resilient-infrastructure-and-com.pdf"), 2,
+                    tmp_path / "p.pdf")
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [[
+        "Fiscal Year", "Number of Applications Selected for Funding",
+        "Number and Percentage of Applications Obligated", "Amount Available in NOFO",
+        "Amount Requested and Percentage Over-Subscribed", "Amount Selected for Funding",
+        "Amount Obligated and Percentage of Amount Selected"]]
+    assert table.rows[0] == ["FY2020", "380", "353 (93.9%)", "$500 million",
+                             "$3.1 billion (620%)", "$487.4 million", "$250.6 million (51.4%)"]
+    assert table.rows[-1] == ["FY2020-2023 Total", "1,940", "1,242 (64.0%)", "$4.795 billion",
+                              "$15.665 billion (325%)", "$4.622 billion", "$1 billion (21.6%)"]
+    assert len(table.rows) == 5
+
+
+def _spaced_table(tmp_path: Path, rows: list[list[list[str]]]) -> Path:
+    """A table whose rows are blocks of lines set solid, the blocks parted by half a line."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 90, "Table 1. Grants by year")
+    xs = [72, 200, 300, 400]
+    for x, label in zip(xs, ["Year", "Awards", "Amount", "Obligated"], strict=True):
+        _text(page, x, 120, label)
+    page.draw_line((72, 125), (480, 125))
+    y = 140.0
+    for block in rows:
+        for line in block:
+            for x, v in zip(xs, line, strict=True):
+                if v:
+                    _text(page, x, y, v)
+            y += 10.5  # set solid: the 9-point lines touch
+        y += 5.0  # the space between rows
+    pdf = tmp_path / "spaced.pdf"
+    doc.save(pdf)
+    return pdf
+
+
+def test_a_value_wrapped_under_its_row_joins_it_when_rows_are_parted_by_space(tmp_path):
+    pdf = _spaced_table(tmp_path, [
+        [["FY2020", "380", "$3.1 billion", "$250.6 million"], ["", "", "(620%)", "(51.4%)"]],
+        [["FY2021", "350", "$3.5 billion", "$364 million"], ["", "", "(350%)", "(35.9%)"]],
+        [["FY2022", "496", "$3.6 billion", "$359.4 million"], ["", "", "(157%)", "(16.3%)"]],
+        [["FY2023", "716", "$5.4 billion", "$38.7 million"]]])
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert table.header_rows == [["Year", "Awards", "Amount", "Obligated"]]
+    assert table.rows == [["FY2020", "380", "$3.1 billion (620%)", "$250.6 million (51.4%)"],
+                          ["FY2021", "350", "$3.5 billion (350%)", "$364 million (35.9%)"],
+                          ["FY2022", "496", "$3.6 billion (157%)", "$359.4 million (16.3%)"],
+                          ["FY2023", "716", "$5.4 billion", "$38.7 million"]]
+
+
+def test_groups_of_full_rows_parted_by_space_stay_rows(tmp_path):
+    # the same spacing between groups of rows that each fill every column: rows of their own
+    pdf = _spaced_table(tmp_path, [
+        [["FY2020", "380", "$3.1", "$250.6"], ["FY2021", "350", "$3.5", "$364.0"]],
+        [["FY2022", "496", "$3.6", "$359.4"], ["FY2023", "716", "$5.4", "$38.7"]],
+        [["FY2024", "501", "$2.2", "$12.5"], ["FY2025", "77", "$1.0", "$4.4"]]])
+    _, (table,) = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    assert [r[0] for r in table.rows] == ["FY2020", "FY2021", "FY2022", "FY2023", "FY2024",
+                                          "FY2025"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("$3.1 billion", True), ("$500 million", True), ("12 thousand", True),
+    ("353 (93.9%)", True), ("1,242 (64.0%)", True), ("$1\nbillion", True),
+    ("billion", False), ("1.2 million acres", False), ("FY2020", False), ("353 (a)", False)])
+def test_amounts_with_a_scale_word_or_a_share_are_values(text, value):
+    from abstab.extract.grid import is_value
+    assert is_value(text) is value
+
+
+def test_a_table_in_the_right_column_under_a_title_across_both_columns(tmp_path):
+    # IF13203 page 1: a two-column page whose title and running footer cross the gutter. The
+    # page was read as one column, so the left column's last lines were taken into Table 1
+    # ("five FWS accounts: Cooperative | 5.0 | 0.0") and its first rows were lost
+    pdf = _one_page(corpus("crs-reports", "pdf", "in-focus", "IF13203.2.pdf"), 1,
+                    tmp_path / "p.pdf")
+    _, tables = extract_pdf(pdf, ExtractSettings(layout="never"), PROV)
+    (table,) = tables
+    assert table.caption == "Table 1. FWS Discretionary Funding by Account ($ in millions)"
+    assert table.header_rows == [["Account", "FY2026 Enacted", "FY2027 Request"]]
+    assert [r[0] for r in table.rows] == [
+        "Resource Management", "Construction",
+        "Cooperative Endangered Species Conservation Fund", "National Wildlife Refuge Fund",
+        "North American Wetlands Conservation Fund", "Neotropical Migratory Bird Conservation Fund",
+        "Multinational Species Conservation Fund", "State and Tribal Wildlife Grants", "Total"]
+    assert table.rows[0] == ["Resource Management", "1,451.5", "1,303.6"]
+    assert table.rows[-1] == ["Total", "1,650.5", "1,327.3"]
+
+
+def test_amounts_set_level_with_the_middle_of_a_two_line_label_stay_in_its_row(tmp_path):
+    # IF13206 pages 1 and 2: each amount is centred between the two lines of its label, so it
+    # is read with the label's second line (page 1) or as a line of its own (page 2); the
+    # label's lines were rows of their own, beside empty cells
+    src = corpus("crs-reports", "pdf", "in-focus", "IF13206.1.pdf")
+    _, (first,) = extract_pdf(_one_page(src, 1, tmp_path / "p1.pdf"),
+                              ExtractSettings(layout="never"), PROV)
+    _, (second,) = extract_pdf(_one_page(src, 2, tmp_path / "p2.pdf"),
+                               ExtractSettings(layout="never"), PROV)
+    courts = "Courts of Appeals, District Courts, and Other Judicial Services"
+    assert first.rows[5] == [f"{courts} (total)", "$8,816.3", "$9,202.0"]
+    assert first.rows[11] == ["Administrative Office of the U.S. Courts", "$107.0", "$113.8"]
+    assert len(first.rows) == 15
+    assert second.rows == [["Supreme Court", "$3.3", "$3.3"],
+                           ["Court of Appeals for the Federal Circuit", "$3.7", "$3.8"],
+                           ["Court of International Trade", "$2.5", "$2.6"],
+                           [courts, "$534.7", "$542.9"],
+                           ["Judicial Retirement Funds", "$309.4", "$274.0"],
+                           ["TOTAL", "$853.6", "$826.5"]]

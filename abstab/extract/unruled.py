@@ -154,7 +154,8 @@ def text_column_gutter(groups: list[list[Char]], width: float,
     """The x of the white strip between the two text columns of a page set in two columns,
     or None.
 
-    The strip lies in the middle 40 % of the page, almost no line crosses it (at most 2 %),
+    The strip lies in the middle 40 % of the page, almost no line crosses it (at most 2 %, or
+    three: a title and a running footer),
     both sides hold text over at least half of the page's text height, and both hold running
     text (lines of five or more words, half of them in lower case): two columns of paragraphs,
     not a table whose columns leave a gap there."""
@@ -169,7 +170,7 @@ def text_column_gutter(groups: list[list[Char]], width: float,
         for w in ws:
             for i in range(max(0, int(w.x0)), min(bins, int(w.x1) + 1)):
                 cover[i] += 1
-    allowed = max(1, int(0.02 * n))
+    allowed = max(3, int(0.02 * n))  # (a title and a footer may cross it on a short page)
     top, bottom = min(r[1] for r in rows), max(r[2] for r in rows)
     lo, hi = int(0.3 * width), int(0.7 * width)
     best: tuple[int, float] | None = None

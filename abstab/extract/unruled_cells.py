@@ -204,6 +204,59 @@ def _continues(first: TLine, prev: TLine, ln: TLine, nxt: TLine | None, pieces: 
     return False
 
 
+def _within_row(body: list[TLine], band: list[int], pieces: list[list[Piece]], i: int,
+                usual: float) -> bool:
+    """Whether line ``i`` belongs to the row ``band`` starts although :func:`_continues` does
+    not say so: amounts set level with the middle of a two- or three-line label are read as a
+    line of their own, or with one of the label's lines, and their box then overlaps the
+    label lines' boxes by more than a quarter of a line, and more than lines of the body
+    usually overlap (``usual``):
+    ``Courts of Appeals, District Courts,`` / ``$534.7  $542.9`` / ``and Other Judicial
+    Services``. The row has one set of amounts, and its other lines are the label's."""
+    ln, prev = body[i], body[i - 1]
+    if prev.y1 - ln.y0 <= max(usual, 0.0) + 0.25 * ln.size:
+        return False
+    labels = [j for j in [*band, i] if not body[j].values]
+    valued = [j for j in [*band, i] if body[j].values]
+    return len(valued) <= 1 and bool(labels) and all(
+        all(p.c0 == p.c1 == 0 for p in pieces[j]) for j in labels)
+
+
+def _spaced_bands(body: list[TLine], pieces: list[list[Piece]]) -> list[list[int]] | None:
+    """Rows told apart by the space between them, when cells wrap onto lines set solid under
+    their row (``$3.1 billion`` over ``(620%)``): the lines of each block set solid are one
+    row. None unless the body reads that way throughout: blocks parted by a clear gap, every
+    later line of a block filling fewer of the columns its first line fills, and at least two
+    blocks whose later lines leave the stub empty (values wrapped, not rows of their own)."""
+    if len(body) < 4:
+        return None
+    sizes = sorted(ln.size for ln in body)
+    size = sizes[len(sizes) // 2]
+    # line boxes depend on the font's metrics: compare the steps from line to line instead
+    steps = [b.y0 - a.y0 for a, b in pairwise(body)]
+    solid = min(steps)
+    blocks: list[list[int]] = [[0]]
+    for i, step in enumerate(steps, start=1):
+        if step >= solid + 0.35 * size:
+            blocks.append([i])
+        elif step <= solid + 0.1 * size:
+            blocks[-1].append(i)
+        else:
+            return None  # neither set solid nor set apart: no such reading
+    wrapped = 0
+    for block in blocks:
+        first = {c for p in pieces[block[0]] for c in range(p.c0, p.c1 + 1)}
+        for i in block[1:]:
+            cols = {c for p in pieces[i] for c in range(p.c0, p.c1 + 1)}
+            if not cols < first:
+                return None
+        if len(block) > 1 and all(0 not in {p.c0 for p in pieces[i]} for i in block[1:]):
+            wrapped += 1
+    if len(blocks) < 3 or wrapped < 2:
+        return None
+    return blocks
+
+
 def _split_ungrouped(pieces: list[list[Piece]], ext: list[tuple[float, float] | None]
                      ) -> list[list[Piece]]:
     """Labels over several columns that group nothing are cut back into column labels.
@@ -429,14 +482,18 @@ def to_cells(cand: Candidate) -> list[Rect]:
     pieces = [_pieces(ln, xs, ext) for ln in body]
     steps = sorted(b.y0 - a.y0 for a, b in pairwise(rows))
     pitch = steps[len(steps) // 2] if steps else 0.0
+    overlaps = sorted(a.y1 - b.y0 for a, b in pairwise(body))
+    usual = overlaps[len(overlaps) // 2] if overlaps else 0.0
     bands: list[list[int]] = []
     for i, ln in enumerate(body):
         nxt = body[i + 1] if i + 1 < len(body) else None
-        if bands and _continues(body[bands[-1][0]], body[i - 1], ln, nxt, pieces[i],
-                                pieces[i - 1], pitch):
+        if bands and (_continues(body[bands[-1][0]], body[i - 1], ln, nxt, pieces[i],
+                                 pieces[i - 1], pitch)
+                      or _within_row(body, bands[-1], pieces, i, usual)):
             bands[-1].append(i)
         else:
             bands.append([i])
+    bands = _spaced_bands(body, pieces) or bands
     ys = [start]
     for a, b in pairwise(bands):
         ys.append((body[a[-1]].y1 + body[b[0]].y0) / 2)
