@@ -18,6 +18,7 @@ from abstab.core.questions import (
     answers_match,
     data_table_problem,
     execute,
+    format_number,
     key_column,
     link_column,
     period_kind,
@@ -409,7 +410,7 @@ def test_a_difference_of_scaled_amounts_keeps_their_scale():
 
 def _synth(tmp_path, path, page):
     """``abstab synth`` (rules) on one page of a shared PDF (``path`` inside the corpora): the
-    items on tables as printed (type, question, answer) and the generate errors (reason,
+    items on the tables as printed, not their de-abstracted twins (type, question, answer) and the generate errors (reason,
     message) but for unresolved headers."""
     r = synth_pages(corpus(*path.split("/")), page, page, tmp_path, {"controlled": False})
     assert r.exit_code == 0, r.output
@@ -417,7 +418,7 @@ def _synth(tmp_path, path, page):
     items = [json.loads(line) for line in (w / "assemble" / "items.jsonl").read_text().splitlines()]
     errors = [json.loads(line) for line in (w / "generate" / "errors.jsonl").read_text().splitlines()]
     return ([(i["template"], i["question"], i["answer"]["text"]) for i in items if i["table_id"]
-             and i["answer_location"] != "table_clear"],
+             and not i["table_id"].endswith(":clear")],
             sorted({(e["reason"], e["message"]) for e in errors if e["reason"] != "unresolved_header"}))
 
 
@@ -569,3 +570,27 @@ def test_a_meaning_that_spells_the_code_with_digits_is_no_meaning(tmp_path):
 def test_a_column_name_keeps_the_capitals_of_a_name_or_date(term, phrased):
     # "Which has the higher long Gun: Tennessee or Connecticut?"
     assert phrase(term) == phrased
+
+
+def test_a_difference_keeps_the_unit_and_maxima_are_not_summed(tmp_path):
+    # camelot offense.pdf: "How much higher is the Max Term for 5-1 than for 6-3?" was answered
+    # "2" for 5Y and 3Y, and "the sum of the Max Term for 4-2 and 2-1" (two maximum prison
+    # terms) was asked.
+    items, _ = _synth(tmp_path, "govreports/camelot__offense.pdf", 0)
+    assert [i for i in items if i[0] != "lookup"] == [
+        ("comparison", "Which has the higher Max Term: 6-3 or 4-1?", "4-1"),
+        ("difference", "How much higher is the Max Term for 5-1 than for 6-3?", "2Y")]
+    assert format_number(5.0, ["15 mg", "10 mg"]) == "5 mg"
+
+
+def test_a_passage_or_a_bulleted_list_is_no_lookup_answer():
+    long = " ".join(["word"] * 26)
+    t = make_table(["Item", "Description"], [
+        ["Books", long], ["Variability", "• All give the same answer • Most choose one"],
+        ["Fees", "Charged per term"]])
+    ops = template_operations(TableView(t, 0), [1], ["lookup"], 3, 0, "0")
+    assert [o.rows for o in ops] == [[2]]
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="lookup", column=1, key_column=0, rows=[0]), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "not_one_value", "cell (0, 1) holds 26 words (a passage, not one value)")

@@ -54,7 +54,9 @@ _RATE_WORDS = {"%", "percent", "percentage", "pct", "rate", "rates", "share", "r
                "mean", "median", "per", "index", "margin", "factor", "growth", "change",
                # limits and unit prices: two rows' thresholds or prices add up to nothing
                "criterion", "criteria", "threshold", "thresholds", "limit", "limits", "price",
-               "prices", "concentration", "concentrations"}
+               "prices", "concentration", "concentrations",
+               # the largest or smallest value of something: two maxima add up to nothing
+               "max", "maximum", "min", "minimum", "peak"}
 # A unit per volume or mass ("pg/L", "$/gal", "cents/lb", "mg/kg"): a concentration or a price.
 _PER_AMOUNT_UNIT = re.compile(r"/\s*(?:[mµu]?l|m3|m³|gal|lb|lbs|[mµk]?g|t|ton|tonne|bu|bbl|cwt)\b",
                               re.IGNORECASE)
@@ -623,7 +625,14 @@ def format_number(value: float, like: list[str]) -> str:
         text = text[1:]
     if like and all(t.endswith("%") for t in like):
         text += "%"
+    units = {m.group("unit") if (m := _UNIT_AFTER.fullmatch(squash(t))) else None for t in like}
+    if len(units) == 1 and (unit := units.pop()):
+        text += unit  # the operands' shared unit: "5Y" − "3Y" is "2Y", not "2"
     return text
+
+
+# A number followed by a unit word ("5Y", "15 mg", "12 days"); a scale ("12k") is read first.
+_UNIT_AFTER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?(?P<unit>\s?[^\W\d_]+\.?)")
 
 
 # A number written with a currency and a scale ("$0.44M", "EUR 3 bn", "12k").
@@ -949,6 +958,9 @@ class Lookup(QuestionKind):
         if NOT_AVAILABLE.fullmatch(text):
             raise QuestionError("not_available", f"cell ({op.rows[0]}, {op.column}) says the "
                                 f"value is not available ({text!r})")
+        passage = _passage(text)
+        if passage:
+            raise QuestionError("not_one_value", f"cell ({op.rows[0]}, {op.column}) {passage}")
         return Computed(answer_of(text), [view.coord(op.rows[0], op.column)])
 
     def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
@@ -972,11 +984,27 @@ class Lookup(QuestionKind):
         return ops
 
 
+MAX_ANSWER_WORDS = 25
+"""A lookup's answer has at most this many words: a longer cell is a passage (or several rows
+run together), not a value a reader gives back."""
+_BULLET = re.compile(r"[•◦▪●■]")
+
+
+def _passage(text: str) -> str | None:
+    """Why a cell's text is no single answer (None if it is one): a bulleted list or more than
+    :data:`MAX_ANSWER_WORDS` words."""
+    if len(_BULLET.findall(text)) >= 2:
+        return "is a bulleted list (several answers)"
+    if len(text.split()) > MAX_ANSWER_WORDS:
+        return f"holds {len(text.split())} words (a passage, not one value)"
+    return None
+
+
 def _answerable(view: TableView, c: int) -> list[int]:
     """Labelled rows whose cell in column ``c`` is one value to look up (not "n.a.": that
-    row and column make an unanswerable item, not a lookup)."""
+    row and column make an unanswerable item, not a lookup; not a passage)."""
     return [r for r in view.keys if informative(view.cell(r, c)) and not view.merged(r, c)
-            and not NOT_AVAILABLE.fullmatch(view.cell(r, c))]
+            and not NOT_AVAILABLE.fullmatch(view.cell(r, c)) and not _passage(view.cell(r, c))]
 
 
 class _PairKind(QuestionKind):
