@@ -410,8 +410,8 @@ def test_a_difference_of_scaled_amounts_keeps_their_scale():
 
 def _synth(tmp_path, path, page):
     """``abstab synth`` (rules) on one page of a shared PDF (``path`` inside the corpora): the
-    items on the tables as printed, not their de-abstracted twins (type, question, answer) and the generate errors (reason,
-    message) but for unresolved headers."""
+    items on the tables as printed, not their de-abstracted twins (type, question, answer), and
+    the tables' generate errors (reason, message) but for unresolved headers."""
     r = synth_pages(corpus(*path.split("/")), page, page, tmp_path, {"controlled": False})
     assert r.exit_code == 0, r.output
     w = tmp_path / "w"
@@ -419,7 +419,8 @@ def _synth(tmp_path, path, page):
     errors = [json.loads(line) for line in (w / "generate" / "errors.jsonl").read_text().splitlines()]
     return ([(i["template"], i["question"], i["answer"]["text"]) for i in items if i["table_id"]
              and not i["table_id"].endswith(":clear")],
-            sorted({(e["reason"], e["message"]) for e in errors if e["reason"] != "unresolved_header"}))
+            sorted({(e["reason"], e["message"]) for e in errors if e["unit"].startswith("table:")
+                    and e["reason"] != "unresolved_header"}))
 
 
 def test_months_quarters_and_years_are_not_compared_or_ranked_together(tmp_path):
@@ -581,6 +582,8 @@ def test_a_difference_keeps_the_unit_and_maxima_are_not_summed(tmp_path):
         ("comparison", "Which has the higher Max Term: 6-3 or 4-1?", "4-1"),
         ("difference", "How much higher is the Max Term for 5-1 than for 6-3?", "2Y")]
     assert format_number(5.0, ["15 mg", "10 mg"]) == "5 mg"
+    # olmocr schematics: "How much higher is the gain for 2 & 3 than for Not Installed?" → "40"
+    assert format_number(40.0, ["40dB (factory default)", "0dB"]) == "40dB"
 
 
 def test_a_passage_or_a_bulleted_list_is_no_lookup_answer():
@@ -594,3 +597,32 @@ def test_a_passage_or_a_bulleted_list_is_no_lookup_answer():
         execute(Operation(type="lookup", column=1, key_column=0, rows=[0]), t)
     assert (exc.value.reason, str(exc.value)) == (
         "not_one_value", "cell (0, 1) holds 26 words (a passage, not one value)")
+
+
+def test_a_piece_of_a_sentence_makes_no_blank(tmp_path):
+    # eu-004: a line cut out of a column of text, "countries, together with an up-to-date
+    # picture for ___ for the countries in which penetration seems most", was a question.
+    text = ("countries, together with an up-to-date picture for 1997 for the countries in which "
+            "penetration seems most")
+    stage = generate_stage(tmp_path, [_doc(text)], [], [], [], text_questions_per_document=3)
+    result = stage.process(Unit("text:d", _GenerateUnit("text", "d")))
+    assert "items" not in result.records
+    assert [(e["reason"], e["message"]) for e in result.errors] == [
+        ("not_a_sentence", ("a piece of a sentence (no capital at its start or no full stop at "
+                           "its end)"))]
+
+
+def test_a_serial_number_column_is_not_looked_up():
+    # camelot agstat: "What is the serial number for Angul?" → 10, the row's place in the list.
+    t = make_table(["Sl. No.", "District", "Population"], [
+        ["1", "Balasore", "23.65"], ["2", "Bhadrak", "15.34"], ["3", "Balangir", "17.01"]])
+    view = TableView(t, 1)
+    assert {o.column for o in template_operations(view, [0, 2], ["lookup"], 3, 0, "0")} == {2}
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="lookup", column=0, key_column=1, rows=[0]), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "serial_column", "lookup: column 0 numbers the rows (serial numbers)")
+    # a batch column that counts up from far past the table's length is looked up
+    batch = make_table(["Site", "Batch"], [["A", "7"], ["B", "8"], ["C", "10"]])
+    assert execute(Operation(type="lookup", column=1, key_column=0, rows=[0]),
+                   batch).answer.text == "7"

@@ -459,10 +459,18 @@ def _label_reason(view: TableView, col: int) -> str | None:
         return "its values are codes with leading zeros"
     if len({len(t) for t in texts}) == 1 and len(texts[0]) >= 5:
         return f"its values are {len(texts[0])}-digit codes"
-    ordered = [int(view.cell(r, col)) for r in sorted(view.values(col))]
-    if all(0 < b - a <= 2 for a, b in itertools.pairwise(ordered)):
+    if _serial(view, col):
         return "its values are serial numbers (they count up row by row)"
     return None
+
+
+def _serial(view: TableView, col: int) -> bool:
+    """Whether ``col`` numbers the rows: whole numbers counting up row by row (a gap of one
+    is allowed), at least :data:`_MIN_LABEL_VALUES` of them."""
+    texts = [view.cell(r, col) for r in sorted(view.values(col))]
+    if len(texts) < _MIN_LABEL_VALUES or not all(_PLAIN_INT.fullmatch(t) for t in texts):
+        return False
+    return all(0 < b - a <= 2 for a, b in itertools.pairwise(int(t) for t in texts))
 
 
 def key_column(table: Table, max_col: int = 3) -> int | None:
@@ -631,8 +639,9 @@ def format_number(value: float, like: list[str]) -> str:
     return text
 
 
-# A number followed by a unit word ("5Y", "15 mg", "12 days"); a scale ("12k") is read first.
-_UNIT_AFTER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?(?P<unit>\s?[^\W\d_]+\.?)")
+# A number followed by a unit word ("5Y", "15 mg", "40dB (factory default)"); a scale ("12k")
+# is read first.
+_UNIT_AFTER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?(?P<unit>\s?[^\W\d_]+\.?)(?:\s*\([^()]*\))?")
 
 
 # A number written with a currency and a scale ("$0.44M", "EUR 3 bn", "12k").
@@ -945,6 +954,14 @@ class Lookup(QuestionKind):
     per_column = True
     needs_measure = False  # "What is the item number of X?" is a fair question
 
+    def unfit(self, view: TableView, col: int) -> tuple[str, str] | None:
+        # A row's place in the list ("What is the serial number for Angul?" → 10) is no fact
+        # about the row.
+        values = view.values(col)
+        if _serial(view, col) and min(values.values()) <= len(view.table.rows):
+            return "serial_column", f"column {col} numbers the rows (serial numbers)"
+        return None
+
     def compute(self, op: Operation, view: TableView) -> Computed:
         if len(op.rows) != 1 or op.rows[0] not in view.keys:
             raise QuestionError("bad_rows", f"lookup needs one labelled row, got {op.rows}")
@@ -976,7 +993,7 @@ class Lookup(QuestionKind):
                      pick: _Picker) -> list[Operation]:
         """``n_for(c)`` lookups of each column in ``columns``, numeric or not."""
         ops: list[Operation] = []
-        for c in columns:
+        for c in (c for c in columns if self.unfit(view, c) is None):
             rows = _answerable(view, c)
             for r in sorted(pick.rows(rows, n_for(c), f"lookup|{c}")):
                 ops.append(Operation(type=self.name, column=c, key_column=view.key_column,

@@ -84,6 +84,10 @@ _REFERENCE = re.compile(r"\b(?:sections?|tables?|figures?|fig\.|pages?|p\.|pp\.|
 # Program code, not prose: an identifier with an underscore ("SESSION_USER") or an operator
 # of a programming language ("<>", "==", "!=").
 _CODE = re.compile(r"[^\W_]_[^\W_]|<>|[=!]=")
+# A whole sentence: a capital (or an opening quote or bracket before one) to a full stop, a
+# question or an exclamation mark (a closing quote or bracket may follow). A line cut out of a
+# column of text ("countries, together with … seems most") is none.
+_WHOLE_SENTENCE = re.compile(r"[\"“‘(]?[A-Z].*[.!?][\"”’)]?", re.DOTALL)
 _YEAR_SHIFT = 5
 """How many years past the latest one a column names are tried for an absent period."""
 
@@ -650,6 +654,11 @@ class GenerateStage(Stage):
                     continue
                 candidates.append((b, sentence, nums[0]))
         for b, sentence, num in self._pick(candidates, self.settings.text_questions_per_document, doc_id):
+            if not _WHOLE_SENTENCE.fullmatch(sentence):
+                result.drop(f"{doc_id}|{sentence[:40]}", "not_a_sentence", "a piece of a "
+                            "sentence (no capital at its start or no full stop at its end)",
+                            failure=False)
+                continue
             cloze = sentence[:num.start()] + BLANK + sentence[num.end():]
             if sentence.count(num.group()) > 1:
                 result.drop(f"{doc_id}|{sentence[:40]}", "ambiguous_blank",
