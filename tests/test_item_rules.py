@@ -18,12 +18,17 @@ from abstab.core.questions import (
     answers_match,
     data_table_problem,
     execute,
+    format_number,
+    key_column,
+    link_column,
+    period_kind,
+    phrase,
     template_operations,
     term_debris,
     term_problem,
 )
 from abstab.executors import Unit
-from abstab.records import Block, Document, Operation
+from abstab.records import Block, Document, HeaderKeyword, Judgment, Operation, Resolution
 from abstab.stages.generate import _absent_year, _GenerateUnit
 
 TYPES = ["lookup", "comparison", "extremum", "count", "sum", "difference", "filter"]
@@ -228,6 +233,15 @@ def test_a_row_label_cut_at_a_line_break_names_no_row():
                                     4: "Sleep difficulties", 5: "Rock & roll"}
 
 
+def test_the_tail_of_a_wrapped_label_names_no_row():
+    # "… for of occurrence)": the second line of "Frequency (rate | of occurrence)" was a row.
+    t = make_table(["Measure", "Value"], [
+        ["Frequency (rate", "4"], ["of occurrence)", "12"], ["a) Wheat", "3"], ["(ii) Rice", "7"],
+        ["Total (excl. VAT)", "9"], ["and others", "2"], ["pH", "6.5"], ["Sleep [mild]", "1"]])
+    assert TableView(t, 0).keys == {2: "a) Wheat", 3: "(ii) Rice", 4: "Total (excl. VAT)",
+                                    6: "pH", 7: "Sleep [mild]"}
+
+
 @pytest.mark.parametrize(("header", "rows", "why"), [
     # eu-015: "2.003" is two thousand and three; read as 2.003, "the sum of the enquiries for
     # EIT and Research enquiry service" was 121.003.
@@ -389,3 +403,226 @@ def test_a_difference_of_scaled_amounts_keeps_their_scale():
     plain = make_table(["Program", "Budget"], [["A", "$5,500"], ["B", "$2,487"], ["C", "$1"]])
     assert execute(Operation(type="sum", column=1, key_column=0, rows=[0, 1]),
                    plain).answer.text == "7,987"
+
+
+# ------------------------------------------------------------------ real report pages, end to end
+
+
+def _synth(tmp_path, path, page):
+    """``abstab synth`` (rules) on one page of a shared PDF (``path`` inside the corpora): the
+    items on the tables as printed, not their de-abstracted twins (type, question, answer), and
+    the tables' generate errors (reason, message) but for unresolved headers."""
+    r = synth_pages(corpus(*path.split("/")), page, page, tmp_path, {"controlled": False})
+    assert r.exit_code == 0, r.output
+    w = tmp_path / "w"
+    items = [json.loads(line) for line in (w / "assemble" / "items.jsonl").read_text().splitlines()]
+    errors = [json.loads(line) for line in (w / "generate" / "errors.jsonl").read_text().splitlines()]
+    return ([(i["template"], i["question"], i["answer"]["text"]) for i in items if i["table_id"]
+             and not i["table_id"].endswith(":clear")],
+            sorted({(e["reason"], e["message"]) for e in errors if e["unit"].startswith("table:")
+                    and e["reason"] != "unresolved_header"}))
+
+
+def test_months_quarters_and_years_are_not_compared_or_ranked_together(tmp_path):
+    # A traffic table lists fiscal years, months and quarter totals in one column; before,
+    # "For which row entries is the … greater than 40,000,000? FY2013; FY2014" and "How much
+    # higher is the … load factor for Jul-2015 than for Financial Year 2015 TTL?" were asked.
+    items, _ = _synth(tmp_path, "govreports/pdfplumber__issue-53-example.pdf", 0)
+    intl = "international Pax Traffic"
+    assert [i for i in items if i[0] != "lookup"] == [
+        ("comparison", (f"Which has the lower {intl} revenue passenger kilometers: Apr-2015 or "
+                       "Oct-2015?"), "Apr-2015"),
+        ("sum", (f"What is the sum of the {intl} revenue passenger kilometers for Oct-2015 and "
+                "Jun-2015?"), "6,526,549"),
+        ("difference", (f"How much higher is the {intl} load factor for Financial Year 2015 2nd Q "
+                       "TTL than for Financial Year 2015 1st Q TTL?"), "3.5")]
+
+
+@pytest.mark.parametrize(("label", "kind"), [
+    ("FY2013", "year"), ("Financial Year 2015 TTL", "year"), ("2013-14", "year"),
+    ("Apr-2015", "month"), ("Sept. 2019", "month"), ("FY15 1st Q TTL", "quarter"),
+    ("Q1 2015", "quarter"), ("H1 2015", "half-year"), ("Maryland", None), ("Mayor", None),
+    ("Total", None)])
+def test_the_period_a_row_label_names(label, kind):
+    assert period_kind(label) == kind
+
+
+def test_a_column_of_links_is_not_asked_about(tmp_path):
+    # USDA's ag energy round-up: "What is the Internet Report Link for Nebraska?" → "Nebraska
+    # Ethanol" (the text of a link) was asked.
+    items, errors = _synth(tmp_path, "govreports/pdfplumber__ag-energy-round-up-2017-02-24.pdf", 0)
+    assert not [i for i in items if "Link" in i[1]]
+    assert ("unusable_term", ("column 6 cannot be named in a question: its header 'Internet "
+            "Report Link' names links")) in errors
+    view = TableView(make_table(["Agency", "Web page"], [
+        ["EPA", "www.epa.gov/air"], ["USDA", "https://www.usda.gov"], ["FDA", "fda.gov/food"]]), 0)
+    assert link_column(view, 1) == "3 of its 3 cells are web or e-mail addresses"
+
+
+def test_survey_answer_options_name_no_column(tmp_path):
+    # eu-024: "What is the occasionally for Ethnicity?", "Which has the lower never: …?"
+    items, errors = _synth(tmp_path, "icdar2013/competition-dataset-eu/eu-024.pdf", 1)
+    assert items == []
+    assert errors == [("unusable_term", (f"column {c} cannot be named in a question: it is an "
+                       "answer option of a survey, not a quantity's name")) for c in (1, 2, 3)]
+    assert term_problem("Not much", 12) == "it is an answer option of a survey, not a quantity's name"
+    assert term_problem("Monthly", 12) is None
+
+
+def test_a_legend_laid_out_as_a_table_is_not_a_data_table(tmp_path):
+    # camelot birdisland: the seed catalogue's key of trait and treatment codes ("RR |
+    # Roundup Ready® Soybeans | Mq | Maxim® Quattro"); before, "What is the Technologies
+    # Agrisure® Viptera™ 3111 for roundup ready?".
+    items, errors = _synth(tmp_path, "govreports/camelot__birdisland.pdf", 1)
+    assert items == []
+    assert errors == [("not_data_table", ("no questions from this table: 2 pairs of columns of "
+                       "codes and what they stand for (a legend or key)"))]
+
+
+def test_a_table_whose_labels_are_wrapped_lines_has_no_row_keys(tmp_path):
+    # us-031a: the labels of Table 4-1 wrap over rows ("Combined savings opportunity" / "(per
+    # cycle magnitude * frequency" / "of occurrence)"); before, "What is the speed reduction/
+    # optimization for of occurrence)?".
+    items, errors = _synth(tmp_path, "icdar2013/competition-dataset-us/us-031a.pdf", 1)
+    assert items == []
+    assert errors == [("no_row_keys", "no column of distinct row labels to ask about")]
+
+
+def test_bare_yes_and_no_labels_name_no_row_but_still_count_as_labels():
+    # us-024: "What is the total occupied housing units for No?" (No under "Disability status").
+    rows = [["Sex", ""], ["Male", "61,206"], ["Female", "49,486"], ["Disability status", ""],
+            ["Yes", "3,657"], ["No", "107,035"], ["Other", "12"]]
+    t = make_table(["Characteristic", "Housing units"], rows)
+    view = TableView(t, 0)
+    assert key_column(t) == 0  # seven labels of seven rows tell the rows apart
+    assert view.keys == {0: "Sex", 1: "Male", 2: "Female", 3: "Disability status"}
+    named = {r for o in template_operations(view, [1], TYPES, 9, 3, "0") for r in o.rows}
+    assert named <= {1, 2}
+
+
+def _doc(text: str) -> Document:
+    return Document(provenance=PROV, doc_id="d", source="r.pdf", sha256="0" * 64, pages=1,
+                    text=text, blocks=[Block(block_id="b1", page=1, bbox=[0, 0, 1, 1],
+                                             kind="paragraph", text=text, order=0, char_start=0,
+                                             char_end=len(text))])
+
+
+def test_program_code_makes_no_blank(tmp_path):
+    # docling redp5110: "WHEN VERIFY_GROUP_FOR_USER ( SESSION_USER , 'MGR' ) = ___ AND
+    # SESSION_USER <> EMPLOYEES ." was a fill-in-the-blank question.
+    text = ("WHEN VERIFY_GROUP_FOR_USER ( SESSION_USER , 'MGR' ) = 1 AND SESSION_USER <> "
+            "EMPLOYEES . The mask applies to 3 columns of the table in every query.")
+    stage = generate_stage(tmp_path, [_doc(text)], [], [], [], text_questions_per_document=3)
+    result = stage.process(Unit("text:d", _GenerateUnit("text", "d")))
+    assert [i.question for i in result.records["items"]] == [
+        ('Fill in the blank from the document: "The mask applies to ___ columns of the table in '
+        'every query."')]
+
+
+def test_no_unanswerable_row_when_a_sibling_table_gives_it_a_like_quantity(tmp_path):
+    # olmocr's restricted substances: "What is the Threshold Limit for Cadmium (Cd)?" was made
+    # unanswerable, but the table before lists Cadmium's "Allowable Limit" (100 ppm).
+    limits = make_table(["Restricted Substance", "Allowable Limit"], [
+        ["Cadmium (Cd)", "100 ppm"], ["Mercury (Hg)", "1000 ppm"], ["Lead (Pb)", "1000 ppm"]],
+        table_id="d:t1")
+    thresholds = make_table(["Restricted Substance", "CAS Number", "Threshold Limit"], [
+        ["Hexachlorobutadiene (HCBD)", "87-68-3", ">0% w/w"],
+        ["Pentachlorothiophenol (PCTP)", "133-49-3", ">1% w/w"]], table_id="d:t2")
+    judged = [Judgment(provenance=PROV, table_id=t.table_id, doc_id="d", label="clear",
+                       confidence=0.9) for t in (limits, thresholds)]
+    stage = generate_stage(tmp_path, [_doc("Substances restricted in parts.")],
+                           [limits, thresholds], judged, [], unanswerable_per_table=9)
+    result = stage.process(Unit("table:d:t2", _GenerateUnit("table", "d:t2")))
+    unanswerable = sorted(i.question for i in result.records["items"]
+                          if i.answer_location == "unanswerable")
+    # their CAS numbers are what no table of the document gives
+    assert unanswerable == [f"What is the CAS Number for {s}?" for s in
+                            ("Cadmium (Cd)", "Lead (Pb)", "Mercury (Hg)")]
+
+
+def test_a_meaning_that_spells_the_code_with_digits_is_no_meaning(tmp_path):
+    # olmocr's schematics: "LED (LED9)" in the text made "LED Reference Designator" mean "LED9
+    # Reference Designator"; before, "What is the LED9 Reference Designator for FLAG4?".
+    t = make_table(["FLAG Pin", "LED Reference Designator", "Color"], [
+        ["FLAG4", "LED7", "amber"], ["FLAG5", "LED6", "green"], ["FLAG6", "LED5", "red"]])
+    judgment = Judgment(provenance=PROV, table_id="d:t1", doc_id="d", label="abstract",
+                        confidence=0.9, keywords=[HeaderKeyword(
+                            keyword="LED Reference Designator", row=0, col=1, style="acronym",
+                            score=0.9)])
+    meaning = Resolution(provenance=PROV, table_id="d:t1", doc_id="d",
+                         keyword="LED Reference Designator", row=0, column=1,
+                         expansion="LED9 Reference Designator", category="explicit",
+                         confidence=0.9, method="test")
+    stage = generate_stage(tmp_path, [_doc("4.4.3 VERF LED (LED9)")], [t], [judgment], [meaning])
+    result = stage.process(Unit("table:d:t1", _GenerateUnit("table", "d:t1")))
+    assert sorted(i.question for i in result.records["items"]) == [
+        "What is the color for FLAG4?", "What is the color for FLAG5?"]
+    assert [(e["reason"], e["message"]) for e in result.errors
+            if e["reason"] == "unusable_meaning"] == [
+        ("unusable_meaning", ("column 'LED Reference Designator': the meaning of 'LED Reference "
+         "Designator' is not a column name (it is the code itself): 'LED9 Reference "
+         "Designator'"))]
+
+
+@pytest.mark.parametrize(("term", "phrased"), [
+    ("Long Gun", "Long Gun"), ("Dec-2015 revenue passenger kilometers",
+                               "Dec-2015 revenue passenger kilometers"),
+    ("Change in score", "change in score"), ("Handgun", "handgun")])
+def test_a_column_name_keeps_the_capitals_of_a_name_or_date(term, phrased):
+    # "Which has the higher long Gun: Tennessee or Connecticut?"
+    assert phrase(term) == phrased
+
+
+def test_a_difference_keeps_the_unit_and_maxima_are_not_summed(tmp_path):
+    # camelot offense.pdf: "How much higher is the Max Term for 5-1 than for 6-3?" was answered
+    # "2" for 5Y and 3Y, and "the sum of the Max Term for 4-2 and 2-1" (two maximum prison
+    # terms) was asked.
+    items, _ = _synth(tmp_path, "govreports/camelot__offense.pdf", 0)
+    assert [i for i in items if i[0] != "lookup"] == [
+        ("comparison", "Which has the higher Max Term: 6-3 or 4-1?", "4-1"),
+        ("difference", "How much higher is the Max Term for 5-1 than for 6-3?", "2Y")]
+    assert format_number(5.0, ["15 mg", "10 mg"]) == "5 mg"
+    # olmocr schematics: "How much higher is the gain for 2 & 3 than for Not Installed?" → "40"
+    assert format_number(40.0, ["40dB (factory default)", "0dB"]) == "40dB"
+
+
+def test_a_passage_or_a_bulleted_list_is_no_lookup_answer():
+    long = " ".join(["word"] * 26)
+    t = make_table(["Item", "Description"], [
+        ["Books", long], ["Variability", "• All give the same answer • Most choose one"],
+        ["Fees", "Charged per term"]])
+    ops = template_operations(TableView(t, 0), [1], ["lookup"], 3, 0, "0")
+    assert [o.rows for o in ops] == [[2]]
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="lookup", column=1, key_column=0, rows=[0]), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "not_one_value", "cell (0, 1) holds 26 words (a passage, not one value)")
+
+
+def test_a_piece_of_a_sentence_makes_no_blank(tmp_path):
+    # eu-004: a line cut out of a column of text, "countries, together with an up-to-date
+    # picture for ___ for the countries in which penetration seems most", was a question.
+    text = ("countries, together with an up-to-date picture for 1997 for the countries in which "
+            "penetration seems most")
+    stage = generate_stage(tmp_path, [_doc(text)], [], [], [], text_questions_per_document=3)
+    result = stage.process(Unit("text:d", _GenerateUnit("text", "d")))
+    assert "items" not in result.records
+    assert [(e["reason"], e["message"]) for e in result.errors] == [
+        ("not_a_sentence", ("a piece of a sentence (no capital at its start or no full stop at "
+                           "its end)"))]
+
+
+def test_a_serial_number_column_is_not_looked_up():
+    # camelot agstat: "What is the serial number for Angul?" → 10, the row's place in the list.
+    t = make_table(["Sl. No.", "District", "Population"], [
+        ["1", "Balasore", "23.65"], ["2", "Bhadrak", "15.34"], ["3", "Balangir", "17.01"]])
+    view = TableView(t, 1)
+    assert {o.column for o in template_operations(view, [0, 2], ["lookup"], 3, 0, "0")} == {2}
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="lookup", column=0, key_column=1, rows=[0]), t)
+    assert (exc.value.reason, str(exc.value)) == (
+        "serial_column", "lookup: column 0 numbers the rows (serial numbers)")
+    # a batch column that counts up from far past the table's length is looked up
+    batch = make_table(["Site", "Batch"], [["A", "7"], ["B", "8"], ["C", "10"]])
+    assert execute(Operation(type="lookup", column=1, key_column=0, rows=[0]),
+                   batch).answer.text == "7"

@@ -6,10 +6,12 @@ names no row, as an unresolved column header names no column."""
 from __future__ import annotations
 
 import json
+import re
 
 from builders import PROV, generate_stage, make_table, synth_pages
 from click.testing import CliRunner
 from conftest import corpus
+from llm_server import FakeLLMServer, ok
 
 from abstab.cli import cli
 from abstab.core.abstract import relabel
@@ -240,3 +242,62 @@ def test_a_crs_legend_code_in_a_row_label_becomes_an_item_through_the_cli(tmp_pa
     defined = {s: systems[s]["answer_location"]["table_defined"] for s in ("oracle", "table")}
     assert {s: (d["n"], d["correct"]) for s, d in defined.items()} == {
         "oracle": (9, 1.0), "table": (9, 0.0)}
+
+
+def test_the_llm_question_writer_is_told_which_row_labels_are_codes(tmp_path, monkeypatch):
+    # CRS R47194, page 11, through the CLI with an OpenAI-compatible backend (the fake server
+    # on 127.0.0.1). The writer sees the de-abstracted table ("Bridge Formula Program
+    # (Assured)" where the report prints "BFP (Assured)"); before, its prompt did not say
+    # which rows those were, nor that "BIP (STA)" (STA unexplained) may not be named, so a
+    # model could not aim at the coded rows nor avoid the unexplained one.
+    r = synth_pages(corpus("crs-reports", "pdf", "reports", "R47194.5.pdf"), 10, 10, tmp_path,
+                    {"controlled": False})
+    assert r.exit_code == 0, r.output
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+    def model(request):
+        text = request["messages"][-1]["content"]
+        coded = re.search(r"shown here by their meanings: (.*?)\. ", text)
+        rows = [int(r) for r in re.findall(r"r(\d+)", coded.group(1))] if coded else []
+        table = {int(m.group(1)): m.group(2).split(" | ") for m in
+                 re.finditer(r"^\| r(\d+) \| (.*) \|$", text, re.MULTILINE)}
+        asks = [(f"What is the FY2022 for {table[r][0]}?", 1, r, table[r][1]) for r in rows]
+        asks += [("What is the FY2022 for BFP (Assured)?", 1, 1, "$5,500"),  # the code
+                 ("What is the FY2022 for BIP (STA)ᵃ?", 1, 4, "$600")]  # unexplained
+        return ok({"questions": [{"type": "lookup", "question": q, "column": c, "rows": [r],
+                                  "answer": a} for q, c, r, a in asks]})
+
+    server = FakeLLMServer(model).start()
+    try:
+        g = CliRunner().invoke(cli, ["generate", str(tmp_path / "w"), "--backend", "openai",
+                                     "--model", "m", "--base-url", server.url, "--api-key", "k",
+                                     "--force"], catch_exceptions=False)
+        prompts = [q["messages"][-1]["content"] for q in server.requests]
+    finally:
+        server.stop()
+    assert g.exit_code == 1, g.output  # the two bad proposals are the model's failures
+    table_prompt = next(p for p in prompts if "| r0 |" in p)
+    lines = table_prompt.splitlines()
+    at = lines.index("Row labels are in column c0. Ask about columns: c1, c2, c3, c4.")
+    assert lines[at + 1:at + 3] == [
+        ("Printed in the report as codes, shown here by their meanings: r1, r2, r3. Name them by "
+        "the words shown, never by a code; give about half of the lookups to these rows."),
+        ("Labelled in the report by a code it does not explain: r4. No question may name these "
+        "rows.")]
+    items = [json.loads(line) for line in
+             (tmp_path / "w" / "generate" / "items.jsonl").read_text().splitlines()]
+    assert sorted((i["question"], i["answer"]["text"], [k["abstract"] for k in i["keywords"]])
+                  for i in items if i["answer_location"] == "table_defined") == [
+        ("What is the FY2022 for Bridge Formula Program (Assured)?", "$5,500", ["BFP"]),
+        ("What is the FY2022 for Bridge Investment Program (Assured)?", "$2,447", ["BIP"]),
+        ("What is the FY2022 for Bridge Investment Program (Total)?", "$3,047", ["BIP"])]
+    errors = [json.loads(line) for line in
+              (tmp_path / "w" / "generate" / "errors.jsonl").read_text().splitlines()]
+    sta = (": the meaning of 'BIP (STA)' is not a row name (9 words (more than 6)): 'Bridge "
+           "Investment Program (authorized funds subject to future appropriations)'")
+    assert sorted((e["reason"], e["message"]) for e in errors
+                  if e["unit"].startswith("table:")) == [
+        ("question_mismatch", ("the question does not name row 'Bridge Formula Program "
+                              "(Assured)'")),
+        ("unresolved_header", f"the question names row 'BIP (STA)ᵃ'{sta}"),
+        ("unusable_meaning", f"row 'BIP (STA)ᵃ'{sta}")]  # the plan marks the row

@@ -39,12 +39,24 @@ _TOTAL_WORDS = {"total", "totals", "subtotal"}
 # illness and", "Interviewed, not"): the rest of it sits in another row.
 _CUT_LABEL = re.compile(r"(?:[,;(/&-]|\b(?:and|or|of|the|for|in|to|with|by|not|from|on|at))"
                         r"\s*$", re.IGNORECASE)
+# A label starting with a lower-case function word is the tail of a label wrapped onto the
+# next line ("of occurrence)"): the head sits in the row above.
+_CUT_START = re.compile(r"^(?:and|or|of|the|for|in|to|with|by|from|on|at|than|per)\b")
+# Labels that name nothing by themselves: answers to a heading above them ("Disability
+# status" / "Yes", "No") or the rest of a breakdown ("Other"). "What is … for No?" has no
+# meaning out of the table.
+_BARE_LABELS = {"yes", "no", "other", "others", "none", "unknown", "both", "neither", "missing",
+                "not stated", "don't know", "dont know", "refused", "not applicable"}
+# An enumeration marker before a label ("a) Wheat", "(ii) Rice") closes no bracket of its own.
+_ENUMERATION = re.compile(r"^\(?(?:[a-z]|\d{1,2}|[ivx]{1,4})\)\s+", re.IGNORECASE)
 # Header words of rates, shares and averages: their values do not add up across rows.
 _RATE_WORDS = {"%", "percent", "percentage", "pct", "rate", "rates", "share", "ratio", "average",
                "mean", "median", "per", "index", "margin", "factor", "growth", "change",
                # limits and unit prices: two rows' thresholds or prices add up to nothing
                "criterion", "criteria", "threshold", "thresholds", "limit", "limits", "price",
-               "prices", "concentration", "concentrations"}
+               "prices", "concentration", "concentrations",
+               # the largest or smallest value of something: two maxima add up to nothing
+               "max", "maximum", "min", "minimum", "peak"}
 # A unit per volume or mass ("pg/L", "$/gal", "cents/lb", "mg/kg"): a concentration or a price.
 _PER_AMOUNT_UNIT = re.compile(r"/\s*(?:[mµu]?l|m3|m³|gal|lb|lbs|[mµk]?g|t|ton|tonne|bu|bbl|cwt)\b",
                               re.IGNORECASE)
@@ -121,14 +133,36 @@ def phrase(term: str) -> str:
     acronyms, names and Title Case Names keep their capitals."""
     words = term.split(" ")
     first = words[0]
-    title_case = any(w[:1].isupper() for w in words[1:] if len(w) > 3)
-    if first[:1].isupper() and first[1:].islower() and zipf(first) >= COMMON_WORD_ZIPF \
-            and not title_case:
+    # "Long Gun", "Dec-2015 …": a name or a date keeps its capitals
+    title_case = any(w[:1].isupper() for w in words[1:] if len(w) > 2)
+    if first[:1].isupper() and first[1:].isalpha() and first[1:].islower() \
+            and zipf(first) >= COMMON_WORD_ZIPF and not title_case:
         return term[0].lower() + term[1:]
     return term
 
 
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+
+def balanced(text: str) -> bool:
+    """Whether every bracket of ``text`` is closed, in order ("(a [b])" is, "occurrence)" is
+    not)."""
+    stack = []
+    for ch in text:
+        if ch in _BRACKETS:
+            stack.append(_BRACKETS[ch])
+        elif ch in _BRACKETS.values() and (not stack or stack.pop() != ch):
+            return False
+    return not stack
+
+
+def cut_label(label: str) -> bool:
+    """Whether a row label is a piece of a label wrapped over several lines, not a name:
+    it ends in a conjunction, preposition or comma ("Chronic illness and"), starts with a
+    lower-case function word ("of occurrence)"), or opens or closes a bracket it does not
+    match ("(Total", "occurrence)")."""
+    return bool(_CUT_LABEL.search(label) or _CUT_START.match(label)
+                or not balanced(_ENUMERATION.sub("", label)))
 
 
 def term_problem(term: str, max_words: int) -> str | None:
@@ -139,21 +173,26 @@ def term_problem(term: str, max_words: int) -> str | None:
         return "empty"
     if len(words) > max_words:
         return f"{len(words)} words (more than {max_words})"
-    stack = []
-    for ch in term:
-        if ch in _BRACKETS:
-            stack.append(_BRACKETS[ch])
-        elif ch in _BRACKETS.values() and (not stack or stack.pop() != ch):
-            return "unbalanced brackets"
-    if stack:
+    if not balanced(term):
         return "unbalanced brackets"
     if re.search(r"[=;:?!]", term):
         return "sentence punctuation"
     if _QUESTION_WORDS.search(term):
         return "it asks a question (a survey item's wording, not a quantity's name)"
+    if _ANSWER_OPTION.fullmatch(term.strip()):
+        return "it is an answer option of a survey, not a quantity's name"
     return None
 
 
+# A header that is an answer option of a survey ("Occasionally", "Not much", "Strongly
+# agree"): "What is the occasionally for Language?" names no quantity.
+_ANSWER_OPTION = re.compile(
+    r"(?:(?:very|quite|fairly)\s+)?(?:often|frequently|occasionally|sometimes|rarely|seldom|never|"
+    r"always|usually)|(?:rarely|seldom)\s*/\s*never|not\s+(?:at\s+all|much|very\s+much|really|"
+    r"often|sure)|(?:quite\s+)?a\s+(?:lot|little|great\s+deal)|(?:(?:strongly|somewhat|"
+    r"slightly|mostly)\s+)?(?:dis)?agree|neither\s+agree\s+nor\s+disagree|neutral|"
+    r"(?:very\s+|somewhat\s+|not\s+(?:very\s+|at\s+all\s+)?)?(?:satisfied|dissatisfied|"
+    r"important|likely|unlikely)|yes|no|don'?t\s+know", re.IGNORECASE)
 # A header worded as a question ("How often do you have these symptoms"): "What is the How
 # often …?" reads as no question at all.
 _QUESTION_WORDS = re.compile(r"^(?:how|what|which|why|when|where|who)\s+\w+|\b(?:do|did|does|"
@@ -178,9 +217,58 @@ def term_debris(term: str, view: TableView, col: int) -> str | None:
     return None
 
 
+# Web addresses and e-mail addresses ("www.epa.gov/…", "https://…", "info@x.org").
+_LINK = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.[a-z]{2,}|\S+\.(?:gov|org|com|edu|net)"
+                   r"(?:/\S*)?", re.IGNORECASE)
+_LINK_HEADER_WORDS = {"link", "links", "url", "urls", "hyperlink", "hyperlinks", "website",
+                      "websites", "webpage", "email", "e-mail"}
+_LINK_SHARE = 0.5
+
+
+def link_column(view: TableView, col: int) -> str | None:
+    """Why column ``col`` holds links, not facts (None if it does not): its header names links
+    or addresses ("Internet Report Link", "URL", "Website"), or at least half its cells are web
+    or e-mail addresses. "What is the Internet Report Link for Ohio?" asks for text a reader
+    clicks, not something the document reports."""
+    header = view.table.columns[col] if col < len(view.table.columns) else ""
+    words = re.findall(r"[^\W\d_][\w-]*", natural_term(header).lower())
+    if words and words[-1] in _LINK_HEADER_WORDS:
+        return f"its header {header!r} names links"
+    texts = [view.cell(r, col) for r in range(len(view.table.rows))
+             if informative(view.cell(r, col))]
+    links = sum(bool(_LINK.search(t)) for t in texts)
+    if texts and links >= _LINK_SHARE * len(texts):
+        return f"{links} of its {len(texts)} cells are web or e-mail addresses"
+    return None
+
+
 def informative(text: str) -> bool:
     """A cell worth asking for: it holds a letter or digit ("-", "—", ".." mean nothing)."""
     return any(ch.isalnum() for ch in text)
+
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_YY = r"'?(?:19|20)?\d\d"
+# The length of the period a row label names, tried in order (a quarter label holds a year).
+_PERIODS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
+        ("quarter", (r"(?:.*\b)?(?:q[1-4]|[1-4](?:st|nd|rd|th)\s*(?:q|qtr|quarter)|"
+                    r"(?:first|second|third|fourth)\s+quarter)\b.*")),
+        ("half-year", r"(?:.*\b)?(?:h[12]|[12](?:st|nd)\s*half|(?:first|second)\s+half)\b.*"),
+        ("month", rf"(?:{_YY}[-/ ])?{_MONTH}(?:[-/ ,]*{_YY})?"),
+        ("year", (rf"(?:(?:fy|cy|sy|(?:financial|fiscal|calendar|school)\s+year)\s*{_YY}|"
+                 rf"(?:19|20)\d\d)(?:\s*[-–/]\s*{_YY})?")),
+    ))
+# Words a period's total carries ("FY2015 TTL", "2014 total"): the period stays a year.
+_PERIOD_TOTAL = re.compile(r"\s*\b(?:total|totals|ttl|subtotal|sum)\b\.?\s*", re.IGNORECASE)
+
+
+def period_kind(label: str) -> str | None:
+    """The length of the period a row label names ("quarter" for "FY15 1st Q TTL", "month"
+    for "Apr-2015", "year" for "FY2014"), or None when it names no period."""
+    text = _PERIOD_TOTAL.sub(" ", squash(label)).strip()
+    return next((kind for kind, pattern in _PERIODS if pattern.fullmatch(text)), None)
 
 
 def is_aggregate(key: str) -> bool:
@@ -204,16 +292,38 @@ class TableView:
                                                        repr=False, compare=False)
 
     @cached_property
-    def keys(self) -> dict[int, str]:
-        """Body row → its label, for rows whose label is non-numeric and unique."""
+    def labels(self) -> dict[int, str]:
+        """Body row → its label, for rows whose label is non-numeric, whole and unique: the
+        rows the key column tells apart."""
         raw = [(r, squash(row[self.key_column])) for r, row in enumerate(self.table.rows)
                if self.key_column < len(row)]
         raw = [(r, k) for r, k in raw if k and not _NUM_TOKEN.fullmatch(k.rstrip("."))
-               and not _CUT_LABEL.search(k)]
+               and not cut_label(k)]
         counts: dict[str, int] = {}
         for _, k in raw:
             counts[k.lower()] = counts.get(k.lower(), 0) + 1
         return {r: k for r, k in raw if counts[k.lower()] == 1}
+
+    @cached_property
+    def keys(self) -> dict[int, str]:
+        """Body row → its label, for the rows a question may name: :attr:`labels` but for
+        labels that name nothing out of the table ("Yes", "Other")."""
+        return {r: k for r, k in self.labels.items()
+                if k.lower().rstrip(".:") not in _BARE_LABELS}
+
+    @cached_property
+    def periods(self) -> dict[int, str]:
+        """Labelled row → the length of the period its label names (rows naming no period
+        left out): a year's value and a month's are not two values of one quantity."""
+        return {r: kind for r, k in self.keys.items() if (kind := period_kind(k)) is not None}
+
+    def mixed_periods(self, rows: Collection[int]) -> str | None:
+        """Why ``rows`` cannot be compared or ranked together (None if they can): their labels
+        name periods of different lengths (a fiscal year beside its months)."""
+        kinds = sorted({self.periods[r] for r in rows if r in self.periods})
+        if len(kinds) < 2:
+            return None
+        return f"its rows name periods of different lengths ({', '.join(kinds)})"
 
     def cell(self, row: int, col: int) -> str:
         body = self.table.rows[row] if 0 <= row < len(self.table.rows) else []
@@ -349,17 +459,25 @@ def _label_reason(view: TableView, col: int) -> str | None:
         return "its values are codes with leading zeros"
     if len({len(t) for t in texts}) == 1 and len(texts[0]) >= 5:
         return f"its values are {len(texts[0])}-digit codes"
-    ordered = [int(view.cell(r, col)) for r in sorted(view.values(col))]
-    if all(0 < b - a <= 2 for a, b in itertools.pairwise(ordered)):
+    if _serial(view, col):
         return "its values are serial numbers (they count up row by row)"
     return None
+
+
+def _serial(view: TableView, col: int) -> bool:
+    """Whether ``col`` numbers the rows: whole numbers counting up row by row (a gap of one
+    is allowed), at least :data:`_MIN_LABEL_VALUES` of them."""
+    texts = [view.cell(r, col) for r in sorted(view.values(col))]
+    if len(texts) < _MIN_LABEL_VALUES or not all(_PLAIN_INT.fullmatch(t) for t in texts):
+        return False
+    return all(0 < b - a <= 2 for a, b in itertools.pairwise(int(t) for t in texts))
 
 
 def key_column(table: Table, max_col: int = 3) -> int | None:
     """The first of the leftmost columns whose labels name most body rows uniquely."""
     n_cols = max((len(r) for r in table.rows), default=0)
     for c in range(min(max_col, n_cols)):
-        keys = TableView(table, c).keys
+        keys = TableView(table, c).labels
         if len(keys) >= 2 and len(keys) * 2 >= len(table.rows):
             return c
     return None
@@ -419,6 +537,9 @@ def data_table_problem(table: Table) -> str | None:
     sparse = _sparse(table.rows, width)
     if sparse is not None:
         return sparse
+    legend = _legend_grid(table.rows, width)
+    if legend is not None:
+        return legend
     page_cols = [c for c in range(1, width) if _share(table.rows, c, _PAGE_REF.fullmatch) >= 0.8
                  and _share(table.rows, c, _PAGE_LIST.fullmatch) >= 0.3
                  and _share(table.rows, c - 1, lambda t: re.search(r"[^\W\d_]", t)) >= 0.8]
@@ -442,6 +563,37 @@ def _sparse(rows: list[list[str]], width: int) -> str | None:
     if share <= _SPARSE_SHARE and not numeric:
         return f"only {share:.0%} of its value cells are filled and no column holds numbers " \
                "(a title block, a form or a matrix of marks)"
+    return None
+
+
+_CODE_CELL = re.compile(r"[^\s,]{1,8}(?:\s*,\s*[^\s,]{1,8})*")
+_LEGEND_SHARE = 0.8
+
+
+def _legend_grid(rows: list[list[str]], width: int) -> str | None:
+    """Why a grid is a legend or key laid out in several column pairs (None if it is not):
+    no column is mostly numbers and the columns go in pairs of a column of short codes ("RR",
+    "CB/LL") and a column of what they stand for, at least two pairs side by side. Its cells
+    are names, not data: "What is the Agrisure Viptera 3111 for roundup ready?" asks nothing."""
+    def column(c: int) -> list[tuple[str, str]]:  # (code, meaning) of the rows filling c
+        return [(squash(r[c]), squash(r[c + 1]) if c + 1 < len(r) else "") for r in rows
+                if c < len(r) and squash(r[c])]
+
+    def is_pair(c: int) -> bool:
+        cells = column(c)
+        codes = [code for code, _ in cells]
+        fit = sum(bool(_CODE_CELL.fullmatch(code)) and len(meaning) > len(code)
+                  and any(ch.isalpha() for ch in meaning) for code, meaning in cells)
+        return len(cells) >= MIN_RANKED_ROWS and fit >= _LEGEND_SHARE * len(cells) \
+            and len(set(codes)) >= _LEGEND_SHARE * len(codes)
+
+    if width < 4 or any(_share(rows, c, _NUM_TOKEN.fullmatch) >= _SINGLE_NUMBER_SHARE
+                        for c in range(width)):
+        return None  # a column of numbers: data
+    filled = [c for c in range(width) if any(c < len(r) and squash(r[c]) for r in rows)]
+    pairs = [c for c in range(0, width - 1, 2) if is_pair(c)]
+    if len(pairs) >= 2 and set(filled) <= {c + k for c in pairs for k in (0, 1)}:
+        return f"{len(pairs)} pairs of columns of codes and what they stand for (a legend or key)"
     return None
 
 
@@ -481,7 +633,15 @@ def format_number(value: float, like: list[str]) -> str:
         text = text[1:]
     if like and all(t.endswith("%") for t in like):
         text += "%"
+    units = {m.group("unit") if (m := _UNIT_AFTER.fullmatch(squash(t))) else None for t in like}
+    if len(units) == 1 and (unit := units.pop()):
+        text += unit  # the operands' shared unit: "5Y" − "3Y" is "2Y", not "2"
     return text
+
+
+# A number followed by a unit word ("5Y", "15 mg", "40dB (factory default)"); a scale ("12k")
+# is read first.
+_UNIT_AFTER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?(?P<unit>\s?[^\W\d_]+\.?)(?:\s*\([^()]*\))?")
 
 
 # A number written with a currency and a scale ("$0.44M", "EUR 3 bn", "12k").
@@ -524,6 +684,9 @@ def _operands(view: TableView, op: Operation, n: int) -> list[tuple[int, float]]
             raise QuestionError("not_numeric", f"row {r}, column {op.column}: "
                                 f"{view.cell(r, op.column)!r} is not a number of a numeric column")
         out.append((r, values[r]))
+    mixed = view.mixed_periods(op.rows)
+    if mixed:
+        raise QuestionError("mixed_periods", f"rows {op.rows}: {mixed}")
     return out
 
 
@@ -536,6 +699,9 @@ def _ranked(view: TableView, op: Operation) -> dict[int, float]:
     # takes part in the ranking, but no answer could name it.
     unnamed = [r for r in range(len(view.table.rows)) if r not in view.keys
                and number(view.cell(r, op.column)) is not None]
+    mixed = view.mixed_periods(values)
+    if mixed:
+        raise QuestionError("mixed_periods", f"column {op.column}: {mixed}")
     if unnamed:
         raise QuestionError("unlabelled_rows", f"column {op.column}: {len(unnamed)} row(s) with "
                             f"a value have no label of their own (first: row {unnamed[0]})")
@@ -788,6 +954,14 @@ class Lookup(QuestionKind):
     per_column = True
     needs_measure = False  # "What is the item number of X?" is a fair question
 
+    def unfit(self, view: TableView, col: int) -> tuple[str, str] | None:
+        # A row's place in the list ("What is the serial number for Angul?" → 10) is no fact
+        # about the row.
+        values = view.values(col)
+        if _serial(view, col) and min(values.values()) <= len(view.table.rows):
+            return "serial_column", f"column {col} numbers the rows (serial numbers)"
+        return None
+
     def compute(self, op: Operation, view: TableView) -> Computed:
         if len(op.rows) != 1 or op.rows[0] not in view.keys:
             raise QuestionError("bad_rows", f"lookup needs one labelled row, got {op.rows}")
@@ -801,6 +975,9 @@ class Lookup(QuestionKind):
         if NOT_AVAILABLE.fullmatch(text):
             raise QuestionError("not_available", f"cell ({op.rows[0]}, {op.column}) says the "
                                 f"value is not available ({text!r})")
+        passage = _passage(text)
+        if passage:
+            raise QuestionError("not_one_value", f"cell ({op.rows[0]}, {op.column}) {passage}")
         return Computed(answer_of(text), [view.coord(op.rows[0], op.column)])
 
     def wording(self, op: Operation, view: TableView, term: str, entity: str) -> str:
@@ -816,7 +993,7 @@ class Lookup(QuestionKind):
                      pick: _Picker) -> list[Operation]:
         """``n_for(c)`` lookups of each column in ``columns``, numeric or not."""
         ops: list[Operation] = []
-        for c in columns:
+        for c in (c for c in columns if self.unfit(view, c) is None):
             rows = _answerable(view, c)
             for r in sorted(pick.rows(rows, n_for(c), f"lookup|{c}")):
                 ops.append(Operation(type=self.name, column=c, key_column=view.key_column,
@@ -824,11 +1001,27 @@ class Lookup(QuestionKind):
         return ops
 
 
+MAX_ANSWER_WORDS = 25
+"""A lookup's answer has at most this many words: a longer cell is a passage (or several rows
+run together), not a value a reader gives back."""
+_BULLET = re.compile(r"[•◦▪●■]")
+
+
+def _passage(text: str) -> str | None:
+    """Why a cell's text is no single answer (None if it is one): a bulleted list or more than
+    :data:`MAX_ANSWER_WORDS` words."""
+    if len(_BULLET.findall(text)) >= 2:
+        return "is a bulleted list (several answers)"
+    if len(text.split()) > MAX_ANSWER_WORDS:
+        return f"holds {len(text.split())} words (a passage, not one value)"
+    return None
+
+
 def _answerable(view: TableView, c: int) -> list[int]:
     """Labelled rows whose cell in column ``c`` is one value to look up (not "n.a.": that
-    row and column make an unanswerable item, not a lookup)."""
+    row and column make an unanswerable item, not a lookup; not a passage)."""
     return [r for r in view.keys if informative(view.cell(r, c)) and not view.merged(r, c)
-            and not NOT_AVAILABLE.fullmatch(view.cell(r, c))]
+            and not NOT_AVAILABLE.fullmatch(view.cell(r, c)) and not _passage(view.cell(r, c))]
 
 
 class _PairKind(QuestionKind):
@@ -843,7 +1036,7 @@ class _PairKind(QuestionKind):
         rows = pick.named(sorted(values), f"{self.name}|{c}")
         for i in range(0, len(rows) - 1, 2):
             a, b = rows[i], rows[i + 1]
-            if values[a] == values[b]:
+            if values[a] == values[b] or view.mixed_periods([a, b]):
                 continue
             if self.higher_first and values[a] < values[b]:
                 a, b = b, a
@@ -1091,7 +1284,9 @@ __all__ = [
     "informative",
     "is_aggregate",
     "key_column",
+    "link_column",
     "natural_term",
+    "period_kind",
     "phrase",
     "question_type",
     "template_operations",

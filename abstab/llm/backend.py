@@ -31,6 +31,7 @@ from abstab.llm.ledger import Ledger
 from abstab.llm.prompts import load_prompt
 from abstab.llm.redact import public_url
 from abstab.llm.serialize import (
+    codes_note,
     document_context,
     passages_text,
     retrieved_context,
@@ -247,7 +248,7 @@ class LLMBackend(Backend):
         reply = self._run(
             "generate",
             table=serialize(table, "ids", key_col=request.key_column, columns=request.columns),
-            document=f"Report: {title}", n=request.wanted,
+            codes=codes_note(request), document=f"Report: {title}", n=request.wanted,
             types=", ".join(request.types), type_guide=type_guide(request.types))
         return reply.value  # type: ignore[no-any-return]
 

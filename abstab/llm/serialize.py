@@ -11,7 +11,7 @@ from typing import Any
 
 from abstab.core.normalize import squash
 from abstab.core.serialize import serialize
-from abstab.llm.tasks import Passage
+from abstab.llm.tasks import GenerateRequest, Passage
 from abstab.records import Block, Document, Table
 
 
@@ -110,6 +110,26 @@ def retrieved_context(passages: Sequence[Passage], doc: Document, *, keyword: st
         lines.append(f"[{p.id}] ({where}) {_clip(text, max_table)}")
     kept = _fill(lines, max_chars)
     return "\n".join(kept) if kept else "(retrieval found no passage)"
+
+
+def codes_note(request: GenerateRequest) -> str:
+    """What the question writer must know of the codes the report prints: the table it is
+    given is de-abstracted, so the columns and rows whose printed header or label is a code
+    show the code's meaning (ask by it, never by the code), and rows whose label is a code
+    with no known meaning may not be named at all."""
+    columns = [f"c{c}" for c in request.columns if c in request.abstract_columns]
+    rows = [f"r{r}" for r in request.abstract_rows]
+    lines = []
+    if columns or rows:
+        lines.append("Printed in the report as codes, shown here by their meanings: "
+                     + ", ".join(columns + rows) + ". Name them by the words shown, never by a "
+                     "code" + ("; ask about these columns first" if columns else "")
+                     + ("; give about half of the lookups to these rows" if rows else "") + ".")
+    if request.unnamed_rows:
+        lines.append("Labelled in the report by a code it does not explain: "
+                     f"{', '.join(f'r{r}' for r in request.unnamed_rows)}. No question may name "
+                     "these rows.")
+    return "\n".join(lines) or "No header or row label of this table is printed as a code."
 
 
 def passages_text(passages: list[Passage], *, max_chars: int = 6000) -> str:

@@ -37,6 +37,7 @@ from abstab.core.questions import (
     informative,
     is_aggregate,
     key_column,
+    link_column,
     natural_term,
     phrase,
     question_type,
@@ -80,8 +81,21 @@ _YEAR_IN_TERM = re.compile(r"(?<![\w.\-–/])(?P<prefix>FY|CY)?(?P<year>(?:19|20
 _REFERENCE = re.compile(r"\b(?:sections?|tables?|figures?|fig\.|pages?|p\.|pp\.|chapters?|"
                         r"appendix|annex|lines?|items?|no\.|number|§)\s*(?:[A-Z][-.]?)?$",
                         re.IGNORECASE)
+# Program code, not prose: an identifier with an underscore ("SESSION_USER") or an operator
+# of a programming language ("<>", "==", "!=").
+_CODE = re.compile(r"[^\W_]_[^\W_]|<>|[=!]=")
+# A whole sentence: a capital (or an opening quote or bracket before one) to a full stop, a
+# question or an exclamation mark (a closing quote or bracket may follow). A line cut out of a
+# column of text ("countries, together with … seems most") is none.
+_WHOLE_SENTENCE = re.compile(r"[\"“‘(]?[A-Z].*[.!?][\"”’)]?", re.DOTALL)
 _YEAR_SHIFT = 5
 """How many years past the latest one a column names are tried for an absent period."""
+
+
+def _letters(text: str) -> str:
+    """The letters of ``text``, lower-cased: what is left of a code or meaning without its
+    digits, marks and spaces."""
+    return "".join(ch for ch in text.lower() if ch.isalpha())
 
 
 def _in_citation(sentence: str, num: re.Match[str]) -> bool:
@@ -359,7 +373,9 @@ class GenerateStage(Stage):
             return "unresolved_header", f" has a {part} with no known meaning"
         for kw, r in kws:
             assert r is not None and r.expansion is not None
-            why = ("it is the code itself" if r.expansion.strip().lower() == kw.keyword.lower()
+            # "LED9 Reference Designator" for "LED Reference Designator" (a part number read
+            # as an expansion) spells the same letters: the code itself, with debris.
+            why = ("it is the code itself" if _letters(r.expansion) == _letters(kw.keyword)
                    else term_problem(r.expansion, self.settings.max_term_words))
             if why:
                 return "unusable_meaning", (f": the meaning of {kw.keyword!r} is not a {what} "
@@ -395,7 +411,8 @@ class GenerateStage(Stage):
         usable = []
         for c, term in sorted(terms.items()):
             why = (term_problem(term, 2 * self.settings.max_term_words)
-                   or term_debris(term, plan.view, c)) if term else "no header"
+                   or term_debris(term, plan.view, c)
+                   or link_column(plan.view, c)) if term else "no header"
             if why is None and counts[term.lower()] > 1:
                 why = f"{counts[term.lower()]} columns are called {term!r}"
             if why is None and term.lower() == key_term.lower():
@@ -565,13 +582,16 @@ class GenerateStage(Stage):
             if tid == table.table_id or okc is None or okc >= len(other.columns) \
                     or natural_term(other.columns[okc]).lower() != header:
                 continue
-            given = {natural_term(name).lower() for name in other.columns}
+            # The other table's quantities: a term sharing a word with one of them ("Threshold
+            # Limit" beside "Allowable Limit") may be what that table gives the row.
+            given = set().union(*(content_words(natural_term(name))
+                                  for c, name in enumerate(other.columns) if c != okc))
             for entity in TableView(other, okc).keys.values():
                 if entity.lower() in own or is_aggregate(entity):
                     continue
                 said = set().union(*(content_words(s) for s in sentences if entity.lower() in s))
                 out += [(entity, term) for term in terms.values()
-                        if term.lower() not in given and not content_words(term) & said]
+                        if not content_words(term) & (said | given)]
         return out
 
     # -- controlled abstraction of clear tables --------------------------------------------
@@ -625,8 +645,8 @@ class GenerateStage(Stage):
             if b.kind not in ("paragraph", "list"):
                 continue
             for sentence in _SENTENCE_END.split(squash(b.text)):
-                if sentence[:1].isdigit():
-                    continue  # a numbered list item or reference entry, not a sentence
+                if sentence[:1].isdigit() or _CODE.search(sentence):
+                    continue  # a numbered list item, a reference entry or code: no sentence
                 # A year in brackets is a citation ("(EPA 2010)"): no question of the text.
                 nums = [m for m in _NUM_TOKEN.finditer(sentence) if not _in_citation(sentence, m)
                         and not _REFERENCE.search(sentence[:m.start()])]
@@ -634,6 +654,11 @@ class GenerateStage(Stage):
                     continue
                 candidates.append((b, sentence, nums[0]))
         for b, sentence, num in self._pick(candidates, self.settings.text_questions_per_document, doc_id):
+            if not _WHOLE_SENTENCE.fullmatch(sentence):
+                result.drop(f"{doc_id}|{sentence[:40]}", "not_a_sentence", "a piece of a "
+                            "sentence (no capital at its start or no full stop at its end)",
+                            failure=False)
+                continue
             cloze = sentence[:num.start()] + BLANK + sentence[num.end():]
             if sentence.count(num.group()) > 1:
                 result.drop(f"{doc_id}|{sentence[:40]}", "ambiguous_blank",
