@@ -452,7 +452,7 @@ def test_a_column_of_links_is_not_asked_about(tmp_path):
     # Ethanol" (the text of a link) was asked.
     items, errors = _synth(tmp_path, "govreports/pdfplumber__ag-energy-round-up-2017-02-24.pdf", 0)
     assert not [i for i in items if "Link" in i[1]]
-    assert ("unusable_term", ("column 6 cannot be named in a question: its header 'Internet "
+    assert ("unusable_term", ("column 4 cannot be named in a question: its header 'Internet "
             "Report Link' names links")) in errors
     view = TableView(make_table(["Agency", "Web page"], [
         ["EPA", "www.epa.gov/air"], ["USDA", "https://www.usda.gov"], ["FDA", "fda.gov/food"]]), 0)
