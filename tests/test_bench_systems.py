@@ -481,7 +481,7 @@ def test_an_http_service_with_timeouts_and_garbage(sample_work, tmp_path):
         assert (pred["answer"], pred["abstained"], pred["retrieved"]) == (
             "42", False, ["from my index"])
         assert sorted(service.bodies[0]) == ["blocks", "doc_id", "item_id", "pdf", "question",
-                                             "table_id", "tables"]
+                                             "table_id", "table_ids", "tables"]
         # Forced rerun: the 173 good replies come from the cache; the two failures are re-sent.
         service.bodies.clear()
         r = CliRunner().invoke(cli, [*args, "--force", "--max-retries", "0"],
