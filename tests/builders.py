@@ -70,13 +70,19 @@ def generate_stage(tmp_path: Path, docs: Sequence[Any], tables: Sequence[Any],
     return stage
 
 
-def tiny_wtq(root: Path) -> Path:
-    """test_controlled's one WTQ table and three questions, laid out as WTQ is, in ``root``."""
+def tiny_wtq(root: Path, table: str | None = None,
+             questions: Sequence[tuple[str, str, str]] = ()) -> Path:
+    """A one-table WTQ folder laid out as WTQ is, in ``root``: test_controlled's table and three
+    questions, or ``table`` (TSV text, header line first) with ``questions`` (id, utterance,
+    answer) about it."""
     from test_controlled import QUESTIONS, TABLE
 
     (root / "csv" / "200-csv").mkdir(parents=True)
-    (root / "csv" / "200-csv" / "1.tsv").write_text(TABLE, encoding="utf-8")
-    (root / "questions.tsv").write_text(QUESTIONS, encoding="utf-8")
+    (root / "csv" / "200-csv" / "1.tsv").write_text(table or TABLE, encoding="utf-8")
+    lines = "".join(f"{q}\t{u}\tcsv/200-csv/1.csv\t{a}\n" for q, u, a in questions)
+    (root / "questions.tsv").write_text(
+        "id\tutterance\tcontext\ttargetValue\n" + lines if lines else QUESTIONS,
+        encoding="utf-8")
     return root
 
 

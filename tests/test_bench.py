@@ -8,7 +8,7 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
-from builders import PROV, make_table
+from builders import PROV, make_table, tiny_wtq
 from click.testing import CliRunner
 
 from abstab.bench.data import detect_kind, header_row_count, load_data
@@ -110,6 +110,20 @@ def test_header_rows() -> None:
     assert header_row_count([["Item", "Amount"], ["($ in millions)", "2019"], ["Total", "12"]]) == 2
     # A body row of words (WTQ) is not a header row.
     assert header_row_count([["Rank", "Nation"], ["1", "Italy"], ["2", "France"]]) == 1
+
+
+def test_a_wtq_table_has_one_header_row_whatever_its_rows_hold(tmp_path: Path) -> None:
+    # A second row of words under an empty first cell looks like a TAT-QA header row; in WTQ
+    # only the CSV's first line is a header.
+    d = tiny_wtq(tmp_path / "wtq", "Party\tLeader\tSeat\n\tSmith\tLeeds\nLabour\tJones\tYork\n",
+                 [("nu-1", "which seat does smith hold?", "Leeds")])
+    out = tmp_path / "items.jsonl"
+    res = CliRunner().invoke(cli, ["export", "items", str(d), "-o", str(out)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    [row] = [json.loads(line) for line in out.open()]
+    assert [(t["columns"], t["rows"]) for t in row["tables"]] == [
+        (["Party", "Leader", "Seat"], [["", "Smith", "Leeds"], ["Labour", "Jones", "York"]])]
 
 
 def test_tatqa_records(tatqa_dir: Path) -> None:

@@ -256,21 +256,27 @@ def test_the_oracle_over_parsed_tables_finds_a_row_label_code_by_content():
     assert passage.table.rows == [["Total other assets", "35"], ["TOAST", "2"]]
 
 
+def _markdown_folder(work: Path, md: Path) -> None:
+    """Every table of ``work`` as Markdown in ``md``, one file per page (tables of one page
+    appended to one file)."""
+    for t in read_kind(work, "tables"):
+        folder = md / t.table_id.replace(":", "_")  # two tables may share a page
+        write_markdown(t, folder)
+        for f in folder.rglob("*.md"):
+            dest = md / f.relative_to(folder)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with dest.open("a", encoding="utf-8") as out:
+                out.write("\n" + f.read_text(encoding="utf-8"))
+        shutil.rmtree(folder)
+
+
 def test_questions_across_two_tables_score_over_a_markdown_folder_exactly_as_gold(tmp_path):
     """A split document's two tables written as Markdown (one file per page or table): the
     items that need both tables get both parsed tables and score as over gold."""
     work = split_wtq_workspace(tmp_path)
     multi = {i.item_id for i in read_kind(work, "dataset_items") if len(i.tables) == 2}
     assert len(multi) == 2
-    for t in read_kind(work, "tables"):
-        folder = tmp_path / "md" / t.table_id.replace(":", "_")  # two tables may share a page
-        write_markdown(t, folder)
-        for f in folder.rglob("*.md"):
-            dest = tmp_path / "md" / f.relative_to(folder)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with dest.open("a", encoding="utf-8") as out:
-                out.write("\n" + f.read_text(encoding="utf-8"))
-        shutil.rmtree(folder)
+    _markdown_folder(work, tmp_path / "md")
     r = CliRunner().invoke(cli, ["bench", str(work), "-s", "oracle", "--no-plots",
                                  "--tables-from", str(tmp_path / "md")])
     assert r.exit_code == 0, r.output
@@ -279,3 +285,51 @@ def test_questions_across_two_tables_score_over_a_markdown_folder_exactly_as_gol
     assert {i: s["metrics"] for i, s in parsed.items()} == \
         {i: s["metrics"] for i, s in gold.items()}
     assert [gold[i]["correct"] for i in sorted(multi)] == [True, True]
+
+
+SEEN_TABLES = '''
+import json, os
+
+def answer(item):
+    # Says which tables it was told the question is about, and which it was given; abstains.
+    with open(os.environ["SEEN"], "a") as fh:
+        fh.write(json.dumps([item["item_id"], item["table_id"], item["table_ids"],
+                             [t["table_id"] for t in item["tables"]]]) + "\\n")
+    return ""
+'''
+
+
+def test_own_systems_are_told_every_table_a_question_is_about(tmp_path, monkeypatch):
+    work = split_wtq_workspace(tmp_path)
+    items = {i.item_id: i for i in read_kind(work, "dataset_items")}
+    want = {i: [*(x.tables or [x.table_id])] for i, x in items.items()}
+    assert sorted(len(v) for v in want.values()) == [1, 1, 1, 2, 2]
+    # `abstab export items`: table_ids are the item's tables, table_id the first of them.
+    out = tmp_path / "items.jsonl"
+    r = CliRunner().invoke(cli, ["export", "items", str(work), "-o", str(out)],
+                           catch_exceptions=False)
+    assert r.output == f"5 items written to {out}\n"
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert {x["item_id"]: x["table_ids"] for x in rows} == want
+    assert all(x["table_id"] == x["table_ids"][0] for x in rows)
+    # `abstab bench -s file.py:function` gets the same, over gold tables...
+    (tmp_path / "mine.py").write_text(SEEN_TABLES)
+    seen = tmp_path / "seen.jsonl"
+    monkeypatch.setenv("SEEN", str(seen))
+    r = CliRunner().invoke(cli, ["bench", str(work), "-s", f"{tmp_path / 'mine.py'}:answer",
+                                 "--no-plots"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    got = [json.loads(x) for x in seen.read_text().splitlines()]
+    assert {i: ids for i, _, ids, _ in got} == want
+    # ... and over a parser's tables (--tables-from), the parsed tables that stand for them
+    # (no gold id), each one a table it is given.
+    seen.unlink()
+    _markdown_folder(work, tmp_path / "md")
+    r = CliRunner().invoke(cli, ["bench", str(work), "-s", f"{tmp_path / 'mine.py'}:answer",
+                                 "--no-plots", "--tables-from", str(tmp_path / "md")],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    got = [json.loads(x) for x in seen.read_text().splitlines()]
+    assert {i: (tid, ids, given) for i, tid, ids, given in got} == {
+        i: (None, *[[f"{items[i].doc_id}#md-{k}" for k in range(len(v))]] * 2)
+        for i, v in want.items()}

@@ -351,7 +351,7 @@ def test_a_function_system_from_a_file_and_from_a_module(sample_work, tmp_path, 
     assert len(got) == 175
     first = got[0]
     assert sorted(first) == ["blocks", "doc_id", "item_id", "pdf", "question", "table_id",
-                             "tables"]
+                             "table_ids", "tables"]
     assert first["item_id"] == items[0]["item_id"] and first["question"] == items[0]["question"]
     assert Path(first["pdf"]).name.endswith(".pdf") and Path(first["pdf"]).is_file()
     # An item about an abstracted table gets that version in place of the printed one.
@@ -481,7 +481,7 @@ def test_an_http_service_with_timeouts_and_garbage(sample_work, tmp_path):
         assert (pred["answer"], pred["abstained"], pred["retrieved"]) == (
             "42", False, ["from my index"])
         assert sorted(service.bodies[0]) == ["blocks", "doc_id", "item_id", "pdf", "question",
-                                             "table_id", "tables"]
+                                             "table_id", "table_ids", "tables"]
         # Forced rerun: the 173 good replies come from the cache; the two failures are re-sent.
         service.bodies.clear()
         r = CliRunner().invoke(cli, [*args, "--force", "--max-retries", "0"],
@@ -598,7 +598,7 @@ def test_export_items_writes_what_a_system_receives(sample_work, tmp_path):
     items = _items(work)
     assert [x["item_id"] for x in rows] == [i["item_id"] for i in items]
     assert sorted(rows[0]) == ["blocks", "doc_id", "item_id", "pdf", "question", "table_id",
-                               "tables"]
+                               "table_ids", "tables"]
     assert not any("answer" in x for x in rows)
     r = CliRunner().invoke(cli, ["export", "items", str(work), "--split", "test", "-o",
                                  str(out)], catch_exceptions=False)

@@ -109,6 +109,40 @@ def test_header_rows_of_tatqa_style_tables():
     assert count_header_rows([["Country", "Birds"], ["Belize", "544"]]) == 1
 
 
+# A WTQ table of text only (bus routes): no cell is a number, so nothing in the rows tells the
+# header row from the body; WTQ's format does (one header row, the CSV's first line).
+ROUTES = ("Route Number\tRoute\tVia\tOperator\n"
+          "25\tIlford to Oxford Circus\tHolborn, Aldgate\tFirst London\n"
+          "66\tLeytonstone to Romford\tWanstead, Gants Hill\tArriva London\n"
+          "86\tStratford to Romford\tManor Park, Ilford\tStagecoach London\n"
+          "W12\tCoppermill Lane to Wanstead\tWalthamstow\tGo-Ahead London\n"
+          "W19\tAngel Avenue to Ilford\tLeyton\tTower Transit\n")
+
+
+def test_synth_keeps_one_header_row_of_a_text_only_wtq_table(tmp_path):
+    root = tiny_wtq(tmp_path / "wtq", ROUTES,
+                    [("nt-9", "which operator runs route 66?", "Arriva London")])
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text(f"name: t\ndataset: wtq\ninputs: [{root}]\nstages:\n"
+                    "  ingest: {render_pdf: false, styles: [acronym], explanations: [explicit],"
+                    " max_targets_per_table: 1, lookup_questions: 1}\n"
+                    "  controlled: {}\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["synth", "-p", str(pipe), "-o", str(tmp_path / "w")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    tables = list(StageDir(tmp_path / "w", "ingest", ()).read("tables", Table))
+    clear = next(t for t in tables if t.header_rows[0][3] == "Operator")
+    assert clear.n_header_rows == 1
+    assert clear.header_rows == [["Route Number", "Route", "Via", "Operator"]]
+    assert clear.rows[0] == ["25", "Ilford to Oxford Circus", "Holborn, Aldgate", "First London"]
+    items = [QAItem.model_validate_json(x) for x in
+             (tmp_path / "w" / "controlled" / "items.jsonl").open()]
+    # The lookup names the column the question names, not a data cell taken for a header.
+    assert sorted({(i.question, i.answer.text) for i in items}) == [
+        ("What is the operator for W12?", "Go-Ahead London"),
+        ("which operator runs route 66?", "Arriva London")]
+
+
 def test_ingest_writes_pdfs_records_and_items_that_revalidate(work):
     work, ingest, controlled = work
     ex = StageDir(work, "ingest", ())
@@ -290,10 +324,10 @@ def test_cli_shared_wtq_gets_every_implied_kind_it_supports(tmp_path):
     # The default mix: every kind weighs 1; WTQ has no report text (no elsewhere) and no
     # column of numbers that rises with every row (no trend).
     assert _summary(res.output, "explained by:") == (
-        "explained by: 165 legend, 161 definition_sentence, 257 value_mention, 23 unit_mention, "
+        "explained by: 296 legend, 233 definition_sentence, 388 value_mention, 23 unit_mention, "
         "6 comparison, 0 trend, 0 elsewhere")
     res = runner.invoke(cli, ["controlled", str(tmp_path / "w")], catch_exceptions=False)
-    assert _summary(res.output, "re-validate") == "1080 of 1080 items re-validate"
+    assert _summary(res.output, "re-validate") == "1651 of 1651 items re-validate"
 
 
 def test_cli_mix_knob_makes_a_mostly_implied_tatqa_set(tmp_path):

@@ -14,6 +14,7 @@ from builders import PROV
 from conftest import corpus
 
 from abstab.extract import ExtractSettings, extract_pdf
+from abstab.extract.text import join_lines
 
 
 def _one_page(src: Path, page: int, out: Path) -> Path:
@@ -836,3 +837,39 @@ def test_amounts_set_level_with_the_middle_of_a_two_line_label_stay_in_its_row(t
                            [courts, "$534.7", "$542.9"],
                            ["Judicial Retirement Funds", "$309.4", "$274.0"],
                            ["TOTAL", "$853.6", "$826.5"]]
+
+
+def test_a_range_wrapped_after_its_dash_in_a_narrow_column_is_read_whole(tmp_path):
+    # WTQ's seasons ("1991–92") in a narrow column break after the en dash; the cell read
+    # "1991– 92", so a lookup of "2002–03" found no row.
+    seasons = [f"{y}–{str(y + 1)[2:]}" for y in range(1991, 1995)]
+    rows = "".join(f"<tr><td>{s}</td><td>Bundesliga</td><td>{p}</td></tr>"
+                   for s, p in zip(seasons, ["2", "1", "1", "4"], strict=True))
+    story = pymupdf.Story("<table><tr><th>Season</th><th>League</th><th>Pos.</th></tr>"
+                          f"{rows}</table>", user_css=(
+                              "table { border-collapse: collapse; } th, td { border: 0.6pt "
+                              "solid #000; padding: 2pt 4pt; font-size: 10pt; } "
+                              "td:first-child, th:first-child { width: 26pt; }"))
+    pdf = tmp_path / "seasons.pdf"
+    writer = pymupdf.DocumentWriter(str(pdf))
+    device = writer.begin_page(pymupdf.paper_rect("a4"))
+    story.place(pymupdf.Rect(72, 72, 523, 770))
+    story.draw(device)
+    writer.end_page()
+    writer.close()
+    with pymupdf.open(pdf) as doc:  # the layout this test is about: each range on two lines
+        assert [ln for ln in doc[0].get_text().splitlines() if ln[:2] in ("19", "92")][:2] == [
+            "1991–", "92"]
+    _, (table,) = extract_pdf(pdf, ExtractSettings(), PROV)
+    assert _cells(table) == [["Season", "League", "Pos."], ["1991–92", "Bundesliga", "2"],
+                             ["1992–93", "Bundesliga", "1"], ["1993–94", "Bundesliga", "1"],
+                             ["1994–95", "Bundesliga", "4"]]
+
+
+@pytest.mark.parametrize(("lines", "text"), [
+    (["1991–", "92"], "1991–92"), (["well-", "known"], "well-known"),
+    (["Paris –", "Caen"], "Paris – Caen"), (["Total -", "5"], "Total - 5"),
+    (["Rate 5-", "Year"], "Rate 5- Year"), (["Income", "(loss)"], "Income (loss)")])
+def test_wrapped_lines_join_without_a_space_only_after_a_dash_inside_a_word_or_number(lines,
+                                                                                     text):
+    assert join_lines(lines) == text

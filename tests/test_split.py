@@ -209,9 +209,9 @@ def split_work(tmp_path_factory):
 
 def test_wtq_pipeline_makes_two_table_items_and_bench_reports_them(split_work):
     work, output = split_work
-    assert ("7 synthetic documents (wtq), 14 items: 0 text, 9 table_clear, 5 table_defined, "
+    assert ("9 synthetic documents (wtq), 16 items: 0 text, 10 table_clear, 6 table_defined, "
             "0 table_implicit, 0 unanswerable; 6 across two tables") in output
-    assert "14 of 14 items re-validate" in output
+    assert "16 of 16 items re-validate" in output
     items = [QAItem.model_validate_json(x) for x in (work / "assemble" / "items.jsonl").open()]
     multi = [i for i in items if i.tables]
     assert sorted(i.template for i in multi) == [
@@ -223,7 +223,7 @@ def test_wtq_pipeline_makes_two_table_items_and_bench_reports_them(split_work):
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     at = lines.index("| tables | n | oracle | closed-book | table |")
-    assert lines[at + 2:at + 4] == ["| single | 8 | 0.00 | 0.00 | 0.00 |",
+    assert lines[at + 2:at + 4] == ["| single | 10 | 0.20 | 0.00 | 0.10 |",
                                     "| multi | 6 | 1.00 | 0.00 | 0.67 |"]
 
 

@@ -45,7 +45,7 @@ from abstab.records import (
     safe_id,
 )
 from abstab.registry import Registry
-from abstab.sources import all_source_files, open_source, sources
+from abstab.sources import all_source_files, open_source, source_header_rows, sources
 from abstab.store import producer, read_kind, reading_workspace
 
 __all__ = [
@@ -308,9 +308,14 @@ def header_row_count(grid: list[list[str]]) -> int:
     return min(count, max(len(grid) - 1, 1))
 
 
-def _table_record(table_id: str, doc_id: str, grid: list[list[str]], engine: str,
+def _table_record(table_id: str, doc_id: str, grid: list[list[str]], source: str,
                   prov: Provenance) -> Table:
-    n_head = header_row_count(grid) if len(grid) > 1 else len(grid)
+    # The dataset's own count when its format fixes one (WTQ: the first line), else a guess.
+    fixed = source_header_rows(source)
+    if len(grid) <= 1:
+        n_head = len(grid)
+    else:
+        n_head = header_row_count(grid) if fixed is None else min(fixed, len(grid) - 1)
     width = max((len(r) for r in grid), default=0)
     texts = [text for r in grid for text in list(r) + [""] * (width - len(r))]
     header_texts = [t for t in texts[:n_head * width] if t.strip()]
@@ -319,7 +324,8 @@ def _table_record(table_id: str, doc_id: str, grid: list[list[str]], engine: str
         empty_ratio=round(sum(1 for t in texts if not t.strip()) / max(len(texts), 1), 4),
         numeric_header_ratio=round(sum(1 for t in header_texts if parse_number(t) is not None)
                                    / max(len(header_texts), 1), 4),
-        table_id=table_id, doc_id=doc_id, pages=[1], bbox=[0.0, 0.0, 0.0, 0.0], engine=engine,
+        table_id=table_id, doc_id=doc_id, pages=[1], bbox=[0.0, 0.0, 0.0, 0.0],
+        engine=f"source:{source}",
         provenance=prov)
 
 
@@ -382,7 +388,7 @@ def source_to_records(examples: list[Any], prov: Provenance
             docs[doc_id] = _document_record(doc_id, f"{ex.source}:{ex.doc_id}",
                                             list(ex.paragraphs), ex.table, prov)
             tables[f"{doc_id}#table"] = _table_record(f"{doc_id}#table", doc_id, ex.table,
-                                                      f"source:{ex.source}", prov)
+                                                      ex.source, prov)
         doc_id = doc_ids[ex.doc_id]
         meta = dict(ex.meta or {})
         blocks = [f"{doc_id}#p{int(p)}" for p in meta.get("rel_paragraphs", [])

@@ -69,12 +69,14 @@ def item_inputs(data: BenchData, corpus: Corpus, item: QAItem) -> dict[str, Any]
     """What a system is given for one item: never the gold answer or evidence.
 
     Keys: ``item_id``, ``question``, ``doc_id``, ``table_id`` (the table the question is about,
-    or None), ``pdf`` (the document's PDF path when there is one, else None), ``blocks`` (the
+    or None; the first one for a question across tables), ``table_ids`` (every table the
+    question is about, in document order: two for a question across two tables), ``pdf`` (the document's PDF path when there is one, else None), ``blocks`` (the
     document's text blocks: ``id``, ``kind``, ``page``, ``text``) and ``tables`` (the document's
     tables, the item's own version in place of the one it derives from: ``table_id``,
     ``caption``, ``columns``, ``rows`` (lists of cell strings), ``notes``, ``markdown``).
-    Over a parser's tables (``--tables-from``) ``tables`` are the parsed ones and ``table_id``
-    is None.
+    Over a parser's tables (``--tables-from``) ``tables`` are the parsed ones, ``table_id`` is
+    None and ``table_ids`` are the parsed tables on the pages of the item's gold tables (those
+    a built-in system reads, :meth:`Corpus.item_tables`).
     """
     doc = data.docs[item.doc_id]
     swap = corpus.item_table(item)
@@ -89,6 +91,7 @@ def item_inputs(data: BenchData, corpus: Corpus, item: QAItem) -> dict[str, Any]
         "item_id": item.item_id, "question": item.question, "doc_id": item.doc_id,
         # Over a parser's tables (--tables-from) the gold table's id names none of them.
         "table_id": item.table_id if data.parsed is None else None,
+        "table_ids": [t.table_id for t in corpus.item_tables(item)],
         "pdf": pdf_path(data, item.doc_id),
         "blocks": [{"id": b.block_id, "kind": b.kind, "page": b.page, "text": b.text}
                    for b in doc.blocks if b.kind in TEXT_KINDS],
@@ -161,7 +164,7 @@ class OwnSystem:
         self.data = data
         self.settings = settings
         self.llm = llm
-        self.corpus = Corpus(data.docs, data.tables)
+        self.corpus = Corpus(data.docs, data.tables, parsed=data.parsed)
 
     @classmethod
     def fingerprint(cls, settings: Any) -> str | None:

@@ -420,8 +420,12 @@ def make_line(chars: Sequence[Char]) -> Line | None:
     return Line(list(chars), text, bbox, size, bold, fragments=frags, marker_sup=sup)
 
 
+_LINE_END_DASHES = "-‐‑–"  # a word or range broken after its dash: "separa-|tely", "1991–|92"
+
+
 def join_lines(texts: Sequence[str]) -> str:
-    """Join wrapped lines into one string: a space between them, none after a hyphen."""
+    """Join wrapped lines into one string: a space between them, none after a dash that ends
+    a word or number ("well-" + "known", "1991–" + "92": the line broke after the dash)."""
     out = ""
     for t in texts:
         t = t.strip()
@@ -429,7 +433,9 @@ def join_lines(texts: Sequence[str]) -> str:
             continue
         if not out:
             out = t
-        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and t[:1].isalpha():
+        elif (out[-1] in _LINE_END_DASHES and len(out) > 1
+              and (out[-2].isalpha() and t[:1].isalpha()
+                   or out[-2].isdigit() and t[:1].isdigit())):
             out += t
         else:
             out += " " + t

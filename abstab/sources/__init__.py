@@ -1,8 +1,8 @@
 """External table-QA datasets (WikiTableQuestions, TAT-QA): one :class:`SourceDataset` each.
 
 A dataset is one class registered in :data:`sources`: its name, title and license, the file
-patterns it reads and the ones that mark a folder as holding it (each declared once, on the
-class), how it finds its files (:meth:`SourceDataset.data_files`), whether a folder holds it
+patterns it reads and the ones that mark a folder as holding it, how many header rows its
+tables have when its format fixes it (WTQ: one; each declared once, on the class), how it finds its files (:meth:`SourceDataset.data_files`), whether a folder holds it
 (:meth:`SourceDataset.detect`) and how its files become :class:`SourceExample` s (one question
 with its table, the dataset's gold answers as strings, the dataset's ids, and the license).
 Every user reads a dataset through its class: the controlled abstraction path
@@ -105,6 +105,11 @@ class SourceDataset(ABC):
     matches anything wins)."""
     markers: ClassVar[tuple[str, ...]] = ()
     """The patterns that tell a folder holds this dataset (``abstab bench`` detecting it)."""
+    header_rows: ClassVar[int | None] = None
+    """How many leading rows of every table are header rows, when the dataset's format fixes
+    it (WTQ: 1, a CSV's first line); None when it does not (a TAT-QA table may have a blank
+    row, "Years Ended …" and "2019 | 2018" above its body), and readers count them from the
+    rows' content."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -199,6 +204,13 @@ def source_files(source: str) -> tuple[str, ...]:
     """The file patterns a registered dataset reads from a folder, in preference order (the
     first that matches anything wins, see :func:`find_files`)."""
     return sources.get(source).files
+
+
+def source_header_rows(source: str) -> int | None:
+    """How many leading rows of a registered dataset's tables are header rows, when its format
+    fixes it; None when they are to be counted from the content (see
+    :attr:`SourceDataset.header_rows`)."""
+    return sources.get(source).header_rows
 
 
 def source_markers(source: str) -> tuple[str, ...]:

@@ -66,6 +66,7 @@ class WTQDataset(SourceDataset):
     what = "WTQ questions TSV"
     files = ("questions.tsv", "questions*.tsv", "*.tsv")
     markers = ("questions*.tsv",)
+    header_rows = 1  # a WTQ table is a CSV whose first line, and only it, is the header
 
     @classmethod
     def is_data_file(cls, path: Path) -> bool:

@@ -36,7 +36,7 @@ from abstab.core.questions import cell_answer, informative
 from abstab.core.seeded import seeded_int, seeded_order
 from abstab.core.words import content_words
 from abstab.records import Answer
-from abstab.sources import SourceExample, source_title
+from abstab.sources import SourceExample, source_header_rows, source_title
 from abstab.synth.clues import (
     CLUES,
     DEFAULT_WEIGHTS,
@@ -60,13 +60,22 @@ def _is_value(text: str) -> bool:
 
 
 def count_header_rows(grid: list[list[str]], minimum: int = 1) -> int:
-    """Leading rows holding no data value (years allowed: "2019 | 2018" is a header row)."""
+    """Leading rows holding no data value (years allowed: "2019 | 2018" is a header row): the
+    guess for a dataset whose format does not say (TAT-QA), see :func:`header_rows_of`."""
     n = 0
     for row in grid[:4]:
         if n >= len(grid) - 1 or any(_is_value(c) for c in row[1:]):
             break
         n += 1
     return max(n, min(minimum, len(grid) - 1))
+
+
+def header_rows_of(source: str, grid: list[list[str]]) -> int:
+    """How many leading rows of a source table are header rows: the number the dataset's
+    format fixes (WTQ: its first line only, so a table of text keeps its first data rows as
+    data), else counted from the content (:func:`count_header_rows`)."""
+    fixed = source_header_rows(source)
+    return count_header_rows(grid) if fixed is None else min(fixed, len(grid) - 1)
 
 
 def _words_of(text: str) -> set[str]:
@@ -102,7 +111,8 @@ class SourceTable:
     def from_examples(cls, examples: list[SourceExample], row_headers: bool) -> SourceTable:
         first = examples[0]
         grid = [[squash(c) for c in r] for r in first.table]
-        return cls(first.source, first.doc_id, first.license, grid, count_header_rows(grid),
+        return cls(first.source, first.doc_id, first.license, grid,
+                   header_rows_of(first.source, grid),
                    list(first.paragraphs), examples, row_headers)
 
     @property
