@@ -626,3 +626,86 @@ def test_a_serial_number_column_is_not_looked_up():
     batch = make_table(["Site", "Batch"], [["A", "7"], ["B", "8"], ["C", "10"]])
     assert execute(Operation(type="lookup", column=1, key_column=0, rows=[0]),
                    batch).answer.text == "7"
+
+
+# ------------------------------------------------------------ several records in one answer cell
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("Total: 34.8% Prima (3.3%) St Hubert 41 (18.7%) Le Fleurier (12.8%)",
+     "holds 5 values (34.8%, 3.3%, 41, …): several records in one cell"),
+    ("Total: 19% (Prima, St Hubert 41, Le Fleurier,Mr Tournesol, Tournolive...)",
+     "gives 19% with a list of names: a total and its parts in one cell"),
+    ("0x002F FFFF 0x047F FFFF 0x0BFF FFFF",
+     "holds 3 values (0x002F, 0x047F, 0x0BFF, …): several records in one cell"),
+    ("353 (93.9%)", None), ("$3.1 billion (620%)", None), ("Paysan Breton (6.3%)", None),
+    ("08:00-12:00, 14:00-18:00", None), ("Prima, St Hubert, Le Fleurier", None),
+])
+def test_a_cell_of_several_records_is_no_lookup_answer(text, why):
+    t = make_table(["Group", "Share"], [["Vedial", text], ["Cema", "Primevère (1.3%)"],
+                                         ["CLE", "Elle & Vire (6.7%)"]])
+    assert [o.rows for o in template_operations(TableView(t, 0), [1], ["lookup"], 3, 0, "0")] \
+        == ([[1], [2]] if why else [[0], [1], [2]])
+    if why is None:
+        assert execute(Operation(type="lookup", column=1, key_column=0, rows=[0]), t
+                       ).answer.text == text
+        return
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="lookup", column=1, key_column=0, rows=[0]), t)
+    assert (exc.value.reason, str(exc.value)) == ("not_one_value", f"cell (0, 1) {why}")
+
+
+def test_brand_lists_and_stacked_addresses_are_not_looked_up_on_real_pages(tmp_path):
+    # ICDAR eu-007 (Table 8.23): "What is the Margarine for Vedial?" → "Total: 19% (Prima, St
+    # Hubert 41, Le Fleurier, …)", a brand list with the group's share.
+    items, _ = _synth(tmp_path / "eu", "icdar2013/competition-dataset-eu/eu-007.pdf", 4)
+    lookups = {q: a for t, q, a in items if t == "lookup"}
+    assert "What is the Margarine for Vedial?" not in lookups
+    assert "What is the low fat products for Vedial?" not in lookups
+    assert lookups["What is the Margarine for Own brands?"] == "19.4%"
+    # ADSP-21161N manual, Table 3-1: four rows of a ruled cell read as one ("What is the End
+    # Address for External Memory?" → "0x002F FFFF 0x047F FFFF 0x0BFF FFFF 0x0FFF FFFF").
+    items, _ = _synth(tmp_path / "adsp", "govreports/olmocr__instructions_and_schematics.pdf", 30)
+    assert not [a for _, _, a in items if a.count("0x") > 1]
+
+
+# ------------------------------------------------------------ group totals beside their parts
+
+
+def _ministries(first_total: str = "300.5") -> object:
+    return make_table(["Ministry/Demand", "Revenue", "Capital"], [
+        ["MINISTRY OF AGRICULTURE", first_total, "12"], ["1. Department of Farming", "100.25", "5"],
+        ["2. Department of Research", "200.25", "7"], ["MINISTRY OF MINES", "90", "9"],
+        ["3. Department of Coal", "40", "4"], ["4. Department of Steel", "50", "5"],
+        ["MINISTRY OF CULTURE", "17", "1"], ["5. Ministry of Culture", "17", "1"]])
+
+
+def test_group_totals_are_not_counted_or_ranked_beside_their_parts():
+    view = TableView(_ministries(), 0)
+    assert view.group_totals == frozenset({0, 3, 6})
+    assert sorted(view.values(1)) == [1, 2, 4, 5, 7]
+    count = execute(Operation(type="count", column=1, key_column=0, op="gt", threshold=45.0),
+                    _ministries())
+    assert count.answer.text == "3"  # Farming, Research, Steel; not Agriculture nor Mines
+    top = execute(Operation(type="extremum", column=1, key_column=0, op="max"), _ministries())
+    assert top.answer.text == "2. Department of Research"
+    # a lookup of a total is still a fair question
+    assert execute(Operation(type="lookup", column=1, key_column=0, rows=[0]), _ministries()
+                   ).answer.text == "300.5"
+    # rows in capitals that are not the sums of the rows under them are rows like the others
+    assert TableView(_ministries("812"), 0).group_totals == frozenset()
+
+
+def test_ministry_totals_are_left_out_of_counts_on_the_real_budget_page(tmp_path):
+    # camelot budget.pdf: "For how many Ministry/Demand entries is the Non-Plan Revenue greater
+    # than 3600?" counted the ministries (in capitals) and their numbered departments together.
+    items, _ = _synth(tmp_path, "govreports/camelot__budget.pdf", 0)
+    assert [i for i in items if i[0] in ("count", "sum", "filter", "extremum")] == [
+        ("extremum", "Which Ministry/Demand has the lowest Non-Plan Revenue?",
+         "8. Department of Pharmaceuticals"),
+        ("count", "For how many Ministry/Demand entries is the Non-Plan Revenue greater than 6000?",
+         "8"),
+        ("sum", ("What is the sum of the Non-Plan Revenue for 4. Atomic Energy and 24. Defence "
+                 "Services-Air Force?"), "23478.09"),
+        ("filter", "For which Ministry/Demand entries is the Non-Plan Revenue less than 41?",
+         "8. Department of Pharmaceuticals")]

@@ -73,6 +73,16 @@ MIN_RANKED_ROWS = 3
 """Ranking, counting and filtering need at least this many numeric rows."""
 _SINGLE_NUMBER_SHARE = 0.5
 """A column whose cells hold one number each, at least this share of them."""
+MIN_CHECKED_GROUPS = 2
+"""Rows are group totals only when at least this many of them sum two or more parts each."""
+GROUP_SUM_SHARE = 0.8
+"""... and at least this share of their sums, over every column, hold."""
+_ENUMERATED = re.compile(r"^\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]\s", re.IGNORECASE)
+
+
+def _label_style(label: str) -> tuple[bool, bool]:
+    """How a row label is set: (numbered as an item of a list, in capitals)."""
+    return bool(_ENUMERATED.match(label)), label.isupper()
 
 
 class QuestionError(ValueError):
@@ -337,7 +347,7 @@ class TableView:
         numeric (at least 80 % of its non-empty labelled cells read as numbers)."""
         out: dict[int, float] = {}
         texts = {r: self.cell(r, col) for r, key in self.keys.items()
-                 if self.cell(r, col) and not is_aggregate(key)}
+                 if self.cell(r, col) and not is_aggregate(key) and r not in self.group_totals}
         # A column whose every value is bracketed ("(45.1)" under a "(%)" header) prints
         # them so: they are not accounting negatives.
         bracketed = bool(texts) and all(t[0] == "(" and t[-1] == ")" for t in texts.values())
@@ -351,6 +361,47 @@ class TableView:
 
     def numeric(self, col: int) -> bool:
         return len(self.values(col)) >= 2
+
+    @cached_property
+    def group_totals(self) -> frozenset[int]:
+        """Body rows that total the rows under them ("MINISTRY OF AGRICULTURE" over "1.
+        Department of …", "2. Department of …"): counting, adding or ranking them beside their
+        parts counts every amount twice, so :meth:`values` leaves them out.
+
+        A class of rows set apart by their labels' style (capitals, or no enumeration number
+        where the others have one) are totals when, column after column, each equals the sum
+        of the rows between it and the next: at least :data:`MIN_CHECKED_GROUPS` groups of two
+        or more parts, and :data:`GROUP_SUM_SHARE` of the sums checked hold."""
+        styles: dict[tuple[bool, bool], list[int]] = {}
+        for r, key in self.labels.items():
+            styles.setdefault(_label_style(key), []).append(r)
+        for rows in styles.values():
+            if len(rows) >= MIN_CHECKED_GROUPS and len(rows) < len(self.labels) \
+                    and self._sums_parts(rows):
+                return frozenset(rows)
+        return frozenset()
+
+    def _sums_parts(self, totals: list[int]) -> bool:
+        """Whether each row of ``totals`` equals, column by column, the sum of the rows below
+        it up to the next row of ``totals`` (see :attr:`group_totals`)."""
+        ends = totals[1:] + [len(self.table.rows)]
+        groups = [(t, range(t + 1, end)) for t, end in zip(totals, ends, strict=True)
+                  if end - t > 2]
+        checked = held = 0
+        width = max((len(row) for row in self.table.rows), default=0)
+        for col in (c for c in range(width) if c != self.key_column):
+            for total_row, parts in groups:
+                total = number(self.cell(total_row, col))
+                amounts = [number(self.cell(r, col)) for r in parts]
+                if total is None or not any(a is not None for a in amounts):
+                    continue
+                unit = 10.0 ** -_decimals(self.cell(total_row, col))
+                checked += 1
+                held += math.isclose(total, sum(a or 0.0 for a in amounts), rel_tol=1e-3,
+                                     abs_tol=unit * len(parts))
+        sums = {total for total, _ in groups}
+        return len(sums) >= MIN_CHECKED_GROUPS and checked > 0 \
+            and held >= GROUP_SUM_SHARE * checked
 
     def merged(self, row: int, col: int) -> bool:
         """Whether cell (row, col) holds two cells' values run together ("142 none", "950 6")
@@ -1007,11 +1058,35 @@ run together), not a value a reader gives back."""
 _BULLET = re.compile(r"[•◦▪●■]")
 
 
+MAX_CELL_QUANTITIES = 2
+"""A lookup's answer holds at most this many quantities ("353 (93.9%)"): more are the values of
+several records in one cell (a brand list with each brand's share, four rows of addresses in one
+ruled cell)."""
+_QUANTITY = re.compile(r"[-−+]?[$€£]?\d[\d,]*(?:\.\d+)?%?|0x[0-9a-f]+", re.IGNORECASE)
+_NAME_LIST_COMMA = re.compile(r"[^\W\d_]\.{0,3}\s*,\s*[^\W\d_]")
+
+
+def _records_in_cell(text: str) -> str | None:
+    """Why a cell holds several records rather than one value (None if it holds one): more
+    than :data:`MAX_CELL_QUANTITIES` quantities, or an amount beside a list of three or more
+    names (a total and the parts it sums)."""
+    quantities = [q for t in text.split() if _QUANTITY.fullmatch(q := t.strip("()[],;:"))]
+    if len(quantities) > MAX_CELL_QUANTITIES:
+        return f"holds {len(quantities)} values ({', '.join(quantities[:3])}, …): " \
+               "several records in one cell"
+    if quantities and len(_NAME_LIST_COMMA.findall(text)) >= 2:
+        return f"gives {quantities[0]} with a list of names: a total and its parts in one cell"
+    return None
+
+
 def _passage(text: str) -> str | None:
-    """Why a cell's text is no single answer (None if it is one): a bulleted list or more than
-    :data:`MAX_ANSWER_WORDS` words."""
+    """Why a cell's text is no single answer (None if it is one): a bulleted list, several
+    records in one cell (see :func:`_records_in_cell`) or more than :data:`MAX_ANSWER_WORDS`
+    words."""
     if len(_BULLET.findall(text)) >= 2:
         return "is a bulleted list (several answers)"
+    if records := _records_in_cell(text):
+        return records
     if len(text.split()) > MAX_ANSWER_WORDS:
         return f"holds {len(text.split())} words (a passage, not one value)"
     return None
