@@ -204,6 +204,26 @@ def test_rates_and_shares_are_compared_but_not_summed():
     assert {c for t_, c in made if t_ == "difference"} == {1, 2, 3}
 
 
+
+def test_index_numbers_are_compared_but_not_summed(tmp_path):
+    # ICDAR eu-004 (retail report): "What is the sum of the value of food sales 1996 for Portugal
+    # and Spain?" → 312.8, two index values on a base of 1990 = 100 added.
+    items, _ = _synth(tmp_path, "icdar2013/competition-dataset-eu/eu-004.pdf", 3)
+    assert sorted(t_ for t_, q, _ in items if "food sales" in q) == [
+        "comparison", "count", "difference", "extremum", "filter", "lookup", "lookup"]
+    t = make_table(["Country", "value of food sales 1996 (1990=100)", "Stores (000)"], [
+        ["Ireland", "130.1", "9.5"], ["Italy", "139.9", "12.0"], ["Spain", "132.5", "30.1"]])
+    view = TableView(t, 0)
+    assert view.rate_column(1) == ("its header 'value of food sales 1996 (1990=100)' gives an "
+                                   "index against a base of 100")
+    assert view.rate_column(2) is None
+    with pytest.raises(QuestionError) as exc:
+        execute(Operation(type="sum", column=1, key_column=0, rows=[1, 2]), t)
+    assert exc.value.reason == "rate_column"
+    assert TableView(make_table(["Town", "Stock (lot 7 = 100.25 t)"], [["A", "1"]]), 0
+                     ).rate_column(1) is None
+
+
 def test_a_number_as_a_column_name_and_serial_row_labels_are_not_asked_about():
     t = make_table(["27", "Acrylamide", "201-173-7"], [
         ["21", "Anthracene oil", "292-604-8"], ["22", "Benzene", "200-753-7"]])

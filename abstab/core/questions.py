@@ -60,6 +60,9 @@ _RATE_WORDS = {"%", "percent", "percentage", "pct", "rate", "rates", "share", "r
 # A unit per volume or mass ("pg/L", "$/gal", "cents/lb", "mg/kg"): a concentration or a price.
 _PER_AMOUNT_UNIT = re.compile(r"/\s*(?:[mµu]?l|m3|m³|gal|lb|lbs|[mµk]?g|t|ton|tonne|bu|bbl|cwt)\b",
                               re.IGNORECASE)
+# The base of an index number ("value of food sales 1996 (1990=100)", "EU-15 = 100"): two
+# rows' index values add up to nothing.
+_INDEX_BASE = re.compile(r"=\s*100\b(?![.,]\d)")
 # A number written with dots between groups of three digits ("2.003", "23.900"): in a column
 # of whole numbers the dot separates thousands, and reading it as a decimal point is wrong.
 _DOT_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
@@ -435,6 +438,8 @@ class TableView:
             return f"its header {header!r} names a rate or share"
         if _PER_AMOUNT_UNIT.search(header):
             return f"its header {header!r} gives a unit per amount (a concentration or a price)"
+        if _INDEX_BASE.search(header):
+            return f"its header {header!r} gives an index against a base of 100"
         texts = [self.cell(r, col) for r in self.values(col)]
         if texts and all(t.rstrip(")").endswith("%") for t in texts):
             return "its values are percentages"
