@@ -660,6 +660,7 @@ def test_a_serial_number_column_is_not_looked_up():
      "holds 3 values (0x002F, 0x047F, 0x0BFF, …): several records in one cell"),
     ("353 (93.9%)", None), ("$3.1 billion (620%)", None), ("Paysan Breton (6.3%)", None),
     ("08:00-12:00, 14:00-18:00", None), ("Prima, St Hubert, Le Fleurier", None),
+    ("1 work-hour × $85 per hour = $85", None),
 ])
 def test_a_cell_of_several_records_is_no_lookup_answer(text, why):
     t = make_table(["Group", "Share"], [["Vedial", text], ["Cema", "Primevère (1.3%)"],

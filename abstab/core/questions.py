@@ -1074,9 +1074,10 @@ _NAME_LIST_COMMA = re.compile(r"[^\W\d_]\.{0,3}\s*,\s*[^\W\d_]")
 def _records_in_cell(text: str) -> str | None:
     """Why a cell holds several records rather than one value (None if it holds one): more
     than :data:`MAX_CELL_QUANTITIES` quantities, or an amount beside a list of three or more
-    names (a total and the parts it sums)."""
+    names (a total and the parts it sums). A calculation ("1 work-hour × $85 per hour = $85")
+    is one value with its working."""
     quantities = [q for t in text.split() if _QUANTITY.fullmatch(q := t.strip("()[],;:"))]
-    if len(quantities) > MAX_CELL_QUANTITIES:
+    if len(quantities) > MAX_CELL_QUANTITIES and "=" not in text:
         return f"holds {len(quantities)} values ({', '.join(quantities[:3])}, …): " \
                "several records in one cell"
     if quantities and len(_NAME_LIST_COMMA.findall(text)) >= 2:
