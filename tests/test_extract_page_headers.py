@@ -128,3 +128,14 @@ def test_group_and_column_labels_repeated_at_the_top_of_every_page_stay_the_head
                                     ["County", "2019", "2020", "2019", "2020"]]
     assert len(table["rows"]) == 90
     assert table["rows"][30] == ["County 31", "311", "324", "337", "350"]
+
+
+def test_body_lines_beside_a_tall_rotated_stamp_in_the_margin_stay_body_text():
+    # federal-register page 14: a stamp printed sideways down the margin is running text; the
+    # last body lines of the three columns, level with part of it, are not
+    document, _ = extract_pdf(corpus("govreports", "pdfplumber__federal-register-2020-17221.pdf"),
+                              ExtractSettings(), PROV)
+    kinds = {b.kind for b in document.blocks if b.page == 14 and (
+        "the person identified in paragraph (q)(1) of" in b.text
+        or "operational readiness flight must be resolved" in b.text)}
+    assert kinds and "running_footer" not in kinds
