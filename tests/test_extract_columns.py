@@ -84,8 +84,9 @@ def test_a_column_of_ranges_and_single_amounts_is_one_column():
     table = _one_table(pdf)
     assert table.header_rows[0] == ["", "W/E 02/24/17", "Last Week", "Year Ago",
                                     "Internet Report Link"]
-    assert table.rows[0] == ["Iowa", "1.35 - 1.42", "1.38 - 1.43", "1.27 - 1.35", "Iowa Ethanol"]
-    assert table.rows[7] == ["Iowa", "2.85", "2.99 - 3.30", "2.85 - 3.07", ""]
+    # (under the section label "Ethanol ($/gal)", a body row)
+    assert table.rows[1] == ["Iowa", "1.35 - 1.42", "1.38 - 1.43", "1.27 - 1.35", "Iowa Ethanol"]
+    assert table.rows[8] == ["Iowa", "2.85", "2.99 - 3.30", "2.85 - 3.07", ""]
 
 
 def test_ranges_and_amounts_under_one_label_stay_one_column(tmp_path):

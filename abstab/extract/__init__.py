@@ -97,7 +97,8 @@ def extract_pdf(path: Path, settings: ExtractSettings | None,
         if all(t.n_chars == 0 for t in texts) or len(scanned) == n_pages:
             raise pdf_mod.no_text_layer_error(path, n_pages, len(scanned))
         tables_mod.drop_running_rows(drafts, {t.number: t.height for t in texts},
-                                     settings.margin, settings.running_share)
+                                     settings.margin, settings.running_share,
+                                     settings.max_header_rows)
         boxes: dict[int, list[tuple[float, float, float, float]]] = {}
         for d in drafts:
             boxes.setdefault(d.page, []).append(d.bbox)

@@ -201,6 +201,16 @@ def mark_running(pages: Sequence[PageLayout], margin: float, share: float,
                 and _isolated(ln, where, p, zone, tables.get(p.number, []))
             ):
                 out[id(ln)] = "running_header" if where == "top" else "running_footer"
+        # a margin line level with a line of running text is a piece of the same page header
+        # or footer (a print date beside a title's second line: "3/19/2014"); only lines set
+        # across count (a tall rotated stamp is level with everything)
+        running = [ln for ln in p.lines if out.get(id(ln), "").startswith("running_")
+                   and ln.y1 - ln.y0 <= 2 * ln.size]
+        for ln in p.lines:
+            mid = (ln.y0 + ln.y1) / 2
+            level = next((r for r in running if r.y0 <= mid <= r.y1), None)
+            if level is not None and id(ln) in zone and id(ln) not in out:
+                out[id(ln)] = out[id(level)]
     return out
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from abstab.core.normalize import squash
@@ -67,6 +67,7 @@ class TableDraft:
     last_page: int = 0
     last_bbox: Rect = (0.0, 0.0, 0.0, 0.0)
     figure: bool = False  # boxes of a figure (its caption says Figure N), not a table
+    base: Grid | None = None  # the grid before its header rows were found (see shape)
 
     @property
     def page(self) -> int:
@@ -162,38 +163,82 @@ def shape(grid: Grid, raw: RawTable, settings: ExtractSettings) -> TableDraft | 
     filled = sum(1 for c in grid.cells if c.text)
     if filled < 4:
         return None
-    draft.n_header, draft.numbering = detect_header(grid, raw.header_guess,
-                                                    settings.max_header_rows)
+    # (the grid as read, before header rows are joined and spread: a page header on its top
+    # row, found once every page is read, is taken off this one)
+    draft.base = _copy(grid)
+    _find_header(draft, grid, settings.max_header_rows)
+    draft.last_page, draft.last_bbox = raw.page, raw.bbox
+    return draft
+
+
+def _copy(grid: Grid) -> Grid:
+    return Grid(grid.nrows, grid.ncols, [replace(c) for c in grid.cells], list(grid.col_x),
+                list(grid.row_y))
+
+
+def _find_header(draft: TableDraft, grid: Grid, max_rows: int) -> None:
+    """Header rows of ``grid`` found, split, joined and spread into ``draft``."""
+    draft.grid = grid
+    draft.n_header, draft.numbering = detect_header(grid, draft.raw.header_guess, max_rows)
     draft.grid = grid = split_sublabels(grid, draft.n_header)
     while draft.n_header >= 2 and (joined := join_wrapped_labels(grid, draft.n_header)):
         draft.grid = grid = joined
         draft.n_header -= 1
     if draft.n_header >= 2:
-        draft.grid = grid = infer_header_spans(grid, draft.n_header)
-    draft.last_page, draft.last_bbox = raw.page, raw.bbox
-    return draft
+        draft.grid = infer_header_spans(grid, draft.n_header)
+
+
+def _off_columns(grid: Grid, cells: list[GCell]) -> bool:
+    """Whether a piece of the top row crosses column lines without being centred on the
+    columns it spans (on the ink of the cells under it): set by the page, at its left, centre
+    and right, not by the table. A label that groups columns is centred on them."""
+    def ink(cs: list[GCell]) -> list[Char]:
+        return [ch for c in cs for chars in c.lines for ch in chars if not ch.c.isspace()]
+
+    for piece in cells:
+        mine = ink([piece])
+        under = ink([c for c in grid.cells if c.r > 0 and c.cs == 1
+                     and piece.c <= c.c < piece.c + piece.cs])
+        if piece.cs < 2 or not mine or not under:
+            continue
+        x0, x1 = min(ch.x0 for ch in under), max(ch.x1 for ch in under)
+        mid = (min(ch.x0 for ch in mine) + max(ch.x1 for ch in mine)) / 2
+        if abs(mid - (x0 + x1) / 2) > 0.25 * (x1 - x0) / piece.cs:
+            return True
+    return False
 
 
 def drop_running_rows(drafts: list[TableDraft], heights: dict[int, float], margin: float,
-                      share: float) -> None:
-    """Take a running title off the tables that read it as their first row.
+                      share: float, max_header_rows: int) -> None:
+    """Take a running title or page header off the tables that read it as their first row.
 
     A line repeated at the top of most pages (``2007 Tax Table-Continued``) right over a
     table is taken in as its first row, then as a header row. When the first row of a table
-    holds one text only, in the page's top margin, and that text is the first row of tables
-    on at least ``share`` of the pages (and two), it is running text: the row is dropped,
-    and layout then reads the line as a running header.
+    sits in the page's top margin and is the first row of tables on at least ``share`` of the
+    pages (and two), it is running text: the row is dropped, and layout then reads its lines
+    as a running header. The row must hold one text, or several pieces (a page header at the
+    left, centre and right of the page) that do not line up with the table's columns: column
+    and group labels repeated over a long table, each centred on its columns, stay.
     """
-    def top(d: TableDraft) -> str | None:
-        cells = [c for c in d.grid.cells if c.r == 0 and c.rs == 1 and c.text]
-        texts = {" ".join(c.text.split()).casefold() for c in cells}
-        if len(texts) != 1 or d.grid.nrows < 3:
+    def top(d: TableDraft) -> tuple[str, ...] | None:
+        grid = d.base
+        if grid is None or grid.nrows < 3:
             return None
-        if min(c.bbox[1] for c in cells) > margin * heights.get(d.page, 0.0):
+        cells = [c for c in _row_cells(grid, 0) if c.rs == 1 and c.text]
+        if not cells:
             return None
-        return texts.pop()
+        texts = tuple(" ".join(c.text.split()).casefold() for c in cells)
+        limit = margin * heights.get(d.page, 0.0)
+        if min(c.bbox[1] for c in cells) > limit:
+            return None
+        if len(set(texts)) == 1:
+            return texts[:1]
+        ink = [ch for c in cells for chars in c.lines for ch in chars if not ch.c.isspace()]
+        if not ink or max(ch.y1 for ch in ink) > limit or not _off_columns(grid, cells):
+            return None
+        return texts
 
-    pages: dict[str, set[int]] = {}
+    pages: dict[tuple[str, ...], set[int]] = {}
     for d in drafts:
         t = top(d)
         if t is not None:
@@ -203,11 +248,16 @@ def drop_running_rows(drafts: list[TableDraft], heights: dict[int, float], margi
         t = top(d)
         if t is None or len(pages[t]) < need:
             continue
-        d.grid = _drop_row(d.grid, 0)
-        d.n_header = max(0, d.n_header - 1)
-        d.numbering = {r - 1 for r in d.numbering if r > 0}
+        # (a piece of several lines may reach below the row's bottom line: the box ends
+        # under its ink, so layout reads all its lines)
+        base = d.base
+        assert base is not None  # (top found a row on it)
+        ink = max((ch.y1 for c in _row_cells(base, 0) if c.rs == 1 for chars in c.lines
+                   for ch in chars if not ch.c.isspace()), default=0.0)
+        d.base = _drop_row(base, 0)
+        _find_header(d, _copy(d.base), max_header_rows)
         x0, y0, x1, y1 = d.bbox
-        d.bbox = (x0, max(y0, d.grid.row_y[0]), x1, y1)
+        d.bbox = (x0, max(y0, d.base.row_y[0], ink), x1, y1)
 
 
 def empty_ratio(grid: Grid) -> float:
@@ -308,6 +358,10 @@ def _header_rows(grid: Grid, hint: Callable[[], int | None] | None,
         guess = hint() if hint and grid.nrows <= 40 else None
         n = guess if guess and 0 < guess <= limit else 1
     n = min(n, limit)
+    # a bold row with text in the stub only is a section label of the body ("Ethanol ($/gal)"
+    # over its states), as in tables of numbers above
+    while n > 1 and kinds[n - 1] == "stub":
+        n -= 1
     return n, {r for r in numbering if r < n}
 
 
@@ -805,14 +859,52 @@ def _continues(prev: TableDraft, d: TableDraft, layout: Layout) -> bool:
     return True
 
 
+def _repeated_header(grid: Grid, head: list[list[str]]) -> int:
+    """How many top rows of a continued piece repeat the table's header rows ``head``: all of
+    them or none.
+
+    A body cell wrapped over several lines can be read into the repeated labels' row
+    (``PREMISE ADDRESS`` over ``1831 NORTHWEST CACHE``): when the other labels repeat exactly
+    (two at least, and half of the labels) and such a cell starts with its column's label
+    on whole lines, its later lines go down to the body cell under it and the row repeats.
+    """
+    n = len(head)
+    if not n or grid.nrows <= n:
+        return 0
+    mine = header_rows(grid, n)
+    if [_norm_row(r) for r in mine[:-1]] != [_norm_row(r) for r in head[:-1]]:
+        return 0
+    if _norm_row(mine[-1]) == _norm_row(head[-1]):
+        return n
+    below = {(c.c, c.cs): c for c in _row_cells(grid, n) if c.rs == 1}
+    moves: list[tuple[GCell, GCell, int]] = []
+    same = 0
+    for cell in _row_cells(grid, n - 1):
+        label = squash(head[-1][cell.c]).lower()
+        if squash(cell.text).lower() == label:
+            same += bool(label)
+            continue
+        k = next((k for k in range(1, len(cell.lines)) if squash(GCell(
+            cell.r, cell.c, cell.rs, cell.cs, cell.bbox, cell.lines[:k]).finish().text
+            ).lower() == label), None)
+        target = below.get((cell.c, cell.cs))
+        if not label or k is None or target is None or cell.rs != 1:
+            return 0
+        moves.append((cell, target, k))
+    if same < max(2, 0.5 * sum(1 for t in head[-1] if t.strip())):
+        return 0
+    for cell, target, k in moves:
+        target.lines = cell.lines[k:] + target.lines
+        cell.lines = cell.lines[:k]
+        cell.finish()
+        target.finish()
+    return n
+
+
 def _append(prev: TableDraft, d: TableDraft) -> None:
     head = header_rows(prev.grid, prev.n_header)
     grid = d.grid
-    skip = 0
-    if prev.n_header and grid.nrows > prev.n_header:
-        mine = header_rows(grid, prev.n_header)
-        if [_norm_row(r) for r in mine] == [_norm_row(r) for r in head]:
-            skip = prev.n_header
+    skip = _repeated_header(grid, head)
     if not skip and d.n_header:
         mine = header_rows(grid, d.n_header)
         if [_norm_row(r) for r in mine] == [_norm_row(r) for r in head[-d.n_header:]]:
