@@ -160,6 +160,18 @@ def test_three_letters_that_are_no_prefix_clip_only_as_consonants():
     assert (out.expansion, out.category) == ("amount", "inferable_document")
 
 
+def test_a_plural_acronym_is_read_by_its_initials_never_as_a_clipped_word():
+    # an ADSP manual: the row code "DSPs" was read as "disrupts" (d-s-p-s in order)
+    doc = _doc("A noisy supply disrupts the converters of these DSPs.")
+    table = make_table(["Title", "Description"], [["DSPs", "Manual for the processors"]])
+    out, ev = _resolve(table, doc, "DSPs", 1, 0)
+    assert (out.expansion, out.category, ev) == (None, "unresolvable", [])
+    doc = _doc("The boards carry two digital signal processors; both DSPs run at 100 MHz.")
+    out, _ = _resolve(table, doc, "DSPs", 1, 0)
+    assert (out.expansion, out.category, out.method) == (
+        "digital signal processors", "inferable_document", "initials_phrase")
+
+
 def test_no_supporting_span_means_unresolvable():
     doc = _doc("The program funds bridges in every state.")
     table = make_table(["XQZ", "Amount"], [["1", "2"]])

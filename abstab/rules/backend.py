@@ -26,6 +26,7 @@ from abstab.llm.tasks import (
 from abstab.records import TEXT_KINDS, Block, Document, Note, Table
 from abstab.rules import reader
 from abstab.rules.definitions import (
+    PLURAL_ACRONYM,
     SYMBOL_WORDS,
     Match,
     Stated,
@@ -305,7 +306,7 @@ def _vocabulary_word(table: Table, blocks: list[Block], part: str, cells: Cells,
     """
     letters = part.strip(".")
     low = letters.lower()
-    if not low.isalpha() or len(low) < 2 or not low.isascii():
+    if not low.isalpha() or len(low) < 2 or not low.isascii() or PLURAL_ACRONYM.fullmatch(letters):
         return None
     conventional = ABBREVIATIONS.get(low, ())
     if col >= 0:

@@ -264,6 +264,10 @@ def _token_spans(text: str) -> tuple[tuple[str, int, int], ...]:
                  for m in re.finditer(r"[^\W_]+(?:[-'][^\W_]+)*", text))
 
 
+PLURAL_ACRONYM = re.compile(r"([A-Z]{2,6})s")
+"""Capitals with a plural "s" ("DSPs", "MOUs"): an acronym, never a clipped word ("disrupts")."""
+
+
 def _abbreviates(part: str, word: str) -> bool:
     """``part`` ("disch") is a clipped form of ``word`` ("discharge"): same first letter and
     a subsequence of it, and shorter."""
@@ -315,6 +319,7 @@ def implied_matches(text: str, keyword: str) -> list[Match]:
     spans: list[tuple[int, int, str] | tuple[int, int, str, float]] = []
     kw = keyword.strip()
     letters_only = re.sub(r"[^A-Za-z]", "", kw)
+    plural = PLURAL_ACRONYM.fullmatch(kw)  # "DSPs": the acronym's initials, not a clipped word
     code = re.fullmatch(r"([A-Za-z]{1,2})\s*(\d{1,2})", kw)
     if code:  # C3 → "third cohort" / "cohort 3"
         letter, num = code.group(1)[0], int(code.group(2))
@@ -333,7 +338,9 @@ def implied_matches(text: str, keyword: str) -> list[Match]:
         if parts:
             for m in re.finditer(r"\b" + r"\s+".join(parts) + r"\b", text, re.IGNORECASE):
                 spans.append((m.start(), m.end(), "symbol_phrase"))
-    elif kw.isupper() and 2 <= len(letters_only) <= 6 and letters_only == kw.replace("&", ""):
+    elif plural or (kw.isupper() and 2 <= len(letters_only) <= 6
+                    and letters_only == kw.replace("&", "")):
+        letters_only = plural.group(1) if plural else letters_only
         for s, e in _initials_phrases(text, letters_only):
             if text[s:e].lower() != kw.lower():
                 spans.append((s, e, "initials_phrase"))
