@@ -294,3 +294,27 @@ def test_pipeline_yaml_types_that_fit_still_load(tmp_path: Path) -> None:
     loaded = Pipeline.load(pipe)
     assert (loaded.inputs, loaded.stages["extract"], loaded.stages["generate"]["controlled"]) == (
         [tmp_path / "pdfs"], {"timeout": 5, "workers": 2}, False)
+
+
+def test_extract_never_reads_a_pdf_linked_from_outside_the_folder_named(tmp_path: Path) -> None:
+    from conftest import SAMPLE_PDFS
+    outside = tmp_path / "host"
+    outside.mkdir()
+    secret = outside / "private.pdf"
+    secret.write_bytes(min(SAMPLE_PDFS.glob("*.pdf")).read_bytes())
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    (folder / "own.pdf").write_bytes(sorted(SAMPLE_PDFS.glob("*.pdf"))[1].read_bytes())
+    os.symlink(secret, folder / "link.pdf")
+    work = tmp_path / "w"
+    result = CliRunner().invoke(cli, ["extract", str(folder), "-o", str(work)])
+    assert result.exit_code == 1, result.output
+    errors = [json.loads(line) for line in (work / "extract" / "errors.jsonl").open()]
+    assert [(e["reason"], e["message"]) for e in errors] == [(
+        "outside_folder", (f"{folder / 'link.pdf'}: a link to a file outside {folder}; copy "
+                           "the PDF into the folder or name it on the command line"))]
+    with pymupdf.open(secret) as doc:
+        secret_line = doc[0].get_text().strip().splitlines()[0]
+    assert secret_line not in _everything_under(work)
+    assert [json.loads(d)["source"] for d in (work / "extract" / "documents.jsonl").open()] == [
+        str((folder / "own.pdf").resolve())]

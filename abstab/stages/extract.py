@@ -92,7 +92,14 @@ def discover(inputs: Iterable[str]) -> list[Unit]:
                 units.append(Unit(f"missing:{raw}", InputError(
                     f"{raw}: directory contains no .pdf files; point to a folder of PDFs",
                     reason="no_pdfs", path=raw)))
-            units.extend(Unit(str(p.resolve()), p) for p in pdfs)
+            root = path.resolve()
+            for p in pdfs:
+                if p.resolve().is_relative_to(root):
+                    units.append(Unit(str(p.resolve()), p))
+                else:  # a link out of the folder named: never read what it points to
+                    units.append(Unit(f"outside:{p}", InputError(
+                        f"{p}: a link to a file outside {raw}; copy the PDF into the folder "
+                        f"or name it on the command line", reason="outside_folder", path=str(p))))
         elif path.exists():
             units.append(Unit(str(path.resolve()), path))
         else:
